@@ -1,0 +1,67 @@
+"""A readable text summary of a chip description (what ``chipsim check`` prints)."""
+
+from __future__ import annotations
+
+from .schema import ChipDescription, CodeKnob
+from .units import KNOB_DIMENSION_LABELS, format_si
+
+
+def summary(chip: ChipDescription) -> str:
+    """Geometry, formats, calibration profiles, schedule and energy table, as text."""
+    g, f = chip.geometry, chip.formats
+    k, m = chip.tile_shape
+    lines = [
+        f"chip: {chip.identity.name} - {chip.identity.title} (version {chip.identity.version})",
+        "geometry:",
+        f"  {g.halves} halves x {g.rows} rows x {g.columns} columns, readout on the {g.readout.replace('_', ' ')}",
+        f"  signed tile per half: {k} inputs x {m} outputs "
+        f"({g.rows_per_signed_input} row(s) per input, {g.columns_per_signed_output} column(s) per output)",
+        "formats:",
+        f"  input  {f.input.bits}-bit  {f.input.min}..{f.input.max}"
+        f"  (zero input {'sends an event' if f.zero_input_sends_event else 'sends no event'})",
+        f"  weight {f.weight.bits}-bit  {f.weight.min}..{f.weight.max}",
+        f"  ADC    {f.adc.bits}-bit  {f.adc.min}..{f.adc.max}, centre {f.adc.center}",
+        f"  output {f.output.min}..{f.output.max}",
+        f"clocks: FPGA {format_si(chip.clocks.fpga, 'frequency')} "
+        f"(cycle {format_si(chip.cycle_time, 'time')}), PPU {format_si(chip.clocks.ppu, 'frequency')}",
+        f"link: one slot every {format_si(chip.io.event_slot_period, 'time')} carrying "
+        f"{chip.io.events_per_slot} event(s); latency {format_si(chip.io.link_latency, 'time')}, "
+        f"driver {format_si(chip.io.driver_latency, 'time')}",
+        "calibration profiles:",
+    ]
+    for name, profile in chip.calibration.items():
+        lines.append(f"  {name}: {profile.description}")
+        resolved = chip.resolve(name)
+        for kname, raw in profile.knobs.items():
+            knob = chip.knobs[kname]
+            target = knob.sets
+            value = format_si(getattr(resolved, target), KNOB_DIMENSION_LABELS[target])
+            code = f"code {raw:<5}" if isinstance(knob, CodeKnob) else f"{'target':<10}"
+            lines.append(f"    {kname:<22} {code} -> {target} = {value}")
+        if profile.fixed_pattern_scale != 1.0:
+            lines.append(f"    fixed pattern x {profile.fixed_pattern_scale:g}")
+    lines.append("schedule per vector:")
+    for phase in chip.schedule.phases:
+        if phase.duration is None:
+            length = "n_inputs x num_sends x wait_between_events cycles"
+        else:
+            length = f"{format_si(phase.duration, 'time')} ({chip.cycles(phase.duration)} cycles)"
+        lines.append(f"  {phase.name:<22} {phase.kind:<9} {length}")
+    full = chip.vector_time(k, 1, 5)
+    lines.append(
+        f"  one full {k}-input vector at wait_between_events=5, num_sends=1: "
+        f"{format_si(full, 'time')} ({chip.vector_cycles(k, 1, 5)} cycles; "
+        f"fixed phases {format_si(chip.fixed_cycles() * chip.cycle_time, 'time')})"
+    )
+    e = chip.energy
+    lines += [
+        "energy per action:",
+        f"  event sent          {format_si(e.event_sent, 'energy')}",
+        f"  synapse activation  {format_si(e.synapse_activation, 'energy')}",
+        f"  ADC conversion      {format_si(e.adc_conversion, 'energy')}",
+        f"  neuron reset        {format_si(e.reset, 'energy')}",
+        f"  byte transferred    {format_si(e.byte_transferred, 'energy')}",
+        f"  static power        {format_si(e.static_power, 'power')}",
+        f"  provenance: {e.provenance}",
+    ]
+    return "\n".join(lines)
