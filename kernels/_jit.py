@@ -1,0 +1,26 @@
+"""The one place that sets how the kernels are compiled (the JIT policy)."""
+
+import functools
+
+import numba
+
+#: fastmath flags: allow contraction (FMA), reassociation, reciprocal and approximate
+#: functions, ignore the sign of zero; ``nnan``/``ninf`` are deliberately left out so that
+#: NaN and infinity keep their IEEE meaning (e.g. ``tau_leak = inf`` means "no leak").
+FASTMATH = {"contract", "reassoc", "arcp", "afn", "nsz"}
+
+#: Serial kernels: cached on disk, no Python exception checks on division (``numpy`` error
+#: model, so loops vectorize), released GIL.
+njit = functools.partial(
+    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True
+)
+
+#: The batch-parallel entry points (``prange`` over samples).
+njit_parallel = functools.partial(
+    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, parallel=True
+)
+
+#: Small helpers that must be inlined into the SIMD loops that call them.
+njit_inline = functools.partial(
+    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, inline="always"
+)

@@ -1,0 +1,368 @@
+"""The public wrapper: validates arrays and scalars, precomputes per-column coefficients,
+allocates the outputs and calls the batch kernel."""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+from . import half as _h
+from .rng import normal_table
+
+_TABLE = normal_table()
+
+#: Largest dt / tau_syn the kernel accepts (its line-response series are exact to float32
+#: rounding up to 0.5).
+MAX_DT_OVER_TAU = 0.5
+
+
+class Traces(NamedTuple):
+    """Recorded waveforms of selected (sample, column) pairs during the read window.
+
+    ``time`` [T] (s): 0, dt, 2 dt, ..., n_full dt and finally t_read. ``v_exc``, ``v_inh``
+    [S, C, T] (V): the line voltages seen by the OTAs (the step mean over the step that ends at
+    ``time``, including line noise). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
+    Points before the start of the stepped part (the closed-form prephase, see
+    ``closed_form_prephase``) are NaN. S follows ``record_samples``, C ``record_columns``.
+    """
+
+    time: np.ndarray
+    v_exc: np.ndarray
+    v_inh: np.ndarray
+    v_mem: np.ndarray
+
+
+class HalfResult(NamedTuple):
+    """Result of :func:`simulate_half` for a batch of B vectors and M columns."""
+
+    output: np.ndarray  #: int32 [B, M]: clip(code_read - code_baseline, out_min, out_max)
+    code_read: np.ndarray  #: int16 [B, M]: ADC code of the read conversion (0..255)
+    code_baseline: np.ndarray  #: int16 [B, M]: ADC code of the baseline conversion (0..255)
+    v_read: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_read, before the ADC
+    v_baseline: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_baseline
+    traces: Optional[Traces]  #: recorded waveforms, or None
+
+
+def _arr(name, value, ndim, kinds, shape=None):
+    """Check an array argument: ndim, dtype kind and (optionally) exact shape."""
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {type(value).__name__}")
+    if value.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {value.shape}")
+    if value.dtype.kind not in kinds:
+        allowed = {"i": "signed integer", "u": "unsigned integer", "f": "floating"}
+        names = " or ".join(allowed[k] for k in kinds)
+        raise TypeError(f"{name} must have a {names} dtype, got {value.dtype}")
+    if shape is not None and value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    return value
+
+
+def _float_vec(name, value, m):
+    """A per-column (or per-row) float array of length m, as float64."""
+    v = _arr(name, value, 1, "fiu", (m,)).astype(np.float64)
+    if not np.all(np.isfinite(v)):
+        raise ValueError(f"{name} must be finite, got non-finite values at {np.flatnonzero(~np.isfinite(v))[:5]}")
+    return v
+
+
+def _positive(name, value, allow_inf=False):
+    v = float(value)
+    if not (v > 0.0) or (math.isinf(v) and not allow_inf) or math.isnan(v):
+        extra = " (inf allowed)" if allow_inf else ""
+        raise ValueError(f"{name} must be a positive finite number{extra}, got {value!r}")
+    return v
+
+
+def _nonneg(name, value):
+    v = float(value)
+    if not (v >= 0.0) or math.isinf(v):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return v
+
+
+def _finite(name, value):
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    return v
+
+
+def _phi(r, t):
+    """(1 - exp(-r t)) / r elementwise, t where r = 0."""
+    r = np.asarray(r, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = -np.expm1(-r * t) / r
+    return np.where(r == 0.0, t, v)
+
+
+def _line_coefficients(tau, step):
+    """(a, b, mu, gamma, tau^2/step) of an exact line step of length ``step`` (s)."""
+    x = step / tau
+    e1 = -np.expm1(-x)
+    g = x + np.expm1(-x)
+    return np.exp(-x), tau * e1, tau * e1 / step, tau * tau * g / step, tau * tau / step
+
+
+def _ou_block(tau, sigma_n, h):
+    """Coefficients (A, S1, M0, M1, M2) of the exact OU block update of length h.
+
+    n_end = A n_0 + S1 z1,  mean over the block = M0 n_0 + M1 z1 + M2 z2.
+    """
+    a = np.exp(-h / tau)
+    one_a = -np.expm1(-h / tau)
+    s1 = sigma_n * np.sqrt(-np.expm1(-2.0 * h / tau))
+    cov = sigma_n**2 * tau * one_a**2  # Cov(n_end, integral)
+    var_int = sigma_n**2 * tau * (2.0 * h - 2.0 * tau * one_a - tau * one_a**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m1 = np.where(s1 > 0, cov / np.where(s1 > 0, s1, 1.0) / h, 0.0)
+        resid = np.where(s1 > 0, var_int - cov**2 / np.where(s1 > 0, s1, 1.0) ** 2, 0.0)
+    m2 = np.sqrt(np.maximum(resid, 0.0)) / h
+    return a, s1, tau * one_a / h, m1, m2
+
+
+def _grid(t_end, dt):
+    """(n_full, t_end snapped): full steps before t_end; t_end snapped onto the grid if it is
+    within 1e-9 dt of a grid point."""
+    n = t_end / dt
+    n_round = round(n)
+    if abs(n - n_round) <= 1e-9 * max(1.0, n):
+        return int(n_round), n_round * dt
+    return int(math.floor(n)), t_end
+
+
+def simulate_half(
+    ev_ptr, ev_row, ev_act, ev_time, weights, *,
+    syn_gain, drv_gain, drv_offset,
+    gm, tau_syn, i_offset, v_rail_hi, v_rail_lo, adc_offset, adc_lsb,
+    dt, t_lsb, i_lsb, c_syn, c_m, v_lin, tau_leak, v_reset, v_leak, v_adc_lo,
+    v_compliance, t_read, t_baseline,
+    sigma_line=0.0, ota_noise_psd=0.0, sigma_jitter=0.0, sigma_adc=0.0,
+    noise=True, noise_seed=0, sample_index=None, stream=0,
+    out_min=-128, out_max=127, noise_substeps=8, closed_form_prephase=True,
+    record_samples=None, record_columns=None,
+) -> HalfResult:
+    """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`."""
+    # ---- events --------------------------------------------------------------------------
+    ev_ptr = _arr("ev_ptr", ev_ptr, 1, "iu")
+    if ev_ptr.shape[0] < 1:
+        raise ValueError("ev_ptr must have length B + 1 >= 1, got length 0")
+    n_b = ev_ptr.shape[0] - 1
+    ev_row = _arr("ev_row", ev_row, 1, "iu")
+    n_ev = ev_row.shape[0]
+    ev_act = _arr("ev_act", ev_act, 1, "iu", (n_ev,))
+    ev_time = _arr("ev_time", ev_time, 1, "f", (n_ev,))
+    ev_ptr = ev_ptr.astype(np.int64)
+    if ev_ptr[0] != 0 or ev_ptr[-1] != n_ev or np.any(np.diff(ev_ptr) < 0):
+        raise ValueError(
+            f"ev_ptr must start at 0, be non-decreasing and end at len(ev_row) = {n_ev}; "
+            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}")
+    # ---- weights and fixed pattern --------------------------------------------------------
+    weights = _arr("weights", weights, 2, "iu")
+    n_k, n_m = weights.shape
+    if n_k < 1 or n_m < 1:
+        raise ValueError(f"weights must have shape (K, M) with K, M >= 1, got {weights.shape}")
+    if weights.size and (weights.min() < -63 or weights.max() > 63):
+        raise ValueError(
+            f"weights must lie in -63..63, got values in {weights.min()}..{weights.max()}")
+    if n_ev:
+        if ev_row.min() < 0 or ev_row.max() >= n_k:
+            raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
+                             f"{ev_row.min()}..{ev_row.max()}")
+        if ev_act.min() < 1 or ev_act.max() > 31:
+            raise ValueError(f"ev_act must lie in 1..31 (0 sends no event), got "
+                             f"{ev_act.min()}..{ev_act.max()}")
+        if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
+            raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")
+    syn_gain = _arr("syn_gain", syn_gain, 2, "f", (n_k, n_m))
+    drv_gain = _float_vec("drv_gain", drv_gain, n_k)
+    drv_offset = _float_vec("drv_offset", drv_offset, n_k)
+    gm = _float_vec("gm", gm, n_m)
+    tau_syn = _float_vec("tau_syn", tau_syn, n_m)
+    i_offset = _float_vec("i_offset", i_offset, n_m)
+    v_rail_hi = _float_vec("v_rail_hi", v_rail_hi, n_m)
+    v_rail_lo = _float_vec("v_rail_lo", v_rail_lo, n_m)
+    adc_offset = _float_vec("adc_offset", adc_offset, n_m)
+    adc_lsb = _float_vec("adc_lsb", adc_lsb, n_m)
+    if np.any(gm < 0):
+        raise ValueError("gm must be >= 0 (S)")
+    if np.any(tau_syn <= 0):
+        raise ValueError("tau_syn must be > 0 (s)")
+    if np.any(adc_lsb <= 0):
+        raise ValueError("adc_lsb must be > 0 (V per code)")
+    # ---- scalars --------------------------------------------------------------------------
+    dt = _positive("dt", dt)
+    t_lsb = _positive("t_lsb", t_lsb)
+    i_lsb = _nonneg("i_lsb", i_lsb)
+    c_syn = _positive("c_syn", c_syn)
+    c_m = _positive("c_m", c_m)
+    v_lin = _positive("v_lin", v_lin)
+    tau_leak = _positive("tau_leak", tau_leak, allow_inf=True)
+    v_reset = _finite("v_reset", v_reset)
+    v_leak = _finite("v_leak", v_leak)
+    v_adc_lo = _finite("v_adc_lo", v_adc_lo)
+    v_compliance = _positive("v_compliance", v_compliance)
+    t_read = _positive("t_read", t_read)
+    t_baseline = _positive("t_baseline", t_baseline)
+    sigma_line = _nonneg("sigma_line", sigma_line)
+    ota_noise_psd = _nonneg("ota_noise_psd", ota_noise_psd)
+    sigma_jitter = _nonneg("sigma_jitter", sigma_jitter)
+    sigma_adc = _nonneg("sigma_adc", sigma_adc)
+    if dt > MAX_DT_OVER_TAU * tau_syn.min():
+        raise ValueError(f"dt must be <= {MAX_DT_OVER_TAU} * min(tau_syn) = "
+                         f"{MAX_DT_OVER_TAU * tau_syn.min():.4g} s, got {dt:.4g} s")
+    lam = 0.0 if math.isinf(tau_leak) else 1.0 / tau_leak
+    if lam >= 0.5 / tau_syn.max():
+        raise ValueError(f"tau_leak must be > 2 * max(tau_syn) = {2 * tau_syn.max():.4g} s "
+                         f"(the pseudo-leak is slow), got {tau_leak:.4g} s")
+    if np.any(v_rail_hi - v_reset <= 0) or np.any(v_reset - v_rail_lo <= 0):
+        raise ValueError("v_rail_lo < v_reset < v_rail_hi must hold for every column")
+    n_sub = int(noise_substeps)
+    if n_sub < 1 or n_sub != noise_substeps:
+        raise ValueError(f"noise_substeps must be an integer >= 1, got {noise_substeps!r}")
+    out_min, out_max = int(out_min), int(out_max)
+    if out_min > out_max:
+        raise ValueError(f"out_min ({out_min}) must be <= out_max ({out_max})")
+    seed = int(noise_seed)
+    if not 0 <= seed < 2**64:
+        raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
+    stream = int(stream)
+    if not 0 <= stream < 2**32:
+        raise ValueError(f"stream must lie in 0..2**32-1, got {stream!r}")
+    if sample_index is None:
+        sample_index = np.arange(n_b, dtype=np.int64)
+    else:
+        sample_index = _arr("sample_index", sample_index, 1, "iu", (n_b,)).astype(np.int64)
+        if n_b and sample_index.min() < 0:
+            raise ValueError("sample_index must be >= 0")
+    n_full_read, t_read = _grid(t_read, dt)
+    n_full_base, t_baseline = _grid(t_baseline, dt)
+
+    # ---- recording --------------------------------------------------------------------------
+    rec_slot = np.full(n_b, -1, dtype=np.int64)
+    recording = record_samples is not None or record_columns is not None
+    if recording:
+        if record_samples is None or record_columns is None:
+            raise ValueError("record_samples and record_columns must be given together")
+        rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
+        rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
+        if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
+            raise ValueError(f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
+                             f"got {rs.tolist()}")
+        if rc.size and (rc.min() < 0 or rc.max() >= n_m):
+            raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
+        rec_slot[rs] = np.arange(rs.size)
+        n_points = n_full_read + (2 if t_read > n_full_read * dt else 1)
+        tr_shape = (rs.size, rc.size, n_points)
+    else:
+        rc = np.zeros(0, dtype=np.int64)
+        tr_shape = (0, 0, 1)
+    tr_exc = np.full(tr_shape, np.nan)
+    tr_inh = np.full(tr_shape, np.nan)
+    tr_mem = np.full(tr_shape, np.nan)
+
+    # ---- coefficient tables ------------------------------------------------------------------
+    noise = bool(noise)
+    flags = _h.FLAG_CLOSED_FORM if closed_form_prephase else 0
+    if noise and sigma_line > 0:
+        flags |= _h.FLAG_LINE_NOISE
+    if noise and ota_noise_psd > 0:
+        flags |= _h.FLAG_OTA_NOISE
+    if noise and sigma_jitter > 0:
+        flags |= _h.FLAG_JITTER
+    if noise and sigma_adc > 0:
+        flags |= _h.FLAG_ADC_NOISE
+    sigma_n = sigma_line / v_lin
+    drift = i_offset / c_m + lam * (v_leak - v_reset)
+    ota_rate = 0.5 * ota_noise_psd * gm / c_m**2  # V^2/s
+    h = n_sub * dt
+
+    col32 = np.empty((_h.N_COL32, n_m), dtype=np.float64)
+    la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, dt)
+    col32[_h.C_A], col32[_h.C_B], col32[_h.C_MU], col32[_h.C_GAM], col32[_h.C_T2DT] = (
+        la, lb, lmu, lgam, t2dt)
+    col32[_h.C_KI] = gm * v_lin * dt / c_m
+    col32[_h.C_OFF] = drift * dt
+    col32[_h.C_LDT] = lam * dt
+    col32[_h.C_TAU] = tau_syn
+    col32[_h.C_Q] = 1.0 / tau_syn
+    col32[_h.C_YHI] = v_rail_hi - v_reset
+    col32[_h.C_YLO] = v_rail_lo - v_reset
+    (col32[_h.C_OU_A], col32[_h.C_OU_S1], col32[_h.C_OU_M0], col32[_h.C_OU_M1],
+     col32[_h.C_OU_M2]) = _ou_block(tau_syn, sigma_n, h)
+    col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
+
+    win32 = np.empty((2, _h.N_WIN32, n_m), dtype=np.float64)
+    for w, (t_end, n_full) in enumerate(((t_read, n_full_read), (t_baseline, n_full_base))):
+        rem = t_end - n_full * dt
+        step = rem if rem > 0 else dt
+        la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, step)
+        win32[w, _h.W_A], win32[w, _h.W_B], win32[w, _h.W_MU] = la, lb, lmu
+        win32[w, _h.W_GAM], win32[w, _h.W_T2DT] = lgam, t2dt
+        win32[w, _h.W_KI] = gm * v_lin * step / c_m
+        win32[w, _h.W_OFF] = drift * step
+        win32[w, _h.W_LDT] = lam * step
+        n_steps = n_full + (1 if rem > 0 else 0)
+        h_last = t_end - ((n_steps - 1) // n_sub) * n_sub * dt
+        (win32[w, _h.W_OU_A], win32[w, _h.W_OU_S1], win32[w, _h.W_OU_M0], win32[w, _h.W_OU_M1],
+         win32[w, _h.W_OU_M2]) = _ou_block(tau_syn, sigma_n, h_last)
+        win32[w, _h.W_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h_last))
+
+    col64 = np.empty((_h.N_COL64, n_m), dtype=np.float64)
+    col64[_h.D_Q] = 1.0 / tau_syn
+    col64[_h.D_GV] = gm * v_lin / c_m
+    col64[_h.D_OTA] = ota_rate
+    col64[_h.D_DRIFT] = drift
+    col64[_h.D_YHI] = v_rail_hi - v_reset
+    col64[_h.D_YLO] = v_rail_lo - v_reset
+    col64[_h.D_ADC_SLOPE] = 1.0 / adc_lsb
+    col64[_h.D_ADC_ZERO] = (v_reset - v_adc_lo) / adc_lsb + adc_offset
+
+    sc = np.zeros(_h.N_SC, dtype=np.float64)
+    sc[_h.S_DT] = dt
+    sc[_h.S_T_READ] = t_read
+    sc[_h.S_T_BASE] = t_baseline
+    sc[_h.S_T_LSB] = t_lsb
+    sc[_h.S_LAMBDA] = lam
+    sc[_h.S_SIGMA_N] = sigma_n
+    sc[_h.S_WIDTH] = v_compliance
+    sc[_h.S_SIGMA_JIT] = sigma_jitter
+    sc[_h.S_SIGMA_ADC] = sigma_adc
+    sc[_h.S_V_LIN] = v_lin
+    sc[_h.S_V_RESET] = v_reset
+    isc = np.zeros(_h.N_ISC, dtype=np.int64)
+    isc[_h.I_N_FULL_READ] = n_full_read
+    isc[_h.I_N_FULL_BASE] = n_full_base
+    isc[_h.I_N_SUB] = n_sub
+    isc[_h.I_SEED_LO] = seed & 0xFFFFFFFF
+    isc[_h.I_SEED_HI] = seed >> 32
+    isc[_h.I_STREAM] = stream
+    isc[_h.I_OUT_MIN] = out_min
+    isc[_h.I_OUT_MAX] = out_max
+    isc[_h.I_FLAGS] = flags
+
+    w = weights.astype(np.float64)
+    scale = i_lsb * syn_gain.astype(np.float64) / (c_syn * v_lin)
+    a_exc = np.ascontiguousarray(np.maximum(w, 0.0) * scale, dtype=np.float32)
+    a_inh = np.ascontiguousarray(np.maximum(-w, 0.0) * scale, dtype=np.float32)
+
+    out = np.empty((n_b, n_m), dtype=np.int32)
+    code_read = np.empty((n_b, n_m), dtype=np.int16)
+    code_base = np.empty((n_b, n_m), dtype=np.int16)
+    v_read = np.empty((n_b, n_m), dtype=np.float64)
+    v_base = np.empty((n_b, n_m), dtype=np.float64)
+    _h.simulate_batch(
+        ev_ptr, ev_row.astype(np.int64), ev_act.astype(np.int64), ev_time.astype(np.float64),
+        sample_index, a_exc, a_inh, drv_gain, drv_offset,
+        np.ascontiguousarray(col32, dtype=np.float32),
+        np.ascontiguousarray(win32, dtype=np.float32), col64, sc, isc, _TABLE,
+        rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem)
+    traces = None
+    if recording:
+        n_points = tr_shape[2]
+        time = np.arange(n_points, dtype=np.float64) * dt
+        time[-1] = t_read
+        traces = Traces(time, tr_exc, tr_inh, tr_mem)
+    return HalfResult(out, code_read, code_base, v_read, v_base, traces)

@@ -1,0 +1,97 @@
+"""Element functions of the analog model, inlined into the kernels: the OTA's saturating
+transfer (a rational tanh), the membrane's output compliance near the rails, and the exact
+response coefficients of an exponential synaptic line to a current step.
+
+All are float32 where they run inside the per-column SIMD loops.
+"""
+
+import numpy as np
+
+from ._jit import njit_inline
+
+_F0 = np.float32(0.0)
+_F1 = np.float32(1.0)
+_F2 = np.float32(2.0)
+_F3 = np.float32(3.0)
+
+# Rational approximation of tanh on [-7.905, 7.905] (odd degree-13 numerator, even degree-6
+# denominator; the same minimax form as used by Eigen for float). Outside the clamp tanh is
+# +-1 to float32 precision. The maximum absolute error against numpy.tanh is tested (< 2e-7).
+_TANH_CLAMP = np.float32(7.90531110763549805)
+_A1 = np.float32(4.89352455891786e-03)
+_A3 = np.float32(6.37261928875436e-04)
+_A5 = np.float32(1.48572235717979e-05)
+_A7 = np.float32(5.12229709037114e-08)
+_A9 = np.float32(-8.60467152213735e-11)
+_A11 = np.float32(2.00018790482477e-13)
+_A13 = np.float32(-2.76076847742355e-16)
+_B0 = np.float32(4.89352518554385e-03)
+_B2 = np.float32(2.26843463243900e-03)
+_B4 = np.float32(1.18534705686654e-04)
+_B6 = np.float32(1.19825839466702e-06)
+
+
+@njit_inline
+def tanh32(x):
+    """tanh(x) in float32 by a rational function (branch-free, vectorizes)."""
+    x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
+    x2 = x * x
+    p = _A13
+    p = p * x2 + _A11
+    p = p * x2 + _A9
+    p = p * x2 + _A7
+    p = p * x2 + _A5
+    p = p * x2 + _A3
+    p = p * x2 + _A1
+    p = p * x
+    q = _B6
+    q = q * x2 + _B4
+    q = q * x2 + _B2
+    q = q * x2 + _B0
+    return p / q
+
+
+@njit_inline
+def compliance(headroom, inv_width):
+    """Output compliance f in [0, 1] of an OTA driving the membrane.
+
+    ``headroom`` (V) is the distance to the rail the current pushes towards (``v_rail_hi - V``
+    for the excitatory OTA, ``V - v_rail_lo`` for the inhibitory one), ``inv_width`` = 1/w (1/V).
+    With s = clip(headroom / w, 0, 1):  f = s^2 (3 - 2 s)  (smoothstep). So f = 1 while the
+    membrane is more than w from the rail, f falls smoothly (C1) to 0 at the rail and stays 0
+    beyond it.
+    """
+    s = min(max(headroom * inv_width, _F0), _F1)
+    return s * s * (_F3 - _F2 * s)
+
+
+# Taylor coefficients for the line response functions (valid, to float32 rounding, for
+# 0 <= x <= 0.5; the wrapper refuses dt > tau_syn / 2).
+_C2 = np.float32(1.0 / 2.0)
+_C3 = np.float32(1.0 / 3.0)
+_C4 = np.float32(1.0 / 4.0)
+_C5 = np.float32(1.0 / 5.0)
+_C6 = np.float32(1.0 / 6.0)
+_C7 = np.float32(1.0 / 7.0)
+_C8 = np.float32(1.0 / 8.0)
+
+
+@njit_inline
+def step_rise(x):
+    """E1(x) = 1 - exp(-x) for 0 <= x <= 0.5 (nested Taylor series, relative error < 1e-7).
+
+    A line at rest that receives a constant input from time s on has, at time s + u, the
+    normalized voltage  rate * tau * E1(u / tau).
+    """
+    return x * (_F1 - x * _C2 * (_F1 - x * _C3 * (_F1 - x * _C4 * (_F1 - x * _C5 * (
+        _F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8)))))))
+
+
+@njit_inline
+def step_area(x):
+    """G(x) = x - (1 - exp(-x)) for 0 <= x <= 0.5, computed without cancellation.
+
+    The time integral over [s, s + u] of the response above is  rate * tau^2 * G(u / tau).
+    """
+    return x * x * _C2 * (_F1 - x * _C3 * (_F1 - x * _C4 * (_F1 - x * _C5 * (
+        _F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8))))))
