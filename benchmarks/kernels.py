@@ -1,0 +1,153 @@
+"""Benchmark of the analog kernel: one full 128 x 256 tile (one half), batch 4096, full physics.
+
+Workload (issue "Analog kernels"): weights uniform in -63..63, inputs uniform in 0..31 with half
+of them zero, num_sends 1, wait_between_events 5 (40 ns), the bss2 window (reset, 5 us, event
+phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise sources on.
+
+Prints tile-VMMs per second, million MACs per second (128 x 256 per VMM), the ratio to a NumPy
+matmul of the same batch measured in the same run, and the JIT cost separately: a first call
+with an empty on-disk cache (compilation) and with a warm cache (loading), each in a fresh
+process. Never fails on time.
+
+    python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+K, M = 128, 256
+CYCLE = 8e-9
+V_RESET = 0.6
+LSB = 2.5e-3
+
+
+def workload(batch, seed=0):
+    """(event CSR arrays, weights, inputs, keyword parameters) of the benchmark."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (K, M)).astype(np.int8)
+    x = rng.integers(0, 32, (batch, K))
+    x[rng.random((batch, K)) < 0.5] = 0
+    t_first = 5e-6  # reset, wait 4 us, wait 1 us, then the event phase
+    counts = np.count_nonzero(x, axis=1)
+    ptr = np.zeros(batch + 1, np.int64)
+    ptr[1:] = np.cumsum(counts)
+    b_idx, rows = np.nonzero(x)
+    pos = np.arange(rows.size) - ptr[b_idx]
+    times = t_first + pos * 5 * CYCLE
+    ev = (ptr, rows.astype(np.int32), x[b_idx, rows].astype(np.int32), times)
+    t_read = t_first + (counts.max() - 1) * 5 * CYCLE + 1e-6
+    fp = np.random.default_rng(seed + 1)
+    p = dict(
+        syn_gain=(1 + 0.03 * fp.standard_normal((K, M))).astype(np.float32),
+        drv_gain=0.01 * fp.standard_normal(K), drv_offset=0.2e-9 * fp.standard_normal(K),
+        gm=0.9e-6 * (1 + 0.02 * fp.standard_normal(M)),
+        tau_syn=0.32e-6 * (1 + 0.03 * fp.standard_normal(M)),
+        i_offset=2e-15 * fp.standard_normal(M),
+        v_rail_hi=V_RESET + 0.28 + 0.01 * fp.standard_normal(M),
+        v_rail_lo=V_RESET - 0.28 + 0.01 * fp.standard_normal(M),
+        adc_offset=0.5 * fp.standard_normal(M), adc_lsb=LSB * (1 + 0.02 * fp.standard_normal(M)),
+        dt=CYCLE, t_lsb=1e-9, i_lsb=0.5e-6 / 63, c_syn=0.2e-12, c_m=2.2e-12, v_lin=0.15,
+        tau_leak=500e-6, v_reset=V_RESET, v_leak=V_RESET, v_adc_lo=V_RESET - 120 * LSB,
+        v_compliance=0.08, t_read=t_read, t_baseline=5e-6,
+        sigma_line=3e-3, ota_noise_psd=2e-24, sigma_jitter=0.2e-9, sigma_adc=0.7,
+        noise_seed=1234,
+    )
+    return ev, w, x, p
+
+
+def _first_call_seconds(cache_dir):
+    """Seconds of the first (tiny) call in a fresh process using ``cache_dir`` as numba cache."""
+    code = (
+        "import time, sys; sys.path.insert(0, %r)\n"
+        "t0 = time.perf_counter()\n"
+        "import kernels\n"
+        "from benchmarks_kernels_workload import workload\n"
+        "ev, w, x, p = workload(2)\n"
+        "t1 = time.perf_counter()\n"
+        "kernels.simulate_half(*ev, w, **p)\n"
+        "print(time.perf_counter() - t1)\n"
+    )
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(here)
+    with tempfile.TemporaryDirectory() as mod_dir:
+        # make this file importable under a unique name from the child process
+        with open(os.path.join(mod_dir, "benchmarks_kernels_workload.py"), "w") as fh:
+            with open(os.path.abspath(__file__)) as src:
+                fh.write(src.read())
+        env["PYTHONPATH"] = os.pathsep.join([mod_dir, root, env.get("PYTHONPATH", "")])
+        res = subprocess.run([sys.executable, "-c", code % root], env=env, capture_output=True,
+                             text=True, check=True)
+    return float(res.stdout.strip().splitlines()[-1])
+
+
+def _import_kernels():
+    """Import the ``kernels`` package (not this file, which has the same name)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [q for q in sys.path if os.path.abspath(q or os.curdir) != here]
+    sys.path.append(os.path.dirname(here))
+    if getattr(sys.modules.get("kernels"), "__file__", "") == os.path.abspath(__file__):
+        del sys.modules["kernels"]
+    import kernels
+
+    return kernels
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-compile", action="store_true", help="do not measure JIT cost")
+    args = ap.parse_args(argv)
+
+    import numba
+
+    kernels = _import_kernels()
+
+    if args.threads:
+        numba.set_num_threads(args.threads)
+    ev, w, x, p = workload(args.batch)
+    n_events = ev[1].size
+    print(f"tile {K} x {M}, batch {args.batch}, {n_events / args.batch:.1f} events per vector, "
+          f"wait 5, num_sends 1, t_read {p['t_read'] * 1e6:.2f} us, dt {p['dt'] * 1e9:.0f} ns, "
+          f"all noise on, {numba.get_num_threads()} numba threads")
+
+    if not args.skip_compile:
+        with tempfile.TemporaryDirectory() as cache:
+            cold = _first_call_seconds(cache)
+            warm = _first_call_seconds(cache)
+        print(f"JIT: first call with empty cache (compile) {cold:.2f} s, "
+              f"first call with warm cache (load) {warm:.2f} s")
+
+    kernels.simulate_half(*ev, w, **p)  # make sure this process has the code loaded
+    best = np.inf
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        res = kernels.simulate_half(*ev, w, **p)
+        best = min(best, time.perf_counter() - t0)
+    xf = x.astype(np.float32)
+    wf = w.astype(np.float32)
+    best_mm = np.inf
+    for _ in range(max(args.repeat, 5)):
+        t0 = time.perf_counter()
+        ideal = xf @ wf
+        best_mm = min(best_mm, time.perf_counter() - t0)
+    vmm_s = args.batch / best
+    print(f"kernel: {best * 1e3:.1f} ms per batch -> {vmm_s:,.0f} tile-VMMs/s, "
+          f"{vmm_s * K * M / 1e6:,.1f} million MAC/s")
+    print(f"numpy float32 matmul of the same batch: {best_mm * 1e3:.3f} ms -> kernel is "
+          f"{best / best_mm:,.0f}x slower")
+    gain = np.polyfit(ideal.ravel(), res.output.ravel(), 1)[0]
+    print(f"sanity: output range {res.output.min()}..{res.output.max()}, "
+          f"fitted gain {gain:.5f} per unit of x*w")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Parameter sets and event lists for the kernel tests (physics.md section 10 starting values)."""
+
+import numpy as np
+
+FPGA_CYCLE = 8e-9  # s
+V_RESET = 0.6  # V, reads ADC code 120 with the values below
+ADC_LSB = 2.5e-3  # V per code
+
+
+def chip_params(n_k, n_m, seed=0, fixed_pattern=True, **overrides):
+    """Keyword arguments of ``kernels.simulate_half`` for a K x M half (noise arguments excluded).
+
+    Rails 280 mV from the reset with an 80 mV compliance width: full compliance up to 200 mV
+    (80 ADC steps) from the reset, as in physics.md section 10.
+    """
+    rng = np.random.default_rng(seed)
+    fp = 1.0 if fixed_pattern else 0.0
+    p = dict(
+        syn_gain=(1.0 + fp * 0.03 * rng.standard_normal((n_k, n_m))).astype(np.float32),
+        drv_gain=fp * 0.01 * rng.standard_normal(n_k),
+        drv_offset=fp * 0.2e-9 * rng.standard_normal(n_k),
+        gm=0.9e-6 * (1.0 + fp * 0.02 * rng.standard_normal(n_m)),
+        tau_syn=0.32e-6 * (1.0 + fp * 0.03 * rng.standard_normal(n_m)),
+        i_offset=fp * 2e-15 * rng.standard_normal(n_m),
+        v_rail_hi=V_RESET + 0.28 + fp * 0.01 * rng.standard_normal(n_m),
+        v_rail_lo=V_RESET - 0.28 + fp * 0.01 * rng.standard_normal(n_m),
+        adc_offset=fp * 0.5 * rng.standard_normal(n_m),
+        adc_lsb=ADC_LSB * (1.0 + fp * 0.02 * rng.standard_normal(n_m)),
+        dt=FPGA_CYCLE, t_lsb=1e-9, i_lsb=0.5e-6 / 63, c_syn=0.2e-12, c_m=2.2e-12, v_lin=0.15,
+        tau_leak=500e-6, v_reset=V_RESET, v_leak=V_RESET, v_adc_lo=V_RESET - 120 * ADC_LSB,
+        v_compliance=0.08, t_read=8.6e-6, t_baseline=5e-6,
+    )
+    p.update(overrides)
+    return p
+
+
+FULL_NOISE = dict(sigma_line=3e-3, ota_noise_psd=2e-24, sigma_jitter=0.2e-9, sigma_adc=0.7)
+
+
+def events_from_inputs(x, wait=5, num_sends=1, t_first=5e-6, latency=0.0):
+    """CSR events of input vectors x [B, K] (0..31; 0 sends nothing), as the FPGA plays them:
+    non-zero entries in row order, ``num_sends`` times, one every ``wait`` FPGA cycles."""
+    x = np.asarray(x)
+    ptr = [0]
+    rows, acts, times = [], [], []
+    for xb in x:
+        nz = np.flatnonzero(xb)
+        n = 0
+        for _ in range(num_sends):
+            for r in nz:
+                rows.append(r)
+                acts.append(xb[r])
+                times.append(t_first + latency + n * wait * FPGA_CYCLE)
+                n += 1
+        ptr.append(len(rows))
+    return (np.array(ptr, np.int64), np.array(rows, np.int32), np.array(acts, np.int32),
+            np.array(times, np.float64))
+
+
+def read_time(ev_time, after=1e-6, default=5e-6):
+    """ADC read time: ``after`` the last event (the reference schedule's 1 us wait)."""
+    return (ev_time.max() if ev_time.size else default) + after
