@@ -22,7 +22,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-from ._jit import njit_inline
+from ._jit import njit, njit_inline
 
 MASK32 = np.uint64(0xFFFFFFFF)
 _M1 = np.uint64(0x7FEB352D)
@@ -114,3 +114,13 @@ def bits_to_normal(u, table):
 def normal(k_lo, k_hi, counter, table):
     """Standard normal variate number ``counter`` of key (k_lo, k_hi)."""
     return bits_to_normal(uniform_bits(k_lo, k_hi, counter), table)
+
+
+@njit
+def normals(seed, stream, sample, purpose, n, table):
+    """``n`` standard normal variates with counters 0..n-1 of one key (for tests and tools)."""
+    k_lo, k_hi = make_key(seed, stream, sample, purpose)
+    out = np.empty(n, dtype=np.float32)
+    for i in range(n):
+        out[i] = normal(k_lo, k_hi, i, table)
+    return out

@@ -34,7 +34,7 @@ def chip_params(n_k, n_m, seed=0, fixed_pattern=True, **overrides):
     return p
 
 
-FULL_NOISE = dict(sigma_line=3e-3, ota_noise_psd=2e-24, sigma_jitter=0.2e-9, sigma_adc=0.7)
+FULL_NOISE = dict(sigma_line=2e-3, ota_noise_psd=4e-18, sigma_jitter=0.2e-9, sigma_adc=0.7)
 
 
 def events_from_inputs(x, wait=5, num_sends=1, t_first=5e-6, latency=0.0):

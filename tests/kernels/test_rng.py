@@ -1,0 +1,50 @@
+"""Counter-based random numbers: table normal variates and key separation."""
+
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+
+from kernels import rng
+
+TABLE = rng.normal_table()
+
+
+def test_table_has_zero_mean_unit_variance_and_is_monotone():
+    t = TABLE.astype(np.float64)
+    assert np.all(np.diff(t) > 0)
+    var = np.mean((t[:-1] ** 2 + t[:-1] * t[1:] + t[1:] ** 2) / 3.0)
+    assert abs(var - 1.0) < 1e-6
+    assert abs(t[0] + t[-1]) < 1e-6
+    assert 3.5 < t[-1] < 4.0
+
+
+def test_lowbias32_is_a_bijection_on_a_block():
+    xs = np.arange(1 << 16, dtype=np.uint64) * np.uint64(65537)
+    hs = np.array([rng.lowbias32(x) for x in xs])
+    assert np.unique(hs).size == xs.size
+    assert hs.max() < 2**32
+
+
+@pytest.mark.parametrize("n", [200_000])
+def test_normals_have_normal_moments_and_cdf(n):
+    z = rng.normals(7, 3, 11, rng.PURPOSE_BLOCK, n, TABLE).astype(np.float64)
+    se = 1 / np.sqrt(n)
+    assert abs(z.mean()) < 5 * se
+    assert abs(z.var() - 1) < 5 * np.sqrt(2) * se
+    nd = NormalDist()
+    for q in (-2.5, -1.0, 0.0, 0.5, 2.0):
+        p = nd.cdf(q)
+        assert abs(np.mean(z < q) - p) < 5 * np.sqrt(p * (1 - p) / n) + 1e-4
+
+
+def test_keys_separate_streams():
+    n = 50_000
+    base = rng.normals(1, 0, 0, 1, n, TABLE)
+    assert np.array_equal(base, rng.normals(1, 0, 0, 1, n, TABLE))
+    for other in (rng.normals(2, 0, 0, 1, n, TABLE), rng.normals(1, 1, 0, 1, n, TABLE),
+                  rng.normals(1, 0, 1, 1, n, TABLE), rng.normals(1, 0, 0, 2, n, TABLE),
+                  rng.normals(1, 0, 2**40, 1, n, TABLE), rng.normals(2**40 + 1, 0, 0, 1, n, TABLE)):
+        assert abs(np.corrcoef(base, other)[0, 1]) < 5 / np.sqrt(n)
+    # consecutive counters are uncorrelated
+    assert abs(np.corrcoef(base[:-1], base[1:])[0, 1]) < 5 / np.sqrt(n)

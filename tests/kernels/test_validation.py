@@ -1,0 +1,62 @@
+"""The public wrapper refuses bad arrays and scalars with errors that name the argument."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_cases import chip_params, events_from_inputs
+
+K, M = 4, 3
+
+
+def _call(**changes):
+    x = np.array([[3, 0, 5, 1], [0, 0, 0, 0]])
+    ev = dict(zip(("ev_ptr", "ev_row", "ev_act", "ev_time"), events_from_inputs(x, t_first=1e-6)))
+    args = dict(ev, weights=np.array([[1, -2, 3]] * K, dtype=np.int8))
+    args.update(chip_params(K, M, t_read=2e-6, t_baseline=1e-6))
+    args.update(changes)
+    pos = [args.pop(k) for k in ("ev_ptr", "ev_row", "ev_act", "ev_time", "weights")]
+    return kernels.simulate_half(*pos, **args)
+
+
+def test_valid_call_runs():
+    r = _call()
+    assert r.output.shape == (2, M) and r.output.dtype == np.int32
+    assert r.code_read.dtype == np.int16 and r.traces is None
+
+
+@pytest.mark.parametrize("changes, exc, words", [
+    (dict(weights=np.ones((K, M))), TypeError, ["weights", "integer", "float64"]),
+    (dict(weights=np.full((K, M), 64)), ValueError, ["weights", "-63..63", "64"]),
+    (dict(weights=np.ones(K, dtype=np.int8)), ValueError, ["weights", "2-dimensional", "(4,)"]),
+    (dict(ev_act=np.array([3, 0, 5], dtype=np.int32)), ValueError, ["ev_act", "1..31"]),
+    (dict(ev_act=np.array([3, 5], dtype=np.int32)), ValueError, ["ev_act", "shape (3,)"]),
+    (dict(ev_row=np.array([0, 9, 3], dtype=np.int32)), ValueError, ["ev_row", "0..3"]),
+    (dict(ev_time=np.array([1e-6, -1.0, 2e-6])), ValueError, ["ev_time", ">= 0"]),
+    (dict(ev_ptr=np.array([0, 2, 2])), ValueError, ["ev_ptr", "len(ev_row) = 3"]),
+    (dict(syn_gain=np.ones((M, K), dtype=np.float32)), ValueError, ["syn_gain", "(4, 3)", "(3, 4)"]),
+    (dict(gm=np.ones(M + 1)), ValueError, ["gm", "(3,)", "(4,)"]),
+    (dict(tau_syn=np.array([3e-7, np.nan, 3e-7])), ValueError, ["tau_syn", "finite"]),
+    (dict(dt=1e-6), ValueError, ["dt", "min(tau_syn)"]),
+    (dict(dt=0.0), ValueError, ["dt", "positive"]),
+    (dict(tau_leak=1e-7), ValueError, ["tau_leak"]),
+    (dict(sigma_adc=-1.0), ValueError, ["sigma_adc", ">= 0"]),
+    (dict(noise_substeps=0), ValueError, ["noise_substeps"]),
+    (dict(noise_seed=-1), ValueError, ["noise_seed"]),
+    (dict(sample_index=np.array([0])), ValueError, ["sample_index", "(2,)"]),
+    (dict(out_min=5, out_max=-5), ValueError, ["out_min", "out_max"]),
+    (dict(record_samples=[5], record_columns=[0]), ValueError, ["record_samples", "0..1"]),
+    (dict(record_samples=[0]), ValueError, ["record_columns"]),
+    (dict(v_rail_hi=np.full(M, 0.5)), ValueError, ["v_rail_hi"]),
+    (dict(ev_time=[1e-6, 2e-6, 3e-6]), TypeError, ["ev_time", "numpy array", "list"]),
+])
+def test_bad_arguments_are_named(changes, exc, words):
+    with pytest.raises(exc) as info:
+        _call(**changes)
+    for word in words:
+        assert word in str(info.value)
+
+
+def test_tau_leak_inf_means_no_leak():
+    r = _call(tau_leak=np.inf, i_offset=np.zeros(M))
+    assert np.all(np.isfinite(r.v_read))
