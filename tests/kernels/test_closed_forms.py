@@ -117,15 +117,15 @@ def test_adc_conversion_clipping_and_output_clamp():
     p = _params(adc_offset=np.array([0.3, -0.2, 300.0, -300.0]), t_read=3e-6, t_baseline=2e-6)
     w = np.array([[60, -60, 60, 60], [0, 0, 0, 0]], dtype=np.int8)
     ev = _one_event_per_sample([1e-6], 31)
-    r = kernels.simulate_half(*ev, w, **p, out_min=-2, out_max=3)
+    r = kernels.simulate_half(*ev, w, **p, out_min=-1, out_max=2)
     for v, code in ((r.v_read, r.code_read), (r.v_baseline, r.code_baseline)):
         x = (v - p["v_adc_lo"]) / p["adc_lsb"] + p["adc_offset"]
         np.testing.assert_array_equal(code, np.clip(np.floor(x + 0.5), 0, 255))
     assert r.code_read[0, 2] == 255 and r.code_read[0, 3] == 0
     raw = r.code_read.astype(int) - r.code_baseline
-    np.testing.assert_array_equal(r.output, np.clip(raw, -2, 3))
-    assert raw[0, 0] > 3 and raw[0, 1] < -2  # the clamp is active
-    assert r.output[0, 0] == 3 and r.output[0, 1] == -2
+    np.testing.assert_array_equal(r.output, np.clip(raw, -1, 2))
+    assert raw[0, 0] > 2 and raw[0, 1] < -1  # the clamp is active
+    assert r.output[0, 0] == 2 and r.output[0, 1] == -1
 
 
 def test_membrane_stays_within_the_rails_when_driven_hard():
