@@ -82,11 +82,13 @@ def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_
     a = _ceil_div(pj * wait, P)                              # earliest slot of each packet
     big = int(a.max(initial=0)) + int(n_packets.max(initial=0)) + 2
     shift = pb * big
-    slot = np.maximum.accumulate(a - p_local + shift) - shift + p_local if a.size else a
+    slot = np.maximum.accumulate(a - p_local + shift) - shift + p_local
 
     # ---- phase timeline ----------------------------------------------------------------------
-    last_slot = np.where(n_packets > 0, slot[np.maximum(p_off + n_packets - 1, 0)] if slot.size else 0, -1)
-    ev_len = np.where(n_pos > 0, np.maximum(n_pos * wait, (last_slot + 1) * P), 0)
+    has = n_packets > 0
+    slots_used = np.zeros(B, np.int64)                      # slot of the last packet + 1
+    slots_used[has] = slot[(p_off + n_packets - 1)[has]] + 1
+    ev_len = np.maximum(n_pos * wait, slots_used * P)       # 0 when no half has an event
     dur = np.tile(np.asarray(prog.durations, np.int64), (B, 1))
     dur[:, prog.events_index] = ev_len
     end = np.cumsum(dur.ravel()).reshape(B, -1)

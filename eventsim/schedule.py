@@ -114,6 +114,17 @@ class Schedule:
         """Cycles each event waited for a link slot (int64)."""
         return self.departure - self.request
 
+    def half_csr(self, half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """CSR of one half over the vectors: ``(ev_ptr, ev_row, ev_act, ev_time)`` with
+        ``ev_ptr`` of shape (B + 1,), the layout a one-half kernel call takes."""
+        if isinstance(half, bool) or not isinstance(half, (int, np.integer)) or not 0 <= half < self.halves:
+            raise ValueError(f"half(={half!r}) must be an integer in 0..{self.halves - 1}")
+        counts = np.diff(self.ev_ptr).reshape(-1, self.halves)[:, half]
+        ptr = np.zeros(counts.shape[0] + 1, np.int64)
+        np.cumsum(counts, out=ptr[1:])
+        sel = self.half == half
+        return ptr, self.row[sel], self.activation[sel], self.ev_time[sel]
+
     def events_of(self, vector: int, half: int) -> slice:
         """The slice of the event arrays that holds ``vector``'s events in ``half``."""
         i = vector * self.halves + half

@@ -144,3 +144,16 @@ def test_bss2_full_vector_at_wait5_is_about_43us(bss2):
         assert run.timing.vector_cycles[0] == bss2.vector_cycles(128, 1, 5) == 5396
         assert int(run.schedule.queueing.max()) == 0
         assert run.timing.macs_per_second == pytest.approx(2 * 128 * 256 / 43.168e-6)
+
+
+def test_half_csr_is_the_per_half_view(tutorial, vector):
+    x = np.concatenate([vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]), vector([], [4]), vector([1], [])])
+    s = eventsim.simulate(tutorial, x, wait_between_events=5).schedule
+    ptr, row, act, time = s.half_csr(1)
+    assert ptr.tolist() == [0, 2, 3, 3]
+    assert row.tolist() == [0, 7, 0] and act.tolist() == [2, 9, 4]
+    assert np.array_equal(time[0:2], s.ev_time[s.events_of(0, 1)])
+    assert np.array_equal(time[2:3], s.ev_time[s.events_of(1, 1)])
+    assert s.half_csr(0)[0].tolist() == [0, 3, 3, 4]
+    with pytest.raises(ValueError, match=r"half\(=2\) must be an integer in 0\.\.1"):
+        s.half_csr(2)
