@@ -13,7 +13,7 @@ SimPy discrete-event model (``engine="simpy"``). See ``docs/eventsim.md`` for th
 """
 
 from .program import Program
-from .report import format_report
+from .report import format_report, format_timeline
 from .run import ACTIONS, Energy, EventRun, Timing, concatenate, simulate
 from .schedule import Schedule, Timeline
 from .trace import trace_events, write_trace
@@ -28,6 +28,7 @@ __all__ = [
     "Timing",
     "concatenate",
     "format_report",
+    "format_timeline",
     "simulate",
     "trace_events",
     "write_trace",

@@ -16,9 +16,9 @@ def _rate(value: float, unit: str) -> str:
     return f"{value:.4g} {unit}"
 
 
-def _settings(values: np.ndarray) -> str:
-    unique = np.unique(values)
-    return str(int(unique[0])) if unique.size == 1 else f"{int(unique.min())}..{int(unique.max())}"
+def _span(values: np.ndarray) -> str:
+    lo, hi = int(values.min()), int(values.max())
+    return str(lo) if lo == hi else f"{lo}..{hi}"
 
 
 def format_report(run: EventRun) -> str:
@@ -40,10 +40,10 @@ def format_report(run: EventRun) -> str:
         per_vector = (f"{format_si(mean_s, 'time')} mean ({int(cycles.min())}..{int(cycles.max())} cycles, "
                       f"{run.cycle_time * 1e9:g} ns each)")
     lines = [
-        f"event simulation on chip '{run.chip_name}': {B} vector(s), num_sends {_settings(run.num_sends)}, "
-        f"wait_between_events {_settings(run.wait_between_events)} cycles",
+        f"event simulation on chip '{run.chip_name}': {B} vector(s), num_sends {_span(run.num_sends)}, "
+        f"wait_between_events {_span(run.wait_between_events)} cycles",
         f"  time per vector   {per_vector}",
-        f"  events phase      {int(ev_cycles.min())}..{int(ev_cycles.max())} cycles; link queueing up to "
+        f"  events phase      {_span(ev_cycles)} cycles; link queueing up to "
         f"{int(queue.max(initial=0))} cycles ({int(np.count_nonzero(queue))} of {run.schedule.n_events} events delayed)",
         f"  batch             {format_si(timing.batch_seconds, 'time')} ({timing.batch_cycles} cycles)",
         f"  throughput        {_rate(timing.vectors_per_second, 'vectors/s')}, {_rate(timing.macs_per_second, 'MAC/s')} "
@@ -61,4 +61,29 @@ def format_report(run: EventRun) -> str:
     lines.append(f"    {'static':<20} {format_si(energy.table['static_power'], 'power'):>12}  "
                  f"{format_si(static / B, 'energy'):>10}  {100 * static / energy.total:5.1f} %")
     lines.append(f"  energy provenance {energy.provenance}")
+    return "\n".join(lines)
+
+
+def format_timeline(run: EventRun, max_vectors: int = 1) -> str:
+    """The phases of the first ``max_vectors`` vectors as a table: name, kind, start and end
+    cycle (from the batch start), length, and the events each phase saw leave the link."""
+    if not isinstance(run, EventRun):
+        raise TypeError(f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}")
+    if isinstance(max_vectors, bool) or not isinstance(max_vectors, (int, np.integer)) or max_vectors < 1:
+        raise ValueError(f"max_vectors(={max_vectors!r}) must be an integer >= 1")
+    tl, s = run.timeline, run.schedule
+    ct = run.cycle_time
+    lines = [f"{'vector':>6}  {'phase':<22} {'kind':<9} {'start':>9} {'end':>9} {'cycles':>7} {'length':>10}"]
+    for b in range(min(run.n_vectors, int(max_vectors))):
+        for p, (name, kind) in enumerate(zip(tl.names, tl.kinds)):
+            t0, t1 = int(tl.start[b, p]), int(tl.end[b, p])
+            lines.append(f"{b:>6}  {name:<22} {kind:<9} {t0:>9} {t1:>9} {t1 - t0:>7} "
+                         f"{format_si((t1 - t0) * ct, 'time'):>10}")
+            if kind == "events":
+                sl = slice(int(s.ev_ptr[b * s.halves]), int(s.ev_ptr[(b + 1) * s.halves]))
+                if sl.stop > sl.start:
+                    q = s.queueing[sl]
+                    lines.append(f"{'':>6}    {sl.stop - sl.start} events, departures {int(s.departure[sl].min())}.."
+                                 f"{int(s.departure[sl].max())}, arrivals {int(s.arrival[sl].min())}.."
+                                 f"{int(s.arrival[sl].max())}, queueing up to {int(q.max())} cycles")
     return "\n".join(lines)

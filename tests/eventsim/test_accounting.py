@@ -89,3 +89,15 @@ def test_report_shows_time_throughput_energy_and_provenance(bss2):
     for action in eventsim.ACTIONS:
         assert action in text
     assert bss2.energy.provenance in text
+
+
+def test_timeline_table(tutorial, vector):
+    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=1)
+    lines = eventsim.format_timeline(run).splitlines()
+    assert len(lines) == 1 + 9 + 1
+    assert lines[6].split() == ["0", "event_phase", "events", "22", "34", "12", "96", "ns"]
+    assert lines[7].split()[:2] == ["6", "events,"]
+    assert "arrivals 24..34, queueing up to 5 cycles" in lines[7]
+    assert lines[-1].split()[:6] == ["0", "transfer", "transfer", "54", "62", "8"]
+    with pytest.raises(ValueError, match=r"max_vectors\(=0\) must be an integer >= 1"):
+        eventsim.format_timeline(run, 0)
