@@ -1,0 +1,125 @@
+"""Noise statistics with fixed seeds against their closed forms (one source on at a time)."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_cases import chip_params
+
+M = 32
+TAU = 0.32e-6
+GM = 0.9e-6
+NO_EVENTS = lambda n_b: (np.zeros(n_b + 1, np.int64), np.zeros(0, np.int32),  # noqa: E731
+                         np.zeros(0, np.int32), np.zeros(0))
+
+
+def _params(n_k=1, **over):
+    p = chip_params(n_k, M, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(M, TAU),
+                    gm=np.full(M, GM))
+    p.update(over)
+    return p
+
+
+def _rel_se_var(n):
+    return np.sqrt(2.0 / n)
+
+
+def test_line_ou_block_means_are_stationary_with_the_exact_variance_and_correlation():
+    sigma, n_b = 3e-3, 64
+    p = _params(t_read=6e-6, t_baseline=1e-6)
+    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_line=sigma,
+                              noise_seed=5, closed_form_prephase=False,
+                              record_samples=np.arange(n_b), record_columns=np.arange(M))
+    n_sub = 8
+    h = n_sub * p["dt"]
+    x = h / TAU
+    var_mean = sigma**2 * 2 * (x - 1 + np.exp(-x)) / x**2  # stationary variance of a block mean
+    cov_lag1 = sigma**2 * (1 - np.exp(-x)) ** 2 / x**2
+    for v in (r.traces.v_exc, r.traces.v_inh):
+        blocks = v[:, :, 1::n_sub]  # one value per noise block
+        early, late = blocks[:, :, :20], blocks[:, :, -20:]
+        n = early.size / 4  # effective number of independent values (correlation ~0.8 per block)
+        for part in (early, late):
+            assert abs(part.var() / var_mean - 1) < 4 * _rel_se_var(n)
+            assert abs(part.mean()) < 4 * np.sqrt(var_mean / n)
+        lag = np.mean(blocks[:, :, 1:] * blocks[:, :, :-1])
+        assert abs(lag / cov_lag1 - 1) < 0.03
+    # the line state at t = 0 is drawn from the stationary distribution
+    v0 = r.traces.v_exc[:, :, 0]
+    assert abs(v0.var() / sigma**2 - 1) < 4 * _rel_se_var(v0.size)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_membrane_variance_from_line_noise_matches_linear_theory(closed_form):
+    sigma, n_b, t = 2e-3, 1500, 4e-6
+    p = _params(t_read=t, t_baseline=1e-6)
+    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_line=sigma,
+                              noise_seed=6, closed_form_prephase=closed_form)
+    y = r.v_read - p["v_reset"]
+    # y = g_m / C_m * int (n_exc - n_inh) dt for two independent OU lines
+    var = 4 * (GM / p["c_m"]) ** 2 * sigma**2 * TAU * (t - TAU * (1 - np.exp(-t / TAU)))
+    assert abs(y.var() / var - 1) < 4 * _rel_se_var(y.size)
+    assert abs(y.mean()) < 4 * np.sqrt(var / y.size)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_membrane_random_walk_variance_grows_linearly_with_window(closed_form):
+    psd, n_b = 4e-18, 1500
+    var = {}
+    for t in (2e-6, 4e-6):
+        p = _params(t_read=t, t_baseline=1e-6)
+        r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p,
+                                  ota_noise_psd=psd, noise_seed=7, closed_form_prephase=closed_form)
+        y = r.v_read - p["v_reset"]
+        var[t] = y.var()
+        expected = 0.5 * psd * GM * t / p["c_m"] ** 2
+        assert abs(var[t] / expected - 1) < 4 * _rel_se_var(y.size)
+    assert abs(var[4e-6] / var[2e-6] - 2) < 0.1
+
+
+def test_jitter_noise_grows_with_weight_magnitude_and_is_common_to_the_row():
+    sj, n_b = 0.5e-9, 3000
+    p = _params(n_k=1, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(1),
+                drv_offset=np.zeros(1))
+    w = np.tile(np.array([[4, 16, -4, -16]], np.int8), (1, M // 4))
+    ev = (np.arange(n_b + 1, dtype=np.int64), np.zeros(n_b, np.int32), np.full(n_b, 8, np.int32),
+          np.full(n_b, 1e-6))
+    r = kernels.simulate_half(*ev, w, **p, sigma_jitter=sj, noise_seed=8)
+    y = r.v_read - p["v_reset"]
+    per_unit = GM * TAU / (p["c_syn"] * p["c_m"]) * p["i_lsb"] * sj  # V per |w| per sigma
+    std = y.std(axis=0)
+    expected = per_unit * np.abs(w[0])
+    assert np.all(np.abs(std / expected - 1) < 4 * np.sqrt(0.5 / n_b))
+    # one jitter draw per event and row: all columns move together
+    assert np.corrcoef(y[:, 0], y[:, 1])[0, 1] > 0.999
+    assert np.corrcoef(y[:, 0], y[:, 2])[0, 1] < -0.999
+
+
+def test_adc_noise_on_a_constant_input():
+    sa, n_b = 0.7, 2000
+    # fractional ADC offsets spread evenly: the rounding phase is uniform over the columns
+    p = _params(t_read=2e-6, t_baseline=1e-6, adc_offset=np.arange(M) / M)
+    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_adc=sa,
+                              noise_seed=9)
+    code = r.code_read.astype(float)
+    var = code.var(axis=0).mean()
+    n = code.size
+    assert abs(var / (sa**2 + 1 / 12) - 1) < 4 * _rel_se_var(n) + 0.01
+    # two independent conversions per vector
+    assert abs(r.output.var(axis=0).mean() / (2 * (sa**2 + 1 / 12)) - 1) < 0.03
+    cr = r.code_read - r.code_read.mean(axis=0)
+    cb = r.code_baseline - r.code_baseline.mean(axis=0)
+    assert abs(np.corrcoef(cr.ravel(), cb.ravel())[0, 1]) < 0.02
+
+
+def test_noise_switches():
+    p = _params(t_read=2e-6, t_baseline=1e-6)
+    args = (*NO_EVENTS(50), np.zeros((1, M), np.int8))
+    full = dict(sigma_line=2e-3, ota_noise_psd=4e-18, sigma_jitter=0.2e-9, sigma_adc=0.7)
+    quiet = kernels.simulate_half(*args, **p)
+    off = kernels.simulate_half(*args, **p, **full, noise=False)
+    on = kernels.simulate_half(*args, **p, **full)
+    np.testing.assert_array_equal(quiet.v_read, off.v_read)
+    np.testing.assert_array_equal(quiet.code_read, off.code_read)
+    assert np.all(quiet.v_read == quiet.v_read[0, 0])  # no noise: identical columns and samples
+    assert on.v_read.std() > 0 and np.any(on.code_read != quiet.code_read)

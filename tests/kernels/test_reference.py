@@ -1,0 +1,66 @@
+"""Kernel at the default dt against the fine-step RK4 reference integrator (noise off):
+<= 0.25 LSB RMS on the outputs, including saturated cases (dense large inputs at wait 2,
+outputs driven beyond the rails)."""
+
+import numpy as np
+import pytest
+
+import kernels
+from kernel_cases import ADC_LSB, chip_params, events_from_inputs, read_time
+from reference.integrator import simulate_half_reference
+
+K = 128
+
+
+def _case(seed, m, n_b, wait, num_sends, dens, act_lo, gm_factor=1.0, t_first=1e-6):
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (K, m)).astype(np.int8)
+    q = m // 4
+    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: driven into the rails
+    w[:, q:2 * q] = -np.abs(w[:, q:2 * q])
+    x = rng.integers(act_lo, 32, (n_b, K))
+    x[rng.random((n_b, K)) > dens] = 0
+    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=t_first)
+    p = chip_params(K, m, seed=seed + 100, t_read=read_time(ev[3]), t_baseline=t_first)
+    p["gm"] = p["gm"] * gm_factor
+    return ev, w, p
+
+
+def _compare(ev, w, p, refine=16):
+    ref = simulate_half_reference(*ev, w, p, refine=refine)
+    got = kernels.simulate_half(*ev, w, **p)
+    rms_out = np.sqrt(np.mean((got.output - ref["output"]) ** 2))
+    rms_v = np.sqrt(np.mean(((got.v_read - ref["v_read"]) / ADC_LSB) ** 2))
+    return rms_out, rms_v, ref
+
+
+def test_dense_large_inputs_at_wait_2_beyond_the_rails():
+    ev, w, p = _case(1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
+    rms_out, rms_v, ref = _compare(ev, w, p)
+    # the case really saturates: outputs far beyond the linear +-80 range, near the rails
+    assert np.abs(ref["output"]).max() > 100
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05  # the unrounded membrane voltage agrees far better
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kw", [
+    ("wait5-half-zero", dict(wait=5, num_sends=1, dens=0.5, act_lo=0)),
+    ("wait2-dense", dict(wait=2, num_sends=1, dens=1.0, act_lo=1)),
+    ("wait5-2sends-large", dict(wait=5, num_sends=2, dens=1.0, act_lo=16)),
+    ("wait25-sparse-5us", dict(wait=25, num_sends=1, dens=0.3, act_lo=1, t_first=5e-6)),
+    ("wait8-high-gm", dict(wait=8, num_sends=1, dens=1.0, act_lo=16, gm_factor=2.0)),
+])
+def test_random_cases(name, kw):
+    ev, w, p = _case(7, m=16, n_b=6, **kw)
+    rms_out, rms_v, _ = _compare(ev, w, p)
+    assert rms_out <= 0.25, name
+    assert rms_v <= 0.05, name
+
+
+@pytest.mark.slow
+def test_reference_is_converged():
+    ev, w, p = _case(3, m=8, n_b=3, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
+    ref16 = simulate_half_reference(*ev, w, p, refine=16)
+    ref32 = simulate_half_reference(*ev, w, p, refine=32)
+    assert np.max(np.abs(ref16["v_read"] - ref32["v_read"])) < 0.002 * ADC_LSB
