@@ -1,0 +1,80 @@
+"""Noise is a function of (seed, stream, sample index): bit-identical whatever the thread count
+and however the batch is chunked; different seeds or streams give different noise."""
+
+import numba
+import numpy as np
+import pytest
+
+import kernels
+from kernel_cases import FULL_NOISE, chip_params, events_from_inputs, read_time
+
+K, M, B = 32, 24, 23
+
+
+@pytest.fixture(scope="module")
+def case():
+    rng = np.random.default_rng(11)
+    w = rng.integers(-63, 64, (K, M)).astype(np.int8)
+    x = rng.integers(0, 32, (B, K))
+    x[rng.random((B, K)) < 0.5] = 0
+    ev = events_from_inputs(x, wait=5, t_first=2e-6)
+    p = chip_params(K, M, t_read=read_time(ev[3]), t_baseline=2e-6)
+    return x, w, p
+
+
+def _run(x, w, p, sample_index=None, **kw):
+    ev = events_from_inputs(x, wait=5, t_first=2e-6)
+    return kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=2**63 + 5, stream=3,
+                                 sample_index=sample_index, **kw)
+
+
+def _assert_same(a, b):
+    for u, v in zip(a[:5], b[:5]):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_one_vs_two_threads(case):
+    x, w, p = case
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run(x, w, p)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _run(x, w, p)
+    finally:
+        numba.set_num_threads(before)
+    _assert_same(one, two)
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_batch_vs_chunks_of_seven(case, closed_form):
+    x, w, p = case
+    whole = _run(x, w, p, closed_form_prephase=closed_form)
+    parts = [_run(x[i:i + 7], w, p, sample_index=np.arange(i, min(i + 7, B)),
+                  closed_form_prephase=closed_form) for i in range(0, B, 7)]
+    for field in range(5):
+        np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
+
+
+def test_sample_index_not_position_keys_the_noise(case):
+    x, w, p = case
+    whole = _run(x, w, p)
+    rev = _run(x[::-1], w, p, sample_index=np.arange(B)[::-1].copy())
+    _assert_same(whole, [f[::-1] for f in rev[:5]])
+
+
+def test_seed_and_stream_change_the_noise(case):
+    x, w, p = case
+    ev = events_from_inputs(x, wait=5, t_first=2e-6)
+    base = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=1, stream=0)
+    again = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=1, stream=0)
+    other_seed = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=2, stream=0)
+    other_stream = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=1, stream=1)
+    _assert_same(base, again)
+    for other in (other_seed, other_stream):
+        d = other.v_read - base.v_read
+        assert np.mean(d != 0) > 0.99
+        # independent noise: the difference has twice the variance of one realization's noise
+        quiet = kernels.simulate_half(*ev, w, **p)
+        n1 = base.v_read - quiet.v_read
+        assert abs(d.var() / (2 * n1.var()) - 1) < 0.15
