@@ -1,0 +1,307 @@
+"""A concrete simulated chip: a description, a calibration profile and a fixed pattern drawn from
+a seed. ``Chip.matmul`` / ``Chip.run`` multiply matrices on it the way the reference software
+drives the real chip."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import hwdesc
+from hwdesc import ChipDescription, ResolvedKnobs
+
+from . import fixed_pattern as _fp
+from . import tiling
+from .result import Result, RunAccumulator, Trace
+from .validation import as_integer_array, positive_int
+
+#: Vectors simulated per chunk: bounds memory whatever the batch size (results do not depend on it).
+DEFAULT_CHUNK = 4096
+
+
+def load(path: str | Path, calibration: str = "default", seed: int = 0) -> "Chip":
+    """Load the chip description at ``path`` and build a :class:`Chip`.
+
+    Args:
+        path: a chip YAML (e.g. ``chips/bss2.yaml``).
+        calibration: name of a calibration profile of the chip (``default``, ``custom``, ...).
+        seed: picks the chip instance: its fixed pattern is drawn once from this seed (same
+            seed, same chip; another seed, another chip of the same statistics).
+    """
+    return Chip(hwdesc.load(path), calibration=calibration, seed=seed)
+
+
+@dataclass(frozen=True, eq=False)
+class Chip:
+    """A simulated chip instance. Immutable; :meth:`with_calibration` gives another one.
+
+    Attributes:
+        description: the validated chip description.
+        calibration: name of the calibration profile in use.
+        seed: seed of the fixed pattern.
+        knobs: physical values (SI) the profile's knobs set (g_m, I_max, tau_syn, V_reset, C_m).
+        pattern: fixed-pattern arrays per half (read-only).
+    """
+
+    description: ChipDescription
+    calibration: str = "default"
+    seed: int = 0
+    knobs: ResolvedKnobs = field(init=False)
+    pattern: tuple = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.description, ChipDescription):
+            raise TypeError(
+                f"description must be a hwdesc.ChipDescription (see chipsim.load), "
+                f"got {type(self.description).__name__}"
+            )
+        seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
+        object.__setattr__(self, "seed", seed)
+        object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
+        object.__setattr__(self, "pattern", _fp.draw(self.description, self.knobs, seed))
+
+    # ---- conveniences ------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.description.identity.name
+
+    @property
+    def tile_shape(self) -> tuple[int, int]:
+        return self.description.tile_shape
+
+    def with_calibration(self, calibration: str) -> "Chip":
+        """The same chip (same seed) under another calibration profile."""
+        return Chip(self.description, calibration=calibration, seed=self.seed)
+
+    def __repr__(self) -> str:
+        return f"Chip({self.name!r}, calibration={self.calibration!r}, seed={self.seed})"
+
+    # ---- the API of the reference software ----------------------------------------------------
+    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5, noise_seed: int | None = None):
+        """``x @ w`` on the simulated chip, with the reference software's conventions.
+
+        Args:
+            x: inputs, shape (batch..., K), values 0..31 (non-integers are rounded to nearest).
+            w: weights, shape (K, M), values -63..63 (rounded likewise).
+            num_sends: how often each input vector is sent (gain grows linearly with it).
+            wait_between_events: FPGA cycles between successive events.
+            noise_seed: seed of the temporal noise; ``None`` draws a fresh one.
+
+        Returns:
+            int32 array (batch..., M) with values -128..127.
+        """
+        return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
+                        noise_seed=noise_seed).outputs
+
+    def run(
+        self,
+        x,
+        w,
+        num_sends: int = 1,
+        wait_between_events: int = 5,
+        noise_seed: int | None = None,
+        *,
+        noise: bool = True,
+        record_vectors=None,
+        record_columns=None,
+        chunk_size: int = DEFAULT_CHUNK,
+        progress: bool = False,
+        engine: str = "fast",
+    ) -> Result:
+        """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
+
+        Beyond :meth:`matmul`'s arguments:
+            noise: ``False`` switches every temporal noise source off (the fixed pattern stays).
+            record_vectors, record_columns: record the line and membrane voltages of these
+                vectors (flat batch indices) and output columns, with their event times.
+                Traces are taken on the half that runs input tile 0 of each column.
+            chunk_size: vectors simulated at a time (memory bound); results do not depend on it.
+            progress: show a progress bar (tqdm) over the chunks.
+            engine: ``"fast"`` or ``"simpy"`` event simulator (identical schedules).
+        """
+        desc = self.description
+        fin, fw = desc.formats.input, desc.formats.weight
+        x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1)
+        w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
+        if x_arr.shape[-1] != w_arr.shape[0]:
+            raise ValueError(
+                f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
+                f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
+            )
+        num_sends = positive_int(num_sends, "num_sends", 1)
+        wait = positive_int(wait_between_events, "wait_between_events", 0)
+        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        if noise_seed is None:
+            noise_seed = secrets.randbits(63)
+        noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
+        batch_shape = x_arr.shape[:-1]
+        flat = x_arr.reshape(-1, x_arr.shape[-1])
+        n_vec = flat.shape[0]
+        k_total, m_total = w_arr.shape
+        record = _record_spec(record_vectors, record_columns, n_vec, m_total)
+
+        runs = tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves)
+        outputs = np.zeros((n_vec, m_total), dtype=np.int32)
+        acc = RunAccumulator(n_vec, k_total * m_total)
+        traces: list[Trace] = []
+        starts = range(0, n_vec, chunk_size)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=n_vec, unit="vec", desc=f"simulating {self.name}", leave=False)
+        try:
+            for start in starts:
+                stop = min(start + chunk_size, n_vec)
+                partial = np.zeros((stop - start, m_total), dtype=np.int32)
+                event_runs = []
+                for run_index, run in enumerate(runs):
+                    event_run = self._run_tiles(
+                        run, run_index, flat[start:stop], w_arr, start, num_sends, wait,
+                        noise_seed, noise, partial, record, traces, engine,
+                    )
+                    event_runs.append(event_run)
+                np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
+                outputs[start:stop] = partial
+                acc.add(event_runs, first=start == 0)
+                if bar is not None:
+                    bar.update(stop - start)
+        finally:
+            if bar is not None:
+                bar.close()
+        return Result(
+            outputs=outputs.reshape(batch_shape + (m_total,)),
+            noise_seed=noise_seed,
+            num_sends=num_sends,
+            wait_between_events=wait,
+            timing=acc.timing(),
+            energy=acc.energy(),
+            events=acc.first_events,
+            traces=tuple(traces) if record is not None else None,
+        )
+
+    # ---- one tile pair ------------------------------------------------------------------------
+    def _run_tiles(self, run, run_index, x, w, offset, num_sends, wait, noise_seed, noise,
+                   partial, record, traces, engine):
+        import eventsim
+
+        desc = self.description
+        halves = desc.geometry.halves
+        k, m = self.tile_shape
+        n = x.shape[0]
+        acts = np.zeros((n, halves, k), dtype=np.int64)
+        masks = np.zeros((halves, k, m), dtype=bool)
+        for h, tile in enumerate(run):
+            acts[:, h, : tile.k1 - tile.k0] = x[:, tile.k0 : tile.k1]
+            masks[h, : tile.k1 - tile.k0, : tile.m1 - tile.m0] = w[tile.k0 : tile.k1, tile.m0 : tile.m1] != 0
+        macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
+        event_run = eventsim.simulate(desc, acts, masks, num_sends=num_sends,
+                                      wait_between_events=wait, engine=engine, macs_per_vector=macs)
+        sched = event_run.schedule
+        for h, tile in enumerate(run):
+            w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1])
+            rec = None
+            if record is not None and tile.input_tile == 0:
+                rec = _tile_record(record, tile, offset, n)
+            out = self._simulate_half(
+                h, w_tile, sched.half_csr(h), sched.t_read, sched.t_baseline,
+                sample_index=np.arange(offset, offset + n, dtype=np.int64),
+                stream=run_index * halves + h, noise_seed=noise_seed, noise=noise,
+                record=rec, traces=traces, tile=tile, sched=sched,
+            )
+            partial[:, tile.m0 : tile.m1] += out
+        return event_run
+
+    def _simulate_half(self, half, w_tile, csr, t_read, t_baseline, *, sample_index, stream,
+                       noise_seed, noise, record, traces, tile, sched):
+        """Run the kernel of one half; vectors are grouped by their read time (the kernel takes
+        one read time per call). Noise is keyed by ``sample_index``, so grouping changes nothing."""
+        import kernels
+
+        desc = self.description
+        a, nz, pat, kn = desc.analog, desc.noise, self.pattern[half], self.knobs
+        kk, mm = w_tile.shape
+        ev_ptr, ev_row, ev_act, ev_time = csr
+        out = np.empty((ev_ptr.shape[0] - 1, mm), dtype=np.int32)
+        w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+        params = dict(
+            syn_gain=pat.syn_gain(w_tile),
+            drv_gain=pat.drv_gain[:kk], drv_offset=pat.drv_offset[:kk],
+            gm=pat.gm[:mm], tau_syn=pat.tau_syn[:mm], i_offset=pat.i_offset[:mm],
+            v_rail_hi=pat.v_rail_hi[:mm], v_rail_lo=pat.v_rail_lo[:mm],
+            adc_offset=pat.adc_offset[:mm], adc_lsb=pat.adc_lsb[:mm],
+            dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
+            c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
+            v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
+            v_compliance=a.membrane.compliance_width, t_baseline=t_baseline,
+            sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
+            sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
+            noise_seed=noise_seed, stream=stream,
+            out_min=desc.formats.output.min, out_max=desc.formats.output.max,
+        )
+        weights = w_tile.astype(np.int32)
+        values, inverse = np.unique(t_read, return_inverse=True)
+        for g, t_group in enumerate(values):
+            idx = np.flatnonzero(inverse == g)
+            counts = ev_ptr[idx + 1] - ev_ptr[idx]
+            ptr = np.zeros(idx.size + 1, dtype=np.int64)
+            np.cumsum(counts, out=ptr[1:])
+            take = _ranges(ev_ptr[idx], counts)
+            rec_kwargs = {}
+            rec_here = None
+            if record is not None:
+                vec_sel = [i for i, b in enumerate(idx) if b in record["local"]]
+                if vec_sel:
+                    rec_here = [int(idx[i]) for i in vec_sel]
+                    rec_kwargs = dict(record_samples=np.asarray(vec_sel, dtype=np.int64),
+                                      record_columns=np.asarray(record["columns_local"], dtype=np.int64))
+            res = kernels.simulate_half(
+                ptr, ev_row[take], ev_act[take], ev_time[take], weights,
+                sample_index=sample_index[idx], t_read=float(t_group), **params, **rec_kwargs,
+            )
+            out[idx] = res.output
+            if rec_here:
+                for slot, b in enumerate(rec_here):
+                    sl = slice(int(ev_ptr[b]), int(ev_ptr[b + 1]))
+                    traces.append(Trace(
+                        vector=int(sample_index[b]), half=half,
+                        columns=tuple(tile.m0 + c for c in record["columns_local"]),
+                        time=res.traces.time, v_exc=res.traces.v_exc[slot], v_inh=res.traces.v_inh[slot],
+                        v_mem=res.traces.v_mem[slot], event_rows=ev_row[sl].copy(),
+                        event_times=ev_time[sl].copy(), t_read=float(t_group),
+                        code_read=res.code_read[slot, record["columns_local"]].copy(),
+                        code_baseline=res.code_baseline[slot, record["columns_local"]].copy(),
+                    ))
+        return out
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(s, s + c)`` for every (start, count), as one index array."""
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return offsets + np.arange(total, dtype=np.int64)
+
+
+def _record_spec(record_vectors, record_columns, n_vec, m_total):
+    if record_vectors is None and record_columns is None:
+        return None
+    if record_vectors is None or record_columns is None:
+        raise ValueError("record_vectors and record_columns must be given together")
+    vecs = as_integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
+    cols = as_integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
+    if len(set(vecs.tolist())) != vecs.size or len(set(cols.tolist())) != cols.size:
+        raise ValueError("record_vectors and record_columns must not repeat an index")
+    return {"vectors": vecs, "columns": cols}
+
+
+def _tile_record(record, tile, offset, n):
+    local = {int(v) - offset for v in record["vectors"] if offset <= v < offset + n}
+    cols = [int(c) - tile.m0 for c in record["columns"] if tile.m0 <= c < tile.m1]
+    if not local or not cols:
+        return None
+    return {"local": local, "columns_local": cols}
