@@ -1,0 +1,129 @@
+"""``chipsim simulate``: run a workload on a chip YAML, print a summary, write results, a trace
+and a figure."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .cli import UsageError
+
+#: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
+LINEAR_LIMIT = 80
+
+
+def _load_npy(path: str, option: str) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"{option} {path}: no such file")
+    try:
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise UsageError(f"{option} {path}: not a readable .npy array ({err})") from None
+
+
+def _fmt_si(value: float, unit: str) -> str:
+    from hwdesc import format_si
+
+    dims = {"s": "time", "J": "energy", "W": "power", "Hz": "frequency"}
+    if unit in dims:
+        return format_si(value, dims[unit])
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}{unit}"
+    return f"{value:.3g} {unit}"
+
+
+def run(args) -> int:
+    import chipsim
+    from chipsim.plots import linear_fit, simulation_figure
+    from chipsim.workload import default_workload
+
+    t_load = time.perf_counter()
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    desc = chip.description
+    if (args.inputs is None) != (args.weights is None):
+        raise UsageError("give --inputs and --weights together (or neither, for the default workload)")
+    if args.inputs is not None:
+        from chipsim.validation import as_integer_array
+
+        fin, fw = desc.formats.input, desc.formats.weight
+        x = as_integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
+                             fin.min, fin.max, min_ndim=2)
+        w = as_integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
+                             fw.min, fw.max, ndim=2)
+        x = x.reshape(-1, x.shape[-1])
+        if x.shape[1] != w.shape[0]:
+            raise UsageError(f"--inputs has {x.shape[1]} inputs per vector but --weights has "
+                             f"{w.shape[0]} rows: they must match")
+        workload = f"from files: {x.shape[0]} vectors x {x.shape[1]} inputs -> {w.shape[1]} outputs"
+    else:
+        x, w = default_workload(desc, args.batch, args.seed)
+        k, m = desc.tile_shape
+        workload = (f"default: {args.batch} vectors on one {k} x {m} tile (weights sweep from "
+                    f"negative to positive across the columns, input density 5..100 %)")
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    m_total = w.shape[1]
+    columns = sorted({0, m_total // 3, (2 * m_total) // 3, m_total - 1})
+    t0 = time.perf_counter()
+    result = chip.run(
+        x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
+        record_vectors=[0], record_columns=columns, chunk_size=args.chunk_size,
+        progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
+    )
+    wall = time.perf_counter() - t0
+    outputs = result.outputs
+    ideal = x @ w
+    omin, omax = desc.formats.output.min, desc.formats.output.max
+    gain, offset = linear_fit(ideal, outputs, LINEAR_LIMIT)
+    compressed = float(np.mean(np.abs(outputs) > LINEAR_LIMIT))
+    clipped = float(np.mean((outputs <= omin) | (outputs >= omax)))
+
+    import eventsim
+
+    np.savez_compressed(out_dir / "results.npz", inputs=x, weights=w, outputs=outputs, ideal=ideal,
+                        vector_seconds=result.timing.vector_seconds,
+                        vector_energy=result.energy.per_vector)
+    trace_path = eventsim.write_trace(result.events, out_dir / "trace.json", max_vectors=args.trace_vectors)
+    tl = result.events.timeline
+    origin = tl.start[0, 0]
+    timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
+                for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
+    trace = result.traces[0] if result.traces else None
+    fig_path = simulation_figure(
+        out_dir / "figure.png",
+        title=f"{chip.name}, calibration {chip.calibration}, seed {chip.seed}: "
+              f"num_sends {args.num_sends}, wait {args.wait}",
+        ideal=ideal, outputs=outputs, output_range=(omin, omax),
+        trace_time=None if trace is None else trace.time,
+        trace_membrane=None if trace is None else trace.v_mem,
+        trace_columns=None if trace is None else list(trace.columns),
+        event_times=None if trace is None else trace.event_times,
+        read_time=None if trace is None else trace.t_read,
+        timeline=timeline,
+    )
+    t_all = time.perf_counter() - t_load
+    tm, en = result.timing, result.energy
+    static = en.per_action.get("static", 0.0) / en.total if en.total else 0.0
+    k_total, m_total = w.shape
+    print(f"chip          {desc.identity.name}: {desc.identity.title}")
+    print(f"calibration   {chip.calibration} (seed {chip.seed}); noise seed {result.noise_seed}")
+    print(f"workload      {workload}")
+    print(f"matrix        {x.shape[0]} x {k_total} inputs -> {m_total} outputs; "
+          f"num_sends {result.num_sends}, wait_between_events {result.wait_between_events} cycles")
+    print(f"hardware time {_fmt_si(tm.seconds_per_vector, 's')} per vector, "
+          f"{_fmt_si(tm.seconds, 's')} for the batch; {_fmt_si(tm.vectors_per_second, 'vectors/s')}, "
+          f"{_fmt_si(tm.macs_per_second, 'MAC/s')}")
+    print(f"energy        {_fmt_si(float(en.per_vector.mean()), 'J')} per vector, "
+          f"{_fmt_si(en.per_mac, 'J')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
+    print(f"outputs       mean {outputs.mean():.2f}, std {outputs.std():.2f}, range "
+          f"{outputs.min()}..{outputs.max()}; linear fit for |out| <= {LINEAR_LIMIT}: "
+          f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
+    print(f"saturation    {100 * compressed:.1f} % of outputs beyond +-{LINEAR_LIMIT} (compressed), "
+          f"{100 * clipped:.1f} % at the clip ({omin} / {omax})")
+    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {t_all:.2f} s in all")
+    print(f"wrote         {out_dir / 'results.npz'}, {trace_path}, {fig_path}")
+    return 0
