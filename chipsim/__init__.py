@@ -4,10 +4,33 @@
     >>> chip = chipsim.load("chips/bss2.yaml", calibration="default", seed=0)
     >>> y = chip.matmul(x, w, num_sends=1, wait_between_events=5, noise_seed=1)
 
-Heavy modules (numba kernels, SimPy) are imported when first used.
+Names are imported on first use, so that ``import chipsim`` (and ``chipsim --help``) stays fast.
 """
 
-from .chip import Chip, load
-from .result import Energy, Result, Timing, Trace
+from __future__ import annotations
 
-__all__ = ["Chip", "Energy", "Result", "Timing", "Trace", "load"]
+import importlib
+
+_EXPORTS = {
+    "Chip": "chipsim.chip",
+    "load": "chipsim.chip",
+    "Result": "chipsim.result",
+    "Timing": "chipsim.result",
+    "Energy": "chipsim.result",
+    "Trace": "chipsim.result",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chipsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

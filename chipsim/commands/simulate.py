@@ -1,14 +1,15 @@
-"""``chipsim simulate``: run a workload on a chip YAML, print a summary, write results, a trace
+"""``chipsim simulate CHIP.yaml``: run a workload on a chip YAML, print a summary, write results, a trace
 and a figure."""
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
 import numpy as np
 
-from .cli import UsageError
+from ..cli import UsageError
 
 #: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
 LINEAR_LIMIT = 80
@@ -127,3 +128,54 @@ def run(args) -> int:
     print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {t_all:.2f} s in all")
     print(f"wrote         {out_dir / 'results.npz'}, {trace_path}, {fig_path}")
     return 0
+
+
+def _int_arg(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def add_parser(sub) -> None:
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a workload on a chip and write results, a trace and a figure",
+        description="Simulate matrix-vector products on the described chip: the event simulator "
+        "plays the input events, the analog kernels integrate lines and membranes, the ADC reads "
+        "the result. Without --inputs/--weights a default workload runs: one full tile whose "
+        "weights sweep from negative to positive across the columns, with input densities from 5 "
+        "to 100 %%, so the outputs cover the linear range, the compression and the clip. Prints a "
+        "summary (hardware time and throughput, energy per vector and per MAC, output statistics, "
+        "saturation, wall time) and writes OUT/results.npz, OUT/trace.json (Perfetto / "
+        "chrome://tracing) and OUT/figure.png.",
+    )
+    sim.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
+    sim.add_argument("--inputs", metavar="X.npy", help="inputs (batch, K), integers 0..31")
+    sim.add_argument("--weights", metavar="W.npy", help="weights (K, M), integers -63..63")
+    sim.add_argument("--batch", type=_int_arg(1), default=2000,
+                     help="vectors of the default workload (default: %(default)s)")
+    sim.add_argument("--num-sends", type=_int_arg(1), default=1,
+                     help="times each vector is sent (default: %(default)s)")
+    sim.add_argument("--wait", type=_int_arg(0), default=5,
+                     help="wait_between_events in FPGA cycles (default: %(default)s)")
+    sim.add_argument("--calibration", default="default",
+                     help="calibration profile of the chip (default: %(default)s)")
+    sim.add_argument("--seed", type=_int_arg(0), default=0,
+                     help="chip instance: seed of the fixed pattern (default: %(default)s)")
+    sim.add_argument("--noise-seed", type=_int_arg(0), default=0,
+                     help="seed of the temporal noise (default: %(default)s)")
+    sim.add_argument("--out", default="chipsim-out", help="output folder (default: %(default)s)")
+    sim.add_argument("--chunk-size", type=_int_arg(1), default=4096,
+                     help="vectors simulated at a time; bounds memory, never changes results "
+                     "(default: %(default)s)")
+    sim.add_argument("--trace-vectors", type=_int_arg(1), default=16,
+                     help="vectors exported to the trace file (default: %(default)s)")
+    sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sim.set_defaults(func=run)

@@ -1,0 +1,1 @@
+"""One module per ``chipsim`` subcommand; each defines ``add_parser(subparsers)``."""
