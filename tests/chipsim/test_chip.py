@@ -1,0 +1,240 @@
+"""Scenario tests of ``Chip``: the linear regime against the closed form, tiling, seeds,
+chunking, and the errors of ``matmul``."""
+
+import math
+
+import numpy as np
+import pytest
+
+import chipsim
+import hwdesc
+from chipsim.fixed_pattern import draw
+
+
+def _leaky_area(current, length, tau, lam, t0, t_read, c_syn):
+    """Integral of the line voltage weighted by the membrane's pseudo-leak up to the read,
+    ``int V(s) exp(-lam (t_read - s)) ds``, for a rectangular pulse of ``current`` (A) and
+    ``length`` (s) starting at ``t0`` into a line of time constant ``tau`` (closed form)."""
+    a = 1.0 / tau
+    k = lam - a
+    rise = current * tau / c_syn
+    during = math.exp(-lam * (t_read - t0)) * (math.expm1(lam * length) / lam - math.expm1(k * length) / k)
+    v_end = rise * -math.expm1(-a * length)
+    rest = t_read - t0 - length
+    after = v_end * math.exp(-lam * rest) * math.expm1(k * rest) / k
+    return rise * during + after
+
+
+def _linear_prediction(chip, result, w, vector=0):
+    """Closed-form output of one vector in the linear regime (noise off). Every event is a
+    rectangular current pulse into an exponential line (physics.md sections 1-2); the OTA is
+    linear (small line voltages); the membrane integrates g_m times the line voltage with its
+    pseudo-leak (section 4), plus the offset current; the ADC reads read and baseline with the
+    column's slope and offset (section 7). Returns the continuous ADC values of the read and of
+    the baseline (codes, before rounding)."""
+    desc, kn, pat = chip.description, chip.knobs, chip.pattern[0]
+    sched = result.events.schedule
+    sl = sched.events_of(vector, 0)
+    t_read = sched.t_read[vector]
+    lam = 1.0 / desc.analog.membrane.tau_leak
+    i_lsb = kn.i_max / 63
+    c_syn = desc.analog.synaptic_input.c_syn
+    charge_v = np.zeros(w.shape[1])
+    for row, act, t0 in zip(sched.row[sl], sched.activation[sl], sched.ev_time[sl]):
+        length = act * desc.analog.pulse.t_lsb * (1 + pat.drv_gain[row]) + pat.drv_offset[row]
+        for c in range(w.shape[1]):
+            if w[row, c] == 0:
+                continue
+            gain = pat.syn_gain_exc[row, c] if w[row, c] > 0 else pat.syn_gain_inh[row, c]
+            area = _leaky_area(abs(w[row, c]) * i_lsb * gain, length, pat.tau_syn[c], lam, t0, t_read, c_syn)
+            charge_v[c] += math.copysign(1, w[row, c]) * pat.gm[c] * area / kn.c_m
+    drift_read = pat.i_offset / kn.c_m * -math.expm1(-lam * t_read) / lam
+    drift_base = pat.i_offset / kn.c_m * -math.expm1(-lam * sched.t_baseline) / lam
+    lo = desc.analog.adc.v_lo
+    y_read = (kn.v_reset + charge_v + drift_read - lo) / pat.adc_lsb + pat.adc_offset
+    y_base = (kn.v_reset + drift_base - lo) / pat.adc_lsb + pat.adc_offset
+    return y_read, y_base
+
+
+def test_linear_regime_matches_closed_form(tutorial):
+    rng = np.random.default_rng(5)
+    w = rng.integers(-30, 31, size=(8, 8))
+    x = rng.integers(0, 21, size=(6, 8))
+    x[:, 2] = 0  # a row that sends no event
+    # wait 200 cycles (1.6 us = 5 tau_syn): every event decays before the next, lines stay linear
+    result = tutorial.run(x, w, num_sends=8, wait_between_events=200, noise=False)
+    same = 0
+    for b in range(x.shape[0]):
+        y_read, y_base = _linear_prediction(tutorial, result, w, vector=b)
+        out = result.outputs[b]
+        # two ADC roundings: the output is within 1 LSB of the continuous prediction ...
+        assert np.all(np.abs(out - (y_read - y_base)) < 1.0), (out, y_read - y_base)
+        # ... and equals the rounded prediction except where y_read sits near a code boundary
+        same += int(np.sum(out == np.rint(y_read) - np.rint(y_base)))
+    assert same >= 0.9 * result.outputs.size
+    assert np.ptp(result.outputs) >= 10  # a real signal, not only rounding
+
+
+def test_zero_input_gives_drift_only(tutorial):
+    out = tutorial.run(np.zeros((3, 8)), np.full((8, 8), 63), noise=False).outputs
+    assert np.all(np.abs(out) <= 1)
+
+
+def test_same_seeds_same_result_and_chunking_invariance(tutorial):
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 32, size=(23, 8))
+    w = rng.integers(-63, 64, size=(8, 8))
+    whole = tutorial.run(x, w, noise_seed=11).outputs
+    chunked = tutorial.run(x, w, noise_seed=11, chunk_size=7).outputs
+    np.testing.assert_array_equal(whole, chunked)
+    again = chipsim.load(tutorial.description and _tutorial_path(), seed=3).matmul(x, w, noise_seed=11)
+    np.testing.assert_array_equal(whole, again)
+    other_noise = tutorial.matmul(x, w, noise_seed=12)
+    assert not np.array_equal(whole, other_noise)
+
+
+def _tutorial_path():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+
+
+def test_fixed_pattern_depends_on_seed_only():
+    desc = hwdesc.load(_tutorial_path())
+    knobs = desc.resolve("default")
+    a, b, c = draw(desc, knobs, 1), draw(desc, knobs, 1), draw(desc, knobs, 2)
+    np.testing.assert_array_equal(a[0].gm, b[0].gm)
+    np.testing.assert_array_equal(a[1].syn_gain_exc, b[1].syn_gain_exc)
+    assert not np.array_equal(a[0].gm, c[0].gm)
+    assert not np.array_equal(a[0].gm, a[1].gm)  # halves differ
+    with pytest.raises(ValueError):
+        a[0].gm[0] = 1.0  # read-only
+
+
+def test_fixed_pattern_statistics_follow_the_description():
+    desc = hwdesc.load(_tutorial_path().parent / "bss2.yaml")
+    pat = draw(desc, desc.resolve("default"), 7)
+    fp = desc.fixed_pattern
+    gm = np.concatenate([p.gm for p in pat]) / desc.resolve("default").gm
+    assert np.std(gm) == pytest.approx(fp.gm, rel=0.15)
+    # synapse mismatch with the spatial gradient divided out
+    grad = 1.0 - fp.spatial_gradient * np.linspace(0, 1, desc.geometry.columns)
+    syn = pat[0].syn_gain_exc / grad
+    assert np.std(syn) == pytest.approx(fp.synapse_current, rel=0.05)
+    assert np.mean(syn) == pytest.approx(1.0, abs=0.002)
+    first, last = pat[0].syn_gain_exc[:, 0].mean(), pat[0].syn_gain_exc[:, -1].mean()
+    assert last / first == pytest.approx(1 - fp.spatial_gradient, abs=0.01)
+
+
+def _flat_chip():
+    """The tutorial chip with no fixed pattern: both halves identical."""
+    text = _tutorial_path().read_text()
+    text = text.replace("  default:\n    description: the defaults\n",
+                        "  default:\n    description: the defaults\n    fixed_pattern_scale: 0\n")
+    desc = hwdesc.loads(text.replace("spatial_gradient: 3 %", "spatial_gradient: 0 %"))
+    return chipsim.Chip(desc, seed=0)
+
+
+def test_tiling_equals_tiles_run_by_hand_and_added():
+    chip = _flat_chip()
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 32, size=(5, 20))  # 3 input tiles of 8 (the last one partial)
+    w = rng.integers(-63, 64, size=(20, 11))  # 2 output tiles of 8 (the last one partial)
+    full = chip.run(x, w, noise=False)
+    by_hand = np.zeros((5, 11), dtype=np.int64)
+    seconds = 0.0
+    for k0 in range(0, 20, 8):
+        for m0 in range(0, 11, 8):
+            part = chip.run(x[:, k0 : k0 + 8], w[k0 : k0 + 8, m0 : m0 + 8], noise=False)
+            by_hand[:, m0 : m0 + 8] += part.outputs
+            seconds += part.timing.seconds
+    np.testing.assert_array_equal(full.outputs, np.clip(by_hand, -128, 127))
+    # 6 tiles on 2 halves: 3 runs one after another; run by hand, each tile took a run of its own
+    assert full.timing.seconds < seconds
+    assert full.timing.macs_per_vector == 20 * 11
+
+
+def test_tiled_timing_is_the_sum_of_sequential_runs(tutorial):
+    rng = np.random.default_rng(4)
+    x = rng.integers(1, 32, size=(3, 16))
+    w = rng.integers(-63, 64, size=(16, 16))  # 4 tiles: 2 runs of 2 halves
+    res = tutorial.run(x, w, noise=False)
+    desc = tutorial.description
+    # every vector has 8 non-zero inputs per tile: the nominal vector time, twice
+    expected = 2 * desc.vector_time(8, 1, 5)
+    np.testing.assert_allclose(res.timing.vector_seconds, expected)
+    assert res.timing.seconds == pytest.approx(3 * expected)
+
+
+def test_result_shapes_follow_batch_dimensions(tutorial):
+    x = np.ones((2, 3, 8))
+    out = tutorial.matmul(x, np.ones((8, 5)), noise_seed=0)
+    assert out.shape == (2, 3, 5) and out.dtype == np.int32
+    out1 = tutorial.matmul(np.ones(8), np.ones((8, 5)), noise_seed=0)
+    assert out1.shape == (5,)
+
+
+def test_non_integers_are_rounded(tutorial):
+    x = np.array([[1.4, 2.6, 0.2, 31.4, 0, 0, 0, 0]])
+    w = np.full((8, 3), 20.4)
+    a = tutorial.matmul(x, w, noise_seed=5)
+    b = tutorial.matmul(np.rint(x), np.rint(w), noise_seed=5)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "x, w, kwargs, message",
+    [
+        (np.full((1, 8), 32), np.ones((8, 2)), {}, r"x: value 32 at index \(0, 0\) is outside the allowed range 0..31"),
+        (np.full((1, 8), -1), np.ones((8, 2)), {}, r"x: value -1 .* 0..31"),
+        (np.ones((1, 8)), np.full((8, 2), 64), {}, r"w: value 64 .* -63..63"),
+        (np.full((1, 8), np.nan), np.ones((8, 2)), {}, r"x: value nan at index \(0, 0\) is not finite"),
+        (np.ones((1, 8)), np.full((8, 2), np.inf), {}, r"w: value inf .* not finite"),
+        (np.ones((1, 7)), np.ones((8, 2)), {}, r"x and w do not fit: x has 7 inputs .* w has 8 rows"),
+        (np.ones((1, 8)), np.ones((8, 2, 1)), {}, r"w: expected 2 dimensions, got shape \(8, 2, 1\)"),
+        (np.ones((1, 8)), np.ones((8, 2)), {"num_sends": 0}, r"num_sends: 0 is out of range; allowed: >= 1"),
+        (np.ones((1, 8)), np.ones((8, 2)), {"wait_between_events": -1}, r"wait_between_events: -1 is out of range"),
+        (np.ones((1, 8)), np.ones((8, 2)), {"noise_seed": -3}, r"noise_seed: -3 is out of range"),
+        (np.ones((0, 8)), np.ones((8, 2)), {}, r"x: is empty"),
+    ],
+)
+def test_matmul_rejects_bad_input(tutorial, x, w, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        tutorial.matmul(x, w, **kwargs)
+
+
+def test_matmul_rejects_bad_types(tutorial):
+    with pytest.raises(TypeError, match="x: expected numbers, got an array of dtype <U1"):
+        tutorial.matmul(np.array([["a"] * 8]), np.ones((8, 2)))
+    with pytest.raises(TypeError, match="num_sends: expected an integer, got float 1.5"):
+        tutorial.matmul(np.ones((1, 8)), np.ones((8, 2)), num_sends=1.5)
+
+
+def test_unknown_calibration_lists_profiles(chips_dir):
+    with pytest.raises(ValueError, match="no calibration profile 'fast'.*profiles: default, custom"):
+        chipsim.load(chips_dir / "tutorial.yaml", calibration="fast")
+
+
+def test_chip_is_immutable_and_recalibrates(tutorial):
+    with pytest.raises(AttributeError):
+        tutorial.seed = 4
+    custom = tutorial.with_calibration("custom")
+    assert custom.seed == tutorial.seed and custom.calibration == "custom"
+    assert custom.knobs.gm == pytest.approx(tutorial.knobs.gm / 2)
+    assert custom.knobs.tau_syn == pytest.approx(2 * tutorial.knobs.tau_syn)
+
+
+def test_traces_show_events_and_the_read(tutorial):
+    x = np.array([[3, 0, 31, 10, 0, 5, 0, 1]] * 2)
+    w = np.full((8, 8), 40)
+    res = tutorial.run(x, w, noise=False, record_vectors=[1], record_columns=[2, 6])
+    (trace,) = res.traces
+    assert trace.vector == 1 and trace.columns == (2, 6)
+    assert trace.v_mem.shape == (2, trace.time.size)
+    assert trace.time[-1] == pytest.approx(trace.t_read)
+    assert len(trace.event_times) == 5  # five non-zero inputs, one send
+    # the membrane rises over the window and its last point is what the ADC converted
+    assert np.all(trace.v_mem[:, -1] > np.nanmin(trace.v_mem, axis=1) + 0.003)
+    expected_code = np.rint((trace.v_mem[:, -1] - tutorial.description.analog.adc.v_lo)
+                            / tutorial.pattern[0].adc_lsb[[2, 6]] + tutorial.pattern[0].adc_offset[[2, 6]])
+    np.testing.assert_array_equal(trace.code_read, np.clip(expected_code, 0, 255))
