@@ -1,0 +1,299 @@
+"""Operations of the reference ``perceptron`` API on tensors: multiply-accumulate on the simulated
+chip (or the mock model), convolutions unrolled to matrix multiplications, and the digital
+operations of the on-chip processor (ReLU, converting ReLU, add, argmax).
+
+Number conventions are the reference software's: inputs 0..31 and weights -63..63 as float
+tensors (rounded to nearest, out of range is an ``OverflowError``), results in -128..127 as float
+tensors. The backward pass of the multiply-accumulate is straight-through: the gradient of
+``x @ w`` scaled by ``gain * num_sends``, with ``gain`` from :func:`get_mock_parameter`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from .. import mock as _mock
+from ..validation import positive_int  # noqa: F401 - also used by nn
+from ._state import get_mock_parameter, resolve_chip
+
+#: Allowed input activations, signed weights and results (bss2.md "Number ranges").
+INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
+SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX = _mock.WEIGHT_RANGE
+OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE
+#: Default gap between events in FPGA cycles (reference default).
+DEFAULT_WAIT_BETWEEN_EVENTS = 5
+
+
+class ShapeError(RuntimeError, ValueError):
+    """Arguments whose shapes do not fit. The reference software raises ``RuntimeError`` here;
+    this class is also a ``ValueError``, as every input error of chipsim."""
+
+
+def _check_options(num_sends, wait_between_events) -> tuple[int, int]:
+    return (positive_int(num_sends, "num_sends", 1),
+            positive_int(wait_between_events, "wait_between_events", 0))
+
+
+def _to_hardware(tensor: torch.Tensor, what: str, low: int, high: int, op: str) -> np.ndarray:
+    """Round to nearest and check the range; the message names the range and the extremes."""
+    array = tensor.detach().to("cpu", torch.float64).numpy()
+    if not np.isfinite(array).all():
+        raise ValueError(f"{op}: {what} contain NaN or infinite values")
+    rounded = np.rint(array)
+    lo, hi = float(rounded.min()), float(rounded.max())
+    if lo < low or hi > high:
+        raise _mock.MockRangeError(
+            f"{op}: the chip only supports {what} between {low} and {high} (after rounding to "
+            f"nearest), got {lo:g} (min), {hi:g} (max); scale or clamp them first "
+            f"(e.g. weight_transform=clamp_weight_)"
+        )
+    return rounded.astype(np.int64)
+
+
+def _noise_seed(noise_seed) -> int:
+    """A seed for the temporal noise: given, or drawn from torch's default generator (so that
+    ``torch.manual_seed`` makes a whole run reproducible)."""
+    if noise_seed is not None:
+        return positive_int(noise_seed, "noise_seed", 0)
+    return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
+
+
+class _MAC(torch.autograd.Function):
+    """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
+
+    @staticmethod
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed):  # noqa: D401
+        xs = _to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
+        ws = _to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
+        if mock:
+            out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
+                               parameter=get_mock_parameter(), noise_seed=noise_seed)
+        else:
+            out = chip.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
+                              noise_seed=noise_seed)
+        ctx.save_for_backward(x, w)
+        ctx.num_sends = num_sends
+        dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
+        return torch.as_tensor(np.asarray(out), device=x.device).to(dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, w = ctx.saved_tensors
+        grad = grad_output * (get_mock_parameter().gain * ctx.num_sends)
+        grad_x = grad_w = None
+        if ctx.needs_input_grad[0]:
+            grad_x = grad.matmul(w.t().to(grad.dtype))
+        if ctx.needs_input_grad[1]:
+            grad_w = x.t().to(grad.dtype).matmul(grad)
+        return grad_x, grad_w, None, None, None, None, None
+
+
+def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
+           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+           chip=None, noise_seed: int | None = None) -> torch.Tensor:
+    """``input @ other`` on the simulated chip (or the mock model), as the reference ``matmul``.
+
+    Args:
+        input: activations, 1-D ``(K,)`` or ``(batch..., K)``, values 0..31.
+        other: weights, ``(K,)`` or ``(K, M)``, values -63..63.
+        num_sends: times the input is sent; the gain grows linearly with it.
+        wait_between_events: FPGA cycles between events (ignored by the mock).
+        mock: use the mock model (:func:`get_mock_parameter`) instead of the chip.
+        chip: run on this chip instead of the one selected by :func:`use_chip`.
+        noise_seed: seed of the temporal noise; ``None`` draws one from torch's generator.
+
+    Returns:
+        float tensor ``(batch..., M)`` (dimensions of size 1 added for 1-D arguments are removed),
+        values -128..127.
+
+    Raises:
+        OverflowError (:class:`chipsim.mock.MockRangeError`): values out of range after rounding.
+        RuntimeError (:class:`ShapeError`): 0-D arguments, weights with more than 2 dimensions,
+            or mismatching sizes.
+    """
+    if not isinstance(input, torch.Tensor) or not isinstance(other, torch.Tensor):
+        raise TypeError(f"matmul: expected tensors, got {type(input).__name__} and {type(other).__name__}")
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    if input.dim() == 0 or other.dim() == 0:
+        raise ShapeError("matmul: both arguments need to be at least 1-D")
+    if other.dim() > 2:
+        raise ShapeError(f"matmul: weights must be 1-D or 2-D, got shape {tuple(other.shape)}")
+    x = input.unsqueeze(0) if input.dim() == 1 else input
+    w = other.unsqueeze(-1) if other.dim() == 1 else other
+    if x.shape[-1] != w.shape[0]:
+        raise ShapeError(
+            f"matmul: input has {x.shape[-1]} entries in its last dimension (shape "
+            f"{tuple(input.shape)}) but the weights have {w.shape[0]} rows (shape {tuple(other.shape)})"
+        )
+    the_chip = None if mock else resolve_chip(chip)
+    seed = _noise_seed(noise_seed)
+    flat = x.reshape(-1, x.shape[-1])
+    out = _MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed)
+    out = out.reshape(x.shape[:-1] + (w.shape[1],))
+    if input.dim() == 1:
+        out = out.squeeze(-2)
+    if other.dim() == 1:
+        out = out.squeeze(-1)
+    return out
+
+
+def _tuple(value, dim: int, name: str) -> tuple[int, ...]:
+    values = (value,) * dim if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != dim or any(isinstance(v, bool) or int(v) != v or v < 1 for v in values):
+        raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_seed,
+          dilation, groups, op):
+    if groups != 1:
+        raise ValueError(f"{op}: groups={groups} is not supported; only groups=1 (as the reference)")
+    if any(d != 1 for d in _tuple(dilation, dim, "dilation")):
+        raise ValueError(f"{op}: dilation={dilation!r} is not supported; only dilation 1 (as the reference)")
+    stride = _tuple(stride, dim, "stride")
+    if weight.dim() != 2 + dim:
+        raise ShapeError(f"{op} expects a weight of shape (out_channels, in_channels, "
+                         f"{dim} kernel sizes), got {tuple(weight.shape)}")
+    if input.dim() != 2 + dim:
+        raise ShapeError(f"{op} expects an input of shape (batch, in_channels, {dim} sizes), "
+                         f"got {tuple(input.shape)}")
+    if input.shape[1] != weight.shape[1]:
+        raise ShapeError(f"{op}: the input has {input.shape[1]} channels but the weight expects "
+                         f"{weight.shape[1]}")
+    kernel = tuple(weight.shape[2:])
+    for axis, (size, k) in enumerate(zip(input.shape[2:], kernel)):
+        if k > size:
+            raise ShapeError(f"{op}: kernel size {k} exceeds the input size {size} "
+                             f"(dimension {axis + 2})")
+    patches = input
+    for axis, (k, s) in enumerate(zip(kernel, stride)):
+        patches = patches.unfold(2 + axis, k, s)
+    # (N, C, out..., k...) -> (N, out..., C, k...) -> (N, out..., C * prod(k))
+    order = [0] + list(range(2, 2 + dim)) + [1] + list(range(2 + dim, 2 + 2 * dim))
+    patches = patches.permute(*order)
+    patches = patches.reshape(patches.shape[: 1 + dim] + (-1,))
+    out = matmul(patches, weight.flatten(1).t(), num_sends, wait, mock, chip=chip, noise_seed=noise_seed)
+    out = out.movedim(-1, 1).contiguous()
+    if bias is not None:
+        out = out + bias.view((-1,) + (1,) * dim)
+    return out
+
+
+def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride: int = 1, num_sends: int = 1,
+           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+           dilation: int = 1, groups: int = 1, chip=None, noise_seed: int | None = None):
+    """1-D convolution ``(N, C, L) * (O, C, k) -> (N, O, L_out)``, unrolled to one :func:`matmul`
+    (every output position is a vector of ``C * k`` inputs). No padding (pad the input first, as
+    the layers do). ``bias`` is added digitally, unrounded, as the reference does. Only
+    ``dilation=1`` and ``groups=1`` (``ValueError`` otherwise)."""
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    return _conv(input, weight, bias, stride, 1, num_sends, wait, mock, chip, noise_seed,
+                 dilation, groups, "conv1d")
+
+
+def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride=1, num_sends: int = 1,
+           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+           dilation=1, groups: int = 1, chip=None, noise_seed: int | None = None):
+    """2-D convolution ``(N, C, H, W) * (O, C, kh, kw) -> (N, O, H_out, W_out)``, unrolled to one
+    :func:`matmul` (see :func:`conv1d`)."""
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    return _conv(input, weight, bias, stride, 2, num_sends, wait, mock, chip, noise_seed,
+                 dilation, groups, "conv2d")
+
+
+# ---- digital operations of the on-chip processor (the same with mock=True and mock=False) ----
+
+def _int8(t: torch.Tensor) -> torch.Tensor:
+    return t.floor().clamp(OUTPUT_MIN, OUTPUT_MAX)
+
+
+class _ReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.detach().floor().clamp(0, OUTPUT_MAX)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0).to(grad.dtype)
+
+
+class _ConvertingReLU(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, shift):
+        ctx.save_for_backward(x)
+        ctx.shift = shift
+        relu = x.detach().floor().clamp(0, OUTPUT_MAX)
+        return torch.floor(relu / 2**shift).clamp(0, INPUT_ACTIVATION_MAX)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * (x > 0).to(grad.dtype) / 2**ctx.shift, None
+
+
+class _Add(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        return (_int8(x.detach()) + _int8(y.detach())).clamp(OUTPUT_MIN, OUTPUT_MAX)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x_shape, y_shape = ctx.shapes
+        return _sum_to(grad, x_shape), _sum_to(grad, y_shape)
+
+
+def _sum_to(grad: torch.Tensor, shape) -> torch.Tensor:
+    """Reduce a broadcast gradient back to ``shape``."""
+    while grad.dim() > len(shape):
+        grad = grad.sum(0)
+    for axis, size in enumerate(shape):
+        if size == 1 and grad.shape[axis] != 1:
+            grad = grad.sum(axis, keepdim=True)
+    return grad
+
+
+def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
+    """ReLU of the on-chip processor: ``clamp(floor(input), 0, 127)``; gradient 1 where input > 0."""
+    return _ReLU.apply(input)
+
+
+def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> torch.Tensor:
+    """ReLU, right shift by ``shift`` bits and clamp to 0..31: turns results (-128..127) into
+    inputs of the next layer. Gradient ``2**-shift`` where input > 0."""
+    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)):
+        raise TypeError(f"converting_relu: shift must be an integer, got {shift!r}")
+    if shift < 0:
+        raise RuntimeError(f"converting_relu: non-negative shift value expected, got {shift}")
+    return _ConvertingReLU.apply(input, int(shift))
+
+
+def add(input: torch.Tensor, other: torch.Tensor, mock: bool = False) -> torch.Tensor:
+    """Saturating int8 addition of the on-chip processor: both operands are floored and clamped to
+    -128..127, added, and clamped again. ``other`` broadcasts to ``input`` (it may not have more
+    dimensions). Gradient 1 to both."""
+    if other.dim() > input.dim():
+        raise ShapeError(f"add: other ({other.dim()}-D) may not have more dimensions than input "
+                         f"({input.dim()}-D)")
+    try:
+        torch.broadcast_shapes(input.shape, other.shape)
+    except RuntimeError as err:
+        raise ShapeError(f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not "
+                         f"broadcast ({err})") from None
+    return _Add.apply(input, other)
+
+
+def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
+           mock: bool = False) -> torch.Tensor:
+    """Index of the largest value after flooring and clamping to int8, as ``torch.argmax``."""
+    return torch.argmax(_int8(input.detach()), dim=dim, keepdim=keepdim)
+
+
+__all__ = ["matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax", "ShapeError",
+           "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN",
+           "SYNAPTIC_WEIGHT_MAX", "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS"]
