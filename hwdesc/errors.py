@@ -42,4 +42,5 @@ class ChipDescriptionError(ValueError):
         text = f"{where}: {self.problem}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        # Text from the file may hold lone surrogates; keep the message printable.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import difflib
+import types
 import typing
 from pathlib import Path
 from typing import Any
 
 import pydantic
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from .errors import ChipDescriptionError
-from .schema import ChipDescription, FieldProblem
-from .units import format_si
+from .schema import ChipDescription, FieldProblem, Knob
 from .source import YamlSource, dotted, parse_text, read_file
+from .units import EXAMPLES, QuantityError, format_si, label
 
+# pydantic's name of the type a value should have -> words for users.
 _TYPE_WORDS = {
     "int_type": "an integer",
     "int_parsing": "an integer",
@@ -29,6 +32,14 @@ _TYPE_WORDS = {
     "dict_type": "a mapping (key: value lines)",
     "model_type": "a mapping (key: value lines)",
     "model_attributes_type": "a mapping (key: value lines)",
+}
+
+_RANGE_KINDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+# The discriminator tags pydantic puts into error locations of knobs ('code', 'physical').
+_TAGS = {
+    typing.get_args(member.model_fields["kind"].annotation)[0]: member
+    for member in typing.get_args(typing.get_args(Knob)[0])
 }
 
 
@@ -50,8 +61,9 @@ def from_source(source: YamlSource) -> ChipDescription:
     """Validate an already parsed :class:`YamlSource`."""
     if not isinstance(source.data, dict):
         raise source.error(
-            f"the document is {type(source.data).__name__} {source.data!r}, not a mapping of sections",
-            hint="a chip description is a mapping; see chips/tutorial.yaml",
+            f"the document is {_describe_input(source.data)}, not a mapping of sections",
+            hint="a chip description is a mapping ('schema_version: 1', 'identity:', ...); "
+            "copy chips/tutorial.yaml",
         )
     try:
         return ChipDescription.model_validate(source.data)
@@ -59,44 +71,125 @@ def from_source(source: YamlSource) -> ChipDescription:
         raise _convert(err, source) from None
 
 
-def _field_type(model: type[BaseModel], name: str) -> Any:
-    field = model.model_fields.get(name)
-    return None if field is None else field.annotation
+# ---- where in the schema an error location points ---------------------------------------------
 
 
 def _unwrap(annotation: Any) -> list[Any]:
-    """The concrete classes inside Optional/Union/Annotated/containers of ``annotation``."""
+    """The classes and containers inside Optional/Union/Annotated ``annotation``."""
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        out: list[Any] = []
-        for arg in typing.get_args(annotation):
-            out += _unwrap(arg)
-        return out
+    if origin in (typing.Union, types.UnionType):
+        return [inner for arg in typing.get_args(annotation) for inner in _unwrap(arg)]
     return [annotation]
 
 
-def _models_at(path: tuple) -> list[type[BaseModel]]:
-    """The model classes that could sit at ``path`` (several for a tagged union)."""
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _models_at(loc: tuple) -> list[type[BaseModel]]:
+    """The model classes that sit at pydantic location ``loc`` (a tag selects a knob kind)."""
     current: list[Any] = [ChipDescription]
-    for part in path:
+    for part in loc:
         following: list[Any] = []
         for ann in current:
             origin = typing.get_origin(ann)
-            if isinstance(ann, type) and issubclass(ann, BaseModel):
+            if _is_model(ann):
                 if isinstance(part, str) and part in ann.model_fields:
-                    following += _unwrap(_field_type(ann, part))
-            elif origin in (list, dict, tuple):
+                    following += _unwrap(ann.model_fields[part].annotation)
+                elif _TAGS.get(part) is ann:
+                    following.append(ann)  # a union tag: stay on the member it names
+            elif origin is dict:
+                following += _unwrap(typing.get_args(ann)[1])
+            elif origin in (list, tuple) and isinstance(part, int):
                 args = typing.get_args(ann)
-                if args:
-                    following += _unwrap(args[-1] if origin is not tuple else args[0])
+                if args and (origin is list or args[-1] is Ellipsis):
+                    following += _unwrap(args[0])
+                elif 0 <= part < len(args):
+                    following += _unwrap(args[part])
         current = following
-    return [m for m in current if isinstance(m, type) and issubclass(m, BaseModel)]
+        if any(_TAGS.get(part) is model for model in current):
+            current = [m for m in current if _TAGS.get(part) is m]
+    return [m for m in current if _is_model(m)]
+
+
+def _field_at(loc: tuple) -> FieldInfo | None:
+    """The model field at ``loc`` (``None`` for list items, dict values or unknown keys)."""
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    for model in _models_at(loc[:-1]):
+        if loc[-1] in model.model_fields:
+            return model.model_fields[loc[-1]]
+    return None
+
+
+def _constraints(field: FieldInfo) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(bounds such as {'ge': 0}, extra such as {'dimension': 'time'}) of ``field``."""
+    bounds: dict[str, Any] = {}
+    extra: dict[str, Any] = dict(field.json_schema_extra or {}) if isinstance(field.json_schema_extra, dict) else {}
+    metadata = list(field.metadata)
+
+    def collect(annotation: Any) -> None:
+        if typing.get_origin(annotation) is typing.Annotated:
+            for meta in typing.get_args(annotation)[1:]:
+                if isinstance(meta, FieldInfo):
+                    metadata.extend(meta.metadata)
+                    if isinstance(meta.json_schema_extra, dict):
+                        extra.update(meta.json_schema_extra)
+        elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            for arg in typing.get_args(annotation):
+                collect(arg)
+
+    collect(field.annotation)
+    for meta in metadata:
+        for key in ("gt", "ge", "lt", "le"):
+            if getattr(meta, key, None) is not None:
+                bounds[key] = getattr(meta, key)
+        if getattr(meta, "pattern", None) is not None:
+            extra["pattern"] = meta.pattern
+    return bounds, extra
+
+
+def _allowed(loc: tuple) -> str:
+    """What the field at ``loc`` accepts, in words ('an integer 1..16', "a time such as '320 ns'")."""
+    field = _field_at(loc)
+    if field is None:
+        return ""
+    bounds, extra = _constraints(field)
+    dimension = extra.get("dimension")
+    kinds = _unwrap(field.annotation)
+    show = (lambda v: format_si(float(v), dimension)) if dimension else str
+    if dimension:
+        text = f"{'a' if label(dimension)[0] not in 'aeiou' else 'an'} {label(dimension)} such as '{EXAMPLES[dimension]}'"
+    elif any(typing.get_origin(k) is typing.Literal for k in kinds):
+        options = [v for k in kinds if typing.get_origin(k) is typing.Literal for v in typing.get_args(k)]
+        return "one of " + ", ".join(str(v) for v in options)
+    elif int in kinds:
+        text = "an integer"
+    elif bool in kinds:
+        return "true or false"
+    elif str in kinds:
+        text = "a string" + (f" matching {extra['pattern']}" if "pattern" in extra else "")
+    elif any(typing.get_origin(k) is tuple for k in kinds):
+        return "a list [lowest, highest]"
+    else:
+        return ""
+    low = ("ge", ">=") if "ge" in bounds else ("gt", ">") if "gt" in bounds else None
+    high = ("le", "<=") if "le" in bounds else ("lt", "<") if "lt" in bounds else None
+    if low and high and low[0] == "ge" and high[0] == "le":
+        text += f", {show(bounds['ge'])} .. {show(bounds['le'])}"
+    else:
+        parts = [f"{pair[1]} {show(bounds[pair[0]])}" for pair in (low, high) if pair]
+        if parts:
+            text += ", " + " and ".join(parts)
+    if field.description:
+        text += f" ({field.description})"
+    return text
 
 
 def _yaml_path(loc: tuple, data: Any) -> tuple:
-    """Drop pydantic's union tags from ``loc`` so it names keys that exist in the YAML."""
+    """``loc`` without pydantic's union tags and step names: the keys as written in the YAML."""
     out: list[Any] = []
     node = data
     for part in loc:
@@ -106,35 +199,33 @@ def _yaml_path(loc: tuple, data: Any) -> tuple:
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and part in {"code", "physical"}:
+        elif isinstance(node, dict) and part in _TAGS:
             continue  # discriminated-union tag
         elif isinstance(part, str) and ("[" in part or "-" in part):
-            continue  # pydantic's internal step names, e.g. 'function-after[...]'
+            continue  # pydantic's internal step names, e.g. '[key]' or 'function-after[...]'
         else:
             out.append(part)
             node = None
     return tuple(out)
 
 
-def _dimension_of(loc: tuple) -> str | None:
-    """The physical dimension declared by the field at ``loc``, if it has one."""
-    for model in _models_at(tuple(p for p in loc[:-1] if p not in ("code", "physical"))):
-        field = model.model_fields.get(loc[-1])
-        extra = getattr(field, "json_schema_extra", None) if field is not None else None
-        if extra is None and field is not None:
-            for meta in field.metadata:
-                extra = getattr(meta, "json_schema_extra", None) or extra
-        if isinstance(extra, dict) and "dimension" in extra:
-            return extra["dimension"]
-    return None
-
-
 def _describe_input(value: Any) -> str:
+    if value is None:
+        return "empty (null)"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
     return f"{type(value).__name__} {value!r}"
+
+
+# ---- one pydantic error -> one ChipDescriptionError ------------------------------------------
 
 
 def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescriptionError:
@@ -143,56 +234,69 @@ def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescripti
     errors.sort(key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     more = len(errors) - 1
-    loc = tuple(first["loc"])
-    kind = first["type"]
-    ctx = first.get("ctx") or {}
-    problem, hint = first["msg"], ""
-    path = _yaml_path(loc, source.data)
-
-    if kind == "value_error" and isinstance(ctx.get("error"), FieldProblem):
-        fp: FieldProblem = ctx["error"]
-        path = _yaml_path(loc, source.data) + fp.path
-        problem, hint = fp.problem, fp.hint
-    elif kind == "value_error":
-        problem = str(ctx.get("error", first["msg"]))
-    elif kind == "extra_forbidden":
-        key = path[-1]
-        allowed: list[str] = []
-        for model in _models_at(tuple(p for p in loc[:-1] if p not in ("code", "physical"))):
-            allowed += [k for k in model.model_fields if k not in allowed]
-        problem = f"unknown key '{key}'"
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
-        hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(allowed)}"
-    elif kind == "missing":
-        problem = f"missing required key '{path[-1]}'"
-        models = _models_at(tuple(p for p in loc[:-1] if p not in ("code", "physical")))
-        descr = ""
-        if models:
-            field = models[0].model_fields.get(path[-1])
-            if field is not None and field.description:
-                descr = f" ({field.description})"
-        hint = f"add '{path[-1]}:'{descr} under `{dotted(path[:-1]) or 'the top level'}`"
-    elif kind in _TYPE_WORDS:
-        problem = f"expected {_TYPE_WORDS[kind]}, got {_describe_input(first.get('input'))}"
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        op = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}[kind]
-        bound = next(iter(ctx.values()))
-        dimension = _dimension_of(loc)
-        shown = format_si(float(bound), dimension) if dimension else str(bound)
-        problem = f"value {first.get('input')!r} is out of range"
-        hint = f"allowed: {op} {shown}"
-    elif kind == "literal_error":
-        problem = f"value {first.get('input')!r} is not allowed"
-        hint = f"allowed: {ctx.get('expected')}"
-    elif kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        problem = f"'kind' must be one of {ctx.get('expected_tags', ctx)}"
-    elif kind == "string_pattern_mismatch":
-        problem = f"{first.get('input')!r} is not a valid name"
-        hint = f"allowed pattern: {ctx.get('pattern')}"
-    elif kind in ("too_short", "too_long"):
-        problem = first["msg"]
+    problem, hint, path = _explain(first, source)
     if more:
         hint = (hint + "; " if hint else "") + f"{more} more problem{'s' if more > 1 else ''} after this one"
     return ChipDescriptionError(
         problem, file=source.file, line=source.line_of(path), yaml_path=dotted(path), hint=hint
     )
+
+
+def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
+    """(problem, hint, YAML path) of one pydantic error."""
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    path = _yaml_path(loc, source.data)
+    cause = ctx.get("error")
+
+    if isinstance(cause, FieldProblem):
+        return cause.problem, cause.hint, path + cause.path
+    if isinstance(cause, QuantityError):
+        allowed = _allowed(loc)
+        return cause.problem, (f"allowed: {allowed}" if allowed else cause.hint), path
+    if kind == "extra_forbidden":
+        allowed: list[str] = []
+        for model in _models_at(loc[:-1]):
+            allowed += [k for k in model.model_fields if k not in allowed]
+        key = path[-1]
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
+        hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(allowed)}"
+        return f"unknown key '{key}'", hint, path
+    if kind == "missing" and path and isinstance(path[-1], int):
+        return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1])}", path[:-1]
+    if kind == "missing":
+        field = _field_at(loc)
+        descr = f" ({field.description})" if field is not None and field.description else ""
+        where = f"under `{dotted(path[:-1])}`" if path[:-1] else "at the top level"
+        return f"missing required key '{path[-1]}'", f"add '{path[-1]}:'{descr} {where}", path
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = " or ".join(f"'kind: {tag}'" for tag in _TAGS)
+        if kind == "union_tag_not_found":
+            return "missing required key 'kind'", f"add {tags}", path + ("kind",)
+        return f"unknown kind {ctx.get('tag')!r}", f"allowed: {tags}", path + ("kind",)
+    if kind in _TYPE_WORDS:
+        allowed = _allowed(loc)
+        hint = f"allowed: {allowed}" if allowed else ""
+        if kind == "string_type" and isinstance(value, (int, float, bool)):
+            hint = f"put quotes around it: '\"{value}\"'" + (f"; {hint}" if hint else "")
+        return f"expected {_TYPE_WORDS[kind]}, got {_describe_input(value)}", hint, path
+    if kind in _RANGE_KINDS:
+        return f"value {value!r} is out of range", f"allowed: {_allowed(loc) or _bound(kind, ctx, loc)}", path
+    if kind == "literal_error":
+        return f"value {value!r} is not allowed", f"allowed: {ctx.get('expected')}", path
+    if kind == "string_pattern_mismatch":
+        return f"{value!r} is not a valid name", f"allowed: {_allowed(loc)}", path
+    if kind in ("too_short", "too_long"):
+        allowed = _allowed(loc)
+        return error["msg"], f"allowed: {allowed}" if allowed else "", path
+    return error["msg"], "", path
+
+
+def _bound(kind: str, ctx: dict, loc: tuple) -> str:
+    bound = next(iter(ctx.values()))
+    field = _field_at(loc)
+    dimension = _constraints(field)[1].get("dimension") if field is not None else None
+    shown = format_si(float(bound), dimension) if dimension else str(bound)
+    return f"{_RANGE_KINDS[kind]} {shown}"

@@ -7,23 +7,44 @@ with declared ranges; :class:`CodeKnob` holds their explicit code-to-physical ma
 
 from __future__ import annotations
 
+import difflib
 import functools
 import math
+import operator
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from .units import EXAMPLES, KNOB_DIMENSION_LABELS, format_si, parse_quantity
+from .units import EXAMPLES, QuantityError, format_si, parse_quantity
+
+# What a calibration knob may set, and the physical dimension of that parameter.
+KNOB_TARGETS: dict[str, str] = {
+    "gm": "conductance",
+    "i_max": "current",
+    "tau_syn": "time",
+    "v_reset": "voltage",
+    "c_m": "capacitance",
+}
+KnobTarget = Literal["gm", "i_max", "tau_syn", "v_reset", "c_m"]
 
 
 class FieldProblem(ValueError):
-    """A cross-field inconsistency, located at ``path`` relative to the model that raised it."""
+    """A problem found by a validator, located at ``path`` relative to the model that raised it.
+
+    The loader turns it into a :class:`~hwdesc.errors.ChipDescriptionError` with ``problem`` and
+    ``hint`` as they are.
+    """
 
     def __init__(self, path: tuple, problem: str, hint: str = "") -> None:
         self.path = tuple(path)
         self.problem = problem
         self.hint = hint
         super().__init__(problem)
+
+    @classmethod
+    def from_quantity(cls, path: tuple, err: QuantityError) -> "FieldProblem":
+        return cls(path, err.problem, err.hint)
 
 
 def quantity(dimension: str, **bounds: float) -> Any:
@@ -37,7 +58,10 @@ def quantity(dimension: str, **bounds: float) -> Any:
 
 Time = quantity("time", ge=0)
 PositiveTime = quantity("time", gt=0)
-Frequency = quantity("frequency", gt=0)
+# Program durations: a phase or latency of a second or more is surely a unit slip (s for ns).
+Duration = quantity("time", ge=0, lt=1.0)
+PositiveDuration = quantity("time", gt=0, lt=1.0)
+Frequency = quantity("frequency", ge=1e3, le=1e11)
 Capacitance = quantity("capacitance", gt=0)
 Voltage = quantity("voltage")
 PositiveVoltage = quantity("voltage", gt=0)
@@ -57,6 +81,17 @@ class Section(BaseModel):
 
 
 Int = Annotated[int, Field(strict=True)]
+Bool = Annotated[bool, Field(strict=True)]
+
+
+def _exact_int(value: Any) -> Any:
+    """Refuse ``true`` and ``2.0`` where pydantic's lax literals would take them for 1 and 2."""
+    if isinstance(value, (bool, float)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+OneOrTwo = Annotated[Literal[1, 2], BeforeValidator(_exact_int)]
 
 
 class Identity(Section):
@@ -65,7 +100,7 @@ class Identity(Section):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="short identifier, e.g. 'bss2'")
     title: str = Field(description="one-line human-readable title")
     version: str = Field(description="version of this description")
-    provenance: list[str] = Field(default_factory=list, description="sources of the values")
+    provenance: tuple[str, ...] = Field(default=(), description="sources of the values")
 
 
 class Geometry(Section):
@@ -74,11 +109,11 @@ class Geometry(Section):
     halves: Int = Field(ge=1, le=16, description="independent synapse arrays run in parallel")
     rows: Int = Field(ge=1, le=65536, description="synapse rows per half")
     columns: Int = Field(ge=1, le=65536, description="neuron columns per half")
-    rows_per_signed_input: Literal[1, 2] = Field(
-        description="2: an excitatory and an inhibitory row per driver (membrane mode); 1: one row"
+    rows_per_signed_input: OneOrTwo = Field(
+        description="2: an excitatory and an inhibitory row per driver (membrane mode); 1: one row",
     )
-    columns_per_signed_output: Literal[1, 2] = Field(
-        description="2: an excitatory and an inhibitory column per output (synaptic-input mode)"
+    columns_per_signed_output: OneOrTwo = Field(
+        description="2: an excitatory and an inhibitory column per output (synaptic-input mode)",
     )
     readout: Literal["membrane", "synaptic_input"] = Field(
         description="what the ADC reads: the membrane, or the synaptic input line"
@@ -202,7 +237,7 @@ class Formats(Section):
     weight: SignedMagnitudeFormat
     adc: AdcFormat
     output: OutputFormat
-    zero_input_sends_event: bool = Field(description="whether activation 0 still sends an event")
+    zero_input_sends_event: Bool = Field(description="whether activation 0 still sends an event")
 
     @model_validator(mode="after")
     def _output_vs_adc(self) -> "Formats":
@@ -227,12 +262,12 @@ class Clocks(Section):
 class IO(Section):
     """The FPGA-to-chip event link and the synapse drivers."""
 
-    event_slot_period: PositiveTime = Field(
+    event_slot_period: PositiveDuration = Field(
         description="time between two event slots on the link (s), whole cycles"
     )
     events_per_slot: Int = Field(ge=1, le=64, description="events one slot carries (one per half)")
-    link_latency: Time = Field(description="from playback to chip input (s), whole cycles")
-    driver_latency: Time = Field(description="synapse-driver decode before the pulse starts (s)")
+    link_latency: Duration = Field(description="from playback to chip input (s), whole cycles")
+    driver_latency: Duration = Field(description="synapse-driver decode before the pulse starts (s)")
     result_bytes_per_output: Int = Field(ge=1, le=8, description="bytes per result value")
 
 
@@ -244,7 +279,7 @@ class Phase(Section):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     kind: PhaseKind
-    duration: Time | None = Field(
+    duration: Duration | None = Field(
         default=None, description="length (s); the events phase has none: it lasts as long as its events"
     )
 
@@ -265,7 +300,7 @@ class Phase(Section):
 class Schedule(Section):
     """The ordered per-vector phases."""
 
-    phases: list[Phase] = Field(min_length=1)
+    phases: tuple[Phase, ...] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _structure(self) -> "Schedule":
@@ -280,7 +315,9 @@ class Schedule(Section):
         kinds = [p.kind for p in self.phases]
         if kinds.count("events") != 1:
             raise FieldProblem(
-                ("phases",), f"the schedule needs exactly one 'events' phase, it has {kinds.count('events')}"
+                ("phases",),
+                f"the schedule needs exactly one 'events' phase, it has {kinds.count('events')}",
+                "add (or keep only) one '{name: event_phase, kind: events}' phase",
             )
         ev = kinds.index("events")
         before, after = kinds[:ev], kinds[ev + 1 :]
@@ -288,24 +325,21 @@ class Schedule(Section):
             raise FieldProblem(("phases",), "no 'adc_read' phase after the events phase",
                                "the result is read after the events")
         if "reset" not in before:
-            raise FieldProblem(("phases",), "no 'reset' phase before the events phase")
+            raise FieldProblem(("phases",), "no 'reset' phase before the events phase",
+                               "the integration starts at a reset of the neurons")
         last_reset = len(before) - 1 - before[::-1].index("reset")
         if "adc_read" not in before[:last_reset]:
             raise FieldProblem(
-                ("phases",), "no baseline 'adc_read' between a reset and the reset before the events",
-                "the output is the read minus a baseline read at the reset level",
+                ("phases",),
+                "no baseline 'adc_read' before the reset that starts the integration",
+                "the output is the read minus a baseline read at the reset level: "
+                "reset, wait, adc_read, ..., reset, wait, events, wait, adc_read",
             )
         return self
 
-    def index(self, kind: str, *, after_events: bool) -> int:
-        """Index of the first phase of ``kind`` after (or the last before) the events phase."""
-        ev = self.events_index
-        if after_events:
-            return next(i for i in range(ev + 1, len(self.phases)) if self.phases[i].kind == kind)
-        return next(i for i in range(ev - 1, -1, -1) if self.phases[i].kind == kind)
-
     @property
     def events_index(self) -> int:
+        """Index of the single ``events`` phase in :attr:`phases`."""
         return next(i for i, p in enumerate(self.phases) if p.kind == "events")
 
 
@@ -367,58 +401,111 @@ class FixedPattern(Section):
     spatial_gradient: Fraction = Field(description="current loss from the first to the last column")
 
 
-# What each knob may set, and the dimension of that physical parameter.
-KNOB_TARGETS: dict[str, str] = KNOB_DIMENSION_LABELS
-KnobTarget = Literal["gm", "i_max", "tau_syn", "v_reset", "c_m"]
+def _parse_target_values(data: Any, keys: tuple[str, ...]) -> Any:
+    """Before validation of a knob: parse ``keys`` as quantities in the unit of its target.
+
+    The dimension follows from ``sets``; when ``sets`` is missing or unknown the raw values are
+    left alone and the field validation reports ``sets``.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("sets"), str):
+        return data
+    dimension = KNOB_TARGETS.get(data["sets"])
+    if dimension is None:
+        return data
+    data = dict(data)
+    for key in keys:
+        raw = data.get(key)
+        if raw is None:
+            continue
+        if key == "allowed":
+            if not isinstance(raw, list) or len(raw) != 2:
+                continue  # the field validation says what a range looks like
+            parsed = []
+            for index, item in enumerate(raw):
+                try:
+                    parsed.append(parse_quantity(item, dimension))
+                except QuantityError as err:
+                    raise FieldProblem.from_quantity((key, index), err) from None
+            data[key] = parsed
+        else:
+            try:
+                data[key] = parse_quantity(raw, dimension)
+            except QuantityError as err:
+                raise FieldProblem.from_quantity((key,), err) from None
+    return data
 
 
 class CodeKnob(Section):
-    """A knob set as an integer hardware code; ``value = offset + per_code * code`` (SI)."""
+    """A knob set as an integer hardware code (a DAC or CapMem cell).
+
+    The mapping is linear: ``value = offset + per_code * code`` in the SI unit of the target
+    (``per_code`` and ``offset`` are written with that unit). ``range`` holds the codes the
+    hardware can store, ``allowed`` the codes a calibration may choose.
+    """
 
     description: str
     kind: Literal["code"]
-    range: tuple[Int, Int] = Field(description="codes the hardware can hold")
-    allowed: tuple[Int, Int] = Field(description="codes the calibration may use")
-    sets: KnobTarget
-    per_code: Any = Field(description="physical value per code step (unit of the target)")
-    offset: Any = Field(description="physical value at code 0 (unit of the target)")
+    range: tuple[Int, Int] = Field(description="lowest and highest code the hardware can hold")
+    allowed: tuple[Int, Int] = Field(description="lowest and highest code a calibration may use")
+    sets: KnobTarget = Field(description="the physical parameter this knob sets")
+    per_code: float = Field(description="physical value per code step (SI unit of the target)")
+    offset: float = Field(description="physical value at code 0 (SI unit of the target)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _units(cls, data: Any) -> Any:
+        return _parse_target_values(data, ("per_code", "offset"))
 
     @model_validator(mode="after")
     def _mapping(self) -> "CodeKnob":
-        dim = KNOB_TARGETS[self.sets]
-        for key in ("per_code", "offset"):
-            raw = getattr(self, key)
-            if not isinstance(raw, float) or isinstance(raw, bool):
-                try:
-                    value = parse_quantity(raw, dim)
-                except ValueError as err:
-                    raise FieldProblem((key,), str(err)) from None
-                object.__setattr__(self, key, value)
         lo, hi = self.range
-        if lo > hi:
-            raise FieldProblem(("range",), f"range [{lo}, {hi}] is empty", "write [low, high]")
+        if not 0 <= lo <= hi:
+            raise FieldProblem(("range",), f"range [{lo}, {hi}] is not a range of codes",
+                               "write [lowest, highest] with 0 <= lowest <= highest")
         alo, ahi = self.allowed
         if not (lo <= alo <= ahi <= hi):
             raise FieldProblem(
-                ("allowed",), f"allowed [{alo}, {ahi}] is not a sub-range of range [{lo}, {hi}]"
+                ("allowed",), f"allowed [{alo}, {ahi}] is not a sub-range of range [{lo}, {hi}]",
+                "a calibration can only choose codes the hardware can hold",
             )
+        if self.per_code == 0:
+            raise FieldProblem(("per_code",), "per_code is 0: every code would give the same value",
+                               "give the change of the physical value per code step")
         return self
 
     def to_physical(self, code: int) -> float:
-        """Physical value (SI) of ``code``; codes outside ``range`` are refused."""
+        """Physical value (SI) of ``code``: ``offset + per_code * code``.
+
+        Any code the hardware can hold (``range``) is accepted; others raise ``ValueError``.
+        """
+        if isinstance(code, bool):
+            raise ValueError(f"code must be an integer, got {code!r}")
+        try:
+            code = operator.index(code)
+        except TypeError:
+            raise ValueError(f"code must be an integer, got {code!r}") from None
         lo, hi = self.range
-        if not (isinstance(code, int) and lo <= code <= hi):
-            raise ValueError(f"code {code!r} is outside the range {lo}..{hi}")
+        if not lo <= code <= hi:
+            raise ValueError(f"code {code} is outside the range {lo}..{hi} of the knob that sets {self.sets}")
         return self.offset + self.per_code * code
 
     def to_code(self, value: float) -> int:
-        """Nearest code for a physical value (SI), clipped to ``allowed`` only if exact: else error."""
-        if self.per_code == 0:
-            raise ValueError("per_code is 0: the mapping cannot be inverted")
+        """The code (nearest) that gives the physical ``value`` (SI).
+
+        Only codes a calibration may use (``allowed``) are returned: a value that needs another
+        code raises ``ValueError`` instead of being clipped.
+        """
+        dimension = KNOB_TARGETS[self.sets]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"value must be a finite number of {dimension} in SI units, got {value!r}")
         code = round((value - self.offset) / self.per_code)
         lo, hi = self.allowed
         if not lo <= code <= hi:
-            raise ValueError(f"value {value:g} needs code {code}, outside the allowed {lo}..{hi}")
+            raise ValueError(
+                f"{format_si(value, dimension)} needs code {code}, outside the allowed codes "
+                f"{lo}..{hi} ({format_si(self.to_physical(lo), dimension)} .. "
+                f"{format_si(self.to_physical(hi), dimension)})"
+            )
         return code
 
 
@@ -427,21 +514,26 @@ class PhysicalKnob(Section):
 
     description: str
     kind: Literal["physical"]
-    sets: KnobTarget
-    allowed: tuple[Any, Any] = Field(description="lowest and highest target (unit of the target)")
+    sets: KnobTarget = Field(description="the physical parameter this knob sets")
+    allowed: tuple[float, float] = Field(
+        description="lowest and highest target (written in the unit of the target, stored in SI)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _units(cls, data: Any) -> Any:
+        return _parse_target_values(data, ("allowed",))
 
     @model_validator(mode="after")
     def _bounds(self) -> "PhysicalKnob":
-        dim = KNOB_TARGETS[self.sets]
-        values = []
-        for index, raw in enumerate(self.allowed):
-            try:
-                values.append(raw if isinstance(raw, float) else parse_quantity(raw, dim))
-            except ValueError as err:
-                raise FieldProblem(("allowed", index), str(err)) from None
-        if values[0] > values[1]:
-            raise FieldProblem(("allowed",), "allowed range is empty: write [low, high]")
-        object.__setattr__(self, "allowed", tuple(values))
+        lo, hi = self.allowed
+        if lo > hi:
+            dimension = KNOB_TARGETS[self.sets]
+            raise FieldProblem(
+                ("allowed",),
+                f"allowed [{format_si(lo, dimension)}, {format_si(hi, dimension)}] is empty",
+                "write [lowest, highest]",
+            )
         return self
 
 
@@ -483,10 +575,25 @@ class ResolvedKnobs(BaseModel):
     fixed_pattern_scale: float = Field(description="multiplier of the fixed-pattern spreads")
 
 
+def _integer_arg(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``low..high``, or a ``ValueError`` naming the argument."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}(={value!r}) must be an integer")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name}(={value!r}) must be an integer") from None
+    if number < low:
+        raise ValueError(f"{name}(={number}) must be >= {low}")
+    if high is not None and number > high:
+        raise ValueError(f"{name}(={number}) must be <= {high}")
+    return number
+
+
 class ChipDescription(Section):
     """A whole chip: validated, frozen, SI units. Load one with :func:`hwdesc.load`."""
 
-    schema_version: Literal[1]
+    schema_version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(description="format of the file; 1 so far")
     identity: Identity
     geometry: Geometry
     formats: Formats
@@ -496,39 +603,46 @@ class ChipDescription(Section):
     analog: Analog
     noise: Noise
     fixed_pattern: FixedPattern
-    knobs: dict[str, Knob]
-    calibration: dict[str, Profile]
+    knobs: dict[str, Knob] = Field(description="knob name -> code knob or physical knob")
+    calibration: dict[str, Profile] = Field(description="profile name -> knob values")
     energy: EnergyTable
 
     @field_validator("calibration")
     @classmethod
     def _has_default(cls, value: dict) -> dict:
         if "default" not in value:
-            raise FieldProblem((), "no 'default' calibration profile",
-                               "add calibration.default with a value for every knob")
+            raise FieldProblem(
+                (), "no 'default' calibration profile",
+                f"add calibration.default with a value for every knob "
+                f"(profiles now: {', '.join(map(str, value)) or 'none'})",
+            )
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> "ChipDescription":
         cycle = self.cycle_time
         for path, seconds in self._cycle_times():
-            cycles = seconds / cycle
-            if abs(cycles - round(cycles)) > 1e-6:
+            try:
+                self.cycles(seconds)
+            except ValueError:
                 raise FieldProblem(
-                    path, f"{format_si(seconds, 'time', digits=9)} is not a whole number of FPGA cycles "
-                    f"({format_si(cycle, 'time')} each)",
+                    path, f"{format_si(seconds, 'time', digits=9)} is not a whole number of FPGA "
+                    f"cycles ({format_si(cycle, 'time')} each at clocks.fpga)",
                     f"use a multiple of {format_si(cycle, 'time')}",
-                )
+                ) from None
         targets: dict[str, str] = {}
         for name, knob in self.knobs.items():
             if knob.sets in targets:
-                raise FieldProblem(("knobs", name, "sets"),
-                                   f"'{knob.sets}' is already set by knob '{targets[knob.sets]}'")
+                raise FieldProblem(
+                    ("knobs", name, "sets"),
+                    f"knob '{name}' sets '{knob.sets}', which knob '{targets[knob.sets]}' already sets",
+                    "each physical parameter is set by exactly one knob",
+                )
             targets[knob.sets] = name
-        missing = sorted(set(KNOB_TARGETS) - set(targets))
+        missing = [t for t in KNOB_TARGETS if t not in targets]
         if missing:
             raise FieldProblem(("knobs",), f"no knob sets {', '.join(missing)}",
-                               f"every one of {', '.join(KNOB_TARGETS)} must be set by a knob")
+                               f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob")
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
         return self
@@ -542,30 +656,43 @@ class ChipDescription(Section):
 
     def _check_profile(self, pname: str, profile: Profile) -> None:
         base = ("calibration", pname, "knobs")
-        unknown = sorted(set(profile.knobs) - set(self.knobs))
-        if unknown:
-            raise FieldProblem(base + (unknown[0],), f"unknown knob '{unknown[0]}'",
-                               f"knobs of this chip: {', '.join(self.knobs)}")
+        for kname in profile.knobs:
+            if kname not in self.knobs:
+                close = difflib.get_close_matches(str(kname), list(self.knobs), n=1, cutoff=0.5)
+                raise FieldProblem(
+                    base + (kname,), f"unknown knob '{kname}'",
+                    (f"did you mean `{close[0]}`? " if close else "")
+                    + f"knobs of this chip: {', '.join(self.knobs)}",
+                )
         missing = [k for k in self.knobs if k not in profile.knobs]
         if missing:
-            raise FieldProblem(base, f"profile '{pname}' gives no value for knob '{missing[0]}'",
-                               "every profile sets every knob")
+            raise FieldProblem(
+                base, f"profile '{pname}' gives no value for knob{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(repr(k) for k in missing)}",
+                "every profile sets every knob",
+            )
         for kname, raw in profile.knobs.items():
             knob = self.knobs[kname]
             if isinstance(knob, CodeKnob):
-                if isinstance(raw, bool) or not isinstance(raw, int):
-                    raise FieldProblem(base + (kname,), f"knob '{kname}' takes an integer code, got {raw!r}",
-                                       f"allowed codes: {knob.allowed[0]}..{knob.allowed[1]}")
                 lo, hi = knob.allowed
-                if not lo <= raw <= hi:
-                    raise FieldProblem(base + (kname,), f"code {raw} is out of range",
+                if isinstance(raw, bool) or not isinstance(raw, int):
+                    shown = "a mapping" if isinstance(raw, dict) else "a list" if isinstance(raw, list) else repr(raw)
+                    raise FieldProblem(base + (kname,), f"knob '{kname}' takes an integer code, got {shown}",
                                        f"allowed codes for '{kname}': {lo}..{hi}")
+                if not lo <= raw <= hi:
+                    dim = KNOB_TARGETS[knob.sets]
+                    raise FieldProblem(
+                        base + (kname,), f"code {raw} is out of range",
+                        f"allowed codes for '{kname}': {lo}..{hi} "
+                        f"({knob.sets} {format_si(knob.to_physical(lo), dim)} .. "
+                        f"{format_si(knob.to_physical(hi), dim)})",
+                    )
             else:
                 dim = KNOB_TARGETS[knob.sets]
                 try:
                     value = parse_quantity(raw, dim)
-                except ValueError as err:
-                    raise FieldProblem(base + (kname,), str(err)) from None
+                except QuantityError as err:
+                    raise FieldProblem.from_quantity(base + (kname,), err) from None
                 lo, hi = knob.allowed
                 if not lo <= value <= hi:
                     raise FieldProblem(
@@ -580,8 +707,17 @@ class ChipDescription(Section):
         return 1.0 / self.clocks.fpga
 
     def cycles(self, seconds: float) -> int:
-        """Whole FPGA cycles in ``seconds`` (validated durations are exact multiples)."""
-        return int(round(seconds / self.cycle_time))
+        """``seconds`` as a whole number of FPGA cycles.
+
+        A time that is not a whole number of cycles (to 1e-6 of a cycle) raises ``ValueError``
+        rather than being rounded; every validated duration and latency is whole.
+        """
+        count = seconds * self.clocks.fpga
+        if not math.isfinite(count) or abs(count - round(count)) > 1e-6:
+            raise ValueError(
+                f"{seconds!r} s is not a whole number of FPGA cycles ({format_si(self.cycle_time, 'time')})"
+            )
+        return int(round(count))
 
     @property
     def tile_shape(self) -> tuple[int, int]:
@@ -589,31 +725,39 @@ class ChipDescription(Section):
         return self.geometry.tile_shape
 
     def event_phase_cycles(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> int:
-        """Nominal length of the event phase (cycles) for ``n_inputs`` non-zero inputs per half:
-        ``n_inputs * num_sends * wait_between_events`` (the event simulator adds link queueing)."""
-        return int(n_inputs) * int(num_sends) * int(wait_between_events)
+        """Nominal length of the event phase (cycles): ``n_inputs * num_sends * wait_between_events``.
+
+        ``n_inputs`` is the number of events one half sends per pass (its non-zero inputs, at most
+        ``tile_shape[0]``); with two halves, pass the larger count. The event simulator adds link
+        queueing and latencies on top of this nominal length.
+        """
+        n = _integer_arg("n_inputs", n_inputs, 0, self.tile_shape[0])
+        sends = _integer_arg("num_sends", num_sends, 1)
+        wait = _integer_arg("wait_between_events", wait_between_events, 1)
+        return n * sends * wait
 
     def fixed_cycles(self) -> int:
         """Cycles of every phase but the events phase."""
         return sum(self.cycles(p.duration) for p in self.schedule.phases if p.duration is not None)
 
     def vector_cycles(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> int:
-        """Nominal cycles per input vector (fixed phases + event phase)."""
+        """Nominal cycles per input vector: :meth:`fixed_cycles` + :meth:`event_phase_cycles`."""
         return self.fixed_cycles() + self.event_phase_cycles(n_inputs, num_sends, wait_between_events)
 
     def vector_time(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> float:
-        """Nominal seconds per input vector."""
+        """Nominal seconds per input vector (:meth:`vector_cycles` x :attr:`cycle_time`)."""
         return self.vector_cycles(n_inputs, num_sends, wait_between_events) * self.cycle_time
 
     def profile(self, name: str) -> Profile:
-        """The calibration profile ``name``; a clear error lists the profiles that exist."""
-        try:
+        """The calibration profile ``name``; an unknown name raises ``ValueError`` listing them."""
+        if isinstance(name, str) and name in self.calibration:
             return self.calibration[name]
-        except KeyError:
-            raise ValueError(
-                f"no calibration profile '{name}' in chip '{self.identity.name}'; "
-                f"profiles: {', '.join(self.calibration)}"
-            ) from None
+        close = difflib.get_close_matches(str(name), list(self.calibration), n=1, cutoff=0.5)
+        raise ValueError(
+            f"no calibration profile {name!r} in chip '{self.identity.name}'; "
+            + (f"did you mean '{close[0]}'? " if close else "")
+            + f"profiles: {', '.join(self.calibration)}"
+        )
 
     def resolve(self, profile: str = "default") -> ResolvedKnobs:
         """Physical parameters (SI) set by the knobs of calibration ``profile``."""

@@ -1,4 +1,4 @@
-"""Safe YAML loading that remembers the line of every key and refuses duplicate keys."""
+"""Safe YAML loading that remembers the line of every key and refuses duplicate keys and tags."""
 
 from __future__ import annotations
 
@@ -12,12 +12,18 @@ from .errors import ChipDescriptionError
 
 PathTuple = tuple  # a YAML path: keys (str) and list indices (int)
 
+# Tags the safe loader may construct: plain data only. Anything else (``!!python/object``, local
+# ``!tags``) is refused before construction, so no constructor ever runs for it.
+_SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag is not None) | {
+    "tag:yaml.org,2002:merge",  # the '<<' key of merged mappings
+}
+
 
 def dotted(path: PathTuple) -> str:
     """``("schedule", "phases", 3, "duration")`` -> ``"schedule.phases[3].duration"``."""
     text = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
         else:
             text += ("." if text else "") + str(part)
@@ -48,84 +54,174 @@ class YamlSource:
         )
 
 
-def _walk(node: yaml.Node, path: PathTuple, lines: dict, file: str | None) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[Any, int] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                raise ChipDescriptionError(
-                    f"duplicate key '{key}' (first written on line {seen[key]})",
-                    file=file,
-                    line=line,
-                    yaml_path=dotted(path + (key,)),
-                    hint="each key may appear once per mapping: remove or merge one of them",
-                )
-            seen[key] = line
-            lines[path + (key,)] = line
-            _walk(value_node, path + (key,), lines, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            _walk(item, path + (index,), lines, file)
+class _Walker:
+    """Checks a composed YAML tree before construction and records the line of every path."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str | None) -> None:
+        self.loader = loader
+        self.file = file
+        self.lines: dict = {}
+        self.done: set[int] = set()
+
+    def fail(self, problem: str, node: yaml.Node, path: PathTuple, hint: str) -> ChipDescriptionError:
+        return ChipDescriptionError(
+            problem, file=self.file, line=node.start_mark.line + 1, yaml_path=dotted(path), hint=hint
+        )
+
+    def check_tag(self, node: yaml.Node, path: PathTuple) -> None:
+        if node.tag not in _SAFE_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(
+                f"refused the YAML tag '{tag}': only plain data is allowed (nothing is constructed "
+                "or run from tags)",
+                node, path, "remove the tag and write the value as plain YAML",
+            )
+
+    def walk(self, node: yaml.Node, path: PathTuple, parents: tuple[int, ...] = ()) -> None:
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        self.check_tag(node, path)
+        if id(node) in parents:
+            raise self.fail("an alias refers to a node that contains it", node, path,
+                            "remove the recursive '*alias'")
+        if id(node) in self.done:  # an alias of a node checked already
+            return
+        self.done.add(id(node))
+        parents = parents + (id(node),)
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                line = key_node.start_mark.line + 1
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise self.fail("a key must be a plain name, not a list or a mapping", key_node,
+                                    path, "write 'name: value'")
+                self.check_tag(key_node, path)
+                if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *defaults'
+                    self.walk(value_node, path, parents)
+                    continue
+                key = self.loader.construct_object(key_node)
+                if key in seen:
+                    raise ChipDescriptionError(
+                        f"duplicate key '{key}' (first written on line {seen[key]})",
+                        file=self.file, line=line, yaml_path=dotted(path + (key,)),
+                        hint="each key may appear once per mapping: remove or merge one of them",
+                    )
+                seen[key] = line
+                self.lines[path + (key,)] = line
+                self.walk(value_node, path + (key,), parents)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[path + (index,)] = item.start_mark.line + 1
+                self.walk(item, path + (index,), parents)
 
 
-def _yaml_error(err: yaml.YAMLError, file: str | None) -> ChipDescriptionError:
+def _path_at_error(text: str) -> PathTuple:
+    """The YAML path whose value was being parsed when the parser stopped (events are replayed
+    up to the error); ``()`` when the error is outside any value."""
+    frames: list[list] = []  # [kind 'map' or 'seq', current key or index, map expects a key]
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            top = frames[-1] if frames else None
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frames.pop()
+                if frames and frames[-1][0] == "map":
+                    frames[-1][2] = True
+                continue
+            if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+                continue
+            if top is not None and top[0] == "map" and top[2]:  # a key
+                top[1] = getattr(event, "value", None) if isinstance(event, yaml.ScalarEvent) else "?"
+                top[2] = False
+                if isinstance(event, yaml.CollectionStartEvent):
+                    frames.append(["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True])
+                continue
+            if top is not None and top[0] == "seq":
+                top[1] = 0 if top[1] is None else top[1] + 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                frames.append(["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True])
+            elif top is not None and top[0] == "map":
+                top[2] = True  # the value is complete: a key comes next
+    except yaml.YAMLError:
+        return tuple(f[1] for f in frames if f[1] is not None and not (f[0] == "map" and f[2]))
+    return ()
+
+
+def _yaml_error(err: yaml.YAMLError, text: str, file: str | None) -> ChipDescriptionError:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     line = mark.line + 1 if mark is not None else None
-    problem = getattr(err, "problem", None) or str(err)
-    if isinstance(err, yaml.constructor.ConstructorError) and "tag" in str(problem):
+    if isinstance(err, yaml.reader.ReaderError):  # a character YAML does not allow
+        line = text.count("\n", 0, err.position) + 1
+        char = chr(err.character) if isinstance(err.character, int) else err.character
         return ChipDescriptionError(
-            f"refused a YAML tag that safe loading does not allow ({problem.strip()})",
-            file=file,
-            line=line,
-            hint="chip descriptions are plain data: remove tags such as !!python/object",
+            f"the character {char!r} (U+{ord(char):04X}) is not allowed in YAML",
+            file=file, line=line, hint="remove control characters; save the file as UTF-8 text",
         )
+    problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
-    text = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    text_ = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
+    path = _path_at_error(text)
     return ChipDescriptionError(
-        text, file=file, line=line, hint="check indentation, colons and quotes around this line"
+        text_, file=file, line=line, yaml_path=dotted(path),
+        hint="check indentation, colons, brackets and quotes on this line and the one before",
     )
 
 
 def parse_text(text: str, file: str | None = None) -> YamlSource:
-    """Parse YAML ``text`` safely; ``file`` only labels error messages."""
+    """Parse YAML ``text`` safely; ``file`` only labels error messages.
+
+    Duplicate keys, tags other than plain data and recursive aliases are refused before any
+    value is constructed.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as err:  # the reader refuses control characters up front
+        raise _yaml_error(err, text, file) from None
+    try:
+        root = loader.get_single_node()
         if root is None:
             raise ChipDescriptionError(
-                "the file is empty",
+                "the file is empty (no YAML content)",
                 file=file,
-                hint="a chip description starts with 'schema_version: 1'; see chips/tutorial.yaml",
+                hint="a chip description starts with 'schema_version: 1'; copy chips/tutorial.yaml",
             )
-        lines: dict = {}
-        _walk(root, (), lines, file)
-        data = yaml.load(text, Loader=yaml.SafeLoader)  # noqa: S506 - SafeLoader
+        walker = _Walker(loader, file)
+        walker.walk(root, ())
+        data = loader.construct_document(root)
     except yaml.YAMLError as err:
-        raise _yaml_error(err, file) from None
-    return YamlSource(data=data, file=file, lines=lines)
+        raise _yaml_error(err, text, file) from None
+    except RecursionError:
+        raise ChipDescriptionError(
+            "the document is nested too deeply", file=file, hint="a chip description is a few levels deep"
+        ) from None
+    finally:
+        loader.dispose()
+    return YamlSource(data=data, file=file, lines=walker.lines)
 
 
 def read_file(path: str | Path) -> YamlSource:
-    """Read and safely parse the YAML file at ``path``."""
+    """Read and safely parse the YAML file at ``path`` (UTF-8, an optional byte-order mark)."""
     path = Path(path)
     name = str(path)
-    if not path.exists():
-        raise ChipDescriptionError(
-            "no such file", file=name, hint="give the path of a chip YAML, e.g. chips/bss2.yaml"
-        )
     if path.is_dir():
         raise ChipDescriptionError(
-            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file"
+            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file, e.g. chips/bss2.yaml"
         )
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ChipDescriptionError(
+            "no such file", file=name, hint="give the path of a chip YAML, e.g. chips/bss2.yaml"
+        ) from None
     except UnicodeDecodeError as err:
         raise ChipDescriptionError(
-            f"the file is not UTF-8 text ({err.reason} at byte {err.start})", file=name
+            f"the file is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})",
+            file=name,
+            line=err.object.count(b"\n", 0, err.start) + 1,
+            hint="save the file as UTF-8",
         ) from None
     except OSError as err:
-        raise ChipDescriptionError(f"cannot read the file: {err.strerror}", file=name) from None
+        raise ChipDescriptionError(
+            f"cannot read the file: {err.strerror or err}", file=name, hint="check the path and its permissions"
+        ) from None
     return parse_text(text, file=name)

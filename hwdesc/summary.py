@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .schema import ChipDescription, CodeKnob
-from .units import KNOB_DIMENSION_LABELS, format_si
+from .schema import KNOB_TARGETS, ChipDescription, CodeKnob
+from .units import format_si
 
 
 def summary(chip: ChipDescription) -> str:
@@ -35,7 +35,7 @@ def summary(chip: ChipDescription) -> str:
         for kname, raw in profile.knobs.items():
             knob = chip.knobs[kname]
             target = knob.sets
-            value = format_si(getattr(resolved, target), KNOB_DIMENSION_LABELS[target])
+            value = format_si(getattr(resolved, target), KNOB_TARGETS[target])
             code = f"code {raw:<5}" if isinstance(knob, CodeKnob) else f"{'target':<10}"
             lines.append(f"    {kname:<22} {code} -> {target} = {value}")
         if profile.fixed_pattern_scale != 1.0:

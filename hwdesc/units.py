@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import decimal
 import functools
 import math
+import re
 
-# The dimensions a field may declare, each by a reference unit.
-DIMENSIONS: dict[str, str] = {
+# The dimensions a field may declare, each by its SI unit (as written in YAML and in summaries).
+SI_UNIT: dict[str, str] = {
     "time": "s",
     "frequency": "Hz",
     "capacitance": "F",
@@ -16,7 +18,7 @@ DIMENSIONS: dict[str, str] = {
     "energy": "J",
     "power": "W",
     "current_psd_per_conductance": "A**2/Hz/S",
-    "dimensionless": "dimensionless",
+    "dimensionless": "",
 }
 
 # An example per dimension, shown in error messages.
@@ -33,28 +35,36 @@ EXAMPLES: dict[str, str] = {
     "dimensionless": "3 %",
 }
 
-# Dimension of each physical parameter a calibration knob can set.
-KNOB_DIMENSION_LABELS: dict[str, str] = {
-    "gm": "conductance",
-    "i_max": "current",
-    "tau_syn": "time",
-    "v_reset": "voltage",
-    "c_m": "capacitance",
+_LABELS: dict[str, str] = {
+    "dimensionless": "plain number (or percentage)",
+    "current_psd_per_conductance": "current noise density per conductance",
 }
 
-# SI unit per dimension, for summaries.
-SI_UNIT: dict[str, str] = {
-    "time": "s",
-    "frequency": "Hz",
-    "capacitance": "F",
-    "current": "A",
-    "voltage": "V",
-    "conductance": "S",
-    "energy": "J",
-    "power": "W",
-    "current_psd_per_conductance": "A^2/Hz/S",
-    "dimensionless": "",
-}
+# A number, then optionally a unit expression: names joined by '*' or '/', each with an optional
+# small integer power ('A**2', 'A^2'). Deliberately narrower than what pint would evaluate: no
+# implicit products ('5 ns 3'), no decimal commas ('1,5 ns'), no arithmetic ('1/0 s'), no
+# unbounded powers ('s**10**10').
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_ATOM = r"(?:%|[A-Za-zµμΩ]+(?:\s*(?:\*\*|\^)\s*[+-]?\d)?)"
+_UNIT = rf"{_ATOM}(?:\s*[*/]\s*{_ATOM})*"
+_QUANTITY = re.compile(rf"\s*(?P<number>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*", re.ASCII)
+
+
+class QuantityError(ValueError):
+    """A value that is not a valid quantity of the expected dimension.
+
+    ``problem`` says what was found, ``hint`` how to write it; ``str()`` gives both.
+    """
+
+    def __init__(self, problem: str, hint: str) -> None:
+        self.problem = problem
+        self.hint = hint
+        super().__init__(f"{problem}; {hint}")
+
+
+def label(dimension: str) -> str:
+    """Words for ``dimension`` in messages (``'plain number (or percentage)'``)."""
+    return _LABELS.get(dimension, dimension)
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,88 +72,109 @@ def registry():
     """The shared pint unit registry (built on first use: pint is slow to import)."""
     import pint
 
-    return pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    return pint.UnitRegistry()
 
 
-def _dimension_name(dimensionality) -> str:
+@functools.lru_cache(maxsize=1)
+def _dimensionalities() -> dict[str, object]:
     reg = registry()
-    for name, unit in DIMENSIONS.items():
-        if dimensionality == reg.Quantity(1, unit).dimensionality:
+    return {name: reg.Quantity(1, unit or "dimensionless").dimensionality for name, unit in SI_UNIT.items()}
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_factor(unit: str) -> tuple[object, decimal.Decimal]:
+    """(dimensionality, SI factor) of a unit expression; raises ``LookupError`` if unknown."""
+    import pint
+
+    try:
+        base = registry().Quantity(1, unit).to_base_units()
+    except pint.errors.PintError as err:
+        raise LookupError(str(err)) from None
+    # SI prefixes are exact decimals; 15 digits keep '320 ns' exactly 3.2e-07 after rounding.
+    return base.dimensionality, decimal.Decimal(f"{float(base.magnitude):.15g}")
+
+
+def _name_of(dimensionality: object) -> str:
+    for name, dims in _dimensionalities().items():
+        if dims == dimensionality:
             return name
-    return str(dimensionality)
+    return f"quantity of dimension {dimensionality}"
+
+
+def _a(words: str) -> str:
+    return ("an " if words[0] in "aeiou" else "a ") + words
 
 
 def parse_quantity(value: object, dimension: str) -> float:
     """Convert ``value`` (a unit string such as ``"2.2 pF"``) into an SI float of ``dimension``.
 
-    Dimensionless values may also be plain numbers (``0.03``) or percentages (``"3 %"``).
-    Raises ``ValueError`` with a message that says what was found and what is expected.
+    The string is a number followed by a unit (``"320 ns"``, ``"4e-18 A**2/Hz/S"``); dimensionless
+    values may also be plain numbers (``0.03``) or percentages (``"3 %"``). NaN and infinities are
+    refused. Raises :class:`QuantityError` (a ``ValueError``) that says what was found and how to
+    write the value.
     """
-    import pint
-
     example = EXAMPLES[dimension]
+    how = f"write {_a(label(dimension))} like '{example}'"
     if isinstance(value, bool):
-        raise ValueError(f"expected a {dimension} such as '{example}', got the boolean {value}")
+        raise QuantityError(f"expected {_a(label(dimension))}, got the boolean {value}", how)
     if isinstance(value, (int, float)):
-        if dimension == "dimensionless":
-            number = float(value)
-            if not math.isfinite(number):
-                raise ValueError(f"expected a finite number, got {value}")
-            return number
-        raise ValueError(
-            f"a {dimension} needs a unit: write it like '{example}', not the bare number {value}"
-        )
+        if dimension != "dimensionless":
+            raise QuantityError(
+                f"a {dimension} needs a unit, got the bare number {value!r}",
+                f"write it with a unit, like '{example}'",
+            )
+        number = float(value)
+        if not math.isfinite(number):
+            raise QuantityError(f"expected a finite number, got {value!r}", how)
+        return number
     if not isinstance(value, str):
-        raise ValueError(
-            f"expected a {dimension} written as a string with a unit such as '{example}', "
-            f"got {type(value).__name__} {value!r}"
+        kind = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+        raise QuantityError(f"expected {_a(label(dimension))} written as a string, got {kind}", how)
+    match = _QUANTITY.fullmatch(value)
+    if match is None:
+        raise QuantityError(f"cannot read '{value}' as {_a(label(dimension))}", how)
+    number = decimal.Decimal(match["number"])
+    unit = match["unit"]
+    if unit is None:
+        if dimension != "dimensionless":
+            raise QuantityError(
+                f"a {dimension} needs a unit, got the bare number '{value}'",
+                f"write it with a unit, like '{example}'",
+            )
+        found, factor = _dimensionalities()["dimensionless"], decimal.Decimal(1)
+    else:
+        try:
+            found, factor = _unit_factor(re.sub(r"\s+", "", unit))
+        except LookupError:
+            raise QuantityError(f"unknown unit '{unit}' in '{value}'", how) from None
+    if found != _dimensionalities()[dimension]:
+        raise QuantityError(
+            f"'{value}' is {_a(label(_name_of(found)))}, but {_a(label(dimension))} is expected here",
+            how,
         )
-    reg = registry()
-    try:
-        quantity = reg.Quantity(value.strip())
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
-        raise ValueError(f"cannot read '{value}' as a {dimension}: {err}; write it like '{example}'") from None
-    except (SyntaxError, TypeError, ValueError, AttributeError, tokenize_error()) as err:
-        raise ValueError(f"cannot read '{value}' as a {dimension} ({err}); write it like '{example}'") from None
-    if not isinstance(quantity, reg.Quantity):  # a bare number string such as "3"
-        quantity = reg.Quantity(quantity, "dimensionless")
-    wanted = reg.Quantity(1, DIMENSIONS[dimension]).dimensionality
-    if quantity.dimensionality != wanted:
-        found = _dimension_name(quantity.dimensionality)
-        raise ValueError(
-            f"'{value}' is a {_label(found)}, but a {_label(dimension)} is expected here; "
-            f"write it like '{example}'"
-        )
-    number = float(quantity.to_base_units().magnitude)
-    if not math.isfinite(number):
-        raise ValueError(f"'{value}' is not a finite {dimension}")
-    return number
+    result = float(number * factor)
+    if not math.isfinite(result):
+        raise QuantityError(f"'{value}' is too large", how)
+    return result
 
 
-def _label(dimension: str) -> str:
-    return {
-        "dimensionless": "plain number (or percentage)",
-        "current_psd_per_conductance": "current noise density per conductance",
-    }.get(dimension, dimension)
-
-
-def tokenize_error() -> type:
-    """The tokenizer's error type (pint raises it for strings like ``'5 ))'``)."""
-    import tokenize
-
-    return tokenize.TokenError
+_PREFIXES = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "u"),
+             (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]
 
 
 def format_si(value: float, dimension: str, digits: int = 4) -> str:
-    """Format an SI float with an engineering prefix, e.g. ``3.2e-07`` s -> ``'320 ns'``."""
+    """Format an SI float with an engineering prefix, e.g. ``3.2e-07`` s -> ``'320 ns'``.
+
+    The text reads back with :func:`parse_quantity` to ``value`` within ``digits`` significant
+    digits. Compound units (``A**2/Hz/S``) and dimensionless values get no prefix.
+    """
     unit = SI_UNIT[dimension]
-    if dimension == "dimensionless":
-        return f"{value:g}"
-    if value == 0 or not math.isfinite(value):
-        return f"{value:g} {unit}"
-    prefixes = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "u"),
-                (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]
-    for scale, prefix in prefixes:
-        if abs(value) >= scale * 0.9995:
-            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    if not unit:
+        return f"{value:.{digits}g}"
+    if "/" in unit or "*" in unit or value == 0 or not math.isfinite(value):
+        return f"{value:.{digits}g} {unit}"
+    for scale, prefix in _PREFIXES:
+        mantissa = float(f"{value / scale:.{digits}g}")
+        if abs(mantissa) >= 1:
+            return f"{mantissa:.{digits}g} {prefix}{unit}"
     return f"{value:.{digits}g} {unit}"
