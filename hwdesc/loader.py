@@ -184,7 +184,7 @@ def _allowed(loc: tuple) -> str:
         if parts:
             text += ", " + " and ".join(parts)
     if field.description:
-        text += f" ({field.description})"
+        text += f" - {field.description}"
     return text
 
 
@@ -233,6 +233,13 @@ def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescripti
     # An unknown key usually explains a "missing" one next to it (a misspelling): report it first.
     errors.sort(key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
+    if first["type"] == "extra_forbidden":
+        # A misspelt key also makes the key it was meant to be "missing": that is the same mistake.
+        parent, key = tuple(first["loc"][:-1]), str(first["loc"][-1])
+        errors = [e for e in errors if not (
+            e["type"] == "missing" and tuple(e["loc"][:-1]) == parent
+            and difflib.get_close_matches(key, [str(e["loc"][-1])], n=1, cutoff=0.5)
+        )]
     more = len(errors) - 1
     problem, hint, path = _explain(first, source)
     if more:
@@ -267,10 +274,10 @@ def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
     if kind == "missing" and path and isinstance(path[-1], int):
         return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1])}", path[:-1]
     if kind == "missing":
-        field = _field_at(loc)
-        descr = f" ({field.description})" if field is not None and field.description else ""
+        allowed = _allowed(loc)
         where = f"under `{dotted(path[:-1])}`" if path[:-1] else "at the top level"
-        return f"missing required key '{path[-1]}'", f"add '{path[-1]}:'{descr} {where}", path
+        return (f"missing required key '{path[-1]}'",
+                f"add '{path[-1]}:' {where}" + (f"; allowed: {allowed}" if allowed else ""), path)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = " or ".join(f"'kind: {tag}'" for tag in _TAGS)
         if kind == "union_tag_not_found":

@@ -164,9 +164,9 @@ class Geometry(Section):
 class UnsignedFormat(Section):
     """An unsigned integer format of ``bits`` bits, used over ``min..max``."""
 
-    bits: Int = Field(ge=1, le=16)
-    min: Int = Field(ge=0)
-    max: Int = Field(ge=1)
+    bits: Int = Field(ge=1, le=16, description="width of the code")
+    min: Int = Field(ge=0, description="smallest value used")
+    max: Int = Field(ge=1, description="largest value used (fits in bits)")
 
     @model_validator(mode="after")
     def _range(self) -> "UnsignedFormat":
@@ -183,9 +183,9 @@ class UnsignedFormat(Section):
 class SignedMagnitudeFormat(Section):
     """Signed weights: ``bits`` of magnitude, the sign chosen by the row (or column) used."""
 
-    bits: Int = Field(ge=1, le=16)
-    min: Int = Field(le=0)
-    max: Int = Field(ge=1)
+    bits: Int = Field(ge=1, le=16, description="magnitude bits of one synapse")
+    min: Int = Field(le=0, description="most negative weight (magnitude fits in bits)")
+    max: Int = Field(ge=1, description="largest weight (fits in bits)")
 
     @model_validator(mode="after")
     def _range(self) -> "SignedMagnitudeFormat":
@@ -206,7 +206,7 @@ class SignedMagnitudeFormat(Section):
 class AdcFormat(UnsignedFormat):
     """The ADC: raw codes ``min..max``; outputs are read relative to ``center``."""
 
-    center: Int = Field(ge=0)
+    center: Int = Field(ge=0, description="code subtracted from reads before the output is formed")
 
     @model_validator(mode="after")
     def _center(self) -> "AdcFormat":
@@ -220,8 +220,8 @@ class AdcFormat(UnsignedFormat):
 class OutputFormat(Section):
     """The digital result range (clamped)."""
 
-    min: Int
-    max: Int
+    min: Int = Field(description="smallest result (results are clamped to it)")
+    max: Int = Field(description="largest result (results are clamped to it)")
 
     @model_validator(mode="after")
     def _order(self) -> "OutputFormat":
@@ -277,8 +277,8 @@ PhaseKind = Literal["reset", "wait", "adc_read", "events", "transfer"]
 class Phase(Section):
     """One step of the per-vector program."""
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    kind: PhaseKind
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="unique name of the phase")
+    kind: PhaseKind = Field(description="reset, wait, adc_read, events or transfer")
     duration: Duration | None = Field(
         default=None, description="length (s); the events phase has none: it lasts as long as its events"
     )
@@ -300,7 +300,7 @@ class Phase(Section):
 class Schedule(Section):
     """The ordered per-vector phases."""
 
-    phases: tuple[Phase, ...] = Field(min_length=1)
+    phases: tuple[Phase, ...] = Field(min_length=1, description="the phases of one vector, in order")
 
     @model_validator(mode="after")
     def _structure(self) -> "Schedule":
@@ -389,14 +389,14 @@ class Noise(Section):
 class FixedPattern(Section):
     """Static spread, drawn once per simulated chip (relative std unless a unit is given)."""
 
-    synapse_current: NonNegative
-    driver_pulse_gain: NonNegative
-    driver_pulse_offset: Time
-    gm: NonNegative
-    tau_syn: NonNegative
-    offset_current: Current
-    rail: NonNegativeVoltage
-    adc_slope: NonNegative
+    synapse_current: NonNegative = Field(description="relative std of the current per synapse")
+    driver_pulse_gain: NonNegative = Field(description="relative std of the pulse length per driver")
+    driver_pulse_offset: Time = Field(description="std of the pulse length offset per driver (s)")
+    gm: NonNegative = Field(description="relative std of the OTA transconductance per neuron")
+    tau_syn: NonNegative = Field(description="relative std of the synaptic time constant per neuron")
+    offset_current: Current = Field(description="std of the membrane offset current per neuron (A)")
+    rail: NonNegativeVoltage = Field(description="std of both rail distances per neuron (V)")
+    adc_slope: NonNegative = Field(description="relative std of the ADC slope per neuron")
     adc_offset: NonNegative = Field(description="std of the per-neuron ADC offset (codes)")
     spatial_gradient: Fraction = Field(description="current loss from the first to the last column")
 
@@ -443,8 +443,8 @@ class CodeKnob(Section):
     hardware can store, ``allowed`` the codes a calibration may choose.
     """
 
-    description: str
-    kind: Literal["code"]
+    description: str = Field(description="what the knob is, in words")
+    kind: Literal["code"] = Field(description="'code': set as an integer hardware code")
     range: tuple[Int, Int] = Field(description="lowest and highest code the hardware can hold")
     allowed: tuple[Int, Int] = Field(description="lowest and highest code a calibration may use")
     sets: KnobTarget = Field(description="the physical parameter this knob sets")
@@ -512,8 +512,8 @@ class CodeKnob(Section):
 class PhysicalKnob(Section):
     """A knob whose calibration target is a physical value (e.g. a time constant)."""
 
-    description: str
-    kind: Literal["physical"]
+    description: str = Field(description="what the knob is, in words")
+    kind: Literal["physical"] = Field(description="'physical': set as a physical target value")
     sets: KnobTarget = Field(description="the physical parameter this knob sets")
     allowed: tuple[float, float] = Field(
         description="lowest and highest target (written in the unit of the target, stored in SI)"
@@ -543,7 +543,7 @@ Knob = Annotated[Union[CodeKnob, PhysicalKnob], Field(discriminator="kind")]
 class Profile(Section):
     """A named calibration profile: a value for every knob, and the residual fixed pattern."""
 
-    description: str
+    description: str = Field(description="what this profile is for, in words")
     knobs: dict[str, Any] = Field(description="knob name -> code (int) or physical value (unit string)")
     fixed_pattern_scale: NonNegative = Field(
         default=1.0, description="multiplies every fixed_pattern spread (1 = as calibrated)"
@@ -553,7 +553,7 @@ class Profile(Section):
 class EnergyTable(Section):
     """Energy per action and static power."""
 
-    provenance: str
+    provenance: str = Field(description="where the energies come from (or that they are estimates)")
     event_sent: Energy = Field(description="per event sent over the link (J)")
     synapse_activation: Energy = Field(description="per synapse with non-zero weight x input (J)")
     adc_conversion: Energy = Field(description="per column and conversion (J)")

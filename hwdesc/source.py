@@ -20,13 +20,19 @@ _SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag i
 
 
 def dotted(path: PathTuple) -> str:
-    """``("schedule", "phases", 3, "duration")`` -> ``"schedule.phases[3].duration"``."""
+    """``("schedule", "phases", 3, "duration")`` -> ``"schedule.phases[3].duration"``.
+
+    Keys that are empty or hold separators are quoted (``knobs.'a.b'``) so the path stays readable.
+    """
     text = ""
     for part in path:
         if isinstance(part, int) and not isinstance(part, bool):
             text += f"[{part}]"
-        else:
-            text += ("." if text else "") + str(part)
+            continue
+        name = str(part)
+        if not name or any(c in name for c in ".[]'\"`") or name != name.strip() or not name.isprintable():
+            name = repr(name)
+        text += ("." if text else "") + name
     return text
 
 
@@ -141,6 +147,8 @@ def _path_at_error(text: str) -> PathTuple:
             elif top is not None and top[0] == "map":
                 top[2] = True  # the value is complete: a key comes next
     except yaml.YAMLError:
+        if frames and frames[-1][0] == "seq":
+            frames[-1][1] = None  # the error may lie between items: name the list itself
         return tuple(f[1] for f in frames if f[1] is not None and not (f[0] == "map" and f[2]))
     return ()
 
