@@ -1,0 +1,99 @@
+"""``chipsim simulate`` end to end on the tutorial chip: files it writes, and its errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from chipsim.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_simulate_default_workload_writes_loadable_files(chips_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "40", "--out", str(out),
+                 "--no-progress"])
+    assert code == 0
+    text = capsys.readouterr().out
+    for word in ("chip          tutorial", "hardware time", "per MAC", "saturation", "wall time"):
+        assert word in text
+    data = np.load(out / "results.npz")
+    assert data["inputs"].shape == (40, 8) and data["weights"].shape == (8, 8)
+    assert data["outputs"].shape == (40, 8)
+    np.testing.assert_array_equal(data["ideal"], data["inputs"] @ data["weights"])
+    trace = json.loads((out / "trace.json").read_text())
+    assert trace["traceEvents"]
+    assert (out / "figure.png").read_bytes()[:8] == PNG
+
+
+def test_simulate_reads_npy_and_is_reproducible(chips_dir, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.integers(0, 32, size=(12, 20)))
+    np.save(tmp_path / "w.npy", rng.integers(-63, 64, size=(20, 10)))
+    args = ["simulate", str(chips_dir / "tutorial.yaml"), "--inputs", str(tmp_path / "x.npy"),
+            "--weights", str(tmp_path / "w.npy"), "--num-sends", "2", "--wait", "3",
+            "--noise-seed", "9", "--no-progress"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b"), "--chunk-size", "5"]) == 0
+    a = np.load(tmp_path / "a" / "results.npz")["outputs"]
+    b = np.load(tmp_path / "b" / "results.npz")["outputs"]
+    assert a.shape == (12, 10)
+    np.testing.assert_array_equal(a, b)
+    assert "12 x 20 inputs -> 10 outputs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--inputs", "missing.npy", "--weights", "missing.npy"], "--inputs missing.npy: no such file"),
+        (["--inputs", "{x}"], "give --inputs and --weights together"),
+        (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is outside the allowed range -63..63"),
+        (["--inputs", "{x}", "--weights", "{w_short}"], "--inputs has 8 inputs per vector but --weights has 5 rows"),
+        (["--calibration", "fastest"], "no calibration profile 'fastest'"),
+    ],
+)
+def test_simulate_errors_name_the_problem(chips_dir, tmp_path, capsys, extra, message):
+    import re
+
+    np.save(tmp_path / "x.npy", np.ones((3, 8), dtype=np.int64))
+    np.save(tmp_path / "w_bad.npy", np.full((8, 2), 99))
+    np.save(tmp_path / "w_short.npy", np.ones((5, 2)))
+    files = {"x": tmp_path / "x.npy", "w_bad": tmp_path / "w_bad.npy", "w_short": tmp_path / "w_short.npy"}
+    extra = [e.format(**files) for e in extra]
+    code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--out", str(tmp_path / "o"), *extra])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert re.search(message, err), err
+    assert "Traceback" not in err
+
+
+def test_bad_option_values_exit_without_traceback(chips_dir, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", str(chips_dir / "tutorial.yaml"), "--num-sends", "0"])
+    assert exc.value.code == 2
+    assert "--num-sends: must be >= 1, got 0" in capsys.readouterr().err
+
+
+def test_missing_chip_file(tmp_path, capsys):
+    assert main(["simulate", str(tmp_path / "nope.yaml")]) == 1
+    assert "nope.yaml: no such file" in capsys.readouterr().err
+
+
+def test_help_is_fast_and_imports_no_heavy_module():
+    code = ("import sys, chipsim.cli; chipsim.cli.build_parser(); "
+            "heavy = [m for m in ('numba', 'simpy', 'matplotlib', 'pydantic', 'pint', 'kernels') if m in sys.modules]; "
+            "print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_figure_uses_a_non_interactive_backend(chips_dir, tmp_path):
+    code = (f"from chipsim.cli import main; main(['simulate', {str(chips_dir / 'tutorial.yaml')!r}, "
+            f"'--batch', '5', '--out', {str(tmp_path)!r}, '--no-progress']); "
+            "import matplotlib; print(matplotlib.get_backend())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"MPLBACKEND": "TkAgg", "PATH": ""}).stdout
+    assert out.strip().splitlines()[-1].lower() == "agg"
