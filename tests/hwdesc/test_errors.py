@@ -1,0 +1,530 @@
+"""Every kind of bad chip description gives one ChipDescriptionError whose message names the file,
+the line, the YAML path, what was wrong and what is allowed.
+
+Bad inputs are made by editing the text of chips/tutorial.yaml; the expected line is the line of
+the edited text (found by a marker that occurs there once)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import hwdesc
+
+TUTORIAL_PATH = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+TUTORIAL = TUTORIAL_PATH.read_text()
+FILE = "tutorial-edited.yaml"
+
+
+def edited(old: str, new: str) -> str:
+    """The tutorial text with ``old`` (which occurs exactly once) replaced by ``new``."""
+    assert TUTORIAL.count(old) == 1, f"{old!r} occurs {TUTORIAL.count(old)} times in tutorial.yaml"
+    return TUTORIAL.replace(old, new)
+
+
+def line_of(text: str, marker: str) -> int:
+    """1-based line of the single line of ``text`` that contains ``marker``."""
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if marker in line]
+    assert len(hits) == 1, f"{marker!r} is on lines {hits}"
+    return hits[0]
+
+
+def rejected(text: str) -> hwdesc.ChipDescriptionError:
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.loads(text, file=FILE)
+    err = info.value
+    assert isinstance(err, ValueError)
+    assert err.file == FILE
+    # The message starts with the place: file, line, path.
+    where = FILE + (f", line {err.line}" if err.line else "") + (f", at `{err.yaml_path}`" if err.yaml_path else "")
+    assert str(err).startswith(where + ": " + err.problem)
+    if err.hint:
+        assert f"\n  hint: {err.hint}" in str(err)
+    return err
+
+
+def test_the_tutorial_itself_loads():
+    chip = hwdesc.loads(TUTORIAL, file=FILE)
+    assert chip.identity.name == "tutorial"
+
+
+# ---- YAML level ---------------------------------------------------------------------------------
+
+
+def test_yaml_syntax_error_names_line_and_the_value_being_parsed():
+    text = edited("  halves: 2 ", "  halves: [2 ")
+    err = rejected(text)
+    # The flow list may go on over lines: YAML notices the missing ']' on the next line.
+    assert err.line == line_of(text, "halves: [2") + 1
+    assert err.yaml_path == "geometry.halves"
+    assert err.problem.startswith("YAML syntax error: expected ',' or ']'")
+    assert "indentation, colons, brackets and quotes" in err.hint
+
+
+def test_yaml_syntax_error_colon_in_a_plain_value():
+    text = edited("  title: Tutorial chip (8 x 8 signed tile per half)", "  title: Tutorial chip: 8 x 8")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "title:"), "identity")
+    assert err.problem == "YAML syntax error: mapping values are not allowed here"
+
+
+def test_yaml_syntax_error_in_a_flow_mapping_of_a_list_item():
+    text = edited("{name: post_events, kind: wait,", "{name: post_events kind: wait,")
+    err = rejected(text)
+    assert err.line == line_of(text, "post_events kind")
+    assert err.yaml_path == "schedule.phases[6]"
+    assert "YAML syntax error" in err.problem
+
+
+def test_duplicate_key_names_both_lines():
+    text = edited("  halves: 2 ", "  halves: 2\n  halves: 4 ")
+    err = rejected(text)
+    assert err.line == line_of(text, "halves: 4")
+    assert err.yaml_path == "geometry.halves"
+    assert err.problem == f"duplicate key 'halves' (first written on line {line_of(text, 'halves: 2')})"
+    assert err.hint == "each key may appear once per mapping: remove or merge one of them"
+
+
+def test_unsafe_python_tag_is_refused_and_never_run(monkeypatch, capfd):
+    calls = []
+    monkeypatch.setattr(os, "system", lambda command: calls.append(command) or 0)
+    text = edited("  halves: 2 ", '  halves: !!python/object/apply:os.system ["echo hi"] ')
+    err = rejected(text)
+    assert calls == []
+    assert "hi" not in capfd.readouterr().out
+    assert err.line == line_of(text, "!!python")
+    assert err.yaml_path == "geometry.halves"
+    assert err.problem.startswith("refused the YAML tag '!!python/object/apply:os.system'")
+    assert err.hint == "remove the tag and write the value as plain YAML"
+
+
+def test_unsafe_tag_on_a_whole_document_is_refused(tmp_path):
+    marker = tmp_path / "ran"
+    err = rejected(f'!!python/object/apply:os.system ["touch {marker}"]\n')
+    assert not marker.exists()
+    assert err.line == 1 and err.yaml_path == ""
+    assert "refused the YAML tag" in err.problem
+
+
+def test_local_tag_is_refused():
+    text = edited("  rows: 16 ", "  rows: !big 16 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "!big"), "geometry.rows")
+    assert err.problem.startswith("refused the YAML tag '!big'")
+
+
+def test_recursive_alias_is_refused():
+    err = rejected("a: &loop [*loop]\n")
+    assert (err.line, err.yaml_path) == (1, "a[0]")
+    assert err.problem == "an alias refers to a node that contains it"
+
+
+def test_control_character_is_refused_with_its_line():
+    text = edited("  rows: 16 ", "  rows: 16\x07 ")
+    err = rejected(text)
+    assert err.line == line_of(text, "rows: 16\x07")
+    assert err.problem == "the character '\\x07' (U+0007) is not allowed in YAML"
+
+
+def test_deep_nesting_is_refused():
+    err = rejected("a: " + "[" * 5000)
+    assert err.problem == "the document is nested too deeply"
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_empty_text(text):
+    err = rejected(text)
+    assert err.line is None and err.yaml_path == ""
+    assert err.problem == "the file is empty (no YAML content)"
+    assert "schema_version: 1" in err.hint and "chips/tutorial.yaml" in err.hint
+
+
+@pytest.mark.parametrize(
+    "text, described, line",
+    [("- 1\n- 2\n", "a list", 1), ("hello\n", "the string 'hello'", 1), ("42\n", "the number 42", 1),
+     ("~\n", "empty (null)", 1), ("---\n", "empty (null)", 2)],
+)
+def test_document_that_is_not_a_mapping(text, described, line):
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line, "")
+    assert err.problem == f"the document is {described}, not a mapping of sections"
+    assert "chips/tutorial.yaml" in err.hint
+
+
+# ---- files --------------------------------------------------------------------------------------
+
+
+def test_file_that_does_not_exist(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(path)
+    err = info.value
+    assert (err.file, err.line, err.yaml_path) == (str(path), None, "")
+    assert str(err) == f"{path}: no such file\n  hint: give the path of a chip YAML, e.g. chips/bss2.yaml"
+
+
+def test_folder_instead_of_a_file(tmp_path):
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(tmp_path)
+    assert info.value.file == str(tmp_path)
+    assert info.value.problem == "this is a folder, not a file"
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.yaml"
+    path.write_text("")
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(path)
+    assert info.value.file == str(path)
+    assert info.value.problem == "the file is empty (no YAML content)"
+
+
+def test_non_utf8_bytes(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"schema_version: 1\nidentity:\n  title: Gr\xfcn\n")
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(path)
+    err = info.value
+    assert (err.file, err.line) == (str(path), 3)
+    assert err.problem == "the file is not UTF-8 text (byte 0xfc at offset 39)"
+    assert err.hint == "save the file as UTF-8"
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + TUTORIAL.encode())
+    assert hwdesc.load(path).identity.name == "tutorial"
+
+
+def test_file_errors_carry_the_path_in_the_message(tmp_path):
+    path = tmp_path / "bad.yaml"
+    text = edited("  halves: 2 ", "  halves: zwei ")
+    path.write_text(text)
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(path)
+    assert str(info.value).startswith(f"{path}, line {line_of(text, 'zwei')}, at `geometry.halves`: ")
+
+
+# ---- schema level -------------------------------------------------------------------------------
+
+
+def test_unknown_key_suggests_the_closest_and_lists_the_allowed_keys():
+    text = edited("    c_syn: 0.2 pF", "    c_sin: 0.2 pF")
+    err = rejected(text)
+    assert err.line == line_of(text, "c_sin")
+    assert err.yaml_path == "analog.synaptic_input.c_sin"
+    assert err.problem == "unknown key 'c_sin'"
+    # The misspelling is one mistake: the "missing c_syn" it causes is not reported as another.
+    assert err.hint == "did you mean `c_syn`? allowed keys here: c_syn, v_lin"
+
+
+def test_unknown_top_level_key_without_a_close_match():
+    text = edited("schema_version: 1 ", "schema_version: 1\npaint: blue ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "paint"), "paint")
+    assert err.hint == (
+        "allowed keys here: schema_version, identity, geometry, formats, clocks, io, schedule, "
+        "analog, noise, fixed_pattern, knobs, calibration, energy"
+    )
+
+
+def test_unknown_key_inside_a_knob_lists_the_keys_of_that_knob_kind():
+    text = edited("    sets: tau_syn\n", "    sets: tau_syn\n    per_code: 1 ns\n")
+    err = rejected(text)
+    assert err.yaml_path == "knobs.tau_syn.per_code"
+    assert err.line == line_of(text, "per_code: 1 ns")
+    assert err.hint == "allowed keys here: description, kind, sets, allowed"
+
+
+def test_missing_required_key():
+    text = edited("    c_syn: 0.2 pF\n", "")
+    err = rejected(text)
+    # The key is absent: the line is that of the mapping it belongs in.
+    assert err.line == line_of(text, "synaptic_input:")
+    assert err.yaml_path == "analog.synaptic_input.c_syn"
+    assert err.problem == "missing required key 'c_syn'"
+    assert err.hint == (
+        "add 'c_syn:' under `analog.synaptic_input`; allowed: a capacitance such as '2.2 pF', "
+        "> 0 F - synaptic input line capacitance (F)"
+    )
+
+
+def test_missing_top_level_section():
+    start = TUTORIAL.index("energy:")
+    err = rejected(TUTORIAL[:start])
+    # The key is absent: the line is where the top-level mapping starts.
+    assert (err.line, err.yaml_path) == (line_of(TUTORIAL, "schema_version:"), "energy")
+    assert err.problem == "missing required key 'energy'"
+    assert err.hint.startswith("add 'energy:' at the top level")
+
+
+def test_wrong_type():
+    text = edited("  halves: 2 ", "  halves: two ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "halves: two"), "geometry.halves")
+    assert err.problem == "expected an integer, got the string 'two'"
+    assert err.hint == "allowed: an integer, 1 .. 16 - independent synapse arrays run in parallel"
+
+
+def test_float_where_an_integer_code_is_required():
+    text = edited("  rows: 16 ", "  rows: 16.0 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "rows: 16.0"), "geometry.rows")
+    assert err.problem == "expected an integer, got the number 16.0"
+
+
+def test_number_where_a_string_is_required_suggests_quotes():
+    text = edited('  version: "1.0"', "  version: 1.0")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "version: 1.0"), "identity.version")
+    assert err.problem == "expected a string, got the number 1.0"
+    assert err.hint.startswith("put quotes around it: '\"1.0\"'")
+
+
+def test_boolean_must_be_true_or_false():
+    text = edited("  zero_input_sends_event: false", "  zero_input_sends_event: 0")
+    err = rejected(text)
+    assert err.yaml_path == "formats.zero_input_sends_event"
+    assert err.problem == "expected true or false, got the number 0"
+
+
+def test_wrong_unit_dimension():
+    text = edited("    c_syn: 0.2 pF", "    c_syn: 5 ns")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "c_syn: 5 ns"), "analog.synaptic_input.c_syn")
+    assert err.problem == "'5 ns' is a time, but a capacitance is expected here"
+    assert err.hint.startswith("allowed: a capacitance such as '2.2 pF'")
+
+
+def test_bare_number_for_a_dimensioned_value():
+    text = edited("  fpga: 125 MHz", "  fpga: 125")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "fpga: 125"), "clocks.fpga")
+    assert err.problem == "a frequency needs a unit, got the bare number 125"
+    assert "'125 MHz'" in err.hint
+
+
+def test_unreadable_quantity():
+    text = edited("    v_lin: 150 mV", "    v_lin: 1,5 mV")
+    err = rejected(text)
+    assert err.yaml_path == "analog.synaptic_input.v_lin"
+    assert err.problem == "cannot read '1,5 mV' as a voltage"
+
+
+def test_integer_out_of_range():
+    text = edited("  halves: 2 ", "  halves: 0 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "halves: 0"), "geometry.halves")
+    assert err.problem == "value 0 is out of range"
+    assert err.hint == "allowed: an integer, 1 .. 16 - independent synapse arrays run in parallel"
+
+
+def test_quantity_out_of_range():
+    text = edited("    c_syn: 0.2 pF", "    c_syn: -1 pF")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "-1 pF"), "analog.synaptic_input.c_syn")
+    assert err.problem == "value '-1 pF' is out of range"
+    assert err.hint == "allowed: a capacitance such as '2.2 pF', > 0 F - synaptic input line capacitance (F)"
+
+
+def test_duration_of_a_second_or_more_is_a_unit_slip():
+    text = edited("duration: 96 ns", "duration: 96 s")
+    err = rejected(text)
+    assert err.yaml_path == "schedule.phases[1].duration"
+    assert err.problem == "value '96 s' is out of range"
+    assert "< 1 s" in err.hint
+
+
+def test_value_not_among_the_allowed_ones():
+    text = edited("  rows_per_signed_input: 2 ", "  rows_per_signed_input: 3 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "rows_per_signed_input: 3"), "geometry.rows_per_signed_input")
+    assert err.problem == "value 3 is not allowed"
+    assert err.hint == "allowed: 1 or 2"
+
+
+def test_true_is_not_taken_for_one():
+    text = edited("  rows_per_signed_input: 2 ", "  rows_per_signed_input: true ")
+    err = rejected(text)
+    assert err.yaml_path == "geometry.rows_per_signed_input"
+    assert err.problem == "expected an integer, got the boolean true"
+
+
+def test_invalid_name():
+    text = edited("  name: tutorial ", "  name: my chip ")
+    err = rejected(text)
+    assert err.yaml_path == "identity.name"
+    assert err.problem == "'my chip' is not a valid name"
+    assert "^[A-Za-z0-9_.-]+$" in err.hint
+
+
+def test_knob_of_unknown_kind():
+    text = edited("    kind: physical", "    kind: physics")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "kind: physics"), "knobs.tau_syn.kind")
+    assert err.problem == "unknown kind 'physics'"
+    assert err.hint == "allowed: 'kind: code' or 'kind: physical'"
+
+
+def test_range_with_one_item():
+    text = edited("    range: [0, 255]", "    range: [0]")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "range: [0]"), "knobs.reset_level.range")
+    assert err.problem == "the list has too few items (item 1 is missing)"
+
+
+def test_more_problems_are_counted_in_the_hint():
+    text = edited("  halves: 2 ", "  halves: 0 ").replace("  rows: 16 ", "  rows: 0 ")
+    err = rejected(text)
+    assert err.yaml_path == "geometry.halves"
+    assert err.hint.endswith("; 1 more problem after this one")
+
+
+# ---- inconsistent fields ------------------------------------------------------------------------
+
+
+def test_adc_bits_too_few_for_the_output_range():
+    text = edited("  adc: {bits: 8, min: 0, max: 255, center: 128}", "  adc: {bits: 7, min: 0, max: 127, center: 64}")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "output: {min"), "formats.output")
+    assert err.problem == (
+        "the output range -128..127 (256 values) is wider than a 7-bit ADC can resolve (128 codes)"
+    )
+    assert err.hint == "narrow the output range or raise formats.adc.bits"
+
+
+def test_adc_max_that_does_not_fit_its_bits():
+    text = edited("  adc: {bits: 8, min: 0, max: 255, center: 128}", "  adc: {bits: 8, min: 0, max: 256, center: 128}")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "max: 256"), "formats.adc.max")
+    assert err.problem == "max 256 does not fit in 8 bits"
+    assert err.hint == "allowed: max <= 255"
+
+
+def test_rows_not_divisible_by_rows_per_signed_input():
+    text = edited("  rows: 16 ", "  rows: 15 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "rows: 15"), "geometry.rows")
+    assert err.problem == "rows (15) is not divisible by rows_per_signed_input (2)"
+    assert err.hint == "each signed input uses rows_per_signed_input whole rows"
+
+
+def test_phase_duration_that_is_not_whole_fpga_cycles():
+    text = edited("duration: 96 ns", "duration: 95 ns")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "95 ns"), "schedule.phases[1].duration")
+    assert err.problem == "95 ns is not a whole number of FPGA cycles (8 ns each at clocks.fpga)"
+    assert err.hint == "use a multiple of 8 ns"
+
+
+def test_link_latency_that_is_not_whole_fpga_cycles():
+    text = edited("  link_latency: 16 ns", "  link_latency: 12 ns")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "link_latency"), "io.link_latency")
+    assert err.problem.startswith("12 ns is not a whole number of FPGA cycles")
+
+
+def test_schedule_without_events_phase():
+    text = edited("    - {name: event_phase, kind: events}\n", "")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "phases:"), "schedule.phases")
+    assert err.problem == "the schedule needs exactly one 'events' phase, it has 0"
+
+
+def test_events_phase_with_a_duration():
+    text = edited("{name: event_phase, kind: events}", "{name: event_phase, kind: events, duration: 8 ns}")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "event_phase"), "schedule.phases[5].duration")
+    assert err.problem == "the events phase takes no duration"
+
+
+def test_profile_missing_a_knob():
+    text = edited("knobs: {i_synin_gm: 450, ", "knobs: {")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "knobs: {synapse_dac_bias: 1022"), "calibration.default.knobs")
+    assert err.problem == "profile 'default' gives no value for knob 'i_synin_gm'"
+    assert err.hint == "every profile sets every knob"
+
+
+def test_profile_naming_an_unknown_knob():
+    text = edited("tau_syn: 0.64 us, ", "tau_syn: 0.64 us, tau_sin: 1 us, ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "tau_sin"), "calibration.custom.knobs.tau_sin")
+    assert err.problem == "unknown knob 'tau_sin'"
+    assert err.hint == (
+        "did you mean `tau_syn`? knobs of this chip: i_synin_gm, synapse_dac_bias, tau_syn, "
+        "reset_level, membrane_capacitance"
+    )
+
+
+def test_code_out_of_the_allowed_range():
+    text = edited("knobs: {i_synin_gm: 450, ", "knobs: {i_synin_gm: 900, ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "i_synin_gm: 900"), "calibration.default.knobs.i_synin_gm")
+    assert err.problem == "code 900 is out of range"
+    assert err.hint == "allowed codes for 'i_synin_gm': 30..600 (gm 60 nS .. 1.2 uS)"
+
+
+def test_code_that_is_not_an_integer():
+    text = edited("knobs: {i_synin_gm: 450, ", "knobs: {i_synin_gm: 0.9 uS, ")
+    err = rejected(text)
+    assert err.yaml_path == "calibration.default.knobs.i_synin_gm"
+    assert err.problem == "knob 'i_synin_gm' takes an integer code, got '0.9 uS'"
+    assert err.hint == "allowed codes for 'i_synin_gm': 30..600"
+
+
+def test_physical_knob_out_of_range():
+    text = edited("tau_syn: 0.32 us, ", "tau_syn: 30 us, ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "30 us"), "calibration.default.knobs.tau_syn")
+    assert err.problem == "30 us is out of range"
+    assert err.hint == "allowed for 'tau_syn': 300 ns .. 20 us"
+
+
+def test_physical_knob_with_the_wrong_unit():
+    text = edited("tau_syn: 0.32 us, ", "tau_syn: 0.32 pF, ")
+    err = rejected(text)
+    assert err.yaml_path == "calibration.default.knobs.tau_syn"
+    assert err.problem == "'0.32 pF' is a capacitance, but a time is expected here"
+
+
+def test_code_knob_mapping_in_the_unit_of_its_target():
+    text = edited("    per_code: 2 nS", "    per_code: 2 nA")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "2 nA"), "knobs.i_synin_gm.per_code")
+    assert err.problem == "'2 nA' is a current, but a conductance is expected here"
+    assert err.hint == "write a conductance like '0.9 uS'"
+
+
+def test_allowed_codes_outside_the_hardware_range():
+    text = edited("    allowed: [30, 600]", "    allowed: [30, 2000]")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "[30, 2000]"), "knobs.i_synin_gm.allowed")
+    assert err.problem == "allowed [30, 2000] is not a sub-range of range [0, 1022]"
+
+
+def test_two_knobs_setting_the_same_target():
+    text = edited(
+        "    sets: c_m\n    per_code: 34.92063492 fF\n    offset: 0 F",
+        "    sets: gm\n    per_code: 1 nS\n    offset: 0 S",
+    )
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (_second("sets: gm", text), "knobs.membrane_capacitance.sets")
+    assert err.problem == "knob 'membrane_capacitance' sets 'gm', which knob 'i_synin_gm' already sets"
+    assert err.hint == "each physical parameter is set by exactly one knob"
+
+
+def _second(marker: str, text: str) -> int:
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if marker in line]
+    assert len(hits) == 2
+    return hits[1]
+
+
+def test_no_default_profile():
+    text = edited("  default:\n    description: the defaults", "  standard:\n    description: the defaults")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "calibration:"), "calibration")
+    assert err.problem == "no 'default' calibration profile"
+    assert err.hint == "add calibration.default with a value for every knob (profiles now: standard, custom)"
