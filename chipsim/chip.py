@@ -124,7 +124,7 @@ class Chip:
         """
         desc = self.description
         fin, fw = desc.formats.input, desc.formats.weight
-        x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1)
+        x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
         w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
         if x_arr.shape[-1] != w_arr.shape[0]:
             raise ValueError(

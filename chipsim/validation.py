@@ -13,9 +13,14 @@ def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
 
 
 def as_integer_array(
-    value, name: str, low: int, high: int, *, min_ndim: int = 1, ndim: int | None = None
+    value, name: str, low: int, high: int, *, min_ndim: int = 1, ndim: int | None = None,
+    compact: bool = False,
 ) -> np.ndarray:
-    """Convert ``value`` to an int64 array, rounding to nearest (half to even, as ``numpy.rint``).
+    """Convert ``value`` to an integer array, rounding to nearest (half to even, as ``numpy.rint``).
+
+    The result is int64, or with ``compact=True`` the smallest signed integer dtype that holds
+    ``low..high`` (int8 for inputs and weights: large batches stay small; cast before
+    multiplying, int8 products overflow).
 
     Raises ``TypeError`` for non-numeric data and ``ValueError`` for a wrong number of
     dimensions, NaN/inf, or values outside ``low..high`` after rounding (the message names
@@ -43,7 +48,6 @@ def as_integer_array(
             index = _first_bad(~finite)
             raise ValueError(f"{name}: value {array[index]} at index {index} is not finite")
         array = np.rint(array)
-    array = array.astype(np.int64)
     bad = (array < low) | (array > high)
     if bad.any():
         index = _first_bad(bad)
@@ -51,7 +55,11 @@ def as_integer_array(
             f"{name}: value {np.asarray(value)[index]} at index {index} is outside the allowed "
             f"range {low}..{high} (after rounding; {int(bad.sum())} value(s) out of range)"
         )
-    return array
+    dtype = np.int64
+    if compact:
+        dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                     if np.iinfo(t).min <= low and high <= np.iinfo(t).max)
+    return array.astype(dtype, copy=array.dtype != dtype)
 
 
 def positive_int(value, name: str, minimum: int = 1, maximum: int | None = None) -> int:

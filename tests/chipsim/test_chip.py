@@ -238,3 +238,11 @@ def test_traces_show_events_and_the_read(tutorial):
     expected_code = np.rint((trace.v_mem[:, -1] - tutorial.description.analog.adc.v_lo)
                             / tutorial.pattern[0].adc_lsb[[2, 6]] + tutorial.pattern[0].adc_offset[[2, 6]])
     np.testing.assert_array_equal(trace.code_read, np.clip(expected_code, 0, 255))
+
+
+def test_large_batches_keep_only_the_first_chunk_of_events(tutorial):
+    x = np.random.default_rng(0).integers(0, 32, size=(50, 8)).astype(np.int8)
+    res = tutorial.run(x, np.full((8, 4), 10), noise_seed=1, chunk_size=16)
+    assert res.events.n_vectors == 16  # the schedule of one chunk, not of the batch
+    assert res.timing.vector_seconds.shape == (50,) and res.energy.per_vector.shape == (50,)
+    assert res.timing.seconds == pytest.approx(res.timing.vector_seconds.sum())
