@@ -1,0 +1,150 @@
+"""``chipsim validate-model CHIP.yaml``: fit the surrogates on a chip and map where each holds
+against the detailed simulation (table, statement in words, heat maps, JSON/CSV, fitted models)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..cli import UsageError
+
+
+def _int_list(minimum: int):
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+        if any(v < minimum for v in values):
+            raise argparse.ArgumentTypeError(f"every value must be >= {minimum}, got {text!r}")
+        return values
+
+    return parse
+
+
+def _density_list(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if any(not 0 < v <= 1 for v in values):
+        raise argparse.ArgumentTypeError(f"densities must lie in (0, 1], got {text!r}")
+    return values
+
+
+def _weight_list(text: str) -> tuple[int, ...]:
+    values = _int_list(1)(text)
+    if any(v > 63 for v in values):
+        raise argparse.ArgumentTypeError(f"weight magnitudes must lie in 1..63, got {text!r}")
+    return values
+
+
+def run(args) -> int:
+    import csv
+    import json
+
+    import chipsim
+    from chipsim import mock, surrogates, validity
+
+    t_start = time.perf_counter()
+    if args.vectors < 2:
+        raise UsageError("--vectors must be >= 2")
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    halves, columns = chip.description.geometry.halves, chip.tile_shape[1]
+
+    print(f"chip          {chip.name}, calibration {chip.calibration}, seed {chip.seed}")
+    measured = mock.measure_mock_parameter(chip, seed=args.seed)
+    print(f"mock measured gain {measured.gain:.5f}, noise_std {measured.noise_std:.3f} "
+          f"(reference procedure, noise per tile)")
+    data = surrogates.fit_data(chip, num_vectors=args.fit_vectors, seed=args.seed)
+    info = {"chip": chip.name, "calibration": chip.calibration, "seed": chip.seed, "fit_seed": args.seed}
+    col = surrogates.fit(data, "column", info=info)
+    nonlin = surrogates.fit(data, "column_nonlinear", info=info)
+    sur = {
+        "mock (reference 0.002/2.0)": validity.mock_as_surrogate(mock.MockParameter(), halves, columns, "reference"),
+        f"mock (measured {measured.gain:.5f}/{measured.noise_std:.2f})":
+            validity.mock_as_surrogate(measured, halves, columns, "measured"),
+        "column gain/offset": col,
+        "column + soft clip": nonlin,
+    }
+    names = list(sur)
+    t_fit = time.perf_counter() - t_start
+
+    def progress(done, total):
+        if not args.no_progress:
+            print(f"\rgrid          {done}/{total} cells", end="", flush=True)
+
+    results = validity.evaluate(chip, sur, waits=args.waits, sends=args.num_sends,
+                                densities=args.densities, weights=args.weights,
+                                vectors=args.vectors, seed=args.seed, progress=progress)
+    if not args.no_progress:
+        print()
+    text_table = validity.table(results, names)
+    words = validity.summary(results, names)
+    print(text_table)
+    print()
+    print(words)
+
+    surrogates.save_mock_parameter(measured, out / "mock_parameter.json", info=info)
+    col.save(out / "surrogate_column.json")
+    nonlin.save(out / "surrogate_column_nonlinear.json")
+    recs = validity.to_records(results, names)
+    with open(out / "validity.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(recs[0]))
+        writer.writeheader()
+        writer.writerows(recs)
+    (out / "validity.json").write_text(json.dumps({
+        "chip": info, "mock_measured": measured.to_dict(),
+        "reference_form": surrogates.reference_form(measured),
+        "aihwkit_io_terms": surrogates.aihwkit_io_terms(measured, nonlin),
+        "criteria": {"rms_max": validity.HOLD_RMS, "abs_bias_max": validity.HOLD_BIAS,
+                     "noise_ratio": list(validity.HOLD_NOISE_RATIO)},
+        "summary": words, "cells": recs}, indent=1) + "\n")
+    (out / "validity.txt").write_text(text_table + "\n\n" + words + "\n")
+    figs = []
+    for metric, title in (("rms", "RMS error vs the detailed simulation (LSB)"),
+                          ("bias", "bias vs the detailed simulation (LSB)"),
+                          ("noise_ratio", "predicted / simulated noise std")):
+        path = out / f"validity_{metric}.png"
+        validity.heatmaps(results, names, metric, path, f"{chip.name}: {title}")
+        figs.append(path.name)
+    total = time.perf_counter() - t_start
+    print(f"\nreference form  {surrogates.reference_form(measured)}")
+    print(f"wall time     {total:.1f} s ({t_fit:.1f} s measuring and fitting, {len(results)} cells x "
+          f"{args.vectors} vectors)")
+    print(f"wrote         {out}/: validity.txt, validity.csv, validity.json, mock_parameter.json, "
+          f"surrogate_column.json, surrogate_column_nonlinear.json, {', '.join(figs)}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "validate-model",
+        help="fit the simplified models on a chip and map where each holds",
+        description="Measure the mock parameters on the chip with the reference procedure, fit "
+        "the per-column surrogates from the detailed simulation, then compare every surrogate "
+        "with the simulation over a grid of wait_between_events, num_sends, input density and "
+        "weight magnitude (one 128 x 256 tile, random inputs and mostly-positive random weights). "
+        "Prints the table (RMS, bias, fraction of outputs off by more than 1 LSB, noise ratio) "
+        "and, in words, where each surrogate holds; writes heat maps (PNG), CSV/JSON and the "
+        "fitted models to OUT.",
+    )
+    p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
+    p.add_argument("--calibration", default="default", help="calibration profile (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="chip instance and data seed (default: %(default)s)")
+    p.add_argument("--waits", type=_int_list(0), default=(2, 5, 10, 25),
+                   help="wait_between_events values (default: 2,5,10,25)")
+    p.add_argument("--num-sends", type=_int_list(1), default=(1, 2, 4), help="num_sends values (default: 1,2,4)")
+    p.add_argument("--densities", type=_density_list, default=(0.1, 0.3, 1.0),
+                   help="input densities (default: 0.1,0.3,1)")
+    p.add_argument("--weights", type=_weight_list, default=(16, 63),
+                   help="weight magnitudes m: weights uniform in [-m/2, m] (default: 16,63)")
+    p.add_argument("--vectors", type=int, default=24, help="vectors per grid cell (default: %(default)s)")
+    p.add_argument("--fit-vectors", type=int, default=128,
+                   help="vectors simulated to fit the column surrogates (default: %(default)s)")
+    p.add_argument("--out", default="chipsim-validity", help="output folder (default: %(default)s)")
+    p.add_argument("--no-progress", action="store_true", help="no progress line")
+    p.set_defaults(func=run)
