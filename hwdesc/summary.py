@@ -13,7 +13,7 @@ def summary(chip: ChipDescription) -> str:
     lines = [
         f"chip: {chip.identity.name} - {chip.identity.title} (version {chip.identity.version})",
         "geometry:",
-        f"  {g.halves} halves x {g.rows} rows x {g.columns} columns, readout on the {g.readout.replace('_', ' ')}",
+        f"  {g.halves} {'half' if g.halves == 1 else 'halves'} x {g.rows} rows x {g.columns} columns, readout on the {g.readout.replace('_', ' ')}",
         f"  signed tile per half: {k} inputs x {m} outputs "
         f"({g.rows_per_signed_input} row(s) per input, {g.columns_per_signed_output} column(s) per output)",
         "formats:",

@@ -50,6 +50,16 @@ def test_the_tutorial_itself_loads():
     assert chip.identity.name == "tutorial"
 
 
+def test_anchors_aliases_and_merge_keys_are_plain_data():
+    text = edited("knobs: {i_synin_gm: 450,", "knobs: &defaults {i_synin_gm: 450,").replace(
+        "knobs: {i_synin_gm: 225, synapse_dac_bias: 1022, tau_syn: 0.64 us, reset_level: 120, "
+        "membrane_capacitance: 63}",
+        "knobs: {<<: *defaults, i_synin_gm: 225}",
+    )
+    chip = hwdesc.loads(text, file=FILE)
+    assert chip.profile("custom").knobs == {**chip.profile("default").knobs, "i_synin_gm": 225}
+
+
 # ---- YAML level ---------------------------------------------------------------------------------
 
 
