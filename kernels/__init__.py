@@ -1,4 +1,108 @@
-"""Numba kernels of the analog dynamics (placeholder docstring, completed below)."""
+"""Numba kernels of the analog dynamics of one chip half: synaptic lines, OTAs, membranes, noise
+and the ADC (physics.md sections 1-8). Arrays and scalars in, arrays out; SI units inside.
+
+Public API
+----------
+``simulate_half(ev_ptr, ev_row, ev_act, ev_time, weights, *, <parameters>) -> HalfResult``
+
+One call simulates one half for a batch of B input vectors. Each vector is one window: the
+membrane is reset to ``v_reset`` at t = 0, its events arrive, the ADC converts the membrane at
+t = ``t_read``. The baseline is a separate window of the same neuron: reset at t = 0, no events,
+conversion at t = ``t_baseline`` (offset drift, leak and noise act there too).
+
+Events (CSR per sample; need not be sorted in time):
+    ev_ptr  int [B+1]   sample b owns events ev_ptr[b]:ev_ptr[b+1]
+    ev_row  int [N]     signed-input row (driver) 0..K-1
+    ev_act  int [N]     activation 1..31
+    ev_time float [N]   pulse start (s since the reset, link and driver latency included; any
+                        real value >= 0, not necessarily a multiple of dt)
+    weights int [K, M]  signed weights -63..63 (w > 0 excitatory line, w < 0 inhibitory line)
+Fixed pattern (keyword, drawn elsewhere):
+    syn_gain float [K, M]  per-synapse current factor s_rc (mismatch and spatial gradient)
+    drv_gain, drv_offset float [K]  pulse gain d_r (1) and offset o_r (s) per driver
+    gm, tau_syn, i_offset, v_rail_hi, v_rail_lo, adc_offset, adc_lsb  float [M]
+        OTA transconductance (S), line time constant (s), membrane offset current (A), the
+        voltages where the output compliance reaches 0 (V), ADC offset (codes), ADC slope (V/code)
+Scalars (keyword): dt (s), t_lsb (s per activation step), i_lsb (A per weight unit, I_max/63),
+    c_syn, c_m (F), v_lin (V; I_sat = g_m v_lin), tau_leak (s; ``inf`` = no leak), v_reset,
+    v_leak, v_adc_lo (V; voltage of code 0), v_compliance (V; compliance width w), t_read,
+    t_baseline (s).
+Noise (keyword; 0 turns a source off, ``noise=False`` turns all off):
+    sigma_line    (V)          stationary std of the OU noise of each line (correlation tau_syn)
+    ota_noise_psd (A^2/Hz/S)   one-sided PSD of the OTA output current noise per siemens of g_m:
+                               S_I = ota_noise_psd * g_m; over a window T it adds membrane
+                               variance S_I T / (2 C_m^2) (no leak)
+    sigma_jitter  (s)          std of each event's pulse length, common to all columns of the row
+    sigma_adc     (codes)      std of the ADC noise, per conversion (two per vector)
+    noise_seed (0..2**64-1), stream (0..2**32-1), sample_index int [B] (global index of each
+    sample; default arange(B)): the noise of a sample depends only on (noise_seed, stream,
+    sample_index[b]), never on the batch it is in or the number of threads.
+Options: out_min, out_max (output clamp, default -128, 127); noise_substeps (steps per noise
+    block, default 8); closed_form_prephase (default True); record_samples (batch positions) and
+    record_columns (columns) to return traces of the read window.
+
+Returns ``HalfResult(output int32 [B, M], code_read int16 [B, M], code_baseline int16 [B, M],
+v_read float64 [B, M], v_baseline float64 [B, M], traces: Traces | None)`` with
+``output = clip(code_read - code_baseline, out_min, out_max)``
+(= ``clip((code_read - 128) - (code_baseline - 128), ...)``, physics.md section 7).
+``Traces(time [T], v_exc, v_inh, v_mem [S, C, T])``, see :class:`kernels.Traces`.
+
+Model and discretization
+------------------------
+Pulse (physics.md 1): an event (r, a, t0) drives a rectangular current from t0 to
+t0 + T, T = a t_lsb (1 + d_r) + o_r + sigma_jitter z (z ~ N(0,1), one per event), into the
+excitatory line of every column c with w_rc > 0 and the inhibitory line where w_rc < 0, with
+amplitude |w_rc| i_lsb s_rc. Pulses with T <= 0 are dropped; a pulse is cut at t_read.
+
+Lines (physics.md 2), in normalized units x = V_s / v_lin, with input rate
+rho(t) = I(t) / (C_syn v_lin) (1/s), piecewise constant with jumps at the pulse edges:
+    dx/dt = rho(t) - x / tau.
+On the grid t_k = k dt, with the rate held at its value rho_k at the step start,
+    x_{k+1} = a x_k + b rho_k,                 a = exp(-dt/tau),  b = tau (1 - a)
+    xbar_k  = mu x_k + gamma rho_k             (exact mean of x over the step)
+             mu = b / dt,  gamma = tau^2 G(dt/tau) / dt,  G(u) = u - 1 + exp(-u)
+and a rate jump Delta rho at time s inside the step (u = t_{k+1} - s) adds exactly
+    x_{k+1} += Delta rho tau E1(u/tau),   xbar_k += Delta rho tau^2 G(u/tau) / dt,
+    E1(u) = 1 - exp(-u).
+This is the exact solution of the linear line for any pulse length and position relative to dt.
+
+OTA and membrane (physics.md 3-4), y = V_m - v_reset, explicit step with the step-mean lines:
+    y_{k+1} = y_k + (g_m v_lin dt / C_m) [f_up(y_k) tanh(xbar_exc,k + nbar_exc)
+                                          - f_down(y_k) tanh(xbar_inh,k + nbar_inh)]
+              + (I_off / C_m + (v_leak - v_reset) / tau_leak) dt - (dt / tau_leak) y_k
+with compliance f_up = s(clip((v_rail_hi - V_m) / w, 0, 1)), f_down = s(clip((V_m - v_rail_lo)
+/ w, 0, 1)), s(x) = x^2 (3 - 2x): exactly 1 farther than w from a rail, 0 at and beyond it.
+tanh is a float32 rational approximation (|error| < 3e-7).
+
+Noise (physics.md 5), on blocks of h = noise_substeps * dt (the last block ends at the read):
+- line OU n(t) (normalized std sigma_n = sigma_line / v_lin) is sampled exactly at block ends
+  together with its exact block mean nbar (bivariate normal given the start value):
+      n_{j+1} = A n_j + S1 z1,  nbar_j = M0 n_j + M1 z1 + M2 z2,  A = exp(-h/tau),
+      S1 = sigma_n sqrt(1 - A^2),  M0 = tau (1 - A) / h,  Cov(n_{j+1}, h nbar) = sigma_n^2 tau (1-A)^2,
+      Var(h nbar | n_j) = sigma_n^2 tau (2h - 2 tau (1 - A) - tau (1 - A)^2);
+  nbar_j is added to the line's step mean in every step of the block, before the tanh. Lines
+  are never reset: n(0) is drawn from the stationary distribution.
+- OTA current noise: the exact membrane increment of white current noise over a block,
+  N(0, S_I (1 - exp(-2h/tau_leak)) tau_leak / (4 C_m^2)) (-> S_I h / (2 C_m^2) without leak),
+  is added at the end of each block.
+- ADC: code = clip(floor((V_m - v_adc_lo) / adc_lsb + adc_offset + sigma_adc z + 1/2), 0, 255).
+Closed-form prephase: before the noise block that contains the first pulse edge, the lines carry
+only noise and the membrane is linear if it stays in full compliance. Then (checked per sample:
+the drift must keep every column farther than w from its rails; otherwise stepping starts at
+t = 0) the state at the block start t_s is drawn exactly: y_det = D (1 - exp(-lambda t_s))/lambda
+(D = I_off/C_m + lambda (v_leak - v_reset), lambda = 1/tau_leak), and (n_exc, n_inh, y) jointly
+normal with the OU integral J = int_0^t_s exp(-lambda (t_s - s)) n(s) ds entering y through
+g_m v_lin / C_m (the OTA linearized for the line noise, whose size is a few mV against
+v_lin = 150 mV), plus the OTA noise term. The baseline window has no events, so it is closed
+form up to its last noise block.
+
+Random numbers: counter-based (:mod:`kernels.rng`), keyed by (noise_seed, stream, sample index,
+window, purpose, block, column, draw).
+
+Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``half`` (the batch
+kernel), ``api`` (the wrapper). Not implemented: the "synin" readout (reading the synaptic line
+instead of the membrane).
+"""
 
 from .api import HalfResult, Traces, simulate_half
 
