@@ -12,11 +12,31 @@ from .errors import ChipDescriptionError
 
 PathTuple = tuple  # a YAML path: keys (str) and list indices (int)
 
-# Tags the safe loader may construct: plain data only. Anything else (``!!python/object``, local
-# ``!tags``) is refused before construction, so no constructor ever runs for it.
-_SAFE_TAGS = frozenset(tag for tag in yaml.SafeLoader.yaml_constructors if tag is not None) | {
-    "tag:yaml.org,2002:merge",  # the '<<' key of merged mappings
+_CORE = "tag:yaml.org,2002:"
+_MERGE = _CORE + "merge"  # the '<<' key of merged mappings
+# The tags a chip description may hold, each with the node it must tag: plain data only. Anything
+# else (``!!python/object``, local ``!tags``, ``!!binary``, ``!!set``) is refused before
+# construction, so no constructor ever runs for it.
+_PLAIN_TAGS = {
+    _CORE + "str": yaml.ScalarNode,
+    _CORE + "int": yaml.ScalarNode,
+    _CORE + "float": yaml.ScalarNode,
+    _CORE + "bool": yaml.ScalarNode,
+    _CORE + "null": yaml.ScalarNode,
+    _CORE + "map": yaml.MappingNode,
+    _CORE + "seq": yaml.SequenceNode,
 }
+_NODE_WORDS = {yaml.ScalarNode: "a single value", yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """The safe loader without implicit dates: ``2024-01-01`` stays a string (no field is a
+    date, and an impossible date such as ``2024-13-45`` must not fail inside the constructor)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != _CORE + "timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
 
 def dotted(path: PathTuple) -> str:
@@ -75,17 +95,34 @@ class _Walker:
         )
 
     def check_tag(self, node: yaml.Node, path: PathTuple) -> None:
-        if node.tag not in _SAFE_TAGS:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        tag = node.tag.replace(_CORE, "!!")
+        if node.tag not in _PLAIN_TAGS:
             raise self.fail(
                 f"refused the YAML tag '{tag}': only plain data is allowed (nothing is constructed "
                 "or run from tags)",
                 node, path, "remove the tag and write the value as plain YAML",
             )
+        if not isinstance(node, _PLAIN_TAGS[node.tag]):
+            raise self.fail(
+                f"the tag '{tag}' marks {_NODE_WORDS[_PLAIN_TAGS[node.tag]]}, but {_NODE_WORDS[type(node)]} follows",
+                node, path, "remove the tag",
+            )
+
+    def construct_scalar(self, node: yaml.ScalarNode, path: PathTuple) -> Any:
+        """Construct one scalar now, so that a bad '!!int abc' is reported where it is."""
+        try:
+            return self.loader.construct_object(node)
+        except (ValueError, KeyError, OverflowError):
+            tag = node.tag.replace(_CORE, "!!")
+            raise self.fail(f"cannot read {node.value!r} as '{tag}'", node, path,
+                            "remove the tag or fix the value") from None
 
     def walk(self, node: yaml.Node, path: PathTuple, parents: tuple[int, ...] = ()) -> None:
         self.lines.setdefault(path, node.start_mark.line + 1)
         self.check_tag(node, path)
+        if isinstance(node, yaml.ScalarNode):
+            self.construct_scalar(node, path)
+            return
         if id(node) in parents:
             raise self.fail("an alias refers to a node that contains it", node, path,
                             "remove the recursive '*alias'")
@@ -100,11 +137,15 @@ class _Walker:
                 if not isinstance(key_node, yaml.ScalarNode):
                     raise self.fail("a key must be a plain name, not a list or a mapping", key_node,
                                     path, "write 'name: value'")
-                self.check_tag(key_node, path)
-                if key_node.tag == "tag:yaml.org,2002:merge":  # '<<: *defaults'
+                if key_node.tag == _MERGE:  # '<<: *defaults'
+                    items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    if not all(isinstance(item, yaml.MappingNode) for item in items):
+                        raise self.fail("'<<' merges a mapping (or a list of mappings) into this one",
+                                        value_node, path, "write '<<: *anchor' of a mapping")
                     self.walk(value_node, path, parents)
                     continue
-                key = self.loader.construct_object(key_node)
+                self.check_tag(key_node, path)
+                key = self.construct_scalar(key_node, path)
                 if key in seen:
                     raise ChipDescriptionError(
                         f"duplicate key '{key}' (first written on line {seen[key]})",
@@ -125,7 +166,7 @@ def _path_at_error(text: str) -> PathTuple:
     up to the error); ``()`` when the error is outside any value."""
     frames: list[list] = []  # [kind 'map' or 'seq', current key or index, map expects a key]
     try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=_PlainLoader):
             top = frames[-1] if frames else None
             if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frames.pop()
@@ -182,7 +223,7 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _PlainLoader(text)
     except yaml.YAMLError as err:  # the reader refuses control characters up front
         raise _yaml_error(err, text, file) from None
     try:

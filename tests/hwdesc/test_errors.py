@@ -125,6 +125,42 @@ def test_local_tag_is_refused():
     assert err.problem.startswith("refused the YAML tag '!big'")
 
 
+@pytest.mark.parametrize("tag", ["!!binary", "!!set", "!!timestamp", "!!omap"])
+def test_non_plain_safe_tags_are_refused(tag):
+    text = edited('  version: "1.0"', f"  version: {tag} x")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, tag), "identity.version")
+    assert err.problem.startswith(f"refused the YAML tag '{tag}'")
+
+
+def test_explicit_tag_with_an_unreadable_value():
+    text = edited("  rows: 16 ", "  rows: !!int sixteen ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "sixteen"), "geometry.rows")
+    assert err.problem == "cannot read 'sixteen' as '!!int'"
+
+
+def test_tag_on_the_wrong_kind_of_node():
+    text = edited("  rows: 16 ", "  rows: !!str [16] ")
+    err = rejected(text)
+    assert err.yaml_path == "geometry.rows"
+    assert err.problem == "the tag '!!str' marks a single value, but a list follows"
+
+
+def test_dates_stay_strings():
+    # No field is a date; an impossible date must not fail inside the YAML constructor.
+    chip = hwdesc.loads(edited('  version: "1.0"', "  version: 2024-13-45"), file=FILE)
+    assert chip.identity.version == "2024-13-45"
+
+
+def test_merge_of_a_scalar_is_refused():
+    text = edited("  halves: 2 ", "  <<: 2
+  halves: 2 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "<<: 2"), "geometry")
+    assert err.problem == "'<<' merges a mapping (or a list of mappings) into this one"
+
+
 def test_recursive_alias_is_refused():
     err = rejected("a: &loop [*loop]\n")
     assert (err.line, err.yaml_path) == (1, "a[0]")

@@ -109,3 +109,41 @@ def test_mutated_bss2_loads_or_raises_a_located_chip_description_error(data):
         for name in chip.calibration:
             chip.resolve(name)
         hwdesc.summary(chip)
+
+
+# ---- the same at the level of the text ----------------------------------------------------------
+
+TUTORIAL = (Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml").read_text()
+SNIPPETS = [":", " ", "\n", "-", "[", "]", "{", "}", ",", "'", '"', "#", "&a", "*a", "<<: ", "!!int ",
+            "!!float ", "!!bool ", "!!str ", "!!binary ", "!!python/object:os.system ", "!x ",
+            "2024-13-45", "0x", "1e999", "~", "? ", "|", ">", "%", "@", "\t", "\x00", "\u2028", "é"]
+
+
+@st.composite
+def damaged_text(draw):
+    text = TUTORIAL
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["insert", "delete", "replace_line"]))
+        if op == "insert":
+            text = text[:at] + draw(st.one_of(st.sampled_from(SNIPPETS), st.text(max_size=4))) + text[at:]
+        elif op == "delete":
+            text = text[:at] + text[at + draw(st.integers(1, 20)):]
+        else:
+            lines = text.split("\n")
+            index = draw(st.integers(0, len(lines) - 1))
+            indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+            lines[index] = indent + draw(st.sampled_from(SNIPPETS)) + lines[index].lstrip()
+            text = "\n".join(lines)
+    return text
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_text())
+def test_damaged_tutorial_text_loads_or_raises_a_chip_description_error(text):
+    try:
+        hwdesc.loads(text, file="tutorial-damaged.yaml")
+    except hwdesc.ChipDescriptionError as err:
+        assert err.file == "tutorial-damaged.yaml"
+        assert err.problem
+        str(err).encode("utf-8")  # printable, whatever the file held
