@@ -154,8 +154,7 @@ def test_dates_stay_strings():
 
 
 def test_merge_of_a_scalar_is_refused():
-    text = edited("  halves: 2 ", "  <<: 2
-  halves: 2 ")
+    text = edited("  halves: 2 ", "  <<: 2\n  halves: 2 ")
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "<<: 2"), "geometry")
     assert err.problem == "'<<' merges a mapping (or a list of mappings) into this one"
