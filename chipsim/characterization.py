@@ -1,0 +1,324 @@
+"""Characterization of a simulated chip, as in the study it grew from: output noise against the
+five factors (wait between events, num_sends, number of inputs, weight magnitude, OTA gain), the
+transfer curve per neuron (linear range, compression, clipping), gain against the wait for
+dense and sparse inputs (dynamic saturation), and the default against the custom calibration.
+
+Every experiment is a plain function of a :class:`chipsim.Chip` returning numbers (dicts of
+lists), so that tests can assert on them; :func:`figures` draws them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import mock as _mock
+
+#: Charge unit of the reference measurement: activation 16 x weight 21.
+UNIT_ACT, UNIT_WEIGHT = 16, 21
+
+NOISE_WAITS = (2, 5, 10, 25)
+NOISE_SENDS = (1, 2, 4)
+NOISE_INPUTS = (8, 16, 32, 64, 128)
+NOISE_WEIGHTS = (5, 10, 21, 42, 63)
+NOISE_OTA_CODES = (150, 300, 450, 600)
+GAIN_WAITS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 25)
+#: Outputs within this magnitude must stay linear within LINEAR_TOLERANCE (physics.md 9).
+LINEAR_LIMIT = 80
+LINEAR_TOLERANCE = 2.0
+
+
+def with_knob(chip, knob: str, value, profile_name: str | None = None):
+    """The same chip instance (seed) under its calibration with one knob changed (e.g. the OTA
+    bias code ``i_synin_gm``); the value must lie in the knob's allowed range."""
+    from .chip import Chip
+
+    desc = chip.description
+    spec = desc.knobs.get(knob)
+    if spec is None:
+        raise ValueError(f"chip {chip.name!r} has no knob {knob!r}; knobs: {', '.join(desc.knobs)}")
+    allowed = getattr(spec, "allowed", None)
+    if allowed is not None and isinstance(value, (int, np.integer)) and not allowed[0] <= value <= allowed[1]:
+        raise ValueError(f"{knob}: {value} is outside the allowed range {allowed[0]}..{allowed[1]}")
+    base = desc.profile(chip.calibration)
+    name = profile_name or f"{chip.calibration}+{knob}={value}"
+    prof = base.model_copy(update={"knobs": {**base.knobs, knob: value},
+                                    "description": f"{base.description}; {knob} = {value}"})
+    new_desc = desc.model_copy(update={"calibration": {**desc.calibration, name: prof}})
+    return Chip(new_desc, calibration=name, seed=chip.seed)
+
+
+def _columns(chip) -> int:
+    return chip.tile_shape[1]
+
+
+# ---- noise against the five factors ----------------------------------------------------------
+
+def _noise_point(chip, n_inputs: int, weight: int, wait: int, sends: int, repeats: int, seed: int,
+                 activation: int = 8):
+    """Temporal noise of one configuration: one input vector (``n_inputs`` active rows at
+    ``activation``) repeated ``repeats`` times; weights ``+weight`` on even rows and ``-weight``
+    on odd rows, so the outputs stay near 0 and no compression masks the noise. Returns
+    (median over columns of the std over repeats, mean output)."""
+    k, m = chip.tile_shape
+    x = np.zeros((repeats, k), dtype=np.int64)
+    x[:, :n_inputs] = activation
+    w = np.where(np.arange(k)[:, None] % 2 == 0, weight, -weight) * np.ones((1, m), dtype=np.int64)
+    y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(np.float64)
+    return float(np.median(y.std(axis=0, ddof=1))), float(y.mean())
+
+
+def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, sends=NOISE_SENDS,
+                  inputs=NOISE_INPUTS, weights=NOISE_WEIGHTS, ota_codes=NOISE_OTA_CODES,
+                  base=(64, UNIT_WEIGHT, 5, 1), activation: int = 8) -> dict:
+    """Output noise (ADC steps) against each factor, the others at ``base`` = (inputs, weight,
+    wait, num_sends), activation ``activation`` on the active inputs, OTA bias at the chip's
+    calibration. The small activation keeps the synaptic lines mostly below the OTA's linear
+    range even at |w| 63, where saturation would otherwise compress the noise. Returns
+    ``{factor: {"values": [...], "noise": [...], "mean_output": [...]}}``."""
+    n0, w0, wait0, s0 = base
+    out = {}
+
+    def sweep(name, values, make):
+        rows = [make(v) for v in values]
+        out[name] = {"values": list(values), "noise": [r[0] for r in rows], "mean_output": [r[1] for r in rows]}
+
+    a = activation
+    sweep("wait_between_events", waits, lambda v: _noise_point(chip, n0, w0, v, s0, repeats, seed, a))
+    sweep("num_sends", sends, lambda v: _noise_point(chip, n0, w0, wait0, v, repeats, seed, a))
+    sweep("inputs", inputs, lambda v: _noise_point(chip, v, w0, wait0, s0, repeats, seed, a))
+    sweep("weight_magnitude", weights, lambda v: _noise_point(chip, n0, v, wait0, s0, repeats, seed, a))
+    if "i_synin_gm" in chip.description.knobs and ota_codes:
+        sweep("ota_bias_code", ota_codes, lambda v: _noise_point(
+            with_knob(chip, "i_synin_gm", int(v)), n0, w0, wait0, s0, repeats, seed, a))
+    return out
+
+
+# ---- transfer curve per neuron ---------------------------------------------------------------
+
+def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, seed: int = 0) -> dict:
+    """Output against the ideal product per neuron: ``n`` rows active at activation 16 with
+    weight +21 (and, separately, -21) in every column, ``n`` = 0..128 in steps of ``step``;
+    with ``num_sends=2`` (same event rate, twice the charge) for products beyond one send's
+    reach. Temporal noise off by default (the deterministic curve, fixed pattern included).
+
+    Per neuron: the gain of a line fitted to outputs within +-60, and the largest |output| up to
+    which every point stays within +-2 of that line (``linear_to``), and the extreme outputs."""
+    k, m = chip.tile_shape
+    rows = []
+    for s in sends:
+        lo = 0 if s == sends[0] else (k * sends[0]) // s + step
+        for n in range(lo, k + 1, step):
+            rows.append((n, s))
+    ideal, outputs = [], []
+    for sign in (1, -1):
+        for s in sorted(set(r[1] for r in rows)):
+            ns = [n for n, ss in rows if ss == s]
+            x = np.zeros((len(ns), k), dtype=np.int64)
+            for i, n in enumerate(ns):
+                x[i, :n] = UNIT_ACT
+            w = np.full((k, m), sign * UNIT_WEIGHT, dtype=np.int64)
+            res = chip.run(x, w, num_sends=s, wait_between_events=5, noise=noise, noise_seed=seed)
+            outputs.append(res.outputs.astype(np.float64))
+            ideal.append(sign * s * np.array(ns, dtype=np.float64) * UNIT_ACT * UNIT_WEIGHT)
+    ideal = np.concatenate(ideal)
+    y = np.concatenate(outputs)               # (points, m)
+    order = np.argsort(ideal)
+    ideal, y = ideal[order], y[order]
+    fit = np.abs(y) <= 60
+    gains, offsets, linear_to_hi, linear_to_lo, max_dev80 = [], [], [], [], []
+    for c in range(m):
+        sel = fit[:, c]
+        g, o = np.polyfit(ideal[sel], y[sel, c], 1)
+        dev = y[:, c] - (g * ideal + o)
+        gains.append(g)
+        offsets.append(o)
+        linear_to_hi.append(_linear_extent(ideal, y[:, c], dev, +1))
+        linear_to_lo.append(_linear_extent(ideal, y[:, c], dev, -1))
+        within = np.abs(y[:, c]) <= LINEAR_LIMIT
+        max_dev80.append(float(np.max(np.abs(dev[within]))))
+    return {
+        "ideal": ideal.tolist(), "outputs": y.T.tolist(), "gain": gains, "offset": offsets,
+        "linear_to_hi": linear_to_hi, "linear_to_lo": linear_to_lo,
+        "max_abs_output": np.max(y, axis=0).tolist(), "min_output": np.min(y, axis=0).tolist(),
+        "max_deviation_within_80": max_dev80,
+    }
+
+
+def _linear_extent(ideal, y, dev, sign) -> float:
+    """|output| of the last point on the ``sign`` side before the first deviation beyond the
+    tolerance (walking out from 0)."""
+    idx = np.flatnonzero(np.sign(ideal) == sign) if sign > 0 else np.flatnonzero(ideal < 0)[::-1]
+    last = 0.0
+    for i in idx:
+        if abs(dev[i]) > LINEAR_TOLERANCE:
+            break
+        last = abs(float(y[i]))
+    return last
+
+
+# ---- gain against the wait -------------------------------------------------------------------
+
+def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, noise: bool = False,
+                 seed: int = 0) -> dict:
+    """Gain (mean over columns of output / (n x 16 x 21)) against ``wait_between_events`` for
+    ``dense`` and ``sparse`` same-sign inputs (temporal noise off by default)."""
+    k, m = chip.tile_shape
+    out = {"waits": list(waits)}
+    for label, n in (("dense", dense), ("sparse", sparse)):
+        x = np.zeros((1, k), dtype=np.int64)
+        x[0, :n] = UNIT_ACT
+        w = np.full((k, m), UNIT_WEIGHT, dtype=np.int64)
+        gains = []
+        for wait in waits:
+            y = chip.run(x, w, wait_between_events=wait, noise=noise, noise_seed=seed).outputs[0]
+            gains.append(float(np.mean(y)) / (n * UNIT_ACT * UNIT_WEIGHT))
+        out[label] = gains
+    out["dense_inputs"], out["sparse_inputs"] = dense, sparse
+    return out
+
+
+def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = 5, seed: int = 0) -> dict:
+    """Gain (mean over columns, which smooths the ADC rounding of small outputs) against the
+    number of same-sign events (16 x 21 each) at ``wait``, temporal noise off: where dynamic
+    saturation sets in."""
+    k, m = chip.tile_shape
+    x = np.zeros((len(events), k), dtype=np.int64)
+    for i, n in enumerate(events):
+        x[i, :n] = UNIT_ACT
+    y = chip.run(x, np.full((k, m), UNIT_WEIGHT), wait_between_events=wait, noise=False,
+                 noise_seed=seed).outputs
+    gains = np.mean(y, axis=1) / (np.asarray(events) * UNIT_ACT * UNIT_WEIGHT)
+    return {"events": list(events), "gain": gains.tolist(), "wait_between_events": wait}
+
+
+def saturation_onset(events, gains, reference_gain, drop: float = 0.05, after: int = 0):
+    """First number of events beyond ``after`` whose gain lies more than ``drop`` below
+    ``reference_gain`` (``None`` if none does)."""
+    for n, g in zip(events, gains):
+        if n > after and g < (1 - drop) * reference_gain:
+            return int(n)
+    return None
+
+
+# ---- calibration profiles --------------------------------------------------------------------
+
+def sparse_noise(chip, *, events: int = 10, repeats: int = 100, seed: int = 0) -> tuple[float, float]:
+    """Gain and noise for ``events`` same-sign events (16 x 21) at wait 5: (median gain over
+    columns of the mean output, median over columns of the std over repeats)."""
+    k, m = chip.tile_shape
+    x = np.zeros((repeats, k), dtype=np.int64)
+    x[:, :events] = UNIT_ACT
+    y = chip.matmul(x, np.full((k, m), UNIT_WEIGHT), noise_seed=seed).astype(np.float64)
+    gain = float(np.median(y.mean(axis=0))) / (events * UNIT_ACT * UNIT_WEIGHT)
+    return gain, float(np.median(y.std(axis=0, ddof=1)))
+
+
+def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0) -> dict:
+    """Per profile: the measured mock parameters (reference procedure), gain and noise of 10
+    sparse events, the dense (128-event) gain at wait 5, and the saturation onset (events beyond
+    12 at which the gain falls 5 % below the 12-event gain)."""
+    out = {}
+    for name in profiles:
+        if name not in chip.description.calibration:
+            continue
+        c = chip.with_calibration(name)
+        par = _mock.measure_mock_parameter(c, seed=seed)
+        g10, n10 = sparse_noise(c, seed=seed)
+        ev = gain_vs_events(c, seed=seed)
+        ref_n = 12 if 12 in ev["events"] else ev["events"][0]
+        ref = ev["gain"][ev["events"].index(ref_n)]
+        out[name] = {
+            "mock_gain": par.gain, "mock_noise_std": par.noise_std,
+            "sparse_gain": g10, "sparse_noise": n10,
+            "dense_gain": ev["gain"][-1],
+            "saturation_onset_events": saturation_onset(ev["events"], ev["gain"], ref, after=ref_n),
+            "gain_vs_events": ev,
+            "knobs": {k: v for k, v in c.description.profile(name).knobs.items()},
+        }
+    return out
+
+
+# ---- figures ----------------------------------------------------------------------------------
+
+def figures(results: dict, out_dir, chip_label: str) -> list:
+    """Draw the four figures into ``out_dir``; returns their paths."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    paths = []
+
+    nf = results["noise_factors"]
+    labels = {"wait_between_events": "wait between events (cycles)", "num_sends": "num_sends",
+              "inputs": "active inputs (events)", "weight_magnitude": "weight magnitude |w|",
+              "ota_bias_code": "OTA bias code i_synin_gm"}
+    fig, axes = plt.subplots(1, len(nf), figsize=(3.1 * len(nf), 3.0), constrained_layout=True)
+    for ax, (name, d) in zip(np.atleast_1d(axes), nf.items()):
+        ax.plot(d["values"], d["noise"], "o-")
+        ax.set_xlabel(labels.get(name, name), fontsize=8)
+        ax.set_ylim(0, max(d["noise"]) * 1.2)
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("output noise std (ADC steps)")
+    fig.suptitle(f"{chip_label}: temporal output noise against the five factors "
+                 f"(base: 64 inputs at activation 8, |w| 21 alternating sign, wait 5, 1 send)", fontsize=9)
+    paths.append(out_dir / "noise_factors.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    tc = results["transfer"]
+    ideal = np.asarray(tc["ideal"])
+    y = np.asarray(tc["outputs"])
+    g_med = float(np.median(tc["gain"]))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    for c in range(y.shape[0]):
+        a1.plot(ideal, y[c], color="0.6", lw=0.3, alpha=0.5)
+    a1.plot(ideal, np.median(y, axis=0), color="C0", lw=2, label="median neuron")
+    a1.plot(ideal, g_med * ideal, "k--", lw=1, label=f"linear, gain {g_med:.5f}")
+    a1.axhspan(-LINEAR_LIMIT, LINEAR_LIMIT, color="C2", alpha=0.08, label="|output| <= 80")
+    a1.set_xlabel("ideal product num_sends x (x . w)")
+    a1.set_ylabel("output (ADC steps)")
+    a1.legend(fontsize=7)
+    a1.set_title("transfer curve per neuron (wait 5, 16 x +-21 per event)", fontsize=9)
+    for c in range(y.shape[0]):
+        dev = y[c] - (tc["gain"][c] * ideal + tc["offset"][c])
+        a2.plot(y[c], dev, color="0.5", lw=0.3, alpha=0.5)
+    a2.axhline(LINEAR_TOLERANCE, color="C3", lw=1)
+    a2.axhline(-LINEAR_TOLERANCE, color="C3", lw=1)
+    a2.axvline(LINEAR_LIMIT, color="C2", lw=1)
+    a2.axvline(-LINEAR_LIMIT, color="C2", lw=1)
+    a2.set_ylim(-15, 15)
+    a2.set_xlabel("output (ADC steps)")
+    a2.set_ylabel("output - per-neuron linear fit")
+    a2.set_title("deviation from linear (+-2 band, |output| 80)", fontsize=9)
+    paths.append(out_dir / "transfer_curve.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for i, (prof, gw) in enumerate(results["gain_vs_wait"].items()):
+        a1.plot(gw["waits"], gw["dense"], "o-", color=f"C{i}", label=f"{prof}: {gw['dense_inputs']} events")
+        a1.plot(gw["waits"], gw["sparse"], "s--", color=f"C{i}", alpha=0.7,
+                label=f"{prof}: {gw['sparse_inputs']} events")
+    a1.set_xlabel("wait between events (FPGA cycles)")
+    a1.set_ylabel("gain (output per unit of x . w)")
+    a1.set_title("gain against the wait: dynamic saturation", fontsize=9)
+    a1.legend(fontsize=7)
+    a1.grid(alpha=0.3)
+    for i, (prof, d) in enumerate(results["calibration"].items()):
+        ev = d["gain_vs_events"]
+        a2.plot(ev["events"], ev["gain"], "o-", ms=3, color=f"C{i}",
+                label=f"{prof}: mock gain {d['mock_gain']:.5f}, noise {d['mock_noise_std']:.2f}; "
+                      f"onset {d['saturation_onset_events']} events")
+    a2.set_xlabel("same-sign events (16 x 21 each) at wait 5")
+    a2.set_ylabel("gain")
+    a2.set_title("default vs custom calibration", fontsize=9)
+    a2.legend(fontsize=7)
+    a2.grid(alpha=0.3)
+    paths.append(out_dir / "gain_vs_wait.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,145 @@
+"""``chipsim characterize CHIP.yaml``: the study's figures for a chip (noise against the five
+factors, transfer curve per neuron, gain against the wait, default vs custom calibration), as
+PNG figures plus the numbers in JSON and CSV."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..cli import UsageError
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be >= 2, got {value}")
+    return value
+
+
+def _csv_rows(results: dict):
+    for factor, d in results["noise_factors"].items():
+        for v, n, m in zip(d["values"], d["noise"], d["mean_output"]):
+            yield ("noise", factor, v, n, m)
+    for prof, gw in results["gain_vs_wait"].items():
+        for label in ("dense", "sparse"):
+            for wait, g in zip(gw["waits"], gw[label]):
+                yield ("gain_vs_wait", f"{prof}/{label}", wait, g, "")
+    for prof, d in results["calibration"].items():
+        ev = d["gain_vs_events"]
+        for n, g in zip(ev["events"], ev["gain"]):
+            yield ("gain_vs_events", prof, n, g, "")
+    tc = results["transfer"]
+    for c, (g, hi, lo, dev) in enumerate(zip(tc["gain"], tc["linear_to_hi"], tc["linear_to_lo"],
+                                            tc["max_deviation_within_80"])):
+        yield ("transfer_gain", f"neuron {c}", c, g, "")
+        yield ("transfer_linear_to", f"neuron {c}", c, hi, lo)
+        yield ("transfer_max_deviation_within_80", f"neuron {c}", c, dev, "")
+
+
+def run(args) -> int:
+    import csv
+    import json
+
+    import numpy as np
+
+    import chipsim
+    from chipsim import characterization as ch
+
+    t0 = time.perf_counter()
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    profiles = [p for p in ("default", "custom") if p in chip.description.calibration]
+    if args.calibration not in profiles:
+        profiles.insert(0, args.calibration)
+    timings = {}
+
+    def step(name, fn):
+        t = time.perf_counter()
+        if not args.quiet:
+            print(f"{name} ...", flush=True)
+        value = fn()
+        timings[name] = round(time.perf_counter() - t, 2)
+        return value
+
+    results = {"chip": {"name": chip.name, "calibration": chip.calibration, "seed": chip.seed}}
+    results["noise_factors"] = step("noise against the five factors",
+                                    lambda: ch.noise_factors(chip, repeats=args.repeats, seed=args.seed))
+    results["transfer"] = step("transfer curves", lambda: ch.transfer_curves(chip, seed=args.seed))
+    results["gain_vs_wait"] = step("gain against the wait", lambda: {
+        p: ch.gain_vs_wait(chip.with_calibration(p), seed=args.seed) for p in profiles})
+    results["calibration"] = step("calibration profiles",
+                                  lambda: ch.compare_calibrations(chip, profiles, seed=args.seed))
+    if not results["calibration"]:
+        raise UsageError(f"chip {chip.name!r} has none of the profiles {profiles}")
+
+    tc = results["transfer"]
+    hi, lo = np.asarray(tc["linear_to_hi"]), np.asarray(tc["linear_to_lo"])
+    dev80 = np.asarray(tc["max_deviation_within_80"])
+    summary = {
+        "transfer_gain_median": float(np.median(tc["gain"])),
+        "transfer_gain_spread": float(np.std(tc["gain"]) / np.mean(tc["gain"])),
+        "linear_to_median": [float(np.median(lo)), float(np.median(hi))],
+        "linear_to_5th_percentile": [float(np.percentile(lo, 5)), float(np.percentile(hi, 5))],
+        "neurons_linear_within_2_to_80": float(np.mean(dev80 <= ch.LINEAR_TOLERANCE)),
+        "saturation_median": [float(np.median(tc["min_output"])), float(np.median(tc["max_abs_output"]))],
+    }
+    results["summary"] = summary
+    paths = step("figures", lambda: ch.figures(results, out, f"{chip.name} (seed {chip.seed})"))
+    results["timings_s"] = timings
+    (out / "characterization.json").write_text(json.dumps(results, indent=1) + "\n")
+    with open(out / "characterization.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["experiment", "series", "x", "value", "extra"])
+        writer.writerows(_csv_rows(results))
+
+    nf = results["noise_factors"]
+    print(f"chip          {chip.name}, calibration {chip.calibration}, seed {chip.seed}")
+    print("noise (ADC steps, base: 64 inputs at activation 8, |w| 21 alternating, wait 5, 1 send):")
+    for factor, d in nf.items():
+        pairs = ", ".join(f"{v}: {n:.2f}" for v, n in zip(d["values"], d["noise"]))
+        print(f"  {factor:<20} {pairs}")
+    print(f"transfer      gain {summary['transfer_gain_median']:.5f} (spread "
+          f"{100 * summary['transfer_gain_spread']:.1f} %), linear within +-2 up to "
+          f"{summary['linear_to_median'][0]:.0f} / +{summary['linear_to_median'][1]:.0f} (median neuron), "
+          f"{summary['linear_to_5th_percentile'][0]:.0f} / +{summary['linear_to_5th_percentile'][1]:.0f} "
+          f"(5th percentile); {100 * summary['neurons_linear_within_2_to_80']:.0f} % of neurons linear "
+          f"within +-2 for |output| <= 80; saturation at {summary['saturation_median'][0]:.0f} / "
+          f"+{summary['saturation_median'][1]:.0f}")
+    for prof, gw in results["gain_vs_wait"].items():
+        print(f"gain vs wait  {prof}: dense " + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"])))
+    for prof, d in results["calibration"].items():
+        print(f"calibration   {prof}: mock gain {d['mock_gain']:.5f}, noise_std {d['mock_noise_std']:.2f}; "
+              f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; 128 events: gain "
+              f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events")
+    print(f"wall time     {time.perf_counter() - t0:.1f} s ("
+          + ", ".join(f"{k} {v} s" for k, v in timings.items()) + ")")
+    print(f"wrote         {out}/: characterization.json, characterization.csv, "
+          + ", ".join(p.name for p in paths))
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "characterize",
+        help="the study's characterization figures for a chip (noise factors, transfer, saturation)",
+        description="Characterize a simulated chip as the study did on hardware: output noise "
+        "against wait between events, num_sends, number of inputs, weight magnitude and OTA gain; "
+        "the transfer curve per neuron (linear range, compression, clipping); gain against the "
+        "wait for dense and sparse inputs (dynamic saturation); and the default against the "
+        "custom calibration (measured mock gain and noise, saturation onset). Writes PNG "
+        "figures, characterization.json and characterization.csv to OUT.",
+    )
+    p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
+    p.add_argument("--calibration", default="default", help="calibration profile (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="chip instance and noise seed (default: %(default)s)")
+    p.add_argument("--repeats", type=_positive, default=48,
+                   help="repeats per noise measurement (default: %(default)s)")
+    p.add_argument("--out", default="chipsim-characterization", help="output folder (default: %(default)s)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=run)
