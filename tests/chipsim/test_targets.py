@@ -1,0 +1,124 @@
+"""The targets of physics.md section 9 on the simulated bss2 chip (default profile, fixed seeds),
+one test per statement, and the five noise factors of the study at the chip level."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import chipsim
+from chipsim import characterization as ch
+from chipsim import mock
+
+BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
+
+
+@pytest.fixture(scope="module")
+def chip():
+    return chipsim.load(BSS2, calibration="default", seed=0)
+
+
+@pytest.fixture(scope="module")
+def custom(chip):
+    return chip.with_calibration("custom")
+
+
+@pytest.fixture(scope="module")
+def noise_factors(chip):
+    return ch.noise_factors(chip, repeats=48, seed=0)
+
+
+# ---- statement 1: the measured mock parameters ------------------------------------------------
+
+@pytest.mark.parametrize("chip_seed, seed", [(0, 0), (1, 7)])
+def test_measured_mock_parameters_in_target_range(chip_seed, seed):
+    measured = mock.measure_mock_parameter(chipsim.load(BSS2, seed=chip_seed), seed=seed)
+    assert 0.0017 <= measured.gain <= 0.0022
+    assert 1.6 <= measured.noise_std <= 2.2
+
+
+# ---- statement 2: linear within +-2 LSB to |80|, then compression ---------------------------
+
+def test_linear_to_80_then_compresses(chip):
+    tc = ch.transfer_curves(chip, seed=0)
+    dev = np.asarray(tc["max_deviation_within_80"])
+    assert np.all(dev <= 2.0), f"{np.sum(dev > 2)} neurons deviate by more than 2 LSB within |80|"
+    # beyond the linear range the output falls clearly below the line, and saturates per neuron
+    ideal = np.asarray(tc["ideal"])
+    y = np.asarray(tc["outputs"])
+    g = np.median(tc["gain"])
+    assert np.median(y[:, -1]) < g * ideal[-1] - 30 and np.median(y[:, 0]) > g * ideal[0] + 30
+    top = np.asarray(tc["max_abs_output"])
+    assert 90 < np.median(top) < 120 and np.ptp(top) >= 5   # saturation differs between neurons
+
+
+# ---- statement 3: dynamic saturation at wait 2; more drift/noise at wait 25 ------------------
+
+def test_dense_inputs_compress_at_wait_2_compared_with_wait_25(chip):
+    gw = ch.gain_vs_wait(chip, waits=(2, 5, 25), seed=0)
+    g2, g5, g25 = gw["dense"]
+    assert g2 < 0.8 * g25, gw
+    assert g2 < g5 < g25
+    # sparse inputs hardly compress
+    assert gw["sparse"][0] > 0.9 * gw["sparse"][2]
+
+
+def test_wait_25_is_noisier_than_wait_5(noise_factors):
+    d = noise_factors["wait_between_events"]
+    n = dict(zip(d["values"], d["noise"]))
+    assert n[25] > 1.1 * n[5]
+
+
+# ---- statement 4: custom profile (g_m halved, tau_syn doubled) ------------------------------
+
+@pytest.fixture(scope="module")
+def sparse_both(chip, custom):
+    return ch.sparse_noise(chip, seed=3), ch.sparse_noise(custom, seed=3)
+
+
+def test_custom_profile_lowers_the_noise(sparse_both):
+    (_, n_def), (_, n_cus) = sparse_both
+    assert n_cus < 0.9 * n_def
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "physics: with tau_syn 0.64 us only about 85 % of the charge of 10 events reaches the membrane "
+    "within the 1 us after the event phase (97 % at 0.32 us), and the longer tau piles the lines "
+    "higher into the OTA's tanh; the custom gain is about 17 % below the default, not within 10 %"))
+def test_custom_profile_keeps_the_sparse_gain_within_10_percent(sparse_both):
+    (g_def, _), (g_cus, _) = sparse_both
+    assert g_cus == pytest.approx(g_def, rel=0.10)
+
+
+def test_custom_sparse_gain_loss_is_the_settling_loss(sparse_both, chip):
+    """What the physics gives instead: the loss is about the charge still on the line at the
+    read, which the linear model predicts from tau_syn and the 1 us wait."""
+    (g_def, _), (g_cus, _) = sparse_both
+    ratio = g_cus / g_def
+    t_after = 1e-6 + 40e-9 * np.arange(10)[::-1]      # last event 1 us before the read
+
+    def settled(tau):
+        return np.mean(1 - np.exp(-t_after / tau))
+
+    linear = settled(0.64e-6) / settled(0.32e-6)
+    assert 0.80 < ratio < linear + 0.01
+
+
+def test_custom_profile_saturates_earlier_with_dense_same_sign_inputs(chip, custom):
+    ev_def = ch.gain_vs_events(chip, events=(12, 48, 128))
+    ev_cus = ch.gain_vs_events(custom, events=(12, 48, 128))
+    drop_def = ev_def["gain"][2] / ev_def["gain"][0]
+    drop_cus = ev_cus["gain"][2] / ev_cus["gain"][0]
+    assert drop_cus < drop_def - 0.03
+    # physics.md's rough check: default about 0.0018 at 48 and 128 events, custom lower
+    assert ev_cus["gain"][1] < ev_def["gain"][1] and ev_cus["gain"][2] < ev_def["gain"][2]
+
+
+# ---- the five noise factors of the study ----------------------------------------------------
+
+@pytest.mark.parametrize("factor", ["wait_between_events", "num_sends", "inputs", "weight_magnitude",
+                                    "ota_bias_code"])
+def test_noise_grows_with_each_factor(noise_factors, factor):
+    noise = np.asarray(noise_factors[factor]["noise"])
+    assert noise[-1] > 1.08 * noise[0], (factor, noise)
+    assert np.all(np.diff(noise) > -0.03), (factor, noise)   # monotone within the estimate's scatter
