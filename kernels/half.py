@@ -5,7 +5,7 @@ ADC read at t_read), integrate the baseline window (reset, no events, read at t_
 both with the ADC. The samples are independent (``prange``); every random number is keyed by the
 sample's global index, so the result of a sample does not depend on the batch it is in.
 
-The discretized update is documented in :func:`kernels.simulate_half`; the names of the
+The discretized update is documented in the docstring of the :mod:`kernels` package; the names of the
 coefficient rows below are the symbols used there.
 """
 

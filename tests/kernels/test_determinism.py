@@ -78,3 +78,22 @@ def test_seed_and_stream_change_the_noise(case):
         quiet = kernels.simulate_half(*ev, w, **p)
         n1 = base.v_read - quiet.v_read
         assert abs(d.var() / (2 * n1.var()) - 1) < 0.15
+
+
+def test_tiny_batch_vs_chunks_of_seven():
+    """Small enough to run with the JIT disabled (see test_without_jit.py)."""
+    rng = np.random.default_rng(4)
+    k, m, n_b = 4, 3, 9
+    w = rng.integers(-63, 64, (k, m)).astype(np.int8)
+    x = rng.integers(0, 32, (n_b, k))
+    ev = events_from_inputs(x, wait=5, t_first=0.3e-6)
+    p = chip_params(k, m, t_read=read_time(ev[3], after=0.2e-6), t_baseline=0.3e-6)
+    whole = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=3)
+    parts = []
+    for i in range(0, n_b, 7):
+        evp = events_from_inputs(x[i:i + 7], wait=5, t_first=0.3e-6)
+        parts.append(kernels.simulate_half(*evp, w, **p, **FULL_NOISE, noise_seed=3,
+                                           sample_index=np.arange(i, min(i + 7, n_b))))
+    for field in range(5):
+        np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
+    assert whole.v_read.std() > 0
