@@ -10,13 +10,14 @@ from .errors import ChipDescriptionError
 from .loader import load, loads
 from .schema import ChipDescription, CodeKnob, PhysicalKnob, ResolvedKnobs
 from .summary import summary
-from .units import format_si, parse_quantity
+from .units import QuantityError, format_si, parse_quantity
 
 __all__ = [
     "ChipDescription",
     "ChipDescriptionError",
     "CodeKnob",
     "PhysicalKnob",
+    "QuantityError",
     "ResolvedKnobs",
     "format_si",
     "load",

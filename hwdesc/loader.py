@@ -15,7 +15,7 @@ from pydantic.fields import FieldInfo
 from .errors import ChipDescriptionError
 from .schema import ChipDescription, FieldProblem, Knob
 from .source import YamlSource, dotted, parse_text, read_file
-from .units import EXAMPLES, QuantityError, format_si, label
+from .units import EXAMPLES, QuantityError, article, format_si, label
 
 # pydantic's name of the type a value should have -> words for users.
 _TYPE_WORDS = {
@@ -109,8 +109,6 @@ def _models_at(loc: tuple) -> list[type[BaseModel]]:
                 elif 0 <= part < len(args):
                     following += _unwrap(args[part])
         current = following
-        if any(_TAGS.get(part) is model for model in current):
-            current = [m for m in current if _TAGS.get(part) is m]
     return [m for m in current if _is_model(m)]
 
 
@@ -161,7 +159,7 @@ def _allowed(loc: tuple) -> str:
     kinds = _unwrap(field.annotation)
     show = (lambda v: format_si(float(v), dimension)) if dimension else str
     if dimension:
-        text = f"{'a' if label(dimension)[0] not in 'aeiou' else 'an'} {label(dimension)} such as '{EXAMPLES[dimension]}'"
+        text = f"{article(label(dimension))} such as '{EXAMPLES[dimension]}'"
     elif any(typing.get_origin(k) is typing.Literal for k in kinds):
         options = [v for k in kinds if typing.get_origin(k) is typing.Literal for v in typing.get_args(k)]
         return "one of " + ", ".join(str(v) for v in options)

@@ -101,7 +101,8 @@ def _name_of(dimensionality: object) -> str:
     return f"quantity of dimension {dimensionality}"
 
 
-def _a(words: str) -> str:
+def article(words: str) -> str:
+    """``'a time'``, ``'an energy'``."""
     return ("an " if words[0] in "aeiou" else "a ") + words
 
 
@@ -114,9 +115,9 @@ def parse_quantity(value: object, dimension: str) -> float:
     write the value.
     """
     example = EXAMPLES[dimension]
-    how = f"write {_a(label(dimension))} like '{example}'"
+    how = f"write {article(label(dimension))} like '{example}'"
     if isinstance(value, bool):
-        raise QuantityError(f"expected {_a(label(dimension))}, got the boolean {value}", how)
+        raise QuantityError(f"expected {article(label(dimension))}, got the boolean {value}", how)
     if isinstance(value, (int, float)):
         if dimension != "dimensionless":
             raise QuantityError(
@@ -129,10 +130,10 @@ def parse_quantity(value: object, dimension: str) -> float:
         return number
     if not isinstance(value, str):
         kind = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
-        raise QuantityError(f"expected {_a(label(dimension))} written as a string, got {kind}", how)
+        raise QuantityError(f"expected {article(label(dimension))} written as a string, got {kind}", how)
     match = _QUANTITY.fullmatch(value)
     if match is None:
-        raise QuantityError(f"cannot read '{value}' as {_a(label(dimension))}", how)
+        raise QuantityError(f"cannot read '{value}' as {article(label(dimension))}", how)
     number = decimal.Decimal(match["number"])
     unit = match["unit"]
     if unit is None:
@@ -149,7 +150,7 @@ def parse_quantity(value: object, dimension: str) -> float:
             raise QuantityError(f"unknown unit '{unit}' in '{value}'", how) from None
     if found != _dimensionalities()[dimension]:
         raise QuantityError(
-            f"'{value}' is {_a(label(_name_of(found)))}, but {_a(label(dimension))} is expected here",
+            f"'{value}' is {article(label(_name_of(found)))}, but {article(label(dimension))} is expected here",
             how,
         )
     result = float(number * factor)
