@@ -13,7 +13,7 @@ class UsageError(Exception):
 
 #: Modules that add a subcommand: each has ``add_parser(subparsers)``. Heavy imports stay
 #: inside the command functions, so building the parser is fast.
-COMMAND_MODULES = ("chipsim.commands.check", "chipsim.commands.simulate", "chipsim.commands.validate_model", "chipsim.commands.characterize")
+COMMAND_MODULES = ("chipsim.commands.check", "chipsim.commands.simulate", "chipsim.commands.validate_model", "chipsim.commands.characterize", "chipsim.commands.study")
 
 
 def build_parser() -> argparse.ArgumentParser:

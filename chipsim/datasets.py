@@ -196,8 +196,9 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
              n_frames: int = 32, difficulty: float = 1.0) -> Dataset:
     """The synthetic keyword-spotting-like dataset (see the module docstring): ten "words",
     log-mel spectrograms of ``n_frames`` frames x ``n_mels`` bands (default 32 x 40 = 1,280
-    features), flattened frame-major, in decibels mapped to 0..1 (-60 dB .. +20 dB relative to
-    the mean power of a word at 0 dB loudness; clipped).
+    features), flattened frame-major, in decibels mapped to 0..1 (-50 dB .. 0 dB relative to
+    the spectral level of a word at 0 dB loudness, which covers the data from its noise floor up;
+    clipped).
 
     Args:
         n_train, n_test: samples per split, classes drawn uniformly (balanced per split).
@@ -230,7 +231,7 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
             if ref is None:
                 ref = 1.0  # spectra are built with unit-scale amplitudes: 0 dB is their level
             db = 10.0 * np.log10(mel / ref + 1e-12)
-            x[i] = np.clip((db + 60.0) / 80.0, 0.0, 1.0)
+            x[i] = np.clip((db + 50.0) / 50.0, 0.0, 1.0)
         splits.append((x.reshape(n, -1), labels.astype(np.int64)))
     (x_tr, y_tr), (x_te, y_te) = splits
     return Dataset("keywords", x_tr, y_tr, x_te, y_te, KEYWORDS, (n_frames, n_mels),

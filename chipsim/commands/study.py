@@ -1,0 +1,108 @@
+"""``chipsim study transfer``: the transfer study (float training, plain transfer and
+hardware-in-the-loop retraining on simulated chips, default vs custom calibration); prints the
+table and writes results, the table and a figure."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from ..cli import UsageError
+
+
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        if "-" in text and "," not in text:
+            lo, hi = (int(v) for v in text.split("-"))
+            values = tuple(range(lo, hi + 1))
+        else:
+            values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2 or 0-4, got {text!r}") from None
+    if not values or min(values) < 0 or len(set(values)) != len(values):
+        raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
+    return values
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def run_transfer(args) -> int:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UsageError("the study needs PyTorch: pip install 'chipsim[torch]'") from None
+    from chipsim import study
+
+    if not Path(args.chip).is_file():
+        raise UsageError(f"{args.chip}: no such chip description")
+    overrides = {k: v for k, v in dict(
+        chip=args.chip, dataset=args.dataset, seeds=args.seeds, scaling=args.scaling,
+        eval_samples=args.eval_samples, hil_samples=args.hil_samples, hil_epochs=args.hil_epochs,
+        float_epochs=args.float_epochs, target_rms=args.target_rms, seed=args.seed,
+        wait_between_events=args.wait,
+    ).items() if v is not None}
+    config = study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
+    log = None if args.quiet else (lambda msg: print(msg, flush=True))
+    t0 = time.perf_counter()
+    result = study.run_study(config, log=log)
+    paths = study.save(result, args.out)
+    print(result.table())
+    print(f"wall time     {result.wall_seconds:.1f} s ({result.wall_seconds / 60:.1f} min; "
+          f"{time.perf_counter() - t0:.1f} s with writing)")
+    print(f"wrote         {paths['results']}, {paths['table']}, {paths['figure']}")
+    return 0
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("study", help="studies that train networks for the simulated chip",
+                       description="Studies run on simulated chips.")
+    studies = p.add_subparsers(dest="study", metavar="STUDY")
+    studies.required = True
+    t = studies.add_parser(
+        "transfer",
+        help="float training vs plain transfer vs hardware-in-the-loop retraining, "
+        "default vs custom calibration",
+        description="Train an MLP with BatchNorm in float, translate it to hardware numbers "
+        "(5-bit activations, 6-bit weights) and run it on simulated chips: as it is (plain "
+        "transfer) and after hardware-in-the-loop retraining (forward on the simulator, backward "
+        "straight-through), under the default and the custom calibration profile, for several "
+        "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
+        "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
+        "OUT/figure.png. The full study takes about 10-15 minutes on two cores; --quick runs a "
+        "reduced one in one to two minutes.",
+    )
+    t.add_argument("--chip", default="chips/bss2.yaml", help="chip description (default: %(default)s)")
+    t.add_argument("--dataset", choices=("keywords", "digits"), default=None,
+                   help="keywords: synthetic log-mel spectrograms, 1,280 features (default); "
+                   "digits: scikit-learn's 8 x 8 digits")
+    t.add_argument("--seeds", type=_seeds, default=None,
+                   help="chip seeds, e.g. 0-4 or 0,3,7 (default: 0-4; --quick: 0,1)")
+    t.add_argument("--scaling", choices=("static", "batch", "ema"), default=None,
+                   help="activation quantization scale (default: static)")
+    t.add_argument("--eval-samples", type=_positive, default=None,
+                   help="test samples run on each chip (default: 1000; --quick: 200)")
+    t.add_argument("--hil-samples", type=_positive, default=None,
+                   help="training samples for hardware-in-the-loop retraining (default: 1500)")
+    t.add_argument("--hil-epochs", type=_positive, default=None,
+                   help="passes of hardware-in-the-loop retraining (default: 2)")
+    t.add_argument("--float-epochs", type=_positive, default=None,
+                   help="epochs of float training (default: 30; --quick: 15)")
+    t.add_argument("--target-rms", type=float, default=None,
+                   help="RMS layer output aimed at when translating, ADC steps (default: 40)")
+    t.add_argument("--wait", type=int, default=None,
+                   help="wait_between_events in FPGA cycles (default: 5)")
+    t.add_argument("--seed", type=int, default=None,
+                   help="seed of dataset, float training and noise (default: 0)")
+    t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
+    t.add_argument("--quiet", action="store_true", help="no progress lines")
+    t.add_argument("--out", default="chipsim-study", help="output folder (default: %(default)s)")
+    t.set_defaults(func=run_transfer)
