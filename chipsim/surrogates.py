@@ -258,42 +258,51 @@ def reference_form(parameter: _mock.MockParameter) -> str:
 
 
 def aihwkit_io_terms(parameter: _mock.MockParameter, surrogate: ColumnSurrogate | None = None,
-                     *, inp_res_bits: int = 5, out_res_bits: int = 8) -> dict:
+                     *, out_res_bits: int = 8) -> dict:
     """The mock (and, if given, a column surrogate's spread) as analog-tile IO terms in aihwkit's
-    vocabulary. APPROXIMATE: aihwkit normalizes outputs to the output bound and adds its noise
-    once per matrix-vector product, while the chip adds it per 128-input tile and floors; the
-    mapping keeps the ratios (noise / bound, resolution / bound), not the exact arithmetic.
+    vocabulary. APPROXIMATE: aihwkit adds its output noise once per matrix-vector product on
+    normalized values and quantizes symmetrically, while the chip adds noise per 128-input tile,
+    floors, and has neither a per-tile gain nor a soft clip in that form.
 
-    Returns a dict with ``out_noise`` (noise std relative to the output bound), ``w_noise``-free
-    ``out_noise_std`` in ADC steps, ``fixed_pattern_out_noise`` (relative std of the per-column
-    gain, from the surrogate), ``out_bound`` (in units of the ideal product: the product at which
-    the int8 range is reached), ``out_res`` (one ADC step relative to the output range), and
-    ``inp_res`` / ``inp_bound``.
-    """
+    Normalization as in aihwkit: inputs by their bound (activation 31 = 1), weights by their
+    maximum (63 = 1); one normalized output unit is then ``gain * 31 * 63`` ADC steps. Keys:
+    ``out_noise`` (output noise std, normalized), ``out_bound`` (where the int8 range or, with a
+    ``column_nonlinear`` surrogate, the median soft-clip limit is reached, normalized),
+    ``out_res`` (ADC resolution as 1/steps, aihwkit's convention for ``out_res_bits``),
+    ``inp_res`` (5-bit unsigned inputs: 1/31), ``out_noise_std`` (aihwkit's term for the
+    relative spread of the noise strength across outputs), and ``fixed_pattern_out_noise``
+    (relative std of the per-column gain: a static per-output scale error, which aihwkit would
+    express through weight programming noise rather than an IO term). ``*_steps`` keys give the
+    same in ADC steps."""
+    unit = parameter.gain * _mock.INPUT_RANGE[1] * _mock.WEIGHT_RANGE[1]  # ADC steps per normalized unit
     bound_steps = float(-_mock.OUTPUT_RANGE[0])  # 128 steps
     terms = {
         "approximate": True,
-        "note": "per-tile noise and floor of the chip are folded into one Gaussian output noise; "
-                "values are relative to the output bound, as aihwkit's IO parameters",
-        "out_noise": parameter.noise_std / bound_steps,
-        "out_noise_std_steps": parameter.noise_std,
-        "out_bound": bound_steps / parameter.gain,
+        "note": "inputs normalized by 31, weights by 63; chip noise is added per 128-input tile "
+                "and floored, aihwkit adds one Gaussian per output on normalized values",
+        "normalized_unit_steps": unit,
+        "out_noise": parameter.noise_std / unit,
+        "out_noise_steps": parameter.noise_std,
+        "out_bound": bound_steps / unit,
         "out_bound_steps": bound_steps,
         "out_res": 1.0 / (2 ** out_res_bits - 2),
         "inp_bound": 1.0,
-        "inp_res": 1.0 / (2 ** inp_res_bits - 1),
+        "inp_res": 1.0 / _mock.INPUT_RANGE[1],
+        "out_noise_std": 0.0,
         "fixed_pattern_out_noise": 0.0,
     }
     if surrogate is not None:
         g = surrogate.gain
         terms["fixed_pattern_out_noise"] = float(np.std(g) / np.mean(g))
         terms["fixed_pattern_out_offset_steps"] = float(np.std(surrogate.offset))
+        ns = surrogate.noise_std
+        terms["out_noise_std"] = float(np.std(ns) / np.mean(ns)) if np.mean(ns) > 0 else 0.0
         if surrogate.kind == "column_nonlinear":
             lim = np.concatenate([surrogate.limit_hi.ravel(), surrogate.limit_lo.ravel()])
             lim = lim[np.isfinite(lim)]
             if lim.size:
                 terms["out_bound_steps"] = float(np.median(lim))
-                terms["out_bound"] = float(np.median(lim)) / parameter.gain
+                terms["out_bound"] = float(np.median(lim)) / unit
     return terms
 
 

@@ -109,14 +109,16 @@ def test_mock_parameter_files_and_exports(tmp_path):
         path = S.save_mock_parameter(par, tmp_path / f"p{suffix}", info={"chip": "bss2"})
         assert S.load_mock_parameter(path) == par
     assert S.reference_form(par) == "hxtorch.MockParameter(noise_std=1.86, gain=0.00187)"
+    unit = 0.00187 * 31 * 63
     terms = S.aihwkit_io_terms(par, _true_surrogate())
     assert terms["approximate"] is True
-    assert terms["out_noise"] == pytest.approx(1.86 / 128)
-    assert terms["out_bound"] == pytest.approx(terms["out_bound_steps"] / 0.00187)
+    assert terms["out_noise"] == pytest.approx(1.86 / unit)
+    assert terms["out_bound"] == pytest.approx(terms["out_bound_steps"] / unit)
     assert 0.01 < terms["fixed_pattern_out_noise"] < 0.06
     assert 95 <= terms["out_bound_steps"] <= 110    # median soft-clip limit of the surrogate
-    assert S.aihwkit_io_terms(par)["out_bound"] == pytest.approx(128 / 0.00187)
-    for key in ("out_noise", "fixed_pattern_out_noise", "out_bound", "out_res", "inp_res"):
+    assert S.aihwkit_io_terms(par)["out_bound"] == pytest.approx(128 / unit)
+    assert terms["inp_res"] == pytest.approx(1 / 31) and terms["out_res"] == pytest.approx(1 / 254)
+    for key in ("out_noise", "out_noise_std", "fixed_pattern_out_noise", "out_bound", "out_res"):
         assert key in terms
 
 
