@@ -700,6 +700,11 @@ class ChipDescription(Section):
                         f"allowed for '{kname}': {format_si(lo, dim)} .. {format_si(hi, dim)}",
                     )
 
+    def __hash__(self) -> int:
+        # Frozen, so usable as a cache key; the knob and profile mappings are dicts, which the
+        # generated hash of a frozen model cannot take.
+        return hash(self.model_dump_json())
+
     # ---- derived quantities -------------------------------------------------------------
     @property
     def cycle_time(self) -> float:

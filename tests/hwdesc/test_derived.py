@@ -109,3 +109,9 @@ def test_the_description_is_frozen(bss2):
         bss2.geometry.halves = 3
     assert isinstance(bss2.schedule.phases, tuple)
     assert isinstance(bss2.identity.provenance, tuple)
+
+
+def test_equal_descriptions_hash_equal(tutorial):
+    again = hwdesc.load(CHIPS / "tutorial.yaml")
+    assert again == tutorial and hash(again) == hash(tutorial)
+    assert {tutorial: 1}[again] == 1
