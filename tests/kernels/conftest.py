@@ -5,4 +5,4 @@ from pathlib import Path
 
 _TESTS = str(Path(__file__).resolve().parents[1])
 if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
+    sys.path.append(_TESTS)
