@@ -58,6 +58,12 @@ class Chip:
                 f"description must be a hwdesc.ChipDescription (see chipsim.load), "
                 f"got {type(self.description).__name__}"
             )
+        if self.description.geometry.readout != "membrane":
+            raise ValueError(
+                f"chip '{self.description.identity.name}' reads the "
+                f"{self.description.geometry.readout.replace('_', ' ')}: only membrane readout is "
+                "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
+            )
         seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))

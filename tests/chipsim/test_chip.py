@@ -246,3 +246,8 @@ def test_large_batches_keep_only_the_first_chunk_of_events(tutorial):
     assert res.events.n_vectors == 16  # the schedule of one chunk, not of the batch
     assert res.timing.vector_seconds.shape == (50,) and res.energy.per_vector.shape == (50,)
     assert res.timing.seconds == pytest.approx(res.timing.vector_seconds.sum())
+
+
+def test_synaptic_input_readout_is_refused_not_simulated_wrongly(chips_dir):
+    with pytest.raises(ValueError, match="reads the synaptic input: only membrane readout is simulated"):
+        chipsim.load(chips_dir / "bss2-synin.yaml")
