@@ -380,7 +380,7 @@ class Noise(Section):
 
     sigma_line: NonNegativeVoltage = Field(description="stationary std of the line OU noise (V)")
     ota_current_psd_per_gm: CurrentPsdPerGm = Field(
-        description="two-sided PSD of the OTA output current noise per siemens of g_m (A^2/Hz/S)"
+        description="one-sided PSD of the OTA output current noise per siemens of g_m (A^2/Hz/S)"
     )
     sigma_jitter: Time = Field(description="std of the per-event pulse length jitter (s)")
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")
