@@ -147,6 +147,14 @@ def summary(results: list[CellResult], names) -> str:
                 ])
                 + f". Worst cell: wait {c.wait}, num_sends {c.num_sends}, density {c.density:g}, "
                 f"|w| {c.weight}: RMS {worst.rms[n]:.1f}, bias {worst.bias[n]:+.1f} LSB.")
+        bins = ((0, 10), (10, 30), (30, 60), (60, 1e9))
+        parts = []
+        for lo, hi in bins:
+            sel = [r.holds(n) for r in results if lo <= r.chip_mean_abs < hi]
+            if sel:
+                label = f"{lo}-{hi}" if hi < 1e9 else f">= {lo}"
+                parts.append(f"{label}: {sum(sel)}/{len(sel)}")
+        text += " By the chip's mean |output| (LSB) " + ", ".join(parts) + "."
         always, never = [], []
         for attr, label in (("wait", "wait"), ("num_sends", "num_sends"), ("density", "density"),
                             ("weight", "|w|")):
