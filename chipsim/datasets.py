@@ -216,7 +216,6 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
     fb = mel_filterbank(n_mels, freqs)
     frame_s = 1.0 / n_frames
     words = [_WORDS[w] for w in KEYWORDS]
-    ref = None
     splits = []
     for stream, n in ((1, n_train), (2, n_test)):
         rng = np.random.default_rng([seed, 0x6B7773, stream])
@@ -227,10 +226,8 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
             babble = words[rng.integers(len(words))]
             power = _keyword_spectrogram(words[label], rng, freqs, n_frames, frame_s, difficulty,
                                          babble)
-            mel = power @ fb
-            if ref is None:
-                ref = 1.0  # spectra are built with unit-scale amplitudes: 0 dB is their level
-            db = 10.0 * np.log10(mel / ref + 1e-12)
+            mel = power @ fb  # amplitudes are built on a unit scale: 0 dB is their level
+            db = 10.0 * np.log10(mel + 1e-12)
             x[i] = np.clip((db + 50.0) / 50.0, 0.0, 1.0)
         splits.append((x.reshape(n, -1), labels.astype(np.int64)))
     (x_tr, y_tr), (x_te, y_te) = splits
