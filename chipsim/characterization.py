@@ -75,7 +75,10 @@ def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, 
     calibration. The small activation keeps the synaptic lines mostly below the OTA's linear
     range even at |w| 63, where saturation would otherwise compress the noise. Returns
     ``{factor: {"values": [...], "noise": [...], "mean_output": [...]}}``."""
+    k = chip.tile_shape[0]
     n0, w0, wait0, s0 = base
+    n0 = min(n0, k)
+    inputs = sorted({min(int(v), k) for v in inputs})
     out = {}
 
     def sweep(name, values, make):
@@ -163,6 +166,7 @@ def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, 
     """Gain (mean over columns of output / (n x 16 x 21)) against ``wait_between_events`` for
     ``dense`` and ``sparse`` same-sign inputs (temporal noise off by default)."""
     k, m = chip.tile_shape
+    dense, sparse = min(dense, k), min(sparse, k)
     out = {"waits": list(waits)}
     for label, n in (("dense", dense), ("sparse", sparse)):
         x = np.zeros((1, k), dtype=np.int64)
@@ -182,6 +186,7 @@ def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = 5, seed:
     number of same-sign events (16 x 21 each) at ``wait``, temporal noise off: where dynamic
     saturation sets in."""
     k, m = chip.tile_shape
+    events = tuple(n for n in events if n <= k) or (k,)
     x = np.zeros((len(events), k), dtype=np.int64)
     for i, n in enumerate(events):
         x[i, :n] = UNIT_ACT
@@ -206,6 +211,7 @@ def sparse_noise(chip, *, events: int = 10, repeats: int = 100, seed: int = 0) -
     """Gain and noise for ``events`` same-sign events (16 x 21) at wait 5: (median gain over
     columns of the mean output, median over columns of the std over repeats)."""
     k, m = chip.tile_shape
+    events = min(events, k)
     x = np.zeros((repeats, k), dtype=np.int64)
     x[:, :events] = UNIT_ACT
     y = chip.matmul(x, np.full((k, m), UNIT_WEIGHT), noise_seed=seed).astype(np.float64)
@@ -223,13 +229,13 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
             continue
         c = chip.with_calibration(name)
         par = _mock.measure_mock_parameter(c, seed=seed)
-        g10, n10 = sparse_noise(c, seed=seed)
+        g10, noise10 = sparse_noise(c, seed=seed)
         ev = gain_vs_events(c, seed=seed)
         ref_n = 12 if 12 in ev["events"] else ev["events"][0]
         ref = ev["gain"][ev["events"].index(ref_n)]
         out[name] = {
             "mock_gain": par.gain, "mock_noise_std": par.noise_std,
-            "sparse_gain": g10, "sparse_noise": n10,
+            "sparse_gain": g10, "sparse_noise": noise10,
             "dense_gain": ev["gain"][-1],
             "saturation_onset_events": saturation_onset(ev["events"], ev["gain"], ref, after=ref_n),
             "gain_vs_events": ev,

@@ -320,6 +320,7 @@ class FitData:
     y2: np.ndarray
     sends: np.ndarray
     wait_between_events: int
+    tile_inputs: int = _mock.TILE_INPUTS
 
 
 def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed: int = 0,
@@ -351,7 +352,8 @@ def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed
             runs.append(np.concatenate(ys).reshape(-1, halves, m).astype(np.float64))
         ideal = np.concatenate([x @ w, x @ -w]).reshape(-1, halves, m).astype(np.float64) * sends
         parts.append((ideal, runs[0], runs[1], np.full(ideal.shape[0], sends)))
-    return FitData(*(np.concatenate(a) for a in zip(*parts)), wait_between_events=wait_between_events)
+    return FitData(*(np.concatenate(a) for a in zip(*parts)), wait_between_events=wait_between_events,
+                   tile_inputs=k)
 
 
 def _linear_fit(p: np.ndarray, y: np.ndarray, use: np.ndarray):
@@ -389,7 +391,7 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
     if kind == "column":
         var = (diff_var * unclipped).sum(0) / np.maximum(unclipped.sum(0), 1)
         noise = np.sqrt(np.maximum(var - 1 / 12, 0.0))
-        return ColumnSurrogate(kind, gain, offset, noise, inf, inf, info=info)
+        return ColumnSurrogate(kind, gain, offset, noise, inf, inf, tile_inputs=data.tile_inputs, info=info)
 
     u_lin = gain * data.ideal + offset
     target = mean + 0.5
@@ -413,7 +415,8 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
     s0_sq = ((diff_var - 1 / 12 - slope * np.abs(u)) * unclipped).sum(0) / cnt
     noise = np.sqrt(np.maximum(s0_sq, 0.0))
     info["sharpness_grid"] = list(SHARPNESS_GRID)
-    return ColumnSurrogate(kind, gain, offset, noise, lim_hi, lim_lo, sharpness=k, noise_slope=slope, info=info)
+    return ColumnSurrogate(kind, gain, offset, noise, lim_hi, lim_lo, sharpness=k, noise_slope=slope,
+                           tile_inputs=data.tile_inputs, info=info)
 
 
 _LIMIT_GRID = np.concatenate([np.arange(60.0, 160.0, 1.0), np.arange(160.0, 400.0, 10.0)])

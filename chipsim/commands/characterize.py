@@ -115,7 +115,7 @@ def run(args) -> int:
         print(f"gain vs wait  {prof}: dense " + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"])))
     for prof, d in results["calibration"].items():
         print(f"calibration   {prof}: mock gain {d['mock_gain']:.5f}, noise_std {d['mock_noise_std']:.2f}; "
-              f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; 128 events: gain "
+              f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; {d['gain_vs_events']['events'][-1]} events: gain "
               f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events")
     print(f"wall time     {time.perf_counter() - t0:.1f} s ("
           + ", ".join(f"{k} {v} s" for k, v in timings.items()) + ")")
