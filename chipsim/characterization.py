@@ -98,11 +98,13 @@ def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, 
 
 # ---- transfer curve per neuron ---------------------------------------------------------------
 
-def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, seed: int = 0) -> dict:
+def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, repeats: int = 1,
+                    seed: int = 0) -> dict:
     """Output against the ideal product per neuron: ``n`` rows active at activation 16 with
     weight +21 (and, separately, -21) in every column, ``n`` = 0..128 in steps of ``step``;
     with ``num_sends=2`` (same event rate, twice the charge) for products beyond one send's
-    reach. Temporal noise off by default (the deterministic curve, fixed pattern included).
+    reach. Temporal noise off by default (the deterministic curve, fixed pattern included);
+    with ``noise=True`` every point is the mean of ``repeats`` noisy runs.
 
     Per neuron: the gain of a line fitted to outputs within +-60, and the largest |output| up to
     which every point stays within +-2 of that line (``linear_to``), and the extreme outputs."""
@@ -120,8 +122,10 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, s
             for i, n in enumerate(ns):
                 x[i, :n] = UNIT_ACT
             w = np.full((k, m), sign * UNIT_WEIGHT, dtype=np.int64)
-            res = chip.run(x, w, num_sends=s, wait_between_events=5, noise=noise, noise_seed=seed)
-            outputs.append(res.outputs.astype(np.float64))
+            reps = repeats if noise else 1
+            res = chip.run(np.repeat(x, reps, axis=0), w, num_sends=s, wait_between_events=5,
+                           noise=noise, noise_seed=seed)
+            outputs.append(res.outputs.astype(np.float64).reshape(len(ns), reps, m).mean(axis=1))
             ideal.append(sign * s * np.array(ns, dtype=np.float64) * UNIT_ACT * UNIT_WEIGHT)
     ideal = np.concatenate(ideal)
     y = np.concatenate(outputs)               # (points, m)

@@ -52,6 +52,18 @@ def test_linear_to_80_then_compresses(chip):
     assert 90 < np.median(top) < 120 and np.ptp(top) >= 5   # saturation differs between neurons
 
 
+def test_linear_to_80_with_full_noise_for_the_average_neuron(chip):
+    """The same with temporal noise on: mean of 8 runs, averaged over the neurons of each sign."""
+    tc = ch.transfer_curves(chip, noise=True, repeats=8, step=8, seed=5)
+    ideal = np.asarray(tc["ideal"])
+    y = np.asarray(tc["outputs"]).mean(axis=0)
+    lin = np.abs(y) <= 60
+    g, o = np.polyfit(ideal[lin], y[lin], 1)
+    within = np.abs(y) <= 80
+    assert np.max(np.abs(y - (g * ideal + o))[within]) <= 2.0
+    assert y[-1] < g * ideal[-1] + o - 30      # compressed beyond
+
+
 # ---- statement 3: dynamic saturation at wait 2; more drift/noise at wait 25 ------------------
 
 def test_dense_inputs_compress_at_wait_2_compared_with_wait_25(chip):
