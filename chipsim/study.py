@@ -50,6 +50,8 @@ class StudyConfig:
         hil_samples, hil_epochs, hil_lr: hardware-in-the-loop retraining (training samples
             used, passes over them, Adam learning rate).
         seed: seed of the dataset, the float training and the noise of the runs.
+        diagnostics: also run the plain transfer with the temporal noise switched off (the
+            static imperfections alone); the mock is always run with and without noise.
     """
 
     chip: str = "chips/bss2.yaml"
@@ -71,6 +73,7 @@ class StudyConfig:
     hil_epochs: int = 2
     hil_lr: float = 1e-3
     seed: int = 0
+    diagnostics: bool = True
 
     @classmethod
     def quick(cls, **overrides) -> "StudyConfig":
@@ -109,6 +112,7 @@ def _build_classes():
             self.num_sends = 1
             self.weight_scale = math.nan  # s_w
             self.wait_between_events = 5
+            self.noise = True             # False: temporal noise off (diagnostics)
             # input normalization (x - mean) / std of the float network; on a chip the raw,
             # non-negative input is sent, the weights become W / std and the constant
             # (mean / std) . W is subtracted digitally after the read
@@ -130,7 +134,7 @@ def _build_classes():
             w_codes = quantize(self.effective_weight(), self.weight_scale)
             y = hxp.matmul(codes, w_codes.t(), num_sends=self.num_sends,
                            wait_between_events=self.wait_between_events,
-                           mock=self.backend == "mock", chip=self.chip)
+                           mock=self.backend == "mock", chip=self.chip, noise=self.noise)
             return y / (self.gain * self.num_sends * quantizer.scale * self.weight_scale) - self.offset()
 
         def extra_repr(self) -> str:
@@ -206,7 +210,11 @@ def _build_classes():
 
         def to_float(self) -> None:
             for layer, _ in self.layers():
-                layer.backend, layer.chip = "float", None
+                layer.backend, layer.chip, layer.noise = "float", None, True
+
+        def set_noise(self, noise: bool) -> None:
+            for layer, _ in self.layers():
+                layer.noise = noise
 
     return _AnalogLinear, _TransferMLP
 
@@ -254,8 +262,8 @@ class StudyResult:
         float_accuracy: test accuracy of the float network (all test samples).
         float_accuracy_eval: the same on the samples run on the chips.
         runs: one dict per (profile, seed): measured gain and noise, ``num_sends`` per layer,
-            accuracy on the mock with the measured parameter, plain transfer and HIL accuracy,
-            wall time.
+            the accuracies (``plain``, ``hil``; diagnostics ``plain_noise_off``, ``mock``,
+            ``mock_noise_off``), wall time.
         wall_seconds: wall time of the whole study.
         dataset: dataset name, features, classes.
     """
@@ -268,9 +276,10 @@ class StudyResult:
     dataset: dict = field(default_factory=dict)
 
     def cell(self, method: str, profile: str) -> tuple[float, float, int]:
-        """(mean, sample standard deviation, number of seeds) of ``method`` (``plain``, ``hil``
-        or ``mock``) under ``profile``."""
-        values = np.array([r[method] for r in self.runs if r["profile"] == profile], dtype=float)
+        """(mean, sample standard deviation, number of seeds) of ``method`` (``plain``, ``hil``,
+        ``plain_noise_off``, ``mock``, ``mock_noise_off``) under ``profile``."""
+        values = np.array([r[method] for r in self.runs if r["profile"] == profile and method in r],
+                          dtype=float)
         if values.size == 0:
             return math.nan, math.nan, 0
         spread = float(values.std(ddof=1)) if values.size > 1 else 0.0
@@ -283,10 +292,17 @@ class StudyResult:
         head = f"{'':<34}" + "".join(f"{p + ' calibration':>26}" for p in profiles)
         lines = [head]
         names = (("plain", "plain transfer"), ("hil", "hardware-in-the-loop retraining"),
-                 ("mock", "(mock with measured parameters)"))
+                 (None, "diagnostics (not in the published table):"),
+                 ("plain_noise_off", "  plain, temporal noise off"),
+                 ("mock", "  mock, measured gain and noise"),
+                 ("mock_noise_off", "  mock, noise off (rounding only)"))
         for key, name in names:
             row = f"{name:<34}"
+            if key is not None and not any(key in r for r in self.runs):
+                continue
             for p in profiles:
+                if key is None:
+                    break
                 mean, std, n = self.cell(key, p)
                 row += f"{100 * mean:>15.2f} % +- {100 * std:5.2f}"
             lines.append(row)
@@ -322,7 +338,8 @@ class StudyResult:
         d = asdict(self)
         d["config"] = asdict(self.config)
         d["table"] = {m: {p: dict(zip(("mean", "std", "n"), self.cell(m, p)))
-                          for p in self.config.profiles} for m in ("plain", "hil", "mock")}
+                          for p in self.config.profiles}
+                      for m in ("plain", "hil", "plain_noise_off", "mock", "mock_noise_off")}
         return d
 
 
@@ -383,10 +400,16 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
                                  wait_between_events=config.wait_between_events)
                 model.translate(None, "mock", parameter.gain, cal, **translate)
                 run["mock"] = _accuracy(model, x_ev, y_ev)
+                model.set_noise(False)
+                run["mock_noise_off"] = _accuracy(model, x_ev, y_ev)
                 model.to_float()
                 model.translate(chip, "chip", parameter.gain, cal, **translate)
                 run["num_sends"] = [layer.num_sends for layer, _ in model.layers()]
                 run["plain"] = _accuracy(model, x_ev, y_ev)
+                if config.diagnostics:
+                    model.set_noise(False)
+                    run["plain_noise_off"] = _accuracy(model, x_ev, y_ev)
+                    model.set_noise(True)
                 hil_rng = np.random.default_rng([config.seed, seed, 7])
                 _train(model, x_tr[:hil_n], y_tr[:hil_n], epochs=config.hil_epochs,
                        lr=config.hil_lr, batch_size=config.batch_size, rng=hil_rng)
@@ -394,10 +417,13 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
                 model.to_float()
                 run["seconds"] = time.perf_counter() - t_run
                 result.runs.append(run)
+                quiet = (f", plain noise off {100 * run['plain_noise_off']:.1f} %"
+                         if "plain_noise_off" in run else "")
                 say(f"{profile:>8} seed {seed}: gain {parameter.gain:.5f}, noise "
                     f"{parameter.noise_std:.2f}, num_sends {run['num_sends']}; mock "
-                    f"{100 * run['mock']:.1f} %, plain {100 * run['plain']:.1f} %, HIL "
-                    f"{100 * run['hil']:.1f} % ({run['seconds']:.1f} s)")
+                    f"{100 * run['mock']:.1f} % (noise off {100 * run['mock_noise_off']:.1f} %), "
+                    f"plain {100 * run['plain']:.1f} %{quiet}, HIL {100 * run['hil']:.1f} % "
+                    f"({run['seconds']:.1f} s)")
     finally:
         hxp.set_mock_parameter(previous_parameter)
     result.wall_seconds = time.perf_counter() - t_start
@@ -431,10 +457,10 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
     ax.set_xticks(range(len(profiles)))
     ax.set_xticklabels([f"{p} calibration" for p in profiles])
     ax.set_ylabel("test accuracy (%)")
-    ax.set_ylim(0, 105)
+    ax.set_ylim(0, 120)
     ax.set_title(f"{result.dataset.get('name')} ({result.dataset.get('features')} features): "
                  f"{len(result.config.seeds)} chip seeds, {result.wall_seconds / 60:.1f} min")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper center", ncol=2, fontsize=8)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)

@@ -48,7 +48,7 @@ def run_transfer(args) -> int:
         chip=args.chip, dataset=args.dataset, seeds=args.seeds, scaling=args.scaling,
         eval_samples=args.eval_samples, hil_samples=args.hil_samples, hil_epochs=args.hil_epochs,
         float_epochs=args.float_epochs, target_rms=args.target_rms, seed=args.seed,
-        wait_between_events=args.wait,
+        wait_between_events=args.wait, diagnostics=False if args.no_diagnostics else None,
     ).items() if v is not None}
     config = study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
@@ -102,6 +102,9 @@ def add_parser(sub) -> None:
                    help="wait_between_events in FPGA cycles (default: 5)")
     t.add_argument("--seed", type=int, default=None,
                    help="seed of dataset, float training and noise (default: 0)")
+    t.add_argument("--no-diagnostics", action="store_true",
+                   help="skip the plain transfer with the temporal noise off (saves about 15 %% "
+                   "of the time)")
     t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
     t.add_argument("--quiet", action="store_true", help="no progress lines")
     t.add_argument("--out", default="chipsim-study", help="output folder (default: %(default)s)")

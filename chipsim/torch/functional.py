@@ -10,6 +10,8 @@ tensors. The backward pass of the multiply-accumulate is straight-through: the g
 
 from __future__ import annotations
 
+from dataclasses import replace as _replace
+
 import numpy as np
 import torch
 
@@ -63,15 +65,18 @@ class _MAC(torch.autograd.Function):
     """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
 
     @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed):  # noqa: D401
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise):  # noqa: D401
         xs = _to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
         ws = _to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
         if mock:
+            parameter = get_mock_parameter()
+            if not noise:
+                parameter = _replace(parameter, noise_std=0.0)
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                               parameter=get_mock_parameter(), noise_seed=noise_seed)
+                               parameter=parameter, noise_seed=noise_seed)
         else:
-            out = chip.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                              noise_seed=noise_seed)
+            out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
+                           noise_seed=noise_seed, noise=noise).outputs
         ctx.save_for_backward(x, w)
         ctx.num_sends = num_sends
         dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
@@ -86,12 +91,12 @@ class _MAC(torch.autograd.Function):
             grad_x = grad.matmul(w.t().to(grad.dtype))
         if ctx.needs_input_grad[1]:
             grad_w = x.t().to(grad.dtype).matmul(grad)
-        return grad_x, grad_w, None, None, None, None, None
+        return grad_x, grad_w, None, None, None, None, None, None
 
 
 def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-           chip=None, noise_seed: int | None = None) -> torch.Tensor:
+           chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
     """``input @ other`` on the simulated chip (or the mock model), as the reference ``matmul``.
 
     Args:
@@ -102,6 +107,8 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
         mock: use the mock model (:func:`get_mock_parameter`) instead of the chip.
         chip: run on this chip instead of the one selected by :func:`use_chip`.
         noise_seed: seed of the temporal noise; ``None`` draws one from torch's generator.
+        noise: ``False`` switches the temporal noise off (chip: every noise source, the fixed
+            pattern stays; mock: ``noise_std = 0``). Not in the reference API: for diagnostics.
 
     Returns:
         float tensor ``(batch..., M)`` (dimensions of size 1 added for 1-D arguments are removed),
@@ -129,7 +136,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
     the_chip = None if mock else resolve_chip(chip)
     seed = _noise_seed(noise_seed)
     flat = x.reshape(-1, x.shape[-1])
-    out = _MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed)
+    out = _MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
     out = out.reshape(x.shape[:-1] + (w.shape[1],))
     if input.dim() == 1:
         out = out.squeeze(-2)

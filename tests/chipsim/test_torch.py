@@ -149,6 +149,16 @@ def test_noise_follows_torch_manual_seed(chip):
     assert torch.equal(results[0][1], results[1][1])
 
 
+def test_noise_switch_turns_temporal_noise_off(chip):
+    x, w = _inputs((3, 128), high=20), _weights((128, 8), bound=20)
+    quiet = [hxp.matmul(x, w, chip=chip, noise=False, noise_seed=s) for s in (1, 2)]
+    assert torch.equal(quiet[0], quiet[1])
+    assert not torch.equal(hxp.matmul(x, w, chip=chip, noise_seed=1), hxp.matmul(x, w, chip=chip, noise_seed=2))
+    mocked = [hxp.matmul(x, w, mock=True, noise=False, noise_seed=s) for s in (1, 2)]
+    torch.testing.assert_close(mocked[0], torch.floor(0.002 * x @ w))
+    assert torch.equal(mocked[0], mocked[1])
+
+
 # ---- convolutions -------------------------------------------------------------------------------
 
 @pytest.fixture
