@@ -405,7 +405,7 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
     _, k, lim_hi, lim_lo = best
     u = soft_clip(u_lin, lim_hi, lim_lo, k)
     # noise variance = s0^2 + slope * |u|  (global slope, per-column s0), from unclipped outputs
-    keep = unclipped.ravel() if unclipped.shape == u.shape else np.broadcast_to(unclipped, u.shape).ravel()
+    keep = np.broadcast_to(unclipped, u.shape).ravel()
     a = np.abs(u).ravel()[keep]
     v = (diff_var - 1 / 12).ravel()[keep]
     slope = 0.0
