@@ -64,6 +64,7 @@ class Chip:
                 f"{self.description.geometry.readout.replace('_', ' ')}: only membrane readout is "
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
+        _check_simulable(self.description)
         seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
@@ -207,6 +208,14 @@ class Chip:
         event_run = eventsim.simulate(desc, acts, masks, num_sends=num_sends,
                                       wait_between_events=wait, engine=engine, macs_per_vector=macs)
         sched = event_run.schedule
+        late = sched.ev_time >= sched.t_read[sched.vector]
+        if late.any():
+            raise ValueError(
+                f"chip '{desc.identity.name}': {int(late.sum())} event(s) reach the synapses after "
+                "the ADC read (link_latency + driver_latency exceed the waits after the events "
+                "phase), so their charge would be lost; lengthen the wait after the events phase in "
+                "`schedule.phases` or shorten `io.link_latency`/`io.driver_latency`"
+            )
         for h, tile in enumerate(run):
             w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1])
             rec = None
@@ -284,6 +293,27 @@ class Chip:
         return out
 
 
+def _check_simulable(desc: ChipDescription) -> None:
+    """Refuse descriptions the analog kernels do not model, naming the YAML key."""
+    f = desc.formats
+    problems = []
+    if f.zero_input_sends_event:
+        problems.append(("formats.zero_input_sends_event", "true", "false (activation 0 sends no event)"))
+    if f.input.max > 31 or f.input.min != 0:
+        problems.append(("formats.input", f"{f.input.min}..{f.input.max}", "0..31 or fewer (5-bit pulse lengths)"))
+    if max(-f.weight.min, f.weight.max) > 63:
+        problems.append(("formats.weight", f"{f.weight.min}..{f.weight.max}", "at most -63..63 (6-bit synapses)"))
+    if (f.adc.min, f.adc.max) != (0, 255):
+        problems.append(("formats.adc", f"{f.adc.min}..{f.adc.max}", "0..255 (8-bit ADC)"))
+    if problems:
+        path, value, allowed = problems[0]
+        raise ValueError(
+            f"chip '{desc.identity.name}': `{path}` is {value}, which the analog kernels do not "
+            f"simulate; allowed: {allowed}. `chipsim check` validates such a file, but it cannot be "
+            "simulated yet"
+        )
+
+
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + c)`` for every (start, count), as one index array."""
     total = int(counts.sum())
@@ -300,8 +330,10 @@ def _record_spec(record_vectors, record_columns, n_vec, m_total):
         raise ValueError("record_vectors and record_columns must be given together")
     vecs = as_integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
     cols = as_integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
-    if len(set(vecs.tolist())) != vecs.size or len(set(cols.tolist())) != cols.size:
-        raise ValueError("record_vectors and record_columns must not repeat an index")
+    for name, values in (("record_vectors", vecs), ("record_columns", cols)):
+        unique, counts = np.unique(values, return_counts=True)
+        if (counts > 1).any():
+            raise ValueError(f"{name}: index {int(unique[counts > 1][0])} is given more than once")
     return {"vectors": vecs, "columns": cols}
 
 

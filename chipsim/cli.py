@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as err:
         print(f"chipsim {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except ValueError as err:  # ChipDescriptionError and input-validation errors
+    except (ValueError, TypeError) as err:  # ChipDescriptionError and input-validation errors
         print(f"chipsim {args.command}: error: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -59,7 +59,7 @@ def draw(chip: ChipDescription, knobs: ResolvedKnobs, seed: int) -> tuple[HalfPa
     fp = chip.fixed_pattern
     scale = knobs.fixed_pattern_scale
     rows, cols = chip.geometry.rows, chip.geometry.columns
-    k = chip.tile_shape[0] if chip.geometry.rows_per_signed_input == 2 else rows
+    k = chip.tile_shape[0]
     reset = knobs.v_reset
     m = chip.analog.membrane
     gradient = 1.0 - fp.spatial_gradient * np.linspace(0.0, 1.0, cols)

@@ -38,12 +38,13 @@ def simulation_figure(
 
     Times are in seconds, membrane voltages in volts; ``timeline`` is ``(name, start, end)``.
     """
-    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(3, 1, figsize=(8, 11), gridspec_kw={"height_ratios": [3, 2, 1.2]})
+    # A figure of its own on the Agg canvas: no pyplot, no change of the caller's backend.
+    fig = Figure(figsize=(8, 11))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(3, 1, gridspec_kw={"height_ratios": [3, 2, 1.2]})
     ax = axes[0]
     ideal = np.asarray(ideal).ravel()
     outputs = np.asarray(outputs).ravel()
@@ -98,5 +99,4 @@ def simulation_figure(
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path

@@ -23,7 +23,9 @@ def test_simulate_default_workload_writes_loadable_files(chips_dir, tmp_path, ca
     data = np.load(out / "results.npz")
     assert data["inputs"].shape == (40, 8) and data["weights"].shape == (8, 8)
     assert data["outputs"].shape == (40, 8)
-    np.testing.assert_array_equal(data["ideal"], data["inputs"] @ data["weights"])
+    assert data["outputs"].dtype == np.int8 and data["ideal"].dtype == np.int32
+    np.testing.assert_array_equal(
+        data["ideal"], data["inputs"].astype(np.int32) @ data["weights"].astype(np.int32))
     trace = json.loads((out / "trace.json").read_text())
     assert trace["traceEvents"]
     assert (out / "figure.png").read_bytes()[:8] == PNG
@@ -53,6 +55,8 @@ def test_simulate_reads_npy_and_is_reproducible(chips_dir, tmp_path, capsys):
         (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is outside the allowed range -63..63"),
         (["--inputs", "{x}", "--weights", "{w_short}"], "--inputs has 8 inputs per vector but --weights has 5 rows"),
         (["--calibration", "fastest"], "no calibration profile 'fastest'"),
+        (["--inputs", "{x_text}", "--weights", "{w_bad}"], "--inputs .*: expected numbers, got an array of dtype <U"),
+        (["--inputs", "{x_complex}", "--weights", "{w_bad}"], "--inputs .*: complex values are not allowed"),
     ],
 )
 def test_simulate_errors_name_the_problem(chips_dir, tmp_path, capsys, extra, message):
@@ -61,7 +65,9 @@ def test_simulate_errors_name_the_problem(chips_dir, tmp_path, capsys, extra, me
     np.save(tmp_path / "x.npy", np.ones((3, 8), dtype=np.int64))
     np.save(tmp_path / "w_bad.npy", np.full((8, 2), 99))
     np.save(tmp_path / "w_short.npy", np.ones((5, 2)))
-    files = {"x": tmp_path / "x.npy", "w_bad": tmp_path / "w_bad.npy", "w_short": tmp_path / "w_short.npy"}
+    np.save(tmp_path / "x_text.npy", np.full((3, 8), "a"))
+    np.save(tmp_path / "x_complex.npy", np.ones((3, 8), dtype=complex))
+    files = {name: tmp_path / f"{name}.npy" for name in ("x", "w_bad", "w_short", "x_text", "x_complex")}
     extra = [e.format(**files) for e in extra]
     code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--out", str(tmp_path / "o"), *extra])
     assert code != 0
@@ -91,9 +97,13 @@ def test_help_is_fast_and_imports_no_heavy_module():
 
 
 def test_figure_uses_a_non_interactive_backend(chips_dir, tmp_path):
-    code = (f"from chipsim.cli import main; main(['simulate', {str(chips_dir / 'tutorial.yaml')!r}, "
+    # An interactive backend asked for, and no display: the figure is still drawn (on an Agg
+    # canvas of its own), pyplot is never imported, and the caller's backend is left alone.
+    code = (f"import sys; from chipsim.cli import main; "
+            f"code = main(['simulate', {str(chips_dir / 'tutorial.yaml')!r}, "
             f"'--batch', '5', '--out', {str(tmp_path)!r}, '--no-progress']); "
-            "import matplotlib; print(matplotlib.get_backend())")
+            "import matplotlib; print(code, 'matplotlib.pyplot' in sys.modules, matplotlib.rcParams['backend'])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"MPLBACKEND": "TkAgg", "PATH": ""}).stdout
-    assert out.strip().splitlines()[-1].lower() == "agg"
+                         env={"MPLBACKEND": "TkAgg", "PATH": "", "HOME": str(tmp_path)}).stdout
+    assert out.strip().splitlines()[-1] == "0 False TkAgg"
+    assert (tmp_path / "figure.png").read_bytes()[:8] == PNG
