@@ -699,6 +699,40 @@ class ChipDescription(Section):
                         base + (kname,), f"{raw} is out of range",
                         f"allowed for '{kname}': {format_si(lo, dim)} .. {format_si(hi, dim)}",
                     )
+        self._check_physics(pname, profile)
+
+    def _check_physics(self, pname: str, profile: Profile) -> None:
+        """What the profile's knobs set must make a circuit the analog model can integrate."""
+        base = ("calibration", pname, "knobs")
+        values = {}
+        for kname, raw in profile.knobs.items():
+            knob = self.knobs[kname]
+            dim = KNOB_TARGETS[knob.sets]
+            value = knob.to_physical(raw) if isinstance(knob, CodeKnob) else parse_quantity(raw, dim)
+            values[knob.sets] = (kname, value)
+            must_be_positive = knob.sets in ("tau_syn", "c_m")
+            if value < 0 or (must_be_positive and value <= 0):
+                raise FieldProblem(
+                    base + (kname,), f"knob '{kname}' sets {knob.sets} = {format_si(value, dim)}",
+                    f"{knob.sets} must be {'> 0' if must_be_positive else '>= 0'}; check the code and "
+                    f"the mapping in `knobs.{kname}`",
+                )
+        kname, tau = values["tau_syn"]
+        if self.analog.dt > 0.45 * tau:
+            raise FieldProblem(
+                ("analog", "dt"),
+                f"dt = {format_si(self.analog.dt, 'time')} is too long for tau_syn = "
+                f"{format_si(tau, 'time')} of profile '{pname}'",
+                f"the kernels integrate exactly up to dt = tau_syn / 2 (with a margin for the "
+                f"fixed pattern: dt <= 0.45 tau_syn = {format_si(0.45 * tau, 'time')})",
+            )
+        if self.analog.membrane.tau_leak < 2.5 * tau:
+            raise FieldProblem(
+                ("analog", "membrane", "tau_leak"),
+                f"tau_leak = {format_si(self.analog.membrane.tau_leak, 'time')} is not slow "
+                f"compared with tau_syn = {format_si(tau, 'time')} of profile '{pname}'",
+                f"the pseudo-leak must be slow: tau_leak >= 2.5 tau_syn = {format_si(2.5 * tau, 'time')}",
+            )
 
     def __hash__(self) -> int:
         # Frozen, so usable as a cache key; the knob and profile mappings are dicts, which the
@@ -738,7 +772,7 @@ class ChipDescription(Section):
         """
         n = _integer_arg("n_inputs", n_inputs, 0, self.tile_shape[0])
         sends = _integer_arg("num_sends", num_sends, 1)
-        wait = _integer_arg("wait_between_events", wait_between_events, 1)
+        wait = _integer_arg("wait_between_events", wait_between_events, 0)
         return n * sends * wait
 
     def fixed_cycles(self) -> int:

@@ -72,7 +72,7 @@ def test_event_phase_cycles_defaults_and_numpy_integers(bss2):
         ((2.5,), "n_inputs(=2.5) must be an integer"),
         ((True,), "n_inputs(=True) must be an integer"),
         ((10, 0), "num_sends(=0) must be >= 1"),
-        ((10, 1, 0), "wait_between_events(=0) must be >= 1"),
+        ((10, 1, -1), "wait_between_events(=-1) must be >= 0"),
         ((10, 1, 5.0), "wait_between_events(=5.0) must be an integer"),
     ],
 )

@@ -573,3 +573,26 @@ def test_no_default_profile():
     assert (err.line, err.yaml_path) == (line_of(text, "calibration:"), "calibration")
     assert err.problem == "no 'default' calibration profile"
     assert err.hint == "add calibration.default with a value for every knob (profiles now: standard, custom)"
+
+
+def test_dt_too_long_for_tau_syn_names_analog_dt():
+    text = TUTORIAL.replace("  dt: 8 ns", "  dt: 200 ns")
+    with pytest.raises(hwdesc.ChipDescriptionError) as exc:
+        hwdesc.loads(text, file="t.yaml")
+    assert exc.value.yaml_path == "analog.dt"
+    assert "too long for tau_syn = 320 ns of profile 'default'" in str(exc.value)
+
+
+def test_fast_leak_names_tau_leak():
+    text = TUTORIAL.replace("tau_leak: 500 us", "tau_leak: 0.5 us")
+    with pytest.raises(hwdesc.ChipDescriptionError) as exc:
+        hwdesc.loads(text, file="t.yaml")
+    assert exc.value.yaml_path == "analog.membrane.tau_leak"
+
+
+def test_knob_mapping_to_a_negative_value_is_refused():
+    text = TUTORIAL.replace("    offset: 0 S", "    offset: -1 uS")
+    with pytest.raises(hwdesc.ChipDescriptionError) as exc:
+        hwdesc.loads(text, file="t.yaml")
+    assert exc.value.yaml_path == "calibration.default.knobs.i_synin_gm"
+    assert "sets gm = -100 nS" in str(exc.value)
