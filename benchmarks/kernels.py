@@ -2,7 +2,8 @@
 
 Workload (issue "Analog kernels"): weights uniform in -63..63, inputs uniform in 0..31 with half
 of them zero, num_sends 1, wait_between_events 5 (40 ns), the bss2 window (reset, 5 us, event
-phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise sources on.
+phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise sources on with the
+values of chips/bss2.yaml.
 
 Prints tile-VMMs per second, million MACs per second (128 x 256 per VMM), the ratio to a NumPy
 matmul of the same batch measured in the same run, and the JIT cost separately: a first call
@@ -55,10 +56,20 @@ def workload(batch, seed=0):
         dt=CYCLE, t_lsb=1e-9, i_lsb=0.5e-6 / 63, c_syn=0.2e-12, c_m=2.2e-12, v_lin=0.15,
         tau_leak=500e-6, v_reset=V_RESET, v_leak=V_RESET, v_adc_lo=V_RESET - 120 * LSB,
         v_compliance=0.08, t_read=t_read, t_baseline=5e-6,
-        sigma_line=3e-3, ota_noise_psd=2e-24, sigma_jitter=0.2e-9, sigma_adc=0.7,
+        **_bss2_noise(),
         noise_seed=1234,
     )
     return ev, w, x, p
+
+
+def _bss2_noise():
+    """The temporal-noise values of chips/bss2.yaml, as kernel arguments."""
+    import hwdesc
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(hwdesc.__file__)))
+    n = hwdesc.load(os.path.join(root, "chips", "bss2.yaml")).noise
+    return dict(sigma_line=n.sigma_line, ota_noise_psd=n.ota_current_psd_per_gm,
+                sigma_jitter=n.sigma_jitter, sigma_adc=n.sigma_adc)
 
 
 def _first_call_seconds(cache_dir):

@@ -87,7 +87,7 @@ def test_same_seeds_same_result_and_chunking_invariance(tutorial):
     whole = tutorial.run(x, w, noise_seed=11).outputs
     chunked = tutorial.run(x, w, noise_seed=11, chunk_size=7).outputs
     np.testing.assert_array_equal(whole, chunked)
-    again = chipsim.load(tutorial.description and _tutorial_path(), seed=3).matmul(x, w, noise_seed=11)
+    again = chipsim.load(_tutorial_path(), seed=tutorial.seed).matmul(x, w, noise_seed=11)
     np.testing.assert_array_equal(whole, again)
     other_noise = tutorial.matmul(x, w, noise_seed=12)
     assert not np.array_equal(whole, other_noise)
@@ -251,3 +251,15 @@ def test_large_batches_keep_only_the_first_chunk_of_events(tutorial):
 def test_synaptic_input_readout_is_refused_not_simulated_wrongly(chips_dir):
     with pytest.raises(ValueError, match="reads the synaptic input: only membrane readout is simulated"):
         chipsim.load(chips_dir / "bss2-synin.yaml")
+
+
+def test_tiled_bss2_is_chunking_invariant(bss2):
+    rng = np.random.default_rng(8)
+    x = rng.integers(0, 32, size=(9, 300))  # 3 input tiles x 2 output tiles = 3 runs of 2 halves
+    w = rng.integers(-63, 64, size=(300, 270))
+    whole = bss2.run(x, w, noise_seed=4)
+    chunked = bss2.run(x, w, noise_seed=4, chunk_size=4)
+    np.testing.assert_array_equal(whole.outputs, chunked.outputs)
+    np.testing.assert_allclose(whole.timing.vector_seconds, chunked.timing.vector_seconds)
+    assert whole.timing.seconds == pytest.approx(chunked.timing.seconds)
+    assert whole.energy.total == pytest.approx(chunked.energy.total)
