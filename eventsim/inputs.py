@@ -71,4 +71,7 @@ def check_weights(prog: Program, weights, n_inputs: int) -> np.ndarray:
             f"weights has shape {w.shape}; expected (halves = {prog.halves}, inputs = {n_inputs} "
             f"as in activations, outputs 1..{prog.outputs_per_tile})"
         )
+    if w.dtype.kind == "f" and not np.isfinite(w).all():
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(w))[0])
+        raise ValueError(f"weights{list(index)} = {w[index]} is not finite")
     return np.count_nonzero(w, axis=2).astype(np.int64)

@@ -4,6 +4,7 @@ allocates the outputs and calls the batch kernel."""
 from __future__ import annotations
 
 import math
+import operator
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -225,8 +226,12 @@ def simulate_half(
     out_min, out_max = int(out_min), int(out_max)
     if out_min > out_max:
         raise ValueError(f"out_min ({out_min}) must be <= out_max ({out_max})")
-    seed = int(noise_seed)
-    if not 0 <= seed < 2**64:
+    try:
+        seed = operator.index(noise_seed)
+    except TypeError:
+        raise TypeError(f"noise_seed must be an integer, got {type(noise_seed).__name__} "
+                        f"{noise_seed!r}") from None
+    if isinstance(noise_seed, bool) or not 0 <= seed < 2**64:
         raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
     stream = int(stream)
     if not 0 <= stream < 2**32:
