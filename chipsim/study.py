@@ -69,8 +69,8 @@ class StudyConfig:
     profiles: tuple[str, ...] = PROFILES
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     eval_samples: int = 1000
-    hil_samples: int = 1500
-    hil_epochs: int = 2
+    hil_samples: int = 3000
+    hil_epochs: int = 3
     hil_lr: float = 1e-3
     seed: int = 0
     diagnostics: bool = True

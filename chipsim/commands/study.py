@@ -77,8 +77,8 @@ def add_parser(sub) -> None:
         "straight-through), under the default and the custom calibration profile, for several "
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
-        "OUT/figure.png. The full study takes about 10-15 minutes on two cores; --quick runs a "
-        "reduced one in one to two minutes.",
+        "OUT/figure.png. The full study takes about 5 minutes on two idle cores (up to about 15 "
+        "when they are shared); --quick runs a reduced one in one to two minutes.",
     )
     t.add_argument("--chip", default="chips/bss2.yaml", help="chip description (default: %(default)s)")
     t.add_argument("--dataset", choices=("keywords", "digits"), default=None,
@@ -91,9 +91,10 @@ def add_parser(sub) -> None:
     t.add_argument("--eval-samples", type=_positive, default=None,
                    help="test samples run on each chip (default: 1000; --quick: 200)")
     t.add_argument("--hil-samples", type=_positive, default=None,
-                   help="training samples for hardware-in-the-loop retraining (default: 1500)")
+                   help="training samples for hardware-in-the-loop retraining (default: 3000, all of "
+                   "them; --quick: 600)")
     t.add_argument("--hil-epochs", type=_positive, default=None,
-                   help="passes of hardware-in-the-loop retraining (default: 2)")
+                   help="passes of hardware-in-the-loop retraining (default: 3; --quick: 2)")
     t.add_argument("--float-epochs", type=_positive, default=None,
                    help="epochs of float training (default: 30; --quick: 15)")
     t.add_argument("--target-rms", type=float, default=None,
