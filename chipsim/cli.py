@@ -11,6 +11,21 @@ class UsageError(Exception):
     """A bad command-line argument or input file: printed without a traceback, exit code 2."""
 
 
+def int_at_least(minimum: int):
+    """An argparse ``type``: an integer ``>= minimum``, with a message naming what was wrong."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 #: Modules that add a subcommand: each has ``add_parser(subparsers)``. Heavy imports stay
 #: inside the command functions, so building the parser is fast.
 COMMAND_MODULES = ("chipsim.commands.check", "chipsim.commands.simulate", "chipsim.commands.validate_model", "chipsim.commands.characterize", "chipsim.commands.study")

@@ -8,17 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import UsageError
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be >= 2, got {value}")
-    return value
+from ..cli import UsageError, int_at_least
 
 
 def _csv_rows(results: dict):
@@ -138,7 +128,7 @@ def add_parser(sub) -> None:
     p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
     p.add_argument("--calibration", default="default", help="calibration profile (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="chip instance and noise seed (default: %(default)s)")
-    p.add_argument("--repeats", type=_positive, default=48,
+    p.add_argument("--repeats", type=int_at_least(2), default=48,
                    help="repeats per noise measurement (default: %(default)s)")
     p.add_argument("--out", default="chipsim-characterization", help="output folder (default: %(default)s)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import UsageError
+from ..cli import UsageError, int_at_least
 
 #: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
 LINEAR_LIMIT = 80
@@ -165,19 +165,6 @@ def run(args) -> int:
     return 0
 
 
-def _int_arg(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
 def add_parser(sub) -> None:
     sim = sub.add_parser(
         "simulate",
@@ -194,23 +181,23 @@ def add_parser(sub) -> None:
     sim.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
     sim.add_argument("--inputs", metavar="X.npy", help="inputs (batch, K), integers 0..31")
     sim.add_argument("--weights", metavar="W.npy", help="weights (K, M), integers -63..63")
-    sim.add_argument("--batch", type=_int_arg(1), default=2000,
+    sim.add_argument("--batch", type=int_at_least(1), default=2000,
                      help="vectors of the default workload (default: %(default)s)")
-    sim.add_argument("--num-sends", type=_int_arg(1), default=1,
+    sim.add_argument("--num-sends", type=int_at_least(1), default=1,
                      help="times each vector is sent (default: %(default)s)")
-    sim.add_argument("--wait", type=_int_arg(0), default=5,
+    sim.add_argument("--wait", type=int_at_least(0), default=5,
                      help="wait_between_events in FPGA cycles (default: %(default)s)")
     sim.add_argument("--calibration", default="default",
                      help="calibration profile of the chip (default: %(default)s)")
-    sim.add_argument("--seed", type=_int_arg(0), default=0,
+    sim.add_argument("--seed", type=int_at_least(0), default=0,
                      help="chip instance: seed of the fixed pattern (default: %(default)s)")
-    sim.add_argument("--noise-seed", type=_int_arg(0), default=0,
+    sim.add_argument("--noise-seed", type=int_at_least(0), default=0,
                      help="seed of the temporal noise (default: %(default)s)")
     sim.add_argument("--out", default="chipsim-out", help="output folder (default: %(default)s)")
-    sim.add_argument("--chunk-size", type=_int_arg(1), default=4096,
+    sim.add_argument("--chunk-size", type=int_at_least(1), default=4096,
                      help="vectors simulated at a time; bounds memory, never changes results "
                      "(default: %(default)s)")
-    sim.add_argument("--trace-vectors", type=_int_arg(1), default=16,
+    sim.add_argument("--trace-vectors", type=int_at_least(1), default=16,
                      help="vectors exported to the trace file (default: %(default)s)")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
     sim.set_defaults(func=run)
