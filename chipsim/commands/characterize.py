@@ -4,7 +4,6 @@ PNG figures plus the numbers in JSON and CSV."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 

@@ -3,7 +3,6 @@ and a figure."""
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
