@@ -27,6 +27,11 @@ import numpy as np
 
 #: Profiles compared by the study, in table order.
 PROFILES = ("default", "custom")
+#: Percentile of the weight magnitudes mapped to the largest weight code when translating.
+WEIGHT_PERCENTILE = 99.9
+#: Floor of the per-feature standard deviation in the input normalization, relative to the
+#: median over features (features that barely vary would otherwise get huge weights on the chip).
+STD_FLOOR = 0.1
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,11 @@ def _build_classes():
                 z = data @ w_eff.t()                 # what the chip integrates (with the offset)
                 rms = float(torch.sqrt(torch.mean(z.double() ** 2)))
                 want = target_rms / (gain * q_scale * max(rms, 1e-12))   # s_w * num_sends
-                full = hxp.SYNAPTIC_WEIGHT_MAX / float(w_eff.abs().max())
+                # full scale at the 99.9th percentile of |w|: a few outliers clip at +-63 rather
+                # than coarsening every other weight (inputs that are almost never active get
+                # large normalized weights)
+                top = float(torch.quantile(w_eff.abs().flatten().double(), WEIGHT_PERCENTILE / 100))
+                full = hxp.SYNAPTIC_WEIGHT_MAX / max(top, 1e-12)
                 if want <= full:
                     s_w, sends = want, 1
                 else:
@@ -371,7 +380,8 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
     _, TransferMLP = _build_classes()
     model = TransferMLP(data.num_features, config.hidden, data.num_classes, config.scaling)
     model.fc1.in_mean.copy_(x_tr.mean(dim=0))
-    model.fc1.in_std.copy_(x_tr.std(dim=0).clamp(min=1e-3))
+    std = x_tr.std(dim=0)
+    model.fc1.in_std.copy_(std.clamp(min=max(STD_FLOOR * float(std.median()), 1e-3)))
     _train(model, x_tr, y_tr, epochs=config.float_epochs, lr=config.float_lr,
            batch_size=config.batch_size, rng=rng)
     cal = x_tr[: min(1000, x_tr.shape[0])]
