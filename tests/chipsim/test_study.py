@@ -120,3 +120,16 @@ def test_reduced_study_runs_end_to_end(tmp_path, capsys):
         assert 0.001 < run["gain"] < 0.004
     assert (out / "figure.png").stat().st_size > 10_000
     assert (out / "table.txt").read_text().startswith(" " * 10)
+
+
+@pytest.mark.slow
+def test_digits_transfer_is_far_above_chance(tmp_path):
+    """Few input features (64): the plain transfer keeps most of the float accuracy. Guards the
+    translation against inputs that are (almost) never active, whose folded weights must not set
+    the weight scale."""
+    config = study.StudyConfig.quick(chip=CHIP, dataset="digits", seeds=(0,), eval_samples=150,
+                                     hil_samples=200, hil_epochs=1)
+    result = study.run_study(config)
+    assert result.float_accuracy > 0.9
+    (run,) = [r for r in result.runs if r["profile"] == "default"]
+    assert run["plain"] > 0.7 and run["hil"] > 0.7
