@@ -343,6 +343,16 @@ class StudyResult:
         check("HIL > plain, custom", self.cell("hil", "custom"), self.cell("plain", "custom"))
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict) -> "StudyResult":
+        """Inverse of :meth:`to_dict` (e.g. ``json.load`` of ``results.json``), to redraw or
+        re-tabulate a saved run."""
+        cfg = dict(data["config"])
+        for key in ("seeds", "profiles"):
+            cfg[key] = tuple(cfg[key])
+        return cls(StudyConfig(**cfg), data["float_accuracy"], data["float_accuracy_eval"],
+                   list(data["runs"]), data["wall_seconds"], dict(data["dataset"]))
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["config"] = asdict(self.config)
@@ -459,7 +469,8 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
                    label=label if i == 0 else None)
             vals = [100 * r[key] for r in result.runs if r["profile"] == p]
             ax.plot([xpos] * len(vals), vals, "k.", ms=4)
-            ax.text(xpos, 100 * mean + 100 * std + 1, f"{100 * mean:.1f}", ha="center", fontsize=8)
+            top = max([100 * (mean + std)] + vals)
+            ax.text(xpos, top + 1.5, f"{100 * mean:.1f}", ha="center", fontsize=8)
     ax.axhline(100 * result.float_accuracy_eval, color="k", ls="--", lw=1,
                label=f"float baseline {100 * result.float_accuracy_eval:.1f} %")
     ax.axhline(100 / max(result.dataset.get("classes", 10), 1), color="tab:gray", ls=":", lw=1,

@@ -91,6 +91,7 @@ def test_table_reports_mean_spread_and_the_ordering_checks(tmp_path):
     paths = study.save(result, tmp_path)
     data = json.loads(paths["results"].read_text())
     assert data["table"]["hil"]["custom"]["n"] == 3
+    assert study.StudyResult.from_dict(data).table() == result.table()
     assert paths["figure"].stat().st_size > 10_000
 
 
