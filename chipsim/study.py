@@ -102,7 +102,7 @@ def _build_classes():
     """Define the torch modules (torch is imported only when the study runs)."""
     torch = _torch()
     import chipsim.torch as hxp
-    from .quantization import Quantizer, quantize_weight
+    from .quantization import Quantizer
 
     class _AnalogLinear(torch.nn.Module):
         """A bias-free linear layer that runs in float, on the mock model or on a chip."""

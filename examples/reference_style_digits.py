@@ -13,7 +13,6 @@ model on the chip (mock=False) and retrains one epoch with the chip in the loop.
 
 import argparse
 
-import numpy as np
 import torch
 from sklearn.datasets import load_digits
 

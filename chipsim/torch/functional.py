@@ -10,19 +10,14 @@ tensors. The backward pass of the multiply-accumulate is straight-through: the g
 
 from __future__ import annotations
 
-from dataclasses import replace as _replace
-
 import numpy as np
 import torch
 
-from .. import mock as _mock
 from ..validation import positive_int  # noqa: F401 - also used by nn
-from ._state import get_mock_parameter, resolve_chip
-
-#: Allowed input activations, signed weights and results (bss2.md "Number ranges").
-INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
-SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX = _mock.WEIGHT_RANGE
-OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE
+from ._state import resolve_chip
+from .autograd import (INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN, OUTPUT_MAX, OUTPUT_MIN,
+                       SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN, MAC, Add, ConvertingReLU, ReLU,
+                       int8)
 #: Default gap between events in FPGA cycles (reference default).
 DEFAULT_WAIT_BETWEEN_EVENTS = 5
 
@@ -37,61 +32,12 @@ def _check_options(num_sends, wait_between_events) -> tuple[int, int]:
             positive_int(wait_between_events, "wait_between_events", 0))
 
 
-def _to_hardware(tensor: torch.Tensor, what: str, low: int, high: int, op: str) -> np.ndarray:
-    """Round to nearest and check the range; the message names the range and the extremes."""
-    array = tensor.detach().to("cpu", torch.float64).numpy()
-    if not np.isfinite(array).all():
-        raise ValueError(f"{op}: {what} contain NaN or infinite values")
-    rounded = np.rint(array)
-    lo, hi = float(rounded.min()), float(rounded.max())
-    if lo < low or hi > high:
-        raise _mock.MockRangeError(
-            f"{op}: the chip only supports {what} between {low} and {high} (after rounding to "
-            f"nearest), got {lo:g} (min), {hi:g} (max); scale or clamp them first "
-            f"(e.g. weight_transform=clamp_weight_)"
-        )
-    return rounded.astype(np.int64)
-
-
 def _noise_seed(noise_seed) -> int:
     """A seed for the temporal noise: given, or drawn from torch's default generator (so that
     ``torch.manual_seed`` makes a whole run reproducible)."""
     if noise_seed is not None:
         return positive_int(noise_seed, "noise_seed", 0)
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
-
-
-class _MAC(torch.autograd.Function):
-    """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
-
-    @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise):  # noqa: D401
-        xs = _to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
-        ws = _to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
-        if mock:
-            parameter = get_mock_parameter()
-            if not noise:
-                parameter = _replace(parameter, noise_std=0.0)
-            out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                               parameter=parameter, noise_seed=noise_seed)
-        else:
-            out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                           noise_seed=noise_seed, noise=noise).outputs
-        ctx.save_for_backward(x, w)
-        ctx.num_sends = num_sends
-        dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
-        return torch.as_tensor(np.asarray(out), device=x.device).to(dtype)
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        x, w = ctx.saved_tensors
-        grad = grad_output * (get_mock_parameter().gain * ctx.num_sends)
-        grad_x = grad_w = None
-        if ctx.needs_input_grad[0]:
-            grad_x = grad.matmul(w.t().to(grad.dtype))
-        if ctx.needs_input_grad[1]:
-            grad_w = x.t().to(grad.dtype).matmul(grad)
-        return grad_x, grad_w, None, None, None, None, None, None
 
 
 def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
@@ -136,7 +82,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
     the_chip = None if mock else resolve_chip(chip)
     seed = _noise_seed(noise_seed)
     flat = x.reshape(-1, x.shape[-1])
-    out = _MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
+    out = MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
     out = out.reshape(x.shape[:-1] + (w.shape[1],))
     if input.dim() == 1:
         out = out.squeeze(-2)
@@ -213,61 +159,9 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
 # ---- digital operations of the on-chip processor (the same with mock=True and mock=False) ----
 
-def _int8(t: torch.Tensor) -> torch.Tensor:
-    return t.floor().clamp(OUTPUT_MIN, OUTPUT_MAX)
-
-
-class _ReLU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x.detach().floor().clamp(0, OUTPUT_MAX)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (x > 0).to(grad.dtype)
-
-
-class _ConvertingReLU(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, shift):
-        ctx.save_for_backward(x)
-        ctx.shift = shift
-        relu = x.detach().floor().clamp(0, OUTPUT_MAX)
-        return torch.floor(relu / 2**shift).clamp(0, INPUT_ACTIVATION_MAX)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * (x > 0).to(grad.dtype) / 2**ctx.shift, None
-
-
-class _Add(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, y):
-        ctx.shapes = (x.shape, y.shape)
-        return (_int8(x.detach()) + _int8(y.detach())).clamp(OUTPUT_MIN, OUTPUT_MAX)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x_shape, y_shape = ctx.shapes
-        return _sum_to(grad, x_shape), _sum_to(grad, y_shape)
-
-
-def _sum_to(grad: torch.Tensor, shape) -> torch.Tensor:
-    """Reduce a broadcast gradient back to ``shape``."""
-    while grad.dim() > len(shape):
-        grad = grad.sum(0)
-    for axis, size in enumerate(shape):
-        if size == 1 and grad.shape[axis] != 1:
-            grad = grad.sum(axis, keepdim=True)
-    return grad
-
-
 def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
     """ReLU of the on-chip processor: ``clamp(floor(input), 0, 127)``; gradient 1 where input > 0."""
-    return _ReLU.apply(input)
+    return ReLU.apply(input)
 
 
 def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> torch.Tensor:
@@ -277,7 +171,7 @@ def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> 
         raise TypeError(f"converting_relu: shift must be an integer, got {shift!r}")
     if shift < 0:
         raise RuntimeError(f"converting_relu: non-negative shift value expected, got {shift}")
-    return _ConvertingReLU.apply(input, int(shift))
+    return ConvertingReLU.apply(input, int(shift))
 
 
 def add(input: torch.Tensor, other: torch.Tensor, mock: bool = False) -> torch.Tensor:
@@ -292,13 +186,13 @@ def add(input: torch.Tensor, other: torch.Tensor, mock: bool = False) -> torch.T
     except RuntimeError as err:
         raise ShapeError(f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not "
                          f"broadcast ({err})") from None
-    return _Add.apply(input, other)
+    return Add.apply(input, other)
 
 
 def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
            mock: bool = False) -> torch.Tensor:
     """Index of the largest value after flooring and clamping to int8, as ``torch.argmax``."""
-    return torch.argmax(_int8(input.detach()), dim=dim, keepdim=keepdim)
+    return torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
 
 
 __all__ = ["matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax", "ShapeError",
