@@ -8,7 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import UsageError
+from ..cli import UsageError, int_at_least
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -25,13 +25,13 @@ def _seeds(text: str) -> tuple[int, ...]:
     return values
 
 
-def _positive(text: str) -> int:
+def _positive_float(text: str) -> float:
     try:
-        value = int(text)
+        value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
     return value
 
 
@@ -88,20 +88,20 @@ def add_parser(sub) -> None:
                    help="chip seeds, e.g. 0-4 or 0,3,7 (default: 0-4; --quick: 0,1)")
     t.add_argument("--scaling", choices=("static", "batch", "ema"), default=None,
                    help="activation quantization scale (default: static)")
-    t.add_argument("--eval-samples", type=_positive, default=None,
+    t.add_argument("--eval-samples", type=int_at_least(1), default=None,
                    help="test samples run on each chip (default: 1000; --quick: 200)")
-    t.add_argument("--hil-samples", type=_positive, default=None,
+    t.add_argument("--hil-samples", type=int_at_least(1), default=None,
                    help="training samples for hardware-in-the-loop retraining (default: 3000, all of "
                    "them; --quick: 600)")
-    t.add_argument("--hil-epochs", type=_positive, default=None,
+    t.add_argument("--hil-epochs", type=int_at_least(1), default=None,
                    help="passes of hardware-in-the-loop retraining (default: 3; --quick: 2)")
-    t.add_argument("--float-epochs", type=_positive, default=None,
+    t.add_argument("--float-epochs", type=int_at_least(1), default=None,
                    help="epochs of float training (default: 30; --quick: 15)")
-    t.add_argument("--target-rms", type=float, default=None,
+    t.add_argument("--target-rms", type=_positive_float, default=None,
                    help="RMS layer output aimed at when translating, ADC steps (default: 40)")
-    t.add_argument("--wait", type=int, default=None,
+    t.add_argument("--wait", type=int_at_least(0), default=None,
                    help="wait_between_events in FPGA cycles (default: 5)")
-    t.add_argument("--seed", type=int, default=None,
+    t.add_argument("--seed", type=int_at_least(0), default=None,
                    help="seed of dataset, float training and noise (default: 0)")
     t.add_argument("--no-diagnostics", action="store_true",
                    help="skip the plain transfer with the temporal noise off (saves about 15 %% "

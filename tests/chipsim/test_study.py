@@ -99,6 +99,9 @@ def test_command_refuses_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["study", "transfer", "--seeds", "a,b"])
     assert exc.value.code == 2
+    for bad in (["--target-rms", "-3"], ["--eval-samples", "0"], ["--wait", "-1"]):
+        with pytest.raises(SystemExit):
+            main(["study", "transfer", *bad])
     assert main(["study", "transfer", "--chip", str(tmp_path / "none.yaml")]) == 2
     assert "no such chip description" in capsys.readouterr().err
 
