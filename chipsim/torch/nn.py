@@ -152,7 +152,22 @@ class Linear(MACLayer, torch.nn.Linear):
 
 
 class _ConvNd(MACLayer):
+    """Shared by :class:`Conv1d` and :class:`Conv2d`: the arguments of ``torch.nn.ConvNd`` plus
+    those of the MAC layers; the torch base class is the one that follows in the MRO."""
+
     _dims = 0
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 num_sends: Optional[int] = None,
+                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+                 input_transform=None, weight_transform=clamp_weight_, chip=None):
+        MACLayer.__init__(self, num_sends, wait_between_events, mock,
+                          input_transform=input_transform, weight_transform=weight_transform,
+                          chip=chip)
+        torch_conv = torch.nn.Conv1d if self._dims == 1 else torch.nn.Conv2d
+        torch_conv.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
+                            dilation, groups, bias, padding_mode)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if any(d != 1 for d in self.dilation):
@@ -186,33 +201,11 @@ class Conv1d(_ConvNd, torch.nn.Conv1d):
 
     _dims = 1
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 input_transform=None, weight_transform=clamp_weight_, chip=None):
-        MACLayer.__init__(self, num_sends, wait_between_events, mock,
-                          input_transform=input_transform, weight_transform=weight_transform,
-                          chip=chip)
-        torch.nn.Conv1d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                                 dilation, groups, bias, padding_mode)
-
 
 class Conv2d(_ConvNd, torch.nn.Conv2d):
     """2-D convolution, unrolled to one matrix multiplication on the chip (see :class:`Conv1d`)."""
 
     _dims = 2
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 input_transform=None, weight_transform=clamp_weight_, chip=None):
-        MACLayer.__init__(self, num_sends, wait_between_events, mock,
-                          input_transform=input_transform, weight_transform=weight_transform,
-                          chip=chip)
-        torch.nn.Conv2d.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                                 dilation, groups, bias, padding_mode)
 
 
 class ReLU(Layer, torch.nn.ReLU):
