@@ -224,7 +224,7 @@ def measure_mock_parameter_details(
     num_vectors: int = 50,
     num_sends: int = 1,
     wait_between_events: int = 5,
-    per_tile_noise: bool = True,
+    per_tile_noise: bool = False,
 ) -> MockMeasurement:
     """:func:`measure_mock_parameter` with everything it saw (see there)."""
     fn = _as_matmul(chip_or_matmul)
@@ -257,7 +257,7 @@ def measure_mock_parameter_details(
                          "raise num_inputs or density_base")
     gain = float(np.median(out[valid] / ideal[valid]))
     residual = out - gain * ideal
-    noise_of_sum = float(np.median(np.std(residual, axis=0)))
+    noise_of_sum = float(np.median(np.std(residual, axis=0, ddof=1)))
     n_tiles = -(-num_inputs // TILE_INPUTS)
     noise_std = noise_of_sum / math.sqrt(n_tiles) if per_tile_noise else noise_of_sum
     return MockMeasurement(
@@ -278,13 +278,14 @@ def measure_mock_parameter(chip_or_matmul, *, seed: int = 0, **options) -> MockP
     4. Run 50 random vectors at that density (``num_sends=1``, ``wait_between_events=5``).
     5. ``gain = median(measured / ideal)`` over all outputs with a non-zero ideal product;
        ``noise_std`` = median over columns of the standard deviation over the batch of
-       ``measured - gain * ideal``.
-    6. The mock adds its noise once per 128-input tile, and the measurement matrix spans two
-       tiles: the statistic of step 5 is the noise of the *sum* of two tiles, sqrt(2) times the
-       per-tile ``noise_std`` (run on the mock itself it returns 2.83 for noise_std 2.0). So that
-       the returned parameter reproduces what it measured when fed back into :func:`matmul`,
-       the statistic is divided by sqrt(number of tiles); ``per_tile_noise=False`` returns the
-       bare statistic (also kept in :class:`MockMeasurement` as ``noise_std_of_sum``).
+       ``measured - gain * ideal`` (the unbiased standard deviation, as the reference).
+    6. That statistic is returned as ``noise_std``, as the reference software does. Note that
+       the mock adds its noise once per 128-input tile while the measurement matrix spans two
+       tiles: the statistic is the noise of the *sum* of two tiles, sqrt(2) times a per-tile
+       noise (run on the mock itself it returns about 2.83 for noise_std 2.0).
+       ``per_tile_noise=True`` divides it by sqrt(number of tiles): the parameter that, fed back
+       into :func:`matmul`, reproduces the measured noise of multi-tile products. The bare
+       statistic is also kept in :class:`MockMeasurement` as ``noise_std_of_sum``.
 
     The procedure is meant for gains 0.001-0.04. ``floor`` in the mock lowers every output by
     0.5 on average, so on the mock itself the result is about 2.5 % above its gain

@@ -410,7 +410,9 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
             for seed in config.seeds:
                 t_run = time.perf_counter()
                 chip = chipsim.load(config.chip, calibration=profile, seed=seed)
-                parameter = hxp.measure_mock_parameter(chip, seed=seed)
+                # per tile: the mock adds its noise once per 128-input tile, so this is the
+                # parameter with which the mock reproduces the chip's noise on multi-tile layers
+                parameter = hxp.measure_mock_parameter(chip, seed=seed, per_tile_noise=True)
                 hxp.set_mock_parameter(parameter)
                 torch.manual_seed(config.seed * 1_000_003 + seed)
                 run = {"profile": profile, "seed": seed, "gain": parameter.gain,

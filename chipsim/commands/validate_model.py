@@ -56,9 +56,10 @@ def run(args) -> int:
     halves, columns = chip.description.geometry.halves, chip.tile_shape[1]
 
     print(f"chip          {chip.name}, calibration {chip.calibration}, seed {chip.seed}")
-    measured = mock.measure_mock_parameter(chip, seed=args.seed)
-    print(f"mock measured gain {measured.gain:.5f}, noise_std {measured.noise_std:.3f} "
-          f"(reference procedure, noise per tile)")
+    details = mock.measure_mock_parameter_details(chip, seed=args.seed, per_tile_noise=True)
+    measured = details.parameter
+    print(f"mock measured gain {measured.gain:.5f}, noise_std {details.noise_std_of_sum:.3f} "
+          f"(reference procedure: two tiles summed), {measured.noise_std:.3f} per tile (used below)")
     data = surrogates.fit_data(chip, num_vectors=args.fit_vectors, seed=args.seed)
     info = {"chip": chip.name, "calibration": chip.calibration, "seed": chip.seed, "fit_seed": args.seed}
     col = surrogates.fit(data, "column", info=info)

@@ -130,9 +130,15 @@ def test_mock_parameter_defaults_and_checks():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_measure_recovers_the_mock_itself_within_5_percent(gain, noise_std, seed):
     par = MockParameter(gain=gain, noise_std=noise_std)
-    measured = mock.measure_mock_parameter(partial(mock.matmul, parameter=par), seed=seed)
+    fn = partial(mock.matmul, parameter=par)
+    # per tile: the parameter the mock was run with
+    measured = mock.measure_mock_parameter(fn, seed=seed, per_tile_noise=True)
     assert measured.gain == pytest.approx(gain, rel=0.05)
     assert measured.noise_std == pytest.approx(noise_std, rel=0.05)
+    # the reference statistic itself: the noise of the two tiles of the measurement, summed
+    bare = mock.measure_mock_parameter(fn, seed=seed)
+    assert bare.gain == measured.gain
+    assert bare.noise_std == pytest.approx(np.sqrt(2) * noise_std, rel=0.05)
 
 
 def test_measure_follows_the_procedure():
@@ -146,8 +152,9 @@ def test_measure_follows_the_procedure():
     # the bare reference statistic is the noise of two tiles together
     assert details.n_tiles == 2
     assert details.noise_std_of_sum == pytest.approx(np.sqrt(2) * 2.0, rel=0.05)
-    bare = mock.measure_mock_parameter(mock.matmul, seed=0, per_tile_noise=False)
-    assert bare.noise_std == pytest.approx(details.noise_std_of_sum)
+    assert details.parameter.noise_std == details.noise_std_of_sum  # the reference returns it
+    tile = mock.measure_mock_parameter(mock.matmul, seed=0, per_tile_noise=True)
+    assert tile.noise_std == pytest.approx(details.noise_std_of_sum / np.sqrt(2))
     assert mock.measure_mock_parameter(mock.matmul, seed=0) == details.parameter
 
 
