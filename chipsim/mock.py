@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 import numbers
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -69,6 +70,8 @@ class MockParameter:
             if not math.isfinite(float(value)):
                 raise ValueError(f"MockParameter.{name}: {value} is not finite")
             object.__setattr__(self, name, float(value))
+        if not 0 < self.gain <= 1:
+            raise ValueError(f"MockParameter.gain: {self.gain} is outside the allowed range (0, 1]")
         if self.noise_std < 0:
             raise ValueError(f"MockParameter.noise_std: {self.noise_std} must be >= 0")
 
@@ -256,6 +259,12 @@ def measure_mock_parameter_details(
         raise ValueError("measure_mock_parameter: every measurement vector was empty; "
                          "raise num_inputs or density_base")
     gain = float(np.median(out[valid] / ideal[valid]))
+    lo_gain, hi_gain = MEASURABLE_GAIN_RANGE
+    if not lo_gain <= gain / num_sends <= hi_gain:
+        warnings.warn(
+            f"measure_mock_parameter: measured gain {gain / num_sends:.3g} is outside "
+            f"{lo_gain}-{hi_gain}, the range the procedure is meant for; treat it with care",
+            RuntimeWarning, stacklevel=3)
     residual = out - gain * ideal
     noise_of_sum = float(np.median(np.std(residual, axis=0, ddof=1)))
     n_tiles = -(-num_inputs // TILE_INPUTS)

@@ -84,8 +84,11 @@ class ColumnSurrogate:
             arr = np.array(getattr(self, name), dtype=np.float64)
             if arr.shape != shape:
                 raise ValueError(f"ColumnSurrogate.{name}: shape {arr.shape} differs from gain's {shape}")
+            if name in ("gain", "offset", "noise_std") and not np.isfinite(arr).all():
+                index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+                raise ValueError(f"ColumnSurrogate.{name}{list(index)}: {arr[index]} is not finite")
             if name in ("noise_std", "limit_hi", "limit_lo") and (np.isnan(arr).any() or (arr < 0).any()):
-                raise ValueError(f"ColumnSurrogate.{name}: values must be >= 0")
+                raise ValueError(f"ColumnSurrogate.{name}: values must be >= 0 (limits may be inf)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if not self.sharpness > 0:

@@ -77,8 +77,8 @@ def add_parser(sub) -> None:
         "straight-through), under the default and the custom calibration profile, for several "
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
-        "OUT/figure.png. The full study takes about 5 minutes on two idle cores (up to about 15 "
-        "when they are shared); --quick runs a reduced one in one to two minutes.",
+        "OUT/figure.png. The full study takes about 3.5 minutes on two idle cores (up to about 10 "
+        "when they are shared); --quick runs a reduced one in 10-20 seconds.",
     )
     t.add_argument("--chip", default="chips/bss2.yaml", help="chip description (default: %(default)s)")
     t.add_argument("--dataset", choices=("keywords", "digits"), default=None,

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import UsageError
+from ..cli import int_at_least
 
 
 def _int_list(minimum: int):
@@ -48,8 +48,6 @@ def run(args) -> int:
     from chipsim import mock, surrogates, validity
 
     t_start = time.perf_counter()
-    if args.vectors < 2:
-        raise UsageError("--vectors must be >= 2")
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -143,8 +141,8 @@ def add_parser(sub) -> None:
                    help="input densities (default: 0.1,0.3,1)")
     p.add_argument("--weights", type=_weight_list, default=(16, 63),
                    help="weight magnitudes m: weights uniform in [-m/2, m] (default: 16,63)")
-    p.add_argument("--vectors", type=int, default=24, help="vectors per grid cell (default: %(default)s)")
-    p.add_argument("--fit-vectors", type=int, default=128,
+    p.add_argument("--vectors", type=int_at_least(2), default=24, help="vectors per grid cell (default: %(default)s)")
+    p.add_argument("--fit-vectors", type=int_at_least(2), default=128,
                    help="vectors simulated to fit the column surrogates (default: %(default)s)")
     p.add_argument("--out", default="chipsim-validity", help="output folder (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress line")

@@ -92,7 +92,10 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
 
 
 def _tuple(value, dim: int, name: str) -> tuple[int, ...]:
-    values = (value,) * dim if isinstance(value, (int, np.integer)) else tuple(value)
+    try:
+        values = (value,) * dim if isinstance(value, (int, np.integer)) else tuple(value)
+    except TypeError:
+        raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}") from None
     if len(values) != dim or any(isinstance(v, bool) or int(v) != v or v < 1 for v in values):
         raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}")
     return tuple(int(v) for v in values)
