@@ -70,7 +70,9 @@ class Result:
             reproduce the run exactly.
         timing, energy: of the simulated hardware, from the event simulator.
         events: the event simulator's run of the first chunk of vectors (schedule, timeline),
-            for traces and timelines; ``None`` never (at least one chunk runs).
+            for traces and timelines. A matrix that needs several tile runs has them one after
+            another in execution order: vector ``b`` of run ``r`` appears there as vector
+            ``r * n + b``, with ``n`` the vectors of the chunk.
         traces: recorded waveforms, if requested.
     """
 

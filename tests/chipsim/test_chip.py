@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import chipsim
 import hwdesc
@@ -263,3 +264,21 @@ def test_tiled_bss2_is_chunking_invariant(bss2):
     np.testing.assert_allclose(whole.timing.vector_seconds, chunked.timing.vector_seconds)
     assert whole.timing.seconds == pytest.approx(chunked.timing.seconds)
     assert whole.energy.total == pytest.approx(chunked.energy.total)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    k=st.integers(1, 20), m=st.integers(1, 20), batch=st.integers(1, 12), chunk=st.integers(1, 12),
+    num_sends=st.integers(1, 3), wait=st.integers(0, 6), data=st.data(),
+)
+def test_chunking_never_changes_a_result(tutorial, k, m, batch, chunk, num_sends, wait, data):
+    x = np.asarray(data.draw(st.lists(st.lists(st.integers(0, 31), min_size=k, max_size=k),
+                                      min_size=batch, max_size=batch)))
+    w = np.asarray(data.draw(st.lists(st.lists(st.integers(-63, 63), min_size=m, max_size=m),
+                                      min_size=k, max_size=k)))
+    whole = tutorial.run(x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3)
+    parts = tutorial.run(x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3,
+                         chunk_size=chunk)
+    np.testing.assert_array_equal(whole.outputs, parts.outputs)
+    np.testing.assert_allclose(whole.timing.vector_seconds, parts.timing.vector_seconds)
+    np.testing.assert_allclose(whole.energy.per_vector, parts.energy.per_vector)
