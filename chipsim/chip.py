@@ -225,13 +225,13 @@ class Chip:
                 h, w_tile, sched.half_csr(h), sched.t_read, sched.t_baseline,
                 sample_index=np.arange(offset, offset + n, dtype=np.int64),
                 stream=run_index * halves + h, noise_seed=noise_seed, noise=noise,
-                record=rec, traces=traces, tile=tile, sched=sched,
+                record=rec, traces=traces, tile=tile,
             )
             partial[:, tile.m0 : tile.m1] += out
         return event_run
 
     def _simulate_half(self, half, w_tile, csr, t_read, t_baseline, *, sample_index, stream,
-                       noise_seed, noise, record, traces, tile, sched):
+                       noise_seed, noise, record, traces, tile):
         """Run the kernel of one half; vectors are grouped by their read time (the kernel takes
         one read time per call). Noise is keyed by ``sample_index``, so grouping changes nothing."""
         import kernels
