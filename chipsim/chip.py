@@ -150,7 +150,9 @@ class Chip:
         k_total, m_total = w_arr.shape
         record = _record_spec(record_vectors, record_columns, n_vec, m_total)
 
-        runs = tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves)
+        runs = [self._prepare_run(run, w_arr, noise_seed, noise, run_index)
+                for run_index, run in enumerate(
+                    tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves))]
         outputs = np.zeros((n_vec, m_total), dtype=np.int32)
         acc = RunAccumulator(n_vec, k_total * m_total)
         traces: list[Trace] = []
@@ -165,10 +167,9 @@ class Chip:
                 stop = min(start + chunk_size, n_vec)
                 partial = np.zeros((stop - start, m_total), dtype=np.int32)
                 event_runs = []
-                for run_index, run in enumerate(runs):
+                for run in runs:
                     event_run = self._run_tiles(
-                        run, run_index, flat[start:stop], w_arr, start, num_sends, wait,
-                        noise_seed, noise, partial, record, traces, engine,
+                        run, flat[start:stop], start, num_sends, wait, partial, record, traces, engine,
                     )
                     event_runs.append(event_run)
                 np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
@@ -191,22 +192,51 @@ class Chip:
         )
 
     # ---- one tile pair ------------------------------------------------------------------------
-    def _run_tiles(self, run, run_index, x, w, offset, num_sends, wait, noise_seed, noise,
-                   partial, record, traces, engine):
+    def _prepare_run(self, run, w, noise_seed, noise, run_index) -> "_PreparedRun":
+        """What a tile run needs from the weights and the chip, computed once per call (not per
+        chunk): the non-zero masks and MACs for the event simulator, and per tile the kernel's
+        arguments (weights, the synapse factors they use, the fixed pattern of the columns)."""
+        desc = self.description
+        halves = desc.geometry.halves
+        k, m = self.tile_shape
+        a, nz, kn = desc.analog, desc.noise, self.knobs
+        w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+        masks = np.zeros((halves, k, m), dtype=bool)
+        params = []
+        for h, tile in enumerate(run):
+            w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1], dtype=np.int32)
+            kk, mm = w_tile.shape
+            masks[h, :kk, :mm] = w_tile != 0
+            pat = self.pattern[h]
+            params.append(dict(
+                weights=w_tile, syn_gain=pat.syn_gain(w_tile),
+                drv_gain=pat.drv_gain[:kk], drv_offset=pat.drv_offset[:kk],
+                gm=pat.gm[:mm], tau_syn=pat.tau_syn[:mm], i_offset=pat.i_offset[:mm],
+                v_rail_hi=pat.v_rail_hi[:mm], v_rail_lo=pat.v_rail_lo[:mm],
+                adc_offset=pat.adc_offset[:mm], adc_lsb=pat.adc_lsb[:mm],
+                dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
+                c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
+                v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
+                v_compliance=a.membrane.compliance_width,
+                sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
+                sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
+                noise_seed=noise_seed, stream=run_index * halves + h,
+                out_min=desc.formats.output.min, out_max=desc.formats.output.max,
+            ))
+        macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
+        return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params))
+
+    def _run_tiles(self, run, x, offset, num_sends, wait, partial, record, traces, engine):
         import eventsim
 
         desc = self.description
         halves = desc.geometry.halves
-        k, m = self.tile_shape
         n = x.shape[0]
-        acts = np.zeros((n, halves, k), dtype=np.int64)
-        masks = np.zeros((halves, k, m), dtype=bool)
-        for h, tile in enumerate(run):
+        acts = np.zeros((n, halves, self.tile_shape[0]), dtype=np.int64)
+        for h, tile in enumerate(run.tiles):
             acts[:, h, : tile.k1 - tile.k0] = x[:, tile.k0 : tile.k1]
-            masks[h, : tile.k1 - tile.k0, : tile.m1 - tile.m0] = w[tile.k0 : tile.k1, tile.m0 : tile.m1] != 0
-        macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
-        event_run = eventsim.simulate(desc, acts, masks, num_sends=num_sends,
-                                      wait_between_events=wait, engine=engine, macs_per_vector=macs)
+        event_run = eventsim.simulate(desc, acts, run.masks, num_sends=num_sends,
+                                      wait_between_events=wait, engine=engine, macs_per_vector=run.macs)
         sched = event_run.schedule
         late = sched.ev_time >= sched.t_read[sched.vector]
         if late.any():
@@ -216,48 +246,24 @@ class Chip:
                 "phase), so their charge would be lost; lengthen the wait after the events phase in "
                 "`schedule.phases` or shorten `io.link_latency`/`io.driver_latency`"
             )
-        for h, tile in enumerate(run):
-            w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1])
+        sample_index = np.arange(offset, offset + n, dtype=np.int64)
+        for h, (tile, params) in enumerate(zip(run.tiles, run.params)):
             rec = None
             if record is not None and tile.input_tile == 0:
                 rec = _tile_record(record, tile, offset, n)
-            out = self._simulate_half(
-                h, w_tile, sched.half_csr(h), sched.t_read, sched.t_baseline,
-                sample_index=np.arange(offset, offset + n, dtype=np.int64),
-                stream=run_index * halves + h, noise_seed=noise_seed, noise=noise,
-                record=rec, traces=traces, tile=tile,
-            )
+            out = self._simulate_half(h, params, sched.half_csr(h), sched.t_read, sched.t_baseline,
+                                      sample_index=sample_index, record=rec, traces=traces, tile=tile)
             partial[:, tile.m0 : tile.m1] += out
         return event_run
 
-    def _simulate_half(self, half, w_tile, csr, t_read, t_baseline, *, sample_index, stream,
-                       noise_seed, noise, record, traces, tile):
+    def _simulate_half(self, half, params, csr, t_read, t_baseline, *, sample_index, record,
+                       traces, tile):
         """Run the kernel of one half; vectors are grouped by their read time (the kernel takes
         one read time per call). Noise is keyed by ``sample_index``, so grouping changes nothing."""
         import kernels
 
-        desc = self.description
-        a, nz, pat, kn = desc.analog, desc.noise, self.pattern[half], self.knobs
-        kk, mm = w_tile.shape
         ev_ptr, ev_row, ev_act, ev_time = csr
-        out = np.empty((ev_ptr.shape[0] - 1, mm), dtype=np.int32)
-        w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
-        params = dict(
-            syn_gain=pat.syn_gain(w_tile),
-            drv_gain=pat.drv_gain[:kk], drv_offset=pat.drv_offset[:kk],
-            gm=pat.gm[:mm], tau_syn=pat.tau_syn[:mm], i_offset=pat.i_offset[:mm],
-            v_rail_hi=pat.v_rail_hi[:mm], v_rail_lo=pat.v_rail_lo[:mm],
-            adc_offset=pat.adc_offset[:mm], adc_lsb=pat.adc_lsb[:mm],
-            dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
-            c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
-            v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
-            v_compliance=a.membrane.compliance_width, t_baseline=t_baseline,
-            sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
-            sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
-            noise_seed=noise_seed, stream=stream,
-            out_min=desc.formats.output.min, out_max=desc.formats.output.max,
-        )
-        weights = w_tile.astype(np.int32)
+        out = np.empty((ev_ptr.shape[0] - 1, params["weights"].shape[1]), dtype=np.int32)
         values, inverse = np.unique(t_read, return_inverse=True)
         for g, t_group in enumerate(values):
             idx = np.flatnonzero(inverse == g)
@@ -274,8 +280,8 @@ class Chip:
                     rec_kwargs = dict(record_samples=np.asarray(vec_sel, dtype=np.int64),
                                       record_columns=np.asarray(record["columns_local"], dtype=np.int64))
             res = kernels.simulate_half(
-                ptr, ev_row[take], ev_act[take], ev_time[take], weights,
-                sample_index=sample_index[idx], t_read=float(t_group), **params, **rec_kwargs,
+                ptr, ev_row[take], ev_act[take], ev_time[take], sample_index=sample_index[idx],
+                t_read=float(t_group), t_baseline=t_baseline, **params, **rec_kwargs,
             )
             out[idx] = res.output
             if rec_here:
@@ -291,6 +297,16 @@ class Chip:
                         code_baseline=res.code_baseline[slot, record["columns_local"]].copy(),
                     ))
         return out
+
+
+@dataclass(frozen=True)
+class _PreparedRun:
+    """One tile run, prepared once per call: see :meth:`Chip._prepare_run`."""
+
+    tiles: tuple
+    masks: np.ndarray
+    macs: int
+    params: tuple
 
 
 def _check_simulable(desc: ChipDescription) -> None:
