@@ -49,10 +49,6 @@ class Timeline:
             raise ValueError(f"no phase named {name!r}; phases: {', '.join(self.names)}") from None
         return self.start[:, p], self.end[:, p]
 
-    def shifted(self, cycles: int) -> "Timeline":
-        """The same timeline started ``cycles`` later."""
-        return Timeline(self.names, self.kinds, self.start + cycles, self.end + cycles, self.cycle_time)
-
 
 @dataclass(frozen=True, eq=False)
 class Schedule:

@@ -157,3 +157,14 @@ def test_half_csr_is_the_per_half_view(tutorial, vector):
     assert s.half_csr(0)[0].tolist() == [0, 3, 3, 4]
     with pytest.raises(ValueError, match=r"half\(=2\) must be an integer in 0\.\.1"):
         s.half_csr(2)
+
+
+def test_timeline_phase_by_name(tutorial):
+    chip = tutorial
+    x = np.zeros((1, 2, 8), np.int32)
+    x[0, 0, :5] = [0, 5, 31, 0, 7]
+    run = eventsim.simulate(chip, x, num_sends=2, wait_between_events=5)
+    start, end = run.timeline.phase("event_phase")
+    assert (start.tolist(), end.tolist()) == ([22], [52])  # 3 events x 2 sends x 5 cycles from 22
+    with pytest.raises(ValueError, match="no phase named 'nope'; phases: reset_baseline"):
+        run.timeline.phase("nope")
