@@ -15,6 +15,7 @@ from typing import Callable, Optional
 import torch
 
 from . import functional as F
+from ..validation import positive_int
 from ._state import get_mock_parameter
 
 
@@ -71,9 +72,9 @@ class MACLayer(Layer):
                  chip=None):
         super().__init__(mock=mock)
         if num_sends is not None:
-            num_sends = F.positive_int(num_sends, "num_sends", 1)
+            num_sends = positive_int(num_sends, "num_sends", 1)
         self.num_sends = num_sends
-        self.wait_between_events = F.positive_int(wait_between_events, "wait_between_events", 0)
+        self.wait_between_events = positive_int(wait_between_events, "wait_between_events", 0)
         self.input_transform = input_transform
         self.weight_transform = weight_transform
         self.chip = chip
@@ -133,7 +134,7 @@ class Linear(MACLayer, torch.nn.Linear):
         MACLayer.__init__(self, num_sends, wait_between_events, mock,
                           input_transform=input_transform, weight_transform=weight_transform,
                           chip=chip)
-        self.avg = F.positive_int(avg, "avg", 1)
+        self.avg = positive_int(avg, "avg", 1)
         torch.nn.Linear.__init__(self, in_features, out_features, bias)
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
