@@ -19,7 +19,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         f"({err})"
     ) from None
 
-from ..mock import MockParameter, MockRangeError
+from ..models.mock import MockParameter, MockRangeError
 from . import nn
 from ._state import (ChipSelection, get_chip, get_mock_parameter, measure_mock_parameter,
                      release_chip, set_mock_parameter, use_chip)

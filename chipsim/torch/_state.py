@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..mock import MockParameter
+from ..models.mock import MockParameter
 
 _current = {"chip": None, "mock_parameter": MockParameter()}
 
@@ -98,8 +98,8 @@ def set_mock_parameter(parameter: MockParameter) -> None:
 
 def measure_mock_parameter(chip=None, *, seed: int = 0, **options) -> MockParameter:
     """Measure gain and noise of the mock model on the selected chip (or ``chip``) with the
-    reference procedure (see :func:`chipsim.mock.measure_mock_parameter`). Does not set it:
+    reference procedure (see :func:`chipsim.models.mock.measure_mock_parameter`). Does not set it:
     pass the result to :func:`set_mock_parameter`, as with the reference software."""
-    from .. import mock
+    from ..models import mock
 
     return mock.measure_mock_parameter(resolve_chip(chip), seed=seed, **options)

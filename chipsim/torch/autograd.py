@@ -9,7 +9,7 @@ from dataclasses import replace as _replace
 import numpy as np
 import torch
 
-from .. import mock as _mock
+from ..models import mock as _mock
 from ._state import get_mock_parameter
 
 #: Allowed input activations, signed weights and results (bss2.md "Number ranges").

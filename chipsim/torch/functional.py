@@ -61,7 +61,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
         values -128..127.
 
     Raises:
-        OverflowError (:class:`chipsim.mock.MockRangeError`): values out of range after rounding.
+        OverflowError (:class:`chipsim.models.mock.MockRangeError`): values out of range after rounding.
         RuntimeError (:class:`ShapeError`): 0-D arguments, weights with more than 2 dimensions,
             or mismatching sizes.
     """

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chipsim
-from chipsim import characterization as ch
-from chipsim import mock
+from chipsim.studies import characterization as ch
+from chipsim.models import mock
 
 BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chipsim.cli import main
+from chipsim.commands.cli import main
 
 CHIPS = Path(__file__).resolve().parents[2] / "chips"
 

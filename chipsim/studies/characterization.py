@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import mock as _mock
+from ..models import mock as _mock
 
 #: Charge unit of the reference measurement: activation 16 x weight 21.
 UNIT_ACT, UNIT_WEIGHT = 16, 21
@@ -30,7 +30,7 @@ LINEAR_TOLERANCE = 2.0
 def with_knob(chip, knob: str, value, profile_name: str | None = None):
     """The same chip instance (seed) under its calibration with one knob changed (e.g. the OTA
     bias code ``i_synin_gm``); the value must lie in the knob's allowed range."""
-    from .chip import Chip
+    from ..chip import Chip
 
     desc = chip.description
     spec = desc.knobs.get(knob)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import mock as _mock
-from .validation import positive_int
+from ..validation import positive_int
 
 KINDS = ("column", "column_nonlinear")
 
@@ -107,7 +107,7 @@ class ColumnSurrogate:
     # ---- the model ---------------------------------------------------------------------------
     def _tiles(self, x: np.ndarray, w: np.ndarray, num_sends: int):
         """(u, s) per tile: the noise-free analog value and the noise std, each (n, M) per tile."""
-        from .tiling import plan
+        from ..tiling import plan
 
         k_total, m_total = w.shape
         for run in plan(k_total, m_total, (self.tile_inputs, self.columns), self.halves):
@@ -130,7 +130,7 @@ class ColumnSurrogate:
 
     def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5,
                noise_seed: int | None = None) -> np.ndarray:
-        """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.mock.matmul`;
+        """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.models.mock.matmul`;
         ``wait_between_events`` is accepted and ignored). Returns int32 (batch..., M)."""
         x_arr, w_arr, num_sends = self._check(x, w, num_sends, wait_between_events)
         batch = x_arr.shape[:-1]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .validation import positive_int
+from ..validation import positive_int
 
 
 @dataclass(frozen=True)
