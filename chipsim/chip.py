@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 
 import hwdesc
-from hwdesc import ChipDescription, ResolvedKnobs
+from hwdesc import ChipDescription, ResolvedKnobs, rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
 from . import fixed_pattern as _fp
 from . import tiling
 from .result import Result, RunAccumulator, Trace
-from .validation import as_integer_array, positive_int
 
 #: Vectors simulated per chunk: bounds memory whatever the batch size (results do not depend on it).
 DEFAULT_CHUNK = 4096
@@ -65,7 +65,7 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
-        seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
+        seed = rules.seed(self.seed, "seed")
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
         object.__setattr__(self, "pattern", _fp.draw(self.description, self.knobs, seed))
@@ -87,15 +87,20 @@ class Chip:
         return f"Chip({self.name!r}, calibration={self.calibration!r}, seed={self.seed})"
 
     # ---- the API of the reference software ----------------------------------------------------
-    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5, noise_seed: int | None = None):
+    def matmul(self, x, w, num_sends: int = DEFAULT_NUM_SENDS,
+               wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, noise_seed: int | None = None):
         """``x @ w`` on the simulated chip, with the reference software's conventions.
 
         Args:
-            x: inputs, shape (batch..., K), values 0..31 (non-integers are rounded to nearest).
-            w: weights, shape (K, M), values -63..63 (rounded likewise).
-            num_sends: how often each input vector is sent (gain grows linearly with it).
-            wait_between_events: FPGA cycles between successive events.
-            noise_seed: seed of the temporal noise; ``None`` draws a fresh one.
+            x: inputs, shape (batch..., K), values in the chip's ``formats.input`` range (0..31 on
+                BrainScaleS-2); floats are rounded to nearest. Integer or float arrays only:
+                boolean, complex, time-delta and masked arrays are refused.
+            w: weights, shape (K, M), values in ``formats.weight`` (-63..63; rounded likewise).
+            num_sends: how often each input vector is sent (gain grows linearly with it); an
+                integer >= 1 (``bool`` and floats such as ``2.0`` are refused).
+            wait_between_events: FPGA cycles between successive events; an integer >= 0.
+            noise_seed: seed of the temporal noise, an integer in 0..2**63-1; ``None`` draws a
+                fresh one.
 
         Returns:
             int32 array (batch..., M) with values -128..127.
@@ -107,8 +112,8 @@ class Chip:
         self,
         x,
         w,
-        num_sends: int = 1,
-        wait_between_events: int = 5,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
         noise_seed: int | None = None,
         *,
         noise: bool = True,
@@ -131,19 +136,15 @@ class Chip:
         """
         desc = self.description
         fin, fw = desc.formats.input, desc.formats.weight
-        x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
-        w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
-        if x_arr.shape[-1] != w_arr.shape[0]:
-            raise ValueError(
-                f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
-                f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
-            )
-        num_sends = positive_int(num_sends, "num_sends", 1)
-        wait = positive_int(wait_between_events, "wait_between_events", 0)
-        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        x_arr = rules.integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
+        w_arr = rules.integer_array(w, "w", fw.min, fw.max, ndim=2)
+        rules.product_shapes(x_arr.shape, w_arr.shape)
+        num_sends = rules.num_sends(num_sends)
+        wait = rules.wait_between_events(wait_between_events)
+        chunk_size = rules.integer(chunk_size, "chunk_size", 1)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
-        noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
+        noise_seed = rules.seed(noise_seed, "noise_seed")
         batch_shape = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         n_vec = flat.shape[0]
@@ -344,8 +345,8 @@ def _record_spec(record_vectors, record_columns, n_vec, m_total):
         return None
     if record_vectors is None or record_columns is None:
         raise ValueError("record_vectors and record_columns must be given together")
-    vecs = as_integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
-    cols = as_integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
+    vecs = rules.integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
+    cols = rules.integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
     for name, values in (("record_vectors", vecs), ("record_columns", cols)):
         unique, counts = np.unique(values, return_counts=True)
         if (counts > 1).any():

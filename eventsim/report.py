@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwdesc import format_si
+from hwdesc import format_si, rules
 
 from .run import ACTIONS, EventRun
 
@@ -69,8 +69,7 @@ def format_timeline(run: EventRun, max_vectors: int = 1) -> str:
     cycle (from the batch start), length, and the events each phase saw leave the link."""
     if not isinstance(run, EventRun):
         raise TypeError(f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}")
-    if isinstance(max_vectors, bool) or not isinstance(max_vectors, (int, np.integer)) or max_vectors < 1:
-        raise ValueError(f"max_vectors(={max_vectors!r}) must be an integer >= 1")
+    max_vectors = rules.integer(max_vectors, "max_vectors", 1)
     tl, s = run.timeline, run.schedule
     ct = run.cycle_time
     lines = [f"{'vector':>6}  {'phase':<22} {'kind':<9} {'start':>9} {'end':>9} {'cycles':>7} {'length':>10}"]

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwdesc import ChipDescription
+from hwdesc import ChipDescription, rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
 from .fast import fast_engine
-from .inputs import check_activations, check_engine, check_int, check_weights
+from .inputs import check_activations, check_engine, check_weights
 from .program import Program
 from .schedule import Schedule, Timeline
 from .simpy_engine import simpy_engine
@@ -144,8 +145,8 @@ def _counts(prog: Program, active: np.ndarray, nonzero_per_row: np.ndarray, num_
     return per_vector
 
 
-def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int = 1,
-             wait_between_events: int = 5, engine: str = "fast", macs_per_vector: int | None = None) -> EventRun:
+def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int = DEFAULT_NUM_SENDS,
+             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, engine: str = "fast", macs_per_vector: int | None = None) -> EventRun:
     """Simulate the digital side of a batch of input vectors on ``chip``.
 
     Parameters
@@ -175,14 +176,14 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
     prog = Program.from_chip(chip)
     x, active = check_activations(prog, activations)
     nonzero = check_weights(prog, weights, x.shape[2])
-    sends = check_int("num_sends", num_sends, 1)
-    wait = check_int("wait_between_events", wait_between_events, 0)
+    sends = rules.num_sends(num_sends)
+    wait = rules.wait_between_events(wait_between_events)
     check_engine(engine)
     if macs_per_vector is None:
         m = prog.outputs_per_tile if weights is None else np.shape(weights)[2]
         macs = prog.halves * x.shape[2] * m
     else:
-        macs = check_int("macs_per_vector", macs_per_vector, 0)
+        macs = rules.integer(macs_per_vector, "macs_per_vector", 0)
 
     run_engine = fast_engine if engine == "fast" else simpy_engine
     events, start, end = run_engine(prog, active, x, sends, wait)

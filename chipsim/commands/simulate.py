@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from .cli import UsageError, int_at_least
 
 #: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
@@ -188,7 +190,7 @@ def add_parser(sub) -> None:
                      help="vectors of the default workload (default: %(default)s)")
     sim.add_argument("--num-sends", type=int_at_least(1), default=1,
                      help="times each vector is sent (default: %(default)s)")
-    sim.add_argument("--wait", type=int_at_least(0), default=5,
+    sim.add_argument("--wait", type=int_at_least(0), default=DEFAULT_WAIT_BETWEEN_EVENTS,
                      help="wait_between_events in FPGA cycles (default: %(default)s)")
     sim.add_argument("--calibration", default="default",
                      help="calibration profile of the chip (default: %(default)s)")

@@ -99,5 +99,5 @@ def test_timeline_table(tutorial, vector):
     assert lines[7].split()[:2] == ["6", "events,"]
     assert "arrivals 24..34, queueing up to 5 cycles" in lines[7]
     assert lines[-1].split()[:6] == ["0", "transfer", "transfer", "54", "62", "8"]
-    with pytest.raises(ValueError, match=r"max_vectors\(=0\) must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"max_vectors: 0 is out of range; allowed: >= 1"):
         eventsim.format_timeline(run, 0)
