@@ -122,6 +122,7 @@ class Chip:
         chunk_size: int = DEFAULT_CHUNK,
         progress: bool = False,
         engine: str = "fast",
+        keep_events: int = DEFAULT_CHUNK,
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -130,9 +131,12 @@ class Chip:
             record_vectors, record_columns: record the line and membrane voltages of these
                 vectors (flat batch indices) and output columns, with their event times.
                 Traces are taken on the half that runs input tile 0 of each column.
-            chunk_size: vectors simulated at a time (memory bound); results do not depend on it.
+            chunk_size: vectors simulated at a time (memory bound); results do not depend on it,
+                to the last bit of outputs, timing and energy.
             progress: show a progress bar (tqdm) over the chunks.
             engine: ``"fast"`` or ``"simpy"`` event simulator (identical schedules).
+            keep_events: how many of the first vectors ``Result.events`` holds (an integer
+                >= 1; the batch if it is smaller), whatever the chunk size.
         """
         desc = self.description
         fin, fw = desc.formats.input, desc.formats.weight
@@ -142,6 +146,7 @@ class Chip:
         num_sends = rules.num_sends(num_sends)
         wait = rules.wait_between_events(wait_between_events)
         chunk_size = rules.integer(chunk_size, "chunk_size", 1)
+        keep_events = rules.integer(keep_events, "keep_events", 1)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
         noise_seed = rules.seed(noise_seed, "noise_seed")
@@ -155,17 +160,15 @@ class Chip:
                 for run_index, run in enumerate(
                     tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves))]
         outputs = np.zeros((n_vec, m_total), dtype=np.int32)
-        acc = RunAccumulator(n_vec, k_total * m_total)
+        acc = RunAccumulator(n_vec, len(runs), keep_events)
         traces: list[Trace] = []
-        starts = range(0, n_vec, chunk_size)
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_vec, unit="vec", desc=f"simulating {self.name}", leave=False)
         try:
-            for start in starts:
-                stop = min(start + chunk_size, n_vec)
+            for start, stop in _chunks(n_vec, chunk_size, cut=keep_events):
                 partial = np.zeros((stop - start, m_total), dtype=np.int32)
                 event_runs = []
                 for run in runs:
@@ -175,20 +178,21 @@ class Chip:
                     event_runs.append(event_run)
                 np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
                 outputs[start:stop] = partial
-                acc.add(event_runs, first=start == 0)
+                acc.add(event_runs, start)
                 if bar is not None:
                     bar.update(stop - start)
         finally:
             if bar is not None:
                 bar.close()
+        timing = acc.timing()
         return Result(
             outputs=outputs.reshape(batch_shape + (m_total,)),
             noise_seed=noise_seed,
             num_sends=num_sends,
             wait_between_events=wait,
-            timing=acc.timing(),
-            energy=acc.energy(),
-            events=acc.first_events,
+            timing=timing,
+            energy=acc.energy(timing),
+            events=acc.events(),
             traces=tuple(traces) if record is not None else None,
         )
 
@@ -329,6 +333,18 @@ def _check_simulable(desc: ChipDescription) -> None:
             f"simulate; allowed: {allowed}. `chipsim check` validates such a file, but it cannot be "
             "simulated yet"
         )
+
+
+def _chunks(n: int, size: int, cut: int):
+    """(start, stop) of chunks of at most ``size`` vectors, with a boundary at ``cut`` (the
+    vectors whose events ``Result.events`` keeps end there)."""
+    start = 0
+    while start < n:
+        stop = min(start + size, n)
+        if start < cut < stop:
+            stop = cut
+        yield start, stop
+        start = stop
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

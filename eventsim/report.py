@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwdesc import format_si, rules
+from hwdesc import format_rate, format_si, rules
 
 from .run import ACTIONS, EventRun
-
-
-def _rate(value: float, unit: str) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.4g} {prefix}{unit}"
-    return f"{value:.4g} {unit}"
 
 
 def _span(values: np.ndarray) -> str:
@@ -45,8 +38,8 @@ def format_report(run: EventRun) -> str:
         f"  time per vector   {per_vector}",
         f"  events phase      {_span(ev_cycles)} cycles; link queueing up to "
         f"{int(queue.max(initial=0))} cycles ({int(np.count_nonzero(queue))} of {run.schedule.n_events} events delayed)",
-        f"  batch             {format_si(timing.batch_seconds, 'time')} ({timing.batch_cycles} cycles)",
-        f"  throughput        {_rate(timing.vectors_per_second, 'vectors/s')}, {_rate(timing.macs_per_second, 'MAC/s')} "
+        f"  batch             {format_si(timing.seconds, 'time')} ({timing.cycles} cycles)",
+        f"  throughput        {format_rate(timing.vectors_per_second, 'vectors/s')}, {format_rate(timing.macs_per_second, 'MAC/s')} "
         f"({int(run.macs.sum() // max(B, 1))} MAC per vector)",
         f"  energy            {format_si(energy.total / B, 'energy')} per vector, "
         f"{format_si(energy.per_mac, 'energy')} per MAC, {format_si(energy.total, 'energy')} in total",

@@ -22,6 +22,7 @@ _HOMES = {
     "summary": "summary",
     "QuantityError": "units",
     "format_si": "units",
+    "format_rate": "units",
     "parse_quantity": "units",
 }
 
@@ -49,6 +50,7 @@ __all__ = [
     "PhysicalKnob",
     "QuantityError",
     "ResolvedKnobs",
+    "format_rate",
     "format_si",
     "load",
     "loads",

@@ -10,10 +10,8 @@ import numpy as np
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
+from ..studies.characterization import LINEAR_LIMIT  # outputs beyond it: outside the linear range
 from .cli import UsageError, int_at_least
-
-#: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
-LINEAR_LIMIT = 80
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
@@ -24,18 +22,6 @@ def _load_npy(path: str, option: str) -> np.ndarray:
         return np.load(p, allow_pickle=False)
     except (ValueError, OSError) as err:
         raise UsageError(f"{option} {path}: not a readable .npy array ({err})") from None
-
-
-def _fmt_si(value: float, unit: str) -> str:
-    from hwdesc import format_si
-
-    dims = {"s": "time", "J": "energy", "W": "power", "Hz": "frequency"}
-    if unit in dims:
-        return format_si(value, dims[unit])
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
 
 
 _BLOCK = 65536  # vectors per block of the post-processing (bounds temporary memory)
@@ -110,6 +96,7 @@ def run(args) -> int:
     result = chip.run(
         x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
         record_vectors=[0], record_columns=columns, chunk_size=args.chunk_size,
+        keep_events=args.trace_vectors,
         progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
     )
     wall = time.perf_counter() - t0
@@ -154,11 +141,13 @@ def run(args) -> int:
     print(f"workload      {workload}")
     print(f"matrix        {x.shape[0]} x {k_total} inputs -> {m_total} outputs; "
           f"num_sends {args.num_sends}, wait_between_events {args.wait} cycles")
-    print(f"hardware time {_fmt_si(tm.seconds_per_vector, 's')} per vector, "
-          f"{_fmt_si(tm.seconds, 's')} for the batch; {_fmt_si(tm.vectors_per_second, 'vectors/s')}, "
-          f"{_fmt_si(tm.macs_per_second, 'MAC/s')}")
-    print(f"energy        {_fmt_si(float(en.per_vector.mean()), 'J')} per vector, "
-          f"{_fmt_si(en.per_mac, 'J')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
+    from hwdesc import format_rate, format_si
+
+    print(f"hardware time {format_si(tm.seconds_per_vector, 'time')} per vector, "
+          f"{format_si(tm.seconds, 'time')} for the batch; "
+          f"{format_rate(tm.vectors_per_second, 'vectors/s', 3)}, {format_rate(tm.macs_per_second, 'MAC/s', 3)}")
+    print(f"energy        {format_si(float(en.per_vector.mean()), 'energy')} per vector, "
+          f"{format_si(en.per_mac, 'energy')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
     print(f"outputs       mean {stats['mean']:.2f}, std {stats['std']:.2f}, range "
           f"{stats['min']}..{stats['max']}; linear fit for |out| <= {LINEAR_LIMIT}: "
           f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
