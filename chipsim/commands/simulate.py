@@ -10,7 +10,7 @@ import numpy as np
 
 from .cli import UsageError, int_at_least
 
-#: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
+#: Outputs beyond this magnitude are outside the linear range of the readout (model.md section 1).
 LINEAR_LIMIT = 80
 
 
