@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -162,48 +162,46 @@ class Geometry(Section):
         return (self.inputs_per_tile, self.outputs_per_tile)
 
 
-def _fits_in_bits(section: Any, bits_word: str) -> Any:
-    """Refuse a ``max`` (or a negative ``min``) whose magnitude needs more than ``section.bits``
-    bits, and a ``min`` that is not below ``max``."""
-    top = 2**section.bits - 1
-    for key, sign in (("max", 1), ("min", -1)):
-        value = getattr(section, key)
-        if sign * value > top:
-            raise FieldProblem(
-                (key,), f"{key} {value} does not fit in {section.bits} {bits_word}",
-                f"allowed: {key} {'<=' if sign > 0 else '>='} {sign * top}",
-            )
-    return _ordered(section)
-
-
 def _ordered(section: Any) -> Any:
     if section.min >= section.max:
         raise FieldProblem(("min",), f"min {section.min} must be below max {section.max}")
     return section
 
 
-class UnsignedFormat(Section):
+class _BitsFormat(Section):
+    """Integers ``min..max`` whose magnitudes fit in ``bits`` bits (fields in the subclasses)."""
+
+    BITS_WORD: ClassVar[str] = "bits"
+
+    @model_validator(mode="after")
+    def _range(self) -> "_BitsFormat":
+        top = 2**self.bits - 1
+        for key, sign in (("max", 1), ("min", -1)):
+            value = getattr(self, key)
+            if sign * value > top:
+                raise FieldProblem(
+                    (key,), f"{key} {value} does not fit in {self.bits} {self.BITS_WORD}",
+                    f"allowed: {key} {'<=' if sign > 0 else '>='} {sign * top}",
+                )
+        return _ordered(self)
+
+
+class UnsignedFormat(_BitsFormat):
     """An unsigned integer format of ``bits`` bits, used over ``min..max``."""
 
     bits: Int = Field(ge=1, le=16, description="width of the code")
     min: Int = Field(ge=0, description="smallest value used")
     max: Int = Field(ge=1, description="largest value used (fits in bits)")
 
-    @model_validator(mode="after")
-    def _range(self) -> "UnsignedFormat":
-        return _fits_in_bits(self, "bits")
 
-
-class SignedMagnitudeFormat(Section):
+class SignedMagnitudeFormat(_BitsFormat):
     """Signed weights: ``bits`` of magnitude, the sign chosen by the row (or column) used."""
+
+    BITS_WORD: ClassVar[str] = "magnitude bits"
 
     bits: Int = Field(ge=1, le=16, description="magnitude bits of one synapse")
     min: Int = Field(le=0, description="most negative weight (magnitude fits in bits)")
     max: Int = Field(ge=1, description="largest weight (fits in bits)")
-
-    @model_validator(mode="after")
-    def _range(self) -> "SignedMagnitudeFormat":
-        return _fits_in_bits(self, "magnitude bits")
 
 
 class AdcFormat(UnsignedFormat):

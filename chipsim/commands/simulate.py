@@ -69,13 +69,13 @@ def run(args) -> int:
     if (args.inputs is None) != (args.weights is None):
         raise UsageError("give --inputs and --weights together (or neither, for the default workload)")
     if args.inputs is not None:
-        from chipsim.validation import as_integer_array
+        from hwdesc.rules import integer_array
 
         fin, fw = desc.formats.input, desc.formats.weight
-        x = as_integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
-                             fin.min, fin.max, min_ndim=2)
-        w = as_integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
-                             fw.min, fw.max, ndim=2)
+        x = integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
+                          fin.min, fin.max, min_ndim=2)
+        w = integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
+                          fw.min, fw.max, ndim=2)
         x = x.reshape(-1, x.shape[-1])
         if x.shape[1] != w.shape[0]:
             raise UsageError(f"--inputs has {x.shape[1]} inputs per vector but --weights has "
