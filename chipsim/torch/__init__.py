@@ -19,16 +19,17 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         f"({err})"
     ) from None
 
-from ..mock import MockParameter, MockRangeError
-from . import nn
-from ._state import (ChipSelection, get_chip, get_mock_parameter, measure_mock_parameter,
-                     release_chip, set_mock_parameter, use_chip)
+from ..mock import MockRangeError
+from . import constants, nn
+from ._state import (ChipSelection, MockParameter, get_chip, get_mock_parameter,
+                     measure_mock_parameter, release_chip, set_mock_parameter, use_chip)
 from .functional import (DEFAULT_WAIT_BETWEEN_EVENTS, INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN,
                          OUTPUT_MAX, OUTPUT_MIN, SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN,
-                         ShapeError, add, argmax, conv1d, conv2d, converting_relu, matmul, relu)
+                         ShapeError, add, argmax, conv1d, conv2d, converting_relu, mac, matmul,
+                         relu)
 
 __all__ = [
-    "nn", "matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax",
+    "nn", "constants", "mac", "matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax",
     "MockParameter", "MockRangeError", "ShapeError", "get_mock_parameter", "set_mock_parameter",
     "measure_mock_parameter", "use_chip", "get_chip", "release_chip", "ChipSelection",
     "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN", "SYNAPTIC_WEIGHT_MAX",
