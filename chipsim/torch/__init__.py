@@ -25,11 +25,12 @@ from ._state import (ChipSelection, MockParameter, get_chip, get_mock_parameter,
                      measure_mock_parameter, release_chip, set_mock_parameter, use_chip)
 from .functional import (DEFAULT_WAIT_BETWEEN_EVENTS, INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN,
                          OUTPUT_MAX, OUTPUT_MIN, SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN,
-                         ShapeError, add, argmax, conv1d, conv2d, converting_relu, mac, matmul,
+                         ShapeError, add, argmax, conv1d, conv2d, converting_relu,
+                         expanded_conv1d, mac, matmul,
                          relu)
 
 __all__ = [
-    "nn", "constants", "mac", "matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax",
+    "nn", "constants", "mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu", "converting_relu", "add", "argmax",
     "MockParameter", "MockRangeError", "ShapeError", "get_mock_parameter", "set_mock_parameter",
     "measure_mock_parameter", "use_chip", "get_chip", "release_chip", "ChipSelection",
     "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN", "SYNAPTIC_WEIGHT_MAX",

@@ -217,6 +217,63 @@ def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
 
 @operation
+def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                    stride: int = 1, num_expansions: int = 1, num_sends: int = 1,
+                    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+                    chip=None, noise_seed: int | None = None) -> torch.Tensor:
+    """1-D convolution with ``num_expansions`` copies of the kernel on the array at once, as the
+    reference ``expanded_conv1d``: copy ``i`` is shifted by ``i * stride`` inputs and has its own
+    output columns, so one input vector of ``C * (k + stride * (num_expansions - 1))`` entries
+    gives ``num_expansions`` neighbouring output positions, and the convolution runs with stride
+    ``stride * num_expansions``. More of the array is used per vector and fewer vectors are sent.
+    The input is padded on the right with zeros where the last block needs it; the result has
+    the shape of :func:`conv1d`'s and, up to the noise and the per-tile rounding, its values.
+
+    The copies share one weight, so the fixed pattern of their columns cannot be compensated for
+    by training; the weight gradient is the sum over the copies (the one of :func:`conv1d`).
+
+    Args:
+        input: ``(N, C, L)``, values 0..31.
+        weight: ``(O, C, k)``, values -63..63.
+        bias: ``(O,)`` or ``None``; added digitally, unrounded.
+        stride: positive integer (or a 1-tuple).
+        num_expansions: copies of the kernel (positive integer).
+        num_sends, wait_between_events, mock, chip, noise_seed: see :func:`matmul`.
+
+    Returns:
+        float tensor ``(N, O, (L - k) // stride + 1)``.
+    """
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    n = positive_int(num_expansions, "num_expansions", 1)
+    (s,) = _tuple(stride, 1, "stride")
+    if weight.dim() != 3 or input.dim() != 3:
+        raise ShapeError(f"expanded_conv1d expects an input (N, C, L) and a weight (O, C, k), got "
+                         f"shapes {tuple(input.shape)} and {tuple(weight.shape)}")
+    out_channels, in_channels, k = weight.shape
+    length = input.shape[2]
+    if k > length:
+        raise ShapeError(f"expanded_conv1d: kernel size {k} exceeds the input size {length} "
+                         "(dimension 2)")
+    k_new = k + s * (n - 1)
+    copies = weight.new_zeros((out_channels, n, in_channels, k_new))
+    for i in range(n):
+        copies[:, i, :, i * s:i * s + k] = weight
+    weight_new = copies.reshape(out_channels * n, in_channels, k_new)  # copy i of o: row o*n + i
+    bias_new = None if bias is None else bias.repeat_interleave(n)
+    stride_new = s * n
+    l_out = (length - k) // s + 1
+    l_out_new = ((length - k_new) // stride_new + 1) * n if length >= k_new else 0
+    if l_out > l_out_new:
+        input = torch.nn.functional.pad(input, (0, stride_new))
+    out = _conv(input, weight_new, bias_new, stride_new, 1, num_sends, wait, mock, chip,
+                noise_seed, 1, 1, "expanded_conv1d")
+    batch = input.shape[0]
+    out = (out.permute(0, 2, 1).reshape(batch, -1, out_channels, n)
+           .permute(0, 2, 1, 3).reshape(batch, out_channels, -1))
+    return out[..., :l_out].contiguous()
+
+
+@operation
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            stride=1, num_sends: int = 1,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
@@ -273,6 +330,7 @@ def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
     return torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
 
 
-__all__ = ["mac", "matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax", "ShapeError",
+__all__ = ["mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu", "converting_relu", "add",
+           "argmax", "ShapeError",
            "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN",
            "SYNAPTIC_WEIGHT_MAX", "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS"]

@@ -3,6 +3,7 @@ bare ``mac``, the mock parameter (order, mutability, where the range is checked)
 stay functions when kept on a class, ``add``'s ``alpha`` and the ``constants`` module."""
 
 import inspect
+import math
 import pickle
 from functools import partial
 from pathlib import Path
@@ -201,3 +202,133 @@ def test_constants_are_the_reference_values():
     assert (c.hardware_matrix_height, c.hardware_matrix_width) == (128, 256)
     assert (c.defaults.wait_between_events, c.defaults.gain, c.defaults.noise_std) == (5, 0.002, 2.0)
     assert hxp.MockParameter() == hxp.MockParameter(c.defaults.noise_std, c.defaults.gain)
+
+
+# ---- layers call their operation through an attribute ------------------------------------------
+
+def test_linear_calls_its_matmul_attribute():
+    from unittest.mock import Mock
+
+    layer = hxp.nn.Linear(19, 2, num_sends=3, wait_between_events=10, mock=True,
+                          input_transform=lambda x: x, weight_transform=lambda w: torch.ones_like(w))
+    assert layer._matmul is hxp.matmul
+    layer._matmul = Mock(side_effect=lambda x, w, **kwargs: torch.matmul(x, w))
+    x = torch.arange(0.0, 19.0).unsqueeze(0)
+    out = layer(x)
+    args, kwargs = layer._matmul.call_args
+    assert args[0].tolist() == x.tolist() and args[1].tolist() == torch.ones(19, 2).tolist()
+    assert kwargs == {"num_sends": 3, "wait_between_events": 10, "mock": True}
+    # the bias is added by the on-chip processor's add: floored, saturating
+    expected = torch.clamp(torch.floor(torch.full((1, 2), 171.0).clamp(-128, 127)) + torch.floor(layer.bias.detach()), -128, 127)
+    torch.testing.assert_close(out.detach(), expected)
+    assert repr(layer).startswith("Linear(in_features=19, out_features=2, num_sends=3, wait_between_events=10, mock=True")
+
+
+def test_a_logging_wrapper_sees_every_call_and_changes_nothing():
+    calls = []
+
+    def logged(*args, **kwargs):
+        calls.append(kwargs["num_sends"])
+        return hxp.matmul(*args, **kwargs)
+
+    torch.manual_seed(0)
+    layer = hxp.nn.Linear(30, 4, num_sends=2, mock=True)
+    x = torch.randint(0, 32, (5, 30)).float()
+    torch.manual_seed(1)
+    plain = layer(x)
+    layer._matmul = logged
+    torch.manual_seed(1)
+    assert torch.equal(layer(x), plain) and calls == [2]
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_convolutions_call_their_conv_attribute(dims):
+    from unittest.mock import Mock
+
+    if dims == 1:
+        layer = hxp.nn.Conv1d(in_channels=1, out_channels=2, kernel_size=3, stride=2, padding=1,
+                              wait_between_events=4)
+        torch_layer = torch.nn.Conv1d(1, 2, 3, stride=2, padding=1)
+        x = torch.arange(-8.0, 11.0).view(1, 1, -1)
+        side_effect = lambda x, w, b, stride, **kwargs: torch.conv1d(x, w, b, stride)  # noqa: E731
+        assert layer._conv is hxp.conv1d
+        assert "num_sends=39, wait_between_events=4" in repr(layer)  # He init: ceil(816.5 / 21)
+    else:
+        layer = hxp.nn.Conv2d(in_channels=1, out_channels=2, kernel_size=(3, 3), stride=(2, 2),
+                              padding=2, num_sends=6, wait_between_events=75)
+        torch_layer = torch.nn.Conv2d(1, 2, (3, 3), stride=(2, 2), padding=2)
+        x = torch.arange(-8.0, 11.0, 0.25).view(1, 1, 4, -1)
+        side_effect = lambda x, w, b, stride, **kwargs: torch.conv2d(x, w, b, stride)  # noqa: E731
+        assert layer._conv is hxp.conv2d
+        assert "num_sends=6, wait_between_events=75" in repr(layer)
+    layer._conv = Mock(side_effect=side_effect)
+    assert layer(x).shape == torch_layer(x).shape
+    args, kwargs = layer._conv.call_args
+    assert args[3] == layer.stride
+    assert kwargs == {"num_sends": layer.num_sends, "wait_between_events": layer.wait_between_events,
+                      "mock": False}
+
+
+# ---- expanded convolution -----------------------------------------------------------------------
+
+def _rand_full(size, mean, seed):
+    """Uniform within +-20 % of ``mean`` (the reference tests' inputs), requiring a gradient."""
+    g = torch.Generator().manual_seed(seed)
+    return (mean * (0.8 + 0.4 * torch.rand(size, generator=g))).requires_grad_()
+
+
+def test_expanded_conv1d_layer_fills_one_array():
+    layer = hxp.nn.ExpandedConv1d(in_channels=1, out_channels=14, kernel_size=43, stride=2)
+    assert layer.num_expansions == 18  # min(256 // 14, (128 - 43) // 2 + 1)
+    assert layer._conv is hxp.expanded_conv1d
+    assert "num_expansions=18" in repr(layer) and repr(layer).startswith("ExpandedConv1d(")
+    assert hxp.nn.ExpandedConv1d(2, 100, 5, num_expansions=3).num_expansions == 3
+    assert hxp.nn.ExpandedConv1d(1, 300, 5).num_expansions == 1
+    with pytest.raises(ValueError, match="num_expansions"):
+        hxp.nn.ExpandedConv1d(1, 2, 3, num_expansions=0)
+    with pytest.raises(ValueError, match="num_expansions"):
+        hxp.expanded_conv1d(torch.ones(1, 1, 8), torch.ones(1, 1, 3), num_expansions=0, mock=True)
+
+
+@pytest.mark.parametrize("num_expansions", [1, 2, 5, 18])
+@pytest.mark.parametrize("stride", [1, 2, 3])
+def test_expanded_conv1d_equals_torch_conv1d_with_an_exact_mock(num_expansions, stride):
+    hxp.set_mock_parameter(hxp.MockParameter(0.0, 1.0))
+    g = torch.Generator().manual_seed(num_expansions * 10 + stride)
+    x = torch.randint(0, 3, (2, 3, 41), generator=g).float()
+    w = torch.randint(-2, 3, (4, 3, 5), generator=g).float()
+    b = torch.tensor([0.5, -1.0, 2.0, 0.0])
+    got = hxp.expanded_conv1d(x, w, b, stride, num_expansions, mock=True)
+    torch.testing.assert_close(got, torch.nn.functional.conv1d(x, w, b, stride))
+    assert got.is_contiguous()
+
+
+@pytest.mark.parametrize("length", [128, 138])  # the reference's full and overfull array
+def test_expanded_conv1d_matches_conv1d_and_its_gradients(length):
+    """The reference's comparison: noiseless mock, gain 0.0015, four sends; expanded and plain
+    differ by at most one rounding step per synapse array used; gradients are torch's times
+    ``gain * num_sends``."""
+    hxp.set_mock_parameter(hxp.MockParameter(noise_std=0.0, gain=0.0015))
+    x, w = _rand_full((2, 1, length), 10.0, 0), _rand_full((14, 1, 43), 15.0, 1)
+    b = torch.full((14,), 1.0, requires_grad=True)
+    expanded = hxp.expanded_conv1d(x, w, b, 5, num_expansions=18, num_sends=4, mock=True)
+    plain = hxp.conv1d(x.detach(), w.detach(), b.detach(), 5, num_sends=4, mock=True)
+    arrays = max(math.ceil((1 * 5 * 18 + 43) / 128), math.ceil(14 / 256))
+    torch.testing.assert_close(expanded.detach(), plain, atol=arrays, rtol=0)
+    assert expanded.abs().max() > 20  # the comparison is not between zeros
+    expanded.backward(torch.ones_like(expanded))
+    xt, wt = x.detach().clone().requires_grad_(), w.detach().clone().requires_grad_()
+    bt = b.detach().clone().requires_grad_()
+    torch.nn.functional.conv1d(xt, wt, bt, 5).backward(torch.ones_like(plain))
+    torch.testing.assert_close(w.grad, wt.grad * 0.0015 * 4, rtol=1e-3, atol=0)
+    torch.testing.assert_close(x.grad, xt.grad * 0.0015 * 4, rtol=1e-3, atol=1e-6)
+    torch.testing.assert_close(b.grad, bt.grad)
+
+
+def test_expanded_conv1d_layer_on_the_chip(chip):
+    layer = hxp.nn.ExpandedConv1d(2, 3, 4, stride=2, padding=1, bias=False, num_sends=2, chip=chip)
+    x = torch.randint(0, 32, (2, 2, 20)).float()
+    out = layer(x)
+    assert out.shape == torch.nn.Conv1d(2, 3, 4, 2, 1)(x).shape == (2, 3, 10)
+    assert layer.num_expansions == 63  # min(256 // 3, (128 - 4) // 2 + 1)
+    assert torch.equal(out, out.round())
