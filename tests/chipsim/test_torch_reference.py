@@ -332,3 +332,61 @@ def test_expanded_conv1d_layer_on_the_chip(chip):
     assert out.shape == torch.nn.Conv1d(2, 3, 4, 2, 1)(x).shape == (2, 3, 10)
     assert layer.num_expansions == 63  # min(256 // 3, (128 - 4) // 2 + 1)
     assert torch.equal(out, out.round())
+
+
+# ---- hardware initialisation --------------------------------------------------------------------
+
+@pytest.fixture
+def no_env(monkeypatch):
+    for name in ("CHIPSIM_CHIP", "CHIPSIM_CALIBRATION", "CHIPSIM_SEED"):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def test_init_hardware_defaults_and_release(no_env):
+    chip = hxp.init_hardware()
+    assert hxp.get_chip() is chip
+    assert (chip.name, chip.calibration, chip.seed) == ("bss2", "default", 0)
+    assert hxp.get_unique_identifier() == ["bss2 seed 0 calibration default"]
+    assert hxp.matmul(torch.ones(4), torch.ones(4, 2)).shape == (2,)  # runs on it
+    hxp.release_hardware()
+    with pytest.raises(RuntimeError, match="No chip selected"):
+        hxp.matmul(torch.ones(4), torch.ones(4, 2))
+
+
+def test_init_hardware_takes_the_chip_from_the_environment_or_the_arguments(no_env):
+    no_env.setenv("CHIPSIM_CHIP", str(CHIPS / "tutorial.yaml"))
+    no_env.setenv("CHIPSIM_CALIBRATION", "custom")
+    no_env.setenv("CHIPSIM_SEED", "3")
+    chip = hxp.init_hardware()
+    assert (chip.name, chip.calibration, chip.seed) == ("tutorial", "custom", 3)
+    chip = hxp.init_hardware(hxp.CalibrationPath("default"), chip=CHIPS / "bss2.yaml", seed=1)
+    assert (chip.name, chip.calibration, chip.seed) == ("bss2", "default", 1)
+    assert hxp.init_hardware("default", True).calibration == "default"  # (calib_path, ann)
+    assert hxp.init_hardware(hxp.HWDBPath()).calibration == "custom"  # hwdb ignored
+    own = chipsim.load(CHIPS / "tutorial.yaml", seed=7)
+    assert hxp.init_hardware(chip=own).seed == 7  # a Chip keeps its seed
+    minimal = hxp.init_hardware_minimal()
+    assert (minimal.name, minimal.calibration, minimal.seed) == ("tutorial", "default", 3)
+
+
+def test_init_hardware_errors_name_the_argument(no_env):
+    with pytest.raises(ValueError, match=r"calib_path: 'nightly' is not a calibration profile .* default, custom"):
+        hxp.init_hardware(hxp.CalibrationPath("nightly"))
+    with pytest.raises(TypeError, match="calib_path"):
+        hxp.init_hardware(3.5)
+    no_env.setenv("CHIPSIM_SEED", "zero")
+    with pytest.raises(ValueError, match="CHIPSIM_SEED='zero'"):
+        hxp.init_hardware()
+    with pytest.raises(RuntimeError):
+        hxp.get_chip()  # nothing selected after a failed init
+
+
+def test_the_reference_import_forms():
+    import importlib
+
+    nn = importlib.import_module("chipsim.torch.perceptron.nn")
+    assert nn is hxp.nn and hxp.perceptron is hxp and hxp.ann is hxp
+    from chipsim.torch.perceptron.constants import defaults
+    assert defaults.wait_between_events == 5
+    assert hxp.perceptron.nn.ExpandedConv1d is hxp.nn.ExpandedConv1d
