@@ -39,6 +39,7 @@ from .functional import (DEFAULT_WAIT_BETWEEN_EVENTS, INPUT_ACTIVATION_MAX, INPU
                          OUTPUT_MAX, OUTPUT_MIN, SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN,
                          ShapeError, add, argmax, conv1d, conv2d, converting_relu,
                          expanded_conv1d, mac, matmul, relu)
+from .tracer import InferenceTracer, inference_trace, load_trace
 from .hardware import (CalibrationPath, HWDBPath, get_unique_identifier, init_hardware,
                        init_hardware_minimal, release_hardware)
 
@@ -54,12 +55,12 @@ __all__ = [
     # the reference's hxtorch.perceptron
     "nn", "constants", "mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu",
     "converting_relu", "add", "argmax", "MockParameter", "get_mock_parameter",
-    "set_mock_parameter", "measure_mock_parameter",
+    "set_mock_parameter", "measure_mock_parameter", "InferenceTracer", "inference_trace",
     # the reference's hxtorch (hardware initialisation)
     "perceptron", "ann", "init_hardware", "init_hardware_minimal", "release_hardware",
     "get_unique_identifier", "CalibrationPath", "HWDBPath",
     # chipsim's own
-    "MockRangeError", "ShapeError", "use_chip", "get_chip", "release_chip", "ChipSelection",
+    "load_trace", "MockRangeError", "ShapeError", "use_chip", "get_chip", "release_chip", "ChipSelection",
     "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN", "SYNAPTIC_WEIGHT_MAX",
     "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS",
 ]

@@ -16,6 +16,7 @@ import torch
 from ..validation import positive_int
 from ._operation import operation
 from ._state import resolve_chip
+from . import tracer as _tracer
 from .autograd import (INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN, OUTPUT_MAX, OUTPUT_MIN,
                        SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN, MAC, Add, ConvertingReLU, ReLU,
                        int8)
@@ -94,11 +95,17 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
             f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
         )
     _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
+    if not mock:
+        _tracer.check_input(x, "mac")
     the_chip = None if mock else resolve_chip(chip)
     seed = _noise_seed(noise_seed)
     flat = x.unsqueeze(0) if x.dim() == 1 else x
     out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
-    return out.squeeze(0) if x.dim() == 1 else out
+    out = out.squeeze(0) if x.dim() == 1 else out
+    if not mock:
+        _tracer.record("mac", {"weights": torch.round(weights.detach()).to("cpu", torch.int8),
+                               "num_sends": num_sends, "wait_between_events": wait}, out)
+    return out
 
 
 @operation
@@ -290,7 +297,12 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 @operation
 def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
     """ReLU of the on-chip processor: ``clamp(floor(input), 0, 127)``; gradient 1 where input > 0."""
-    return ReLU.apply(input)
+    if not mock:
+        _tracer.check_input(input, "relu")
+    out = ReLU.apply(input)
+    if not mock:
+        _tracer.record("relu", {}, out)
+    return out
 
 
 @operation
@@ -301,7 +313,12 @@ def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> 
         raise TypeError(f"converting_relu: shift must be an integer, got {shift!r}")
     if shift < 0:
         raise RuntimeError(f"converting_relu: non-negative shift value expected, got {shift}")
-    return ConvertingReLU.apply(input, int(shift))
+    if not mock:
+        _tracer.check_input(input, "converting_relu")
+    out = ConvertingReLU.apply(input, int(shift))
+    if not mock:
+        _tracer.record("converting_relu", {"shift": int(shift)}, out)
+    return out
 
 
 @operation
@@ -320,14 +337,24 @@ def add(input: torch.Tensor, other: torch.Tensor, alpha: float = 1, mock: bool =
     except RuntimeError as err:
         raise ShapeError(f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not "
                          f"broadcast ({err})") from None
-    return Add.apply(input, other)
+    if not mock:
+        _tracer.check_input(input, "add")
+    out = Add.apply(input, other)
+    if not mock:
+        _tracer.record("add", {"other": int8(other.detach()).to("cpu", torch.float32)}, out)
+    return out
 
 
 @operation
 def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
            mock: bool = False) -> torch.Tensor:
     """Index of the largest value after flooring and clamping to int8, as ``torch.argmax``."""
-    return torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
+    if not mock:
+        _tracer.check_input(input, "argmax")
+    out = torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
+    if not mock:
+        _tracer.record("argmax", {"dim": dim, "keepdim": bool(keepdim)}, out)
+    return out
 
 
 __all__ = ["mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu", "converting_relu", "add",

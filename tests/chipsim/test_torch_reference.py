@@ -390,3 +390,108 @@ def test_the_reference_import_forms():
     from chipsim.torch.perceptron.constants import defaults
     assert defaults.wait_between_events == 5
     assert hxp.perceptron.nn.ExpandedConv1d is hxp.nn.ExpandedConv1d
+
+
+# ---- trace and replay ---------------------------------------------------------------------------
+
+def _traced(path, func):
+    tracer = hxp.InferenceTracer(path)
+    tracer.start()
+    try:
+        func()
+    finally:
+        names = tracer.stop() if tracer._recording is not None else None
+    return names
+
+
+def _sequence(shift_in_between=False):
+    """The reference's traced sequence (smaller batch): mac, relu, converting_relu, mac, relu."""
+    r1 = hxp.mac(torch.zeros(3, 256), torch.zeros(256, 512))
+    r3 = hxp.converting_relu(hxp.relu(r1))
+    if shift_in_between:
+        r3 = r3 + 2.0  # not traceable
+    hxp.relu(hxp.mac(r3, torch.zeros(512, 123)))
+
+
+def test_tracer_records_the_chain_of_chip_operations(chip, tmp_path):
+    hxp.use_chip(chip)
+    assert _traced(tmp_path / "empty", lambda: None) == []
+    assert _traced(tmp_path / "seq", _sequence) == ["mac", "relu", "converting_relu", "mac", "relu"]
+    ops = hxp.load_trace(tmp_path / "seq")
+    assert [op["name"] for op in ops] == ["mac", "relu", "converting_relu", "mac", "relu"]
+    assert ops[0]["weights"].shape == (256, 512) and ops[2]["shift"] == 2
+    # mock-mode operations are not recorded (they do not run on the chip)
+    assert _traced(tmp_path / "mock", lambda: hxp.relu(hxp.mac(torch.ones(4), torch.ones(4, 2), mock=True), mock=True)) == []
+
+
+def test_tracer_refuses_untraced_computations_in_the_chain(chip, tmp_path):
+    hxp.use_chip(chip)
+    with pytest.raises(RuntimeError, match="not the output of the traced operation before it"):
+        _traced(tmp_path / "wrong", lambda: _sequence(shift_in_between=True))
+    with pytest.raises(RuntimeError, match="not started"):
+        hxp.InferenceTracer(tmp_path / "x").stop()
+
+
+def test_nested_tracers(chip, tmp_path):
+    hxp.use_chip(chip)
+    outer, inner = hxp.InferenceTracer(tmp_path / "outer"), hxp.InferenceTracer(tmp_path / "inner")
+    outer.start()
+    r1 = hxp.mac(torch.zeros(3, 256), torch.zeros(256, 512))
+    inner.start()
+    r3 = hxp.converting_relu(hxp.relu(r1))
+    assert inner.stop() == ["relu", "converting_relu"]
+    hxp.relu(hxp.mac(r3, torch.zeros(512, 123)))
+    assert outer.stop() == ["mac", "relu", "converting_relu", "mac", "relu"]
+
+
+def test_single_relu_replay(chip, tmp_path):
+    hxp.use_chip(chip)
+    inputs = torch.arange(-128.0, 127.0)
+    tracer = hxp.InferenceTracer(tmp_path / "relu")
+    tracer.start()
+    result = hxp.relu(inputs)
+    assert tracer.stop() == ["relu"]
+    assert torch.equal(hxp.inference_trace(inputs, tmp_path / "relu"), result)
+
+
+def test_replay_of_a_model_equals_the_eager_forward(chip, tmp_path):
+    hxp.use_chip(chip)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(hxp.nn.Linear(64, 32, num_sends=2), hxp.nn.ConvertingReLU(shift=1),
+                                hxp.nn.Linear(32, 10, num_sends=3))
+    x = torch.randint(0, 32, (12, 64)).float()
+    tracer = hxp.InferenceTracer(tmp_path / "model")
+    tracer.start()
+    with torch.no_grad():
+        model(x)
+    assert tracer.stop() == ["mac", "add", "converting_relu", "mac", "add"]
+    ops = hxp.load_trace(tmp_path / "model")
+    assert torch.equal(ops[0]["weights"].float(), model[0].weight.detach().round().t())
+    assert torch.equal(ops[1]["other"], model[0].bias.detach().floor())
+    with torch.no_grad():
+        torch.manual_seed(5)
+        eager = model(x)
+        torch.manual_seed(5)
+        assert torch.equal(hxp.inference_trace(x, tmp_path / "model"), eager)
+        torch.manual_seed(6)
+        eager_batches = torch.cat([model(part) for part in x.split(5)])
+        torch.manual_seed(6)
+        replayed = hxp.inference_trace(x, tmp_path / "model", batch_size=5)
+    assert torch.equal(replayed, eager_batches)
+    assert not torch.equal(eager_batches, eager)  # the noise is live: equality is not trivial
+
+
+def test_inference_trace_errors(chip, tmp_path):
+    hxp.use_chip(chip)
+    _traced(tmp_path / "empty", lambda: None)
+    with pytest.raises(RuntimeError, match="empty"):
+        hxp.inference_trace(torch.ones(3), tmp_path / "empty")
+    _traced(tmp_path / "relu", lambda: hxp.relu(torch.ones(3)))
+    with pytest.raises(RuntimeError, match="1-D or 2-D"):
+        hxp.inference_trace(torch.ones(2, 2, 3), tmp_path / "relu")
+    torch.save({"something": 1}, tmp_path / "other")
+    with pytest.raises(ValueError, match="not a trace"):
+        hxp.inference_trace(torch.ones(3), tmp_path / "other")
+    hxp.release_chip()
+    with pytest.raises(RuntimeError, match="No chip selected"):
+        hxp.inference_trace(torch.ones(3), tmp_path / "relu")
