@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from ..cli import UsageError, int_at_least
+from .cli import UsageError, int_at_least
 
 
 def _csv_rows(results: dict):
@@ -37,7 +37,7 @@ def run(args) -> int:
     import numpy as np
 
     import chipsim
-    from chipsim import characterization as ch
+    from chipsim.studies import characterization as ch
 
     t0 = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)

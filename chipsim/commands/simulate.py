@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli import UsageError, int_at_least
+from .cli import UsageError, int_at_least
 
-#: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
+#: Outputs beyond this magnitude are outside the linear range of the readout (model.md section 1).
 LINEAR_LIMIT = 80
 
 
@@ -71,8 +71,8 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
 
 def run(args) -> int:
     import chipsim
-    from chipsim.plots import linear_fit, simulation_figure
-    from chipsim.workload import default_workload
+    from chipsim.commands.figures import linear_fit, simulation_figure
+    from chipsim.commands.workload import default_workload
 
     t_load = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)

@@ -8,7 +8,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import UsageError, int_at_least
+from .cli import UsageError, int_at_least
 
 
 def _seeds(text: str) -> tuple[int, ...]:
@@ -40,7 +40,7 @@ def run_transfer(args) -> int:
         import torch  # noqa: F401
     except ImportError:
         raise UsageError("the study needs PyTorch: pip install 'chipsim[torch]'") from None
-    from chipsim import study
+    from chipsim.studies import transfer as study
 
     if not Path(args.chip).is_file():
         raise UsageError(f"{args.chip}: no such chip description")

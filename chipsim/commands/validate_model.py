@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from ..cli import int_at_least
+from .cli import int_at_least
 
 
 def _int_list(minimum: int):
@@ -45,7 +45,7 @@ def run(args) -> int:
     import json
 
     import chipsim
-    from chipsim import mock, surrogates, validity
+    from chipsim.models import mock, surrogates, validity
 
     t_start = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)

@@ -31,7 +31,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
         f"({err})"
     ) from None
 
-from ..mock import MockRangeError
+from ..models.mock import MockRangeError
 from . import constants, nn
 from ._state import (ChipSelection, MockParameter, get_chip, get_mock_parameter,
                      measure_mock_parameter, release_chip, set_mock_parameter, use_chip)

@@ -8,7 +8,7 @@ import math
 import numbers
 from pathlib import Path
 
-from .. import mock as _mock
+from ..models import mock as _mock
 from ._operation import operation
 from .constants import defaults
 
@@ -64,7 +64,7 @@ class MockParameter:
         return f"MockParameter(noise_std={self.noise_std!r}, gain={self.gain!r})"
 
     def to_mock(self) -> _mock.MockParameter:
-        """The checked, immutable :class:`chipsim.mock.MockParameter` of the same values."""
+        """The checked, immutable :class:`chipsim.models.mock.MockParameter` of the same values."""
         check_mock_parameter(self)
         return _mock.MockParameter(gain=self.gain, noise_std=self.noise_std)
 
@@ -75,7 +75,7 @@ class MockParameter:
 
 
 def check_mock_parameter(parameter: MockParameter) -> None:
-    """Raise ``OverflowError`` (:class:`chipsim.mock.MockRangeError`) for values the mock cannot
+    """Raise ``OverflowError`` (:class:`chipsim.models.mock.MockRangeError`) for values the mock cannot
     use: a gain outside (0, 1] (the reference's check) or a noise std that is negative or not
     finite."""
     if not (math.isfinite(parameter.gain) and 0 < parameter.gain <= 1):
@@ -173,10 +173,10 @@ def get_mock_parameter() -> MockParameter:
 @operation
 def set_mock_parameter(parameter: MockParameter) -> None:
     """Set the mock parameter (e.g. the result of :func:`measure_mock_parameter`); a copy is
-    kept. Also accepts a :class:`chipsim.mock.MockParameter`.
+    kept. Also accepts a :class:`chipsim.models.mock.MockParameter`.
 
     Raises:
-        OverflowError (:class:`chipsim.mock.MockRangeError`): gain outside (0, 1], or a negative
+        OverflowError (:class:`chipsim.models.mock.MockRangeError`): gain outside (0, 1], or a negative
             or non-finite noise std.
         TypeError: not a mock parameter.
     """
@@ -192,14 +192,14 @@ def set_mock_parameter(parameter: MockParameter) -> None:
 
 
 def mock_model() -> _mock.MockParameter:
-    """The parameter in use, as the :mod:`chipsim.mock` model takes it."""
+    """The parameter in use, as the :mod:`chipsim.models.mock` model takes it."""
     return _current["mock_model"]
 
 
 @operation
 def measure_mock_parameter(chip=None, *, seed: int = 0, **options) -> MockParameter:
     """Measure gain and noise of the mock model on the selected chip (or ``chip``) with the
-    reference procedure (see :func:`chipsim.mock.measure_mock_parameter`). Does not set it:
+    reference procedure (see :func:`chipsim.models.mock.measure_mock_parameter`). Does not set it:
     pass the result to :func:`set_mock_parameter`, as with the reference software."""
     return MockParameter.from_mock(
         _mock.measure_mock_parameter(resolve_chip(chip), seed=seed, **options))

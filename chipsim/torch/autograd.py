@@ -9,10 +9,10 @@ from dataclasses import replace as _replace
 import numpy as np
 import torch
 
-from .. import mock as _mock
+from ..models import mock as _mock
 from ._state import mock_model
 
-#: Allowed input activations, signed weights and results (bss2.md "Number ranges").
+#: Allowed input activations, signed weights and results (model.md section 1, Number ranges).
 INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
 SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX = _mock.WEIGHT_RANGE
 OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE

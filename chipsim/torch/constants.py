@@ -8,7 +8,7 @@ array as the reference API sees it, and the defaults of the operations and the m
 
 from __future__ import annotations
 
-from .. import mock as _mock
+from ..models import mock as _mock
 
 #: Signed weights (6-bit magnitude, sign by the choice of row).
 synaptic_weight_min, synaptic_weight_max = _mock.WEIGHT_RANGE

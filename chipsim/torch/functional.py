@@ -78,7 +78,7 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
         float tensor ``(M,)`` or ``(N, M)``, values -128..127.
 
     Raises:
-        OverflowError (:class:`chipsim.mock.MockRangeError`): values out of range after rounding.
+        OverflowError (:class:`chipsim.models.mock.MockRangeError`): values out of range after rounding.
         RuntimeError (:class:`ShapeError`): weights not 2-D, input not 1-D or 2-D, or sizes that
             do not match.
     """
@@ -134,7 +134,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
         values -128..127.
 
     Raises:
-        OverflowError (:class:`chipsim.mock.MockRangeError`): values out of range after rounding.
+        OverflowError (:class:`chipsim.models.mock.MockRangeError`): values out of range after rounding.
         RuntimeError (:class:`ShapeError`): 0-D arguments, weights with more than 2 dimensions,
             or mismatching sizes.
     """

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from chipsim import datasets
+from chipsim.studies import datasets
 
 
 def test_keywords_are_deterministic_and_have_many_features():

@@ -6,8 +6,8 @@ from functools import partial
 import numpy as np
 import pytest
 
-from chipsim import mock
-from chipsim.mock import MockParameter, MockRangeError
+from chipsim.models import mock
+from chipsim.models.mock import MockParameter, MockRangeError
 
 EXACT = MockParameter(gain=0.01, noise_std=0.0)
 

@@ -6,7 +6,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from chipsim.quantization import Quantizer, code_range, quantize, quantize_weight  # noqa: E402
+from chipsim.torch.quantization import Quantizer, code_range, quantize, quantize_weight  # noqa: E402
 
 
 def test_code_ranges():

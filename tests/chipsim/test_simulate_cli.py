@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from chipsim.cli import main
+from chipsim.commands.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -89,7 +89,7 @@ def test_missing_chip_file(tmp_path, capsys):
 
 
 def test_help_is_fast_and_imports_no_heavy_module():
-    code = ("import sys, chipsim.cli; chipsim.cli.build_parser(); "
+    code = ("import sys, chipsim.commands.cli; chipsim.commands.cli.build_parser(); "
             "heavy = [m for m in ('numba', 'simpy', 'matplotlib', 'pydantic', 'pint', 'kernels') if m in sys.modules]; "
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -99,7 +99,7 @@ def test_help_is_fast_and_imports_no_heavy_module():
 def test_figure_uses_a_non_interactive_backend(chips_dir, tmp_path):
     # An interactive backend asked for, and no display: the figure is still drawn (on an Agg
     # canvas of its own), pyplot is never imported, and the caller's backend is left alone.
-    code = (f"import sys; from chipsim.cli import main; "
+    code = (f"import sys; from chipsim.commands.cli import main; "
             f"code = main(['simulate', {str(chips_dir / 'tutorial.yaml')!r}, "
             f"'--batch', '5', '--out', {str(tmp_path)!r}, '--no-progress']); "
             "import matplotlib; print(code, 'matplotlib.pyplot' in sys.modules, matplotlib.rcParams['backend'])")

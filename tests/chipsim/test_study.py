@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import chipsim.torch as hxp  # noqa: E402
-from chipsim import study  # noqa: E402
-from chipsim.cli import main  # noqa: E402
+from chipsim.studies import transfer as study  # noqa: E402
+from chipsim.commands.cli import main  # noqa: E402
 
 CHIP = str(Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml")
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chipsim import mock, surrogates as S
-from chipsim.validity import mock_as_surrogate
+from chipsim.models import mock, surrogates as S
+from chipsim.models.validity import mock_as_surrogate
 
 CHIPS = Path(__file__).resolve().parents[2] / "chips"
 

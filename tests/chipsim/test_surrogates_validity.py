@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chipsim
-from chipsim import mock, validity
-from chipsim.cli import main
+from chipsim.models import mock, validity
+from chipsim.commands.cli import main
 
 BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
 

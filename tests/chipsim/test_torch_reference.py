@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import chipsim  # noqa: E402
-import chipsim.mock  # noqa: E402
+import chipsim.models.mock  # noqa: E402
 import chipsim.torch as hxp  # noqa: E402
 
 CHIPS = Path(__file__).resolve().parents[2] / "chips"
@@ -139,7 +139,7 @@ def test_mock_uses_the_set_parameter():
     x, w = torch.full((3, 10), 10.0), torch.full((10, 2), 20.0)
     hxp.set_mock_parameter(hxp.MockParameter(0.0, 0.01))
     assert torch.all(hxp.matmul(x, w, mock=True) == 20.0)  # floor(0.01 * 10 * 10 * 20)
-    hxp.set_mock_parameter(chipsim.mock.MockParameter(gain=0.005, noise_std=0.0))  # also taken
+    hxp.set_mock_parameter(chipsim.models.mock.MockParameter(gain=0.005, noise_std=0.0))  # also taken
     assert hxp.get_mock_parameter() == hxp.MockParameter(0.0, 0.005)
     assert torch.all(hxp.matmul(x, w, mock=True) == 10.0)
 

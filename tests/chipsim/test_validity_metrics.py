@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from chipsim import validity
+from chipsim.models import validity
 
 
 class StubChip:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import mock as _mock
+from ..models import mock as _mock
 
 #: Charge unit of the reference measurement: activation 16 x weight 21.
 UNIT_ACT, UNIT_WEIGHT = 16, 21
@@ -22,7 +22,7 @@ NOISE_INPUTS = (8, 16, 32, 64, 128)
 NOISE_WEIGHTS = (5, 10, 21, 42, 63)
 NOISE_OTA_CODES = (150, 300, 450, 600)
 GAIN_WAITS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 25)
-#: Outputs within this magnitude must stay linear within LINEAR_TOLERANCE (physics.md 9).
+#: Outputs within this magnitude must stay linear within LINEAR_TOLERANCE (model.md section 10).
 LINEAR_LIMIT = 80
 LINEAR_TOLERANCE = 2.0
 
@@ -30,7 +30,7 @@ LINEAR_TOLERANCE = 2.0
 def with_knob(chip, knob: str, value, profile_name: str | None = None):
     """The same chip instance (seed) under its calibration with one knob changed (e.g. the OTA
     bias code ``i_synin_gm``); the value must lie in the knob's allowed range."""
-    from .chip import Chip
+    from ..chip import Chip
 
     desc = chip.description
     spec = desc.knobs.get(knob)

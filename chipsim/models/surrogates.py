@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import mock as _mock
-from .validation import positive_int
+from ..validation import positive_int
 
 KINDS = ("column", "column_nonlinear")
 
@@ -107,7 +107,7 @@ class ColumnSurrogate:
     # ---- the model ---------------------------------------------------------------------------
     def _tiles(self, x: np.ndarray, w: np.ndarray, num_sends: int):
         """(u, s) per tile: the noise-free analog value and the noise std, each (n, M) per tile."""
-        from .tiling import plan
+        from ..tiling import plan
 
         k_total, m_total = w.shape
         for run in plan(k_total, m_total, (self.tile_inputs, self.columns), self.halves):
@@ -130,7 +130,7 @@ class ColumnSurrogate:
 
     def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5,
                noise_seed: int | None = None) -> np.ndarray:
-        """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.mock.matmul`;
+        """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.models.mock.matmul`;
         ``wait_between_events`` is accepted and ignored). Returns int32 (batch..., M)."""
         x_arr, w_arr, num_sends = self._check(x, w, num_sends, wait_between_events)
         batch = x_arr.shape[:-1]
@@ -355,7 +355,8 @@ def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed
             runs.append(np.concatenate(ys).reshape(-1, halves, m).astype(np.float64))
         ideal = np.concatenate([x @ w, x @ -w]).reshape(-1, halves, m).astype(np.float64) * sends
         parts.append((ideal, runs[0], runs[1], np.full(ideal.shape[0], sends)))
-    return FitData(*(np.concatenate(a) for a in zip(*parts)), wait_between_events=wait_between_events,
+    ideal, first, second, sends_per_row = (np.concatenate(a) for a in zip(*parts))
+    return FitData(ideal, first, second, sends_per_row, wait_between_events=wait_between_events,
                    tile_inputs=k)
 
 
@@ -405,6 +406,7 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
         err = float(np.mean((soft_clip(u_lin, lim_hi, lim_lo, k) - target) ** 2))
         if best is None or err < best[0]:
             best = (err, k, lim_hi, lim_lo)
+    assert best is not None  # SHARPNESS_GRID is not empty
     _, k, lim_hi, lim_lo = best
     u = soft_clip(u_lin, lim_hi, lim_lo, k)
     # noise variance = s0^2 + slope * |u|  (global slope, per-column s0), from unclipped outputs

@@ -3,7 +3,7 @@ simulation over a grid of wait_between_events, num_sends, input density and weig
 
 For every grid cell the chip runs the same random vectors twice: with temporal noise off (the
 deterministic response, fixed pattern included) and on. A surrogate's *expected* output
-(:meth:`chipsim.surrogates.ColumnSurrogate.expected`) is compared with the noise-free output:
+(:meth:`chipsim.models.surrogates.ColumnSurrogate.expected`) is compared with the noise-free output:
 bias, RMS, and the fraction of outputs off by more than 1 LSB; its predicted noise std is
 compared with the chip's (std of noisy minus noise-free outputs) as a ratio.
 """

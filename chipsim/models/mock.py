@@ -1,5 +1,5 @@
 """The reference software's simplified ("mock") matrix multiply, its two parameters, and the
-published procedure that measures those parameters on a chip (bss2.md, "The simplified model").
+published procedure that measures those parameters on a chip (model.md section 1, "The simplified model").
 
 The mock, per input tile ``c`` of at most 128 inputs::
 
@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from .validation import as_integer_array, positive_int
+from ..validation import as_integer_array, positive_int
 
 #: Allowed input activations (unsigned 5 bit; 0 sends no event).
 INPUT_RANGE = (0, 31)
@@ -37,7 +37,7 @@ OUTPUT_RANGE = (-128, 127)
 #: Signed inputs per tile (one half of the chip); larger K is summed digitally over tiles.
 TILE_INPUTS = 128
 
-#: Gains for which the measurement procedure is meant to work (bss2.md).
+#: Gains for which the measurement procedure is meant to work (model.md section 1).
 MEASURABLE_GAIN_RANGE = (0.001, 0.04)
 
 
@@ -126,7 +126,7 @@ def matmul(
     if parameter is None:
         parameter = MockParameter()
     if not isinstance(parameter, MockParameter):
-        raise TypeError(f"parameter: expected a chipsim.mock.MockParameter, got {type(parameter).__name__}")
+        raise TypeError(f"parameter: expected a chipsim.models.mock.MockParameter, got {type(parameter).__name__}")
     x_arr = _check_range(x, "x", *INPUT_RANGE, min_ndim=1)
     w_arr = _check_range(w, "w", *WEIGHT_RANGE, ndim=2)
     if x_arr.shape[-1] != w_arr.shape[0]:
@@ -303,7 +303,7 @@ def measure_mock_parameter(chip_or_matmul, *, seed: int = 0, **options) -> MockP
     Args:
         chip_or_matmul: a :class:`chipsim.Chip` (its ``matmul`` is used) or any callable
             ``f(x, w, num_sends=..., wait_between_events=..., noise_seed=...)``, e.g.
-            :func:`chipsim.mock.matmul` itself.
+            :func:`chipsim.models.mock.matmul` itself.
         seed: seeds the random inputs and the noise seeds passed on.
         **options: ``num_inputs``, ``num_outputs``, ``weight``, ``input_value``,
             ``density_base``, ``num_densities``, ``target_median``, ``num_vectors``,

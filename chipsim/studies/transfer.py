@@ -1,4 +1,4 @@
-"""The transfer study (Kern et al. 2023, bss2.md): an MLP with BatchNorm trained in float, then
+"""The transfer study (Kern et al. 2023, model.md section 1): an MLP with BatchNorm trained in float, then
 run on simulated chips (a) as it is ("plain transfer") and (b) after hardware-in-the-loop
 retraining (forward pass on the simulator, backward pass straight-through), under the ``default``
 and the ``custom`` calibration profile, over several chip instances (seeds).
@@ -45,7 +45,7 @@ class StudyConfig:
         hidden: hidden units of the MLP.
         float_epochs, float_lr, batch_size: float training (Adam).
         scaling: activation scaling, ``static``, ``batch`` or ``ema``
-            (:class:`chipsim.quantization.Quantizer`).
+            (:class:`chipsim.torch.quantization.Quantizer`).
         target_rms: root-mean-square layer output aimed at, in ADC steps, when translating.
         max_sends: largest ``num_sends`` the translation may pick.
         wait_between_events: FPGA cycles between events on the chip.
@@ -102,7 +102,7 @@ def _build_classes():
     """Define the torch modules (torch is imported only when the study runs)."""
     torch = _torch()
     import chipsim.torch as hxp
-    from .quantization import Quantizer
+    from ..torch.quantization import Quantizer
 
     class _AnalogLinear(torch.nn.Module):
         """A bias-free linear layer that runs in float, on the mock model or on a chip."""
@@ -147,7 +147,7 @@ def _build_classes():
                     f"num_sends={self.num_sends}, weight_scale={self.weight_scale:.4g}")
 
     def quantize(weight, scale):
-        from .quantization import quantize as q
+        from ..torch.quantization import quantize as q
 
         return q(weight, scale, -hxp.SYNAPTIC_WEIGHT_MAX, hxp.SYNAPTIC_WEIGHT_MAX)
 
