@@ -32,7 +32,7 @@ except ImportError as err:  # pragma: no cover - depends on the environment
     ) from None
 
 from ..models.mock import MockRangeError
-from . import constants, nn
+from . import constants, logger, nn
 from ._state import (ChipSelection, MockParameter, get_chip, get_mock_parameter,
                      measure_mock_parameter, release_chip, set_mock_parameter, use_chip)
 from .functional import (DEFAULT_WAIT_BETWEEN_EVENTS, INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN,
@@ -58,7 +58,7 @@ __all__ = [
     "set_mock_parameter", "measure_mock_parameter", "InferenceTracer", "inference_trace",
     # the reference's hxtorch (hardware initialisation)
     "perceptron", "ann", "init_hardware", "init_hardware_minimal", "release_hardware",
-    "get_unique_identifier", "CalibrationPath", "HWDBPath",
+    "get_unique_identifier", "CalibrationPath", "HWDBPath", "logger",
     # chipsim's own
     "load_trace", "MockRangeError", "ShapeError", "use_chip", "get_chip", "release_chip", "ChipSelection",
     "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN", "SYNAPTIC_WEIGHT_MAX",

@@ -233,6 +233,10 @@ class _ConvNd(MACLayer):
         return self._conv(input, weight, self.bias, self.stride, **self._conv_options())
 
 
+#: The reference's public name of the convolution base class.
+ConvNd = _ConvNd
+
+
 class Conv1d(_ConvNd, torch.nn.Conv1d):
     """1-D convolution, unrolled to one matrix multiplication on the chip. Only ``dilation=1``
     and ``groups=1`` (a ``ValueError`` at the forward pass otherwise, as the reference); the
@@ -305,5 +309,5 @@ class ConvertingReLU(ReLU):
         return F.converting_relu(input, shift=self.shift, mock=self.mock)
 
 
-__all__ = ["Layer", "MACLayer", "Linear", "Conv1d", "ExpandedConv1d", "Conv2d", "ReLU", "ConvertingReLU",
+__all__ = ["Layer", "MACLayer", "Linear", "ConvNd", "Conv1d", "ExpandedConv1d", "Conv2d", "ReLU", "ConvertingReLU",
            "scale_input", "scale_weight", "clamp_weight_"]

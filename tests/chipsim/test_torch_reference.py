@@ -495,3 +495,31 @@ def test_inference_trace_errors(chip, tmp_path):
     hxp.release_chip()
     with pytest.raises(RuntimeError, match="No chip selected"):
         hxp.inference_trace(torch.ones(3), tmp_path / "relu")
+
+
+# ---- the reference's logger ---------------------------------------------------------------------
+
+def test_logger_of_the_reference_scripts(tmp_path):
+    log_file = tmp_path / "run.log"
+    logger = hxp.logger
+    try:
+        logger.default_config(level=logger.LogLevel.INFO, fname=str(log_file))
+        logger.set_loglevel(logger.get("grenade"), logger.LogLevel.WARN)
+        log = logger.get("hxtorch.examples.minimal")
+        log.info("Input (mean): ", 10.0)
+        log.INFO("accuracy 96.5 %")
+        log.DEBUG("below the level")
+        logger.get("grenade").INFO("quietened")
+        logger.get("grenade").WARN("still shown")
+    finally:
+        logger.reset()
+    lines = log_file.read_text().splitlines()
+    assert [line.split(maxsplit=3)[2:] for line in lines] == [
+        ["INFO", "hxtorch.examples.minimal Input (mean): 10.0"],
+        ["INFO", "hxtorch.examples.minimal accuracy 96.5 %"],
+        ["WARNING", "grenade still shown"],
+    ]
+    assert logger.LogLevel.TRACE < logger.LogLevel.DEBUG < logger.LogLevel.FATAL
+    with pytest.raises(TypeError, match="logger.get"):
+        logger.get(3)
+    assert hxp.nn.ConvNd is hxp.nn.Conv1d.__mro__[1]
