@@ -523,3 +523,37 @@ def test_logger_of_the_reference_scripts(tmp_path):
     with pytest.raises(TypeError, match="logger.get"):
         logger.get(3)
     assert hxp.nn.ConvNd is hxp.nn.Conv1d.__mro__[1]
+
+
+# ---- the compatibility table of docs/torch.md ---------------------------------------------------
+
+def test_compatibility_table_names_exist_and_the_counts_add_up():
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "torch.md").read_text()
+    table = text[text.index("## Compatibility with the reference API"):]
+    counts = {"same": 0, "different": 0, "missing": 0}
+    names = []
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or cells[1] not in counts:
+            continue
+        row = []
+        for name in re.findall(r"`([^`]+)`", cells[0]):
+            name = name.split("(")[0]
+            if "." not in name and row:  # `a.b.first`, `second` -> a.b.second
+                name = row[0].rsplit(".", 1)[0] + "." + name
+            if name not in row:
+                row.append(name)
+        counts[cells[1]] += len(row)
+        names += row
+    for name in names:
+        parts = name.split(".")
+        obj = hxp
+        for part in parts[1:] if parts[0] in ("hxtorch", "perceptron") else parts:
+            obj = getattr(obj, part)  # AttributeError if chipsim.torch lacks the name
+    stated = re.search(r"\*\*(\d+) same, (\d+) different, (\d+)\s+missing\*\*", table)
+    assert stated is not None
+    assert tuple(map(int, stated.groups())) == (counts["same"], counts["different"], counts["missing"])
+    assert f"{len(names)} names)" in " ".join(table.split())
+    assert len(names) == len(set(names)) == 47
