@@ -214,7 +214,8 @@ def add_parser(sub) -> None:
                      help="vectors simulated at a time; bounds memory, never changes results "
                      "(default: %(default)s)")
     sim.add_argument("--trace-vectors", type=int_at_least(1), default=16,
-                     help="vectors exported to the trace file (default: %(default)s)")
+                     help="vectors exported to trace.json; trace.pftrace holds every vector "
+                     "(default: %(default)s)")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
     from chipsim.commands.trace_files import add_arguments
 
