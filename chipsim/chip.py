@@ -14,6 +14,7 @@ import hwdesc
 from hwdesc import ChipDescription, ResolvedKnobs
 
 from . import fixed_pattern as _fp
+from . import limits as _limits
 from . import tiling
 from .result import Result, RunAccumulator, Trace
 from .validation import as_integer_array, positive_int
@@ -65,6 +66,7 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
+        _limits.estimate_description(self.description, f"chip '{self.description.identity.name}'").check()
         seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
@@ -130,6 +132,15 @@ class Chip:
             engine: ``"fast"`` or ``"simpy"`` event simulator (identical schedules).
         """
         desc = self.description
+        num_sends = positive_int(num_sends, "num_sends", 1)
+        wait = positive_int(wait_between_events, "wait_between_events", 0)
+        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        # the work, estimated before anything is allocated (docs/limits.md)
+        estimate = _limits.estimate_call(
+            desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+            record_vectors=_count(record_vectors), record_columns=_count(record_columns))
+        if estimate is not None:
+            estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight
         x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
         w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
@@ -138,9 +149,6 @@ class Chip:
                 f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
                 f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
             )
-        num_sends = positive_int(num_sends, "num_sends", 1)
-        wait = positive_int(wait_between_events, "wait_between_events", 0)
-        chunk_size = positive_int(chunk_size, "chunk_size", 1)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
         noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
@@ -328,6 +336,11 @@ def _check_simulable(desc: ChipDescription) -> None:
             f"simulate; allowed: {allowed}. `chipsim check` validates such a file, but it cannot be "
             "simulated yet"
         )
+
+
+def _count(indices) -> int:
+    """How many indices a ``record_vectors``/``record_columns`` argument holds (0 for ``None``)."""
+    return 0 if indices is None else int(np.size(indices))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
