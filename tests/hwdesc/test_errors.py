@@ -175,7 +175,16 @@ def test_control_character_is_refused_with_its_line():
 
 def test_deep_nesting_is_refused():
     err = rejected("a: " + "[" * 5000)
-    assert err.problem == "the document is nested too deeply"
+    assert err.problem == "the document is nested more than 32 levels deep"
+    assert err.line == 1
+
+
+def test_nesting_limit_is_located():
+    text = "schema_version: 1\nidentity:\n  name: x\nb:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(40)) + "  " * 41 + "v: 1\n"
+    err = rejected(text)
+    assert err.problem == "the document is nested more than 32 levels deep"
+    assert err.line == text.splitlines().index("  " * 31 + "k30:") + 1  # its value is level 33
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
