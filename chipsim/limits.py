@@ -40,23 +40,30 @@ DEFAULT_STEPS_PER_VECTOR = 10_000_000
 DEFAULT_SECONDS = 86_400.0
 
 # ---- the cost model (bytes and seconds; docs/limits.md derives each) -----------------------------
-#: Bytes per event of a chunk alive at once: the schedule's arrays (vector, request, departure,
-#: arrival, ev_time: 8 bytes; send, half, row, activation: 4), the fast engine's index
-#: temporaries (about 12 arrays of 8 bytes) and the kernel's copies of one half's events.
-BYTES_PER_EVENT = 200
+#: Bytes per event of a chunk, over all its tile runs (kept until the chunk is accounted for):
+#: the schedule's arrays (vector, request, departure, arrival, ev_time: 8 bytes; send, half,
+#: row, activation: 4 bytes).
+BYTES_PER_EVENT = 56
+#: Bytes per event of the tile run being simulated: the fast engine's temporaries (about a dozen
+#: index arrays of 8 bytes), the kernel's copies of one half's events (rows, activations, times,
+#: gather indices) and the timing checks.
+BYTES_PER_ENGINE_EVENT = 200
 #: Bytes per event of the first chunk, kept for ``Result.events`` (schedule + its concatenation).
 BYTES_PER_KEPT_EVENT = 112
 #: Bytes per output of a chunk: the partial sums (int32) and the kernel's outputs of one half
 #: (int32 output, two int16 codes, two float64 voltages) plus the regrouped copy (int32).
 BYTES_PER_CHUNK_OUTPUT = 32
-#: Bytes per input of a chunk: activations (int64), their checks (3 bool) and int32 copy, the mask.
+#: Bytes per input row of a chunk's tile run: activations (int64), their checks (3 bool), the
+#: engines' int32 copy and the mask of active inputs.
 BYTES_PER_CHUNK_INPUT = 16
-#: Bytes per synapse of a prepared tile: mask (bool), weights (int32), synapse factors (float32,
-#: float64 while drawn) and the kernel's coefficient tables (float64 weights and scale, two
-#: float32 arrays, temporaries).
-BYTES_PER_SYNAPSE = 60
+#: Bytes per weight: the checked int64 copy (8) and its range checks (3 bool), the tile's int32
+#: copy (4), its synapse factors (float32, float64 while picked: 12).
+BYTES_PER_SYNAPSE = 28
+#: Bytes per synapse of the tile in the kernel: float64 weights and scale, two float32 factors,
+#: temporaries.
+BYTES_PER_KERNEL_SYNAPSE = 48
 #: Fixed overhead of a call (Python objects, small tables).
-BYTES_OVERHEAD = 4 * 2**20
+BYTES_OVERHEAD = 2**20
 #: Seconds per column and integration step (two cores; about 0.5-1 ns on idle cores, up to 4 ns
 #: on loaded ones).
 SECONDS_PER_COLUMN_STEP = 2e-9
@@ -64,6 +71,8 @@ SECONDS_PER_COLUMN_STEP = 2e-9
 SECONDS_PER_EVENT = 2e-7
 #: Seconds per vector and tile run (grouping, ADC, accounting).
 SECONDS_PER_VECTOR_RUN = 2e-5
+#: Seconds per kernel call (one per read time, half, tile run and chunk).
+SECONDS_PER_KERNEL_CALL = 2e-4
 #: Noise block of the kernels (steps): the stepped part starts on a block boundary.
 NOISE_BLOCK = 8
 
@@ -111,7 +120,7 @@ def format_bytes(n: float) -> str:
 def format_seconds(s: float) -> str:
     if s >= 86400 * 365:
         return f"{s / (86400 * 365):.3g} years"
-    if s >= 86400:
+    if s >= 2 * 86400:
         return f"{s / 86400:.3g} days"
     if s >= 3600:
         return f"{s / 3600:.3g} h"
@@ -252,6 +261,7 @@ class Estimate:
     seconds: float = 0.0
     steps_detail: str = ""
     steps_fix: object = ""
+    seconds_fix: str = "use fewer vectors or a shorter integration window (wait_between_events, num_sends)"
     """What to change when the steps are too many: text, or a function of the limit giving it."""
 
     @property
@@ -289,8 +299,7 @@ class Estimate:
             raise WorkLimitError(
                 f"{self.what}: the work would take about {format_seconds(self.seconds)} of wall "
                 f"time ({self.vectors} vectors, {self.steps_per_vector:,} integration steps per "
-                f"vector), more than the limit of {format_seconds(lim.seconds)}; use fewer "
-                "vectors or a shorter integration window (wait_between_events, num_sends), or "
+                f"vector), more than the limit of {format_seconds(lim.seconds)}; {self.seconds_fix}, or "
                 f"raise the limit deliberately: {ENV_SECONDS}=<seconds> or "
                 "chipsim.limits.override(seconds=...)",
                 "seconds", self.seconds, lim.seconds)
@@ -463,9 +472,10 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
     # has no events and is stepped over its last noise block only
     ev_start = sum(prog.durations[prog.integration_reset_index : prog.events_index])
     stepped = min(steps, _ceil_steps((to_read - ev_start) * ct, dt) + 3 * NOISE_BLOCK)
-    events_per_vector_run = H * k_eff * S
-    events = B * runs * events_per_vector_run
-    chunk_events = C * runs * events_per_vector_run
+    # every tile runs on one half and sends up to k_eff x S events per vector
+    events_per_vector_run = min(tiles, H) * k_eff * S
+    events = B * tiles * k_eff * S
+    chunk_events = C * tiles * k_eff * S
 
     x_text = f"x of shape {x_shape}"
     # compact int8 copy, three bool temporaries of the range check, a reshaped copy; float64
@@ -478,12 +488,13 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
             B * M * 4 + B * 16, f"{B} vectors x {M} outputs ({x_text}, w of shape {w_shape})",
             "pass fewer vectors at a time (split x)"),
         "the prepared weights": (
-            K * M * 20 + runs * H * k_t * m_t * BYTES_PER_SYNAPSE,
+            K * M * BYTES_PER_SYNAPSE + runs * H * k_t * m_t
+            + min(K, k_t) * min(M, m_t) * BYTES_PER_KERNEL_SYNAPSE,
             f"{runs} tile runs of {H} x {k_t} x {m_t} synapses (w of shape {w_shape})",
             "split w into fewer columns per call"),
         "the state of one chunk": (
-            C * (M * BYTES_PER_CHUNK_OUTPUT + runs * H * k_t * BYTES_PER_CHUNK_INPUT)
-            + chunk_events * BYTES_PER_EVENT,
+            C * (M * BYTES_PER_CHUNK_OUTPUT + H * k_t * BYTES_PER_CHUNK_INPUT)
+            + chunk_events * BYTES_PER_EVENT + C * events_per_vector_run * BYTES_PER_ENGINE_EVENT,
             f"chunks of {C} vectors with up to {chunk_events:,} events (num_sends={S}, "
             f"{runs} tile runs)", f"lower chunk_size (now {C}) or num_sends"),
         "the events kept for Result.events": (
@@ -496,8 +507,11 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
             "(wait_between_events, num_sends)"),
         "overhead": (BYTES_OVERHEAD, "Python objects and small tables", "nothing to change"),
     }
-    seconds = B * runs * (H * m_t * stepped * SECONDS_PER_COLUMN_STEP
-                          + events_per_vector_run * SECONDS_PER_EVENT + SECONDS_PER_VECTOR_RUN)
+    # the kernel is called once per distinct read time (at most one per active-input count)
+    calls = math.ceil(B / C) * runs * H * min(C, k_eff * S + 1)
+    seconds = (B * runs * (H * m_t * stepped * SECONDS_PER_COLUMN_STEP + SECONDS_PER_VECTOR_RUN)
+               + events * SECONDS_PER_EVENT
+               + calls * SECONDS_PER_KERNEL_CALL)
 
     def fix(limit: int) -> str:
         top = max_wait_for_steps(desc, k_eff, S, limit)
