@@ -80,7 +80,9 @@ def _check_work(desc, args, batch: int, k_total: int, m_total: int, x_kind: str)
 
     est = limits.estimate_run(desc, (batch, k_total), (k_total, m_total), num_sends=args.num_sends,
                               wait_between_events=args.wait, chunk_size=args.chunk_size,
-                              record_vectors=1, record_columns=4, x_kind=x_kind,
+                              record_vectors=min(max(getattr(args, "waveforms", 0), 1), batch),
+                              record_columns=4 + len(getattr(args, "waveform_columns", None) or ()),
+                              x_kind=x_kind,
                               what="the simulation")
     memory = dict(est.memory)
     memory["the workload's inputs"] = (batch * k_total, f"--batch {batch} x {k_total} inputs",
