@@ -12,7 +12,7 @@ environment variable or :func:`override` raises them deliberately (``docs/limits
     >>> chip = chipsim.load("chips/bss2.yaml")
     >>> est = chipsim.limits.estimate_run(chip.description, (100, 300), (300, 400))
     >>> est.steps_per_vector, est.check() is est
-    (2034, True)
+    (2284, True)
 
 Calibrations and sweeps call :func:`estimate_run` once per configuration they will run and
 add the results up with :func:`combine` before they start.

@@ -107,7 +107,7 @@ def _check_work_cli(*args) -> None:
     except ValueError as err:
         text = str(err)
         for api, option in _OPTION_NAMES:
-            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\))", option, text)
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
         raise UsageError(text) from None
 
 

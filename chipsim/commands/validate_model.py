@@ -59,7 +59,7 @@ def check_work(desc, args) -> None:
     except ValueError as err:
         text = str(err)
         for api, option in (("wait_between_events", "--waits"), ("num_sends", "--num-sends")):
-            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\))", option, text)
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
         raise UsageError(text) from None
 
 
