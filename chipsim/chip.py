@@ -180,7 +180,8 @@ class Chip:
         # the work, estimated before anything is allocated (docs/limits.md)
         estimate = _limits.estimate_call(
             desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
-            record_vectors=_count(record_vectors), record_columns=_count(record_columns))
+            record_vectors=_count(record_vectors), record_columns=_count(record_columns),
+            engine=engine)
         if estimate is not None:
             estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight

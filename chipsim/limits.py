@@ -48,6 +48,8 @@ BYTES_PER_EVENT = 56
 #: index arrays of 8 bytes), the kernel's copies of one half's events (rows, activations, times,
 #: gather indices) and the timing checks.
 BYTES_PER_ENGINE_EVENT = 200
+#: Bytes per event of the tile run with the SimPy engine (Python objects per event and process).
+BYTES_PER_SIMPY_EVENT = 2000
 #: Bytes per event of the first chunk, kept for ``Result.events`` (schedule + its concatenation).
 BYTES_PER_KEPT_EVENT = 112
 #: Bytes per output of a chunk: the partial sums (int32) and the kernel's outputs of one half
@@ -69,6 +71,8 @@ BYTES_OVERHEAD = 2**20
 SECONDS_PER_COLUMN_STEP = 2e-9
 #: Seconds per event (schedule and kernel edges).
 SECONDS_PER_EVENT = 2e-7
+#: Seconds per event with the SimPy engine.
+SECONDS_PER_SIMPY_EVENT = 5e-5
 #: Seconds per vector and tile run (grouping, ADC, accounting).
 SECONDS_PER_VECTOR_RUN = 2e-5
 #: Seconds per kernel call (one per read time, half, tile run and chunk).
@@ -132,10 +136,27 @@ def format_seconds(s: float) -> str:
 # ---- the limits ----------------------------------------------------------------------------------
 
 
+_MEMORY_CACHE: list = []  # [(monotonic time, (bytes, source))]
+#: Seconds for which a reading of the available memory is reused (calls come in quick series).
+MEMORY_READING_SECONDS = 1.0
+
+
 def available_memory() -> tuple[int, str]:
     """(bytes this process may still allocate, where the figure comes from): the system's
     available memory (``MemAvailable``), lowered to the headroom of an address-space limit
-    (``RLIMIT_AS`` minus the address space in use) when one is set."""
+    (``RLIMIT_AS`` minus the address space in use) when one is set. Read at most once per
+    :data:`MEMORY_READING_SECONDS`."""
+    import time
+
+    now = time.monotonic()
+    if _MEMORY_CACHE and now - _MEMORY_CACHE[0][0] < MEMORY_READING_SECONDS:
+        return _MEMORY_CACHE[0][1]
+    reading = _read_available_memory()
+    _MEMORY_CACHE[:] = [(now, reading)]
+    return reading
+
+
+def _read_available_memory() -> tuple[int, str]:
     avail, source = None, "available memory"
     try:
         with open("/proc/meminfo") as fh:
@@ -319,6 +340,23 @@ def combine(estimates, what: str) -> Estimate:
                     sum(e.seconds for e in estimates), steps.steps_detail, steps.steps_fix)
 
 
+_PROGRAMS: dict = {}  # id(description) -> (description, Program): a few, kept alive while cached
+
+
+def _program(desc):
+    """The description's :class:`eventsim.Program`, built once per description object."""
+    hit = _PROGRAMS.get(id(desc))
+    if hit is not None and hit[0] is desc:
+        return hit[1]
+    from eventsim import Program
+
+    prog = Program.from_chip(desc)
+    if len(_PROGRAMS) >= 32:
+        _PROGRAMS.pop(next(iter(_PROGRAMS)))
+    _PROGRAMS[id(desc)] = (desc, prog)
+    return prog
+
+
 def _window_cycles(prog, n_inputs: int, num_sends: int, wait: int) -> tuple[int, int, int]:
     """(cycles from the integration reset to the read, bound of the events phase, cycles from
     the baseline origin to the baseline read) of a vector with ``n_inputs`` per half."""
@@ -336,9 +374,7 @@ def steps_per_vector(desc, n_inputs: int, num_sends: int = 1, wait: int = 5) -> 
     """Integration steps (of ``analog.dt``) of one vector with ``n_inputs`` per half, upper
     bound: the whole read window (reset to read, with the events phase's bound and the link
     and driver latency) and the whole baseline window, each rounded up, plus one step each."""
-    from eventsim import Program
-
-    prog = Program.from_chip(desc)
+    prog = _program(desc)
     to_read, _, to_base = _window_cycles(prog, n_inputs, num_sends, wait)
     dt, ct = desc.analog.dt, prog.cycle_time
     t_read = to_read * ct + prog.driver_latency
@@ -440,18 +476,18 @@ def _shape(value):
 
 def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_events: int = 5,
                  chunk_size: int = 4096, record_vectors: int = 0, record_columns: int = 0,
-                 x_kind: str = "i", x_converted: bool = False, what: str = "Chip.run") -> Estimate:
+                 x_kind: str = "i", x_converted: bool = False, engine: str = "fast",
+                 what: str = "Chip.run") -> Estimate:
     """The work of ``Chip.run(x, w, ...)`` on ``desc`` for ``x`` of shape ``x_shape`` and ``w``
     of shape ``w_shape`` (see docs/limits.md for the formula).
 
     Raises ``ValueError`` right away when the schedule could not represent the arguments
     (:func:`eventsim.schedule.check_ranges`: a hard bound, not a limit one can raise).
     """
-    from eventsim import Program
     from eventsim.schedule import check_ranges
 
     x_shape, w_shape = tuple(int(s) for s in x_shape), tuple(int(s) for s in w_shape)
-    prog = Program.from_chip(desc)
+    prog = _program(desc)
     name = desc.identity.name
     H = desc.geometry.halves
     k_t, m_t = desc.tile_shape
@@ -494,7 +530,8 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
             "split w into fewer columns per call"),
         "the state of one chunk": (
             C * (M * BYTES_PER_CHUNK_OUTPUT + H * k_t * BYTES_PER_CHUNK_INPUT)
-            + chunk_events * BYTES_PER_EVENT + C * events_per_vector_run * BYTES_PER_ENGINE_EVENT,
+            + chunk_events * BYTES_PER_EVENT + C * events_per_vector_run
+            * (BYTES_PER_SIMPY_EVENT if engine == "simpy" else BYTES_PER_ENGINE_EVENT),
             f"chunks of {C} vectors with up to {chunk_events:,} events (num_sends={S}, "
             f"{runs} tile runs)", f"lower chunk_size (now {C}) or num_sends"),
         "the events kept for Result.events": (
@@ -510,7 +547,7 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
     # the kernel is called once per distinct read time (at most one per active-input count)
     calls = math.ceil(B / C) * runs * H * min(C, k_eff * S + 1)
     seconds = (B * runs * (H * m_t * stepped * SECONDS_PER_COLUMN_STEP + SECONDS_PER_VECTOR_RUN)
-               + events * SECONDS_PER_EVENT
+               + events * (SECONDS_PER_SIMPY_EVENT if engine == "simpy" else SECONDS_PER_EVENT)
                + calls * SECONDS_PER_KERNEL_CALL)
 
     def fix(limit: int) -> str:
