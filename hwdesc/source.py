@@ -33,11 +33,11 @@ _NODE_WORDS = {yaml.ScalarNode: "a single value", yaml.MappingNode: "a mapping",
 # ---- size limits of a description (docs/limits.md) ----------------------------------------------
 #: Environment variable that raises the file-size limit (bytes).
 ENV_MAX_BYTES = "CHIPSIM_MAX_DESCRIPTION_BYTES"
-#: Default largest file: 1 MiB. chips/bss2.yaml, fully commented, has 12 KB.
+#: Default largest file: 1 MiB. chips/bss2.yaml, fully commented, has 10.6 KB.
 MAX_FILE_BYTES = 2**20
 #: Deepest nesting of mappings and lists. A description is 4 levels deep (knobs.x.allowed[0]).
 MAX_DEPTH = 32
-#: Most values (scalars, mappings, lists) once every alias is expanded; bss2.yaml has about 400.
+#: Most values (scalars, mappings, lists) once every alias is expanded; bss2.yaml has 210.
 MAX_NODES = 100_000
 
 
@@ -168,7 +168,7 @@ class _Walker:
         if self.nodes > MAX_NODES:
             raise self.fail(
                 f"the document holds more than {MAX_NODES:,} values (aliases expanded)", node, path,
-                "a chip description has a few hundred values; remove repeated '*alias' expansions",
+                "a chip description has a few hundred values (bss2.yaml: 210); remove repeated '*alias' expansions",
             )
 
     def walk(self, node: yaml.Node, path: PathTuple, parents: tuple[int, ...] = ()) -> int:
@@ -358,7 +358,7 @@ def read_file(path: str | Path) -> YamlSource:
         raise ChipDescriptionError(
             f"the file is larger than {limit:,} bytes, the limit for a chip description",
             file=name, line=data.count(b"\n", 0, limit) + 1,
-            hint=f"a chip description has a few KB (chips/bss2.yaml: 12 KB); if yours really is "
+            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
             f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
         )
     try:
