@@ -283,6 +283,14 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
+    limit = max_file_bytes()
+    if len(text) > limit:
+        raise ChipDescriptionError(
+            f"the text is longer than {limit:,} characters, the limit for a chip description",
+            file=file, line=text.count("\n", 0, limit) + 1,
+            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
+            f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
+        )
     try:
         loader = _PlainLoader(text)
     except yaml.YAMLError as err:  # the reader refuses control characters up front

@@ -605,3 +605,27 @@ def test_knob_mapping_to_a_negative_value_is_refused():
         hwdesc.loads(text, file="t.yaml")
     assert exc.value.yaml_path == "calibration.default.knobs.i_synin_gm"
     assert "sets gm = -100 nS" in str(exc.value)
+
+
+def test_size_limit_can_be_raised_and_is_located(monkeypatch, tmp_path):
+    path = tmp_path / "chip.yaml"
+    source = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+    text = source.read_text()
+    path.write_text(text)
+    monkeypatch.setenv("CHIPSIM_MAX_DESCRIPTION_BYTES", "100")
+    for load in (lambda: hwdesc.load(path), lambda: hwdesc.loads(text, file=str(path))):
+        with pytest.raises(hwdesc.ChipDescriptionError) as err:
+            load()
+        assert "the limit for a chip description" in err.value.problem
+        assert err.value.line == text.count("\n", 0, 100) + 1
+        assert "CHIPSIM_MAX_DESCRIPTION_BYTES" in err.value.hint
+    monkeypatch.setenv("CHIPSIM_MAX_DESCRIPTION_BYTES", str(len(text.encode())))
+    assert hwdesc.load(path).identity.name == "tutorial"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "chip.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(hwdesc.ChipDescriptionError, match="this is a named pipe"):
+        hwdesc.load(fifo)
