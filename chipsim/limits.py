@@ -508,10 +508,11 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
     # has no events and is stepped over its last noise block only
     ev_start = sum(prog.durations[prog.integration_reset_index : prog.events_index])
     stepped = min(steps, _ceil_steps((to_read - ev_start) * ct, dt) + 3 * NOISE_BLOCK)
-    # every tile runs on one half and sends up to k_eff x S events per vector
-    events_per_vector_run = min(tiles, H) * k_eff * S
-    events = B * tiles * k_eff * S
-    chunk_events = C * tiles * k_eff * S
+    # every input sends up to S events per output tile; a tile run drives at most H tiles
+    events_per_vector = K * math.ceil(M / m_t) * S if K and M else 0
+    events_per_vector_run = min(events_per_vector, min(tiles, H) * k_eff * S)
+    events = B * events_per_vector
+    chunk_events = C * events_per_vector
 
     x_text = f"x of shape {x_shape}"
     # compact int8 copy, three bool temporaries of the range check, a reshaped copy; float64

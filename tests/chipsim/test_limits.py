@@ -48,8 +48,8 @@ def test_steps_of_a_full_bss2_vector(bss2):
     assert limits.steps_per_vector(bss2.description, 128, 1, 5) == 1657 + 625 + 2
     est = limits.estimate_run(bss2.description, (100, 300), (300, 400))
     assert est.steps_per_vector == 2284
-    # 3 input tiles x 2 output tiles = 6 tiles on 2 halves: 3 runs of 2 x 128 x 1 events
-    assert est.events == 100 * 3 * 2 * 128
+    # every one of the 300 inputs sends (at most) one event per output tile (2 of 256 columns)
+    assert est.events == 100 * 300 * 2
     assert est.memory["the outputs"][0] == 100 * 400 * 4 + 100 * 16
 
 
@@ -170,8 +170,9 @@ def test_command_line_refusals_print_no_traceback(argv, expect, tmp_path):
 
 # ---- the estimate bounds the measured peak ------------------------------------------------------
 
-#: The stated factor: peak <= estimate <= FACTOR x peak + BYTES_OVERHEAD (docs/limits.md).
-FACTOR = 4
+#: The stated factor: peak <= estimate <= FACTOR x peak + BYTES_OVERHEAD (docs/limits.md); the
+#: workloads have 40 % zero inputs, which send no event but which the estimate must count.
+FACTOR = 5
 
 
 @pytest.fixture(scope="module")
