@@ -366,7 +366,7 @@ class AdcAnalog(Section):
 
 
 class Analog(Section):
-    """Circuit parameters that calibration does not set (physics.md sections 1-7)."""
+    """Circuit parameters that calibration does not set (model.md sections 2-8)."""
 
     dt: PositiveTime = Field(description="integration step of the analog kernels (s)")
     pulse: Pulse
