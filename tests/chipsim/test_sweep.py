@@ -26,13 +26,24 @@ class ProbeOptions(sx.Options):
     crash_seed: int = -1
 
 
+def _on_a_worker() -> bool:
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except (ImportError, ValueError):
+        return False
+
+
 def _probe(cell: sx.CellContext) -> dict:
     """A tiny experiment: four vectors on the cell's chip. ``fail_seed`` raises; ``crash_seed``
-    kills the worker process the first time (a marker file remembers it)."""
+    kills the dask worker process that runs it first (a marker file remembers it)."""
     p, o = cell.params, cell.options
     if p["chip_seed"] == o["fail_seed"]:
         raise RuntimeError(f"probe refuses chip seed {p['chip_seed']}")
-    if p["chip_seed"] == o["crash_seed"] and not os.path.exists(o["marker"]):
+    if p["chip_seed"] == o["crash_seed"] and o["marker"] and not os.path.exists(o["marker"]) \
+            and _on_a_worker():
         Path(o["marker"]).write_text("crashed once")
         os._exit(3)
     chip = cell.chip()
@@ -206,3 +217,22 @@ def test_a_foreign_out_folder_is_refused_before_work(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not a sweep's results folder"):
         run(loads_spec(sweep_text()), tmp_path, serial=True)
+
+
+def test_local_cluster_gives_the_serial_rows_despite_a_killed_worker_and_a_failing_cell(tmp_path):
+    pytest.importorskip("distributed")
+    marker = tmp_path / "crashed"
+    spec = loads_spec(sweep_text(axes="chip_seed: [0, 1, 2, 3]",
+                                 options=f"{{marker: '{marker}', fail_seed: 1, crash_seed: 2}}"))
+    serial = run(spec, tmp_path / "serial", serial=True)
+    assert not marker.exists()  # the crash fires on dask workers only
+    parallel = run(spec, tmp_path / "dask", workers=2)
+    assert marker.exists()  # a worker died running chip seed 2 ...
+    assert parallel.workers == 2
+    rows = read_results(tmp_path / "dask")
+    assert [r["cell"] for r in rows] == list(range(8))  # ... and its cells ran again, once each
+    assert metrics(rows) == metrics(serial.rows)
+    assert [r["chip_seed"] for r in rows if r["error"]] == [1, 1]
+    import socket
+
+    assert f"{socket.gethostname()}:{os.getpid()}" not in {r["worker"] for r in rows}  # all on workers
