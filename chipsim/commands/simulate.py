@@ -71,6 +71,7 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
 
 def run(args) -> int:
     import chipsim
+    from chipsim.commands import trace_files
     from chipsim.commands.figures import linear_fit, simulation_figure
     from chipsim.commands.workload import default_workload
 
@@ -101,13 +102,14 @@ def run(args) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     m_total = w.shape[1]
     columns = sorted({0, m_total // 3, (2 * m_total) // 3, m_total - 1})
+    record_vectors, record_columns, _ = trace_files.recording(args, x.shape[0], m_total, columns)
     t0 = time.perf_counter()
     chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
     warmup = time.perf_counter() - t0  # compiles the kernels on first use, loads them afterwards
     t0 = time.perf_counter()
     result = chip.run(
         x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
-        record_vectors=[0], record_columns=columns, chunk_size=args.chunk_size,
+        record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
         progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
     )
     wall = time.perf_counter() - t0
@@ -124,14 +126,20 @@ def run(args) -> int:
 
     import eventsim
 
+    run_text = f"{chip.name}, calibration {chip.calibration}, seed {chip.seed}, noise seed {noise_seed}"
+    wave_path, wave_arrays = trace_files.waveform_files(args, out_dir, traces, chip.name, run_text)
     np.savez_compressed(out_dir / "results.npz", inputs=x, weights=w, outputs=outputs, ideal=ideal,
-                        vector_seconds=tm.vector_seconds, vector_energy=en.per_vector)
+                        vector_seconds=tm.vector_seconds, vector_energy=en.per_vector, **wave_arrays)
     trace_path = eventsim.write_trace(events, out_dir / "trace.json", max_vectors=args.trace_vectors)
     tl = events.timeline
     origin = tl.start[0, 0]
     timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
                 for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
-    trace = traces[0] if traces else None
+    trace = next((t for t in traces if t.vector == 0), None) if traces else None
+    if trace is not None and trace.columns != tuple(columns):
+        from chipsim.waveforms import select
+
+        trace = select([trace], columns=columns)[0]
     fig_path = simulation_figure(
         out_dir / "figure.png",
         title=f"{chip.name}, calibration {chip.calibration}, seed {chip.seed}: "
@@ -164,7 +172,8 @@ def run(args) -> int:
           f"(compressed), {100 * stats['clipped']:.1f} % at the clip ({omin} / {omax})")
     print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {warmup:.2f} s "
           f"preparing the kernels (compiled on first use, then cached), {t_all:.2f} s in all")
-    print(f"wrote         {out_dir / 'results.npz'}, {trace_path}, {fig_path}")
+    extra = f", {wave_path}" if wave_path else ""
+    print(f"wrote         {out_dir / 'results.npz'}, {trace_path}, {fig_path}{extra}")
     return 0
 
 
@@ -203,4 +212,7 @@ def add_parser(sub) -> None:
     sim.add_argument("--trace-vectors", type=int_at_least(1), default=16,
                      help="vectors exported to the trace file (default: %(default)s)")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from chipsim.commands.trace_files import add_arguments
+
+    add_arguments(sim)
     sim.set_defaults(func=run)
