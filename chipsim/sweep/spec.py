@@ -366,6 +366,12 @@ def _expand(axis, kind: AxisKind, fail) -> tuple:
     return tuple(values)
 
 
+def _tidy(value: float) -> float:
+    """A computed range value to 12 significant digits: ``0.64 us`` rather than
+    ``6.400000000000005e-07`` s (far below any tolerance of the chip)."""
+    return float(f"{float(value):.12g}")
+
+
 def _as_int(value, sub, fail) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         if isinstance(value, float) and value.is_integer():
@@ -398,7 +404,7 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
                                f"({', '.join(f'{v:g}' for v in raw)})", ("count",),
                                "use a 'step', or a count that divides the range evenly")
                 return tuple(int(round(v)) for v in raw)
-            return tuple(float(v) for v in raw)
+            return tuple(_tidy(v) for v in raw)
         if axis.spacing != "linear":
             raise fail("spacing: log goes with 'count'", ("spacing",), "give count instead of step")
         if axis.step is not None:
@@ -412,7 +418,7 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
             raise fail(f"the range has {n} values", ("step",), "use a larger step")
         if integer:
             return tuple(int(first + i * step) for i in range(n))
-        return tuple(float(first + i * step) for i in range(n))
+        return tuple(_tidy(first + i * step) for i in range(n))
     # random
     low, high = parse(axis.low, ("low",)), parse(axis.high, ("high",))
     if not low < high:

@@ -236,3 +236,38 @@ def test_local_cluster_gives_the_serial_rows_despite_a_killed_worker_and_a_faili
     import socket
 
     assert f"{socket.gethostname()}:{os.getpid()}" not in {r["worker"] for r in rows}  # all on workers
+
+
+def test_cli_writes_rows_summary_and_figure_and_resumes(tmp_path, capsys):
+    from chipsim.commands.cli import main
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]")
+                     + "report: {metric: gm, x: i_synin_gm, y: chip_seed, maximize: true}\n")
+    out = tmp_path / "out"
+    assert main(["sweep", str(sweep), "--serial", "--quiet", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    rows = read_results(out)
+    assert len(rows) == 4 and (out / "figure.png").stat().st_size > 0
+    assert (out / "summary.txt").read_text() == text.split("wrote")[0]
+    assert (out / "sweep.yaml").read_text() == sweep.read_text()
+    assert "4 cells, 4 done, 0 failed; this run computed 4 (resumed 0)" in text
+    best = max(rows, key=lambda r: r["gm"])
+    assert f"best: i_synin_gm = 450, chip_seed = {best['chip_seed']}: gm {best['gm']:.6g}" in text
+    assert main(["sweep", str(sweep), "--serial", "--quiet", "--out", str(out)]) == 0
+    assert "this run computed 0 (resumed 4)" in capsys.readouterr().out
+
+
+def test_cli_refuses_bad_input_with_exit_code_2(tmp_path, capsys):
+    from chipsim.commands.cli import main
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(sweep_text(axes="chip_seed: [0, 1]") + "report: {metric: gains, x: chip_seed}\n")
+    assert main(["sweep", str(sweep), "--serial"]) == 2
+    err = capsys.readouterr().err
+    assert "s.yaml, line 11, at `report.metric`: experiment 'probe' has no metric 'gains'" in err
+    sweep.write_text(sweep_text(options="{fail_seed: 0}"))
+    assert main(["sweep", str(sweep), "--serial", "--workers", "2"]) == 2
+    assert "--serial runs in this process" in capsys.readouterr().err
+    assert main(["sweep", str(sweep), "--serial", "--quiet", "--out", str(tmp_path / "o")]) == 1
+    assert "2 cells failed" in capsys.readouterr().err
