@@ -109,7 +109,31 @@ def summary(result) -> str:
             text += (f"; {b[0] - valid[second][0]:+.4g} over the next best, "
                      f"{b[0] - valid[worst][0]:+.4g} over the worst")
         lines.append(text)
+        base = _profile_point(spec, by)
+        if base is not None and base in valid:
+            m = valid[base]
+            where = ", ".join(f"{name} = {_shown(v, units[name])}" for name, v in zip(by, base))
+            lines.append(f"the profile '{spec.profile}' ({where}): {report.metric} {m[0]:.6g} +- {m[1]:.3g} "
+                         f"(n = {m[2]}); the best is {b[0] - m[0]:+.4g} from it")
     return "\n".join(lines)
+
+
+def _profile_point(spec, by: tuple) -> tuple | None:
+    """The values of the base profile's knobs on the report's axes, when they all are
+    calibration targets (``None`` otherwise)."""
+    from hwdesc.schema import KNOB_TARGETS, CodeKnob
+    from hwdesc.units import parse_quantity
+
+    kinds = {a.name: a.kind for a in spec.axes}
+    if not all(kinds[name] == "target" for name in by):
+        return None
+    knobs = spec.description.profile(spec.profile).knobs
+    point = []
+    for name in by:
+        knob = spec.description.knobs[name]
+        raw = knobs[name]
+        point.append(raw if isinstance(knob, CodeKnob) else parse_quantity(raw, KNOB_TARGETS[knob.sets]))
+    return tuple(point)
 
 
 def figure(result, path: str | Path) -> Path | None:

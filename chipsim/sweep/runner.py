@@ -182,7 +182,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, retries: i
     with dask.config.set({"distributed.scheduler.allowed-failures": retries,
                           "distributed.worker.daemon": False}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR,
+                               dashboard_address=None, silence_logs=logging.CRITICAL,
                                env=cluster_env(workers))
     return Client(cluster), cluster
 
