@@ -67,6 +67,9 @@ def summary(result) -> str:
         f"(resumed {result.skipped}) in {result.wall_seconds:.1f} s"
         + (f" on {result.workers} workers" if result.workers else " serially"),
     ]
+    if result.stale_rows:
+        lines.append(f"({result.stale_rows} rows of the results file belong to no cell of this sweep: "
+                     "an earlier version of it or of the chip description; kept, not shown)")
     axes_line = ", ".join(f"{a.name} ({len(a.values)})" for a in spec.axes if len(a.values) > 1)
     lines.append(f"axes: {axes_line or 'none'}")
     failed = [r for r in result.rows if r.get("error") is not None]
