@@ -271,3 +271,21 @@ def test_cli_refuses_bad_input_with_exit_code_2(tmp_path, capsys):
     assert "--serial runs in this process" in capsys.readouterr().err
     assert main(["sweep", str(sweep), "--serial", "--quiet", "--out", str(tmp_path / "o")]) == 1
     assert "2 cells failed" in capsys.readouterr().err
+
+
+def test_built_in_experiments_on_bss2(tmp_path, bss2):
+    from chipsim.models.mock import measure_mock_parameter
+    from chipsim.studies.characterization import with_knob
+
+    rows = {}
+    for name, options in (("mock", "{num_vectors: 8}"), ("characterization", "{repeats: 4}"),
+                          ("validity", "{densities: [0.3], weights: [63], vectors: 4}")):
+        spec = loads_spec(f"sweep_version: 1\nexperiment: {name}\nchip: {CHIPS / 'bss2.yaml'}\n"
+                          f"options: {options}\ncalibration: {{targets: {{i_synin_gm: [300]}}}}\n")
+        (row,) = run(spec, tmp_path / name, serial=True).rows
+        assert row["error"] is None, row["traceback"]
+        assert all(math.isfinite(row[m]) for m in sx.EXPERIMENTS[name].metrics), row
+        rows[name] = row
+    reference = measure_mock_parameter(with_knob(bss2, "i_synin_gm", 300), seed=0, num_vectors=8)
+    assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (reference.gain, reference.noise_std)
+    assert 0 <= rows["validity"]["mock_holds"] <= 1
