@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..models import mock as _mock
-from ._state import get_mock_parameter
+from ._state import mock_model
 
 #: Allowed input activations, signed weights and results (model.md section 1, Number ranges).
 INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
@@ -38,15 +38,18 @@ class MAC(torch.autograd.Function):
     """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
 
     @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise):  # noqa: D401
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):  # noqa: D401
         xs = to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
         ws = to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
         if mock:
-            parameter = get_mock_parameter()
+            parameter = mock_model()
             if not noise:
                 parameter = _replace(parameter, noise_std=0.0)
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
                                parameter=parameter, noise_seed=noise_seed)
+        elif madc is not None:  # membrane recording (the chip's, with every noise source on)
+            out = chip.matmul(xs, ws, num_sends, wait, noise_seed,
+                              madc_recording_neuron_id=madc[0], madc_recording_path=madc[1])
         else:
             out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
                            noise_seed=noise_seed, noise=noise).outputs
@@ -58,13 +61,13 @@ class MAC(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, w = ctx.saved_tensors
-        grad = grad_output * (get_mock_parameter().gain * ctx.num_sends)
+        grad = grad_output * (mock_model().gain * ctx.num_sends)
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             grad_x = grad.matmul(w.t().to(grad.dtype))
         if ctx.needs_input_grad[1]:
             grad_w = x.t().to(grad.dtype).matmul(grad)
-        return grad_x, grad_w, None, None, None, None, None, None
+        return grad_x, grad_w, None, None, None, None, None, None, None
 
 
 def int8(t: torch.Tensor) -> torch.Tensor:
