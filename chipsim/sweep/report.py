@@ -147,17 +147,18 @@ def figure(result, path: str | Path) -> Path | None:
     report = spec.report
     if report is None:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     units = _units(spec)
     axes = {a.name: a.values for a in spec.axes}
     xs = axes[report.x]
     over = [a.name for a in spec.axes if a.name not in (report.x, report.y) and len(a.values) > 1]
     note = f"mean over {', '.join(over)}" if over else "one cell each"
-    fig, ax = plt.subplots(figsize=(6.4, 4.6), constrained_layout=True)
+    # A figure of its own on the Agg canvas: no pyplot, no change of the caller's backend.
+    fig = Figure(figsize=(6.4, 4.6), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     if report.y is None:
         table = {k[0]: _stats(v) for k, v in groups(result, report.metric, (report.x,)).items()}
         numeric = all(isinstance(v, (int, float)) for v in xs)
@@ -189,5 +190,4 @@ def figure(result, path: str | Path) -> Path | None:
     ax.set_title(f"{spec.experiment} on {spec.description.identity.name}: {report.metric} ({note})", fontsize=9)
     path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
