@@ -38,7 +38,7 @@ class MAC(torch.autograd.Function):
     """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
 
     @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise):  # noqa: D401
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):  # noqa: D401
         xs = to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
         ws = to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
         if mock:
@@ -48,8 +48,10 @@ class MAC(torch.autograd.Function):
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
                                parameter=parameter, noise_seed=noise_seed)
         else:
+            neuron, path = madc if madc is not None else (0, "")
             out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                           noise_seed=noise_seed, noise=noise).outputs
+                           noise_seed=noise_seed, noise=noise, madc_recording_neuron_id=neuron,
+                           madc_recording_path=path).outputs
         ctx.save_for_backward(x, w)
         ctx.num_sends = num_sends
         dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
@@ -64,7 +66,7 @@ class MAC(torch.autograd.Function):
             grad_x = grad.matmul(w.t().to(grad.dtype))
         if ctx.needs_input_grad[1]:
             grad_w = x.t().to(grad.dtype).matmul(grad)
-        return grad_x, grad_w, None, None, None, None, None, None
+        return grad_x, grad_w, None, None, None, None, None, None, None
 
 
 def int8(t: torch.Tensor) -> torch.Tensor:

@@ -10,6 +10,8 @@ tensors. The backward pass of the multiply-accumulate is straight-through: the g
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -42,19 +44,17 @@ def _noise_seed(noise_seed) -> int:
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
-def _check_madc(op: str, mock: bool, neuron_id, path) -> None:
-    """The reference's membrane-recording arguments: accepted, recording itself refused."""
-    positive_int(neuron_id, "madc_recording_neuron_id", 0)
-    if path in ("", None):
-        return
+def _check_madc(op: str, mock: bool, neuron_id, path):
+    """The reference's membrane-recording arguments: ``None`` without a path, else
+    ``(neuron_id, path)`` for the chip (:meth:`chipsim.Chip.run` records and writes the file);
+    mock mode cannot record (``RuntimeError``, as the reference)."""
+    neuron_id = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    if path is None or os.fspath(path) == "":
+        return None
     if mock:
         raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
                            f"(madc_recording_path={path!r}); pass mock=False or no path")
-    raise NotImplementedError(
-        f"{op}: madc_recording_path={path!r}: writing membrane recordings to a file is not "
-        "available in chipsim.torch; leave it empty and record membrane traces with "
-        "chipsim.Chip.run(x, w, record_vectors=..., record_columns=...)"
-    )
+    return neuron_id, os.fspath(path)
 
 
 @operation
@@ -70,9 +70,13 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
         x: activations, ``(K,)`` or ``(N, K)``, values 0..31.
         weights: ``(K, M)``, values -63..63.
         num_sends, wait_between_events, mock, chip, noise_seed, noise: see :func:`matmul`.
-        madc_recording_neuron_id, madc_recording_path: the reference's membrane recording;
-            accepted, but a non-empty path raises (``RuntimeError`` in mock mode, as the
-            reference; ``NotImplementedError`` on the chip).
+        madc_recording_neuron_id, madc_recording_path: the reference's membrane recording.
+            With a non-empty path, the membrane of the neuron of output column
+            ``madc_recording_neuron_id`` is recorded over every vector and written to the path:
+            the reference's tab-separated file (appended to; time in s, membrane in V) or, for
+            a ``.vcd`` path, a VCD with both synaptic lines and the input pulses (see
+            :meth:`chipsim.Chip.matmul`). Mock mode cannot record (``RuntimeError``, as the
+            reference).
 
     Returns:
         float tensor ``(M,)`` or ``(N, M)``, values -128..127.
@@ -94,13 +98,13 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
             f"mac: input has {x.shape[-1]} entries in its last dimension (shape {tuple(x.shape)}) "
             f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
         )
-    _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
+    madc = _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
     if not mock:
         _tracer.check_input(x, "mac")
     the_chip = None if mock else resolve_chip(chip)
     seed = _noise_seed(noise_seed)
     flat = x.unsqueeze(0) if x.dim() == 1 else x
-    out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
+    out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise), madc)
     out = out.squeeze(0) if x.dim() == 1 else out
     if not mock:
         _tracer.record("mac", {"weights": torch.round(weights.detach()).to("cpu", torch.int8),

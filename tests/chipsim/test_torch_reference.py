@@ -95,10 +95,29 @@ def test_mac_membrane_recording_arguments():
     assert hxp.mac(x, w, 1, 5, True, 3, "").shape == (2,)  # the reference's positional order
     with pytest.raises(RuntimeError, match="mock mode"):
         hxp.mac(x, w, mock=True, madc_recording_path="trace.csv")
-    with pytest.raises(NotImplementedError, match="record_vectors"):
-        hxp.matmul(x, w, madc_recording_path="trace.csv", chip=CHIPS / "tutorial.yaml")
     with pytest.raises(ValueError, match="madc_recording_neuron_id"):
         hxp.mac(x, w, mock=True, madc_recording_neuron_id=-1)
+
+
+def test_matmul_records_the_membrane_on_the_chip(tmp_path):
+    import chipsim
+
+    chip = chipsim.load(CHIPS / "tutorial.yaml", seed=3)
+    x = torch.tensor([[0.0, 5, 31, 0, 7, 1, 2, 3], [4, 0, 0, 9, 0, 0, 0, 1]])
+    w = torch.randint(-63, 64, (8, 8), generator=torch.Generator().manual_seed(0)).float()
+    path = tmp_path / "madc.csv"
+    y = hxp.matmul(x, w, 1, 5, False, 6, str(path), chip=chip, noise_seed=4)
+    reference = chip.run(x.numpy(), w.numpy(), noise_seed=4, record_vectors=[0, 1],
+                         record_columns=[6])
+    assert torch.equal(y, torch.as_tensor(reference.outputs, dtype=y.dtype))
+    lines = path.read_text().splitlines()
+    assert lines[0] == "ExecutionIndex\tbatch\ttime\tvalue"
+    got = sorted((int(b), float(t), float(v)) for _, b, t, v in (r.split("\t") for r in lines[1:]))
+    expected = sorted((tr.vector, t, v) for tr in reference.traces
+                      for t, v in zip(tr.time.tolist(), tr.v_mem[0].tolist()) if v == v)
+    assert got == expected
+    with pytest.raises(ValueError, match="madc_recording_neuron_id=8 is not an output column"):
+        hxp.matmul(x, w, madc_recording_neuron_id=8, madc_recording_path=str(path), chip=chip)
 
 
 # ---- mock parameter -----------------------------------------------------------------------------
