@@ -44,16 +44,18 @@ def _noise_seed(noise_seed) -> int:
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
-def _check_madc(op: str, mock: bool, neuron_id, path):
+def _check_madc(op: str, mock: bool, noise: bool, neuron_id, path):
     """The reference's membrane-recording arguments: ``None`` without a path, else
-    ``(neuron_id, path)`` for the chip (:meth:`chipsim.Chip.run` records and writes the file);
-    mock mode cannot record (``RuntimeError``, as the reference)."""
+    ``(neuron_id, path)`` for :meth:`chipsim.Chip.matmul`."""
     neuron_id = positive_int(neuron_id, "madc_recording_neuron_id", 0)
     if path is None or os.fspath(path) == "":
         return None
     if mock:
         raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
-                           f"(madc_recording_path={path!r}); pass mock=False or no path")
+                           f"(madc_recording_path={os.fspath(path)!r}); pass mock=False or no path")
+    if not noise:
+        raise ValueError(f"{op}: madc_recording_path: the membrane is recorded with the noise on; "
+                         "pass noise=True or no path")
     return neuron_id, os.fspath(path)
 
 
@@ -71,12 +73,11 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
         weights: ``(K, M)``, values -63..63.
         num_sends, wait_between_events, mock, chip, noise_seed, noise: see :func:`matmul`.
         madc_recording_neuron_id, madc_recording_path: the reference's membrane recording.
-            With a non-empty path, the membrane of the neuron of output column
-            ``madc_recording_neuron_id`` is recorded over every vector and written to the path:
-            the reference's tab-separated file (appended to; time in s, membrane in V) or, for
-            a ``.vcd`` path, a VCD with both synaptic lines and the input pulses (see
-            :meth:`chipsim.Chip.matmul`). Mock mode cannot record (``RuntimeError``, as the
-            reference).
+            With a non-empty path the membrane of the neuron of output column
+            ``madc_recording_neuron_id`` (0..M-1; for a product on one tile the reference's
+            neuron number) is recorded for every vector and appended to the path in the
+            reference's tab-separated format, or written as VCD for a ``.vcd`` path (see
+            :meth:`chipsim.Chip.matmul`). ``RuntimeError`` in mock mode, as the reference.
 
     Returns:
         float tensor ``(M,)`` or ``(N, M)``, values -128..127.
@@ -98,7 +99,7 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
             f"mac: input has {x.shape[-1]} entries in its last dimension (shape {tuple(x.shape)}) "
             f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
         )
-    madc = _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
+    madc = _check_madc("mac", mock, noise, madc_recording_neuron_id, madc_recording_path)
     if not mock:
         _tracer.check_input(x, "mac")
     the_chip = None if mock else resolve_chip(chip)
@@ -156,7 +157,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
             f"matmul: input has {x.shape[-1]} entries in its last dimension (shape "
             f"{tuple(input.shape)}) but the weights have {w.shape[0]} rows (shape {tuple(other.shape)})"
         )
-    _check_madc("matmul", mock, madc_recording_neuron_id, madc_recording_path)
+    _check_madc("matmul", mock, noise, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
     out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
               madc_recording_path, chip=chip, noise_seed=noise_seed, noise=noise)
