@@ -179,8 +179,7 @@ def connect(scheduler: str | None = None, workers: int | None = None, retries: i
         return Client(address), None
     if workers is None:
         workers = machine_cores()
-    with dask.config.set({"distributed.scheduler.allowed-failures": retries,
-                          "distributed.worker.daemon": False}):
+    with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=logging.CRITICAL,
                                env=cluster_env(workers))
