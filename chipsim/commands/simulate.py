@@ -153,11 +153,14 @@ def run(args) -> int:
     chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
     warmup = time.perf_counter() - t0  # compiles the kernels on first use, loads them afterwards
     t0 = time.perf_counter()
-    result = chip.run(
-        x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
-        record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
-        progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
-    )
+    with trace_files.perfetto_writer(out_dir, chip.name, record_vectors) as pftrace:
+        result = chip.run(
+            x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
+            record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
+            progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
+            on_events=pftrace.add,
+        )
+        pftrace.add_membranes(result.traces)
     wall = time.perf_counter() - t0
     # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
     outputs = result.outputs.astype(np.int8)
@@ -219,7 +222,7 @@ def run(args) -> int:
     print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {warmup:.2f} s "
           f"preparing the kernels (compiled on first use, then cached), {t_all:.2f} s in all")
     extra = f", {wave_path}" if wave_path else ""
-    print(f"wrote         {out_dir / 'results.npz'}, {trace_path}, {fig_path}{extra}")
+    print(f"wrote         {out_dir / 'results.npz'}, {pftrace.path}, {trace_path}, {fig_path}{extra}")
     return 0
 
 
@@ -233,7 +236,8 @@ def add_parser(sub) -> None:
         "weights sweep from negative to positive across the columns, with input densities from 5 "
         "to 100 %%, so the outputs cover the linear range, the compression and the clip. Prints a "
         "summary (hardware time and throughput, energy per vector and per MAC, output statistics, "
-        "saturation, wall time) and writes OUT/results.npz, OUT/trace.json (Perfetto / "
+        "saturation, wall time) and writes OUT/results.npz, OUT/trace.pftrace (every vector, "
+        "Perfetto), OUT/trace.json (the first vectors, Perfetto / "
         "chrome://tracing) and OUT/figure.png.",
     )
     sim.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
@@ -256,7 +260,8 @@ def add_parser(sub) -> None:
                      help="vectors simulated at a time; bounds memory, never changes results "
                      "(default: %(default)s)")
     sim.add_argument("--trace-vectors", type=int_at_least(1), default=16,
-                     help="vectors exported to the trace file (default: %(default)s)")
+                     help="vectors exported to trace.json; trace.pftrace holds every vector "
+                     "(default: %(default)s)")
     sim.add_argument("--no-progress", action="store_true", help="no progress bar")
     from chipsim.commands.trace_files import add_arguments
 
