@@ -14,7 +14,7 @@ from .accounting import ACTIONS, Energy, Timing
 from .fast import fast_engine
 from .inputs import check_activations, check_engine, check_weights
 from .program import Program
-from .schedule import Schedule, Timeline
+from .schedule import Schedule, Timeline, check_ranges
 from .simpy_engine import simpy_engine
 
 @dataclass(frozen=True, eq=False)
@@ -123,6 +123,7 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
     sends = rules.num_sends(num_sends)
     wait = rules.wait_between_events(wait_between_events)
     check_engine(engine)
+    check_ranges(prog, chip.identity.name, x.shape[0], sends, wait)
     if macs_per_vector is None:
         m = prog.outputs_per_tile if weights is None else np.shape(weights)[2]
         macs = prog.halves * x.shape[2] * m
