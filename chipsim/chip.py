@@ -286,6 +286,8 @@ class Chip:
                 sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
                 noise_seed=noise_seed, stream=run_index * halves + h,
                 out_min=desc.formats.output.min, out_max=desc.formats.output.max,
+                weight_min=desc.formats.weight.min, weight_max=desc.formats.weight.max,
+                act_max=desc.formats.input.max,
             ))
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
         return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params),
