@@ -315,3 +315,18 @@ def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(k, m, batch, num_sends
     by_hand = sum(chip.run(x[:, k0:k0 + 128], w[k0:k0 + 128], **kw).outputs.astype(np.int64)
                   for k0 in range(0, k, 128))
     np.testing.assert_array_equal(full, np.clip(by_hand, -128, 127))
+
+
+@pytest.mark.parametrize("settle_cycles", [10, 41, 44, 47, 100])
+def test_an_event_that_starts_exactly_at_the_read_is_refused(settle_cycles):
+    """Link and driver latency equal to the wait after the events phase (a slow link, wait 0):
+    the last event starts exactly at the read, whatever the rounding of its time in seconds
+    (for some lengths of the settling wait it lands 1e-22 s before the read)."""
+    text = _tutorial_path().read_text().replace("link_latency: 16 ns", "link_latency: 168 ns")
+    text = text.replace("{name: settle_reset, kind: wait, duration: 80 ns}",
+                        f"{{name: settle_reset, kind: wait, duration: {8 * settle_cycles} ns}}")
+    chip = chipsim.Chip(hwdesc.loads(text), seed=0)
+    x = np.zeros((1, 8), dtype=int)
+    x[0, 0] = 7
+    with pytest.raises(ValueError, match="after the ADC read"):
+        chip.run(x, np.full((8, 2), 10), wait_between_events=0, noise=False)
