@@ -179,10 +179,11 @@ def connect(scheduler: str | None = None, workers: int | None = None, retries: i
         return Client(address), None
     if workers is None:
         workers = machine_cores()
-    with dask.config.set({"distributed.scheduler.allowed-failures": retries,
-                          "distributed.worker.daemon": False}):
+    # dashboard_address ":0": the scheduler's HTTP server (and the dashboard, where bokeh is
+    # installed) on a free port, never a clash with another cluster on the default 8787.
+    with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                               dashboard_address=":0", silence_logs=logging.CRITICAL,
                                env=cluster_env(workers))
     return Client(cluster), cluster
 
