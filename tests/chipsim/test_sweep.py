@@ -302,3 +302,20 @@ def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
     assert "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)" in err
     assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
     assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_line_figure_and_summary_without_a_direction(tmp_path):
+    import dataclasses
+
+    from chipsim.sweep import report
+    from chipsim.sweep.spec import ReportSpec
+
+    spec = loads_spec(sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]"))
+    spec = dataclasses.replace(spec, report=ReportSpec(metric="gm", x="i_synin_gm"))
+    result = run(spec, tmp_path / "out", serial=True)
+    text = report.summary(result)
+    assert "largest: gm 9e-07 at i_synin_gm = 450" in text and "smallest: gm 6e-07 at i_synin_gm = 300" in text
+    assert "best" not in text
+    assert "       300         6e-07           0    2" in text  # mean, std and n over the chip seeds
+    path = report.figure(result, tmp_path / "line.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
