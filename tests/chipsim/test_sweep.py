@@ -319,3 +319,11 @@ def test_line_figure_and_summary_without_a_direction(tmp_path):
     assert "       300         6e-07           0    2" in text  # mean, std and n over the chip seeds
     path = report.figure(result, tmp_path / "line.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_example_of_the_help_is_a_valid_sweep_file():
+    from chipsim.commands.sweep import EXAMPLE
+
+    text = EXAMPLE.split("examples/sweeps/ has more):\n\n")[1].split("\n\n")[0]
+    spec = loads_spec(text.replace("../../chips/", f"{CHIPS}/"))
+    assert (spec.experiment, len(spec)) == ("mock", 3 * 2 * 3 * 4)
