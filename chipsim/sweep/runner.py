@@ -259,12 +259,14 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     say = log or (lambda _msg: None)
-    folder = check_out(default_out(spec) if out is None else out, fresh=fresh)
+    folder = check_out(default_out(spec) if out is None else out)
     if spec.experiment not in EXPERIMENTS:
         raise ValueError(f"experiment {spec.experiment!r} is not registered in this process")
     t0 = time.perf_counter()
     cells = spec.cells()
-    estimate = estimate_work(spec, cells)  # before anything is written
+    estimate = estimate_work(spec, cells)  # before anything is written or forgotten
+    if fresh:
+        check_out(folder, fresh=True)
     results = _store.ResultStore(folder)
     results.consolidate()  # the parts a killed run left
     if spec.file is not None:
