@@ -170,6 +170,10 @@ def test_serial_run_resume_and_failed_cell(tmp_path):
     again = run(spec, out, serial=True)
     assert (again.computed, again.skipped) == (2, 4)
     assert metrics(again.rows) == metrics(first.rows)
+    # fresh: every cell again, the same rows
+    fresh = run(spec, out, serial=True, fresh=True)
+    assert (fresh.computed, fresh.skipped) == (6, 0)
+    assert metrics(fresh.rows) == metrics(first.rows)
 
 
 def test_resume_after_an_interrupted_run_computes_only_the_missing_cells(tmp_path, monkeypatch):
