@@ -15,6 +15,7 @@ import hwdesc
 from hwdesc import ChipDescription, ResolvedKnobs
 
 from . import fixed_pattern as _fp
+from . import limits as _limits
 from . import tiling
 from .result import Result, RunAccumulator, Trace
 from .validation import as_integer_array, positive_int
@@ -66,6 +67,7 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
+        _limits.estimate_description(self.description, f"chip '{self.description.identity.name}'").check()
         seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
@@ -112,32 +114,9 @@ class Chip:
         Returns:
             int32 array (batch..., M) with values -128..127.
         """
-        if madc_recording_path is None or os.fspath(madc_recording_path) == "":
-            return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                            noise_seed=noise_seed).outputs
-        from . import waveforms
-
-        path = Path(madc_recording_path)
-        if not path.parent.is_dir():
-            raise ValueError(f"madc_recording_path={os.fspath(madc_recording_path)!r}: the folder "
-                             f"{os.fspath(path.parent)!r} does not exist")
-        vcd = path.suffix.lower() == ".vcd"
-        if vcd:
-            waveforms._vcd_module()  # says which extra to install before the work
-        neuron = positive_int(madc_recording_neuron_id, "madc_recording_neuron_id", 0)
-        n_out = np.shape(w)[-1] if np.ndim(w) == 2 else None
-        if n_out is not None and neuron >= n_out:
-            raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
-                             f"product: w has {n_out} columns (0..{n_out - 1})")
-        n_vec = int(np.prod(np.shape(x)[:-1])) if np.ndim(x) >= 1 else 0
-        result = self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                          noise_seed=noise_seed, record_vectors=np.arange(n_vec),
-                          record_columns=[neuron])
-        if vcd:
-            waveforms.write_vcd(result, path, chip_name=self.name)
-        else:
-            waveforms.write_madc_csv(result, path, neuron)
-        return result.outputs
+        return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
+                        noise_seed=noise_seed, madc_recording_neuron_id=madc_recording_neuron_id,
+                        madc_recording_path=madc_recording_path).outputs
 
     def run(
         self,
@@ -154,6 +133,8 @@ class Chip:
         progress: bool = False,
         engine: str = "fast",
         on_events=None,
+        madc_recording_neuron_id: int = 0,
+        madc_recording_path: str | os.PathLike = "",
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -170,8 +151,26 @@ class Chip:
                 in execution order; vector ``b`` of a run is vector ``first_vector + b`` of the
                 flattened batch). A trace writer streams a whole batch through it
                 (``eventsim.PerfettoTraceWriter.add``) while the result keeps only the first chunk.
+            madc_recording_neuron_id, madc_recording_path: the reference's membrane recording,
+                as in :meth:`matmul`; the recorded traces are also in ``Result.traces``. Not
+                together with ``record_vectors``/``record_columns``.
         """
         desc = self.description
+        num_sends = positive_int(num_sends, "num_sends", 1)
+        wait = positive_int(wait_between_events, "wait_between_events", 0)
+        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        # the work, estimated before anything is allocated (docs/limits.md)
+        estimate = _limits.estimate_call(
+            desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+            record_vectors=_count(record_vectors), record_columns=_count(record_columns),
+            engine=engine)
+        if estimate is not None and madc_recording_path not in (None, ""):
+            # the membrane recording keeps one column of every vector
+            estimate = _limits.estimate_call(
+                desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+                record_vectors=estimate.vectors, record_columns=1, engine=engine)
+        if estimate is not None:
+            estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight
         x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
         w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
@@ -180,9 +179,6 @@ class Chip:
                 f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
                 f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
             )
-        num_sends = positive_int(num_sends, "num_sends", 1)
-        wait = positive_int(wait_between_events, "wait_between_events", 0)
-        chunk_size = positive_int(chunk_size, "chunk_size", 1)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
         noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
@@ -190,6 +186,12 @@ class Chip:
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         n_vec = flat.shape[0]
         k_total, m_total = w_arr.shape
+        madc = _madc_spec(madc_recording_neuron_id, madc_recording_path, m_total)
+        if madc is not None:
+            if record_vectors is not None or record_columns is not None:
+                raise ValueError("give either madc_recording_path (one neuron, every vector) or "
+                                 "record_vectors/record_columns, not both")
+            record_vectors, record_columns = np.arange(n_vec), [madc[0]]
         record = _record_spec(record_vectors, record_columns, n_vec, m_total)
         if on_events is not None and not callable(on_events):
             raise TypeError(f"on_events must be callable (first_vector, event_runs), got "
@@ -227,7 +229,7 @@ class Chip:
         finally:
             if bar is not None:
                 bar.close()
-        return Result(
+        result = Result(
             outputs=outputs.reshape(batch_shape + (m_total,)),
             noise_seed=noise_seed,
             num_sends=num_sends,
@@ -237,6 +239,15 @@ class Chip:
             events=acc.first_events,
             traces=tuple(traces) if record is not None else None,
         )
+        if madc is not None:
+            from . import waveforms
+
+            neuron, path = madc
+            if path.suffix.lower() == ".vcd":
+                waveforms.write_vcd(result, path, chip_name=self.name)
+            else:
+                waveforms.write_madc_csv(result, path, neuron)
+        return result
 
     # ---- one tile pair ------------------------------------------------------------------------
     def _prepare_run(self, run, w, noise_seed, noise, run_index) -> "_PreparedRun":
@@ -286,7 +297,12 @@ class Chip:
         event_run = eventsim.simulate(desc, acts, run.masks, num_sends=num_sends,
                                       wait_between_events=wait, engine=engine, macs_per_vector=run.macs)
         sched = event_run.schedule
-        late = sched.ev_time >= sched.t_read[sched.vector]
+        # the kernels place every time on their step grid and treat a time within GRID_SNAP
+        # steps of a grid point as on it: an event that starts that close before the read (a time
+        # meant to equal the read, rounded below it) starts at the read, and its charge is lost
+        from kernels.half import GRID_SNAP
+
+        late = sched.ev_time >= sched.t_read[sched.vector] - GRID_SNAP * desc.analog.dt
         if late.any():
             raise ValueError(
                 f"chip '{desc.identity.name}': {int(late.sum())} event(s) reach the synapses after "
@@ -382,6 +398,11 @@ def _check_simulable(desc: ChipDescription) -> None:
         )
 
 
+def _count(indices) -> int:
+    """How many indices a ``record_vectors``/``record_columns`` argument holds (0 for ``None``)."""
+    return 0 if indices is None else int(np.size(indices))
+
+
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + c)`` for every (start, count), as one index array."""
     total = int(counts.sum())
@@ -389,6 +410,26 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     return offsets + np.arange(total, dtype=np.int64)
+
+
+def _madc_spec(neuron_id, path, m_total):
+    """``None`` (no recording) or ``(output column, Path)`` of the reference's MADC arguments,
+    checked before the work: the column exists, the folder exists, pyvcd is there for ``.vcd``."""
+    if path is None or os.fspath(path) == "":
+        return None
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"madc_recording_path={os.fspath(path)!r}: the folder "
+                         f"{os.fspath(path.parent)!r} does not exist")
+    if path.suffix.lower() == ".vcd":
+        from .waveforms import _vcd_module
+
+        _vcd_module()  # says which extra to install
+    neuron = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    if neuron >= m_total:
+        raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
+                         f"product: w has {m_total} columns (0..{m_total - 1})")
+    return neuron, path
 
 
 def _record_spec(record_vectors, record_columns, n_vec, m_total):

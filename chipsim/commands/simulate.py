@@ -15,11 +15,13 @@ LINEAR_LIMIT = 80
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
+    """The array of a .npy file, mapped rather than read: its shape is known before its size
+    is spent (the work estimate comes first)."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{option} {path}: no such file")
     try:
-        return np.load(p, allow_pickle=False)
+        return np.load(p, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError) as err:
         raise UsageError(f"{option} {path}: not a readable .npy array ({err})") from None
 
@@ -69,6 +71,46 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
             "compressed": compressed / n, "clipped": clipped / n}
 
 
+def _check_work(desc, args, batch: int, k_total: int, m_total: int, x_kind: str) -> None:
+    """Refuse the whole command up front when its work is beyond the limits: the simulation
+    (with its warm-up vector and recorded trace) plus the workload and the post-processing."""
+    from dataclasses import replace
+
+    from chipsim import limits
+
+    est = limits.estimate_run(desc, (batch, k_total), (k_total, m_total), num_sends=args.num_sends,
+                              wait_between_events=args.wait, chunk_size=args.chunk_size,
+                              record_vectors=min(max(getattr(args, "waveforms", 0), 1), batch),
+                              record_columns=4 + len(getattr(args, "waveform_columns", None) or ()),
+                              x_kind=x_kind,
+                              what="the simulation")
+    memory = dict(est.memory)
+    memory["the workload's inputs"] = (batch * k_total, f"--batch {batch} x {k_total} inputs",
+                                       "lower --batch")
+    memory["the results (int8 outputs, int32 ideal products, statistics)"] = (
+        batch * m_total * 5 + _BLOCK * max(m_total, k_total) * 16,
+        f"{batch} vectors x {m_total} outputs", "lower --batch or give fewer vectors in --inputs")
+    replace(est, memory=memory).check()
+
+
+#: The options of this command that the estimate's messages name by their API names.
+_OPTION_NAMES = (("wait_between_events", "--wait"), ("num_sends", "--num-sends"),
+                 ("chunk_size", "--chunk-size"))
+
+
+def _check_work_cli(*args) -> None:
+    """:func:`_check_work`, with the messages naming this command's options."""
+    import re
+
+    try:
+        _check_work(*args)
+    except ValueError as err:
+        text = str(err)
+        for api, option in _OPTION_NAMES:
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
+        raise UsageError(text) from None
+
+
 def run(args) -> int:
     import chipsim
     from chipsim.commands import trace_files
@@ -84,16 +126,20 @@ def run(args) -> int:
         from chipsim.validation import as_integer_array
 
         fin, fw = desc.formats.input, desc.formats.weight
-        x = as_integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
-                             fin.min, fin.max, min_ndim=2)
-        w = as_integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
-                             fw.min, fw.max, ndim=2)
+        x_map, w_map = _load_npy(args.inputs, "--inputs"), _load_npy(args.weights, "--weights")
+        if x_map.ndim >= 2 and w_map.ndim == 2 and x_map.shape[-1] == w_map.shape[0]:
+            _check_work_cli(desc, args, int(np.prod(x_map.shape[:-1])), w_map.shape[0], w_map.shape[1],
+                        x_map.dtype.kind)
+        x = as_integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
+        w = as_integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
+        del x_map, w_map
         x = x.reshape(-1, x.shape[-1])
         if x.shape[1] != w.shape[0]:
             raise UsageError(f"--inputs has {x.shape[1]} inputs per vector but --weights has "
                              f"{w.shape[0]} rows: they must match")
         workload = f"from files: {x.shape[0]} vectors x {x.shape[1]} inputs -> {w.shape[1]} outputs"
     else:
+        _check_work_cli(desc, args, args.batch, *desc.tile_shape, "i")
         x, w = default_workload(desc, args.batch, args.seed)
         k, m = desc.tile_shape
         workload = (f"default: {args.batch} vectors on one {k} x {m} tile (weights sweep from "
@@ -115,7 +161,7 @@ def run(args) -> int:
             on_events=pftrace.add,
         )
         pftrace.add_membranes(result.traces)
-    wall = time.perf_counter() - t0
+    wall = time.perf_counter() - t0 - pftrace.seconds
     # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
     outputs = result.outputs.astype(np.int8)
     tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
@@ -173,7 +219,8 @@ def run(args) -> int:
           f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
     print(f"saturation    {100 * stats['compressed']:.1f} % of outputs beyond +-{LINEAR_LIMIT} "
           f"(compressed), {100 * stats['clipped']:.1f} % at the clip ({omin} / {omax})")
-    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {warmup:.2f} s "
+    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), "
+          f"{pftrace.seconds:.2f} s writing trace.pftrace, {warmup:.2f} s "
           f"preparing the kernels (compiled on first use, then cached), {t_all:.2f} s in all")
     extra = f", {wave_path}" if wave_path else ""
     print(f"wrote         {out_dir / 'results.npz'}, {pftrace.path}, {trace_path}, {fig_path}{extra}")
