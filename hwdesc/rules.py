@@ -62,9 +62,19 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
             hint = f" (write {int(value)})"
         raise TypeError(f"{name}: expected an integer, got {_describe(value)}{hint}; allowed: "
                         f"{_allowed(minimum, maximum)}") from None
-    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-        raise ValueError(f"{name}: {number} is out of range; allowed: {_allowed(minimum, maximum)}")
+    problem = out_of_range(number, minimum, maximum)
+    if problem:
+        raise ValueError(f"{name}: {problem}")
     return int(number)
+
+
+def out_of_range(number: int, minimum: int | None = None, maximum: int | None = None) -> str:
+    """What is wrong with the integer ``number`` against the bounds (``""`` when nothing is),
+    without the argument's name, e.g. ``"0 is out of range; allowed: >= 1"``: for callers that
+    name the argument their own way (the command line's options)."""
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        return f"{number} is out of range; allowed: {_allowed(minimum, maximum)}"
+    return ""
 
 
 def seed(value, name: str = "seed") -> int:

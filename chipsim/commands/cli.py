@@ -12,15 +12,20 @@ class UsageError(Exception):
 
 
 def int_at_least(minimum: int):
-    """An argparse ``type``: an integer ``>= minimum``, with a message naming what was wrong."""
+    """An argparse ``type``: an integer ``>= minimum``, by the rule of :mod:`hwdesc.rules` (the
+    message is its own; argparse puts the option's name in front)."""
 
     def parse(text: str) -> int:
+        from hwdesc.rules import out_of_range
+
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}; allowed: "
+                                             f">= {minimum}") from None
+        problem = out_of_range(value, minimum)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
         return value
 
     return parse

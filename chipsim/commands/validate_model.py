@@ -11,14 +11,11 @@ from .cli import UsageError, int_at_least
 
 
 def _int_list(minimum: int):
+    """Comma-separated integers, each by :func:`int_at_least`'s rule."""
+    each = int_at_least(minimum)
+
     def parse(text: str) -> tuple[int, ...]:
-        try:
-            values = tuple(int(v) for v in text.split(","))
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-        if any(v < minimum for v in values):
-            raise argparse.ArgumentTypeError(f"every value must be >= {minimum}, got {text!r}")
-        return values
+        return tuple(each(v) for v in text.split(","))
 
     return parse
 

@@ -53,7 +53,7 @@ def test_characterize_errors(tmp_path, capsys):
     assert "missing.yaml" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["characterize", str(BSS2), "--repeats", "1"])
-    assert "must be >= 2" in capsys.readouterr().err
+    assert "is out of range; allowed: >= 2" in capsys.readouterr().err
 
 
 def test_other_chip_descriptions_still_load():

@@ -97,7 +97,7 @@ def test_bad_option_values_exit_without_traceback(chips_dir, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["simulate", str(chips_dir / "tutorial.yaml"), "--num-sends", "0"])
     assert exc.value.code == 2
-    assert "--num-sends: must be >= 1, got 0" in capsys.readouterr().err
+    assert "--num-sends: 0 is out of range; allowed: >= 1" in capsys.readouterr().err
 
 
 def test_missing_chip_file(tmp_path, capsys):

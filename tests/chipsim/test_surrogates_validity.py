@@ -67,7 +67,7 @@ def test_validate_model_command(tmp_path, capsys):
 @pytest.mark.parametrize("option, value, message", [
     ("--densities", "0.5,1.5", "densities must lie in (0, 1]"),
     ("--weights", "64", "weight magnitudes must lie in 1..63"),
-    ("--num-sends", "0", "must be >= 1"),
+    ("--num-sends", "0", "0 is out of range; allowed: >= 1"),
 ])
 def test_validate_model_argument_errors(option, value, message, capsys):
     with pytest.raises(SystemExit):

@@ -46,6 +46,12 @@ def test_integer_bounds_are_inclusive():
     assert rules.integer(-(2**70), "n") == -(2**70)  # no bounds: any integer
 
 
+def test_out_of_range_is_the_message_without_a_name():
+    assert rules.out_of_range(5, 0, 10) == "" and rules.out_of_range(5) == ""
+    assert rules.out_of_range(-1, 0) == "-1 is out of range; allowed: >= 0"
+    assert rules.out_of_range(11, 0, 10) == "11 is out of range; allowed: 0..10"
+
+
 def test_num_sends_and_wait_take_an_upper_bound():
     assert rules.num_sends(3) == 3 and rules.wait_between_events(0) == 0
     with pytest.raises(ValueError, match=re.escape("num_sends: 0 is out of range; allowed: >= 1")):
