@@ -140,7 +140,7 @@ class Chip:
         on_events=None,
         madc_recording_neuron_id: int = 0,
         madc_recording_path: str | os.PathLike = "",
-        keep_events: int = DEFAULT_CHUNK,
+        keep_events: int | None = None,
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -163,13 +163,16 @@ class Chip:
                 as in :meth:`matmul`; the recorded traces are also in ``Result.traces``. Not
                 together with ``record_vectors``/``record_columns``.
             keep_events: how many of the first vectors ``Result.events`` holds (an integer
-                >= 1; the batch if it is smaller), whatever the chunk size.
+                >= 1; the batch if it is smaller), whatever the chunk size. ``None`` (default):
+                ``chunk_size``, the first chunk, which is what the memory estimate of
+                :mod:`chipsim.limits` assumes; give a number to make ``Result.events`` the same
+                for every chunk size.
         """
         desc = self.description
         num_sends = rules.num_sends(num_sends)
         wait = rules.wait_between_events(wait_between_events)
         chunk_size = rules.integer(chunk_size, "chunk_size", 1)
-        keep_events = rules.integer(keep_events, "keep_events", 1)
+        keep_events = chunk_size if keep_events is None else rules.integer(keep_events, "keep_events", 1)
         # the work, estimated before anything is allocated (docs/limits.md)
         estimate = _limits.estimate_call(
             desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,

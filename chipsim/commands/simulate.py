@@ -101,6 +101,7 @@ def _check_work_cli(*args) -> None:
 
 def run(args) -> int:
     import chipsim
+    from chipsim.chip import DEFAULT_CHUNK
     from chipsim.commands import trace_files
     from chipsim.commands.figures import linear_fit, simulation_figure
     from chipsim.commands.workload import default_workload
@@ -145,6 +146,7 @@ def run(args) -> int:
         result = chip.run(
             x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
             record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
+            keep_events=DEFAULT_CHUNK,  # the trace holds the same vectors whatever --chunk-size
             progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
             on_events=pftrace.add,
         )
