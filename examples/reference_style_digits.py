@@ -58,7 +58,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--test-samples", type=int, default=500)
-    parser.add_argument("--chip", default="chips/bss2.yaml")
+    parser.add_argument("--chip", default="bss2")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
 

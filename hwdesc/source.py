@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from .builtin import missing_hint
 from .errors import ChipDescriptionError
 
 PathTuple = tuple  # a YAML path: keys (str) and list indices (int)
@@ -232,7 +233,7 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
             raise ChipDescriptionError(
                 "the file is empty (no YAML content)",
                 file=file,
-                hint="a chip description starts with 'schema_version: 1'; copy chips/tutorial.yaml",
+                hint="a chip description starts with 'schema_version: 1'; copy the built-in tutorial chip (`chipsim list-chips` shows where it is)",
             )
         walker = _Walker(loader, file)
         walker.walk(root, ())
@@ -254,13 +255,13 @@ def read_file(path: str | Path) -> YamlSource:
     name = str(path)
     if path.is_dir():
         raise ChipDescriptionError(
-            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file, e.g. chips/bss2.yaml"
+            "this is a folder, not a file", file=name, hint=missing_hint(path)
         )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ChipDescriptionError(
-            "no such file", file=name, hint="give the path of a chip YAML, e.g. chips/bss2.yaml"
+            "no such file", file=name, hint=missing_hint(name)
         ) from None
     except UnicodeDecodeError as err:
         raise ChipDescriptionError(

@@ -59,7 +59,7 @@ class StudyConfig:
             static imperfections alone); the mock is always run with and without noise.
     """
 
-    chip: str = "chips/bss2.yaml"
+    chip: str = "bss2"
     dataset: str = "keywords"
     n_train: int = 3000
     n_test: int = 1000

@@ -2,7 +2,7 @@
 software's ``perceptron`` API, running on a simulated :class:`chipsim.Chip` (or the mock model).
 
     >>> import chipsim, chipsim.torch as perceptron
-    >>> perceptron.use_chip(chipsim.load("chips/bss2.yaml", seed=0))   # once, instead of init
+    >>> perceptron.use_chip(chipsim.load("bss2", seed=0))   # once, instead of init
     >>> layer = perceptron.nn.Linear(128, 10, num_sends=None, mock=False)
     >>> y = layer(x)                                         # x: 0..31 -> y: -128..127
 

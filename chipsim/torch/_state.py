@@ -70,7 +70,7 @@ def get_chip():
     chip = _current["chip"]
     if chip is None:
         raise RuntimeError(
-            "No chip selected: call chipsim.torch.use_chip(chipsim.load('chips/bss2.yaml')) "
+            "No chip selected: call chipsim.torch.use_chip(chipsim.load('bss2')) "
             "first, pass chip=... to the operation, or use mock=True"
         )
     return chip

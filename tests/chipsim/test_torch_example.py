@@ -25,7 +25,7 @@ def test_example_runs_and_learns(capsys):
 
     try:
         accuracy = _load().main(["--epochs", "2", "--test-samples", "150",
-                                 "--chip", str(ROOT / "chips" / "bss2.yaml")])
+                                 "--chip", str(ROOT / "hwdesc" / "chips" / "bss2.yaml")])
     finally:
         hxp.release_chip()
         hxp.set_mock_parameter(hxp.MockParameter())
