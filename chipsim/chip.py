@@ -4,6 +4,7 @@ drives the real chip."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,9 @@ class Chip:
         return f"Chip({self.name!r}, calibration={self.calibration!r}, seed={self.seed})"
 
     # ---- the API of the reference software ----------------------------------------------------
-    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5, noise_seed: int | None = None):
+    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5,
+               noise_seed: int | None = None, *, madc_recording_neuron_id: int = 0,
+               madc_recording_path: str | os.PathLike = ""):
         """``x @ w`` on the simulated chip, with the reference software's conventions.
 
         Args:
@@ -97,12 +100,45 @@ class Chip:
             num_sends: how often each input vector is sent (gain grows linearly with it).
             wait_between_events: FPGA cycles between successive events.
             noise_seed: seed of the temporal noise; ``None`` draws a fresh one.
+            madc_recording_neuron_id, madc_recording_path: the reference's membrane recording.
+                With a non-empty path, the membrane of the neuron that computes output column
+                ``madc_recording_neuron_id`` (0..M-1; for a product of one tile this is the
+                reference's neuron number on the top half) is recorded for every vector of the
+                batch and written to the path: a ``.vcd`` file (with both synaptic lines and the
+                input events, see :func:`chipsim.waveforms.write_vcd`) or else the reference's
+                tab-separated MADC file, appended to (:func:`chipsim.waveforms.write_madc_csv`).
+                Recording keeps three voltages per time step and vector in memory until the
+                end (bss2: about 15 kB per vector).
 
         Returns:
             int32 array (batch..., M) with values -128..127.
         """
-        return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                        noise_seed=noise_seed).outputs
+        if madc_recording_path is None or os.fspath(madc_recording_path) == "":
+            return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
+                            noise_seed=noise_seed).outputs
+        from . import waveforms
+
+        path = Path(madc_recording_path)
+        if not path.parent.is_dir():
+            raise ValueError(f"madc_recording_path={os.fspath(madc_recording_path)!r}: the folder "
+                             f"{os.fspath(path.parent)!r} does not exist")
+        vcd = path.suffix.lower() == ".vcd"
+        if vcd:
+            waveforms._vcd_module()  # says which extra to install before the work
+        neuron = positive_int(madc_recording_neuron_id, "madc_recording_neuron_id", 0)
+        n_out = np.shape(w)[-1] if np.ndim(w) == 2 else None
+        if n_out is not None and neuron >= n_out:
+            raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
+                             f"product: w has {n_out} columns (0..{n_out - 1})")
+        n_vec = int(np.prod(np.shape(x)[:-1])) if np.ndim(x) >= 1 else 0
+        result = self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
+                          noise_seed=noise_seed, record_vectors=np.arange(n_vec),
+                          record_columns=[neuron])
+        if vcd:
+            waveforms.write_vcd(result, path, chip_name=self.name)
+        else:
+            waveforms.write_madc_csv(result, path, neuron)
+        return result.outputs
 
     def run(
         self,
@@ -118,6 +154,7 @@ class Chip:
         chunk_size: int = DEFAULT_CHUNK,
         progress: bool = False,
         engine: str = "fast",
+        on_events=None,
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -129,6 +166,11 @@ class Chip:
             chunk_size: vectors simulated at a time (memory bound); results do not depend on it.
             progress: show a progress bar (tqdm) over the chunks.
             engine: ``"fast"`` or ``"simpy"`` event simulator (identical schedules).
+            on_events: called as ``on_events(first_vector, event_runs)`` after each chunk, with
+                the event simulator's runs of the chunk (one ``eventsim.EventRun`` per tile run,
+                in execution order; vector ``b`` of a run is vector ``first_vector + b`` of the
+                flattened batch). A trace writer streams a whole batch through it
+                (``eventsim.PerfettoTraceWriter.add``) while the result keeps only the first chunk.
         """
         desc = self.description
         fin, fw = desc.formats.input, desc.formats.weight
@@ -150,6 +192,9 @@ class Chip:
         n_vec = flat.shape[0]
         k_total, m_total = w_arr.shape
         record = _record_spec(record_vectors, record_columns, n_vec, m_total)
+        if on_events is not None and not callable(on_events):
+            raise TypeError(f"on_events must be callable (first_vector, event_runs), got "
+                            f"{type(on_events).__name__}")
 
         runs = [self._prepare_run(run, w_arr, noise_seed, noise, run_index)
                 for run_index, run in enumerate(
@@ -176,6 +221,8 @@ class Chip:
                 np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
                 outputs[start:stop] = partial
                 acc.add(event_runs, first=start == 0)
+                if on_events is not None:
+                    on_events(start, event_runs)
                 if bar is not None:
                     bar.update(stop - start)
         finally:
@@ -225,7 +272,8 @@ class Chip:
                 out_min=desc.formats.output.min, out_max=desc.formats.output.max,
             ))
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
-        return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params))
+        return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params),
+                            index=run_index)
 
     def _run_tiles(self, run, x, offset, num_sends, wait, partial, record, traces, engine):
         import eventsim
@@ -253,12 +301,13 @@ class Chip:
             if record is not None and tile.input_tile == 0:
                 rec = _tile_record(record, tile, offset, n)
             out = self._simulate_half(h, params, sched.half_csr(h), sched.t_read, sched.t_baseline,
-                                      sample_index=sample_index, record=rec, traces=traces, tile=tile)
+                                      sample_index=sample_index, record=rec, traces=traces, tile=tile,
+                                      run_index=run.index)
             partial[:, tile.m0 : tile.m1] += out
         return event_run
 
     def _simulate_half(self, half, params, csr, t_read, t_baseline, *, sample_index, record,
-                       traces, tile):
+                       traces, tile, run_index=0):
         """Run the kernel of one half; vectors are grouped by their read time (the kernel takes
         one read time per call). Noise is keyed by ``sample_index``, so grouping changes nothing."""
         import kernels
@@ -296,6 +345,8 @@ class Chip:
                         event_times=ev_time[sl].copy(), t_read=float(t_group),
                         code_read=res.code_read[slot, record["columns_local"]].copy(),
                         code_baseline=res.code_baseline[slot, record["columns_local"]].copy(),
+                        event_activations=ev_act[sl].copy(),
+                        event_lengths=ev_act[sl] * float(params["t_lsb"]), run=run_index,
                     ))
         return out
 
@@ -308,6 +359,7 @@ class _PreparedRun:
     masks: np.ndarray
     macs: int
     params: tuple
+    index: int = 0
 
 
 def _check_simulable(desc: ChipDescription) -> None:

@@ -1,4 +1,4 @@
-"""The static spread of one simulated chip, drawn once from its seed (physics.md section 6)."""
+"""The static spread of one simulated chip, drawn once from its seed (model.md section 7)."""
 
 from __future__ import annotations
 

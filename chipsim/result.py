@@ -14,6 +14,10 @@ class Trace:
     Times are seconds since the reset before the events phase; voltages in volts.
     ``v_exc``/``v_inh``/``v_mem`` have shape (columns, time); points before the stepped part of
     the integration are NaN (the kernel integrates the quiet start in closed form).
+    ``event_rows``/``event_times``/``event_activations``/``event_lengths`` describe the input
+    events of the half (row = input index within the tile, pulse start in s, activation 1..31,
+    nominal pulse length ``activation * t_lsb`` in s). ``run`` is the tile run (execution order)
+    the vector was recorded in: a product of several output tiles records a vector once per run.
     """
 
     vector: int
@@ -28,6 +32,9 @@ class Trace:
     t_read: float
     code_read: np.ndarray
     code_baseline: np.ndarray
+    event_activations: np.ndarray | None = None
+    event_lengths: np.ndarray | None = None
+    run: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""How a K x M matrix is cut into tiles of one half and grouped into runs (bss2.md Geometry).
+"""How a K x M matrix is cut into tiles of one half and grouped into runs (model.md section 1, geometry).
 
 A tile is ``(input_tile, output_tile)``: inputs ``input_tile*k .. +k`` and outputs
 ``output_tile*m .. +m`` of the matrix, with ``(k, m)`` the chip's tile shape. Tiles are taken

@@ -30,6 +30,11 @@ class Event:
     arrival: int = -1
 
 
+def _now(env: simpy.Environment) -> int:
+    """The simulation clock in whole FPGA cycles (every timeout of the model is an integer)."""
+    return int(env.now)
+
+
 def playback(env: simpy.Environment, streams: list[list[Event]], wait: int, events_per_slot: int,
              queue: simpy.Store):
     """Host playback of one vector's events.
@@ -52,7 +57,7 @@ def playback(env: simpy.Environment, streams: list[list[Event]], wait: int, even
         for q in range(0, len(group), events_per_slot):
             packet = group[q:q + events_per_slot]
             for event in packet:
-                event.request = env.now
+                event.request = _now(env)
             yield queue.put(packet)
     yield queue.put(None)
 
@@ -65,17 +70,17 @@ def link(env: simpy.Environment, queue: simpy.Store, slot_period: int, latency: 
     A packet leaves in the first free slot at or after its request; its events reach the
     chip ``latency`` cycles later. Returns at the end of the last used slot.
     """
-    origin = env.now
+    origin = _now(env)
     next_slot = 0
     while True:
         packet = yield queue.get()
         if packet is None:
             yield env.timeout(origin + next_slot * slot_period - env.now)
             return
-        slot = max(next_slot, -(-(env.now - origin) // slot_period))
+        slot = max(next_slot, -(-(_now(env) - origin) // slot_period))
         yield env.timeout(origin + slot * slot_period - env.now)
         for event in packet:
-            event.departure = env.now
+            event.departure = _now(env)
         env.process(transit(env, packet, latency, drivers))
         next_slot = slot + 1
 
@@ -115,12 +120,12 @@ def phase_program(env: simpy.Environment, prog: Program, vectors: list[list[list
     ``log(vector, phase, start, end)`` after each phase."""
     for b, streams in enumerate(vectors):
         for p, duration in enumerate(prog.durations):
-            begin = env.now
+            begin = _now(env)
             if p == prog.events_index:
                 yield env.process(events_phase(env, prog, streams, wait, drivers))
             elif duration:
                 yield env.timeout(duration)
-            log(b, p, begin, env.now)
+            log(b, p, begin, _now(env))
 
 
 def build(env: simpy.Environment, prog: Program, vectors: list[list[list[Event]]], wait: int,

@@ -241,7 +241,7 @@ def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescripti
             and difflib.get_close_matches(key, [str(e["loc"][-1])], n=1, cutoff=0.5)
         )]
     more = len(errors) - 1
-    problem, hint, path = _explain(first, source)
+    problem, hint, path = _explain(dict(first), source)
     if more:
         hint = (hint + "; " if hint else "") + f"{more} more problem{'s' if more > 1 else ''} after this one"
     return ChipDescriptionError(
@@ -261,15 +261,15 @@ def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
     if isinstance(cause, FieldProblem):
         return cause.problem, cause.hint, path + cause.path
     if isinstance(cause, QuantityError):
-        allowed = _allowed(loc)
-        return cause.problem, (f"allowed: {allowed}" if allowed else cause.hint), path
+        bounds = _allowed(loc)
+        return cause.problem, (f"allowed: {bounds}" if bounds else cause.hint), path
     if kind == "extra_forbidden":
-        allowed: list[str] = []
+        keys: list[str] = []
         for model in _models_at(loc[:-1]):
-            allowed += [k for k in model.model_fields if k not in allowed]
+            keys += [k for k in model.model_fields if k not in keys]
         key = path[-1]
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.5)
-        hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(allowed)}"
+        close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.5)
+        hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(keys)}"
         return f"unknown key '{key}'", hint, path
     if kind == "missing" and path and isinstance(path[-1], int):
         return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1])}", path[:-1]

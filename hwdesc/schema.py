@@ -47,7 +47,7 @@ class FieldProblem(ValueError):
         return cls(path, err.problem, err.hint)
 
 
-def quantity(dimension: str, **bounds: float) -> Any:
+def quantity(dimension: str, **bounds: Any) -> Any:
     """An annotated float field written with a unit of ``dimension`` (bounds in SI)."""
     return Annotated[
         float,
@@ -366,7 +366,7 @@ class AdcAnalog(Section):
 
 
 class Analog(Section):
-    """Circuit parameters that calibration does not set (physics.md sections 1-7)."""
+    """Circuit parameters that calibration does not set (model.md sections 2-8)."""
 
     dt: PositiveTime = Field(description="integration step of the analog kernels (s)")
     pulse: Pulse
@@ -693,11 +693,11 @@ class ChipDescription(Section):
                     value = parse_quantity(raw, dim)
                 except QuantityError as err:
                     raise FieldProblem.from_quantity(base + (kname,), err) from None
-                lo, hi = knob.allowed
-                if not lo <= value <= hi:
+                v_lo, v_hi = knob.allowed
+                if not v_lo <= value <= v_hi:
                     raise FieldProblem(
                         base + (kname,), f"{raw} is out of range",
-                        f"allowed for '{kname}': {format_si(lo, dim)} .. {format_si(hi, dim)}",
+                        f"allowed for '{kname}': {format_si(v_lo, dim)} .. {format_si(v_hi, dim)}",
                     )
         self._check_physics(pname, profile)
 
@@ -777,7 +777,11 @@ class ChipDescription(Section):
 
     def fixed_cycles(self) -> int:
         """Cycles of every phase but the events phase."""
-        return sum(self.cycles(p.duration) for p in self.schedule.phases if p.duration is not None)
+        total = 0
+        for phase in self.schedule.phases:
+            if phase.duration is not None:
+                total += self.cycles(phase.duration)
+        return total
 
     def vector_cycles(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> int:
         """Nominal cycles per input vector: :meth:`fixed_cycles` + :meth:`event_phase_cycles`."""

@@ -129,12 +129,13 @@ def parse_quantity(value: object, dimension: str) -> float:
             raise QuantityError(f"expected a finite number, got {value!r}", how)
         return number
     if not isinstance(value, str):
-        kind = {dict: "a mapping", list: "a list"}.get(type(value), type(value).__name__)
+        kinds: dict[type, str] = {dict: "a mapping", list: "a list"}
+        kind = kinds.get(type(value), type(value).__name__)
         raise QuantityError(f"expected {article(label(dimension))} written as a string, got {kind}", how)
     match = _QUANTITY.fullmatch(value)
     if match is None:
         raise QuantityError(f"cannot read '{value}' as {article(label(dimension))}", how)
-    number = decimal.Decimal(match["number"])
+    digits = decimal.Decimal(match["number"])
     unit = match["unit"]
     if unit is None:
         if dimension != "dimensionless":
@@ -153,7 +154,7 @@ def parse_quantity(value: object, dimension: str) -> float:
             f"'{value}' is {article(label(_name_of(found)))}, but {article(label(dimension))} is expected here",
             how,
         )
-    result = float(number * factor)
+    result = float(digits * factor)
     if not math.isfinite(result):
         raise QuantityError(f"'{value}' is too large", how)
     return result

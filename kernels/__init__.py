@@ -1,5 +1,5 @@
 """Numba kernels of the analog dynamics of one chip half: synaptic lines, OTAs, membranes, noise
-and the ADC (physics.md sections 1-8). Arrays and scalars in, arrays out; SI units inside.
+and the ADC (model.md sections 2-9). Arrays and scalars in, arrays out; SI units inside.
 
 Public API
 ----------
@@ -44,17 +44,17 @@ Options: out_min, out_max (output clamp, default -128, 127); noise_substeps (ste
 Returns ``HalfResult(output int32 [B, M], code_read int16 [B, M], code_baseline int16 [B, M],
 v_read float64 [B, M], v_baseline float64 [B, M], traces: Traces | None)`` with
 ``output = clip(code_read - code_baseline, out_min, out_max)``
-(= ``clip((code_read - 128) - (code_baseline - 128), ...)``, physics.md section 7).
+(= ``clip((code_read - 128) - (code_baseline - 128), ...)``, model.md section 8).
 ``Traces(time [T], v_exc, v_inh, v_mem [S, C, T])``, see :class:`kernels.Traces`.
 
 Model and discretization
 ------------------------
-Pulse (physics.md 1): an event (r, a, t0) drives a rectangular current from t0 to
+Pulse (model.md section 2): an event (r, a, t0) drives a rectangular current from t0 to
 t0 + T, T = a t_lsb (1 + d_r) + o_r + sigma_jitter z (z ~ N(0,1), one per event), into the
 excitatory line of every column c with w_rc > 0 and the inhibitory line where w_rc < 0, with
 amplitude |w_rc| i_lsb s_rc. Pulses with T <= 0 are dropped; a pulse is cut at t_read.
 
-Lines (physics.md 2), in normalized units x = V_s / v_lin, with input rate
+Lines (model.md section 3), in normalized units x = V_s / v_lin, with input rate
 rho(t) = I(t) / (C_syn v_lin) (1/s), piecewise constant with jumps at the pulse edges:
     dx/dt = rho(t) - x / tau.
 On the grid t_k = k dt, with the rate held at its value rho_k at the step start,
@@ -66,7 +66,7 @@ and a rate jump Delta rho at time s inside the step (u = t_{k+1} - s) adds exact
     E1(u) = 1 - exp(-u).
 This is the exact solution of the linear line for any pulse length and position relative to dt.
 
-OTA and membrane (physics.md 3-4), y = V_m - v_reset, explicit step with the step-mean lines:
+OTA and membrane (model.md sections 4-5), y = V_m - v_reset, explicit step with the step-mean lines:
     y_{k+1} = y_k + (g_m v_lin dt / C_m) [f_up(y_k) tanh(xbar_exc,k + nbar_exc)
                                           - f_down(y_k) tanh(xbar_inh,k + nbar_inh)]
               + (I_off / C_m + (v_leak - v_reset) / tau_leak) dt - (dt / tau_leak) y_k
@@ -74,7 +74,7 @@ with compliance f_up = s(clip((v_rail_hi - V_m) / w, 0, 1)), f_down = s(clip((V_
 / w, 0, 1)), s(x) = x^2 (3 - 2x): exactly 1 farther than w from a rail, 0 at and beyond it.
 tanh is a float32 rational approximation (|error| < 3e-7).
 
-Noise (physics.md 5), on blocks of h = noise_substeps * dt (the last block ends at the read):
+Noise (model.md section 6), on blocks of h = noise_substeps * dt (the last block ends at the read):
 - line OU n(t) (normalized std sigma_n = sigma_line / v_lin) is sampled exactly at block ends
   together with its exact block mean nbar (bivariate normal given the start value):
       n_{j+1} = A n_j + S1 z1,  nbar_j = M0 n_j + M1 z1 + M2 z2,  A = exp(-h/tau),

@@ -1,6 +1,7 @@
 """The one place that sets how the kernels are compiled (the JIT policy)."""
 
 import functools
+from typing import Any
 
 import numba
 
@@ -10,17 +11,18 @@ import numba
 FASTMATH = {"contract", "reassoc", "arcp", "afn", "nsz"}
 
 #: Serial kernels: cached on disk, no Python exception checks on division (``numpy`` error
-#: model, so loops vectorize), released GIL.
-njit = functools.partial(
+#: model, so loops vectorize), released GIL. Typed ``Any``: a compiled dispatcher takes the
+#: arguments of the Python function it wraps, which static checkers cannot see.
+njit: Any = functools.partial(
     numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True
 )
 
 #: The batch-parallel entry points (``prange`` over samples).
-njit_parallel = functools.partial(
+njit_parallel: Any = functools.partial(
     numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, parallel=True
 )
 
 #: Small helpers that must be inlined into the SIMD loops that call them.
-njit_inline = functools.partial(
+njit_inline: Any = functools.partial(
     numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, inline="always"
 )

@@ -12,7 +12,7 @@ from .cli import UsageError, int_at_least
 from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
 from .output import add_out
 
-#: Outputs beyond this magnitude are outside the linear range of the readout (bss2.md).
+#: Outputs beyond this magnitude are outside the linear range of the readout (model.md section 1).
 LINEAR_LIMIT = 80
 
 
@@ -85,10 +85,10 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
 
 def run(args) -> int:
     import chipsim
+    from chipsim.commands import trace_files
+    from chipsim.commands.compile_notice import compile_notice
     from chipsim.commands.figures import linear_fit, simulation_figure
     from chipsim.commands.workload import default_workload
-
-    from chipsim.commands.compile_notice import compile_notice
 
     t_load = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
@@ -118,6 +118,7 @@ def run(args) -> int:
                     f"negative to positive across the columns, input density 5..100 %)")
     m_total = w.shape[1]
     columns = sorted({0, m_total // 3, (2 * m_total) // 3, m_total - 1})
+    record_vectors, record_columns, _ = trace_files.recording(args, x.shape[0], m_total, columns)
     t0 = time.perf_counter()
     with compile_notice(quiet=args.quiet) as compiled:
         chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
@@ -125,7 +126,7 @@ def run(args) -> int:
     t0 = time.perf_counter()
     result = chip.run(
         x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
-        record_vectors=[0], record_columns=columns, chunk_size=args.chunk_size,
+        record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
         progress=not args.quiet and x.shape[0] > args.chunk_size,
     )
     wall = time.perf_counter() - t0
@@ -146,11 +147,18 @@ def run(args) -> int:
     origin = tl.start[0, 0]
     timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
                 for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
-    trace = traces[0] if traces else None
+    trace = next((t for t in traces if t.vector == 0), None) if traces else None
+    if trace is not None and trace.columns != tuple(columns):
+        from chipsim.waveforms import select
+
+        trace = select([trace], columns=columns)[0]
+    run_text = (f"{chip.name}, calibration {chip.calibration}, chip seed {chip.seed}, "
+                f"noise seed {noise_seed}")
     with args.out.writing() as folder:
+        wave_path, wave_arrays = trace_files.waveform_files(args, folder, traces, chip.name, run_text)
         np.savez_compressed(folder / "results.npz", inputs=x, weights=w, outputs=outputs,
                             ideal=ideal, vector_seconds=tm.vector_seconds,
-                            vector_energy=en.per_vector)
+                            vector_energy=en.per_vector, **wave_arrays)
         trace_path = eventsim.write_trace(events, folder / "trace.json",
                                           max_vectors=args.trace_vectors)
         fig_path = simulation_figure(
@@ -165,7 +173,7 @@ def run(args) -> int:
             read_time=None if trace is None else trace.t_read,
             timeline=timeline,
         )
-        written = [Path(p).name for p in ("results.npz", trace_path, fig_path)]
+        written = [Path(p).name for p in ("results.npz", trace_path, fig_path, wave_path) if p]
     t_all = time.perf_counter() - t_load
     static = en.per_action.get("static", 0.0) / en.total if en.total else 0.0
     k_total, m_total = w.shape
@@ -225,4 +233,7 @@ def add_parser(sub) -> None:
     sim.add_argument("--trace-vectors", metavar="N", type=int_at_least(1), default=16,
                      help="vectors exported to the trace file (default: %(default)s)")
     add_quiet(sim)
+    from chipsim.commands.trace_files import add_arguments
+
+    add_arguments(sim)
     sim.set_defaults(func=run)

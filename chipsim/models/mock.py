@@ -1,5 +1,5 @@
 """The reference software's simplified ("mock") matrix multiply, its two parameters, and the
-published procedure that measures those parameters on a chip (bss2.md, "The simplified model").
+published procedure that measures those parameters on a chip (model.md section 1, "The simplified model").
 
 The mock, per input tile ``c`` of at most 128 inputs::
 
@@ -37,7 +37,7 @@ OUTPUT_RANGE = (-128, 127)
 #: Signed inputs per tile (one half of the chip); larger K is summed digitally over tiles.
 TILE_INPUTS = 128
 
-#: Gains for which the measurement procedure is meant to work (bss2.md).
+#: Gains for which the measurement procedure is meant to work (model.md section 1).
 MEASURABLE_GAIN_RANGE = (0.001, 0.04)
 
 

@@ -355,7 +355,8 @@ def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed
             runs.append(np.concatenate(ys).reshape(-1, halves, m).astype(np.float64))
         ideal = np.concatenate([x @ w, x @ -w]).reshape(-1, halves, m).astype(np.float64) * sends
         parts.append((ideal, runs[0], runs[1], np.full(ideal.shape[0], sends)))
-    return FitData(*(np.concatenate(a) for a in zip(*parts)), wait_between_events=wait_between_events,
+    ideal, first, second, sends_per_row = (np.concatenate(a) for a in zip(*parts))
+    return FitData(ideal, first, second, sends_per_row, wait_between_events=wait_between_events,
                    tile_inputs=k)
 
 
@@ -405,6 +406,7 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
         err = float(np.mean((soft_clip(u_lin, lim_hi, lim_lo, k) - target) ** 2))
         if best is None or err < best[0]:
             best = (err, k, lim_hi, lim_lo)
+    assert best is not None  # SHARPNESS_GRID is not empty
     _, k, lim_hi, lim_lo = best
     u = soft_clip(u_lin, lim_hi, lim_lo, k)
     # noise variance = s0^2 + slope * |u|  (global slope, per-column s0), from unclipped outputs

@@ -22,7 +22,7 @@ NOISE_INPUTS = (8, 16, 32, 64, 128)
 NOISE_WEIGHTS = (5, 10, 21, 42, 63)
 NOISE_OTA_CODES = (150, 300, 450, 600)
 GAIN_WAITS = (1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 25)
-#: Outputs within this magnitude must stay linear within LINEAR_TOLERANCE (physics.md 9).
+#: Outputs within this magnitude must stay linear within LINEAR_TOLERANCE (model.md section 10).
 LINEAR_LIMIT = 80
 LINEAR_TOLERANCE = 2.0
 

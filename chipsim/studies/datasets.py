@@ -15,6 +15,7 @@ not those of SpeechCommands. Same arguments, same arrays: the generator is deter
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -238,7 +239,7 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
 
 def load(name: str, **options) -> Dataset:
     """``digits`` or ``keywords`` with their options."""
-    makers = {"digits": digits, "keywords": keywords}
+    makers: dict[str, Callable[..., Dataset]] = {"digits": digits, "keywords": keywords}
     if name not in makers:
         raise ValueError(f"dataset: unknown name {name!r}; allowed: {', '.join(makers)}")
     return makers[name](**options)

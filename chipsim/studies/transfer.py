@@ -1,4 +1,4 @@
-"""The transfer study (Kern et al. 2023, bss2.md): an MLP with BatchNorm trained in float, then
+"""The transfer study (Kern et al. 2023, model.md section 1): an MLP with BatchNorm trained in float, then
 run on simulated chips (a) as it is ("plain transfer") and (b) after hardware-in-the-loop
 retraining (forward pass on the simulator, backward pass straight-through), under the ``default``
 and the ``custom`` calibration profile, over several chip instances (seeds).

@@ -12,7 +12,7 @@ import torch
 from ..models import mock as _mock
 from ._state import get_mock_parameter
 
-#: Allowed input activations, signed weights and results (bss2.md "Number ranges").
+#: Allowed input activations, signed weights and results (model.md section 1, Number ranges).
 INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
 SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX = _mock.WEIGHT_RANGE
 OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE

@@ -68,6 +68,8 @@ class Quantizer(torch.nn.Module):
     mode, and refuses to run in eval mode before that.
     """
 
+    magnitude: torch.Tensor  #: buffer: the magnitude that maps to ``q_max`` (nan before calibration)
+
     def __init__(self, bits: int = 5, signed: bool = False, scaling: str = "static",
                  momentum: float = 0.1, percentile: float = 100.0, scale: float | None = None):
         super().__init__()

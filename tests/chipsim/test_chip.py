@@ -28,7 +28,7 @@ def _leaky_area(current, length, tau, lam, t0, t_read, c_syn):
 
 def _linear_prediction(chip, result, w, vector=0):
     """Closed-form output of one vector in the linear regime (noise off). Every event is a
-    rectangular current pulse into an exponential line (physics.md sections 1-2); the OTA is
+    rectangular current pulse into an exponential line (model.md sections 2-3); the OTA is
     linear (small line voltages); the membrane integrates g_m times the line voltage with its
     pseudo-leak (section 4), plus the offset current; the ADC reads read and baseline with the
     column's slope and offset (section 7). Returns the continuous ADC values of the read and of

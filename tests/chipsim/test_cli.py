@@ -78,10 +78,16 @@ def test_commands_take_chip_names_from_any_folder(tmp_path, monkeypatch, capsys)
 def test_chips_by_name_after_a_non_editable_install(tmp_path):
     """A wheel (not the source tree) carries the chips: install it into a folder of its own and
     load a chip by name from an unrelated folder."""
+    import shutil
+
     wheels, site, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
+    source = tmp_path / "source"  # a copy: building leaves build/ and egg-info in the source tree
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
+        ".hypothesis", "chipsim-*", "tests", "docs", "benchmarks"))
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(ROOT), "-w", str(wheels)],
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(source), "-w", str(wheels)],
                    check=True, capture_output=True, cwd=tmp_path)
     (wheel,) = wheels.glob("chipsim-*.whl")
     assert wheel.name.startswith(f"chipsim-{chipsim.__version__}-")

@@ -1,4 +1,4 @@
-"""The targets of physics.md section 9 on the simulated bss2 chip (default profile, fixed seeds),
+"""The targets of model.md section 10 on the simulated bss2 chip (default profile, fixed seeds),
 one test per statement, and the five noise factors of the study at the chip level."""
 
 from pathlib import Path
@@ -122,7 +122,7 @@ def test_custom_profile_saturates_earlier_with_dense_same_sign_inputs(chip, cust
     drop_def = ev_def["gain"][2] / ev_def["gain"][0]
     drop_cus = ev_cus["gain"][2] / ev_cus["gain"][0]
     assert drop_cus < drop_def - 0.03
-    # physics.md's rough check: default about 0.0018 at 48 and 128 events, custom lower
+    # the starting values gave default about 0.0018 at 48 and 128 events, custom lower
     assert ev_cus["gain"][1] < ev_def["gain"][1] and ev_cus["gain"][2] < ev_def["gain"][2]
 
 

@@ -38,7 +38,7 @@ def test_bss2_summary(capsys):
     # Both calibration profiles with their knob codes and physical values.
     assert re.search(r"default: .*\n\s+i_synin_gm\s+code 450\s+-> gm = 900 nS", out)
     assert re.search(r"custom: .*\n\s+i_synin_gm\s+code 225\s+-> gm = 450 nS", out)
-    # bss2.md: about 43 us per full 128-input vector at wait_between_events=5.
+    # model.md section 1: about 43 us per full 128-input vector at wait_between_events=5.
     line = next(text for text in out.splitlines() if "one full 128-input vector" in text)
     microseconds = float(re.search(r": ([0-9.]+) us", line).group(1))
     assert microseconds == pytest.approx(43, rel=0.02)

@@ -21,6 +21,6 @@ def test_bss2_shape_formats_and_vector_time():
     assert chip.geometry.halves == 2
     assert chip.tile_shape == (128, 256)
     assert (chip.formats.input.bits, chip.formats.weight.bits, chip.formats.adc.bits) == (5, 6, 8)
-    # bss2.md: about 38 us of fixed phases plus 128 x 5 cycles of 8 ns: about 43 us per vector.
+    # model.md section 1: about 38 us of fixed phases plus 128 x 5 cycles of 8 ns: about 43 us per vector.
     assert chip.vector_time(128, 1, 5) == pytest.approx(43e-6, rel=0.02)
     assert chip.cycle_time == pytest.approx(8e-9)

@@ -87,7 +87,7 @@ def test_fixed_cycles_is_the_sum_of_the_phase_durations(bss2, tutorial):
     assert bss2.fixed_cycles() == sum(
         round(p.duration / 8e-9) for p in bss2.schedule.phases if p.duration is not None
     )
-    # bss2.md: about 38 us of fixed overhead per vector.
+    # model.md section 1: about 38 us of fixed overhead per vector.
     assert bss2.fixed_cycles() * bss2.cycle_time == pytest.approx(38e-6, rel=0.02)
 
 
@@ -98,7 +98,7 @@ def test_vector_cycles_and_time(tutorial):
 
 
 def test_bss2_full_vector_takes_about_43_us(bss2):
-    # bss2.md: about 38 us fixed + 128 inputs x 5 cycles x 8 ns (5.1 us): about 43 us per vector.
+    # model.md section 1: about 38 us fixed + 128 inputs x 5 cycles x 8 ns (5.1 us): about 43 us per vector.
     assert bss2.event_phase_cycles(128, 1, 5) * bss2.cycle_time == pytest.approx(5.12e-6, rel=1e-12)
     assert bss2.vector_cycles(128, 1, 5) == bss2.fixed_cycles() + 640
     assert bss2.vector_time(128, 1, 5) == pytest.approx(43e-6, rel=0.02)

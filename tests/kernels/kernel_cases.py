@@ -1,4 +1,4 @@
-"""Parameter sets and event lists for the kernel tests (physics.md section 10 starting values)."""
+"""Parameter sets and event lists for the kernel tests (the starting values of model.md section 11)."""
 
 import numpy as np
 
@@ -11,7 +11,7 @@ def chip_params(n_k, n_m, seed=0, fixed_pattern=True, **overrides):
     """Keyword arguments of ``kernels.simulate_half`` for a K x M half (noise arguments excluded).
 
     Rails 280 mV from the reset with an 80 mV compliance width: full compliance up to 200 mV
-    (80 ADC steps) from the reset, as in physics.md section 10.
+    (80 ADC steps) from the reset: the starting values of model.md section 11.
     """
     rng = np.random.default_rng(seed)
     fp = 1.0 if fixed_pattern else 0.0
