@@ -89,7 +89,8 @@ def add_parser(sub) -> None:
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
         "OUT/figure.png. The full study takes about 3.5 minutes on two idle cores (up to about 10 "
-        "when they are shared); --quick runs a reduced one in 10-20 seconds.",
+        "when they are shared); --quick runs a reduced one in about 1.5 minutes (79-86 s on two "
+        "idle cores; several minutes when they are shared).",
     )
     add_chip(t, default="bss2")
     t.add_argument("--dataset", choices=("keywords", "digits"), default=None,

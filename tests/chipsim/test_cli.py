@@ -385,3 +385,16 @@ def test_compile_notice_only_when_not_cached(monkeypatch, cached):
     with pytest.raises(KeyboardInterrupt), cn.compile_notice(stream=stream):
         raise KeyboardInterrupt
     assert stream.getvalue() == ("" if cached else f"{cn.NOTICE} ... stopped\n")
+
+
+def test_study_without_torch_gives_a_cpu_only_hint(monkeypatch, capsys, tmp_path):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    assert main(["study", "transfer", "--quick", "--out", str(tmp_path / "o")]) == 2
+    line = one_line_error(capsys.readouterr().err, "study transfer")
+    assert "(torch not installed)" in line
+    assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in line
+    assert not (tmp_path / "o").exists()
