@@ -1,5 +1,6 @@
 """eventsim: the digital side of a run - when each input event reaches which row, the phase
-timeline of every vector, action counts, timing and energy, and trace export.
+timeline of every vector, action counts, timing and energy, and trace export (native
+Perfetto protobuf, streamed; and a small trace-event JSON).
 
     >>> import hwdesc, numpy as np, eventsim
     >>> chip = hwdesc.load("tutorial")
@@ -16,12 +17,14 @@ from .program import Program
 from .report import format_report, format_timeline
 from .run import ACTIONS, Energy, EventRun, Timing, concatenate, simulate
 from .schedule import Schedule, Timeline
+from .perfetto import PerfettoTraceWriter, write_perfetto_trace
 from .trace import trace_events, write_trace
 
 __all__ = [
     "ACTIONS",
     "Energy",
     "EventRun",
+    "PerfettoTraceWriter",
     "Program",
     "Schedule",
     "Timeline",
@@ -31,5 +34,6 @@ __all__ = [
     "format_timeline",
     "simulate",
     "trace_events",
+    "write_perfetto_trace",
     "write_trace",
 ]

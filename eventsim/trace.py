@@ -27,8 +27,9 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
 
     - process "phase program", thread "vectors": a complete (``"X"``) slice per vector with
       its phases nested inside (zero-length phases are slices of duration 0);
-    - process "link", thread "half h queue": an ``"X"`` slice from request to departure for
-      every event that waited for a slot (none if the link keeps up);
+    - process "link": a counter (``"C"``) ``link queue half h (events)``, the events of half
+      ``h`` waiting for a link slot, at every change (none if the link keeps up; a counter and
+      not a slice per event, because the waits of successive events overlap without nesting);
     - process "half h synapse drivers", thread "row r": an instant (``"i"``) event at each
       pulse start (arrival + driver latency), with vector, send and activation as args;
     - process "energy": a counter (``"C"``) ``energy (uJ)`` with the cumulative energy per
@@ -55,7 +56,6 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
         _meta("process_name", ENERGY_PID, "energy"),
     ]
     for h in range(H):
-        out.append(_meta("thread_name", LINK_PID, f"half {h} queue", tid=h))
         out.append(_meta("process_name", DRIVER_PID + h, f"half {h} synapse drivers"))
         out.append({"ph": "M", "name": "process_sort_index", "pid": DRIVER_PID + h, "tid": 0,
                     "args": {"sort_index": DRIVER_PID + h}})
@@ -86,10 +86,17 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
                              "activation": int(s.activation[i]),
                              "arrival_cycle": int(s.arrival[i]),
                              "queued_cycles": int(s.departure[i] - s.request[i])}})
-        if s.departure[i] > s.request[i]:
-            out.append({"ph": "X", "name": "queued", "cat": "link", "pid": LINK_PID, "tid": h,
-                        "ts": int(s.request[i]) * us, "dur": int(s.departure[i] - s.request[i]) * us,
-                        "args": {"vector": int(s.vector[i]), "row": r}})
+    waits = s.departure[:stop] > s.request[:stop]
+    for h in np.unique(s.half[:stop][waits]):
+        sel = waits & (s.half[:stop] == h)
+        times = np.concatenate([s.request[:stop][sel], s.departure[:stop][sel]])
+        steps = np.concatenate([np.ones(sel.sum(), np.int64), -np.ones(sel.sum(), np.int64)])
+        order = np.lexsort((steps, times))
+        depth, times = np.cumsum(steps[order]), times[order]
+        last = np.r_[times[1:] != times[:-1], True]
+        for t, d in zip(times[last], depth[last]):
+            out.append({"ph": "C", "name": f"link queue half {int(h)} (events)", "pid": LINK_PID,
+                        "tid": 0, "ts": int(t) * us, "args": {"events": int(d)}})
 
     table = run.energy_table
     cumulative = dict.fromkeys(ACTIONS + ("static",), 0.0)

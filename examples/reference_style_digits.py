@@ -1,11 +1,13 @@
-"""A training script written for the reference software's ``perceptron`` API, running on a
-simulated chip. Compared with the script for the real chip, only the lines marked ``# CHANGED``
-differ (the imports and the hardware init/release); everything else is the reference API.
+"""A training script written for the reference software's perceptron API. It differs from the
+script for the hardware in its import line only; the chip it runs on is chosen outside it.
 
 Run from the repository root (after ``pip install -e '.[torch]'``):
 
     python examples/reference_style_digits.py            # about a minute on two cores
     python examples/reference_style_digits.py --epochs 1 --test-samples 100   # a quick look
+
+The simulated chip is the built-in bss2 unless the environment variable CHIPSIM_CHIP names another
+chip YAML (CHIPSIM_CALIBRATION, CHIPSIM_SEED: its calibration profile and fixed pattern).
 
 It measures the mock parameters on the chip, trains in mock mode (fast), then evaluates the same
 model on the chip (mock=False) and retrains one epoch with the chip in the loop.
@@ -16,8 +18,9 @@ import argparse
 import torch
 from sklearn.datasets import load_digits
 
-import chipsim                    # CHANGED: import hxtorch
-import chipsim.torch as hxp       # CHANGED: from hxtorch import perceptron as hxp
+import chipsim.torch as hxtorch  # the hardware script: import hxtorch
+
+hxp = hxtorch.perceptron
 
 
 class Model(torch.nn.Module):
@@ -58,11 +61,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--test-samples", type=int, default=500)
-    parser.add_argument("--chip", default="bss2")
     args = parser.parse_args(argv)
     torch.manual_seed(0)
 
-    hxp.use_chip(chipsim.load(args.chip, seed=0))   # CHANGED: hxtorch.init_hardware()
+    hxtorch.init_hardware()
     parameter = hxp.measure_mock_parameter()
     hxp.set_mock_parameter(parameter)
     print(f"mock parameter measured on the chip: gain {parameter.gain:.5f}, "
@@ -84,7 +86,7 @@ def main(argv=None):
     chip_accuracy = accuracy(model, x[test], y[test])
     print(f"after one chip-in-the-loop epoch: test accuracy {100 * chip_accuracy:.1f} %")
 
-    hxp.release_chip()                               # CHANGED: hxtorch.release_hardware()
+    hxtorch.release_hardware()
     return chip_accuracy
 
 

@@ -36,7 +36,8 @@ def simulation_figure(
     """Write a three-panel PNG: output vs ideal product with the linear fit; membrane traces of a
     few neurons over one vector with its event times; that vector's phase timeline.
 
-    Times are in seconds, membrane voltages in volts; ``timeline`` is ``(name, start, end)``.
+    Times are in seconds, membrane voltages in volts; ``timeline`` is ``(name, start, end)`` or
+    ``(name, start, end, kind)`` per phase.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -44,7 +45,7 @@ def simulation_figure(
     # A figure of its own on the Agg canvas: no pyplot, no change of the caller's backend.
     fig = Figure(figsize=(8, 11))
     FigureCanvasAgg(fig)
-    axes = fig.subplots(3, 1, gridspec_kw={"height_ratios": [3, 2, 1.2]})
+    axes = fig.subplots(3, 1, gridspec_kw={"height_ratios": [3, 2, 1.6]})
     ax = axes[0]
     ideal = np.asarray(ideal).ravel()
     outputs = np.asarray(outputs).ravel()
@@ -83,20 +84,70 @@ def simulation_figure(
 
     ax = axes[2]
     if timeline:
-        colors = {"reset": "tab:gray", "wait": "tab:olive", "adc_read": "tab:purple",
-                  "events": "tab:red", "transfer": "tab:cyan"}
-        for i, (name, start, end, *kind) in enumerate(timeline):
-            width = max(end - start, 0.0) * 1e6
-            ax.barh(0, width if width > 0 else 0.05, left=start * 1e6, height=0.6,
-                    color=colors.get(kind[0] if kind else "", "tab:blue"), edgecolor="k", lw=0.3)
-            if width > 1.0:
-                ax.text(start * 1e6 + width / 2, 0, name, ha="center", va="center", fontsize=6, rotation=90)
-        ax.set_yticks([])
-        ax.set_xlabel("time within the vector (us)")
-        ax.set_title("phase timeline of the first vector")
+        _phase_timeline(ax, timeline)
     else:
         ax.set_axis_off()
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=110)
     return path
+
+
+#: Colours of the phase kinds of a chip's phase program, and their names in the legend.
+PHASE_KINDS = {"reset": ("tab:gray", "reset"), "wait": ("tab:olive", "wait"),
+               "adc_read": ("tab:purple", "ADC read"), "events": ("tab:red", "events"),
+               "transfer": ("tab:cyan", "transfer")}
+
+
+def _duration_text(seconds: float) -> str:
+    return f"{seconds * 1e9:.0f} ns" if seconds < 1e-6 else f"{seconds * 1e6:.3g} us"
+
+
+def _phase_timeline(ax, timeline) -> None:
+    """Every phase of one vector, named: a bar per phase with a duration (coloured by kind, the
+    name inside when it fits), a vertical line per zero-length phase (drawn over the bars, never
+    hiding them), and the names that do not fit inside in staggered labels below the bar, with
+    a leader line to their phase. A legend names the kinds."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    t0 = min(p[1] for p in timeline)
+    total = max(max(p[2] for p in timeline) - t0, 1e-12)
+    outside = []
+    kinds_seen = []
+    for name, start, end, *kind in timeline:
+        kind = kind[0] if kind else ""
+        color = PHASE_KINDS.get(kind, ("tab:blue", kind))[0]
+        if kind not in kinds_seen:
+            kinds_seen.append(kind)
+        x0, width = (start - t0) * 1e6, max(end - start, 0.0) * 1e6
+        text = f"{name} ({_duration_text(end - start)})"
+        if width > 0:
+            ax.barh(0, width, left=x0, height=0.6, color=color, edgecolor="k", lw=0.5)
+            if width >= 0.22 * total * 1e6:
+                ax.text(x0 + width / 2, 0, text, ha="center", va="center", fontsize=7)
+            else:
+                outside.append((x0 + width / 2, text, color))
+        else:
+            outside.append((x0, text, color))
+    for name, start, end, *kind in timeline:  # zero-length phases over the bars
+        if end <= start:
+            color = PHASE_KINDS.get(kind[0] if kind else "", ("tab:blue",))[0]
+            x = (start - t0) * 1e6
+            ax.plot([x, x], [-0.42, 0.42], color=color, lw=2.5, ls=(0, (2, 1)))
+            ax.plot([x], [0.47], marker="v", ms=5, color=color, ls="none")
+    levels = 4
+    for i, (x, text, color) in enumerate(sorted(outside)):
+        y = -0.75 - 0.42 * (i % levels)
+        ax.annotate(text, xy=(x, -0.3), xytext=(x, y), fontsize=6.5, ha="center", va="top",
+                    color="k", arrowprops=dict(arrowstyle="-", color=color, lw=0.8))
+    ax.set_ylim(-0.75 - 0.42 * levels - 0.1, 0.55)
+    ax.set_xlim(-0.02 * total * 1e6, 1.02 * total * 1e6)
+    ax.set_yticks([])
+    ax.set_xlabel("time within the vector (us)")
+    ax.set_title("phase timeline of the first vector (dashed lines: phases of zero length)")
+    handles = [Patch(facecolor=PHASE_KINDS.get(k, ("tab:blue", k))[0], edgecolor="k",
+                     label=PHASE_KINDS.get(k, ("", k))[1]) for k in kinds_seen]
+    handles.append(Line2D([], [], color="k", lw=2, ls=(0, (2, 1)), label="zero length"))
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(handles),
+              fontsize=7, frameon=False)

@@ -124,37 +124,43 @@ def run(args) -> int:
         chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
     warmup = time.perf_counter() - t0  # compiles the kernels on first use, loads them afterwards
     t0 = time.perf_counter()
-    result = chip.run(
-        x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
-        record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
-        progress=not args.quiet and x.shape[0] > args.chunk_size,
-    )
-    wall = time.perf_counter() - t0
-    # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
-    outputs = result.outputs.astype(np.int8)
-    tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
-                                          result.traces, result.noise_seed)
-    del result
-    ideal = _ideal_products(x, w)
-    omin, omax = desc.formats.output.min, desc.formats.output.max
-    pick = _sample_rows(x.shape[0], max(1, 2_000_000 // w.shape[1]))
-    gain, offset = linear_fit(ideal[pick], outputs[pick], LINEAR_LIMIT)
-    stats = _output_stats(outputs, omin, omax)
-
-    import eventsim
-
-    tl = events.timeline
-    origin = tl.start[0, 0]
-    timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
-                for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
-    trace = next((t for t in traces if t.vector == 0), None) if traces else None
-    if trace is not None and trace.columns != tuple(columns):
-        from chipsim.waveforms import select
-
-        trace = select([trace], columns=columns)[0]
-    run_text = (f"{chip.name}, calibration {chip.calibration}, chip seed {chip.seed}, "
-                f"noise seed {noise_seed}")
+    # The output folder is a temporary one until everything is written (trace.pftrace streams
+    # into it during the run): an interruption leaves no partial output and any previous one as
+    # it was.
     with args.out.writing() as folder:
+        with trace_files.perfetto_writer(folder, chip.name, record_vectors) as pftrace:
+            result = chip.run(
+                x, w, num_sends=args.num_sends, wait_between_events=args.wait,
+                noise_seed=args.noise_seed, record_vectors=record_vectors,
+                record_columns=record_columns, chunk_size=args.chunk_size,
+                progress=not args.quiet and x.shape[0] > args.chunk_size, on_events=pftrace.add,
+            )
+            pftrace.add_membranes(result.traces)
+        wall = time.perf_counter() - t0
+        # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
+        outputs = result.outputs.astype(np.int8)
+        tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
+                                              result.traces, result.noise_seed)
+        del result
+        ideal = _ideal_products(x, w)
+        omin, omax = desc.formats.output.min, desc.formats.output.max
+        pick = _sample_rows(x.shape[0], max(1, 2_000_000 // w.shape[1]))
+        gain, offset = linear_fit(ideal[pick], outputs[pick], LINEAR_LIMIT)
+        stats = _output_stats(outputs, omin, omax)
+
+        import eventsim
+
+        tl = events.timeline
+        origin = tl.start[0, 0]
+        timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
+                    for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
+        trace = next((t for t in traces if t.vector == 0), None) if traces else None
+        if trace is not None and trace.columns != tuple(columns):
+            from chipsim.waveforms import select
+
+            trace = select([trace], columns=columns)[0]
+        run_text = (f"{chip.name}, calibration {chip.calibration}, chip seed {chip.seed}, "
+                    f"noise seed {noise_seed}")
         wave_path, wave_arrays = trace_files.waveform_files(args, folder, traces, chip.name, run_text)
         np.savez_compressed(folder / "results.npz", inputs=x, weights=w, outputs=outputs,
                             ideal=ideal, vector_seconds=tm.vector_seconds,
@@ -173,7 +179,8 @@ def run(args) -> int:
             read_time=None if trace is None else trace.t_read,
             timeline=timeline,
         )
-        written = [Path(p).name for p in ("results.npz", trace_path, fig_path, wave_path) if p]
+        written = [Path(p).name for p in ("results.npz", pftrace.path, trace_path, fig_path,
+                                          wave_path) if p]
     t_all = time.perf_counter() - t_load
     static = en.per_action.get("static", 0.0) / en.total if en.total else 0.0
     k_total, m_total = w.shape
@@ -210,8 +217,9 @@ def add_parser(sub) -> None:
         "weights sweep from negative to positive across the columns, with input densities from 5 "
         "to 100 percent, so the outputs cover the linear range, the compression and the clip. "
         "Prints a summary (hardware time and throughput, energy per vector and per MAC, output "
-        "statistics, saturation, wall time) and writes OUT/results.npz, OUT/trace.json (Perfetto "
-        "/ chrome://tracing) and OUT/figure.png. The first run compiles the analog kernels "
+        "statistics, saturation, wall time) and writes OUT/results.npz, OUT/trace.pftrace (every "
+        "vector, Perfetto), OUT/trace.json (the first vectors, Perfetto / chrome://tracing) and "
+        "OUT/figure.png, all at once when complete. The first run compiles the analog kernels "
         "(about a minute, announced); later runs load them from the cache.",
     )
     add_chip(sim)
@@ -231,7 +239,8 @@ def add_parser(sub) -> None:
                      help="vectors simulated at a time; bounds memory, never changes results "
                      "(default: %(default)s)")
     sim.add_argument("--trace-vectors", metavar="N", type=int_at_least(1), default=16,
-                     help="vectors exported to the trace file (default: %(default)s)")
+                     help="vectors exported to trace.json; trace.pftrace holds every vector "
+                     "(default: %(default)s)")
     add_quiet(sim)
     from chipsim.commands.trace_files import add_arguments
 

@@ -71,3 +71,12 @@ def waveform_files(args, out_dir: Path, traces, chip_name: str, comment: str):
     path = waveforms.write_vcd(chosen, out_dir / "waveforms.vcd", chip_name=chip_name,
                                comment=comment)
     return path, waveforms.waveform_arrays(chosen)
+
+
+def perfetto_writer(out_dir: Path, chip_name: str, record_vectors):
+    """The streaming writer of OUT/trace.pftrace: ``Chip.run(on_events=writer.add)`` feeds it
+    every chunk; the recorded membranes are added after the run."""
+    import eventsim
+
+    return eventsim.PerfettoTraceWriter(out_dir / "trace.pftrace", chip_name=chip_name,
+                                        record_vectors=record_vectors)

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ..models import mock as _mock
-from ._state import get_mock_parameter
+from ._state import mock_model
 
 #: Allowed input activations, signed weights and results (model.md section 1, Number ranges).
 INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX = _mock.INPUT_RANGE
@@ -42,7 +42,7 @@ class MAC(torch.autograd.Function):
         xs = to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
         ws = to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
         if mock:
-            parameter = get_mock_parameter()
+            parameter = mock_model()
             if not noise:
                 parameter = _replace(parameter, noise_std=0.0)
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
@@ -58,7 +58,7 @@ class MAC(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output):
         x, w = ctx.saved_tensors
-        grad = grad_output * (get_mock_parameter().gain * ctx.num_sends)
+        grad = grad_output * (mock_model().gain * ctx.num_sends)
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             grad_x = grad.matmul(w.t().to(grad.dtype))

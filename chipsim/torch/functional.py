@@ -14,7 +14,9 @@ import numpy as np
 import torch
 
 from ..validation import positive_int
+from ._operation import operation
 from ._state import resolve_chip
+from . import tracer as _tracer
 from .autograd import (INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN, OUTPUT_MAX, OUTPUT_MIN,
                        SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN, MAC, Add, ConvertingReLU, ReLU,
                        int8)
@@ -40,21 +42,92 @@ def _noise_seed(noise_seed) -> int:
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
+def _check_madc(op: str, mock: bool, neuron_id, path) -> None:
+    """The reference's membrane-recording arguments: accepted, recording itself refused."""
+    positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    if path in ("", None):
+        return
+    if mock:
+        raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
+                           f"(madc_recording_path={path!r}); pass mock=False or no path")
+    raise NotImplementedError(
+        f"{op}: madc_recording_path={path!r}: writing membrane recordings to a file is not "
+        "available in chipsim.torch; leave it empty and record membrane traces with "
+        "chipsim.Chip.run(x, w, record_vectors=..., record_columns=...)"
+    )
+
+
+@operation
+def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
+        madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
+        chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
+    """The bare multiply-accumulate ``x @ weights`` on the simulated chip (or the mock model), as
+    the reference ``mac``: a 1-D input is one vector, a 2-D input a batch of vectors sent one
+    after the other with the weights written once. :func:`matmul` and the layers call it.
+
+    Args:
+        x: activations, ``(K,)`` or ``(N, K)``, values 0..31.
+        weights: ``(K, M)``, values -63..63.
+        num_sends, wait_between_events, mock, chip, noise_seed, noise: see :func:`matmul`.
+        madc_recording_neuron_id, madc_recording_path: the reference's membrane recording;
+            accepted, but a non-empty path raises (``RuntimeError`` in mock mode, as the
+            reference; ``NotImplementedError`` on the chip).
+
+    Returns:
+        float tensor ``(M,)`` or ``(N, M)``, values -128..127.
+
+    Raises:
+        OverflowError (:class:`chipsim.models.mock.MockRangeError`): values out of range after rounding.
+        RuntimeError (:class:`ShapeError`): weights not 2-D, input not 1-D or 2-D, or sizes that
+            do not match.
+    """
+    if not isinstance(x, torch.Tensor) or not isinstance(weights, torch.Tensor):
+        raise TypeError(f"mac: expected tensors, got {type(x).__name__} and {type(weights).__name__}")
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    if weights.dim() != 2:
+        raise ShapeError(f"mac: weights must be 2-D (K, M), got shape {tuple(weights.shape)}")
+    if x.dim() not in (1, 2):
+        raise ShapeError(f"mac: the input must be 1-D (K,) or 2-D (N, K), got shape {tuple(x.shape)}")
+    if x.shape[-1] != weights.shape[0]:
+        raise ShapeError(
+            f"mac: input has {x.shape[-1]} entries in its last dimension (shape {tuple(x.shape)}) "
+            f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
+        )
+    _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
+    if not mock:
+        _tracer.check_input(x, "mac")
+    the_chip = None if mock else resolve_chip(chip)
+    seed = _noise_seed(noise_seed)
+    flat = x.unsqueeze(0) if x.dim() == 1 else x
+    out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
+    out = out.squeeze(0) if x.dim() == 1 else out
+    if not mock:
+        _tracer.record("mac", {"weights": torch.round(weights.detach()).to("cpu", torch.int8),
+                               "num_sends": num_sends, "wait_between_events": wait}, out)
+    return out
+
+
+@operation
 def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
-           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
+           madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
            chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
-    """``input @ other`` on the simulated chip (or the mock model), as the reference ``matmul``.
+    """``input @ other`` on the simulated chip (or the mock model), as the reference ``matmul``:
+    the leading dimensions of ``input`` are folded into one batch for :func:`mac`.
 
     Args:
         input: activations, 1-D ``(K,)`` or ``(batch..., K)``, values 0..31.
         other: weights, ``(K,)`` or ``(K, M)``, values -63..63.
         num_sends: times the input is sent; the gain grows linearly with it.
-        wait_between_events: FPGA cycles between events (ignored by the mock).
+        wait_between_events: FPGA cycles (8 ns each) between events (ignored by the mock).
         mock: use the mock model (:func:`get_mock_parameter`) instead of the chip.
-        chip: run on this chip instead of the one selected by :func:`use_chip`.
+        madc_recording_neuron_id, madc_recording_path: see :func:`mac`.
+        chip: run on this chip instead of the selected one (:func:`init_hardware`,
+            :func:`use_chip`). Not in the reference API, as the keywords below.
         noise_seed: seed of the temporal noise; ``None`` draws one from torch's generator.
         noise: ``False`` switches the temporal noise off (chip: every noise source, the fixed
-            pattern stays; mock: ``noise_std = 0``). Not in the reference API: for diagnostics.
+            pattern stays; mock: ``noise_std = 0``). For diagnostics.
 
     Returns:
         float tensor ``(batch..., M)`` (dimensions of size 1 added for 1-D arguments are removed),
@@ -67,7 +140,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
     """
     if not isinstance(input, torch.Tensor) or not isinstance(other, torch.Tensor):
         raise TypeError(f"matmul: expected tensors, got {type(input).__name__} and {type(other).__name__}")
-    num_sends, wait = _check_options(num_sends, wait_between_events)
+    _check_options(num_sends, wait_between_events)
     if input.dim() == 0 or other.dim() == 0:
         raise ShapeError("matmul: both arguments need to be at least 1-D")
     if other.dim() > 2:
@@ -79,10 +152,10 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
             f"matmul: input has {x.shape[-1]} entries in its last dimension (shape "
             f"{tuple(input.shape)}) but the weights have {w.shape[0]} rows (shape {tuple(other.shape)})"
         )
-    the_chip = None if mock else resolve_chip(chip)
-    seed = _noise_seed(noise_seed)
+    _check_madc("matmul", mock, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
-    out = MAC.apply(flat, w, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
+    out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
+              madc_recording_path, chip=chip, noise_seed=noise_seed, noise=noise)
     out = out.reshape(x.shape[:-1] + (w.shape[1],))
     if input.dim() == 1:
         out = out.squeeze(-2)
@@ -136,6 +209,7 @@ def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_s
     return out
 
 
+@operation
 def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            stride: int = 1, num_sends: int = 1,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
@@ -149,6 +223,64 @@ def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
                  dilation, groups, "conv1d")
 
 
+@operation
+def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                    stride: int = 1, num_expansions: int = 1, num_sends: int = 1,
+                    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+                    chip=None, noise_seed: int | None = None) -> torch.Tensor:
+    """1-D convolution with ``num_expansions`` copies of the kernel on the array at once, as the
+    reference ``expanded_conv1d``: copy ``i`` is shifted by ``i * stride`` inputs and has its own
+    output columns, so one input vector of ``C * (k + stride * (num_expansions - 1))`` entries
+    gives ``num_expansions`` neighbouring output positions, and the convolution runs with stride
+    ``stride * num_expansions``. More of the array is used per vector and fewer vectors are sent.
+    The input is padded on the right with zeros where the last block needs it; the result has
+    the shape of :func:`conv1d`'s and, up to the noise and the per-tile rounding, its values.
+
+    The copies share one weight, so the fixed pattern of their columns cannot be compensated for
+    by training; the weight gradient is the sum over the copies (the one of :func:`conv1d`).
+
+    Args:
+        input: ``(N, C, L)``, values 0..31.
+        weight: ``(O, C, k)``, values -63..63.
+        bias: ``(O,)`` or ``None``; added digitally, unrounded.
+        stride: positive integer (or a 1-tuple).
+        num_expansions: copies of the kernel (positive integer).
+        num_sends, wait_between_events, mock, chip, noise_seed: see :func:`matmul`.
+
+    Returns:
+        float tensor ``(N, O, (L - k) // stride + 1)``.
+    """
+    num_sends, wait = _check_options(num_sends, wait_between_events)
+    n = positive_int(num_expansions, "num_expansions", 1)
+    (s,) = _tuple(stride, 1, "stride")
+    if weight.dim() != 3 or input.dim() != 3:
+        raise ShapeError(f"expanded_conv1d expects an input (N, C, L) and a weight (O, C, k), got "
+                         f"shapes {tuple(input.shape)} and {tuple(weight.shape)}")
+    out_channels, in_channels, k = weight.shape
+    length = input.shape[2]
+    if k > length:
+        raise ShapeError(f"expanded_conv1d: kernel size {k} exceeds the input size {length} "
+                         "(dimension 2)")
+    k_new = k + s * (n - 1)
+    copies = weight.new_zeros((out_channels, n, in_channels, k_new))
+    for i in range(n):
+        copies[:, i, :, i * s:i * s + k] = weight
+    weight_new = copies.reshape(out_channels * n, in_channels, k_new)  # copy i of o: row o*n + i
+    bias_new = None if bias is None else bias.repeat_interleave(n)
+    stride_new = s * n
+    l_out = (length - k) // s + 1
+    l_out_new = ((length - k_new) // stride_new + 1) * n if length >= k_new else 0
+    if l_out > l_out_new:
+        input = torch.nn.functional.pad(input, (0, stride_new))
+    out = _conv(input, weight_new, bias_new, stride_new, 1, num_sends, wait, mock, chip,
+                noise_seed, 1, 1, "expanded_conv1d")
+    batch = input.shape[0]
+    out = (out.permute(0, 2, 1).reshape(batch, -1, out_channels, n)
+           .permute(0, 2, 1, 3).reshape(batch, out_channels, -1))
+    return out[..., :l_out].contiguous()
+
+
+@operation
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
            stride=1, num_sends: int = 1,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
@@ -162,11 +294,18 @@ def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
 # ---- digital operations of the on-chip processor (the same with mock=True and mock=False) ----
 
+@operation
 def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
     """ReLU of the on-chip processor: ``clamp(floor(input), 0, 127)``; gradient 1 where input > 0."""
-    return ReLU.apply(input)
+    if not mock:
+        _tracer.check_input(input, "relu")
+    out = ReLU.apply(input)
+    if not mock:
+        _tracer.record("relu", {}, out)
+    return out
 
 
+@operation
 def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> torch.Tensor:
     """ReLU, right shift by ``shift`` bits and clamp to 0..31: turns results (-128..127) into
     inputs of the next layer. Gradient ``2**-shift`` where input > 0."""
@@ -174,13 +313,22 @@ def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> 
         raise TypeError(f"converting_relu: shift must be an integer, got {shift!r}")
     if shift < 0:
         raise RuntimeError(f"converting_relu: non-negative shift value expected, got {shift}")
-    return ConvertingReLU.apply(input, int(shift))
+    if not mock:
+        _tracer.check_input(input, "converting_relu")
+    out = ConvertingReLU.apply(input, int(shift))
+    if not mock:
+        _tracer.record("converting_relu", {"shift": int(shift)}, out)
+    return out
 
 
-def add(input: torch.Tensor, other: torch.Tensor, mock: bool = False) -> torch.Tensor:
+@operation
+def add(input: torch.Tensor, other: torch.Tensor, alpha: float = 1, mock: bool = False) -> torch.Tensor:
     """Saturating int8 addition of the on-chip processor: both operands are floored and clamped to
     -128..127, added, and clamped again. ``other`` broadcasts to ``input`` (it may not have more
-    dimensions). Gradient 1 to both."""
+    dimensions). Gradient 1 to both. ``alpha`` (the scale of ``other``) must be 1, as in the
+    reference (``RuntimeError`` otherwise)."""
+    if alpha != 1:
+        raise RuntimeError(f"add: alpha={alpha!r} is not supported; only alpha=1 (as the reference)")
     if other.dim() > input.dim():
         raise ShapeError(f"add: other ({other.dim()}-D) may not have more dimensions than input "
                          f"({input.dim()}-D)")
@@ -189,15 +337,27 @@ def add(input: torch.Tensor, other: torch.Tensor, mock: bool = False) -> torch.T
     except RuntimeError as err:
         raise ShapeError(f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not "
                          f"broadcast ({err})") from None
-    return Add.apply(input, other)
+    if not mock:
+        _tracer.check_input(input, "add")
+    out = Add.apply(input, other)
+    if not mock:
+        _tracer.record("add", {"other": int8(other.detach()).to("cpu", torch.float32)}, out)
+    return out
 
 
+@operation
 def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
            mock: bool = False) -> torch.Tensor:
     """Index of the largest value after flooring and clamping to int8, as ``torch.argmax``."""
-    return torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
+    if not mock:
+        _tracer.check_input(input, "argmax")
+    out = torch.argmax(int8(input.detach()), dim=dim, keepdim=keepdim)
+    if not mock:
+        _tracer.record("argmax", {"dim": dim, "keepdim": bool(keepdim)}, out)
+    return out
 
 
-__all__ = ["matmul", "conv1d", "conv2d", "relu", "converting_relu", "add", "argmax", "ShapeError",
+__all__ = ["mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu", "converting_relu", "add",
+           "argmax", "ShapeError",
            "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN",
            "SYNAPTIC_WEIGHT_MAX", "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS"]

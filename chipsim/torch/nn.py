@@ -5,15 +5,25 @@ As in the reference, a layer's weight is kept in hardware units (-63..63) and it
 0..31; ``weight_transform`` (default :func:`clamp_weight_`) and ``input_transform`` (default
 none) map them before each run. ``num_sends=None`` is chosen at initialisation from the fan-in
 and the mock gain (He initialisation, see :meth:`MACLayer.reset_parameters`).
+
+Also as in the reference, a layer calls its operation through an attribute set at construction,
+``self._matmul`` (:class:`Linear`) or ``self._conv`` (convolutions), so that it can be replaced
+per layer (a mock, a logging wrapper, another function). The call is
+``self._matmul(input, weight, num_sends=..., wait_between_events=..., mock=...)`` and
+``self._conv(input, weight, bias, stride, num_sends=..., wait_between_events=..., mock=...)``
+(plus ``num_expansions=...`` for :class:`ExpandedConv1d`, and ``chip=...`` only when the layer
+was given a chip).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Callable, Optional
 
 import torch
 
+from . import constants
 from . import functional as F
 from ..validation import positive_int
 from ._state import get_mock_parameter
@@ -42,11 +52,38 @@ def clamp_weight_(weight: torch.Tensor) -> torch.Tensor:
     return weight
 
 
+def _differs(value, default) -> bool:
+    if value is default:
+        return False
+    if isinstance(value, torch.Tensor) or isinstance(default, torch.Tensor):
+        return True
+    try:
+        return bool(value != default)
+    except Exception:  # noqa: BLE001 - values without a usable comparison count as different
+        return True
+
+
 class Layer:
-    """Base of every layer here: holds ``mock`` (run on the mock model instead of the chip)."""
+    """Base of every layer here: holds ``mock`` (run on the mock model instead of the chip).
+
+    The representation is the reference's: the class name and the constructor arguments whose
+    values differ from their defaults (a tensor argument such as ``bias`` shows as ``True``).
+    """
 
     def __init__(self, mock: bool = False):
         self.mock = mock
+
+    def __repr__(self) -> str:
+        parts = []
+        for name, param in inspect.signature(type(self)).parameters.items():
+            if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD) or not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            if isinstance(value, torch.Tensor):
+                value = value.numel() > 0
+            if _differs(value, param.default):
+                parts.append(f"{name}={value}")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
 
 class MACLayer(Layer):
@@ -110,9 +147,12 @@ class MACLayer(Layer):
             input = self.input_transform(input)
         return input, weight
 
-    def _mac_repr(self) -> str:
-        return (f"num_sends={self.num_sends}, wait_between_events={self.wait_between_events}, "
-                f"mock={self.mock}")
+    def _op_options(self) -> dict:
+        options = dict(num_sends=self.num_sends, wait_between_events=self.wait_between_events,
+                       mock=self.mock)
+        if self.chip is not None:
+            options["chip"] = self.chip
+        return options
 
 
 class Linear(MACLayer, torch.nn.Linear):
@@ -136,20 +176,18 @@ class Linear(MACLayer, torch.nn.Linear):
                           chip=chip)
         self.avg = positive_int(avg, "avg", 1)
         torch.nn.Linear.__init__(self, in_features, out_features, bias)
+        #: the multiply-accumulate this layer calls (replaceable, as in the reference)
+        self._matmul = F.matmul
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         input, weight = self._transformed(input, self.weight)
-        output = F.matmul(input, weight.t().repeat_interleave(self.avg, -1),
-                          num_sends=self.num_sends, wait_between_events=self.wait_between_events,
-                          mock=self.mock, chip=self.chip)
+        output = self._matmul(input, weight.t().repeat_interleave(self.avg, -1),
+                              **self._op_options())
         if self.avg > 1:
             output = torch.nn.functional.avg_pool1d(output.unsqueeze(-2), self.avg).squeeze(-2)
         if self.bias is not None:
             output = F.add(output, self.bias, mock=self.mock)
         return output
-
-    def extra_repr(self) -> str:
-        return f"{torch.nn.Linear.extra_repr(self)}, {self._mac_repr()}"
 
 
 class _ConvNd(MACLayer):
@@ -169,6 +207,11 @@ class _ConvNd(MACLayer):
         torch_conv = torch.nn.Conv1d if self._dims == 1 else torch.nn.Conv2d
         torch_conv.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
                             dilation, groups, bias, padding_mode)
+        #: the convolution this layer calls (replaceable, as in the reference)
+        self._conv = F.conv1d if self._dims == 1 else F.conv2d
+
+    def _conv_options(self) -> dict:
+        return self._op_options()
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if any(d != 1 for d in self.dilation):
@@ -187,12 +230,11 @@ class _ConvNd(MACLayer):
             mode = "constant" if self.padding_mode == "zeros" else self.padding_mode
             input = torch.nn.functional.pad(input, tuple(pad), mode)
         input, weight = self._transformed(input, self.weight)
-        conv = F.conv1d if self._dims == 1 else F.conv2d
-        return conv(input, weight, self.bias, self.stride, num_sends=self.num_sends,
-                    wait_between_events=self.wait_between_events, mock=self.mock, chip=self.chip)
+        return self._conv(input, weight, self.bias, self.stride, **self._conv_options())
 
-    def extra_repr(self) -> str:
-        return f"{torch.nn.modules.conv._ConvNd.extra_repr(self)}, {self._mac_repr()}"
+
+#: The reference's public name of the convolution base class.
+ConvNd = _ConvNd
 
 
 class Conv1d(_ConvNd, torch.nn.Conv1d):
@@ -201,6 +243,42 @@ class Conv1d(_ConvNd, torch.nn.Conv1d):
     bias is added unrounded."""
 
     _dims = 1
+
+
+class ExpandedConv1d(Conv1d):
+    """1-D convolution with ``num_expansions`` shifted copies of the kernel on the array at once
+    (:func:`chipsim.torch.expanded_conv1d`), to use more of the array per vector.
+
+    Args:
+        as :class:`Conv1d`, and
+        num_expansions: copies of the kernel; ``None`` (default) takes as many as fit one
+            synapse array: ``min(256 // out_channels, (128 - kernel_size) // stride + 1)``
+            (``constants.hardware_matrix_width`` and ``hardware_matrix_height``), at least 1.
+
+    The copies share one weight: the fixed pattern of their columns cannot be compensated for by
+    training. ``self._conv`` is :func:`chipsim.torch.expanded_conv1d`, called with
+    ``num_expansions=self.num_expansions``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 num_sends: Optional[int] = None,
+                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
+                 input_transform=None, weight_transform=clamp_weight_, chip=None,
+                 num_expansions: Optional[int] = None):
+        Conv1d.__init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                        groups, bias, padding_mode, num_sends, wait_between_events, mock,
+                        input_transform=input_transform, weight_transform=weight_transform,
+                        chip=chip)
+        if num_expansions is None:
+            by_width = constants.hardware_matrix_width // self.out_channels
+            by_height = (constants.hardware_matrix_height - self.kernel_size[0]) // self.stride[0] + 1
+            num_expansions = max(1, min(by_width, by_height))
+        self.num_expansions = positive_int(num_expansions, "num_expansions", 1)
+        self._conv = F.expanded_conv1d
+
+    def _conv_options(self) -> dict:
+        return dict(self._op_options(), num_expansions=self.num_expansions)
 
 
 class Conv2d(_ConvNd, torch.nn.Conv2d):
@@ -219,9 +297,6 @@ class ReLU(Layer, torch.nn.ReLU):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.relu(input, mock=self.mock)
 
-    def extra_repr(self) -> str:
-        return f"mock={self.mock}"
-
 
 class ConvertingReLU(ReLU):
     """ReLU, right shift by ``shift`` bits, clamp to 0..31 (:func:`chipsim.torch.converting_relu`)."""
@@ -233,9 +308,6 @@ class ConvertingReLU(ReLU):
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         return F.converting_relu(input, shift=self.shift, mock=self.mock)
 
-    def extra_repr(self) -> str:
-        return f"shift={self.shift}, mock={self.mock}"
 
-
-__all__ = ["Layer", "MACLayer", "Linear", "Conv1d", "Conv2d", "ReLU", "ConvertingReLU",
+__all__ = ["Layer", "MACLayer", "Linear", "ConvNd", "Conv1d", "ExpandedConv1d", "Conv2d", "ReLU", "ConvertingReLU",
            "scale_input", "scale_weight", "clamp_weight_"]

@@ -56,10 +56,13 @@ def test_trace_file_has_the_expected_tracks(tutorial, vector, tmp_path):
     first = instants[0]
     assert (first["pid"], first["tid"]) == (10, 1)
     assert first["ts"] == pytest.approx((run.schedule.arrival[0] * 8e-9 + 8e-9) * 1e6)
-    # the link is congested at wait 1: queueing slices exist
-    assert any(e["ph"] == "X" and e["pid"] == 2 for e in events)
+    # the link is congested at wait 1: the queue counter rises and falls back to 0
+    queue = [e for e in events if e["ph"] == "C" and e["name"] == "link queue half 0 (events)"]
+    assert queue and max(e["args"]["events"] for e in queue) >= 1
+    assert queue[-1]["args"]["events"] == 0
+    assert all(a["ts"] < b["ts"] for a, b in zip(queue, queue[1:]))
     # the energy counter grows to the energy of the exported vectors
-    counters = [e for e in events if e["ph"] == "C"]
+    counters = [e for e in events if e["ph"] == "C" and e["pid"] == 3]
     assert len(counters) == 3
     assert sum(counters[-1]["args"].values()) == pytest.approx(run.energy.per_vector[:2].sum() * 1e6)
     assert data["otherData"]["vectors_exported"] == 2 and data["otherData"]["vectors_total"] == 3

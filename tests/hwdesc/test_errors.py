@@ -1,7 +1,7 @@
 """Every kind of bad chip description gives one ChipDescriptionError whose message names the file,
 the line, the YAML path, what was wrong and what is allowed.
 
-Bad inputs are made by editing the text of chips/tutorial.yaml; the expected line is the line of
+Bad inputs are made by editing the text of hwdesc/chips/tutorial.yaml; the expected line is the line of
 the edited text (found by a marker that occurs there once)."""
 
 from __future__ import annotations
