@@ -13,7 +13,6 @@ simulated chip with only its import line changed, and the chip is chosen from ou
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ._operation import operation
 from ._state import get_chip, release_chip, use_chip

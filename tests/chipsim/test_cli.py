@@ -72,7 +72,7 @@ def test_commands_take_chip_names_from_any_folder(tmp_path, monkeypatch, capsys)
     assert main(["simulate", "tutorial", "--batch", "3", "--quiet"]) == 0
     assert "chip          tutorial" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "chipsim-out").iterdir()) == [
-        "figure.png", "results.npz", "trace.json"]
+        "figure.png", "results.npz", "trace.json", "trace.pftrace"]
 
 
 def test_chips_by_name_after_a_non_editable_install(tmp_path):
@@ -226,12 +226,12 @@ def test_simulate_refuses_to_mix_runs_and_force_replaces(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--noise-seed", "5"]) == 2
     line = one_line_error(capsys.readouterr().err, "simulate")
-    assert line.endswith("the folder exists and is not empty (3 entries); add --force to "
+    assert line.endswith("the folder exists and is not empty (4 entries); add --force to "
                          "replace it, or give another folder")
     np.testing.assert_array_equal(np.load(out / "results.npz")["outputs"], first)
     (out / "notes.txt").write_text("mine")
     assert main(args + ["--noise-seed", "5", "--force"]) == 0
-    assert sorted(os.listdir(out)) == ["figure.png", "results.npz", "trace.json"]
+    assert sorted(os.listdir(out)) == ["figure.png", "results.npz", "trace.json", "trace.pftrace"]
     assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
