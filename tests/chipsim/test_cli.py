@@ -398,3 +398,27 @@ def test_study_without_torch_gives_a_cpu_only_hint(monkeypatch, capsys, tmp_path
     assert "(torch not installed)" in line
     assert "pip install torch --index-url https://download.pytorch.org/whl/cpu" in line
     assert not (tmp_path / "o").exists()
+
+
+def test_compile_notice_spins_on_a_terminal(monkeypatch):
+    import io
+    import time
+
+    from chipsim.commands import compile_notice as cn
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(cn, "kernels_cached", lambda: False)
+    stream = Terminal()
+    with cn.compile_notice(stream=stream):
+        time.sleep(0.8)
+    text = stream.getvalue()
+    frames = re.findall(re.escape(cn.NOTICE) + r" ([|/\\-]) (\d+) s ", text)
+    assert len(frames) >= 2 and frames[0][0] == "|" and frames[1][0] == "/"  # it turns
+    assert text.endswith(f"\r{cn.NOTICE}: done in 1 s    \n") or text.endswith(f"\r{cn.NOTICE}: done in 0 s    \n")
+    quiet = Terminal()
+    with cn.compile_notice(stream=quiet, quiet=True):
+        time.sleep(0.3)
+    assert re.fullmatch(re.escape(cn.NOTICE) + r" \.\.\. done in \d+ s\n", quiet.getvalue())
