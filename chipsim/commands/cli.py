@@ -47,7 +47,7 @@ def int_at_least(minimum: int):
 #: inside the command functions, so building the parser is fast.
 COMMAND_MODULES = ("chipsim.commands.list_chips", "chipsim.commands.check", "chipsim.commands.simulate",
                    "chipsim.commands.validate_model", "chipsim.commands.characterize",
-                   "chipsim.commands.study")
+                   "chipsim.commands.study", "chipsim.commands.sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

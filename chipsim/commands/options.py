@@ -62,7 +62,7 @@ def check_arguments(args) -> None:
             if calibration not in profiles:
                 raise UsageError(f"--calibration {calibration}: the chip {chip} has no calibration "
                                  f"profile {calibration!r}; its profiles: {', '.join(profiles)}")
-    if getattr(args, "out", None) is not None:
+    if getattr(args, "atomic_out", False):  # commands that declared --out with add_out
         from .output import OutputFolder
 
         args.out = OutputFolder.check(args.out, force=getattr(args, "force", False))

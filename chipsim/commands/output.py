@@ -41,6 +41,7 @@ def add_out(parser, default: str) -> None:
         "--force", action="store_true",
         help="replace an existing non-empty output folder (the old one is kept until the new "
         "one is complete)")
+    parser.set_defaults(atomic_out=True)  # check_arguments turns --out into an OutputFolder
 
 
 def _entries(path: Path) -> list[str]:
