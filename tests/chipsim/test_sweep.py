@@ -135,6 +135,16 @@ def test_missing_chip_is_named_relative_to_the_sweep_file(tmp_path):
     assert info.value.yaml_path == "chip" and info.value.line == 3
 
 
+def test_a_sweep_names_a_built_in_chip(tmp_path):
+    import hwdesc
+
+    text = sweep_text().replace(str(CHIPS / "tutorial.yaml"), "tutorial")
+    spec = loads_spec(text, base_dir=tmp_path)
+    assert spec.chip_path == str(hwdesc.CHIPS_DIR / "tutorial.yaml")
+    (tmp_path / "tutorial").write_text((CHIPS / "bss2.yaml").read_text())  # a file of that name wins
+    assert loads_spec(text, base_dir=tmp_path).description.identity.name == "bss2"
+
+
 def test_a_target_builds_the_chip_with_that_knob(tutorial):
     spec = loads_spec(sweep_text(targets="tau_syn: [0.64 us]"))
     cell = spec.cells()[0]
