@@ -15,6 +15,7 @@ import hwdesc
 from hwdesc import ChipDescription, ResolvedKnobs
 
 from . import fixed_pattern as _fp
+from . import limits as _limits
 from . import tiling
 from .result import Result, RunAccumulator, Trace
 from .validation import as_integer_array, positive_int
@@ -67,6 +68,7 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
+        _limits.estimate_description(self.description, f"chip '{self.description.identity.name}'").check()
         seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
@@ -155,6 +157,21 @@ class Chip:
                 together with ``record_vectors``/``record_columns``.
         """
         desc = self.description
+        num_sends = positive_int(num_sends, "num_sends", 1)
+        wait = positive_int(wait_between_events, "wait_between_events", 0)
+        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        # the work, estimated before anything is allocated (docs/limits.md)
+        estimate = _limits.estimate_call(
+            desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+            record_vectors=_count(record_vectors), record_columns=_count(record_columns),
+            engine=engine)
+        if estimate is not None and madc_recording_path not in (None, ""):
+            # the membrane recording keeps one column of every vector
+            estimate = _limits.estimate_call(
+                desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+                record_vectors=estimate.vectors, record_columns=1, engine=engine)
+        if estimate is not None:
+            estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight
         x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
         w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
@@ -163,9 +180,6 @@ class Chip:
                 f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
                 f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
             )
-        num_sends = positive_int(num_sends, "num_sends", 1)
-        wait = positive_int(wait_between_events, "wait_between_events", 0)
-        chunk_size = positive_int(chunk_size, "chunk_size", 1)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
         noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
@@ -284,7 +298,12 @@ class Chip:
         event_run = eventsim.simulate(desc, acts, run.masks, num_sends=num_sends,
                                       wait_between_events=wait, engine=engine, macs_per_vector=run.macs)
         sched = event_run.schedule
-        late = sched.ev_time >= sched.t_read[sched.vector]
+        # the kernels place every time on their step grid and treat a time within GRID_SNAP
+        # steps of a grid point as on it: an event that starts that close before the read (a time
+        # meant to equal the read, rounded below it) starts at the read, and its charge is lost
+        from kernels.half import GRID_SNAP
+
+        late = sched.ev_time >= sched.t_read[sched.vector] - GRID_SNAP * desc.analog.dt
         if late.any():
             raise ValueError(
                 f"chip '{desc.identity.name}': {int(late.sum())} event(s) reach the synapses after "
@@ -378,6 +397,11 @@ def _check_simulable(desc: ChipDescription) -> None:
             f"simulate; allowed: {allowed}. `chipsim check` validates such a file, but it cannot be "
             "simulated yet"
         )
+
+
+def _count(indices) -> int:
+    """How many indices a ``record_vectors``/``record_columns`` argument holds (0 for ``None``)."""
+    return 0 if indices is None else int(np.size(indices))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -11,7 +11,7 @@ from hwdesc import ChipDescription
 from .fast import fast_engine
 from .inputs import check_activations, check_engine, check_int, check_weights
 from .program import Program
-from .schedule import Schedule, Timeline
+from .schedule import Schedule, Timeline, check_ranges
 from .simpy_engine import simpy_engine
 
 ACTIONS = ("event_sent", "synapse_activation", "adc_conversion", "reset", "byte_transferred")
@@ -178,6 +178,7 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
     sends = check_int("num_sends", num_sends, 1)
     wait = check_int("wait_between_events", wait_between_events, 0)
     check_engine(engine)
+    check_ranges(prog, chip.identity.name, x.shape[0], sends, wait)
     if macs_per_vector is None:
         m = prog.outputs_per_tile if weights is None else np.shape(weights)[2]
         macs = prog.halves * x.shape[2] * m

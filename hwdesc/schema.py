@@ -606,6 +606,11 @@ class ChipDescription(Section):
     knobs: dict[str, Knob] = Field(description="knob name -> code knob or physical knob")
     calibration: dict[str, Profile] = Field(description="profile name -> knob values")
     energy: EnergyTable
+    exotic: dict[str, str] = Field(
+        default_factory=dict,
+        description="YAML path -> reason: values allowed outside their plausibility range "
+        "(hwdesc.plausibility)",
+    )
 
     @field_validator("calibration")
     @classmethod
@@ -645,7 +650,37 @@ class ChipDescription(Section):
                                f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob")
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
+        self._check_plausible()
         return self
+
+    def _check_plausible(self) -> None:
+        """Every physical value within its plausibility range, unless ``exotic`` names it."""
+        from . import plausibility
+        from .source import dotted
+
+        found = {dotted(path): (path, value, rng) for path, value, rng in plausibility.values(self)}
+        for key, reason in self.exotic.items():
+            if key not in found:
+                close = difflib.get_close_matches(key, list(found), n=1, cutoff=0.6)
+                raise FieldProblem(
+                    ("exotic", key), f"'{key}' names no value with a plausibility range",
+                    (f"did you mean `{close[0]}`? " if close else "")
+                    + "exotic takes YAML paths such as analog.synaptic_input.v_lin or "
+                    "calibration.default.knobs.<knob>",
+                )
+            if not reason.strip():
+                raise FieldProblem(("exotic", key), "an exotic value needs a reason",
+                                   f"write why the design has it: '{key}: \"...\"'")
+        for key, (path, value, rng) in found.items():
+            if key in self.exotic or rng.low <= value <= rng.high:
+                continue
+            where = "the value this knob sets" if path[0] == "calibration" else "the value"
+            raise FieldProblem(
+                path, f"{where}, {format_si(value, rng.dimension)}, is outside the plausible range "
+                f"{format_si(rng.low, rng.dimension)} .. {format_si(rng.high, rng.dimension)}",
+                f"{rng.reason}. A unit slip? If the design really has this value, declare it: "
+                f"'exotic: {{{key}: \"<why>\"}}'",
+            )
 
     def _cycle_times(self):
         yield ("io", "link_latency"), self.io.link_latency

@@ -96,6 +96,16 @@ g_m v_lin / C_m (the OTA linearized for the line noise, whose size is a few mV a
 v_lin = 150 mV), plus the OTA noise term. The baseline window has no events, so it is closed
 form up to its last noise block.
 
+Times on the grid: every time (pulse edges, t_read, t_baseline) is placed on the step grid once,
+in integers: step k and offset s with t = k dt + s, 0 <= s < dt; a time within 1e-9 dt of a grid
+point lies on it (``half.grid_position``), so a time meant to be k dt is treated as k dt however it
+was rounded. A window is n_full full steps plus, if t_end is off the grid, one shorter step; an
+edge is integrated in exactly one step, or dropped if it lies at/after the read. The stepped part
+starts at the noise block of the first edge's step, so no edge lies before it; the kernel counts
+the edges it integrated and ``simulate_half`` raises ``RuntimeError`` if one was missed. Shifting
+every event and the read by whole noise blocks changes the membrane voltages only by float
+rounding (noise off; the offset-current drift over the longer prephase aside).
+
 Random numbers: counter-based (:mod:`kernels.rng`), keyed by (noise_seed, stream, sample index,
 window, purpose, block, column, draw).
 

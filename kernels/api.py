@@ -125,13 +125,28 @@ def _ou_block(tau, sigma_n, h):
 
 
 def _grid(t_end, dt):
-    """(n_full, t_end snapped): full steps before t_end; t_end snapped onto the grid if it is
-    within 1e-9 dt of a grid point."""
-    n = t_end / dt
-    n_round = round(n)
-    if abs(n - n_round) <= 1e-9 * max(1.0, n):
-        return int(n_round), n_round * dt
-    return int(math.floor(n)), t_end
+    """(n_full, n_steps, rem, t_end snapped) of a window that ends at ``t_end`` (s): ``n_full``
+    full steps of ``dt``, then a last step of ``rem`` (s, 0 < rem < dt) if ``rem > 0``. Placed by
+    the kernel's own :func:`kernels.half.grid_position`, so a ``t_end`` within
+    ``GRID_SNAP * dt`` of a grid point ends exactly on it (``rem = 0``, ``t_end = n_full * dt``),
+    and an edge counts as before the read exactly when it falls in one of the steps."""
+    k, s = _h.grid_position(float(t_end), float(dt))
+    k = int(k)
+    if s > 0.0:
+        return k, k + 1, float(s), t_end
+    return k, k, 0.0, k * dt
+
+
+def _check_no_edge_lost(lost, sample_index):
+    """The kernel integrates every pulse edge exactly once; if its own count says otherwise, the
+    results are wrong and must not be returned."""
+    if np.any(lost):
+        bad = np.flatnonzero(lost)
+        raise RuntimeError(
+            f"kernels.simulate_half: {int(lost.sum())} pulse edge(s) of {bad.size} sample(s) "
+            f"(sample_index {sample_index[bad[:5]].tolist()}) fell outside the integrated steps. "
+            "This is a bug in kernels/half.py, not in the arguments: please report it with the "
+            "event times, dt, t_read, t_baseline and noise_substeps of these samples")
 
 
 def simulate_half(
@@ -242,8 +257,13 @@ def simulate_half(
         sample_index = _arr("sample_index", sample_index, 1, "iu", (n_b,)).astype(np.int64)
         if n_b and sample_index.min() < 0:
             raise ValueError("sample_index must be >= 0")
-    n_full_read, t_read = _grid(t_read, dt)
-    n_full_base, t_baseline = _grid(t_baseline, dt)
+    n_full_read, n_steps_read, rem_read, t_read = _grid(t_read, dt)
+    n_full_base, n_steps_base, rem_base, t_baseline = _grid(t_baseline, dt)
+    for name, n_steps, t in (("t_read", n_steps_read, t_read), ("t_baseline", n_steps_base,
+                                                                t_baseline)):
+        if n_steps < 1:
+            raise ValueError(f"{name} must be at least {_h.GRID_SNAP:g} * dt = "
+                             f"{_h.GRID_SNAP * dt:.3g} s (one step can hold the window), got {t!r}")
 
     # ---- recording --------------------------------------------------------------------------
     rec_slot = np.full(n_b, -1, dtype=np.int64)
@@ -259,7 +279,7 @@ def simulate_half(
         if rc.size and (rc.min() < 0 or rc.max() >= n_m):
             raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
         rec_slot[rs] = np.arange(rs.size)
-        n_points = n_full_read + (2 if t_read > n_full_read * dt else 1)
+        n_points = n_steps_read + 1
         tr_shape = (rs.size, rc.size, n_points)
     else:
         rc = np.zeros(0, dtype=np.int64)
@@ -300,8 +320,8 @@ def simulate_half(
     col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
 
     win32 = np.empty((2, _h.N_WIN32, n_m), dtype=np.float64)
-    for w, (t_end, n_full) in enumerate(((t_read, n_full_read), (t_baseline, n_full_base))):
-        rem = t_end - n_full * dt
+    for w, (n_full, n_steps, rem) in enumerate(((n_full_read, n_steps_read, rem_read),
+                                                (n_full_base, n_steps_base, rem_base))):
         step = rem if rem > 0 else dt
         la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, step)
         win32[w, _h.W_A], win32[w, _h.W_B], win32[w, _h.W_MU] = la, lb, lmu
@@ -309,8 +329,8 @@ def simulate_half(
         win32[w, _h.W_KI] = gm * v_lin * step / c_m
         win32[w, _h.W_OFF] = drift * step
         win32[w, _h.W_LDT] = lam * step
-        n_steps = n_full + (1 if rem > 0 else 0)
-        h_last = t_end - ((n_steps - 1) // n_sub) * n_sub * dt
+        # the last noise block: from the start of its first step to the end of the window
+        h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
         (win32[w, _h.W_OU_A], win32[w, _h.W_OU_S1], win32[w, _h.W_OU_M0], win32[w, _h.W_OU_M1],
          win32[w, _h.W_OU_M2]) = _ou_block(tau_syn, sigma_n, h_last)
         win32[w, _h.W_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h_last))
@@ -327,8 +347,8 @@ def simulate_half(
 
     sc = np.zeros(_h.N_SC, dtype=np.float64)
     sc[_h.S_DT] = dt
-    sc[_h.S_T_READ] = t_read
-    sc[_h.S_T_BASE] = t_baseline
+    sc[_h.S_REM_READ] = rem_read
+    sc[_h.S_REM_BASE] = rem_base
     sc[_h.S_T_LSB] = t_lsb
     sc[_h.S_LAMBDA] = lam
     sc[_h.S_SIGMA_N] = sigma_n
@@ -347,6 +367,8 @@ def simulate_half(
     isc[_h.I_OUT_MIN] = out_min
     isc[_h.I_OUT_MAX] = out_max
     isc[_h.I_FLAGS] = flags
+    isc[_h.I_N_STEPS_READ] = n_steps_read
+    isc[_h.I_N_STEPS_BASE] = n_steps_base
 
     w = weights.astype(np.float64)
     scale = i_lsb * syn_gain.astype(np.float64) / (c_syn * v_lin)
@@ -358,12 +380,14 @@ def simulate_half(
     code_base = np.empty((n_b, n_m), dtype=np.int16)
     v_read = np.empty((n_b, n_m), dtype=np.float64)
     v_base = np.empty((n_b, n_m), dtype=np.float64)
+    lost = np.zeros(n_b, dtype=np.int64)
     _h.simulate_batch(
         ev_ptr, ev_row.astype(np.int64), ev_act.astype(np.int64), ev_time.astype(np.float64),
         sample_index, a_exc, a_inh, drv_gain, drv_offset,
         np.ascontiguousarray(col32, dtype=np.float32),
         np.ascontiguousarray(win32, dtype=np.float32), col64, sc, isc, _TABLE,
-        rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem)
+        rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem, lost)
+    _check_no_edge_lost(lost, sample_index)
     traces = None
     if recording:
         n_points = tr_shape[2]

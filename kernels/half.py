@@ -70,8 +70,8 @@ N_COL64 = 8
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
-S_T_READ = 1
-S_T_BASE = 2
+S_REM_READ = 1  # length of the last, partial step of the read window (s); 0: it ends on the grid
+S_REM_BASE = 2  # the same for the baseline window
 S_T_LSB = 3
 S_LAMBDA = 4  # 1 / tau_leak (1/s), 0 for no leak
 S_SIGMA_N = 5  # sigma_line / v_lin (stationary std of the normalized line noise)
@@ -92,7 +92,9 @@ I_STREAM = 5
 I_OUT_MIN = 6
 I_OUT_MAX = 7
 I_FLAGS = 8
-N_ISC = 9
+I_N_STEPS_READ = 9  # steps in the read window: I_N_FULL_READ, plus 1 if S_REM_READ > 0
+I_N_STEPS_BASE = 10  # steps in the baseline window
+N_ISC = 11
 
 FLAG_LINE_NOISE = 1
 FLAG_OTA_NOISE = 2
@@ -107,6 +109,28 @@ _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 
 
+#: A time within GRID_SNAP steps (or 16 ulps of t/dt, whichever is larger) of a grid point k dt
+#: lies on that grid point. Event and read times are sums and products of cycles, latencies and
+#: dt; this makes a time that is meant to be k dt land on step k however it was rounded.
+GRID_SNAP = 1e-9
+_EPS = 2.220446049250313e-16
+
+
+@njit
+def grid_position(t, dt):
+    """Where time ``t`` (s, >= 0) lies on the step grid of ``dt`` (s): ``(k, s)`` with
+    t = k dt + s, k an integer and 0 <= s < dt (s). A time within GRID_SNAP dt of a grid point is
+    on it (s = 0). Monotone: a later time never gets an earlier (k, s). Every conversion of a time
+    into a step (and so a noise block) goes through this function."""
+    x = t / dt
+    n = math.floor(x + 0.5)
+    if abs(x - n) <= max(GRID_SNAP, 16.0 * _EPS * x):
+        return np.int64(n), 0.0
+    k = math.floor(x)
+    s = t - k * dt
+    return np.int64(k), min(max(s, 0.0), dt)
+
+
 @njit
 def _phi(r, t):
     """(1 - exp(-r t)) / r, and t for r = 0 (s)."""
@@ -118,17 +142,24 @@ def _phi(r, t):
 @njit
 def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, sc, isc, seed,
                  stream, table):
-    """Pulse edges of sample b, sorted by time: (time, row, sign) with sign +1 start, -1 end.
+    """Pulse edges of sample b in the read window, sorted by time: (step, u, row, sign).
 
+    ``step`` is the step the edge falls in (int64, from :func:`grid_position`), ``u`` (s, float32)
+    the time from the edge to the end of that step, ``sign`` +1 for a start, -1 for an end.
     Pulse length T = a t_lsb (1 + d_r) + o_r + sigma_jitter z (z one normal per event, common to
-    all columns of the row); pulses with T <= 0 or starting at/after t_read are dropped, and an
-    end at/after t_read is dropped (the read happens first).
+    all columns of the row); pulses with T <= 0 or starting at/after the read are dropped, and an
+    end at/after the read is dropped (the read happens first). "At/after the read" is decided on
+    the grid as well, so an edge is either integrated in exactly one step or dropped.
     """
     j0 = ev_ptr[b]
     j1 = ev_ptr[b + 1]
     n = j1 - j0
-    t_read = sc[S_T_READ]
+    dt = sc[S_DT]
+    n_full = isc[I_N_FULL_READ]
+    rem = sc[S_REM_READ]
     times = np.empty(2 * n, dtype=np.float64)
+    steps = np.empty(2 * n, dtype=np.int64)
+    us = np.empty(2 * n, dtype=np.float32)
     rows = np.empty(2 * n, dtype=np.int64)
     signs = np.empty(2 * n, dtype=np.float32)
     jitter = (isc[I_FLAGS] & FLAG_JITTER) != 0
@@ -144,29 +175,38 @@ def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset
         length = ev_act[j0 + j] * sc[S_T_LSB] * (1.0 + drv_gain[r]) + drv_offset[r]
         if jitter:
             length += sc[S_SIGMA_JIT] * rng.normal(k_lo, k_hi, j, table)
-        if length <= 0.0 or t0 >= t_read:
+        if length <= 0.0:
             continue
-        times[m] = t0
-        rows[m] = r
-        signs[m] = _F1
-        m += 1
-        if t0 + length < t_read:
-            times[m] = t0 + length
+        for edge in range(2):
+            t = t0 if edge == 0 else t0 + length
+            k, s = grid_position(t, dt)
+            if k < n_full:
+                u = dt - s
+            elif k == n_full and s < rem:
+                u = rem - s
+            else:
+                break  # at/after the read: a start drops the pulse, an end leaves it running
+            times[m] = t
+            steps[m] = k
+            us[m] = np.float32(u)
             rows[m] = r
-            signs[m] = -_F1
+            signs[m] = _F1 if edge == 0 else -_F1
             m += 1
     order = np.argsort(times[:m], kind="mergesort")
-    return times[:m][order], rows[:m][order], signs[:m][order]
+    return steps[:m][order], us[:m][order], rows[:m][order], signs[:m][order]
 
 
 @njit
-def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, col32, win32,
-            col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii,
-            me, mi, ne, ni, nem, nim, y):
-    """Integrate one window [0, t_end] of one sample; leaves the membrane deviation in ``y``.
+def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh, col32,
+            win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie,
+            ii, me, mi, ne, ni, nem, nim, y):
+    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
+    ``n_steps > n_full``; leaves the membrane deviation in ``y``.
 
-    ``b_key`` is the global sample index (the noise key). Edges (e_time, e_row, e_sign) must be
-    sorted by time and lie in [0, t_end). Traces are written when ``rec_slot >= 0``.
+    ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
+    :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
+    written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
+    once: 0, or the kernel has a bug (the caller turns it into an error).
     """
     m_cols = y.shape[0]
     dt = sc[S_DT]
@@ -176,15 +216,14 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
     stream = isc[I_STREAM]
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
-    rem = t_end - n_full * dt
-    n_steps = n_full + (1 if rem > 0.0 else 0)
     last_blk = (n_steps - 1) // n_sub
-    n_edges = e_time.shape[0]
+    n_edges = e_step.shape[0]
     purpose_base = 16 * window
 
     # ---- where stepping starts: k_s (a noise-block boundary) --------------------------------
+    # in integers: the block of the step that holds the first edge
     if n_edges > 0:
-        k_first = min(np.int64(math.floor(e_time[0] / dt)), n_steps - 1)
+        k_first = min(e_step[0], n_steps - 1)
     else:
         k_first = n_steps - 1
     k_s = (k_first // n_sub) * n_sub
@@ -257,9 +296,11 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
     tau = col32[C_TAU]
     qq = col32[C_Q]
     e = 0
-    # skip edges that lie before t_s (cannot happen: k_s <= first edge step) -- kept explicit
-    while e < n_edges and e_time[e] < t_s:
+    # edges before the stepped part cannot exist (k_s <= e_step[0]); were there any, they are
+    # counted as lost, never silently skipped
+    while e < n_edges and e_step[e] < k_s:
         e += 1
+    lost = e
     n_active = 0
     k_lo = np.uint64(0)
     k_hi = np.uint64(0)
@@ -306,7 +347,6 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
                 ki = col32[C_KI]
                 off = col32[C_OFF]
                 ldt = col32[C_LDT]
-                t_next = (k + 1) * dt
             else:
                 la = win32[window, W_A]
                 lb = win32[window, W_B]
@@ -316,7 +356,6 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
                 ki = win32[window, W_KI]
                 off = win32[window, W_OFF]
                 ldt = win32[window, W_LDT]
-                t_next = t_end
             # lines: exact step of dV/dt = rate - V/tau with the rate held over the step
             for c in range(m_cols):
                 v = ve[c]
@@ -326,8 +365,8 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
                 mi[c] = lmu[c] * v + lgam[c] * ii[c]
                 vi[c] = la[c] * v + lb[c] * ii[c]
             # pulse edges inside this step: exact response to a rate step at time s
-            while e < n_edges and e_time[e] < t_next:
-                u = np.float32(max(t_next - e_time[e], 0.0))
+            while e < n_edges and e_step[e] == k:
+                u = e_u[e]
                 r = e_row[e]
                 sg = e_sign[e]
                 ar = a_exc[r]
@@ -377,6 +416,7 @@ def _window(b_key, window, t_end, n_full, e_time, e_row, e_sign, a_exc, a_inh, c
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
                     tr_mem[slot, j, k_hi_step] = v_reset + y[rec_cols[j]]
+    return lost + (n_edges - e)
 
 
 @njit
@@ -394,8 +434,10 @@ def _adc(y, col64, sigma, k_lo, k_hi, counter_offset, table, codes, volts, v_res
 @njit_parallel
 def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, drv_gain,
                    drv_offset, col32, win32, col64, sc, isc, table, rec_slot, rec_cols,
-                   out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem):
-    """Simulate all samples of a batch (see :func:`kernels.simulate_half`); writes the outputs."""
+                   out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem, lost):
+    """Simulate all samples of a batch (see :func:`kernels.simulate_half`); writes the outputs.
+    ``lost[b]`` counts the pulse edges of sample b that were not integrated (0 unless the kernel
+    has a bug)."""
     n_b = ev_ptr.shape[0] - 1
     m_cols = a_exc.shape[1]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
@@ -421,17 +463,21 @@ def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, 
         volts = np.empty(m_cols, np.float64)
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
 
-        e_time, e_row, e_sign = _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain,
-                                             drv_offset, sc, isc, seed, stream, table)
-        _window(b_key, WINDOW_READ, sc[S_T_READ], isc[I_N_FULL_READ], e_time, e_row, e_sign,
-                a_exc, a_inh, col32, win32, col64, sc, isc, table, rec_slot[b], rec_cols,
-                tr_exc, tr_inh, tr_mem, ve, vi, ie, ii, me, mi, ne, ni, nem, nim, y)
+        e_step, e_u, e_row, e_sign = _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time,
+                                                  drv_gain, drv_offset, sc, isc, seed, stream,
+                                                  table)
+        n_lost = _window(b_key, WINDOW_READ, isc[I_N_FULL_READ], isc[I_N_STEPS_READ], e_step,
+                         e_u, e_row, e_sign, a_exc, a_inh, col32, win32, col64, sc, isc, table,
+                         rec_slot[b], rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii, me, mi,
+                         ne, ni, nem, nim, y)
         _adc(y, col64, sigma_adc, k_lo, k_hi, 0, table, c_read, volts, v_reset)
         for c in range(m_cols):
             v_read[b, c] = volts[c]
-        _window(b_key, WINDOW_BASE, sc[S_T_BASE], isc[I_N_FULL_BASE], e_time[:0], e_row[:0],
-                e_sign[:0], a_exc, a_inh, col32, win32, col64, sc, isc, table, -1, rec_cols,
-                tr_exc, tr_inh, tr_mem, ve, vi, ie, ii, me, mi, ne, ni, nem, nim, y)
+        n_lost += _window(b_key, WINDOW_BASE, isc[I_N_FULL_BASE], isc[I_N_STEPS_BASE],
+                          e_step[:0], e_u[:0], e_row[:0], e_sign[:0], a_exc, a_inh, col32, win32,
+                          col64, sc, isc, table, -1, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie,
+                          ii, me, mi, ne, ni, nem, nim, y)
+        lost[b] = n_lost
         _adc(y, col64, sigma_adc, k_lo, k_hi, 1, table, c_base, volts, v_reset)
         for c in range(m_cols):
             v_base[b, c] = volts[c]

@@ -1,4 +1,4 @@
-"""``chipsim characterize CHIP.yaml``: the study's figures for a chip (noise against the five
+"""``chipsim characterize CHIP``: the study's figures for a chip (noise against the five
 factors, transfer curve per neuron, gain against the wait, default vs custom calibration), as
 PNG figures plus the numbers in JSON and CSV."""
 
@@ -31,6 +31,29 @@ def _csv_rows(results: dict):
         yield ("transfer_max_deviation_within_80", f"neuron {c}", c, dev, "")
 
 
+def check_work(desc, repeats: int) -> None:
+    """Refuse ``--repeats`` whose noise sweeps (the only part that grows with it) are beyond
+    the limits, before any work."""
+    from dataclasses import replace
+
+    from chipsim import limits
+    from chipsim.studies import characterization as ch
+
+    k, m = desc.tile_shape
+    points = [(w, 1) for w in ch.NOISE_WAITS] + [(5, s) for s in ch.NOISE_SENDS]
+    points += [(5, 1)] * (len(ch.NOISE_INPUTS) + len(ch.NOISE_WEIGHTS) + len(ch.NOISE_OTA_CODES))
+    est = limits.combine([limits.estimate_run(desc, (repeats, k), (k, m), num_sends=s,
+                                              wait_between_events=w, what="the characterization")
+                          for w, s in points], "the characterization")
+    memory = dict(est.memory)
+    memory["the noise sweeps' inputs and outputs"] = (
+        repeats * (k + 2 * m) * 8, f"--repeats {repeats} x {k} inputs and {m} outputs", "lower --repeats")
+    try:
+        replace(est, memory=memory).check()
+    except limits.WorkLimitError as err:
+        raise UsageError(f"--repeats {repeats}: {err}") from None
+
+
 def run(args) -> int:
     import csv
     import json
@@ -43,6 +66,7 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
+    check_work(chip.description, args.repeats)
     seed = args.noise_seed
     profiles = [p for p in ("default", "custom") if p in chip.description.calibration]
     if not profiles:

@@ -1,4 +1,4 @@
-"""``chipsim simulate CHIP.yaml``: run a workload on a chip YAML, print a summary, write results, a trace
+"""``chipsim simulate CHIP``: run a workload on a chip YAML, print a summary, write results, a trace
 and a figure."""
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ LINEAR_LIMIT = 80
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
-    """The array in the ``.npy`` file ``path``; a :class:`UsageError` naming ``option`` if there
-    is no such file or it is not a ``.npy`` array (NumPy's own message for a text file speaks of
-    pickled data, which misleads)."""
+    """The array of the ``.npy`` file ``path``, mapped rather than read (its shape is known
+    before its size is spent: the work estimate comes first); a :class:`UsageError` naming
+    ``option`` if there is no such file or it is not a ``.npy`` array (NumPy's own message for a
+    text file speaks of pickled data, which misleads)."""
     p = Path(path)
     if not p.is_file():
         what = "is a folder, not a .npy file" if p.is_dir() else "no such file"
@@ -30,7 +31,7 @@ def _load_npy(path: str, option: str) -> np.ndarray:
         if magic != b"\x93NUMPY":
             raise UsageError(f"{option} {path}: not a .npy file (it does not start with NumPy's "
                              "magic bytes); save the array with numpy.save(path, array)")
-        return np.load(p, allow_pickle=False)
+        return np.load(p, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError, EOFError) as err:
         reason = ("it holds Python objects, which are not loaded" if "pickle" in str(err)
                   else str(err) or type(err).__name__)
@@ -83,6 +84,46 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
             "compressed": compressed / n, "clipped": clipped / n}
 
 
+def _check_work(desc, args, batch: int, k_total: int, m_total: int, x_kind: str) -> None:
+    """Refuse the whole command up front when its work is beyond the limits: the simulation
+    (with its warm-up vector and recorded trace) plus the workload and the post-processing."""
+    from dataclasses import replace
+
+    from chipsim import limits
+
+    est = limits.estimate_run(desc, (batch, k_total), (k_total, m_total), num_sends=args.num_sends,
+                              wait_between_events=args.wait, chunk_size=args.chunk_size,
+                              record_vectors=min(max(getattr(args, "waveforms", 0), 1), batch),
+                              record_columns=4 + len(getattr(args, "waveform_columns", None) or ()),
+                              x_kind=x_kind,
+                              what="the simulation")
+    memory = dict(est.memory)
+    memory["the workload's inputs"] = (batch * k_total, f"--batch {batch} x {k_total} inputs",
+                                       "lower --batch")
+    memory["the results (int8 outputs, int32 ideal products, statistics)"] = (
+        batch * m_total * 5 + _BLOCK * max(m_total, k_total) * 16,
+        f"{batch} vectors x {m_total} outputs", "lower --batch or give fewer vectors in --inputs")
+    replace(est, memory=memory).check()
+
+
+#: The options of this command that the estimate's messages name by their API names.
+_OPTION_NAMES = (("wait_between_events", "--wait"), ("num_sends", "--num-sends"),
+                 ("chunk_size", "--chunk-size"))
+
+
+def _check_work_cli(*args) -> None:
+    """:func:`_check_work`, with the messages naming this command's options."""
+    import re
+
+    try:
+        _check_work(*args)
+    except ValueError as err:
+        text = str(err)
+        for api, option in _OPTION_NAMES:
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
+        raise UsageError(text) from None
+
+
 def run(args) -> int:
     import chipsim
     from chipsim.commands import trace_files
@@ -99,19 +140,23 @@ def run(args) -> int:
         from chipsim.validation import as_integer_array
 
         fin, fw = desc.formats.input, desc.formats.weight
+        x_map, w_map = _load_npy(args.inputs, "--inputs"), _load_npy(args.weights, "--weights")
+        if x_map.ndim >= 2 and w_map.ndim == 2 and x_map.shape[-1] == w_map.shape[0]:
+            _check_work_cli(desc, args, int(np.prod(x_map.shape[:-1])), w_map.shape[0], w_map.shape[1],
+                            x_map.dtype.kind)
         try:
-            x = as_integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
-                                 fin.min, fin.max, min_ndim=2)
-            w = as_integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
-                                 fw.min, fw.max, ndim=2)
+            x = as_integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
+            w = as_integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
         except (ValueError, TypeError) as err:
             raise UsageError(str(err)) from None
+        del x_map, w_map
         x = x.reshape(-1, x.shape[-1])
         if x.shape[1] != w.shape[0]:
             raise UsageError(f"--inputs has {x.shape[1]} inputs per vector but --weights has "
                              f"{w.shape[0]} rows: they must match")
         workload = f"from files: {x.shape[0]} vectors x {x.shape[1]} inputs -> {w.shape[1]} outputs"
     else:
+        _check_work_cli(desc, args, args.batch, *desc.tile_shape, "i")
         x, w = default_workload(desc, args.batch, seed=0)
         k, m = desc.tile_shape
         workload = (f"default: {args.batch} vectors on one {k} x {m} tile (weights sweep from "
@@ -136,7 +181,7 @@ def run(args) -> int:
                 progress=not args.quiet and x.shape[0] > args.chunk_size, on_events=pftrace.add,
             )
             pftrace.add_membranes(result.traces)
-        wall = time.perf_counter() - t0
+        wall = time.perf_counter() - t0 - pftrace.seconds
         # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
         outputs = result.outputs.astype(np.int8)
         tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
@@ -201,8 +246,9 @@ def run(args) -> int:
           f"(compressed), {100 * stats['clipped']:.1f} % at the clip ({omin} / {omax})")
     kernels = "compiling the kernels (first use; cached from now on)" if compiled else \
         "loading the kernels (compiled on first use, then cached)"
-    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {warmup:.2f} s "
-          f"{kernels}, {t_all:.2f} s in all")
+    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), "
+          f"{pftrace.seconds:.2f} s writing trace.pftrace, {warmup:.2f} s {kernels}, "
+          f"{t_all:.2f} s in all")
     print(f"wrote         {args.out}/: {', '.join(written)}")
     return 0
 

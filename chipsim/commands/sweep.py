@@ -46,6 +46,7 @@ def run_sweep(args) -> int:
         if not args.serial or err.name == "pyarrow":
             raise UsageError(f"sweeps need the distributed extra ({err.name} is missing): "
                              "pip install 'chipsim[distributed]'") from None
+    from chipsim import limits
     from chipsim.sweep import report
     from chipsim.sweep.runner import SweepInterrupted, check_out, default_out, run
     from chipsim.sweep.spec import SweepSpecError, load_spec
@@ -71,6 +72,8 @@ def run_sweep(args) -> int:
     except SweepInterrupted as stop:
         print(report.summary(stop.result), flush=True)
         raise
+    except limits.WorkLimitError as err:  # checked before any cell runs
+        raise UsageError(f"{args.sweep}: {err}") from None
     text = report.summary(result)
     print(text)
     (result.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")

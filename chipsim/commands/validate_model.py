@@ -1,4 +1,4 @@
-"""``chipsim validate-model CHIP.yaml``: fit the surrogates on a chip and map where each holds
+"""``chipsim validate-model CHIP``: fit the surrogates on a chip and map where each holds
 against the detailed simulation (table, statement in words, heat maps, JSON/CSV, fitted models)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from .cli import int_at_least
+from .cli import UsageError, int_at_least
 from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
 from .output import add_out
 
@@ -41,6 +41,29 @@ def _weight_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def check_work(desc, args) -> None:
+    """Refuse a grid (``--waits`` x ``--num-sends`` x ``--densities`` x ``--weights`` cells of
+    ``--vectors``, run twice) and a fit (``--fit-vectors``) beyond the limits, before any work."""
+    import itertools
+    import re
+
+    from chipsim import limits
+
+    k, m = desc.tile_shape
+    calls = [((-(-args.fit_vectors // 2), k), 1, 5)] * 4 + [((max(-(-args.fit_vectors // 8), 1), k), 3, 5)] * 4
+    calls += [((args.vectors, k), s, w) for w, s, _, _ in
+              itertools.product(args.waits, args.num_sends, args.densities, args.weights)] * 2
+    try:
+        limits.combine([limits.estimate_run(desc, shape, (k, m), num_sends=s, wait_between_events=w,
+                                            what="the model validation")
+                        for shape, s, w in calls], "the model validation").check()
+    except ValueError as err:
+        text = str(err)
+        for api, option in (("wait_between_events", "--waits"), ("num_sends", "--num-sends")):
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
+        raise UsageError(text) from None
+
+
 def run(args) -> int:
     import csv
     import json
@@ -51,6 +74,7 @@ def run(args) -> int:
 
     t_start = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
+    check_work(chip.description, args)
     halves, columns = chip.description.geometry.halves, chip.tile_shape[1]
 
     print(f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "

@@ -1,6 +1,7 @@
 """Scenario tests of ``Chip``: the linear regime against the closed form, tiling, seeds,
 chunking, and the errors of ``matmul``."""
 
+import functools
 import math
 
 import numpy as np
@@ -282,3 +283,50 @@ def test_chunking_never_changes_a_result(tutorial, k, m, batch, chunk, num_sends
     np.testing.assert_array_equal(whole.outputs, parts.outputs)
     np.testing.assert_allclose(whole.timing.vector_seconds, parts.timing.vector_seconds)
     np.testing.assert_allclose(whole.energy.per_vector, parts.energy.per_vector)
+
+
+@functools.lru_cache(maxsize=None)
+def _flat_bss2(dt_ns):
+    """bss2 with no fixed pattern (both halves identical) and integration step ``dt_ns``."""
+    text = (_tutorial_path().parent / "bss2.yaml").read_text()
+    assert "dt: 8 ns" in text and "spatial_gradient: 3 %" in text
+    text = text.replace("fixed_pattern_scale: 1.0", "fixed_pattern_scale: 0")
+    text = text.replace("spatial_gradient: 3 %", "spatial_gradient: 0 %")
+    return chipsim.Chip(hwdesc.loads(text.replace("dt: 8 ns", f"dt: {dt_ns} ns")), seed=0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    k=st.integers(129, 400), m=st.integers(1, 5), batch=st.integers(1, 6),
+    num_sends=st.integers(1, 3), wait=st.integers(0, 8), dt_ns=st.sampled_from([8, 2]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(k, m, batch, num_sends, wait, dt_ns, seed):
+    """Several 128-input tiles on the two halves at once: the halves' event streams are aligned at
+    their ends, so the shorter one starts later, on any step or noise-block boundary. Noise off
+    and both halves identical, the result must be the digital sum of the tiles run one by one."""
+    chip = _flat_bss2(dt_ns)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 32, size=(batch, k))
+    x[rng.random((batch, k)) < rng.random((batch, 1))] = 0  # a random density per vector
+    w = rng.integers(-63, 64, size=(k, m))
+    kw = dict(num_sends=num_sends, wait_between_events=wait, noise=False)
+    full = chip.run(x, w, **kw).outputs
+    by_hand = sum(chip.run(x[:, k0:k0 + 128], w[k0:k0 + 128], **kw).outputs.astype(np.int64)
+                  for k0 in range(0, k, 128))
+    np.testing.assert_array_equal(full, np.clip(by_hand, -128, 127))
+
+
+@pytest.mark.parametrize("settle_cycles", [10, 41, 44, 47, 100])
+def test_an_event_that_starts_exactly_at_the_read_is_refused(settle_cycles):
+    """Link and driver latency equal to the wait after the events phase (a slow link, wait 0):
+    the last event starts exactly at the read, whatever the rounding of its time in seconds
+    (for some lengths of the settling wait it lands 1e-22 s before the read)."""
+    text = _tutorial_path().read_text().replace("link_latency: 16 ns", "link_latency: 168 ns")
+    text = text.replace("{name: settle_reset, kind: wait, duration: 80 ns}",
+                        f"{{name: settle_reset, kind: wait, duration: {8 * settle_cycles} ns}}")
+    chip = chipsim.Chip(hwdesc.loads(text), seed=0)
+    x = np.zeros((1, 8), dtype=int)
+    x[0, 0] = 7
+    with pytest.raises(ValueError, match="after the ADC read"):
+        chip.run(x, np.full((8, 2), 10), wait_between_events=0, noise=False)

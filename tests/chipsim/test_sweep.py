@@ -299,3 +299,16 @@ def test_built_in_experiments_on_bss2(tmp_path, bss2):
     reference = measure_mock_parameter(with_knob(bss2, "i_synin_gm", 300), seed=0, num_vectors=8)
     assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (reference.gain, reference.noise_std)
     assert 0 <= rows["validity"]["mock_holds"] <= 1
+
+
+def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
+    from chipsim.commands.cli import main
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(f"sweep_version: 1\nexperiment: mock\nchip: {CHIPS / 'bss2.yaml'}\n"
+                     "axes:\n  wait_between_events: [5, 100000000]\n")
+    assert main(["sweep", str(sweep), "--serial", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)" in err
+    assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
+    assert read_results(tmp_path / "out") == []

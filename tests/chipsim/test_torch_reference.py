@@ -200,6 +200,8 @@ def test_functions_kept_on_a_class_do_not_bind():
 
 def test_functions_keep_name_signature_and_pickle():
     assert hxp.matmul.__name__ == "matmul" and "mock model" in hxp.matmul.__doc__
+    # the docstring starts with the call, as those of the reference's compiled functions
+    assert hxp.add.__doc__.startswith("add(input, other, alpha=1, mock=False)\n\nSaturating int8")
     assert list(inspect.signature(hxp.mac).parameters)[:7] == [
         "x", "weights", "num_sends", "wait_between_events", "mock", "madc_recording_neuron_id",
         "madc_recording_path"]

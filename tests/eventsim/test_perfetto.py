@@ -186,3 +186,20 @@ def test_simulate_writes_the_whole_batch(tmp_path, capsys):
     # the membranes of the figure's four columns over vector 0
     assert sorted(n for n in tracks.values() if n.startswith("membrane")) == [
         f"membrane column {c} (mV)" for c in (0, 2, 5, 7)]
+
+
+def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from chipsim.commands.cli import main
+
+    for name in [m for m in sys.modules if m == "perfetto" or m.startswith("perfetto.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "perfetto", None)
+    chips = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
+    code = main(["simulate", str(chips / "tutorial.yaml"), "--batch", "2", "--out",
+                 str(tmp_path / "o"), "--quiet"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "trace.pftrace: writing a native Perfetto trace needs the package perfetto" in err
+    assert "pip install 'perfetto>=0.59'" in err and "Traceback" not in err

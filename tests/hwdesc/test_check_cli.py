@@ -1,4 +1,4 @@
-"""``chipsim check CHIP.yaml``: exit code 0 and a readable summary, or a located error without a
+"""``chipsim check CHIP``: exit code 0 and a readable summary, or a located error without a
 traceback."""
 
 from __future__ import annotations

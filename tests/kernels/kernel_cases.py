@@ -1,5 +1,7 @@
 """Parameter sets and event lists for the kernel tests (the starting values of model.md section 11)."""
 
+from pathlib import Path
+
 import numpy as np
 
 FPGA_CYCLE = 8e-9  # s
@@ -60,3 +62,45 @@ def events_from_inputs(x, wait=5, num_sends=1, t_first=5e-6, latency=0.0):
 def read_time(ev_time, after=1e-6, default=5e-6):
     """ADC read time: ``after`` the last event (the reference schedule's 1 us wait)."""
     return (ev_time.max() if ev_time.size else default) + after
+
+
+def _bss2():
+    import hwdesc
+
+    return hwdesc.load(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml")
+
+
+def bss2_noise():
+    """The temporal-noise arguments of ``kernels.simulate_half`` shipped in ``hwdesc/chips/bss2.yaml``."""
+    nz = _bss2().noise
+    return dict(sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
+                sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc)
+
+
+def bss2_params(n_k, n_m, seed=0, calibration="default"):
+    """Keyword arguments of ``kernels.simulate_half`` with the values shipped in
+    ``hwdesc/chips/bss2.yaml`` (analog values, the knobs of ``calibration`` and a fixed pattern drawn
+    with its spreads), read through ``hwdesc``. Noise arguments (see :func:`bss2_noise`) and the
+    read and baseline times are not included."""
+    desc = _bss2()
+    kn = desc.resolve(calibration)
+    a, fp = desc.analog, desc.fixed_pattern
+    rng = np.random.default_rng(seed)
+    s = kn.fixed_pattern_scale
+    w_max = max(-desc.formats.weight.min, desc.formats.weight.max)
+    return dict(
+        syn_gain=(1.0 + s * fp.synapse_current * rng.standard_normal((n_k, n_m))).astype(np.float32),
+        drv_gain=s * fp.driver_pulse_gain * rng.standard_normal(n_k),
+        drv_offset=s * fp.driver_pulse_offset * rng.standard_normal(n_k),
+        gm=kn.gm * (1.0 + s * fp.gm * rng.standard_normal(n_m)),
+        tau_syn=kn.tau_syn * (1.0 + s * fp.tau_syn * rng.standard_normal(n_m)),
+        i_offset=s * fp.offset_current * rng.standard_normal(n_m),
+        v_rail_hi=kn.v_reset + a.membrane.rail_distance_hi + s * fp.rail * rng.standard_normal(n_m),
+        v_rail_lo=kn.v_reset - a.membrane.rail_distance_lo + s * fp.rail * rng.standard_normal(n_m),
+        adc_offset=s * fp.adc_offset * rng.standard_normal(n_m),
+        adc_lsb=a.adc.v_lsb * (1.0 + s * fp.adc_slope * rng.standard_normal(n_m)),
+        dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
+        c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
+        v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
+        v_compliance=a.membrane.compliance_width,
+    )

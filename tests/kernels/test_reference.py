@@ -1,12 +1,13 @@
 """Kernel at the default dt against the fine-step RK4 reference integrator (noise off):
 <= 0.25 LSB RMS on the outputs, including saturated cases (dense large inputs at wait 2,
-outputs driven beyond the rails)."""
+outputs driven beyond the rails), with the test parameters of ``kernel_cases.chip_params`` and
+with the values shipped in ``hwdesc/chips/bss2.yaml``."""
 
 import numpy as np
 import pytest
 
 import kernels
-from kernel_cases import ADC_LSB, chip_params, events_from_inputs, read_time
+from kernel_cases import ADC_LSB, FPGA_CYCLE, bss2_params, chip_params, events_from_inputs, read_time
 from reference.integrator import simulate_half_reference
 
 K = 128
@@ -64,3 +65,40 @@ def test_reference_is_converged():
     ref16 = simulate_half_reference(*ev, w, p, refine=16)
     ref32 = simulate_half_reference(*ev, w, p, refine=32)
     assert np.max(np.abs(ref16["v_read"] - ref32["v_read"])) < 0.002 * ADC_LSB
+
+
+def _bss2_case(seed, m, n_b, wait, num_sends, calibration="default"):
+    """Dense inputs through a half with the shipped bss2 values; events timed as the event
+    simulator times them (whole cycles after the reset, plus link and driver latency)."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (K, m)).astype(np.int8)
+    q = m // 4
+    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: into the compliance region and the rails
+    w[:, q:2 * q] = -np.abs(w[:, q:2 * q])
+    x = rng.integers(1, 32, (n_b, K))
+    x[rng.random((n_b, K)) > 0.7] = 0
+    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=125 * FPGA_CYCLE,
+                            latency=9 * FPGA_CYCLE)
+    p = bss2_params(K, m, seed=seed + 100, calibration=calibration)
+    p.update(t_read=read_time(ev[3]), t_baseline=625 * FPGA_CYCLE)
+    return ev, w, p
+
+
+def test_shipped_bss2_values_agree_with_the_reference():
+    """hwdesc/chips/bss2.yaml: 40 mV compliance width, 270 mV rails, its calibration and fixed-pattern
+    spreads; the same-sign columns end in the compliance region."""
+    ev, w, p = _bss2_case(5, m=8, n_b=2, wait=5, num_sends=2)
+    rms_out, rms_v, ref = _compare(ev, w, p)
+    assert np.abs(ref["output"]).max() > 95  # beyond the linear range, into the compliance
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("calibration, wait, num_sends", [("default", 2, 1), ("custom", 5, 1),
+                                                           ("custom", 2, 2)])
+def test_shipped_bss2_values_agree_with_the_reference_more_cases(calibration, wait, num_sends):
+    ev, w, p = _bss2_case(6, m=12, n_b=4, wait=wait, num_sends=num_sends, calibration=calibration)
+    rms_out, rms_v, _ = _compare(ev, w, p)
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05
