@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .options import add_chip
-
 import argparse
+
+from .options import add_chip
 
 
 def work_report(chip) -> tuple[list[str], object]:

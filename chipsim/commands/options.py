@@ -51,7 +51,7 @@ def check_arguments(args) -> None:
         from hwdesc.builtin import missing_hint, resolve
 
         path = resolve(chip)
-        if not path.is_file():
+        if path.is_dir() or not path.exists():  # other kinds (a FIFO, a device): the loader says
             problem = "this is a folder, not a chip description" if path.is_dir() else "no such file"
             raise UsageError(f"{chip}: {problem}\n  hint: {missing_hint(chip)}")
         import hwdesc

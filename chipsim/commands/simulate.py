@@ -33,7 +33,8 @@ def _load_npy(path: str, option: str) -> np.ndarray:
                              "magic bytes); save the array with numpy.save(path, array)")
         return np.load(p, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError, EOFError) as err:
-        reason = ("it holds Python objects, which are not loaded" if "pickle" in str(err)
+        reason = ("it holds Python objects, which are not loaded"
+                  if "pickle" in str(err) or "Python objects" in str(err)
                   else str(err) or type(err).__name__)
         raise UsageError(f"{option} {path}: not a readable .npy array ({reason}); save a numeric "
                          "array with numpy.save(path, array)") from None
