@@ -145,7 +145,6 @@ def run(args) -> int:
         result = chip.run(
             x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
             record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
-            keep_events=args.trace_vectors,
             progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
             on_events=pftrace.add,
         )
