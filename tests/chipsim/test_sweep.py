@@ -105,8 +105,10 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
 
 @pytest.mark.parametrize("text, line, path, words", [
     (sweep_text(axes="chip_sed: [0]"), 10, "axes.chip_sed", "did you mean `chip_seed`"),
-    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", ">= 0"),
+    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", "an integer 0..9223372036854775807"),
     (sweep_text(axes="chip_seed: [0, 0]"), 10, "axes.chip_seed", "twice"),
+    (sweep_text(axes="wait_between_events: [5, -1]"), 10, "axes.wait_between_events[1]", "an integer >= 0"),
+    (sweep_text(axes="chip_seed: [0, 9223372036854775808]"), 10, "axes.chip_seed[1]", "0..9223372036854775807"),
     (sweep_text(axes="label: [a, c]"), 10, "axes.label[1]", "allowed: a, b"),
     (sweep_text(targets="i_synin_gm: [300, 900]"), 8, "calibration.targets.i_synin_gm[1]", "out of range"),
     (sweep_text(targets="tau_syn: [0.64]"), 8, "calibration.targets.tau_syn[0]", "needs a unit"),
