@@ -95,10 +95,8 @@ class PerfettoTraceWriter:
         self._cycles = 0           # batch cycles written so far (runs follow each other)
         self._tracks: set[int] = set()
         self._energy = None        # cumulative uJ per action
-        self._queue_depth: dict[int, int] = {}
         self._want = {int(v) for v in record_vectors}
         self._origins: dict[tuple[int, int], int] = {}
-        self._last_ns = 0
         self.seconds = 0.0
         """Wall time spent in :meth:`add` and :meth:`add_membranes` (s)."""
         self.counts = {"vectors": 0, "slices": 0, "instants": 0, "counter_values": 0}
@@ -277,8 +275,14 @@ class PerfettoTraceWriter:
                 self._descriptor(track, name=f"membrane column {int(column)} (mV)",
                                  parent=_PROCESS, unit="mV", seq=_SEQ_MEMBRANE)
                 v = np.asarray(t.v_mem[i], np.float64)
-                for stamp, value in zip(ts[np.isfinite(v)].tolist(), (v[np.isfinite(v)] * 1e3).tolist()):
-                    self._counter(track, stamp, value, seq=_SEQ_MEMBRANE)
+                ok = np.isfinite(v)
+                if not ok.any():
+                    continue
+                rows = _track_events(ts[ok], np.full(int(ok.sum()), _COUNTER), track,
+                                     values=v[ok] * 1e3, seq=_SEQ_MEMBRANE)
+                self.flush()  # the descriptor first
+                self._file.write(rows.tobytes())
+                self.counts["counter_values"] += int(ok.sum())
         self.seconds += time.perf_counter() - t0
 
     def close(self) -> Path:

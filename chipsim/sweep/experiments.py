@@ -150,7 +150,7 @@ def _characterization_estimate(desc, p: dict, o: dict) -> list:
     k, m = desc.tile_shape
     return _mock_estimate(desc, p, {}) + [
         _run(desc, o["repeats"], k, m, p, "the sparse-noise measurement"),
-        _run(desc, 32, k, m, dict(p, num_sends=1), "the gain against the number of events")]
+        _run(desc, 32, k, m, p, "the gain against the number of events")]
 
 
 def _validity_estimate(desc, p: dict, o: dict) -> list:
@@ -211,14 +211,21 @@ def _characterization(cell: CellContext) -> dict:
     w = np.full((k, m), ch.UNIT_WEIGHT)
     y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(np.float64)
     unit = events * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends
-    ev = ch.gain_vs_events(chip, wait=wait, seed=seed)
-    ref_n = 12 if 12 in ev["events"] else ev["events"][0]
-    onset = ch.saturation_onset(ev["events"], ev["gain"], ev["gain"][ev["events"].index(ref_n)], after=ref_n)
+    # gain against the number of same-sign events (as characterization.gain_vs_events, at the
+    # cell's wait and num_sends), temporal noise off: where dynamic saturation sets in
+    counts = [n for n in range(4, 129, 4) if n <= k] or [k]
+    xe = np.zeros((len(counts), k), dtype=np.int64)
+    for i, n in enumerate(counts):
+        xe[i, :n] = ch.UNIT_ACT
+    ye = chip.run(xe, w, num_sends=sends, wait_between_events=wait, noise=False, noise_seed=seed).outputs
+    gains = (np.mean(ye, axis=1) / (np.asarray(counts) * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends)).tolist()
+    ref_n = 12 if 12 in counts else counts[0]
+    onset = ch.saturation_onset(counts, gains, gains[counts.index(ref_n)], after=ref_n)
     return {
         "mock_gain": par.gain, "mock_noise_std": par.noise_std,
         "sparse_gain": float(np.median(y.mean(axis=0))) / unit,
         "sparse_noise": float(np.median(y.std(axis=0, ddof=1))),
-        "dense_gain": float(ev["gain"][-1]),
+        "dense_gain": float(gains[-1]),
         "saturation_onset_events": math.nan if onset is None else float(onset),
     }
 

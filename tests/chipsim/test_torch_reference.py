@@ -53,7 +53,7 @@ class _MacCases:
             self.mac(torch.ones(5), torch.full((5, 3), 65.0))
         with pytest.raises(RuntimeError, match="1-D .* or 2-D"):
             self.mac(torch.ones(2, 2, 5), torch.ones(5, 3))
-        with pytest.raises(RuntimeError, match="5 entries .* 4 rows"):
+        with pytest.raises(RuntimeError, match="5 inputs in its last dimension .* 4 rows"):
             self.mac(torch.ones(5), torch.ones(4, 3))
         assert self.mac(torch.ones(5), torch.ones(5, 3)).shape == (3,)
 
