@@ -94,11 +94,9 @@ class PerfettoTraceWriter:
         the number of vectors of the batch."""
         self._cycles = 0           # batch cycles written so far (runs follow each other)
         self._tracks: set[int] = set()
-        self._energy = None        # cumulative uJ per action
-        self._queue_depth: dict[int, int] = {}
+        self._energy: np.ndarray | None = None  # cumulative uJ per action
         self._want = {int(v) for v in record_vectors}
         self._origins: dict[tuple[int, int], int] = {}
-        self._last_ns = 0
         self.seconds = 0.0
         """Wall time spent in :meth:`add` and :meth:`add_membranes` (s)."""
         self.counts = {"vectors": 0, "slices": 0, "instants": 0, "counter_values": 0}
@@ -219,6 +217,7 @@ class PerfettoTraceWriter:
         table = run.energy_table
         per = np.stack([run.counts[a] * table[a] * 1e6 for a in ACTIONS]
                        + [table["static_power"] * tl.vector_cycles * run.cycle_time * 1e6], axis=1)
+        assert self._energy is not None  # set above on the first run
         cum = self._energy[None, :] + np.cumsum(per, axis=0)
         self._energy = cum[-1].copy()
         ets = np.repeat(end[:, -1], len(actions))
@@ -277,8 +276,14 @@ class PerfettoTraceWriter:
                 self._descriptor(track, name=f"membrane column {int(column)} (mV)",
                                  parent=_PROCESS, unit="mV", seq=_SEQ_MEMBRANE)
                 v = np.asarray(t.v_mem[i], np.float64)
-                for stamp, value in zip(ts[np.isfinite(v)].tolist(), (v[np.isfinite(v)] * 1e3).tolist()):
-                    self._counter(track, stamp, value, seq=_SEQ_MEMBRANE)
+                ok = np.isfinite(v)
+                if not ok.any():
+                    continue
+                rows = _track_events(ts[ok], np.full(int(ok.sum()), _COUNTER), track,
+                                     values=v[ok] * 1e3, seq=_SEQ_MEMBRANE)
+                self.flush()  # the descriptor first
+                self._file.write(rows.tobytes())
+                self.counts["counter_values"] += int(ok.sum())
         self.seconds += time.perf_counter() - t0
 
     def close(self) -> Path:

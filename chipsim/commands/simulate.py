@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
+from ..studies.characterization import LINEAR_LIMIT  # outputs beyond it: outside the linear range
 from .cli import UsageError, int_at_least
 from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
 from .output import add_out
-
-#: Outputs beyond this magnitude are outside the linear range of the readout (model.md section 1).
-LINEAR_LIMIT = 80
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
@@ -38,18 +38,6 @@ def _load_npy(path: str, option: str) -> np.ndarray:
                   else str(err) or type(err).__name__)
         raise UsageError(f"{option} {path}: not a readable .npy array ({reason}); save a numeric "
                          "array with numpy.save(path, array)") from None
-
-
-def _fmt_si(value: float, unit: str) -> str:
-    from hwdesc import format_si
-
-    dims = {"s": "time", "J": "energy", "W": "power", "Hz": "frequency"}
-    if unit in dims:
-        return format_si(value, dims[unit])
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
 
 
 _BLOCK = 65536  # vectors per block of the post-processing (bounds temporary memory)
@@ -138,7 +126,7 @@ def run(args) -> int:
     if (args.inputs is None) != (args.weights is None):
         raise UsageError("give --inputs and --weights together (or neither, for the default workload)")
     if args.inputs is not None:
-        from chipsim.validation import as_integer_array
+        from hwdesc.rules import integer_array
 
         fin, fw = desc.formats.input, desc.formats.weight
         x_map, w_map = _load_npy(args.inputs, "--inputs"), _load_npy(args.weights, "--weights")
@@ -146,8 +134,8 @@ def run(args) -> int:
             _check_work_cli(desc, args, int(np.prod(x_map.shape[:-1])), w_map.shape[0], w_map.shape[1],
                             x_map.dtype.kind)
         try:
-            x = as_integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
-            w = as_integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
+            x = integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
+            w = integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
         except (ValueError, TypeError) as err:
             raise UsageError(str(err)) from None
         del x_map, w_map
@@ -235,11 +223,13 @@ def run(args) -> int:
     print(f"workload      {workload}")
     print(f"matrix        {x.shape[0]} x {k_total} inputs -> {m_total} outputs; "
           f"num_sends {args.num_sends}, wait_between_events {args.wait} cycles")
-    print(f"hardware time {_fmt_si(tm.seconds_per_vector, 's')} per vector, "
-          f"{_fmt_si(tm.seconds, 's')} for the batch; {_fmt_si(tm.vectors_per_second, 'vectors/s')}, "
-          f"{_fmt_si(tm.macs_per_second, 'MAC/s')}")
-    print(f"energy        {_fmt_si(float(en.per_vector.mean()), 'J')} per vector, "
-          f"{_fmt_si(en.per_mac, 'J')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
+    from hwdesc import format_rate, format_si
+
+    print(f"hardware time {format_si(tm.seconds_per_vector, 'time')} per vector, "
+          f"{format_si(tm.seconds, 'time')} for the batch; "
+          f"{format_rate(tm.vectors_per_second, 'vectors/s', 3)}, {format_rate(tm.macs_per_second, 'MAC/s', 3)}")
+    print(f"energy        {format_si(float(en.per_vector.mean()), 'energy')} per vector, "
+          f"{format_si(en.per_mac, 'energy')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
     print(f"outputs       mean {stats['mean']:.2f}, std {stats['std']:.2f}, range "
           f"{stats['min']}..{stats['max']}; linear fit for |out| <= {LINEAR_LIMIT}: "
           f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
@@ -276,7 +266,8 @@ def add_parser(sub) -> None:
                      help="vectors of the default workload (default: %(default)s)")
     sim.add_argument("--num-sends", metavar="N", type=int_at_least(1), default=1,
                      help="times each vector is sent (default: %(default)s)")
-    sim.add_argument("--wait", metavar="CYCLES", type=int_at_least(0), default=5,
+    sim.add_argument("--wait", metavar="CYCLES", type=int_at_least(0),
+                     default=DEFAULT_WAIT_BETWEEN_EVENTS,
                      help="wait_between_events in FPGA cycles (default: %(default)s)")
     add_calibration(sim)
     add_chip_seed(sim)

@@ -8,6 +8,8 @@ import argparse
 import importlib.util
 import time
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from .cli import UsageError, int_at_least
 from .options import add_chip, add_quiet
 from .output import add_out
@@ -167,7 +169,7 @@ def add_parser(sub) -> None:
     t.add_argument("--target-rms", type=_positive_float, default=None,
                    help="RMS layer output aimed at when translating, ADC steps (default: 40)")
     t.add_argument("--wait", type=int_at_least(0), default=None,
-                   help="wait_between_events in FPGA cycles (default: 5)")
+                   help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})")
     t.add_argument("--seed", metavar="N", type=int_at_least(0), default=None,
                    help="seed of the data set, the float training and retraining, and the temporal "
                    "noise of the runs (default: 0); the chip instances are --chip-seeds")

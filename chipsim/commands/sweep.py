@@ -15,12 +15,12 @@ example sweep file (examples/sweeps/ has more):
 
   sweep_version: 1
   experiment: mock               # mock | characterization | validity | study
-  chip: tutorial                 # a built-in chip, or a path relative to the sweep file
+  chip: bss2                     # a built-in chip, or a path relative to the sweep file
   options: {num_vectors: 50}     # the experiment's options
   calibration:
     profile: default             # the profile the target fields start from
     targets:                     # calibration target fields (knobs), each an axis
-      i_synin_gm: {first: 150, last: 600, step: 150}
+      i_synin_gm: {first: 300, last: 600, step: 150}
       tau_syn: [0.32 us, 0.64 us]
   axes:                          # settings: chip_seed, noise_seed, wait_between_events,
     chip_seed: [0, 1, 2]         #   num_sends (study: dataset_seed, scaling)

@@ -26,6 +26,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from hwdesc.rules import SEED_MAX
+
 from .spec import AxisKind
 
 
@@ -120,11 +122,13 @@ def register(experiment: Experiment) -> Experiment:
 
 # ---- axes the built-in experiments share --------------------------------------------------------
 
-CHIP_SEED = AxisKind("int", 0, 0, description="the chip instance (seed of its fixed pattern)")
-NOISE_SEED = AxisKind("int", 0, 0, description="seed of the inputs and the temporal noise")
+
+
+CHIP_SEED = AxisKind("int", 0, 0, description="the chip instance (seed of its fixed pattern)", maximum=SEED_MAX)
+NOISE_SEED = AxisKind("int", 0, 0, description="seed of the inputs and the temporal noise", maximum=SEED_MAX)
 WAIT = AxisKind("int", 5, 0, description="FPGA cycles between events")
 SENDS = AxisKind("int", 1, 1, description="how often each input vector is sent")
-DATASET_SEED = AxisKind("int", 0, 0, description="seed of the dataset, float training and noise")
+DATASET_SEED = AxisKind("int", 0, 0, description="seed of the dataset, float training and noise", maximum=SEED_MAX)
 SCALING = AxisKind("str", "static", choices=("static", "batch", "ema"),
                    description="activation quantization scaling")
 
@@ -150,7 +154,7 @@ def _characterization_estimate(desc, p: dict, o: dict) -> list:
     k, m = desc.tile_shape
     return _mock_estimate(desc, p, {}) + [
         _run(desc, o["repeats"], k, m, p, "the sparse-noise measurement"),
-        _run(desc, 32, k, m, dict(p, num_sends=1), "the gain against the number of events")]
+        _run(desc, 32, k, m, p, "the gain against the number of events")]
 
 
 def _validity_estimate(desc, p: dict, o: dict) -> list:
@@ -211,14 +215,21 @@ def _characterization(cell: CellContext) -> dict:
     w = np.full((k, m), ch.UNIT_WEIGHT)
     y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(np.float64)
     unit = events * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends
-    ev = ch.gain_vs_events(chip, wait=wait, seed=seed)
-    ref_n = 12 if 12 in ev["events"] else ev["events"][0]
-    onset = ch.saturation_onset(ev["events"], ev["gain"], ev["gain"][ev["events"].index(ref_n)], after=ref_n)
+    # gain against the number of same-sign events (as characterization.gain_vs_events, at the
+    # cell's wait and num_sends), temporal noise off: where dynamic saturation sets in
+    counts = [n for n in range(4, 129, 4) if n <= k] or [k]
+    xe = np.zeros((len(counts), k), dtype=np.int64)
+    for i, n in enumerate(counts):
+        xe[i, :n] = ch.UNIT_ACT
+    ye = chip.run(xe, w, num_sends=sends, wait_between_events=wait, noise=False, noise_seed=seed).outputs
+    gains = (np.mean(ye, axis=1) / (np.asarray(counts) * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends)).tolist()
+    ref_n = 12 if 12 in counts else counts[0]
+    onset = ch.saturation_onset(counts, gains, gains[counts.index(ref_n)], after=ref_n)
     return {
         "mock_gain": par.gain, "mock_noise_std": par.noise_std,
         "sparse_gain": float(np.median(y.mean(axis=0))) / unit,
         "sparse_noise": float(np.median(y.std(axis=0, ddof=1))),
-        "dense_gain": float(ev["gain"][-1]),
+        "dense_gain": float(gains[-1]),
         "saturation_onset_events": math.nan if onset is None else float(onset),
     }
 

@@ -140,9 +140,10 @@ def _cell_args(spec: SweepSpec):
 
 
 def _run_serial(spec: SweepSpec, todo: list[Cell], on_row: Callable) -> None:
-    args = _cell_args(spec)
+    fn, metrics, description, profile, units, options = _cell_args(spec)
     for cell in todo:
-        on_row(execute_cell(*args, cell, spec.target_names))
+        on_row(execute_cell(fn, metrics, description, profile, units, options, cell,
+                            spec.target_names))
 
 
 def machine_cores() -> int:
@@ -259,16 +260,18 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     say = log or (lambda _msg: None)
-    folder = check_out(default_out(spec) if out is None else out, fresh=fresh)
+    folder = check_out(default_out(spec) if out is None else out)
     if spec.experiment not in EXPERIMENTS:
         raise ValueError(f"experiment {spec.experiment!r} is not registered in this process")
     t0 = time.perf_counter()
+    cells = spec.cells()
+    estimate = estimate_work(spec, cells)  # before anything is written or forgotten
+    if fresh:
+        check_out(folder, fresh=True)
     results = _store.ResultStore(folder)
     results.consolidate()  # the parts a killed run left
     if spec.file is not None:
         _copy_spec(spec.file, folder / "sweep.yaml")
-    cells = spec.cells()
-    estimate = estimate_work(spec, cells)
     keys = {c.key for c in cells}
     old = {r["key"]: r for r in results.rows()}
     done = {k for k, r in old.items() if k in keys and r.get("error") is None}

@@ -348,6 +348,7 @@ class AxisKind:
     minimum: int = 0
     choices: tuple = ()
     description: str = ""
+    maximum: int | None = None
 
 
 def _expand(axis, kind: AxisKind, fail) -> tuple:
@@ -362,9 +363,11 @@ def _expand(axis, kind: AxisKind, fail) -> tuple:
     else:
         values = _numbers(axis, integer=True, fail=fail, parse=lambda v, sub: _as_int(v, sub, fail))
         for i, v in enumerate(values):
-            if v < kind.minimum:
+            if v < kind.minimum or (kind.maximum is not None and v > kind.maximum):
+                allowed = (f"an integer >= {kind.minimum}" if kind.maximum is None
+                           else f"an integer {kind.minimum}..{kind.maximum}")
                 raise fail(f"value {v} is out of range", (i,) if isinstance(axis, list) else (),
-                           f"allowed: an integer >= {kind.minimum}")
+                           f"allowed: {allowed}")
     if not values:
         raise fail("the axis has no values", (), "give at least one value")
     if len(set(values)) != len(values):

@@ -47,12 +47,29 @@ def test_simulate_reads_npy_and_is_reproducible(chips_dir, tmp_path, capsys):
     assert "12 x 20 inputs -> 10 outputs" in capsys.readouterr().out
 
 
+def test_the_chunk_size_changes_no_file(chips_dir, tmp_path, capsys):
+    """--chunk-size 1 against the default: results, the trace (all --trace-vectors vectors) and
+    the figure are the same to the byte, and so are the printed time and energy."""
+    args = ["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "24", "--trace-vectors", "20",
+            "--no-progress"]
+    texts = []
+    for name, extra in (("whole", []), ("ones", ["--chunk-size", "1"])):
+        assert main(args + ["--out", str(tmp_path / name)] + extra) == 0
+        texts.append([line for line in capsys.readouterr().out.splitlines()
+                      if line.startswith(("hardware time", "energy "))])
+    assert texts[0] == texts[1] and len(texts[0]) == 2
+    for f in ("results.npz", "trace.json", "figure.png"):
+        assert (tmp_path / "whole" / f).read_bytes() == (tmp_path / "ones" / f).read_bytes(), f
+    trace = json.loads((tmp_path / "ones" / "trace.json").read_text())
+    assert trace["otherData"]["vectors_exported"] == 20
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
         (["--inputs", "missing.npy", "--weights", "missing.npy"], "--inputs missing.npy: no such file"),
         (["--inputs", "{x}"], "give --inputs and --weights together"),
-        (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is outside the allowed range -63..63"),
+        (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is out of range .*; allowed: -63..63"),
         (["--inputs", "{x}", "--weights", "{w_short}"], "--inputs has 8 inputs per vector but --weights has 5 rows"),
         (["--calibration", "fastest"], "no calibration profile 'fastest'"),
         (["--inputs", "{x_text}", "--weights", "{w_bad}"], "--inputs .*: expected numbers, got an array of dtype <U"),

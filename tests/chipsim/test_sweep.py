@@ -105,8 +105,10 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
 
 @pytest.mark.parametrize("text, line, path, words", [
     (sweep_text(axes="chip_sed: [0]"), 10, "axes.chip_sed", "did you mean `chip_seed`"),
-    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", ">= 0"),
+    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", "an integer 0..9223372036854775807"),
     (sweep_text(axes="chip_seed: [0, 0]"), 10, "axes.chip_seed", "twice"),
+    (sweep_text(axes="wait_between_events: [5, -1]"), 10, "axes.wait_between_events[1]", "an integer >= 0"),
+    (sweep_text(axes="chip_seed: [0, 9223372036854775808]"), 10, "axes.chip_seed[1]", "0..9223372036854775807"),
     (sweep_text(axes="label: [a, c]"), 10, "axes.label[1]", "allowed: a, b"),
     (sweep_text(targets="i_synin_gm: [300, 900]"), 8, "calibration.targets.i_synin_gm[1]", "out of range"),
     (sweep_text(targets="tau_syn: [0.64]"), 8, "calibration.targets.tau_syn[0]", "needs a unit"),
@@ -180,6 +182,10 @@ def test_serial_run_resume_and_failed_cell(tmp_path):
     again = run(spec, out, serial=True)
     assert (again.computed, again.skipped) == (2, 4)
     assert metrics(again.rows) == metrics(first.rows)
+    # fresh: every cell again, the same rows
+    fresh = run(spec, out, serial=True, fresh=True)
+    assert (fresh.computed, fresh.skipped) == (6, 0)
+    assert metrics(fresh.rows) == metrics(first.rows)
 
 
 def test_resume_after_an_interrupted_run_computes_only_the_missing_cells(tmp_path, monkeypatch):
@@ -311,4 +317,29 @@ def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)" in err
     assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
-    assert read_results(tmp_path / "out") == []
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_line_figure_and_summary_without_a_direction(tmp_path):
+    import dataclasses
+
+    from chipsim.sweep import report
+    from chipsim.sweep.spec import ReportSpec
+
+    spec = loads_spec(sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]"))
+    spec = dataclasses.replace(spec, report=ReportSpec(metric="gm", x="i_synin_gm"))
+    result = run(spec, tmp_path / "out", serial=True)
+    text = report.summary(result)
+    assert "largest: gm 9e-07 at i_synin_gm = 450" in text and "smallest: gm 6e-07 at i_synin_gm = 300" in text
+    assert "best" not in text
+    assert "       300         6e-07           0    2" in text  # mean, std and n over the chip seeds
+    path = report.figure(result, tmp_path / "line.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_example_of_the_help_is_a_valid_sweep_file():
+    from chipsim.commands.sweep import EXAMPLE
+
+    text = EXAMPLE.split("examples/sweeps/ has more):\n\n")[1].split("\n\n")[0]
+    spec = loads_spec(text)  # the built-in chip by name
+    assert (spec.experiment, len(spec)) == ("mock", 3 * 2 * 3 * 4)

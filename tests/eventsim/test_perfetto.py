@@ -163,6 +163,11 @@ def test_bad_arguments(tutorial, vector, tmp_path):
     writer = eventsim.PerfettoTraceWriter(tmp_path / "t.pftrace")
     with pytest.raises(TypeError, match=r"runs\[0\] must be an eventsim.EventRun"):
         writer.add(0, [object()])
+    from types import SimpleNamespace
+
+    trace = SimpleNamespace(vector=3, run=0, columns=(0,), time=np.zeros(1), v_mem=np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"vector 3 \(run 0\) was not recorded by this writer"):
+        writer.add_membranes([trace])
     writer.close()
     with pytest.raises(ValueError, match="closed"):
         writer.add(0, eventsim.simulate(tutorial, vector([1], [])))
@@ -203,3 +208,11 @@ def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "trace.pftrace: writing a native Perfetto trace needs the package perfetto" in err
     assert "pip install 'perfetto>=0.59'" in err and "Traceback" not in err
+
+
+def test_events_can_be_left_out(tutorial, vector, tmp_path):
+    run = eventsim.simulate(tutorial, np.concatenate([vector([3, 4], [5])] * 4))
+    path = eventsim.write_perfetto_trace(run, tmp_path / "t.pftrace", events=False)
+    tracks, slices, instants, counters = parse(path)
+    assert instants == {} and not any(n.startswith("half ") for n in tracks.values())
+    assert len([v for v in slices[by_name(tracks, "vectors")] if v[3] == 0]) == 4
