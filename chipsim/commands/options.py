@@ -35,8 +35,12 @@ def add_noise_seed(parser, what: str = "the temporal noise") -> None:
 
 
 def add_quiet(parser) -> None:
+    import argparse
+
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="no progress lines, bars or spinners (the results are still printed)")
+    # the former spelling of simulate and validate-model, kept working but not shown
+    parser.add_argument("--no-progress", dest="quiet", action="store_true", help=argparse.SUPPRESS)
 
 
 def check_arguments(args) -> None:

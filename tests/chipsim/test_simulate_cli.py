@@ -51,7 +51,7 @@ def test_the_chunk_size_changes_no_file(chips_dir, tmp_path, capsys):
     """--chunk-size 1 against the default: results, the trace (all --trace-vectors vectors) and
     the figure are the same to the byte, and so are the printed time and energy."""
     args = ["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "24", "--trace-vectors", "20",
-            "--no-progress"]
+            "--quiet"]
     texts = []
     for name, extra in (("whole", []), ("ones", ["--chunk-size", "1"])):
         assert main(args + ["--out", str(tmp_path / name)] + extra) == 0
