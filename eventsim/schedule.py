@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwdesc import rules
+
 
 @dataclass(frozen=True, eq=False)
 class Timeline:
@@ -113,8 +115,7 @@ class Schedule:
     def half_csr(self, half: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """CSR of one half over the vectors: ``(ev_ptr, ev_row, ev_act, ev_time)`` with
         ``ev_ptr`` of shape (B + 1,), the layout a one-half kernel call takes."""
-        if isinstance(half, bool) or not isinstance(half, (int, np.integer)) or not 0 <= half < self.halves:
-            raise ValueError(f"half(={half!r}) must be an integer in 0..{self.halves - 1}")
+        half = rules.integer(half, "half", 0, self.halves - 1)
         counts = np.diff(self.ev_ptr).reshape(-1, self.halves)[:, half]
         ptr = np.zeros(counts.shape[0] + 1, np.int64)
         np.cumsum(counts, out=ptr[1:])

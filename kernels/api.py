@@ -158,7 +158,7 @@ def simulate_half(
     sigma_line=0.0, ota_noise_psd=0.0, sigma_jitter=0.0, sigma_adc=0.0,
     noise=True, noise_seed=0, sample_index=None, stream=0,
     out_min=-128, out_max=127, noise_substeps=8, closed_form_prephase=True,
-    record_samples=None, record_columns=None,
+    record_samples=None, record_columns=None, weight_min=-63, weight_max=63, act_max=31,
 ) -> HalfResult:
     """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`."""
     # ---- events --------------------------------------------------------------------------
@@ -180,15 +180,15 @@ def simulate_half(
     n_k, n_m = weights.shape
     if n_k < 1 or n_m < 1:
         raise ValueError(f"weights must have shape (K, M) with K, M >= 1, got {weights.shape}")
-    if weights.size and (weights.min() < -63 or weights.max() > 63):
-        raise ValueError(
-            f"weights must lie in -63..63, got values in {weights.min()}..{weights.max()}")
+    if weights.size and (weights.min() < weight_min or weights.max() > weight_max):
+        raise ValueError(f"weights must lie in {weight_min}..{weight_max} (weight_min.."
+                         f"weight_max), got values in {weights.min()}..{weights.max()}")
     if n_ev:
         if ev_row.min() < 0 or ev_row.max() >= n_k:
             raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
                              f"{ev_row.min()}..{ev_row.max()}")
-        if ev_act.min() < 1 or ev_act.max() > 31:
-            raise ValueError(f"ev_act must lie in 1..31 (0 sends no event), got "
+        if ev_act.min() < 1 or ev_act.max() > act_max:
+            raise ValueError(f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
                              f"{ev_act.min()}..{ev_act.max()}")
         if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
             raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")

@@ -122,7 +122,7 @@ def run(args) -> int:
           f"{summary['linear_to_median'][0]:.0f} / +{summary['linear_to_median'][1]:.0f} (median neuron), "
           f"{summary['linear_to_5th_percentile'][0]:.0f} / +{summary['linear_to_5th_percentile'][1]:.0f} "
           f"(5th percentile); {100 * summary['neurons_linear_within_2_to_80']:.0f} % of neurons linear "
-          f"within +-2 for |output| <= 80; saturation at {summary['saturation_median'][0]:.0f} / "
+          f"within +-{ch.LINEAR_TOLERANCE:g} for |output| <= {ch.LINEAR_LIMIT}; saturation at {summary['saturation_median'][0]:.0f} / "
           f"+{summary['saturation_median'][1]:.0f}")
     for prof, gw in results["gain_vs_wait"].items():
         print(f"gain vs wait  {prof}: dense " + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"])))

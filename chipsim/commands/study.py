@@ -8,6 +8,8 @@ import argparse
 import time
 from pathlib import Path
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from .cli import UsageError, int_at_least
 
 
@@ -154,7 +156,7 @@ def add_parser(sub) -> None:
     t.add_argument("--target-rms", type=_positive_float, default=None,
                    help="RMS layer output aimed at when translating, ADC steps (default: 40)")
     t.add_argument("--wait", type=int_at_least(0), default=None,
-                   help="wait_between_events in FPGA cycles (default: 5)")
+                   help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})")
     t.add_argument("--seed", type=int_at_least(0), default=None,
                    help="seed of dataset, float training and noise (default: 0)")
     t.add_argument("--no-diagnostics", action="store_true",
