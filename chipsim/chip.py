@@ -28,7 +28,8 @@ def load(path: str | Path, calibration: str = "default", seed: int = 0) -> "Chip
     """Load the chip description at ``path`` and build a :class:`Chip`.
 
     Args:
-        path: a chip YAML (e.g. ``chips/bss2.yaml``).
+        path: the name of a built-in chip (``"bss2"``, ``"bss2-synin"``, ``"tutorial"``; see
+            ``chipsim list-chips``) or the path of a chip YAML. An existing file wins over a name.
         calibration: name of a calibration profile of the chip (``default``, ``custom``, ...).
         seed: picks the chip instance: its fixed pattern is drawn once from this seed (same
             seed, same chip; another seed, another chip of the same statistics).

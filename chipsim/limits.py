@@ -9,7 +9,7 @@ raise the limit. The limits live here, in one place; their defaults follow the m
 environment variable or :func:`override` raises them deliberately (``docs/limits.md``).
 
     >>> import chipsim
-    >>> chip = chipsim.load("chips/bss2.yaml")
+    >>> chip = chipsim.load("bss2")
     >>> est = chipsim.limits.estimate_run(chip.description, (100, 300), (300, 400))
     >>> est.steps_per_vector, est.check() is est
     (2284, True)

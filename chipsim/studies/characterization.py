@@ -292,7 +292,11 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     a1.plot(ideal, np.median(y, axis=0), color="C0", lw=2, label="median neuron")
     a1.plot(ideal, g_med * ideal, "k--", lw=1, label=f"linear, gain {g_med:.5f}")
     a1.axhspan(-LINEAR_LIMIT, LINEAR_LIMIT, color="C2", alpha=0.08, label="|output| <= 80")
-    a1.set_xlabel("ideal product num_sends x (x . w)")
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    a1.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
+    a1.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v else "0"))
+    a1.set_xlabel("ideal product num_sends x (x . w)  (k = 1000)")
     a1.set_ylabel("output (ADC steps)")
     a1.legend(fontsize=7)
     a1.set_title("transfer curve per neuron (wait 5, 16 x +-21 per event)", fontsize=9)

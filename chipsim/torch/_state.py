@@ -151,7 +151,7 @@ def get_chip():
     if chip is None:
         raise RuntimeError(
             "No chip selected: call chipsim.torch.init_hardware() (the chip of CHIPSIM_CHIP, else "
-            "chips/bss2.yaml) or chipsim.torch.use_chip(chip) first, pass chip=... to the "
+            "the built-in bss2) or chipsim.torch.use_chip(chip) first, pass chip=... to the "
             "operation, or use mock=True"
         )
     return chip
