@@ -178,12 +178,13 @@ class Chip:
         estimate = _limits.estimate_call(
             desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
             record_vectors=_count(record_vectors), record_columns=_count(record_columns),
-            engine=engine)
+            engine=engine, keep_events=keep_events)
         if estimate is not None and madc_recording_path not in (None, ""):
             # the membrane recording keeps one column of every vector
             estimate = _limits.estimate_call(
                 desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
-                record_vectors=estimate.vectors, record_columns=1, engine=engine)
+                record_vectors=estimate.vectors, record_columns=1, engine=engine,
+                keep_events=keep_events)
         if estimate is not None:
             estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight

@@ -5,6 +5,7 @@ PNG figures plus the numbers in JSON and CSV."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from .cli import UsageError, int_at_least
 from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
@@ -97,7 +98,7 @@ def run(args) -> int:
     tc = results["transfer"]
     hi, lo = np.asarray(tc["linear_to_hi"]), np.asarray(tc["linear_to_lo"])
     dev80 = np.asarray(tc["max_deviation_within_80"])
-    summary = {
+    summary: dict[str, Any] = {
         "transfer_gain_median": float(np.median(tc["gain"])),
         "transfer_gain_spread": float(np.std(tc["gain"]) / np.mean(tc["gain"])),
         "linear_to_median": [float(np.median(lo)), float(np.median(hi))],

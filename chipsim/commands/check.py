@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from .options import add_chip
 
 
-def work_report(chip) -> tuple[list[str], object]:
+def work_report(chip) -> tuple[list[str], Any]:
     """Lines on the work a vector of ``chip`` takes (steps, fixed pattern, trace) against the
     limits, and the description's estimate (checked by the caller)."""
     from chipsim import limits

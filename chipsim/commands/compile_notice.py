@@ -9,7 +9,7 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Iterator
+from typing import Any, Iterator
 
 NOTICE = "compiling the analog kernels (once per installation, about a minute)"
 
@@ -25,7 +25,7 @@ def kernels_cached() -> bool:
         import kernels
         from numba.core.dispatcher import Dispatcher
 
-        entries = [obj for name, module in list(sys.modules.items())
+        entries: list[Any] = [obj for name, module in list(sys.modules.items())
                    if name == "kernels" or name.startswith("kernels.")
                    for obj in vars(module).values()
                    if isinstance(obj, Dispatcher) and obj.targetoptions.get("parallel")]

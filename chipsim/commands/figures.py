@@ -33,7 +33,7 @@ def simulation_figure(
     trace_columns: list[int] | None = None,
     event_times: np.ndarray | None = None,
     read_time: float | None = None,
-    timeline: list[tuple[str, float, float]] | None = None,
+    timeline: list[tuple] | None = None,
 ) -> Path:
     """Write a three-panel PNG: output vs ideal product with the linear fit; membrane traces of a
     few neurons over one vector with its event times; that vector's phase timeline.

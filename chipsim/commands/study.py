@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import time
+from typing import Sequence
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
@@ -26,7 +27,7 @@ def _seeds(text: str):
     try:
         if "-" in text and "," not in text:
             lo, hi = (int(v) for v in text.split("-"))
-            values = range(lo, hi + 1)
+            values: Sequence[int] = range(lo, hi + 1)
             if not values or lo < 0:
                 raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
             return values

@@ -9,6 +9,8 @@ lists), so that tests can assert on them; :func:`figures` draws them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
@@ -81,7 +83,7 @@ def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, 
     n0, w0, wait0, s0 = base
     n0 = min(n0, k)
     inputs = sorted({min(int(v), k) for v in inputs})
-    out = {}
+    out: dict[str, Any] = {}
 
     def sweep(name, values, make):
         rows = [make(v) for v in values]
@@ -116,7 +118,8 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, r
         lo = 0 if s == sends[0] else (k * sends[0]) // s + step
         for n in range(lo, k + 1, step):
             rows.append((n, s))
-    ideal, outputs = [], []
+    ideal: Any = []  # per sign and sends, then one array
+    outputs: list = []
     for sign in (1, -1):
         for s in sorted(set(r[1] for r in rows)):
             ns = [n for n, ss in rows if ss == s]
@@ -173,7 +176,7 @@ def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, 
     ``dense`` and ``sparse`` same-sign inputs (temporal noise off by default)."""
     k, m = chip.tile_shape
     dense, sparse = min(dense, k), min(sparse, k)
-    out = {"waits": list(waits)}
+    out: dict[str, Any] = {"waits": list(waits)}
     for label, n in (("dense", dense), ("sparse", sparse)):
         x = np.zeros((1, k), dtype=np.int64)
         x[0, :n] = UNIT_ACT
@@ -230,7 +233,7 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
     """Per profile: the measured mock parameters (reference procedure), gain and noise of 10
     sparse events, the dense (128-event) gain at wait 5, and the saturation onset (events beyond
     12 at which the gain falls 5 % below the 12-event gain)."""
-    out = {}
+    out: dict[str, Any] = {}
     for name in profiles:
         if name not in chip.description.calibration:
             continue

@@ -279,7 +279,7 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
 
     axes = []
     for name, axis in raw.axes.items():
-        path = ("axes", name)
+        path: tuple = ("axes", name)
         if name not in experiment.axes:
             hint = f"axes of experiment '{experiment.name}': {', '.join(experiment.axes)}"
             if name in description.knobs:
