@@ -481,7 +481,7 @@ def _shape(value):
 def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_events: int = 5,
                  chunk_size: int = 4096, record_vectors: int = 0, record_columns: int = 0,
                  x_kind: str = "i", x_converted: bool = False, engine: str = "fast",
-                 keep_events: int = 4096, what: str = "Chip.run") -> Estimate:
+                 keep_events: int | None = None, what: str = "Chip.run") -> Estimate:
     """The work of ``Chip.run(x, w, ...)`` on ``desc`` for ``x`` of shape ``x_shape`` and ``w``
     of shape ``w_shape`` (see docs/limits.md for the formula).
 
@@ -500,6 +500,7 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
     M = w_shape[1] if len(w_shape) == 2 else 0
     S, wait = int(num_sends), int(wait_between_events)
     C = max(1, min(int(chunk_size), max(B, 1)))
+    keep_events = int(chunk_size) if keep_events is None else int(keep_events)  # as Chip.run
     k_eff = max(1, min(K, k_t))
     tiles = math.ceil(K / k_t) * math.ceil(M / m_t) if K and M else 0
     runs = math.ceil(tiles / H) if tiles else 0
