@@ -112,32 +112,9 @@ class Chip:
         Returns:
             int32 array (batch..., M) with values -128..127.
         """
-        if madc_recording_path is None or os.fspath(madc_recording_path) == "":
-            return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                            noise_seed=noise_seed).outputs
-        from . import waveforms
-
-        path = Path(madc_recording_path)
-        if not path.parent.is_dir():
-            raise ValueError(f"madc_recording_path={os.fspath(madc_recording_path)!r}: the folder "
-                             f"{os.fspath(path.parent)!r} does not exist")
-        vcd = path.suffix.lower() == ".vcd"
-        if vcd:
-            waveforms._vcd_module()  # says which extra to install before the work
-        neuron = positive_int(madc_recording_neuron_id, "madc_recording_neuron_id", 0)
-        n_out = np.shape(w)[-1] if np.ndim(w) == 2 else None
-        if n_out is not None and neuron >= n_out:
-            raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
-                             f"product: w has {n_out} columns (0..{n_out - 1})")
-        n_vec = int(np.prod(np.shape(x)[:-1])) if np.ndim(x) >= 1 else 0
-        result = self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                          noise_seed=noise_seed, record_vectors=np.arange(n_vec),
-                          record_columns=[neuron])
-        if vcd:
-            waveforms.write_vcd(result, path, chip_name=self.name)
-        else:
-            waveforms.write_madc_csv(result, path, neuron)
-        return result.outputs
+        return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
+                        noise_seed=noise_seed, madc_recording_neuron_id=madc_recording_neuron_id,
+                        madc_recording_path=madc_recording_path).outputs
 
     def run(
         self,
@@ -154,6 +131,8 @@ class Chip:
         progress: bool = False,
         engine: str = "fast",
         on_events=None,
+        madc_recording_neuron_id: int = 0,
+        madc_recording_path: str | os.PathLike = "",
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -170,6 +149,9 @@ class Chip:
                 in execution order; vector ``b`` of a run is vector ``first_vector + b`` of the
                 flattened batch). A trace writer streams a whole batch through it
                 (``eventsim.PerfettoTraceWriter.add``) while the result keeps only the first chunk.
+            madc_recording_neuron_id, madc_recording_path: the reference's membrane recording,
+                as in :meth:`matmul`; the recorded traces are also in ``Result.traces``. Not
+                together with ``record_vectors``/``record_columns``.
         """
         desc = self.description
         fin, fw = desc.formats.input, desc.formats.weight
@@ -190,6 +172,12 @@ class Chip:
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         n_vec = flat.shape[0]
         k_total, m_total = w_arr.shape
+        madc = _madc_spec(madc_recording_neuron_id, madc_recording_path, m_total)
+        if madc is not None:
+            if record_vectors is not None or record_columns is not None:
+                raise ValueError("give either madc_recording_path (one neuron, every vector) or "
+                                 "record_vectors/record_columns, not both")
+            record_vectors, record_columns = np.arange(n_vec), [madc[0]]
         record = _record_spec(record_vectors, record_columns, n_vec, m_total)
         if on_events is not None and not callable(on_events):
             raise TypeError(f"on_events must be callable (first_vector, event_runs), got "
@@ -227,7 +215,7 @@ class Chip:
         finally:
             if bar is not None:
                 bar.close()
-        return Result(
+        result = Result(
             outputs=outputs.reshape(batch_shape + (m_total,)),
             noise_seed=noise_seed,
             num_sends=num_sends,
@@ -237,6 +225,15 @@ class Chip:
             events=acc.first_events,
             traces=tuple(traces) if record is not None else None,
         )
+        if madc is not None:
+            from . import waveforms
+
+            neuron, path = madc
+            if path.suffix.lower() == ".vcd":
+                waveforms.write_vcd(result, path, chip_name=self.name)
+            else:
+                waveforms.write_madc_csv(result, path, neuron)
+        return result
 
     # ---- one tile pair ------------------------------------------------------------------------
     def _prepare_run(self, run, w, noise_seed, noise, run_index) -> "_PreparedRun":
@@ -390,6 +387,26 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
     return offsets + np.arange(total, dtype=np.int64)
+
+
+def _madc_spec(neuron_id, path, m_total):
+    """``None`` (no recording) or ``(output column, Path)`` of the reference's MADC arguments,
+    checked before the work: the column exists, the folder exists, pyvcd is there for ``.vcd``."""
+    if path is None or os.fspath(path) == "":
+        return None
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise ValueError(f"madc_recording_path={os.fspath(path)!r}: the folder "
+                         f"{os.fspath(path.parent)!r} does not exist")
+    if path.suffix.lower() == ".vcd":
+        from .waveforms import _vcd_module
+
+        _vcd_module()  # says which extra to install
+    neuron = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    if neuron >= m_total:
+        raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
+                         f"product: w has {m_total} columns (0..{m_total - 1})")
+    return neuron, path
 
 
 def _record_spec(record_vectors, record_columns, n_vec, m_total):

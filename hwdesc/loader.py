@@ -88,9 +88,10 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
-def _models_at(loc: tuple) -> list[type[BaseModel]]:
-    """The model classes that sit at pydantic location ``loc`` (a tag selects a knob kind)."""
-    current: list[Any] = [ChipDescription]
+def _models_at(loc: tuple, root: type[BaseModel] = ChipDescription) -> list[type[BaseModel]]:
+    """The model classes that sit at pydantic location ``loc`` under ``root`` (a tag selects a
+    knob kind)."""
+    current: list[Any] = [root]
     for part in loc:
         following: list[Any] = []
         for ann in current:
@@ -112,11 +113,11 @@ def _models_at(loc: tuple) -> list[type[BaseModel]]:
     return [m for m in current if _is_model(m)]
 
 
-def _field_at(loc: tuple) -> FieldInfo | None:
+def _field_at(loc: tuple, root: type[BaseModel] = ChipDescription) -> FieldInfo | None:
     """The model field at ``loc`` (``None`` for list items, dict values or unknown keys)."""
     if not loc or not isinstance(loc[-1], str):
         return None
-    for model in _models_at(loc[:-1]):
+    for model in _models_at(loc[:-1], root):
         if loc[-1] in model.model_fields:
             return model.model_fields[loc[-1]]
     return None
@@ -149,9 +150,9 @@ def _constraints(field: FieldInfo) -> tuple[dict[str, Any], dict[str, Any]]:
     return bounds, extra
 
 
-def _allowed(loc: tuple) -> str:
+def _allowed(loc: tuple, root: type[BaseModel] = ChipDescription) -> str:
     """What the field at ``loc`` accepts, in words ('an integer 1..16', "a time such as '320 ns'")."""
-    field = _field_at(loc)
+    field = _field_at(loc, root)
     if field is None:
         return ""
     bounds, extra = _constraints(field)
@@ -226,7 +227,18 @@ def _describe_input(value: Any) -> str:
 # ---- one pydantic error -> one ChipDescriptionError ------------------------------------------
 
 
-def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescriptionError:
+def validate(model: type[BaseModel], source: YamlSource) -> Any:
+    """Validate a parsed :class:`YamlSource` against the pydantic ``model`` (a schema built like
+    :class:`ChipDescription`, e.g. a sweep file's), turning a failure into one
+    :class:`ChipDescriptionError` with file, line, YAML path and hint."""
+    try:
+        return model.model_validate(source.data)
+    except pydantic.ValidationError as err:
+        raise _convert(err, source, model) from None
+
+
+def _convert(err: pydantic.ValidationError, source: YamlSource,
+             root: type[BaseModel] = ChipDescription) -> ChipDescriptionError:
     errors = err.errors(include_url=False)
     # An unknown key usually explains a "missing" one next to it (a misspelling): report it first.
     errors.sort(key=lambda e: e["type"] != "extra_forbidden")
@@ -239,7 +251,7 @@ def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescripti
             and difflib.get_close_matches(key, [str(e["loc"][-1])], n=1, cutoff=0.5)
         )]
     more = len(errors) - 1
-    problem, hint, path = _explain(dict(first), source)
+    problem, hint, path = _explain(dict(first), source, root)
     if more:
         hint = (hint + "; " if hint else "") + f"{more} more problem{'s' if more > 1 else ''} after this one"
     return ChipDescriptionError(
@@ -247,7 +259,8 @@ def _convert(err: pydantic.ValidationError, source: YamlSource) -> ChipDescripti
     )
 
 
-def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
+def _explain(error: dict, source: YamlSource,
+             root: type[BaseModel] = ChipDescription) -> tuple[str, str, tuple]:
     """(problem, hint, YAML path) of one pydantic error."""
     loc = tuple(error["loc"])
     kind = error["type"]
@@ -259,20 +272,20 @@ def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
     if isinstance(cause, FieldProblem):
         return cause.problem, cause.hint, path + cause.path
     if isinstance(cause, QuantityError):
-        bounds = _allowed(loc)
+        bounds = _allowed(loc, root)
         return cause.problem, (f"allowed: {bounds}" if bounds else cause.hint), path
     if kind == "extra_forbidden":
         keys: list[str] = []
-        for model in _models_at(loc[:-1]):
+        for model in _models_at(loc[:-1], root):
             keys += [k for k in model.model_fields if k not in keys]
         key = path[-1]
         close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.5)
         hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(keys)}"
         return f"unknown key '{key}'", hint, path
     if kind == "missing" and path and isinstance(path[-1], int):
-        return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1])}", path[:-1]
+        return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1], root)}", path[:-1]
     if kind == "missing":
-        allowed = _allowed(loc)
+        allowed = _allowed(loc, root)
         where = f"under `{dotted(path[:-1])}`" if path[:-1] else "at the top level"
         return (f"missing required key '{path[-1]}'",
                 f"add '{path[-1]}:' {where}" + (f"; allowed: {allowed}" if allowed else ""), path)
@@ -282,26 +295,26 @@ def _explain(error: dict, source: YamlSource) -> tuple[str, str, tuple]:
             return "missing required key 'kind'", f"add {tags}", path + ("kind",)
         return f"unknown kind {ctx.get('tag')!r}", f"allowed: {tags}", path + ("kind",)
     if kind in _TYPE_WORDS:
-        allowed = _allowed(loc)
+        allowed = _allowed(loc, root)
         hint = f"allowed: {allowed}" if allowed else ""
         if kind == "string_type" and isinstance(value, (int, float, bool)):
             hint = f"put quotes around it: '\"{value}\"'" + (f"; {hint}" if hint else "")
         return f"expected {_TYPE_WORDS[kind]}, got {_describe_input(value)}", hint, path
     if kind in _RANGE_KINDS:
-        return f"value {value!r} is out of range", f"allowed: {_allowed(loc) or _bound(kind, ctx, loc)}", path
+        return f"value {value!r} is out of range", f"allowed: {_allowed(loc, root) or _bound(kind, ctx, loc, root)}", path
     if kind == "literal_error":
         return f"value {value!r} is not allowed", f"allowed: {ctx.get('expected')}", path
     if kind == "string_pattern_mismatch":
-        return f"{value!r} is not a valid name", f"allowed: {_allowed(loc)}", path
+        return f"{value!r} is not a valid name", f"allowed: {_allowed(loc, root)}", path
     if kind in ("too_short", "too_long"):
-        allowed = _allowed(loc)
+        allowed = _allowed(loc, root)
         return error["msg"], f"allowed: {allowed}" if allowed else "", path
     return error["msg"], "", path
 
 
-def _bound(kind: str, ctx: dict, loc: tuple) -> str:
+def _bound(kind: str, ctx: dict, loc: tuple, root: type[BaseModel] = ChipDescription) -> str:
     bound = next(iter(ctx.values()))
-    field = _field_at(loc)
+    field = _field_at(loc, root)
     dimension = _constraints(field)[1].get("dimension") if field is not None else None
     shown = format_si(float(bound), dimension) if dimension else str(bound)
     return f"{_RANGE_KINDS[kind]} {shown}"

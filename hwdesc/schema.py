@@ -802,6 +802,30 @@ class ChipDescription(Section):
             + f"profiles: {', '.join(self.calibration)}"
         )
 
+    def with_knobs(self, knobs: dict[str, Any], base: str = "default", name: str | None = None) -> "ChipDescription":
+        """A copy with one more calibration profile: profile ``base`` with ``knobs`` overridden.
+
+        ``knobs`` maps knob names to values written as in a profile (an integer code for a code
+        knob, a unit string such as ``"0.64 us"`` for a physical knob). The new profile is
+        checked like a profile in the file (known knob, allowed range, a circuit the kernels can
+        integrate) and is named ``name`` (default: ``base`` followed by the overrides, e.g.
+        ``default+i_synin_gm=300``). Raises ``ValueError`` naming the knob and what is allowed.
+        """
+        prof = self.profile(base)
+        if not isinstance(knobs, dict):
+            raise TypeError(f"knobs must be a dict of knob name -> value, got {type(knobs).__name__}")
+        name = name or base + "".join(f"+{k}={v}" for k, v in knobs.items())
+        new = prof.model_copy(update={
+            "knobs": {**prof.knobs, **knobs},
+            "description": prof.description + "".join(f"; {k} = {v}" for k, v in knobs.items()),
+        })
+        try:
+            self._check_profile(name, new)
+        except FieldProblem as err:
+            where = str(err.path[-1]) if len(err.path) > 3 else f"profile {name!r}"
+            raise ValueError(f"{where}: {err.problem}" + (f"; {err.hint}" if err.hint else "")) from None
+        return self.model_copy(update={"calibration": {**self.calibration, name: new}})
+
     def resolve(self, profile: str = "default") -> ResolvedKnobs:
         """Physical parameters (SI) set by the knobs of calibration ``profile``."""
         prof = self.profile(profile)

@@ -28,7 +28,7 @@ def int_at_least(minimum: int):
 
 #: Modules that add a subcommand: each has ``add_parser(subparsers)``. Heavy imports stay
 #: inside the command functions, so building the parser is fast.
-COMMAND_MODULES = ("chipsim.commands.check", "chipsim.commands.simulate", "chipsim.commands.validate_model", "chipsim.commands.characterize", "chipsim.commands.study")
+COMMAND_MODULES = ("chipsim.commands.check", "chipsim.commands.simulate", "chipsim.commands.validate_model", "chipsim.commands.characterize", "chipsim.commands.study", "chipsim.commands.sweep")
 
 
 def build_parser() -> argparse.ArgumentParser:

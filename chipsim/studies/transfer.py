@@ -362,9 +362,15 @@ class StudyResult:
         return d
 
 
-def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None] | None = None
-              ) -> StudyResult:
-    """Run the study as configured; ``log`` receives progress lines."""
+def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None] | None = None,
+              chip_factory: Callable | None = None) -> StudyResult:
+    """Run the study as configured; ``log`` receives progress lines.
+
+    ``chip_factory(profile, seed)`` builds the chip of each run (default:
+    ``chipsim.load(config.chip, calibration=profile, seed=seed)``), e.g. a chip with knob values
+    that no profile of the file holds. ``config.hil_epochs = 0`` skips the hardware-in-the-loop
+    retraining (the runs then have no ``hil`` accuracy).
+    """
     torch = _torch()
     import chipsim
     import chipsim.torch as hxp
@@ -409,7 +415,8 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
         for profile in config.profiles:
             for seed in config.seeds:
                 t_run = time.perf_counter()
-                chip = chipsim.load(config.chip, calibration=profile, seed=seed)
+                chip = (chip_factory(profile, seed) if chip_factory is not None
+                        else chipsim.load(config.chip, calibration=profile, seed=seed))
                 # per tile: the mock adds its noise once per 128-input tile, so this is the
                 # parameter with which the mock reproduces the chip's noise on multi-tile layers
                 parameter = hxp.measure_mock_parameter(chip, seed=seed, per_tile_noise=True)
@@ -432,10 +439,11 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
                     model.set_noise(False)
                     run["plain_noise_off"] = _accuracy(model, x_ev, y_ev)
                     model.set_noise(True)
-                hil_rng = np.random.default_rng([config.seed, seed, 7])
-                _train(model, x_tr[:hil_n], y_tr[:hil_n], epochs=config.hil_epochs,
-                       lr=config.hil_lr, batch_size=config.batch_size, rng=hil_rng)
-                run["hil"] = _accuracy(model, x_ev, y_ev)
+                if config.hil_epochs > 0:
+                    hil_rng = np.random.default_rng([config.seed, seed, 7])
+                    _train(model, x_tr[:hil_n], y_tr[:hil_n], epochs=config.hil_epochs,
+                           lr=config.hil_lr, batch_size=config.batch_size, rng=hil_rng)
+                    run["hil"] = _accuracy(model, x_ev, y_ev)
                 model.to_float()
                 run["seconds"] = time.perf_counter() - t_run
                 result.runs.append(run)
@@ -444,7 +452,8 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
                 say(f"{profile:>8} seed {seed}: gain {parameter.gain:.5f}, noise "
                     f"{parameter.noise_std:.2f}, num_sends {run['num_sends']}; mock "
                     f"{100 * run['mock']:.1f} % (noise off {100 * run['mock_noise_off']:.1f} %), "
-                    f"plain {100 * run['plain']:.1f} %{quiet}, HIL {100 * run['hil']:.1f} % "
+                    f"plain {100 * run['plain']:.1f} %{quiet}"
+                    + (f", HIL {100 * run['hil']:.1f} %" if "hil" in run else "") + " "
                     f"({run['seconds']:.1f} s)")
     finally:
         hxp.set_mock_parameter(previous_parameter)

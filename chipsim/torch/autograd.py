@@ -38,7 +38,7 @@ class MAC(torch.autograd.Function):
     """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
 
     @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise):  # noqa: D401
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):  # noqa: D401
         xs = to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
         ws = to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
         if mock:
@@ -47,6 +47,9 @@ class MAC(torch.autograd.Function):
                 parameter = _replace(parameter, noise_std=0.0)
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
                                parameter=parameter, noise_seed=noise_seed)
+        elif madc is not None:  # membrane recording (the chip's, with every noise source on)
+            out = chip.matmul(xs, ws, num_sends, wait, noise_seed,
+                              madc_recording_neuron_id=madc[0], madc_recording_path=madc[1])
         else:
             out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
                            noise_seed=noise_seed, noise=noise).outputs
@@ -64,7 +67,7 @@ class MAC(torch.autograd.Function):
             grad_x = grad.matmul(w.t().to(grad.dtype))
         if ctx.needs_input_grad[1]:
             grad_w = x.t().to(grad.dtype).matmul(grad)
-        return grad_x, grad_w, None, None, None, None, None, None
+        return grad_x, grad_w, None, None, None, None, None, None, None
 
 
 def int8(t: torch.Tensor) -> torch.Tensor:

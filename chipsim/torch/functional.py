@@ -10,6 +10,8 @@ tensors. The backward pass of the multiply-accumulate is straight-through: the g
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 
@@ -42,19 +44,19 @@ def _noise_seed(noise_seed) -> int:
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
-def _check_madc(op: str, mock: bool, neuron_id, path) -> None:
-    """The reference's membrane-recording arguments: accepted, recording itself refused."""
-    positive_int(neuron_id, "madc_recording_neuron_id", 0)
-    if path in ("", None):
-        return
+def _check_madc(op: str, mock: bool, noise: bool, neuron_id, path):
+    """The reference's membrane-recording arguments: ``None`` without a path, else
+    ``(neuron_id, path)`` for :meth:`chipsim.Chip.matmul`."""
+    neuron_id = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    if path is None or os.fspath(path) == "":
+        return None
     if mock:
         raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
-                           f"(madc_recording_path={path!r}); pass mock=False or no path")
-    raise NotImplementedError(
-        f"{op}: madc_recording_path={path!r}: writing membrane recordings to a file is not "
-        "available in chipsim.torch; leave it empty and record membrane traces with "
-        "chipsim.Chip.run(x, w, record_vectors=..., record_columns=...)"
-    )
+                           f"(madc_recording_path={os.fspath(path)!r}); pass mock=False or no path")
+    if not noise:
+        raise ValueError(f"{op}: madc_recording_path: the membrane is recorded with the noise on; "
+                         "pass noise=True or no path")
+    return neuron_id, os.fspath(path)
 
 
 @operation
@@ -70,9 +72,12 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
         x: activations, ``(K,)`` or ``(N, K)``, values 0..31.
         weights: ``(K, M)``, values -63..63.
         num_sends, wait_between_events, mock, chip, noise_seed, noise: see :func:`matmul`.
-        madc_recording_neuron_id, madc_recording_path: the reference's membrane recording;
-            accepted, but a non-empty path raises (``RuntimeError`` in mock mode, as the
-            reference; ``NotImplementedError`` on the chip).
+        madc_recording_neuron_id, madc_recording_path: the reference's membrane recording.
+            With a non-empty path the membrane of the neuron of output column
+            ``madc_recording_neuron_id`` (0..M-1; for a product on one tile the reference's
+            neuron number) is recorded for every vector and appended to the path in the
+            reference's tab-separated format, or written as VCD for a ``.vcd`` path (see
+            :meth:`chipsim.Chip.matmul`). ``RuntimeError`` in mock mode, as the reference.
 
     Returns:
         float tensor ``(M,)`` or ``(N, M)``, values -128..127.
@@ -94,13 +99,13 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
             f"mac: input has {x.shape[-1]} entries in its last dimension (shape {tuple(x.shape)}) "
             f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
         )
-    _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
+    madc = _check_madc("mac", mock, noise, madc_recording_neuron_id, madc_recording_path)
     if not mock:
         _tracer.check_input(x, "mac")
     the_chip = None if mock else resolve_chip(chip)
     seed = _noise_seed(noise_seed)
     flat = x.unsqueeze(0) if x.dim() == 1 else x
-    out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise))
+    out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise), madc)
     out = out.squeeze(0) if x.dim() == 1 else out
     if not mock:
         _tracer.record("mac", {"weights": torch.round(weights.detach()).to("cpu", torch.int8),
@@ -152,7 +157,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
             f"matmul: input has {x.shape[-1]} entries in its last dimension (shape "
             f"{tuple(input.shape)}) but the weights have {w.shape[0]} rows (shape {tuple(other.shape)})"
         )
-    _check_madc("matmul", mock, madc_recording_neuron_id, madc_recording_path)
+    _check_madc("matmul", mock, noise, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
     out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
               madc_recording_path, chip=chip, noise_seed=noise_seed, noise=noise)

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -90,13 +91,32 @@ def test_mac_equals_matmul_for_the_same_seed(chip):
     assert torch.equal(hxp.mac(x, w, mock=True), expected.clamp(-128, 127))
 
 
-def test_mac_membrane_recording_arguments():
-    x, w = torch.ones(4), torch.ones(4, 2)
-    assert hxp.mac(x, w, 1, 5, True, 3, "").shape == (2,)  # the reference's positional order
+def test_mac_membrane_recording_arguments(tmp_path):
+    tutorial = chipsim.load(CHIPS / "tutorial.yaml", seed=0)
+    g = torch.Generator().manual_seed(2)
+    x = torch.randint(0, 32, (3, 8), generator=g).float()
+    w = torch.randint(-63, 64, (8, 6), generator=g).float()
+    assert hxp.mac(x[0], w, 1, 5, True, 3, "").shape == (6,)  # the reference's positional order
+    plain = hxp.mac(x, w, chip=tutorial, noise_seed=4)
+    record = tmp_path / "madc.csv"
+    recorded = hxp.mac(x, w, 1, 5, False, 2, str(record), chip=tutorial, noise_seed=4)
+    assert torch.equal(recorded, plain)  # recording changes nothing
+    lines = record.read_text().splitlines()
+    assert lines[0] == "ExecutionIndex\tbatch\ttime\tvalue"
+    rows = [line.split("\t") for line in lines[1:]]
+    assert {int(row[1]) for row in rows} == {0, 1, 2}  # every vector of the batch
+    expected = tutorial.run(x.numpy(), w.numpy(), noise_seed=4, record_vectors=[0], record_columns=[2])
+    trace = expected.traces[0]
+    first = [(float(t), float(v)) for t, v in zip(trace.time, trace.v_mem[0]) if np.isfinite(v)]
+    assert [(float(r[2]), float(r[3])) for r in rows if r[1] == "0"] == first
+    hxp.matmul(x[0], w, madc_recording_neuron_id=2, madc_recording_path=record, chip=tutorial)
+    assert len(record.read_text().splitlines()) > len(lines)  # appended, as the reference
     with pytest.raises(RuntimeError, match="mock mode"):
-        hxp.mac(x, w, mock=True, madc_recording_path="trace.csv")
-    with pytest.raises(NotImplementedError, match="record_vectors"):
-        hxp.matmul(x, w, madc_recording_path="trace.csv", chip=CHIPS / "tutorial.yaml")
+        hxp.mac(x, w, mock=True, madc_recording_path=str(record))
+    with pytest.raises(ValueError, match="madc_recording_neuron_id=6 is not an output column"):
+        hxp.mac(x, w, madc_recording_neuron_id=6, madc_recording_path=str(record), chip=tutorial)
+    with pytest.raises(ValueError, match="noise on"):
+        hxp.mac(x, w, noise=False, madc_recording_path=str(record), chip=tutorial)
     with pytest.raises(ValueError, match="madc_recording_neuron_id"):
         hxp.mac(x, w, mock=True, madc_recording_neuron_id=-1)
 
