@@ -193,59 +193,47 @@ def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset
 
 
 @njit
-def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
-            col32, win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve,
-            vi, ie, ii, me, mi, ne, ni, nem, nim, y):
-    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
-    ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
-    ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
-    keys the noise.
-
-    ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
-    :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
-    written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
-    once: 0, or the kernel has a bug (the caller turns it into an error).
-    """
-    m_cols = y.shape[0]
-    dt = sc[S_DT]
+def _stepping_start(n_steps, e_step, col64, sc, isc):
+    """k_s: the step where stepping starts, the first step of the noise block that holds the
+    first edge (the last block without edges); 0 without the closed-form prephase, or when the
+    drift would take a column out of full compliance before t_s = k_s dt. Integers only, so no
+    edge can lie before it."""
     n_sub = isc[I_N_SUB]
-    flags = isc[I_FLAGS]
-    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
-    stream = isc[I_STREAM]
-    line_noise = (flags & FLAG_LINE_NOISE) != 0
-    ota_noise = (flags & FLAG_OTA_NOISE) != 0
-    last_blk = (n_steps - 1) // n_sub
-    n_edges = e_step.shape[0]
-    purpose_base = 16 * window
-
-    # ---- where stepping starts: k_s (a noise-block boundary) --------------------------------
-    # in integers: the block of the step that holds the first edge
-    if n_edges > 0:
+    if (isc[I_FLAGS] & FLAG_CLOSED_FORM) == 0:
+        return np.int64(0)
+    if e_step.shape[0] > 0:
         k_first = min(e_step[0], n_steps - 1)
     else:
         k_first = n_steps - 1
     k_s = (k_first // n_sub) * n_sub
-    lam = sc[S_LAMBDA]
-    width = sc[S_WIDTH]
-    if (flags & FLAG_CLOSED_FORM) == 0:
-        k_s = 0
-    t_s = k_s * dt
     if k_s > 0:
         # the closed form assumes full compliance (f = 1) on the whole prephase: the drift is
         # monotone, so checking both ends suffices
-        ph = _phi(lam, t_s)
-        for c in range(m_cols):
+        ph = _phi(sc[S_LAMBDA], k_s * sc[S_DT])
+        width = sc[S_WIDTH]
+        for c in range(col64.shape[1]):
             y_end = col64[D_DRIFT, c] * ph
             lo = col64[D_YLO, c] + width
             hi = col64[D_YHI, c] - width
             if not (lo <= 0.0 <= hi and lo <= y_end <= hi):
-                k_s = 0
-                t_s = 0.0
-                break
+                return np.int64(0)
+    return k_s
 
-    # ---- prephase [0, t_s]: lines at rest (noise only), membrane linear: closed form ----------
+
+@njit
+def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y):
+    """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
+    linear (drift, the line noise through the linearized OTA, OTA noise); the plain reset
+    state plus stationary line noise for k_s = 0."""
+    m_cols = y.shape[0]
+    flags = isc[I_FLAGS]
+    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
+    line_noise = (flags & FLAG_LINE_NOISE) != 0
+    ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    lam = sc[S_LAMBDA]
+    t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
-    p_lo, p_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_PREPHASE)
+    p_lo, p_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_PREPHASE)
     ph_l = _phi(lam, t_s)
     ph_2l = _phi(2.0 * lam, t_s)
     for c in range(m_cols):
@@ -277,6 +265,23 @@ def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
 
+
+@njit
+def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
+            col32, win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve,
+            vi, ie, ii, me, mi, ne, ni, nem, nim, y):
+    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
+    ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
+    ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
+    keys the noise.
+
+    ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
+    :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
+    written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
+    once: 0, or the kernel has a bug (the caller turns it into an error).
+    """
+    k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
+    _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y)
     slot = rec_slot
     if slot >= 0:
         v_lin = sc[S_V_LIN]
@@ -286,6 +291,29 @@ def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
+    return _steps(b_key, window, wrow, k_s, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc,
+                  a_inh, col32, win32, sc, isc, table, slot, rec_cols, tr_exc, tr_inh, tr_mem,
+                  ve, vi, ie, ii, me, mi, ne, ni, nem, nim, y)
+
+
+@njit
+def _steps(b_key, window, wrow, k_s, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
+           col32, win32, sc, isc, table, slot, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii,
+           me, mi, ne, ni, nem, nim, y):
+    """The stepped part of a window, from step ``k_s`` to the read: exact line steps with the
+    pulse edges of each step, the membrane step, the noise blocks. Returns the number of edges
+    not integrated (see :func:`_window`)."""
+    m_cols = y.shape[0]
+    n_sub = isc[I_N_SUB]
+    flags = isc[I_FLAGS]
+    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
+    stream = isc[I_STREAM]
+    line_noise = (flags & FLAG_LINE_NOISE) != 0
+    ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    last_blk = (n_steps - 1) // n_sub
+    n_edges = e_step.shape[0]
+    purpose_base = 16 * window
+    width = sc[S_WIDTH]
 
     # ---- stepped part [t_s, t_end] -----------------------------------------------------------
     inv_w = np.float32(1.0 / width)
