@@ -291,18 +291,6 @@ def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
-    return _steps(b_key, window, wrow, k_s, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc,
-                  a_inh, col32, win32, sc, isc, table, slot, rec_cols, tr_exc, tr_inh, tr_mem,
-                  ve, vi, ie, ii, me, mi, ne, ni, nem, nim, y)
-
-
-@njit
-def _steps(b_key, window, wrow, k_s, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
-           col32, win32, sc, isc, table, slot, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii,
-           me, mi, ne, ni, nem, nim, y):
-    """The stepped part of a window, from step ``k_s`` to the read: exact line steps with the
-    pulse edges of each step, the membrane step, the noise blocks. Returns the number of edges
-    not integrated (see :func:`_window`)."""
     m_cols = y.shape[0]
     n_sub = isc[I_N_SUB]
     flags = isc[I_FLAGS]
