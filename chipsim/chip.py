@@ -12,12 +12,13 @@ from pathlib import Path
 import numpy as np
 
 import hwdesc
-from hwdesc import ChipDescription, ResolvedKnobs
+from hwdesc import ChipDescription, ResolvedKnobs, rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
 from . import fixed_pattern as _fp
+from . import limits as _limits
 from . import tiling
 from .result import Result, RunAccumulator, Trace
-from .validation import as_integer_array, positive_int
 
 #: Vectors simulated per chunk: bounds memory whatever the batch size (results do not depend on it).
 DEFAULT_CHUNK = 4096
@@ -66,7 +67,8 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
-        seed = positive_int(self.seed, "seed", minimum=0, maximum=2**63 - 1)
+        _limits.estimate_description(self.description, f"chip '{self.description.identity.name}'").check()
+        seed = rules.seed(self.seed, "seed")
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
         object.__setattr__(self, "pattern", _fp.draw(self.description, self.knobs, seed))
@@ -88,17 +90,22 @@ class Chip:
         return f"Chip({self.name!r}, calibration={self.calibration!r}, seed={self.seed})"
 
     # ---- the API of the reference software ----------------------------------------------------
-    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5,
+    def matmul(self, x, w, num_sends: int = DEFAULT_NUM_SENDS,
+               wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
                noise_seed: int | None = None, *, madc_recording_neuron_id: int = 0,
                madc_recording_path: str | os.PathLike = ""):
         """``x @ w`` on the simulated chip, with the reference software's conventions.
 
         Args:
-            x: inputs, shape (batch..., K), values 0..31 (non-integers are rounded to nearest).
-            w: weights, shape (K, M), values -63..63 (rounded likewise).
-            num_sends: how often each input vector is sent (gain grows linearly with it).
-            wait_between_events: FPGA cycles between successive events.
-            noise_seed: seed of the temporal noise; ``None`` draws a fresh one.
+            x: inputs, shape (batch..., K), values in the chip's ``formats.input`` range (0..31 on
+                BrainScaleS-2); floats are rounded to nearest. Integer or float arrays only:
+                boolean, complex, time-delta and masked arrays are refused.
+            w: weights, shape (K, M), values in ``formats.weight`` (-63..63; rounded likewise).
+            num_sends: how often each input vector is sent (gain grows linearly with it); an
+                integer >= 1 (``bool`` and floats such as ``2.0`` are refused).
+            wait_between_events: FPGA cycles between successive events; an integer >= 0.
+            noise_seed: seed of the temporal noise, an integer in 0..2**63-1; ``None`` draws a
+                fresh one.
             madc_recording_neuron_id, madc_recording_path: the reference's membrane recording.
                 With a non-empty path, the membrane of the neuron that computes output column
                 ``madc_recording_neuron_id`` (0..M-1; for a product of one tile this is the
@@ -120,8 +127,8 @@ class Chip:
         self,
         x,
         w,
-        num_sends: int = 1,
-        wait_between_events: int = 5,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
         noise_seed: int | None = None,
         *,
         noise: bool = True,
@@ -133,6 +140,7 @@ class Chip:
         on_events=None,
         madc_recording_neuron_id: int = 0,
         madc_recording_path: str | os.PathLike = "",
+        keep_events: int = DEFAULT_CHUNK,
     ) -> Result:
         """Simulate ``x @ w`` and return a :class:`Result` with outputs, timing and energy.
 
@@ -141,33 +149,46 @@ class Chip:
             record_vectors, record_columns: record the line and membrane voltages of these
                 vectors (flat batch indices) and output columns, with their event times.
                 Traces are taken on the half that runs input tile 0 of each column.
-            chunk_size: vectors simulated at a time (memory bound); results do not depend on it.
+            chunk_size: vectors simulated at a time (memory bound); results do not depend on it,
+                to the last bit of outputs, timing and energy.
             progress: show a progress bar (tqdm) over the chunks.
             engine: ``"fast"`` or ``"simpy"`` event simulator (identical schedules).
             on_events: called as ``on_events(first_vector, event_runs)`` after each chunk, with
                 the event simulator's runs of the chunk (one ``eventsim.EventRun`` per tile run,
                 in execution order; vector ``b`` of a run is vector ``first_vector + b`` of the
                 flattened batch). A trace writer streams a whole batch through it
-                (``eventsim.PerfettoTraceWriter.add``) while the result keeps only the first chunk.
+                (``eventsim.PerfettoTraceWriter.add``) while the result keeps only the first
+                ``keep_events`` vectors.
             madc_recording_neuron_id, madc_recording_path: the reference's membrane recording,
                 as in :meth:`matmul`; the recorded traces are also in ``Result.traces``. Not
                 together with ``record_vectors``/``record_columns``.
+            keep_events: how many of the first vectors ``Result.events`` holds (an integer
+                >= 1; the batch if it is smaller), whatever the chunk size.
         """
         desc = self.description
+        num_sends = rules.num_sends(num_sends)
+        wait = rules.wait_between_events(wait_between_events)
+        chunk_size = rules.integer(chunk_size, "chunk_size", 1)
+        keep_events = rules.integer(keep_events, "keep_events", 1)
+        # the work, estimated before anything is allocated (docs/limits.md)
+        estimate = _limits.estimate_call(
+            desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+            record_vectors=_count(record_vectors), record_columns=_count(record_columns),
+            engine=engine)
+        if estimate is not None and madc_recording_path not in (None, ""):
+            # the membrane recording keeps one column of every vector
+            estimate = _limits.estimate_call(
+                desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
+                record_vectors=estimate.vectors, record_columns=1, engine=engine)
+        if estimate is not None:
+            estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight
-        x_arr = as_integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
-        w_arr = as_integer_array(w, "w", fw.min, fw.max, ndim=2)
-        if x_arr.shape[-1] != w_arr.shape[0]:
-            raise ValueError(
-                f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
-                f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
-            )
-        num_sends = positive_int(num_sends, "num_sends", 1)
-        wait = positive_int(wait_between_events, "wait_between_events", 0)
-        chunk_size = positive_int(chunk_size, "chunk_size", 1)
+        x_arr = rules.integer_array(x, "x", fin.min, fin.max, min_ndim=1, compact=True)
+        w_arr = rules.integer_array(w, "w", fw.min, fw.max, ndim=2)
+        rules.product_shapes(x_arr.shape, w_arr.shape)
         if noise_seed is None:
             noise_seed = secrets.randbits(63)
-        noise_seed = positive_int(noise_seed, "noise_seed", 0, 2**64 - 1)
+        noise_seed = rules.seed(noise_seed, "noise_seed")
         batch_shape = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         n_vec = flat.shape[0]
@@ -187,17 +208,15 @@ class Chip:
                 for run_index, run in enumerate(
                     tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves))]
         outputs = np.zeros((n_vec, m_total), dtype=np.int32)
-        acc = RunAccumulator(n_vec, k_total * m_total)
+        acc = RunAccumulator(n_vec, len(runs), keep_events)
         traces: list[Trace] = []
-        starts = range(0, n_vec, chunk_size)
         bar = None
         if progress:
             from tqdm.auto import tqdm
 
             bar = tqdm(total=n_vec, unit="vec", desc=f"simulating {self.name}", leave=False)
         try:
-            for start in starts:
-                stop = min(start + chunk_size, n_vec)
+            for start, stop in _chunks(n_vec, chunk_size, cut=keep_events):
                 partial = np.zeros((stop - start, m_total), dtype=np.int32)
                 event_runs = []
                 for run in runs:
@@ -207,7 +226,7 @@ class Chip:
                     event_runs.append(event_run)
                 np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
                 outputs[start:stop] = partial
-                acc.add(event_runs, first=start == 0)
+                acc.add(event_runs, start)
                 if on_events is not None:
                     on_events(start, event_runs)
                 if bar is not None:
@@ -215,14 +234,15 @@ class Chip:
         finally:
             if bar is not None:
                 bar.close()
+        timing = acc.timing()
         result = Result(
             outputs=outputs.reshape(batch_shape + (m_total,)),
             noise_seed=noise_seed,
             num_sends=num_sends,
             wait_between_events=wait,
-            timing=acc.timing(),
-            energy=acc.energy(),
-            events=acc.first_events,
+            timing=timing,
+            energy=acc.energy(timing),
+            events=acc.events(),
             traces=tuple(traces) if record is not None else None,
         )
         if madc is not None:
@@ -269,6 +289,8 @@ class Chip:
                 sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
                 noise_seed=noise_seed, stream=run_index * halves + h,
                 out_min=desc.formats.output.min, out_max=desc.formats.output.max,
+                weight_min=desc.formats.weight.min, weight_max=desc.formats.weight.max,
+                act_max=desc.formats.input.max,
             ))
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
         return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params),
@@ -286,7 +308,12 @@ class Chip:
         event_run = eventsim.simulate(desc, acts, run.masks, num_sends=num_sends,
                                       wait_between_events=wait, engine=engine, macs_per_vector=run.macs)
         sched = event_run.schedule
-        late = sched.ev_time >= sched.t_read[sched.vector]
+        # the kernels place every time on their step grid and treat a time within GRID_SNAP
+        # steps of a grid point as on it: an event that starts that close before the read (a time
+        # meant to equal the read, rounded below it) starts at the read, and its charge is lost
+        from kernels.half import GRID_SNAP
+
+        late = sched.ev_time >= sched.t_read[sched.vector] - GRID_SNAP * desc.analog.dt
         if late.any():
             raise ValueError(
                 f"chip '{desc.identity.name}': {int(late.sum())} event(s) reach the synapses after "
@@ -380,6 +407,23 @@ def _check_simulable(desc: ChipDescription) -> None:
         )
 
 
+def _chunks(n: int, size: int, cut: int):
+    """(start, stop) of chunks of at most ``size`` vectors, with a boundary at ``cut`` (the
+    vectors whose events ``Result.events`` keeps end there)."""
+    start = 0
+    while start < n:
+        stop = min(start + size, n)
+        if start < cut < stop:
+            stop = cut
+        yield start, stop
+        start = stop
+
+
+def _count(indices) -> int:
+    """How many indices a ``record_vectors``/``record_columns`` argument holds (0 for ``None``)."""
+    return 0 if indices is None else int(np.size(indices))
+
+
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenated ``arange(s, s + c)`` for every (start, count), as one index array."""
     total = int(counts.sum())
@@ -402,7 +446,7 @@ def _madc_spec(neuron_id, path, m_total):
         from .waveforms import _vcd_module
 
         _vcd_module()  # says which extra to install
-    neuron = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    neuron = rules.integer(neuron_id, "madc_recording_neuron_id", 0)
     if neuron >= m_total:
         raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
                          f"product: w has {m_total} columns (0..{m_total - 1})")
@@ -414,8 +458,8 @@ def _record_spec(record_vectors, record_columns, n_vec, m_total):
         return None
     if record_vectors is None or record_columns is None:
         raise ValueError("record_vectors and record_columns must be given together")
-    vecs = as_integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
-    cols = as_integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
+    vecs = rules.integer_array(record_vectors, "record_vectors", 0, n_vec - 1, ndim=1)
+    cols = rules.integer_array(record_columns, "record_columns", 0, m_total - 1, ndim=1)
     for name, values in (("record_vectors", vecs), ("record_columns", cols)):
         unique, counts = np.unique(values, return_counts=True)
         if (counts > 1).any():

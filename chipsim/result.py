@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from eventsim.accounting import Energy, Timing
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -38,36 +40,6 @@ class Trace:
 
 
 @dataclass(frozen=True)
-class Timing:
-    """Simulated hardware time (tile runs execute one after another)."""
-
-    vectors: int
-    seconds: float
-    """Total time of the batch (s)."""
-    vector_seconds: np.ndarray
-    """Time of each vector, summed over the tile runs it needs (s), shape (vectors,)."""
-    vectors_per_second: float
-    macs_per_second: float
-    macs_per_vector: int
-
-    @property
-    def seconds_per_vector(self) -> float:
-        return self.seconds / self.vectors
-
-
-@dataclass(frozen=True)
-class Energy:
-    """Energy estimate: counts x the chip's per-action table + static power x time (J)."""
-
-    per_action: dict
-    total: float
-    per_vector: np.ndarray
-    per_mac: float
-    table: dict
-    provenance: str
-
-
-@dataclass(frozen=True)
 class Result:
     """Outcome of :meth:`chipsim.Chip.run`.
 
@@ -75,11 +47,15 @@ class Result:
         outputs: int32 (batch..., M), values in the chip's output range (-128..127).
         noise_seed: the temporal-noise seed used (drawn when none was given): pass it again to
             reproduce the run exactly.
-        timing, energy: of the simulated hardware, from the event simulator.
-        events: the event simulator's run of the first chunk of vectors (schedule, timeline),
-            for traces and timelines. A matrix that needs several tile runs has them one after
-            another in execution order: vector ``b`` of run ``r`` appears there as vector
-            ``r * n + b``, with ``n`` the vectors of the chunk.
+        timing, energy: of the simulated hardware, from the event simulator
+            (:class:`eventsim.Timing`, :class:`eventsim.Energy`): whole cycles and action counts
+            per vector, summed over the tile runs, converted to seconds and joules once; the
+            chunk size does not change a bit of them.
+        events: the event simulator's run of the first ``keep_events`` vectors (schedule,
+            timeline; see :meth:`chipsim.Chip.run`), for traces and timelines, whatever the
+            chunk size. A matrix that needs several tile runs has them one after another in
+            execution order: vector ``b`` of run ``r`` appears there as vector ``r * n + b``,
+            with ``n`` the kept vectors.
         traces: recorded waveforms, if requested.
     """
 
@@ -94,57 +70,49 @@ class Result:
 
 
 class RunAccumulator:
-    """Adds up timing and energy over chunks and tile runs without keeping every event."""
+    """Adds up the cycles and action counts of every vector over chunks and tile runs, as
+    integers (so that the chunk size cannot change a bit of the result), and keeps the event runs
+    of the first ``keep_events`` vectors.
 
-    def __init__(self, n_vectors: int, macs_per_vector: int) -> None:
-        self.n = n_vectors
-        self.macs_per_vector = macs_per_vector
-        self.vector_seconds = np.zeros(n_vectors)
-        self.vector_energy = np.zeros(n_vectors)
-        self.per_action: dict[str, float] = {}
-        self.seconds = 0.0
-        self.first_events = None
-        self.table: dict = {}
-        self.provenance = ""
-        self._filled = 0
+    ``add`` takes the chunks in vector order; the caller cuts a chunk boundary at
+    ``keep_events``, so that exactly ``min(vectors, keep_events)`` vectors are kept whatever the
+    chunk size."""
 
-    def add(self, event_runs: list, first: bool) -> None:
-        """Account for one chunk: ``event_runs`` are its tile runs, in execution order."""
+    def __init__(self, n_vectors: int, n_runs: int, keep_events: int) -> None:
+        from eventsim import ACTIONS
+
+        self.vector_cycles = np.zeros(n_vectors, dtype=np.int64)
+        self.vector_counts = {a: np.zeros(n_vectors, dtype=np.int64) for a in ACTIONS}
+        self.macs = 0
+        self.keep_events = keep_events
+        self._kept: list[list] = [[] for _ in range(n_runs)]
+        self._last = None
+
+    def add(self, event_runs: list, start: int) -> None:
+        """Account for the chunk of vectors ``start...``: ``event_runs`` are its tile runs, in
+        execution order."""
+        n = event_runs[0].n_vectors
+        sl = slice(start, start + n)
+        for kept, er in zip(self._kept, event_runs):
+            self.vector_cycles[sl] += er.timeline.vector_cycles
+            for action, counts in self.vector_counts.items():
+                counts[sl] += er.counts[action]
+            self.macs += int(er.macs.sum(dtype=np.int64))
+            if start < self.keep_events:
+                kept.append(er)
+        self._last = event_runs[0]
+
+    def events(self):
+        """The kept vectors as one event run: tile run after tile run, each over the kept
+        vectors (vector ``b`` of run ``r`` is vector ``r * kept + b``)."""
         import eventsim
 
-        n = event_runs[0].n_vectors
-        sl = slice(self._filled, self._filled + n)
-        for er in event_runs:
-            timing, energy = er.timing, er.energy
-            self.vector_seconds[sl] += timing.vector_seconds
-            self.vector_energy[sl] += energy.per_vector
-            self.seconds += timing.batch_seconds
-            for action, joules in energy.per_action.items():
-                self.per_action[action] = self.per_action.get(action, 0.0) + joules
-            self.table, self.provenance = energy.table, energy.provenance
-        self._filled += n
-        if first:
-            self.first_events = eventsim.concatenate(event_runs) if len(event_runs) > 1 else event_runs[0]
+        runs = [parts[0] if len(parts) == 1 else eventsim.concatenate(parts) for parts in self._kept]
+        return runs[0] if len(runs) == 1 else eventsim.concatenate(runs)
 
     def timing(self) -> Timing:
-        s = self.seconds
-        return Timing(
-            vectors=self.n,
-            seconds=s,
-            vector_seconds=self.vector_seconds,
-            vectors_per_second=self.n / s if s > 0 else float("inf"),
-            macs_per_second=self.n * self.macs_per_vector / s if s > 0 else float("inf"),
-            macs_per_vector=self.macs_per_vector,
-        )
+        return Timing(self.vector_cycles, self._last.cycle_time, self.macs)
 
-    def energy(self) -> Energy:
-        total = float(sum(self.per_action.values()))
-        macs = self.n * self.macs_per_vector
-        return Energy(
-            per_action=dict(self.per_action),
-            total=total,
-            per_vector=self.vector_energy,
-            per_mac=total / macs if macs else float("nan"),
-            table=dict(self.table),
-            provenance=self.provenance,
-        )
+    def energy(self, timing: Timing) -> Energy:
+        er = self._last
+        return Energy(self.vector_counts, dict(er.energy_table), er.energy_provenance, timing)

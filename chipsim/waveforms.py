@@ -89,6 +89,8 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
     Layout (scopes separated by dots, as a viewer shows them)::
 
         <chip_name>.vector_<b>.column_<c>.v_mem, v_exc, v_inh   real, volts
+                                                                (numbers zero-padded to one
+                                                                width: vector_07, column_085)
         <chip_name>.vector_<b>.inputs.input_<r>                wire: 1 while the pulse of input r
                                                                 lasts (nominal length a * t_lsb)
         <chip_name>.vector_<b>.adc_read                        wire: rises at the ADC read
@@ -106,6 +108,10 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
     per_vector = defaultdict(list)
     for t in traces:
         per_vector[t.vector].append(t)
+    # numbers zero-padded to one width, so that viewers, which sort names, list them in order
+    vec_w = len(str(max(per_vector)))
+    col_w = len(str(max(c for t in traces for c in t.columns)))
+    row_w = len(str(max((int(r) for t in traces for r in t.event_rows), default=0)))
 
     path = Path(path)
     with open(path, "w", encoding="ascii") as f:
@@ -114,7 +120,7 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
         regs = []  # (scope, name, kind, init, times_ps, values)
         for vector in sorted(per_vector):
             group = per_vector[vector]
-            vscope = f"{top}.vector_{vector}"
+            vscope = f"{top}.vector_{vector:0{vec_w}d}"
             for t in group:
                 tps = np.rint(np.asarray(t.time, np.float64) * _PS).astype(np.int64)
                 for i, column in enumerate(t.columns):
@@ -123,7 +129,7 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
                         ok = np.isfinite(v)
                         if not ok.any():
                             continue
-                        regs.append((f"{vscope}.column_{column}", name, "real", float(v[ok][0]),
+                        regs.append((f"{vscope}.column_{column:0{col_w}d}", name, "real", float(v[ok][0]),
                                      tps[ok], v[ok]))
                 sub = vscope if len(group) == 1 else f"{vscope}.run{t.run}_half{t.half}"
                 rows = np.asarray(t.event_rows, np.int64)
@@ -134,7 +140,7 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
                 for r in np.unique(rows):
                     sel = rows == r
                     wt, wv = _pulse_levels(start[sel], end[sel])
-                    regs.append((f"{sub}.inputs", f"input_{int(r)}", "wire", 0, wt, wv))
+                    regs.append((f"{sub}.inputs", f"input_{int(r):0{row_w}d}", "wire", 0, wt, wv))
                 t_read = int(round(t.t_read * _PS))
                 regs.append((sub, "adc_read", "wire", 0, np.array([t_read]), np.array([1])))
         handles = [writer.register_var(scope, name, kind, size=1 if kind == "wire" else 64,

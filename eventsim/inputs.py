@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
+
+from hwdesc.rules import plain_array
 
 from .program import Program
 
 ENGINES = ("fast", "simpy")
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    """``value`` as a Python int >= ``minimum``; a clear TypeError/ValueError otherwise."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name}(={value}) must be >= {minimum}")
-    return int(value)
 
 
 def check_engine(engine) -> str:
@@ -32,7 +23,7 @@ def check_activations(prog: Program, activations) -> tuple[np.ndarray, np.ndarra
     ``active`` marks inputs that send an event: non-zero ones, or all of them when the chip's
     ``zero_input_sends_event`` is set.
     """
-    x = np.asarray(activations)
+    x = plain_array(activations, "activations")
     if x.dtype.kind not in "iu":
         raise TypeError(
             f"activations must be an integer array (values {prog.input_min}..{prog.input_max}), "
@@ -63,7 +54,7 @@ def check_weights(prog: Program, weights, n_inputs: int) -> np.ndarray:
     """
     if weights is None:
         return np.full((prog.halves, n_inputs), prog.outputs_per_tile, np.int64)
-    w = np.asarray(weights)
+    w = plain_array(weights, "weights")
     if w.dtype.kind not in "biuf":
         raise TypeError(f"weights must be a numeric or boolean array, got dtype {w.dtype}")
     if w.ndim != 3 or w.shape[0] != prog.halves or w.shape[1] != n_inputs or not 1 <= w.shape[2] <= prog.outputs_per_tile:

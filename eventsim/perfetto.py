@@ -23,6 +23,7 @@ Tracks, under one process named after the chip (timestamps in ns from the batch 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,10 +95,10 @@ class PerfettoTraceWriter:
         self._cycles = 0           # batch cycles written so far (runs follow each other)
         self._tracks: set[int] = set()
         self._energy = None        # cumulative uJ per action
-        self._queue_depth: dict[int, int] = {}
         self._want = {int(v) for v in record_vectors}
         self._origins: dict[tuple[int, int], int] = {}
-        self._last_ns = 0
+        self.seconds = 0.0
+        """Wall time spent in :meth:`add` and :meth:`add_membranes` (s)."""
         self.counts = {"vectors": 0, "slices": 0, "instants": 0, "counter_values": 0}
         """What was written: vector slices, all slices (vectors and phases), instants, counter
         values."""
@@ -155,10 +156,12 @@ class PerfettoTraceWriter:
             raise ValueError("the trace writer is closed")
         if isinstance(runs, EventRun):
             runs = [runs]
+        t0 = time.perf_counter()
         for r, run in enumerate(runs):
             if not isinstance(run, EventRun):
                 raise TypeError(f"runs[{r}] must be an eventsim.EventRun, got {type(run).__name__}")
             self._add_run(int(first_vector), r, run)
+        self.seconds += time.perf_counter() - t0
 
     def _add_run(self, first: int, run_index: int, run: EventRun) -> None:
         """Encode the run's packets with NumPy (one row of bytes per packet), order them by
@@ -259,6 +262,7 @@ class PerfettoTraceWriter:
         """Membrane counters (mV) of recorded traces (``chipsim.Trace``-like objects with
         ``vector``, ``run``, ``columns``, ``time`` and ``v_mem``), placed at their vectors'
         integration windows; the vectors must be in ``record_vectors`` and already added."""
+        t0 = time.perf_counter()
         for t in traces:
             key = (int(t.vector), int(getattr(t, "run", 0)))
             if key not in self._origins:
@@ -271,8 +275,15 @@ class PerfettoTraceWriter:
                 self._descriptor(track, name=f"membrane column {int(column)} (mV)",
                                  parent=_PROCESS, unit="mV", seq=_SEQ_MEMBRANE)
                 v = np.asarray(t.v_mem[i], np.float64)
-                for stamp, value in zip(ts[np.isfinite(v)].tolist(), (v[np.isfinite(v)] * 1e3).tolist()):
-                    self._counter(track, stamp, value, seq=_SEQ_MEMBRANE)
+                ok = np.isfinite(v)
+                if not ok.any():
+                    continue
+                rows = _track_events(ts[ok], np.full(int(ok.sum()), _COUNTER), track,
+                                     values=v[ok] * 1e3, seq=_SEQ_MEMBRANE)
+                self.flush()  # the descriptor first
+                self._file.write(rows.tobytes())
+                self.counts["counter_values"] += int(ok.sum())
+        self.seconds += time.perf_counter() - t0
 
     def close(self) -> Path:
         """Flush and close the file; returns its path."""

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hwdesc import format_si
+from hwdesc import format_rate, format_si, rules
 
 from .run import ACTIONS, EventRun
-
-
-def _rate(value: float, unit: str) -> str:
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.4g} {prefix}{unit}"
-    return f"{value:.4g} {unit}"
 
 
 def _span(values: np.ndarray) -> str:
@@ -45,8 +38,8 @@ def format_report(run: EventRun) -> str:
         f"  time per vector   {per_vector}",
         f"  events phase      {_span(ev_cycles)} cycles; link queueing up to "
         f"{int(queue.max(initial=0))} cycles ({int(np.count_nonzero(queue))} of {run.schedule.n_events} events delayed)",
-        f"  batch             {format_si(timing.batch_seconds, 'time')} ({timing.batch_cycles} cycles)",
-        f"  throughput        {_rate(timing.vectors_per_second, 'vectors/s')}, {_rate(timing.macs_per_second, 'MAC/s')} "
+        f"  batch             {format_si(timing.seconds, 'time')} ({timing.cycles} cycles)",
+        f"  throughput        {format_rate(timing.vectors_per_second, 'vectors/s')}, {format_rate(timing.macs_per_second, 'MAC/s')} "
         f"({int(run.macs.sum() // max(B, 1))} MAC per vector)",
         f"  energy            {format_si(energy.total / B, 'energy')} per vector, "
         f"{format_si(energy.per_mac, 'energy')} per MAC, {format_si(energy.total, 'energy')} in total",
@@ -69,8 +62,7 @@ def format_timeline(run: EventRun, max_vectors: int = 1) -> str:
     cycle (from the batch start), length, and the events each phase saw leave the link."""
     if not isinstance(run, EventRun):
         raise TypeError(f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}")
-    if isinstance(max_vectors, bool) or not isinstance(max_vectors, (int, np.integer)) or max_vectors < 1:
-        raise ValueError(f"max_vectors(={max_vectors!r}) must be an integer >= 1")
+    max_vectors = rules.integer(max_vectors, "max_vectors", 1)
     tl, s = run.timeline, run.schedule
     ct = run.cycle_time
     lines = [f"{'vector':>6}  {'phase':<22} {'kind':<9} {'start':>9} {'end':>9} {'cycles':>7} {'length':>10}"]

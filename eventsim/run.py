@@ -3,51 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
-from hwdesc import ChipDescription
+from hwdesc import ChipDescription, rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
+from .accounting import ACTIONS, Energy, Timing
 from .fast import fast_engine
-from .inputs import check_activations, check_engine, check_int, check_weights
+from .inputs import check_activations, check_engine, check_weights
 from .program import Program
-from .schedule import Schedule, Timeline
+from .schedule import Schedule, Timeline, check_ranges
 from .simpy_engine import simpy_engine
-
-ACTIONS = ("event_sent", "synapse_activation", "adc_conversion", "reset", "byte_transferred")
-"""The counted actions, named as in the chip's energy table."""
-
-
-@dataclass(frozen=True)
-class Timing:
-    """Simulated hardware time of a run."""
-
-    vector_cycles: np.ndarray
-    """Cycles of each vector, int64 (B,)."""
-    vector_seconds: np.ndarray
-    """Seconds of each vector (B,)."""
-    batch_cycles: int
-    """From the start of the first vector to the end of the last."""
-    batch_seconds: float
-    vectors_per_second: float
-    macs_per_second: float
-
-
-@dataclass(frozen=True)
-class Energy:
-    """Energy of a run: per action (plus ``static``), per vector, per MAC, with provenance."""
-
-    per_action: dict[str, float]
-    """Joules per counted action over the whole run, and ``static`` (static power x time)."""
-    total: float
-    per_vector: np.ndarray
-    """Joules of each vector (its actions plus static power over its duration), (B,)."""
-    per_mac: float
-    """``total`` / MACs of the run (J); nan without MACs."""
-    table: dict[str, float]
-    """The chip's energy per action (J) and ``static_power`` (W)."""
-    provenance: str
-
 
 @dataclass(frozen=True, eq=False)
 class EventRun:
@@ -76,38 +44,15 @@ class EventRun:
     def cycle_time(self) -> float:
         return self.timeline.cycle_time
 
-    @property
+    @cached_property
     def timing(self) -> Timing:
-        cycles = self.timeline.vector_cycles
-        seconds = cycles * self.cycle_time
-        batch = int(self.timeline.vector_end[-1] - self.timeline.vector_start[0])
-        batch_s = batch * self.cycle_time
-        return Timing(
-            vector_cycles=cycles,
-            vector_seconds=seconds,
-            batch_cycles=batch,
-            batch_seconds=batch_s,
-            vectors_per_second=self.n_vectors / batch_s if batch_s > 0 else float("inf"),
-            macs_per_second=float(self.macs.sum()) / batch_s if batch_s > 0 else float("inf"),
-        )
+        """Cycles of each vector (the vectors follow each other), MACs of the run."""
+        return Timing(self.timeline.vector_cycles, self.cycle_time, int(self.macs.sum(dtype=np.int64)))
 
-    @property
+    @cached_property
     def energy(self) -> Energy:
-        table = self.energy_table
-        timing = self.timing
-        per_action = {a: float(self.counts[a].sum()) * table[a] for a in ACTIONS}
-        per_action["static"] = table["static_power"] * timing.batch_seconds
-        per_vector = sum(self.counts[a] * table[a] for a in ACTIONS) + table["static_power"] * timing.vector_seconds
-        total = float(sum(per_action.values()))
-        macs = float(self.macs.sum())
-        return Energy(
-            per_action=per_action,
-            total=total,
-            per_vector=np.asarray(per_vector, float),
-            per_mac=total / macs if macs > 0 else float("nan"),
-            table=dict(table),
-            provenance=self.energy_provenance,
-        )
+        """Action counts of each vector with the chip's energy table."""
+        return Energy(self.counts, dict(self.energy_table), self.energy_provenance, self.timing)
 
 
 def assemble(prog: Program, events: dict[str, np.ndarray], start: np.ndarray, end: np.ndarray) -> tuple[Schedule, Timeline]:
@@ -144,8 +89,8 @@ def _counts(prog: Program, active: np.ndarray, nonzero_per_row: np.ndarray, num_
     return per_vector
 
 
-def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int = 1,
-             wait_between_events: int = 5, engine: str = "fast", macs_per_vector: int | None = None) -> EventRun:
+def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int = DEFAULT_NUM_SENDS,
+             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, engine: str = "fast", macs_per_vector: int | None = None) -> EventRun:
     """Simulate the digital side of a batch of input vectors on ``chip``.
 
     Parameters
@@ -175,14 +120,15 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
     prog = Program.from_chip(chip)
     x, active = check_activations(prog, activations)
     nonzero = check_weights(prog, weights, x.shape[2])
-    sends = check_int("num_sends", num_sends, 1)
-    wait = check_int("wait_between_events", wait_between_events, 0)
+    sends = rules.num_sends(num_sends)
+    wait = rules.wait_between_events(wait_between_events)
     check_engine(engine)
+    check_ranges(prog, chip.identity.name, x.shape[0], sends, wait)
     if macs_per_vector is None:
         m = prog.outputs_per_tile if weights is None else np.shape(weights)[2]
         macs = prog.halves * x.shape[2] * m
     else:
-        macs = check_int("macs_per_vector", macs_per_vector, 0)
+        macs = rules.integer(macs_per_vector, "macs_per_vector", 0)
 
     run_engine = fast_engine if engine == "fast" else simpy_engine
     events, start, end = run_engine(prog, active, x, sends, wait)

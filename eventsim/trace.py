@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from hwdesc import rules
+
 from .run import ACTIONS, EventRun
 
 PROGRAM_PID = 1
@@ -41,11 +43,8 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
     """
     if not isinstance(run, EventRun):
         raise TypeError(f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}")
-    if max_vectors is not None and (isinstance(max_vectors, bool) or not isinstance(max_vectors, (int, np.integer))
-                                     or max_vectors < 1):
-        raise ValueError(f"max_vectors(={max_vectors!r}) must be an integer >= 1 or None")
     B = run.n_vectors
-    n = B if max_vectors is None else min(B, int(max_vectors))
+    n = B if max_vectors is None else min(B, rules.integer(max_vectors, "max_vectors", 1))
     tl, s = run.timeline, run.schedule
     us = run.cycle_time * 1e6
     H = s.halves

@@ -4,7 +4,7 @@ reference_style_digits.py it differs from the script for the hardware in its imp
 
 Run from the repository root (after ``pip install -e '.[torch]'``):
 
-    python examples/expanded_conv_trace.py           # about half a minute on two cores
+    python examples/expanded_conv_trace.py   # about 30 s of CPU time; test accuracy 89 %
 
 Signals of 64 samples (0..31) are sines, squares or triangles of random frequency and phase.
 The convolution (8 kernels of 8 samples, stride 4) is an ExpandedConv1d: 31 shifted copies of

@@ -6,11 +6,42 @@
     (128, 256)
 """
 
-from .errors import ChipDescriptionError
-from .loader import load, loads
-from .schema import ChipDescription, CodeKnob, PhysicalKnob, ResolvedKnobs
-from .summary import summary
-from .units import QuantityError, format_si, parse_quantity
+from . import rules
+
+# The names below are imported on first use (PEP 562): the schema needs pydantic and pint, which
+# take a noticeable fraction of a second, and ``hwdesc.rules`` (the argument rules and
+# defaults) must stay cheap to import for the command line's ``--help``.
+_HOMES = {
+    "ChipDescriptionError": "errors",
+    "load": "loader",
+    "loads": "loader",
+    "ChipDescription": "schema",
+    "CodeKnob": "schema",
+    "PhysicalKnob": "schema",
+    "ResolvedKnobs": "schema",
+    "summary": "summary",
+    "QuantityError": "units",
+    "format_si": "units",
+    "format_rate": "units",
+    "parse_quantity": "units",
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'hwdesc' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    # binds the name in this module (``hwdesc.summary`` the function, not its module)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
+
 
 __all__ = [
     "ChipDescription",
@@ -19,9 +50,11 @@ __all__ = [
     "PhysicalKnob",
     "QuantityError",
     "ResolvedKnobs",
+    "format_rate",
     "format_si",
     "load",
     "loads",
     "parse_quantity",
+    "rules",
     "summary",
 ]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-import operator
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from . import rules
+from .rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 from .units import EXAMPLES, QuantityError, format_si, parse_quantity
 
 # What a calibration knob may set, and the physical dimension of that parameter.
@@ -161,46 +162,46 @@ class Geometry(Section):
         return (self.inputs_per_tile, self.outputs_per_tile)
 
 
-class UnsignedFormat(Section):
+def _ordered(section: Any) -> Any:
+    if section.min >= section.max:
+        raise FieldProblem(("min",), f"min {section.min} must be below max {section.max}")
+    return section
+
+
+class _BitsFormat(Section):
+    """Integers ``min..max`` whose magnitudes fit in ``bits`` bits (fields in the subclasses)."""
+
+    BITS_WORD: ClassVar[str] = "bits"
+
+    @model_validator(mode="after")
+    def _range(self) -> "_BitsFormat":
+        top = 2**self.bits - 1
+        for key, sign in (("max", 1), ("min", -1)):
+            value = getattr(self, key)
+            if sign * value > top:
+                raise FieldProblem(
+                    (key,), f"{key} {value} does not fit in {self.bits} {self.BITS_WORD}",
+                    f"allowed: {key} {'<=' if sign > 0 else '>='} {sign * top}",
+                )
+        return _ordered(self)
+
+
+class UnsignedFormat(_BitsFormat):
     """An unsigned integer format of ``bits`` bits, used over ``min..max``."""
 
     bits: Int = Field(ge=1, le=16, description="width of the code")
     min: Int = Field(ge=0, description="smallest value used")
     max: Int = Field(ge=1, description="largest value used (fits in bits)")
 
-    @model_validator(mode="after")
-    def _range(self) -> "UnsignedFormat":
-        top = 2**self.bits - 1
-        if self.max > top:
-            raise FieldProblem(
-                ("max",), f"max {self.max} does not fit in {self.bits} bits", f"allowed: max <= {top}"
-            )
-        if self.min >= self.max:
-            raise FieldProblem(("min",), f"min {self.min} must be below max {self.max}")
-        return self
 
-
-class SignedMagnitudeFormat(Section):
+class SignedMagnitudeFormat(_BitsFormat):
     """Signed weights: ``bits`` of magnitude, the sign chosen by the row (or column) used."""
+
+    BITS_WORD: ClassVar[str] = "magnitude bits"
 
     bits: Int = Field(ge=1, le=16, description="magnitude bits of one synapse")
     min: Int = Field(le=0, description="most negative weight (magnitude fits in bits)")
     max: Int = Field(ge=1, description="largest weight (fits in bits)")
-
-    @model_validator(mode="after")
-    def _range(self) -> "SignedMagnitudeFormat":
-        top = 2**self.bits - 1
-        if self.max > top:
-            raise FieldProblem(
-                ("max",), f"max {self.max} does not fit in {self.bits} magnitude bits",
-                f"allowed: max <= {top}",
-            )
-        if -self.min > top:
-            raise FieldProblem(
-                ("min",), f"min {self.min} does not fit in {self.bits} magnitude bits",
-                f"allowed: min >= {-top}",
-            )
-        return self
 
 
 class AdcFormat(UnsignedFormat):
@@ -225,9 +226,7 @@ class OutputFormat(Section):
 
     @model_validator(mode="after")
     def _order(self) -> "OutputFormat":
-        if self.min >= self.max:
-            raise FieldProblem(("min",), f"min {self.min} must be below max {self.max}")
-        return self
+        return _ordered(self)
 
 
 class Formats(Section):
@@ -476,14 +475,10 @@ class CodeKnob(Section):
     def to_physical(self, code: int) -> float:
         """Physical value (SI) of ``code``: ``offset + per_code * code``.
 
-        Any code the hardware can hold (``range``) is accepted; others raise ``ValueError``.
+        Any code the hardware can hold (``range``) is accepted; others raise ``ValueError``, a
+        non-integer code (``bool``, a float) ``TypeError``.
         """
-        if isinstance(code, bool):
-            raise ValueError(f"code must be an integer, got {code!r}")
-        try:
-            code = operator.index(code)
-        except TypeError:
-            raise ValueError(f"code must be an integer, got {code!r}") from None
+        code = rules.integer(code, "code")
         lo, hi = self.range
         if not lo <= code <= hi:
             raise ValueError(f"code {code} is outside the range {lo}..{hi} of the knob that sets {self.sets}")
@@ -575,21 +570,6 @@ class ResolvedKnobs(BaseModel):
     fixed_pattern_scale: float = Field(description="multiplier of the fixed-pattern spreads")
 
 
-def _integer_arg(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``low..high``, or a ``ValueError`` naming the argument."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name}(={value!r}) must be an integer")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name}(={value!r}) must be an integer") from None
-    if number < low:
-        raise ValueError(f"{name}(={number}) must be >= {low}")
-    if high is not None and number > high:
-        raise ValueError(f"{name}(={number}) must be <= {high}")
-    return number
-
-
 class ChipDescription(Section):
     """A whole chip: validated, frozen, SI units. Load one with :func:`hwdesc.load`."""
 
@@ -606,6 +586,11 @@ class ChipDescription(Section):
     knobs: dict[str, Knob] = Field(description="knob name -> code knob or physical knob")
     calibration: dict[str, Profile] = Field(description="profile name -> knob values")
     energy: EnergyTable
+    exotic: dict[str, str] = Field(
+        default_factory=dict,
+        description="YAML path -> reason: values allowed outside their plausibility range "
+        "(hwdesc.plausibility)",
+    )
 
     @field_validator("calibration")
     @classmethod
@@ -645,7 +630,37 @@ class ChipDescription(Section):
                                f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob")
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
+        self._check_plausible()
         return self
+
+    def _check_plausible(self) -> None:
+        """Every physical value within its plausibility range, unless ``exotic`` names it."""
+        from . import plausibility
+        from .source import dotted
+
+        found = {dotted(path): (path, value, rng) for path, value, rng in plausibility.values(self)}
+        for key, reason in self.exotic.items():
+            if key not in found:
+                close = difflib.get_close_matches(key, list(found), n=1, cutoff=0.6)
+                raise FieldProblem(
+                    ("exotic", key), f"'{key}' names no value with a plausibility range",
+                    (f"did you mean `{close[0]}`? " if close else "")
+                    + "exotic takes YAML paths such as analog.synaptic_input.v_lin or "
+                    "calibration.default.knobs.<knob>",
+                )
+            if not reason.strip():
+                raise FieldProblem(("exotic", key), "an exotic value needs a reason",
+                                   f"write why the design has it: '{key}: \"...\"'")
+        for key, (path, value, rng) in found.items():
+            if key in self.exotic or rng.low <= value <= rng.high:
+                continue
+            where = "the value this knob sets" if path[0] == "calibration" else "the value"
+            raise FieldProblem(
+                path, f"{where}, {format_si(value, rng.dimension)}, is outside the plausible range "
+                f"{format_si(rng.low, rng.dimension)} .. {format_si(rng.high, rng.dimension)}",
+                f"{rng.reason}. A unit slip? If the design really has this value, declare it: "
+                f"'exotic: {{{key}: \"<why>\"}}'",
+            )
 
     def _cycle_times(self):
         yield ("io", "link_latency"), self.io.link_latency
@@ -763,16 +778,17 @@ class ChipDescription(Section):
         """(signed inputs, signed outputs) of one half, e.g. (128, 256)."""
         return self.geometry.tile_shape
 
-    def event_phase_cycles(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> int:
+    def event_phase_cycles(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
+                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> int:
         """Nominal length of the event phase (cycles): ``n_inputs * num_sends * wait_between_events``.
 
         ``n_inputs`` is the number of events one half sends per pass (its non-zero inputs, at most
         ``tile_shape[0]``); with two halves, pass the larger count. The event simulator adds link
         queueing and latencies on top of this nominal length.
         """
-        n = _integer_arg("n_inputs", n_inputs, 0, self.tile_shape[0])
-        sends = _integer_arg("num_sends", num_sends, 1)
-        wait = _integer_arg("wait_between_events", wait_between_events, 0)
+        n = rules.integer(n_inputs, "n_inputs", 0, self.tile_shape[0])
+        sends = rules.num_sends(num_sends)
+        wait = rules.wait_between_events(wait_between_events)
         return n * sends * wait
 
     def fixed_cycles(self) -> int:
@@ -783,11 +799,13 @@ class ChipDescription(Section):
                 total += self.cycles(phase.duration)
         return total
 
-    def vector_cycles(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> int:
+    def vector_cycles(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
+                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> int:
         """Nominal cycles per input vector: :meth:`fixed_cycles` + :meth:`event_phase_cycles`."""
         return self.fixed_cycles() + self.event_phase_cycles(n_inputs, num_sends, wait_between_events)
 
-    def vector_time(self, n_inputs: int, num_sends: int = 1, wait_between_events: int = 5) -> float:
+    def vector_time(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
+                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> float:
         """Nominal seconds per input vector (:meth:`vector_cycles` x :attr:`cycle_time`)."""
         return self.vector_cycles(n_inputs, num_sends, wait_between_events) * self.cycle_time
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,36 @@ _PLAIN_TAGS = {
 }
 _NODE_WORDS = {yaml.ScalarNode: "a single value", yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
 
+# ---- size limits of a description (docs/limits.md) ----------------------------------------------
+#: Environment variable that raises the file-size limit (bytes).
+ENV_MAX_BYTES = "CHIPSIM_MAX_DESCRIPTION_BYTES"
+#: Default largest file: 1 MiB. chips/bss2.yaml, fully commented, has 10.6 KB.
+MAX_FILE_BYTES = 2**20
+#: Deepest nesting of mappings and lists. A description is 4 levels deep (knobs.x.allowed[0]).
+MAX_DEPTH = 32
+#: Most values (scalars, mappings, lists) once every alias is expanded; bss2.yaml has 210.
+MAX_NODES = 100_000
+
+
+def max_file_bytes() -> int:
+    """The file-size limit: ``CHIPSIM_MAX_DESCRIPTION_BYTES`` if set, else :data:`MAX_FILE_BYTES`."""
+    text = os.environ.get(ENV_MAX_BYTES)
+    if not text:
+        return MAX_FILE_BYTES
+    try:
+        value = int(float(text))
+    except ValueError:
+        raise ValueError(f"{ENV_MAX_BYTES}={text!r} is not a number of bytes") from None
+    if value <= 0:
+        raise ValueError(f"{ENV_MAX_BYTES}={text!r} must be positive")
+    return value
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
 
 class _PlainLoader(yaml.SafeLoader):
     """The safe loader without implicit dates: ``2024-01-01`` stays a string (no field is a
@@ -37,6 +69,17 @@ class _PlainLoader(yaml.SafeLoader):
         first: [(tag, regexp) for tag, regexp in resolvers if tag != _CORE + "timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        # nesting is limited while the tree is composed, before any recursion can run deep
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def dotted(path: PathTuple) -> str:
@@ -87,7 +130,8 @@ class _Walker:
         self.loader = loader
         self.file = file
         self.lines: dict = {}
-        self.done: set[int] = set()
+        self.done: dict[int, int] = {}  # id of a checked node -> its values, aliases expanded
+        self.nodes = 0
 
     def fail(self, problem: str, node: yaml.Node, path: PathTuple, hint: str) -> ChipDescriptionError:
         return ChipDescriptionError(
@@ -117,19 +161,34 @@ class _Walker:
             raise self.fail(f"cannot read {node.value!r} as '{tag}'", node, path,
                             "remove the tag or fix the value") from None
 
-    def walk(self, node: yaml.Node, path: PathTuple, parents: tuple[int, ...] = ()) -> None:
+    def count(self, node: yaml.Node, path: PathTuple, values: int) -> None:
+        """Add ``values`` to the running count of values (aliases expanded) and refuse a
+        document beyond :data:`MAX_NODES` where it crosses the limit."""
+        self.nodes += values
+        if self.nodes > MAX_NODES:
+            raise self.fail(
+                f"the document holds more than {MAX_NODES:,} values (aliases expanded)", node, path,
+                "a chip description has a few hundred values (bss2.yaml: 210); remove repeated '*alias' expansions",
+            )
+
+    def walk(self, node: yaml.Node, path: PathTuple, parents: tuple[int, ...] = ()) -> int:
+        """Check ``node`` and its children; return how many values it holds (aliases expanded)."""
         self.lines.setdefault(path, node.start_mark.line + 1)
         self.check_tag(node, path)
         if isinstance(node, yaml.ScalarNode):
             self.construct_scalar(node, path)
-            return
+            self.count(node, path, 1)
+            return 1
         if id(node) in parents:
             raise self.fail("an alias refers to a node that contains it", node, path,
                             "remove the recursive '*alias'")
         if id(node) in self.done:  # an alias of a node checked already
-            return
-        self.done.add(id(node))
+            self.count(node, path, self.done[id(node)])
+            return self.done[id(node)]
+        self.done[id(node)] = 0
         parents = parents + (id(node),)
+        before = self.nodes
+        self.count(node, path, 1)
         if isinstance(node, yaml.MappingNode):
             seen: dict[Any, int] = {}
             for key_node, value_node in node.value:
@@ -159,6 +218,8 @@ class _Walker:
             for index, item in enumerate(node.value):
                 self.lines[path + (index,)] = item.start_mark.line + 1
                 self.walk(item, path + (index,), parents)
+        self.done[id(node)] = self.nodes - before
+        return self.done[id(node)]
 
 
 def _path_at_error(text: str) -> PathTuple:
@@ -222,6 +283,14 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
+    limit = max_file_bytes()
+    if len(text) > limit:
+        raise ChipDescriptionError(
+            f"the text is longer than {limit:,} characters, the limit for a chip description",
+            file=file, line=text.count("\n", 0, limit) + 1,
+            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
+            f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
+        )
     try:
         loader = _PlainLoader(text)
     except yaml.YAMLError as err:  # the reader refuses control characters up front
@@ -239,6 +308,11 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
         data = loader.construct_document(root)
     except yaml.YAMLError as err:
         raise _yaml_error(err, text, file) from None
+    except _TooDeep as err:
+        raise ChipDescriptionError(
+            f"the document is nested more than {MAX_DEPTH} levels deep", file=file, line=err.line,
+            hint="a chip description is a few levels deep (knobs.NAME.allowed[0] is the deepest)",
+        ) from None
     except RecursionError:
         raise ChipDescriptionError(
             "the document is nested too deeply", file=file, hint="a chip description is a few levels deep"
@@ -252,25 +326,56 @@ def read_file(path: str | Path) -> YamlSource:
     """Read and safely parse the YAML file at ``path`` (UTF-8, an optional byte-order mark)."""
     path = Path(path)
     name = str(path)
-    if path.is_dir():
-        raise ChipDescriptionError(
-            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file, e.g. chips/bss2.yaml"
-        )
+    limit = max_file_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ChipDescriptionError(
             "no such file", file=name, hint="give the path of a chip YAML, e.g. chips/bss2.yaml"
         ) from None
+    except IsADirectoryError:
+        raise ChipDescriptionError(
+            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file, e.g. chips/bss2.yaml"
+        ) from None
+    except OSError as err:
+        raise ChipDescriptionError(
+            f"cannot read the file: {err.strerror or err}", file=name, hint="check the path and its permissions"
+        ) from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        if stat.S_ISDIR(mode):
+            raise ChipDescriptionError(
+                "this is a folder, not a file", file=name,
+                hint="give the path of a chip YAML file, e.g. chips/bss2.yaml")
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a character device"
+                if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else
+                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise ChipDescriptionError(
+            f"this is {kind}, not a regular file", file=name,
+            hint="give the path of a chip YAML file; copy a stream into a file first")
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            data = fh.read(limit + 1)
+        except OSError as err:
+            raise ChipDescriptionError(
+                f"cannot read the file: {err.strerror or err}", file=name,
+                hint="check the path and its permissions") from None
+    if len(data) > limit:
+        raise ChipDescriptionError(
+            f"the file is larger than {limit:,} bytes, the limit for a chip description",
+            file=name, line=data.count(b"\n", 0, limit) + 1,
+            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
+            f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
+        )
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ChipDescriptionError(
             f"the file is not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start})",
             file=name,
             line=err.object.count(b"\n", 0, err.start) + 1,
             hint="save the file as UTF-8",
-        ) from None
-    except OSError as err:
-        raise ChipDescriptionError(
-            f"cannot read the file: {err.strerror or err}", file=name, hint="check the path and its permissions"
         ) from None
     return parse_text(text, file=name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .schema import KNOB_TARGETS, ChipDescription, CodeKnob
+from .rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 from .units import format_si
 
 
@@ -47,10 +48,11 @@ def summary(chip: ChipDescription) -> str:
         else:
             length = f"{format_si(phase.duration, 'time')} ({chip.cycles(phase.duration)} cycles)"
         lines.append(f"  {phase.name:<22} {phase.kind:<9} {length}")
-    full = chip.vector_time(k, 1, 5)
+    full = chip.vector_time(k, DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS)
     lines.append(
-        f"  one full {k}-input vector at wait_between_events=5, num_sends=1: "
-        f"{format_si(full, 'time')} ({chip.vector_cycles(k, 1, 5)} cycles; "
+        f"  one full {k}-input vector at wait_between_events={DEFAULT_WAIT_BETWEEN_EVENTS}, "
+        f"num_sends={DEFAULT_NUM_SENDS}: {format_si(full, 'time')} "
+        f"({chip.vector_cycles(k, DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS)} cycles; "
         f"fixed phases {format_si(chip.fixed_cycles() * chip.cycle_time, 'time')})"
     )
     e = chip.energy

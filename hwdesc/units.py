@@ -180,3 +180,12 @@ def format_si(value: float, dimension: str, digits: int = 4) -> str:
         if abs(mantissa) >= 1:
             return f"{mantissa:.{digits}g} {prefix}{unit}"
     return f"{value:.{digits}g} {unit}"
+
+
+def format_rate(value: float, unit: str, digits: int = 4) -> str:
+    """Format a count per second (``unit`` such as ``vectors/s`` or ``MAC/s``) with a k, M, G or
+    T prefix, e.g. ``2.3e7, "MAC/s"`` -> ``'23 MMAC/s'``."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.{digits}g} {prefix}{unit}"
+    return f"{value:.{digits}g} {unit}"

@@ -25,17 +25,18 @@ conversion at t = ``t_baseline`` (offset drift, leak and noise act there too).
 Events (CSR per sample; need not be sorted in time):
     ev_ptr  int [B+1]   sample b owns events ev_ptr[b]:ev_ptr[b+1]
     ev_row  int [N]     signed-input row (driver) 0..K-1
-    ev_act  int [N]     activation 1..31
+    ev_act  int [N]     activation 1..act_max
     ev_time float [N]   pulse start (s since the reset, link and driver latency included; any
                         real value >= 0, not necessarily a multiple of dt)
-    weights int [K, M]  signed weights -63..63 (w > 0 excitatory line, w < 0 inhibitory line)
+    weights int [K, M]  signed weights weight_min..weight_max (w > 0 excitatory line, w < 0
+                        inhibitory line)
 Fixed pattern (keyword, drawn elsewhere):
     syn_gain float [K, M]  per-synapse current factor s_rc (mismatch and spatial gradient)
     drv_gain, drv_offset float [K]  pulse gain d_r (1) and offset o_r (s) per driver
     gm, tau_syn, i_offset, v_rail_hi, v_rail_lo, adc_offset, adc_lsb  float [M]
         OTA transconductance (S), line time constant (s), membrane offset current (A), the
         voltages where the output compliance reaches 0 (V), ADC offset (codes), ADC slope (V/code)
-Scalars (keyword): dt (s), t_lsb (s per activation step), i_lsb (A per weight unit, I_max/63),
+Scalars (keyword): dt (s), t_lsb (s per activation step), i_lsb (A per weight unit, I_max/weight_max),
     c_syn, c_m (F), v_lin (V; I_sat = g_m v_lin), tau_leak (s; ``inf`` = no leak), v_reset,
     v_leak, v_adc_lo (V; voltage of code 0), v_compliance (V; compliance width w), t_read,
     t_baseline (s).
@@ -49,7 +50,9 @@ Noise (keyword; 0 turns a source off, ``noise=False`` turns all off):
     noise_seed (0..2**64-1), stream (0..2**32-1), sample_index int [B] (global index of each
     sample; default arange(B)): the noise of a sample depends only on (noise_seed, stream,
     sample_index[b]), never on the batch it is in or the number of threads.
-Options: out_min, out_max (output clamp, default -128, 127); noise_substeps (steps per noise
+Options: out_min, out_max (output clamp, default -128, 127); weight_min, weight_max, act_max (the
+    ranges the arrays are checked against: the chip's formats; default -63, 63, 31, those of
+    BrainScaleS-2); noise_substeps (steps per noise
     block, default 8); closed_form_prephase (default True); record_samples (batch positions) and
     record_columns (columns) to return traces of the read window.
 

@@ -159,6 +159,7 @@ class HalfParams(NamedTuple):
     n_m: int  #: columns
     dt: float  #: integration step (s)
     t_lsb: float  #: pulse length per activation step (s)
+    act_max: int  #: largest activation (events are checked against 1..act_max)
     n_sub: int  #: steps per noise block
     a_exc: np.ndarray  #: float32 [K, M]: excitatory line rate per pulse (1/s, normalized)
     a_inh: np.ndarray  #: float32 [K, M]: inhibitory line rate per pulse (1/s, normalized)
@@ -186,6 +187,7 @@ def half_params(
     sigma_line=0.0, ota_noise_psd=0.0, sigma_jitter=0.0, sigma_adc=0.0,
     noise=True, noise_seed=0, stream=0,
     out_min=-128, out_max=127, noise_substeps=8, closed_form_prephase=True,
+    weight_min=-63, weight_max=63, act_max=31,
 ) -> HalfParams:
     """Validate the parameters of one half and build its coefficient tables (see
     :mod:`kernels` for the arguments; they are those of :func:`simulate_half` without the events,
@@ -195,9 +197,9 @@ def half_params(
     n_k, n_m = weights.shape
     if n_k < 1 or n_m < 1:
         raise ValueError(f"weights must have shape (K, M) with K, M >= 1, got {weights.shape}")
-    if weights.size and (weights.min() < -63 or weights.max() > 63):
-        raise ValueError(
-            f"weights must lie in -63..63, got values in {weights.min()}..{weights.max()}")
+    if weights.size and (weights.min() < weight_min or weights.max() > weight_max):
+        raise ValueError(f"weights must lie in {weight_min}..{weight_max} (weight_min.."
+                         f"weight_max), got values in {weights.min()}..{weights.max()}")
     syn_gain = _arr("syn_gain", syn_gain, 2, "f", (n_k, n_m))
     drv_gain = _float_vec("drv_gain", drv_gain, n_k)
     drv_offset = _float_vec("drv_offset", drv_offset, n_k)
@@ -327,8 +329,9 @@ def half_params(
     ota_rate = np.asarray(ota_rate, dtype=np.float64)
     gm.setflags(write=False)
     ota_rate.setflags(write=False)
-    return HalfParams(n_k, n_m, dt, t_lsb, n_sub, a_exc, a_inh, drv_gain, drv_offset, col32, col64,
-                      tau_syn, gm, v_lin, c_m, drift, ota_rate, lam, sigma_n, sc, isc)
+    return HalfParams(n_k, n_m, dt, t_lsb, int(act_max), n_sub, a_exc, a_inh, drv_gain,
+                      drv_offset, col32, col64, tau_syn, gm, v_lin, c_m, drift, ota_rate, lam,
+                      sigma_n, sc, isc)
 
 
 def _window_table(params, windows):
@@ -393,8 +396,9 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
         if ev_row.min() < 0 or ev_row.max() >= n_k:
             raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
                              f"{ev_row.min()}..{ev_row.max()}")
-        if ev_act.min() < 1 or ev_act.max() > 31:
-            raise ValueError(f"ev_act must lie in 1..31 (0 sends no event), got "
+        act_max = params.act_max
+        if ev_act.min() < 1 or ev_act.max() > act_max:
+            raise ValueError(f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
                              f"{ev_act.min()}..{ev_act.max()}")
         if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
             raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")

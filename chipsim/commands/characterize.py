@@ -30,6 +30,29 @@ def _csv_rows(results: dict):
         yield ("transfer_max_deviation_within_80", f"neuron {c}", c, dev, "")
 
 
+def check_work(desc, repeats: int) -> None:
+    """Refuse ``--repeats`` whose noise sweeps (the only part that grows with it) are beyond
+    the limits, before any work."""
+    from dataclasses import replace
+
+    from chipsim import limits
+    from chipsim.studies import characterization as ch
+
+    k, m = desc.tile_shape
+    points = [(w, 1) for w in ch.NOISE_WAITS] + [(5, s) for s in ch.NOISE_SENDS]
+    points += [(5, 1)] * (len(ch.NOISE_INPUTS) + len(ch.NOISE_WEIGHTS) + len(ch.NOISE_OTA_CODES))
+    est = limits.combine([limits.estimate_run(desc, (repeats, k), (k, m), num_sends=s,
+                                              wait_between_events=w, what="the characterization")
+                          for w, s in points], "the characterization")
+    memory = dict(est.memory)
+    memory["the noise sweeps' inputs and outputs"] = (
+        repeats * (k + 2 * m) * 8, f"--repeats {repeats} x {k} inputs and {m} outputs", "lower --repeats")
+    try:
+        replace(est, memory=memory).check()
+    except limits.WorkLimitError as err:
+        raise UsageError(f"--repeats {repeats}: {err}") from None
+
+
 def run(args) -> int:
     import csv
     import json
@@ -41,6 +64,7 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    check_work(chip.description, args.repeats)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     profiles = [p for p in ("default", "custom") if p in chip.description.calibration]
@@ -98,7 +122,7 @@ def run(args) -> int:
           f"{summary['linear_to_median'][0]:.0f} / +{summary['linear_to_median'][1]:.0f} (median neuron), "
           f"{summary['linear_to_5th_percentile'][0]:.0f} / +{summary['linear_to_5th_percentile'][1]:.0f} "
           f"(5th percentile); {100 * summary['neurons_linear_within_2_to_80']:.0f} % of neurons linear "
-          f"within +-2 for |output| <= 80; saturation at {summary['saturation_median'][0]:.0f} / "
+          f"within +-{ch.LINEAR_TOLERANCE:g} for |output| <= {ch.LINEAR_LIMIT}; saturation at {summary['saturation_median'][0]:.0f} / "
           f"+{summary['saturation_median'][1]:.0f}")
     for prof, gw in results["gain_vs_wait"].items():
         print(f"gain vs wait  {prof}: dense " + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"])))

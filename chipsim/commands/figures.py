@@ -6,8 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..studies.characterization import LINEAR_LIMIT
 
-def linear_fit(ideal: np.ndarray, outputs: np.ndarray, limit: float = 80.0) -> tuple[float, float]:
+
+def linear_fit(ideal: np.ndarray, outputs: np.ndarray, limit: float = LINEAR_LIMIT) -> tuple[float, float]:
     """Least-squares ``outputs = gain * ideal + offset`` over the outputs with ``|output| <= limit``
     (the linear range of the readout). Returns ``(gain, offset)``; ``(nan, nan)`` if too few points."""
     ideal = np.asarray(ideal, dtype=np.float64).ravel()
@@ -56,8 +58,8 @@ def simulation_figure(
     if np.isfinite(gain):
         xs = np.linspace(ideal.min(), ideal.max(), 200)
         ax.plot(xs, np.clip(gain * xs + offset, *output_range), "k--", lw=1,
-                label=f"linear fit for |out| <= 80: gain {gain:.5f}, offset {offset:.2f}")
-    for level in (-80, 80):
+                label=f"linear fit for |out| <= {LINEAR_LIMIT}: gain {gain:.5f}, offset {offset:.2f}")
+    for level in (-LINEAR_LIMIT, LINEAR_LIMIT):
         ax.axhline(level, color="tab:gray", lw=0.5, ls=":")
     ax.set_xlabel("ideal product x . w")
     ax.set_ylabel("output (LSB)")

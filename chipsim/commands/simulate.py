@@ -8,32 +8,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .cli import UsageError, int_at_least
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
-#: Outputs beyond this magnitude are outside the linear range of the readout (model.md section 1).
-LINEAR_LIMIT = 80
+from ..studies.characterization import LINEAR_LIMIT  # outputs beyond it: outside the linear range
+from .cli import UsageError, int_at_least
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
+    """The array of a .npy file, mapped rather than read: its shape is known before its size
+    is spent (the work estimate comes first)."""
     p = Path(path)
     if not p.is_file():
         raise UsageError(f"{option} {path}: no such file")
     try:
-        return np.load(p, allow_pickle=False)
+        return np.load(p, allow_pickle=False, mmap_mode="r")
     except (ValueError, OSError) as err:
         raise UsageError(f"{option} {path}: not a readable .npy array ({err})") from None
-
-
-def _fmt_si(value: float, unit: str) -> str:
-    from hwdesc import format_si
-
-    dims = {"s": "time", "J": "energy", "W": "power", "Hz": "frequency"}
-    if unit in dims:
-        return format_si(value, dims[unit])
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {prefix}{unit}"
-    return f"{value:.3g} {unit}"
 
 
 _BLOCK = 65536  # vectors per block of the post-processing (bounds temporary memory)
@@ -69,6 +59,46 @@ def _output_stats(outputs: np.ndarray, omin: int, omax: int) -> dict:
             "compressed": compressed / n, "clipped": clipped / n}
 
 
+def _check_work(desc, args, batch: int, k_total: int, m_total: int, x_kind: str) -> None:
+    """Refuse the whole command up front when its work is beyond the limits: the simulation
+    (with its warm-up vector and recorded trace) plus the workload and the post-processing."""
+    from dataclasses import replace
+
+    from chipsim import limits
+
+    est = limits.estimate_run(desc, (batch, k_total), (k_total, m_total), num_sends=args.num_sends,
+                              wait_between_events=args.wait, chunk_size=args.chunk_size,
+                              record_vectors=min(max(getattr(args, "waveforms", 0), 1), batch),
+                              record_columns=4 + len(getattr(args, "waveform_columns", None) or ()),
+                              x_kind=x_kind,
+                              what="the simulation")
+    memory = dict(est.memory)
+    memory["the workload's inputs"] = (batch * k_total, f"--batch {batch} x {k_total} inputs",
+                                       "lower --batch")
+    memory["the results (int8 outputs, int32 ideal products, statistics)"] = (
+        batch * m_total * 5 + _BLOCK * max(m_total, k_total) * 16,
+        f"{batch} vectors x {m_total} outputs", "lower --batch or give fewer vectors in --inputs")
+    replace(est, memory=memory).check()
+
+
+#: The options of this command that the estimate's messages name by their API names.
+_OPTION_NAMES = (("wait_between_events", "--wait"), ("num_sends", "--num-sends"),
+                 ("chunk_size", "--chunk-size"))
+
+
+def _check_work_cli(*args) -> None:
+    """:func:`_check_work`, with the messages naming this command's options."""
+    import re
+
+    try:
+        _check_work(*args)
+    except ValueError as err:
+        text = str(err)
+        for api, option in _OPTION_NAMES:
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
+        raise UsageError(text) from None
+
+
 def run(args) -> int:
     import chipsim
     from chipsim.commands import trace_files
@@ -81,19 +111,23 @@ def run(args) -> int:
     if (args.inputs is None) != (args.weights is None):
         raise UsageError("give --inputs and --weights together (or neither, for the default workload)")
     if args.inputs is not None:
-        from chipsim.validation import as_integer_array
+        from hwdesc.rules import integer_array
 
         fin, fw = desc.formats.input, desc.formats.weight
-        x = as_integer_array(_load_npy(args.inputs, "--inputs"), f"--inputs {args.inputs}",
-                             fin.min, fin.max, min_ndim=2)
-        w = as_integer_array(_load_npy(args.weights, "--weights"), f"--weights {args.weights}",
-                             fw.min, fw.max, ndim=2)
+        x_map, w_map = _load_npy(args.inputs, "--inputs"), _load_npy(args.weights, "--weights")
+        if x_map.ndim >= 2 and w_map.ndim == 2 and x_map.shape[-1] == w_map.shape[0]:
+            _check_work_cli(desc, args, int(np.prod(x_map.shape[:-1])), w_map.shape[0], w_map.shape[1],
+                        x_map.dtype.kind)
+        x = integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
+        w = integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
+        del x_map, w_map
         x = x.reshape(-1, x.shape[-1])
         if x.shape[1] != w.shape[0]:
             raise UsageError(f"--inputs has {x.shape[1]} inputs per vector but --weights has "
                              f"{w.shape[0]} rows: they must match")
         workload = f"from files: {x.shape[0]} vectors x {x.shape[1]} inputs -> {w.shape[1]} outputs"
     else:
+        _check_work_cli(desc, args, args.batch, *desc.tile_shape, "i")
         x, w = default_workload(desc, args.batch, args.seed)
         k, m = desc.tile_shape
         workload = (f"default: {args.batch} vectors on one {k} x {m} tile (weights sweep from "
@@ -111,11 +145,12 @@ def run(args) -> int:
         result = chip.run(
             x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
             record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
+            keep_events=args.trace_vectors,
             progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
             on_events=pftrace.add,
         )
         pftrace.add_membranes(result.traces)
-    wall = time.perf_counter() - t0
+    wall = time.perf_counter() - t0 - pftrace.seconds
     # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
     outputs = result.outputs.astype(np.int8)
     tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
@@ -163,17 +198,20 @@ def run(args) -> int:
     print(f"workload      {workload}")
     print(f"matrix        {x.shape[0]} x {k_total} inputs -> {m_total} outputs; "
           f"num_sends {args.num_sends}, wait_between_events {args.wait} cycles")
-    print(f"hardware time {_fmt_si(tm.seconds_per_vector, 's')} per vector, "
-          f"{_fmt_si(tm.seconds, 's')} for the batch; {_fmt_si(tm.vectors_per_second, 'vectors/s')}, "
-          f"{_fmt_si(tm.macs_per_second, 'MAC/s')}")
-    print(f"energy        {_fmt_si(float(en.per_vector.mean()), 'J')} per vector, "
-          f"{_fmt_si(en.per_mac, 'J')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
+    from hwdesc import format_rate, format_si
+
+    print(f"hardware time {format_si(tm.seconds_per_vector, 'time')} per vector, "
+          f"{format_si(tm.seconds, 'time')} for the batch; "
+          f"{format_rate(tm.vectors_per_second, 'vectors/s', 3)}, {format_rate(tm.macs_per_second, 'MAC/s', 3)}")
+    print(f"energy        {format_si(float(en.per_vector.mean()), 'energy')} per vector, "
+          f"{format_si(en.per_mac, 'energy')} per MAC ({100 * static:.1f} % static; estimates: {en.provenance})")
     print(f"outputs       mean {stats['mean']:.2f}, std {stats['std']:.2f}, range "
           f"{stats['min']}..{stats['max']}; linear fit for |out| <= {LINEAR_LIMIT}: "
           f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
     print(f"saturation    {100 * stats['compressed']:.1f} % of outputs beyond +-{LINEAR_LIMIT} "
           f"(compressed), {100 * stats['clipped']:.1f} % at the clip ({omin} / {omax})")
-    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), {warmup:.2f} s "
+    print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), "
+          f"{pftrace.seconds:.2f} s writing trace.pftrace, {warmup:.2f} s "
           f"preparing the kernels (compiled on first use, then cached), {t_all:.2f} s in all")
     extra = f", {wave_path}" if wave_path else ""
     print(f"wrote         {out_dir / 'results.npz'}, {pftrace.path}, {trace_path}, {fig_path}{extra}")
@@ -201,7 +239,7 @@ def add_parser(sub) -> None:
                      help="vectors of the default workload (default: %(default)s)")
     sim.add_argument("--num-sends", type=int_at_least(1), default=1,
                      help="times each vector is sent (default: %(default)s)")
-    sim.add_argument("--wait", type=int_at_least(0), default=5,
+    sim.add_argument("--wait", type=int_at_least(0), default=DEFAULT_WAIT_BETWEEN_EVENTS,
                      help="wait_between_events in FPGA cycles (default: %(default)s)")
     sim.add_argument("--calibration", default="default",
                      help="calibration profile of the chip (default: %(default)s)")

@@ -8,21 +8,69 @@ import argparse
 import time
 from pathlib import Path
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from .cli import UsageError, int_at_least
 
 
-def _seeds(text: str) -> tuple[int, ...]:
+def _seeds(text: str):
+    """Chip seeds: ``0,3,7`` (a tuple) or ``0-4`` (a range: a long one costs nothing until the
+    work estimate has looked at it)."""
     try:
         if "-" in text and "," not in text:
             lo, hi = (int(v) for v in text.split("-"))
-            values = tuple(range(lo, hi + 1))
-        else:
-            values = tuple(int(v) for v in text.split(",") if v.strip())
+            values = range(lo, hi + 1)
+            if not values or lo < 0:
+                raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
+            return values
+        values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2 or 0-4, got {text!r}") from None
     if not values or min(values) < 0 or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
     return values
+
+
+def _seeds_text(seeds) -> str:
+    return f"{seeds.start}-{seeds.stop - 1}" if isinstance(seeds, range) else ",".join(map(str, seeds))
+
+
+#: Input features and classes of the datasets (the layers the chip runs).
+_DATASET_SHAPES = {"keywords": (1280, 12), "digits": (64, 10)}
+
+
+def check_work(config, seeds_text: str | None) -> None:
+    """Refuse a study whose chip work (every seed and profile: plain transfer, diagnostics,
+    hardware-in-the-loop epochs and evaluation, at the largest num_sends the translation may
+    pick) is beyond the limits, before the float training starts."""
+    import hwdesc
+
+    from chipsim import limits
+
+    desc = hwdesc.load(config.chip)
+    features, classes = _DATASET_SHAPES.get(config.dataset, (1280, 12))
+    n = config.eval_samples * (3 if config.diagnostics else 2) + config.hil_samples * config.hil_epochs
+    # the largest call: an evaluation (batches of up to 4096 test samples); training batches are smaller
+    per_call = min(4096, max(config.eval_samples, config.batch_size))
+    one = limits.combine([
+        limits.estimate_run(desc, (per_call, features), (features, config.hidden),
+                            num_sends=config.max_sends, wait_between_events=config.wait_between_events),
+        limits.estimate_run(desc, (per_call, config.hidden), (config.hidden, classes),
+                            num_sends=config.max_sends, wait_between_events=config.wait_between_events),
+    ], "one chip of the study")
+    scale = n / per_call
+    runs = len(config.seeds) * len(config.profiles)
+    study = limits.combine([one], "the study")
+    from dataclasses import replace
+
+    study = replace(study, vectors=int(one.vectors * scale * runs), events=int(one.events * scale * runs),
+                    seconds=one.seconds * scale * runs,
+                    seconds_fix="pass fewer --seeds (or fewer samples: --eval-samples, --hil-samples, --hil-epochs)")
+    try:
+        study.check()
+    except limits.WorkLimitError as err:
+        what = f"--seeds {seeds_text}: {len(config.seeds)} seeds" if seeds_text else f"{len(config.seeds)} seeds"
+        raise UsageError(f"{what} x {len(config.profiles)} calibration profiles: {err}") from None
 
 
 def _positive_float(text: str) -> float:
@@ -36,10 +84,6 @@ def _positive_float(text: str) -> float:
 
 
 def run_transfer(args) -> int:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise UsageError("the study needs PyTorch: pip install 'chipsim[torch]'") from None
     from chipsim.studies import transfer as study
 
     if not Path(args.chip).is_file():
@@ -50,7 +94,19 @@ def run_transfer(args) -> int:
         float_epochs=args.float_epochs, target_rms=args.target_rms, seed=args.seed,
         wait_between_events=args.wait, diagnostics=False if args.no_diagnostics else None,
     ).items() if v is not None}
+    seeds = overrides.pop("seeds", None)
     config = study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
+    if seeds is not None:  # a range stays lazy until the estimate has seen its length
+        from dataclasses import replace
+
+        config = replace(config, seeds=seeds)
+    check_work(config, None if args.seeds is None else _seeds_text(args.seeds))
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise UsageError("the study needs PyTorch: pip install 'chipsim[torch]'") from None
+    if seeds is not None:
+        config = replace(config, seeds=tuple(seeds))
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
     t0 = time.perf_counter()
     result = study.run_study(config, log=log)
@@ -100,7 +156,7 @@ def add_parser(sub) -> None:
     t.add_argument("--target-rms", type=_positive_float, default=None,
                    help="RMS layer output aimed at when translating, ADC steps (default: 40)")
     t.add_argument("--wait", type=int_at_least(0), default=None,
-                   help="wait_between_events in FPGA cycles (default: 5)")
+                   help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})")
     t.add_argument("--seed", type=int_at_least(0), default=None,
                    help="seed of dataset, float training and noise (default: 0)")
     t.add_argument("--no-diagnostics", action="store_true",

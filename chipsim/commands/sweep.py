@@ -15,12 +15,12 @@ example sweep file (examples/sweeps/ has more):
 
   sweep_version: 1
   experiment: mock               # mock | characterization | validity | study
-  chip: ../../chips/tutorial.yaml   # relative to the sweep file
+  chip: ../../chips/bss2.yaml    # relative to the sweep file
   options: {num_vectors: 50}     # the experiment's options
   calibration:
     profile: default             # the profile the target fields start from
     targets:                     # calibration target fields (knobs), each an axis
-      i_synin_gm: {first: 150, last: 600, step: 150}
+      i_synin_gm: {first: 300, last: 600, step: 150}
       tau_syn: [0.32 us, 0.64 us]
   axes:                          # settings: chip_seed, noise_seed, wait_between_events,
     chip_seed: [0, 1, 2]         #   num_sends (study: dataset_seed, scaling)
@@ -46,6 +46,7 @@ def run_sweep(args) -> int:
         if not args.serial or err.name == "pyarrow":
             raise UsageError(f"sweeps need the distributed extra ({err.name} is missing): "
                              "pip install 'chipsim[distributed]'") from None
+    from chipsim import limits
     from chipsim.sweep import report
     from chipsim.sweep.runner import SweepInterrupted, check_out, default_out, run
     from chipsim.sweep.spec import SweepSpecError, load_spec
@@ -71,6 +72,8 @@ def run_sweep(args) -> int:
     except SweepInterrupted as stop:
         print(report.summary(stop.result), flush=True)
         raise
+    except limits.WorkLimitError as err:  # checked before any cell runs
+        raise UsageError(f"{args.sweep}: {err}") from None
     text = report.summary(result)
     print(text)
     (result.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")

@@ -77,6 +77,10 @@ def perfetto_writer(out_dir: Path, chip_name: str, record_vectors):
     """The streaming writer of OUT/trace.pftrace: ``Chip.run(on_events=writer.add)`` feeds it
     every chunk; the recorded membranes are added after the run."""
     import eventsim
+    from eventsim.perfetto import MissingPackageError
 
-    return eventsim.PerfettoTraceWriter(out_dir / "trace.pftrace", chip_name=chip_name,
-                                        record_vectors=record_vectors)
+    try:
+        return eventsim.PerfettoTraceWriter(out_dir / "trace.pftrace", chip_name=chip_name,
+                                            record_vectors=record_vectors)
+    except MissingPackageError as err:
+        raise UsageError(f"trace.pftrace: {err}") from None

@@ -7,7 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
-from .cli import int_at_least
+from .cli import UsageError, int_at_least
 
 
 def _int_list(minimum: int):
@@ -40,6 +40,29 @@ def _weight_list(text: str) -> tuple[int, ...]:
     return values
 
 
+def check_work(desc, args) -> None:
+    """Refuse a grid (``--waits`` x ``--num-sends`` x ``--densities`` x ``--weights`` cells of
+    ``--vectors``, run twice) and a fit (``--fit-vectors``) beyond the limits, before any work."""
+    import itertools
+    import re
+
+    from chipsim import limits
+
+    k, m = desc.tile_shape
+    calls = [((-(-args.fit_vectors // 2), k), 1, 5)] * 4 + [((max(-(-args.fit_vectors // 8), 1), k), 3, 5)] * 4
+    calls += [((args.vectors, k), s, w) for w, s, _, _ in
+              itertools.product(args.waits, args.num_sends, args.densities, args.weights)] * 2
+    try:
+        limits.combine([limits.estimate_run(desc, shape, (k, m), num_sends=s, wait_between_events=w,
+                                            what="the model validation")
+                        for shape, s, w in calls], "the model validation").check()
+    except ValueError as err:
+        text = str(err)
+        for api, option in (("wait_between_events", "--waits"), ("num_sends", "--num-sends")):
+            text = re.sub(rf"\b{api}\b(?=\(=|=| <=|\)|,)", option, text)
+        raise UsageError(text) from None
+
+
 def run(args) -> int:
     import csv
     import json
@@ -49,6 +72,7 @@ def run(args) -> int:
 
     t_start = time.perf_counter()
     chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    check_work(chip.description, args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     halves, columns = chip.description.geometry.halves, chip.tile_shape[1]

@@ -26,8 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-from ..validation import as_integer_array, positive_int
+from hwdesc import rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
+# The reference software's number formats, which are BrainScaleS-2's (``formats`` of
+# chips/bss2.yaml; a test holds them equal). The mock has no chip description to read them
+# from; a simulated chip checks against its own description's formats.
 #: Allowed input activations (unsigned 5 bit; 0 sends no event).
 INPUT_RANGE = (0, 31)
 #: Allowed signed weights (6-bit magnitude, sign by row choice).
@@ -87,20 +91,26 @@ class MockParameter:
         return cls(**data)
 
 
-def _check_range(value, name: str, low: int, high: int, **kwargs) -> np.ndarray:
-    try:
-        return as_integer_array(value, name, low, high, **kwargs)
-    except ValueError as err:
-        if "outside the allowed range" in str(err):
-            raise MockRangeError(str(err)) from None
-        raise
+def check_operands(x, w, num_sends, wait_between_events, noise_seed=None):
+    """The arguments of a mock-style matmul (:func:`matmul`, the surrogates), checked by the
+    rules of :mod:`hwdesc.rules`: ``(x, w, num_sends, noise_seed)``; ``x`` and ``w`` as int64
+    arrays in :data:`INPUT_RANGE` and :data:`WEIGHT_RANGE` (out of range: :class:`MockRangeError`).
+    ``wait_between_events`` is checked and dropped; ``noise_seed`` may be ``None``."""
+    x_arr = rules.integer_array(x, "x", *INPUT_RANGE, min_ndim=1, range_error=MockRangeError)
+    w_arr = rules.integer_array(w, "w", *WEIGHT_RANGE, ndim=2, range_error=MockRangeError)
+    rules.product_shapes(x_arr.shape, w_arr.shape)
+    num_sends = rules.num_sends(num_sends)
+    rules.wait_between_events(wait_between_events)
+    if noise_seed is not None:
+        noise_seed = rules.seed(noise_seed, "noise_seed")
+    return x_arr, w_arr, num_sends, noise_seed
 
 
 def matmul(
     x,
     w,
-    num_sends: int = 1,
-    wait_between_events: int = 5,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
     parameter: MockParameter | None = None,
     noise_seed: int | None = None,
 ) -> np.ndarray:
@@ -112,8 +122,8 @@ def matmul(
         num_sends: how often the input is sent; the gain is ``parameter.gain * num_sends``.
         wait_between_events: accepted and ignored (the mock has no timing).
         parameter: gain and noise; ``None`` uses :class:`MockParameter` defaults.
-        noise_seed: seed of the Gaussian noise (``numpy.random.default_rng``); ``None`` draws
-            fresh noise.
+        noise_seed: seed of the Gaussian noise (``numpy.random.default_rng``), an integer in
+            0..2**63-1 as for a chip; ``None`` draws fresh noise.
 
     Returns:
         int32 array (batch..., M) with values -128..127.
@@ -127,15 +137,8 @@ def matmul(
         parameter = MockParameter()
     if not isinstance(parameter, MockParameter):
         raise TypeError(f"parameter: expected a chipsim.models.mock.MockParameter, got {type(parameter).__name__}")
-    x_arr = _check_range(x, "x", *INPUT_RANGE, min_ndim=1)
-    w_arr = _check_range(w, "w", *WEIGHT_RANGE, ndim=2)
-    if x_arr.shape[-1] != w_arr.shape[0]:
-        raise ValueError(
-            f"x and w do not fit: x has {x_arr.shape[-1]} inputs in its last dimension "
-            f"(shape {x_arr.shape}), w has {w_arr.shape[0]} rows (shape {w_arr.shape})"
-        )
-    num_sends = positive_int(num_sends, "num_sends", 1)
-    positive_int(wait_between_events, "wait_between_events", 0)  # checked, then ignored
+    x_arr, w_arr, num_sends, noise_seed = check_operands(x, w, num_sends, wait_between_events,
+                                                         noise_seed)
     batch_shape = x_arr.shape[:-1]
     flat = x_arr.reshape(-1, x_arr.shape[-1])
     k_total, m_total = w_arr.shape
@@ -225,17 +228,17 @@ def measure_mock_parameter_details(
     num_densities: int = 20,
     target_median: float = 63.5,
     num_vectors: int = 50,
-    num_sends: int = 1,
-    wait_between_events: int = 5,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
     per_tile_noise: bool = False,
 ) -> MockMeasurement:
     """:func:`measure_mock_parameter` with everything it saw (see there)."""
     fn = _as_matmul(chip_or_matmul)
-    seed = positive_int(seed, "seed", 0)
-    num_inputs = positive_int(num_inputs, "num_inputs", 1)
-    num_outputs = positive_int(num_outputs, "num_outputs", 1)
-    num_densities = positive_int(num_densities, "num_densities", 1)
-    num_vectors = positive_int(num_vectors, "num_vectors", 2)
+    seed = rules.seed(seed, "seed")
+    num_inputs = rules.integer(num_inputs, "num_inputs", 1)
+    num_outputs = rules.integer(num_outputs, "num_outputs", 1)
+    num_densities = rules.integer(num_densities, "num_densities", 1)
+    num_vectors = rules.integer(num_vectors, "num_vectors", 2)
     if not 0 < density_base < 1:
         raise ValueError(f"density_base: {density_base} must lie strictly between 0 and 1")
     rng = np.random.default_rng([seed, 0x6D6F636B])  # inputs

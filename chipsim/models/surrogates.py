@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from . import mock as _mock
-from ..validation import positive_int
+from hwdesc import rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
 KINDS = ("column", "column_nonlinear")
 
@@ -120,19 +121,13 @@ class ColumnSurrogate:
                 s = np.sqrt(self.noise_std[h, cols] ** 2 + self.noise_slope * np.abs(u))
                 yield t, u, s
 
-    def _check(self, x, w, num_sends, wait_between_events):
-        x_arr = _mock._check_range(x, "x", *_mock.INPUT_RANGE, min_ndim=1)
-        w_arr = _mock._check_range(w, "w", *_mock.WEIGHT_RANGE, ndim=2)
-        if x_arr.shape[-1] != w_arr.shape[0]:
-            raise ValueError(f"x and w do not fit: x has {x_arr.shape[-1]} inputs, w has {w_arr.shape[0]} rows")
-        positive_int(wait_between_events, "wait_between_events", 0)
-        return x_arr, w_arr, positive_int(num_sends, "num_sends", 1)
-
-    def matmul(self, x, w, num_sends: int = 1, wait_between_events: int = 5,
+    def matmul(self, x, w, num_sends: int = DEFAULT_NUM_SENDS,
+               wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
                noise_seed: int | None = None) -> np.ndarray:
         """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.models.mock.matmul`;
         ``wait_between_events`` is accepted and ignored). Returns int32 (batch..., M)."""
-        x_arr, w_arr, num_sends = self._check(x, w, num_sends, wait_between_events)
+        x_arr, w_arr, num_sends, noise_seed = _mock.check_operands(x, w, num_sends,
+                                                                   wait_between_events, noise_seed)
         batch = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         rng = np.random.default_rng(noise_seed)
@@ -145,12 +140,12 @@ class ColumnSurrogate:
 
     __call__ = matmul
 
-    def expected(self, x, w, num_sends: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    def expected(self, x, w, num_sends: int = DEFAULT_NUM_SENDS) -> tuple[np.ndarray, np.ndarray]:
         """Expected output and its noise std (float arrays (batch..., M)), without drawing noise.
 
         ``E[floor(u + s z)]`` is taken as ``u - 1/2`` (exact on average for ``s`` of an ADC step
         or more), clipped per tile; the std adds the tiles' variances and the floor's 1/12."""
-        x_arr, w_arr, num_sends = self._check(x, w, num_sends, 5)
+        x_arr, w_arr, num_sends, _ = _mock.check_operands(x, w, num_sends, DEFAULT_WAIT_BETWEEN_EVENTS)
         batch = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         lo, hi = _mock.OUTPUT_RANGE
@@ -326,7 +321,8 @@ class FitData:
     tile_inputs: int = _mock.TILE_INPUTS
 
 
-def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed: int = 0,
+def fit_data(chip, *, num_vectors: int = 128,
+             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, seed: int = 0,
              clip_sends: int = 3) -> FitData:
     """Simulate the fit data on ``chip``.
 
@@ -336,17 +332,24 @@ def fit_data(chip, *, num_vectors: int = 128, wait_between_events: int = 5, seed
     also runs with the negated weights, so that every column sees both signs) on every half, at
     ``num_sends=1``; plus a quarter as many dense vectors (density 50-100 %) at
     ``num_sends=clip_sends``, whose outputs reach the rails (for the soft clip). Every vector
-    runs twice with independent noise."""
+    runs twice with independent noise. Activations and weights are clipped to the chip's
+    ``formats`` (1..31 and -63..63 on BrainScaleS-2)."""
+    num_vectors = rules.integer(num_vectors, "num_vectors", 1)
+    wait_between_events = rules.wait_between_events(wait_between_events)
+    seed = rules.seed(seed, "seed")
+    clip_sends = rules.integer(clip_sends, "clip_sends", 1)
     k, m = chip.tile_shape
     halves = chip.description.geometry.halves
+    fin, fw = chip.description.formats.input, chip.description.formats.weight
     rng = np.random.default_rng([seed, 0x666974])
     mu = 24.0 * rng.choice([-1.0, 1.0], size=halves * m)
-    w = np.clip(np.rint(mu[None, :] + 12.0 * rng.standard_normal((k, halves * m))), -63, 63).astype(np.int64)
+    w = np.clip(np.rint(mu[None, :] + 12.0 * rng.standard_normal((k, halves * m))),
+                fw.min, fw.max).astype(np.int64)
     noise_seeds = iter(np.random.default_rng([seed, 0x6E7365]).integers(0, 2**62, size=8).tolist())
     parts = []
     for n_vec, lo, sends in ((-(-num_vectors // 2), 0.05, 1), (max(-(-num_vectors // 8), 1), 0.5, clip_sends)):
         density = rng.uniform(lo, 1.0, size=(n_vec, 1))
-        x = np.where(rng.random((n_vec, k)) < density, rng.integers(1, 32, size=(n_vec, k)), 0)
+        x = np.where(rng.random((n_vec, k)) < density, rng.integers(1, fin.max + 1, size=(n_vec, k)), 0)
         runs = []
         for _ in range(2):
             # K = k, M = halves * m puts output tile h on half h

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from ..models import mock as _mock
 
 #: Charge unit of the reference measurement: activation 16 x weight 21.
@@ -123,7 +125,7 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, r
                 x[i, :n] = UNIT_ACT
             w = np.full((k, m), sign * UNIT_WEIGHT, dtype=np.int64)
             reps = repeats if noise else 1
-            res = chip.run(np.repeat(x, reps, axis=0), w, num_sends=s, wait_between_events=5,
+            res = chip.run(np.repeat(x, reps, axis=0), w, num_sends=s, wait_between_events=DEFAULT_WAIT_BETWEEN_EVENTS,
                            noise=noise, noise_seed=seed)
             outputs.append(res.outputs.astype(np.float64).reshape(len(ns), reps, m).mean(axis=1))
             ideal.append(sign * s * np.array(ns, dtype=np.float64) * UNIT_ACT * UNIT_WEIGHT)
@@ -185,7 +187,8 @@ def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, 
     return out
 
 
-def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = 5, seed: int = 0) -> dict:
+def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+                   seed: int = 0) -> dict:
     """Gain (mean over columns, which smooths the ADC rounding of small outputs) against the
     number of same-sign events (16 x 21 each) at ``wait``, temporal noise off: where dynamic
     saturation sets in."""

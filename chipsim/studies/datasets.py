@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from ..validation import positive_int
+from hwdesc import rules
 
 
 @dataclass(frozen=True)
@@ -207,10 +207,10 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
         n_mels, n_frames: spectrogram size (frames of 1 s / n_frames).
         difficulty: scales timing and formant jitter and the background noise (0 = clean).
     """
-    n_train = positive_int(n_train, "n_train", 1)
-    n_test = positive_int(n_test, "n_test", 1)
-    n_mels = positive_int(n_mels, "n_mels", 2)
-    n_frames = positive_int(n_frames, "n_frames", 2)
+    n_train = rules.integer(n_train, "n_train", 1)
+    n_test = rules.integer(n_test, "n_test", 1)
+    n_mels = rules.integer(n_mels, "n_mels", 2)
+    n_frames = rules.integer(n_frames, "n_frames", 2)
     if not 0 <= difficulty <= 1.5:
         raise ValueError(f"difficulty: {difficulty} must lie in 0..1.5")
     freqs = np.linspace(0.0, 8000.0, 201)

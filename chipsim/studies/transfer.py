@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 #: Profiles compared by the study, in table order.
 PROFILES = ("default", "custom")
 #: Percentile of the weight magnitudes mapped to the largest weight code when translating.
@@ -70,7 +72,7 @@ class StudyConfig:
     scaling: str = "static"
     target_rms: float = 40.0
     max_sends: int = 8
-    wait_between_events: int = 5
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS
     profiles: tuple[str, ...] = PROFILES
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     eval_samples: int = 1000
@@ -116,7 +118,7 @@ def _build_classes():
             self.gain = math.nan          # ADC steps per unit of x.w and send, measured
             self.num_sends = 1
             self.weight_scale = math.nan  # s_w
-            self.wait_between_events = 5
+            self.wait_between_events = DEFAULT_WAIT_BETWEEN_EVENTS
             self.noise = True             # False: temporal noise off (diagnostics)
             # input normalization (x - mean) / std of the float network; on a chip the raw,
             # non-negative input is sent, the weights become W / std and the constant

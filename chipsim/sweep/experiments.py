@@ -101,6 +101,9 @@ class Experiment:
     options: type = Options
     summary: str = ""
     maximize: tuple = ()
+    estimate: Callable | None = None
+    """``estimate(description, params, options)``: the chip calls of one cell as a list of
+    :func:`chipsim.limits.estimate_run` estimates, checked before the sweep starts."""
 
 
 #: Registered experiments, by name.
@@ -126,6 +129,46 @@ SCALING = AxisKind("str", "static", choices=("static", "batch", "ema"),
                    description="activation quantization scaling")
 
 _CHIP_AXES = {"chip_seed": CHIP_SEED, "noise_seed": NOISE_SEED, "wait_between_events": WAIT, "num_sends": SENDS}
+
+
+# ---- work estimates (chipsim.limits) -----------------------------------------------------------------
+
+def _run(desc, batch: int, k: int, m: int, p: dict, what: str):
+    from .. import limits
+
+    return limits.estimate_run(desc, (batch, k), (k, m), num_sends=p.get("num_sends", 1),
+                               wait_between_events=p.get("wait_between_events", 5), what=what)
+
+
+def _mock_estimate(desc, p: dict, o: dict) -> list:
+    """The reference procedure: 20 trial vectors and the batch, 256 inputs x 128 outputs."""
+    return [_run(desc, 20, 256, 128, p, "the mock measurement's trial vectors"),
+            _run(desc, o.get("num_vectors", 50), 256, 128, p, "the mock measurement")]
+
+
+def _characterization_estimate(desc, p: dict, o: dict) -> list:
+    k, m = desc.tile_shape
+    return _mock_estimate(desc, p, {}) + [
+        _run(desc, o["repeats"], k, m, p, "the sparse-noise measurement"),
+        _run(desc, 32, k, m, p, "the gain against the number of events")]
+
+
+def _validity_estimate(desc, p: dict, o: dict) -> list:
+    k, m = desc.tile_shape
+    grid = len(o["densities"]) * len(o["weights"])
+    return _mock_estimate(desc, dict(p, num_sends=1, wait_between_events=5), {}) + [
+        _run(desc, o["vectors"], k, m, p, "a validity grid cell") for _ in range(2 * grid)]
+
+
+def _study_estimate(desc, p: dict, o: dict) -> list:
+    """The chip calls of the study without its training: the mock measurement and the test
+    samples through a first layer of the largest fan-in (keywords: 1,280 features)."""
+    features = 64 if o.get("dataset") == "digits" else 1280
+    hidden = o.get("hidden") or 128
+    samples = o.get("eval_samples") or (200 if o.get("quick", True) else 1000)
+    return _mock_estimate(desc, dict(p, num_sends=1), {}) + [
+        _run(desc, samples, features, hidden, dict(p, num_sends=o.get("max_sends") or 8),
+             "the study's test samples on the chip")]
 
 
 # ---- mock ------------------------------------------------------------------------------------------
@@ -168,14 +211,21 @@ def _characterization(cell: CellContext) -> dict:
     w = np.full((k, m), ch.UNIT_WEIGHT)
     y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(np.float64)
     unit = events * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends
-    ev = ch.gain_vs_events(chip, wait=wait, seed=seed)
-    ref_n = 12 if 12 in ev["events"] else ev["events"][0]
-    onset = ch.saturation_onset(ev["events"], ev["gain"], ev["gain"][ev["events"].index(ref_n)], after=ref_n)
+    # gain against the number of same-sign events (as characterization.gain_vs_events, at the
+    # cell's wait and num_sends), temporal noise off: where dynamic saturation sets in
+    counts = [n for n in range(4, 129, 4) if n <= k] or [k]
+    xe = np.zeros((len(counts), k), dtype=np.int64)
+    for i, n in enumerate(counts):
+        xe[i, :n] = ch.UNIT_ACT
+    ye = chip.run(xe, w, num_sends=sends, wait_between_events=wait, noise=False, noise_seed=seed).outputs
+    gains = (np.mean(ye, axis=1) / (np.asarray(counts) * ch.UNIT_ACT * ch.UNIT_WEIGHT * sends)).tolist()
+    ref_n = 12 if 12 in counts else counts[0]
+    onset = ch.saturation_onset(counts, gains, gains[counts.index(ref_n)], after=ref_n)
     return {
         "mock_gain": par.gain, "mock_noise_std": par.noise_std,
         "sparse_gain": float(np.median(y.mean(axis=0))) / unit,
         "sparse_noise": float(np.median(y.std(axis=0, ddof=1))),
-        "dense_gain": float(ev["gain"][-1]),
+        "dense_gain": float(gains[-1]),
         "saturation_onset_events": math.nan if onset is None else float(onset),
     }
 
@@ -257,19 +307,20 @@ def _study(cell: CellContext) -> dict:
 
 
 register(Experiment("mock", _mock, dict(_CHIP_AXES), ("gain", "noise_std"), MockOptions,
-                    "the mock parameter by the reference procedure"))
+                    "the mock parameter by the reference procedure", estimate=_mock_estimate))
 register(Experiment("characterization", _characterization, dict(_CHIP_AXES),
                     ("mock_gain", "mock_noise_std", "sparse_gain", "sparse_noise", "dense_gain",
                      "saturation_onset_events"), CharacterizationOptions,
                     "figures of merit: mock parameter, sparse gain and noise, dense gain, saturation onset",
-                    maximize=("saturation_onset_events",)))
+                    maximize=("saturation_onset_events",), estimate=_characterization_estimate))
 register(Experiment("validity", _validity, dict(_CHIP_AXES),
                     ("mock_rms", "mock_bias", "mock_frac_off", "mock_noise_ratio", "mock_holds", "chip_noise"),
                     ValidityOptions, "where the mock agrees with the full simulation",
-                    maximize=("mock_holds",)))
+                    maximize=("mock_holds",), estimate=_validity_estimate))
 register(Experiment("study", _study,
                     {"chip_seed": CHIP_SEED, "dataset_seed": DATASET_SEED, "wait_between_events": WAIT,
                      "scaling": SCALING},
                     ("plain_accuracy", "hil_accuracy", "float_accuracy", "mock_accuracy", "gain", "noise_std"),
                     StudyOptions, "the transfer study on one chip: plain-transfer and HIL accuracy",
-                    maximize=("plain_accuracy", "hil_accuracy", "float_accuracy", "mock_accuracy")))
+                    maximize=("plain_accuracy", "hil_accuracy", "float_accuracy", "mock_accuracy"),
+                    estimate=_study_estimate))

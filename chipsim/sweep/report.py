@@ -49,11 +49,13 @@ def _stats(values: list[float]) -> tuple[float, float, int]:
     return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0, int(arr.size)
 
 
-def _maximize(spec) -> bool:
+def _maximize(spec) -> bool | None:
+    """True: larger is better; False: smaller is; None: the metric has no direction (the
+    summary then names the largest and smallest instead of a best)."""
     report = spec.report
     if report.maximize is not None:
         return report.maximize
-    return report.metric in EXPERIMENTS[spec.experiment].maximize
+    return True if report.metric in EXPERIMENTS[spec.experiment].maximize else None
 
 
 def summary(result) -> str:
@@ -65,7 +67,7 @@ def summary(result) -> str:
         f"sweep of '{spec.experiment}' on {spec.description.identity.name}: {len(spec)} cells, "
         f"{done} done, {result.failed} failed; this run computed {result.computed} "
         f"(resumed {result.skipped}) in {result.wall_seconds:.1f} s"
-        + (f" on {result.workers} workers" if result.workers else " serially"),
+        + ("" if not result.computed else f" on {result.workers} workers" if result.workers else " serially"),
     ]
     if result.stale_rows:
         lines.append(f"({result.stale_rows} rows of the results file belong to no cell of this sweep: "
@@ -99,8 +101,14 @@ def summary(result) -> str:
         cells = "".join(f"{_shown(v, units[name]):>16}" for name, v in zip(by, combo))
         lines.append(f"{cells}{mean:>14.6g}{std:>12.4g}{n:>5}")
     valid = {k: v for k, v in table.items() if v[2] > 0}
-    if valid:
-        pick = max if _maximize(spec) else min
+    direction = _maximize(spec)
+    if valid and direction is None:
+        for word, pick in (("largest", max), ("smallest", min)):
+            at = pick(valid, key=lambda k: valid[k][0])
+            where = ", ".join(f"{name} = {_shown(v, units[name])}" for name, v in zip(by, at))
+            lines.append(f"{word}: {report.metric} {valid[at][0]:.6g} at {where}")
+    elif valid:
+        pick = max if direction else min
         best = pick(valid, key=lambda k: valid[k][0])
         worst = (min if pick is max else max)(valid, key=lambda k: valid[k][0])
         ranked = sorted(valid, key=lambda k: valid[k][0], reverse=pick is max)

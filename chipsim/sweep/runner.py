@@ -179,9 +179,11 @@ def connect(scheduler: str | None = None, workers: int | None = None, retries: i
         return Client(address), None
     if workers is None:
         workers = machine_cores()
+    # dashboard_address ":0": the scheduler's HTTP server (and the dashboard, where bokeh is
+    # installed) on a free port, never a clash with another cluster on the default 8787.
     with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.CRITICAL,
+                               dashboard_address=":0", silence_logs=logging.CRITICAL,
                                env=cluster_env(workers))
     return Client(cluster), cluster
 
@@ -257,15 +259,18 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
     if not isinstance(spec, SweepSpec):
         spec = load_spec(spec)
     say = log or (lambda _msg: None)
-    folder = check_out(default_out(spec) if out is None else out, fresh=fresh)
+    folder = check_out(default_out(spec) if out is None else out)
     if spec.experiment not in EXPERIMENTS:
         raise ValueError(f"experiment {spec.experiment!r} is not registered in this process")
     t0 = time.perf_counter()
+    cells = spec.cells()
+    estimate = estimate_work(spec, cells)  # before anything is written or forgotten
+    if fresh:
+        check_out(folder, fresh=True)
     results = _store.ResultStore(folder)
     results.consolidate()  # the parts a killed run left
     if spec.file is not None:
         _copy_spec(spec.file, folder / "sweep.yaml")
-    cells = spec.cells()
     keys = {c.key for c in cells}
     old = {r["key"]: r for r in results.rows()}
     done = {k for k, r in old.items() if k in keys and r.get("error") is None}
@@ -273,6 +278,8 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
     result = SweepResult(spec, folder, skipped=len(done), stale_rows=sum(k not in keys for k in old))
     say(f"sweep: {len(cells)} cells ({len(done)} done before, {len(todo)} to run) of experiment "
         f"'{spec.experiment}' on {spec.description.identity.name}; results in {folder}")
+    if estimate is not None:
+        say(f"chip work of all cells: {estimate.summary()}")
 
     bar = None
     if progress and todo:
@@ -323,6 +330,30 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
             "run the same sweep again to resume")
         raise SweepInterrupted(result)
     return result
+
+
+def estimate_work(spec: SweepSpec, cells: list[Cell]):
+    """The chip work of every cell (:mod:`chipsim.limits`), checked before anything starts:
+    a cell beyond the limits (steps per vector, memory) or a sweep beyond the time limit raises
+    :class:`chipsim.limits.WorkLimitError` naming the cell's parameters. ``None`` when the
+    experiment has no estimate."""
+    from .. import limits
+
+    exp = EXPERIMENTS[spec.experiment]
+    if exp.estimate is None:
+        return None
+    per_cell = []
+    for cell in cells:
+        parts = exp.estimate(spec.description, cell.params, spec.options)
+        shown = ", ".join(f"{k}={v}" for k, v in cell.params.items())
+        one = limits.combine(parts, f"sweep cell {cell.index} ({shown})")
+        one.check()
+        per_cell.append(one)
+    import dataclasses
+
+    total = dataclasses.replace(limits.combine(per_cell, f"the sweep's {len(cells)} cells"),
+                                seconds_fix="sweep fewer cells or shorter ones")
+    return total.check()
 
 
 def _copy_spec(source: str, target: Path) -> None:

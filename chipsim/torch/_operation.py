@@ -5,6 +5,7 @@ the instance as methods do."""
 from __future__ import annotations
 
 import functools
+import inspect
 
 
 class Operation:
@@ -12,11 +13,18 @@ class Operation:
 
     Unlike a Python function it has no ``__get__``, so ``self.op(x, w)`` on a class with
     ``op = matmul`` calls ``matmul(x, w)`` (a Python function would receive ``self`` first).
-    Name, docstring, signature (through ``__wrapped__``) and pickling by name are the function's.
+    Name, signature (through ``__wrapped__``) and pickling by name are the function's; the
+    docstring starts with the call signature, as those of compiled functions do (``help``
+    shows it).
     """
 
     def __init__(self, function) -> None:
         functools.update_wrapper(self, function)
+        signature = inspect.signature(function)
+        bare = signature.replace(
+            parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
+            return_annotation=signature.empty)
+        self.__doc__ = f"{function.__name__}{bare}\n\n{inspect.cleandoc(function.__doc__ or '')}"
 
     def __call__(self, *args, **kwargs):
         return self.__wrapped__(*args, **kwargs)

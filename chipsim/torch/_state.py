@@ -123,8 +123,8 @@ def _as_chip(chip):
 
 
 def use_chip(chip) -> ChipSelection:
-    """Select the simulated chip that every non-mock operation runs on (replaces the
-    reference's ``init_hardware()``).
+    """Select the simulated chip that every non-mock operation runs on (chipsim's own form of
+    :func:`chipsim.torch.init_hardware`).
 
     Args:
         chip: a :class:`chipsim.Chip`, or the path of a chip YAML (loaded with the
@@ -150,8 +150,9 @@ def get_chip():
     chip = _current["chip"]
     if chip is None:
         raise RuntimeError(
-            "No chip selected: call chipsim.torch.use_chip(chipsim.load('chips/bss2.yaml')) "
-            "first, pass chip=... to the operation, or use mock=True"
+            "No chip selected: call chipsim.torch.init_hardware() (the chip of CHIPSIM_CHIP, else "
+            "chips/bss2.yaml) or chipsim.torch.use_chip(chip) first, pass chip=... to the "
+            "operation, or use mock=True"
         )
     return chip
 

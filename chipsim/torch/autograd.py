@@ -18,8 +18,35 @@ SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX = _mock.WEIGHT_RANGE
 OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE
 
 
+#: Where each operand's out-of-range values are usually fixed.
+_RANGE_HINTS = {
+    "inputs": "scale or clamp them first (e.g. input_transform=scale_input of the layers, or "
+              "converting_relu between layers)",
+    "weights": "scale or clamp them first (e.g. weight_transform=clamp_weight_ or scale_weight "
+               "of the layers)",
+}
+
+
+def check_operand(tensor, name: str, op: str) -> None:
+    """Refuse what no transform of an operand ``name`` of ``op`` can mean: a non-tensor, complex
+    or boolean tensors (``TypeError``) and empty tensors (``ValueError``)."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{op}: {name}: expected a tensor, got {type(tensor).__name__}")
+    if tensor.is_complex():
+        raise TypeError(f"{op}: {name}: complex tensors are not supported (dtype {tensor.dtype}); "
+                        f"the chip multiplies real numbers: pass {name}.real if the imaginary "
+                        f"part is meant to be dropped")
+    if tensor.dtype == torch.bool:
+        raise TypeError(f"{op}: {name}: expected numbers, got a boolean tensor; convert it first, "
+                        f"e.g. {name}.float() if True means 1")
+    if tensor.numel() == 0:
+        raise ValueError(f"{op}: {name} is empty (shape {tuple(tensor.shape)}); give at least one "
+                         f"value")
+
+
 def to_hardware(tensor: torch.Tensor, what: str, low: int, high: int, op: str) -> np.ndarray:
-    """Round to nearest and check the range; the message names the range and the extremes."""
+    """Round to nearest and check the range ``low..high`` (the chip's ``formats`` or the mock's);
+    the message names the range, the extremes and the transform that fixes them."""
     array = tensor.detach().to("cpu", torch.float64).numpy()
     if not np.isfinite(array).all():
         raise ValueError(f"{op}: {what} contain NaN or infinite values")
@@ -28,10 +55,18 @@ def to_hardware(tensor: torch.Tensor, what: str, low: int, high: int, op: str) -
     if lo < low or hi > high:
         raise _mock.MockRangeError(
             f"{op}: the chip only supports {what} between {low} and {high} (after rounding to "
-            f"nearest), got {lo:g} (min), {hi:g} (max); scale or clamp them first "
-            f"(e.g. weight_transform=clamp_weight_)"
+            f"nearest), got {lo:g} (min), {hi:g} (max); {_RANGE_HINTS[what]}"
         )
     return rounded.astype(np.int64)
+
+
+def operand_ranges(chip) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(input range, weight range): the chip description's ``formats``, or the mock's ranges
+    for ``chip=None``."""
+    if chip is None:
+        return _mock.INPUT_RANGE, _mock.WEIGHT_RANGE
+    f = chip.description.formats
+    return (f.input.min, f.input.max), (f.weight.min, f.weight.max)
 
 
 class MAC(torch.autograd.Function):
@@ -39,8 +74,9 @@ class MAC(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):  # noqa: D401
-        xs = to_hardware(x, "inputs", INPUT_ACTIVATION_MIN, INPUT_ACTIVATION_MAX, "matmul")
-        ws = to_hardware(w, "weights", SYNAPTIC_WEIGHT_MIN, SYNAPTIC_WEIGHT_MAX, "matmul")
+        x_range, w_range = operand_ranges(None if mock else chip)
+        xs = to_hardware(x, "inputs", *x_range, "matmul")
+        ws = to_hardware(w, "weights", *w_range, "matmul")
         if mock:
             parameter = mock_model()
             if not noise:

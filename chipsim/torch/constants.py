@@ -8,6 +8,8 @@ array as the reference API sees it, and the defaults of the operations and the m
 
 from __future__ import annotations
 
+from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
+
 from ..models import mock as _mock
 
 #: Signed weights (6-bit magnitude, sign by the choice of row).
@@ -26,11 +28,11 @@ class defaults:  # noqa: N801 - the reference's name
     """Defaults of the operations and of :class:`chipsim.torch.MockParameter`."""
 
     #: FPGA cycles (8 ns each) between events.
-    wait_between_events = 5
+    wait_between_events = DEFAULT_WAIT_BETWEEN_EVENTS
     #: ADC steps per unit of ``x . w`` for one send.
-    gain = 0.002
+    gain = _mock.MockParameter.gain
     #: Standard deviation of the mock's output noise, in ADC steps.
-    noise_std = 2.0
+    noise_std = _mock.MockParameter.noise_std
 
 
 __all__ = ["synaptic_weight_min", "synaptic_weight_max", "input_activation_min",

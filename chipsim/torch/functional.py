@@ -15,15 +15,15 @@ import os
 import numpy as np
 import torch
 
-from ..validation import positive_int
+from hwdesc import rules
+from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
+
 from ._operation import operation
 from ._state import resolve_chip
 from . import tracer as _tracer
 from .autograd import (INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN, OUTPUT_MAX, OUTPUT_MIN,
                        SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN, MAC, Add, ConvertingReLU, ReLU,
-                       int8)
-#: Default gap between events in FPGA cycles (reference default).
-DEFAULT_WAIT_BETWEEN_EVENTS = 5
+                       check_operand, int8)
 
 
 class ShapeError(RuntimeError, ValueError):
@@ -32,22 +32,22 @@ class ShapeError(RuntimeError, ValueError):
 
 
 def _check_options(num_sends, wait_between_events) -> tuple[int, int]:
-    return (positive_int(num_sends, "num_sends", 1),
-            positive_int(wait_between_events, "wait_between_events", 0))
+    return rules.num_sends(num_sends), rules.wait_between_events(wait_between_events)
 
 
 def _noise_seed(noise_seed) -> int:
     """A seed for the temporal noise: given, or drawn from torch's default generator (so that
-    ``torch.manual_seed`` makes a whole run reproducible)."""
+    ``torch.manual_seed`` makes a whole run reproducible). The same rule on the chip and the mock
+    path: an integer in 0..2**63-1."""
     if noise_seed is not None:
-        return positive_int(noise_seed, "noise_seed", 0)
+        return rules.seed(noise_seed, "noise_seed")
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
 def _check_madc(op: str, mock: bool, noise: bool, neuron_id, path):
     """The reference's membrane-recording arguments: ``None`` without a path, else
     ``(neuron_id, path)`` for :meth:`chipsim.Chip.matmul`."""
-    neuron_id = positive_int(neuron_id, "madc_recording_neuron_id", 0)
+    neuron_id = rules.integer(neuron_id, "madc_recording_neuron_id", 0)
     if path is None or os.fspath(path) == "":
         return None
     if mock:
@@ -60,7 +60,7 @@ def _check_madc(op: str, mock: bool, noise: bool, neuron_id, path):
 
 
 @operation
-def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
+def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SENDS,
         wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
         madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
         chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
@@ -87,18 +87,14 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
         RuntimeError (:class:`ShapeError`): weights not 2-D, input not 1-D or 2-D, or sizes that
             do not match.
     """
-    if not isinstance(x, torch.Tensor) or not isinstance(weights, torch.Tensor):
-        raise TypeError(f"mac: expected tensors, got {type(x).__name__} and {type(weights).__name__}")
+    check_operand(x, "x", "mac")
+    check_operand(weights, "weights", "mac")
     num_sends, wait = _check_options(num_sends, wait_between_events)
     if weights.dim() != 2:
         raise ShapeError(f"mac: weights must be 2-D (K, M), got shape {tuple(weights.shape)}")
     if x.dim() not in (1, 2):
         raise ShapeError(f"mac: the input must be 1-D (K,) or 2-D (N, K), got shape {tuple(x.shape)}")
-    if x.shape[-1] != weights.shape[0]:
-        raise ShapeError(
-            f"mac: input has {x.shape[-1]} entries in its last dimension (shape {tuple(x.shape)}) "
-            f"but the weights have {weights.shape[0]} rows (shape {tuple(weights.shape)})"
-        )
+    rules.product_shapes(x.shape, weights.shape, "x", "weights", error=ShapeError, where="mac")
     madc = _check_madc("mac", mock, noise, madc_recording_neuron_id, madc_recording_path)
     if not mock:
         _tracer.check_input(x, "mac")
@@ -114,7 +110,7 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = 1,
 
 
 @operation
-def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
+def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = DEFAULT_NUM_SENDS,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
            madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
            chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
@@ -122,15 +118,18 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
     the leading dimensions of ``input`` are folded into one batch for :func:`mac`.
 
     Args:
-        input: activations, 1-D ``(K,)`` or ``(batch..., K)``, values 0..31.
-        other: weights, ``(K,)`` or ``(K, M)``, values -63..63.
+        input: activations, 1-D ``(K,)`` or ``(batch..., K)``, values in the chip's
+            ``formats.input`` range (0..31; the mock: always 0..31).
+        other: weights, ``(K,)`` or ``(K, M)``, values in ``formats.weight`` (-63..63).
+            Both: real, non-boolean, non-empty tensors.
         num_sends: times the input is sent; the gain grows linearly with it.
         wait_between_events: FPGA cycles (8 ns each) between events (ignored by the mock).
         mock: use the mock model (:func:`get_mock_parameter`) instead of the chip.
         madc_recording_neuron_id, madc_recording_path: see :func:`mac`.
         chip: run on this chip instead of the selected one (:func:`init_hardware`,
             :func:`use_chip`). Not in the reference API, as the keywords below.
-        noise_seed: seed of the temporal noise; ``None`` draws one from torch's generator.
+        noise_seed: seed of the temporal noise, an integer in 0..2**63-1 (chip and mock alike);
+            ``None`` draws one from torch's generator.
         noise: ``False`` switches the temporal noise off (chip: every noise source, the fixed
             pattern stays; mock: ``noise_std = 0``). For diagnostics.
 
@@ -139,12 +138,14 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
         values -128..127.
 
     Raises:
+        TypeError: a complex or boolean tensor, or a non-integer option (``bool`` included).
+        ValueError: an empty tensor, an option out of range.
         OverflowError (:class:`chipsim.models.mock.MockRangeError`): values out of range after rounding.
         RuntimeError (:class:`ShapeError`): 0-D arguments, weights with more than 2 dimensions,
             or mismatching sizes.
     """
-    if not isinstance(input, torch.Tensor) or not isinstance(other, torch.Tensor):
-        raise TypeError(f"matmul: expected tensors, got {type(input).__name__} and {type(other).__name__}")
+    check_operand(input, "input", "matmul")
+    check_operand(other, "other", "matmul")
     _check_options(num_sends, wait_between_events)
     if input.dim() == 0 or other.dim() == 0:
         raise ShapeError("matmul: both arguments need to be at least 1-D")
@@ -152,11 +153,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = 1,
         raise ShapeError(f"matmul: weights must be 1-D or 2-D, got shape {tuple(other.shape)}")
     x = input.unsqueeze(0) if input.dim() == 1 else input
     w = other.unsqueeze(-1) if other.dim() == 1 else other
-    if x.shape[-1] != w.shape[0]:
-        raise ShapeError(
-            f"matmul: input has {x.shape[-1]} entries in its last dimension (shape "
-            f"{tuple(input.shape)}) but the weights have {w.shape[0]} rows (shape {tuple(other.shape)})"
-        )
+    rules.product_shapes(input.shape, other.shape, "input", "other", error=ShapeError, where="matmul")
     _check_madc("matmul", mock, noise, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
     out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
@@ -173,10 +170,10 @@ def _tuple(value, dim: int, name: str) -> tuple[int, ...]:
     try:
         values = (value,) * dim if isinstance(value, (int, np.integer)) else tuple(value)
     except TypeError:
-        raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}") from None
-    if len(values) != dim or any(isinstance(v, bool) or int(v) != v or v < 1 for v in values):
+        raise TypeError(f"{name}: expected a positive integer or {dim} of them, got {value!r}") from None
+    if len(values) != dim:
         raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}")
-    return tuple(int(v) for v in values)
+    return tuple(rules.integer(v, name if dim == 1 else f"{name}[{i}]", 1) for i, v in enumerate(values))
 
 
 def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_seed,
@@ -216,7 +213,7 @@ def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_s
 
 @operation
 def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: int = 1, num_sends: int = 1,
+           stride: int = 1, num_sends: int = DEFAULT_NUM_SENDS,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
            dilation: int = 1, groups: int = 1, chip=None, noise_seed: int | None = None):
     """1-D convolution ``(N, C, L) * (O, C, k) -> (N, O, L_out)``, unrolled to one :func:`matmul`
@@ -230,7 +227,7 @@ def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
 
 @operation
 def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                    stride: int = 1, num_expansions: int = 1, num_sends: int = 1,
+                    stride: int = 1, num_expansions: int = 1, num_sends: int = DEFAULT_NUM_SENDS,
                     wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
                     chip=None, noise_seed: int | None = None) -> torch.Tensor:
     """1-D convolution with ``num_expansions`` copies of the kernel on the array at once, as the
@@ -256,7 +253,7 @@ def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
         float tensor ``(N, O, (L - k) // stride + 1)``.
     """
     num_sends, wait = _check_options(num_sends, wait_between_events)
-    n = positive_int(num_expansions, "num_expansions", 1)
+    n = rules.integer(num_expansions, "num_expansions", 1)
     (s,) = _tuple(stride, 1, "stride")
     if weight.dim() != 3 or input.dim() != 3:
         raise ShapeError(f"expanded_conv1d expects an input (N, C, L) and a weight (O, C, k), got "
@@ -287,7 +284,7 @@ def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
 @operation
 def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride=1, num_sends: int = 1,
+           stride=1, num_sends: int = DEFAULT_NUM_SENDS,
            wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
            dilation=1, groups: int = 1, chip=None, noise_seed: int | None = None):
     """2-D convolution ``(N, C, H, W) * (O, C, kh, kw) -> (N, O, H_out, W_out)``, unrolled to one
@@ -314,8 +311,7 @@ def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
 def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> torch.Tensor:
     """ReLU, right shift by ``shift`` bits and clamp to 0..31: turns results (-128..127) into
     inputs of the next layer. Gradient ``2**-shift`` where input > 0."""
-    if isinstance(shift, bool) or not isinstance(shift, (int, np.integer)):
-        raise TypeError(f"converting_relu: shift must be an integer, got {shift!r}")
+    shift = rules.integer(shift, "converting_relu: shift")
     if shift < 0:
         raise RuntimeError(f"converting_relu: non-negative shift value expected, got {shift}")
     if not mock:

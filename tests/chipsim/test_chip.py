@@ -187,7 +187,7 @@ def test_non_integers_are_rounded(tutorial):
 @pytest.mark.parametrize(
     "x, w, kwargs, message",
     [
-        (np.full((1, 8), 32), np.ones((8, 2)), {}, r"x: value 32 at index \(0, 0\) is outside the allowed range 0..31"),
+        (np.full((1, 8), 32), np.ones((8, 2)), {}, r"x: value 32 at index \(0, 0\) is out of range .*; allowed: 0..31"),
         (np.full((1, 8), -1), np.ones((8, 2)), {}, r"x: value -1 .* 0..31"),
         (np.ones((1, 8)), np.full((8, 2), 64), {}, r"w: value 64 .* -63..63"),
         (np.full((1, 8), np.nan), np.ones((8, 2)), {}, r"x: value nan at index \(0, 0\) is not finite"),
@@ -242,12 +242,19 @@ def test_traces_show_events_and_the_read(tutorial):
     np.testing.assert_array_equal(trace.code_read, np.clip(expected_code, 0, 255))
 
 
-def test_large_batches_keep_only_the_first_chunk_of_events(tutorial):
+def test_large_batches_keep_the_events_of_the_first_vectors_only(tutorial):
     x = np.random.default_rng(0).integers(0, 32, size=(50, 8)).astype(np.int8)
-    res = tutorial.run(x, np.full((8, 4), 10), noise_seed=1, chunk_size=16)
-    assert res.events.n_vectors == 16  # the schedule of one chunk, not of the batch
-    assert res.timing.vector_seconds.shape == (50,) and res.energy.per_vector.shape == (50,)
-    assert res.timing.seconds == pytest.approx(res.timing.vector_seconds.sum())
+    whole = tutorial.run(x[:20], np.full((8, 4), 10), noise_seed=1)
+    for chunk in (1, 7, 16, 50):
+        res = tutorial.run(x, np.full((8, 4), 10), noise_seed=1, chunk_size=chunk, keep_events=20)
+        assert res.events.n_vectors == 20  # whatever the chunk size
+        assert np.array_equal(res.events.timeline.start, whole.events.timeline.start)
+        assert np.array_equal(res.events.schedule.ev_time, whole.events.schedule.ev_time)
+        assert res.timing.vector_seconds.shape == (50,) and res.energy.per_vector.shape == (50,)
+        assert res.timing.cycles == res.timing.vector_cycles.sum()
+    assert tutorial.run(x, np.full((8, 4), 10), chunk_size=3).events.n_vectors == 50  # default 4096
+    with pytest.raises(ValueError, match="keep_events: 0 is out of range; allowed: >= 1"):
+        tutorial.run(x, np.full((8, 4), 10), keep_events=0)
 
 
 def test_synaptic_input_readout_is_refused_not_simulated_wrongly(chips_dir):
@@ -262,9 +269,8 @@ def test_tiled_bss2_is_chunking_invariant(bss2):
     whole = bss2.run(x, w, noise_seed=4)
     chunked = bss2.run(x, w, noise_seed=4, chunk_size=4)
     np.testing.assert_array_equal(whole.outputs, chunked.outputs)
-    np.testing.assert_allclose(whole.timing.vector_seconds, chunked.timing.vector_seconds)
-    assert whole.timing.seconds == pytest.approx(chunked.timing.seconds)
-    assert whole.energy.total == pytest.approx(chunked.energy.total)
+    _assert_same_accounting(whole, chunked)
+    assert whole.events.n_vectors == chunked.events.n_vectors == 3 * 9  # 3 runs of 9 vectors
 
 
 @settings(max_examples=25, deadline=None)
@@ -281,8 +287,45 @@ def test_chunking_never_changes_a_result(tutorial, k, m, batch, chunk, num_sends
     parts = tutorial.run(x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3,
                          chunk_size=chunk)
     np.testing.assert_array_equal(whole.outputs, parts.outputs)
-    np.testing.assert_allclose(whole.timing.vector_seconds, parts.timing.vector_seconds)
-    np.testing.assert_allclose(whole.energy.per_vector, parts.energy.per_vector)
+    _assert_same_accounting(whole, parts)
+    assert parts.events.n_vectors == whole.events.n_vectors
+
+
+def _assert_same_accounting(a, b):
+    """Timing and energy equal to the last bit (not approximately)."""
+    assert np.array_equal(a.timing.vector_cycles, b.timing.vector_cycles)
+    assert (a.timing.cycles, a.timing.macs) == (b.timing.cycles, b.timing.macs)
+    assert a.timing.seconds == b.timing.seconds
+    assert np.array_equal(a.timing.vector_seconds, b.timing.vector_seconds)
+    assert a.timing.vectors_per_second == b.timing.vectors_per_second
+    assert a.energy.counts == b.energy.counts
+    assert a.energy.per_action == b.energy.per_action
+    assert a.energy.total == b.energy.total and a.energy.per_mac == b.energy.per_mac
+    assert np.array_equal(a.energy.per_vector, b.energy.per_vector)
+
+
+@settings(max_examples=30, deadline=None)
+@given(batch=st.integers(1, 40), chunk=st.integers(1, 40), keep=st.integers(1, 45),
+       k=st.sampled_from([5, 8, 13]), m=st.sampled_from([3, 8, 11]), seed=st.integers(0, 2**32))
+def test_timing_and_energy_are_bit_identical_for_every_chunk_size(tutorial, batch, chunk, keep, k, m, seed):
+    """Noise off and tiles of the tutorial chip (8 x 8 per half): K, M up to 13 x 11 make up to
+    4 tiles in 2 runs; each run adds its cycles and counts per vector."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 32, size=(batch, k)) * (rng.random((batch, k)) < 0.7)
+    w = rng.integers(-63, 64, size=(k, m))
+    sends, wait = int(rng.integers(1, 4)), int(rng.integers(0, 9))
+    whole = tutorial.run(x, w, sends, wait, noise=False, keep_events=keep)
+    parts = tutorial.run(x, w, sends, wait, noise=False, chunk_size=chunk, keep_events=keep)
+    np.testing.assert_array_equal(whole.outputs, parts.outputs)
+    _assert_same_accounting(whole, parts)
+    runs = whole.events.n_vectors // min(batch, keep)
+    assert whole.events.n_vectors == parts.events.n_vectors == runs * min(batch, keep)
+    assert np.array_equal(whole.events.timeline.start, parts.events.timeline.start)
+    # the integers are the whole truth: seconds and joules are one conversion of them
+    t = whole.timing
+    assert t.seconds == t.cycles * tutorial.description.cycle_time
+    table = whole.energy.table
+    assert whole.energy.per_action["event_sent"] == whole.energy.counts["event_sent"] * table["event_sent"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -333,3 +376,18 @@ def test_traces_carry_the_codes_of_their_own_vector(bss2):
     for t in res.traces:
         np.testing.assert_array_equal(t.code_read.astype(int) - t.code_baseline,
                                       res.outputs[t.vector, [4, 1]])
+
+
+@pytest.mark.parametrize("settle_cycles", [10, 41, 44, 47, 100])
+def test_an_event_that_starts_exactly_at_the_read_is_refused(settle_cycles):
+    """Link and driver latency equal to the wait after the events phase (a slow link, wait 0):
+    the last event starts exactly at the read, whatever the rounding of its time in seconds
+    (for some lengths of the settling wait it lands 1e-22 s before the read)."""
+    text = _tutorial_path().read_text().replace("link_latency: 16 ns", "link_latency: 168 ns")
+    text = text.replace("{name: settle_reset, kind: wait, duration: 80 ns}",
+                        f"{{name: settle_reset, kind: wait, duration: {8 * settle_cycles} ns}}")
+    chip = chipsim.Chip(hwdesc.loads(text), seed=0)
+    x = np.zeros((1, 8), dtype=int)
+    x[0, 0] = 7
+    with pytest.raises(ValueError, match="after the ADC read"):
+        chip.run(x, np.full((8, 2), 10), wait_between_events=0, noise=False)

@@ -52,7 +52,7 @@ def test_simulate_reads_npy_and_is_reproducible(chips_dir, tmp_path, capsys):
     [
         (["--inputs", "missing.npy", "--weights", "missing.npy"], "--inputs missing.npy: no such file"),
         (["--inputs", "{x}"], "give --inputs and --weights together"),
-        (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is outside the allowed range -63..63"),
+        (["--inputs", "{x}", "--weights", "{w_bad}"], "--weights .*: value 99 at index \\(0, 0\\) is out of range .*; allowed: -63..63"),
         (["--inputs", "{x}", "--weights", "{w_short}"], "--inputs has 8 inputs per vector but --weights has 5 rows"),
         (["--calibration", "fastest"], "no calibration profile 'fastest'"),
         (["--inputs", "{x_text}", "--weights", "{w_bad}"], "--inputs .*: expected numbers, got an array of dtype <U"),

@@ -170,6 +170,10 @@ def test_serial_run_resume_and_failed_cell(tmp_path):
     again = run(spec, out, serial=True)
     assert (again.computed, again.skipped) == (2, 4)
     assert metrics(again.rows) == metrics(first.rows)
+    # fresh: every cell again, the same rows
+    fresh = run(spec, out, serial=True, fresh=True)
+    assert (fresh.computed, fresh.skipped) == (6, 0)
+    assert metrics(fresh.rows) == metrics(first.rows)
 
 
 def test_resume_after_an_interrupted_run_computes_only_the_missing_cells(tmp_path, monkeypatch):
@@ -289,3 +293,41 @@ def test_built_in_experiments_on_bss2(tmp_path, bss2):
     reference = measure_mock_parameter(with_knob(bss2, "i_synin_gm", 300), seed=0, num_vectors=8)
     assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (reference.gain, reference.noise_std)
     assert 0 <= rows["validity"]["mock_holds"] <= 1
+
+
+def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
+    from chipsim.commands.cli import main
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(f"sweep_version: 1\nexperiment: mock\nchip: {CHIPS / 'bss2.yaml'}\n"
+                     "axes:\n  wait_between_events: [5, 100000000]\n")
+    assert main(["sweep", str(sweep), "--serial", "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)" in err
+    assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
+    assert not (tmp_path / "out").exists()  # refused before anything was written
+
+
+def test_line_figure_and_summary_without_a_direction(tmp_path):
+    import dataclasses
+
+    from chipsim.sweep import report
+    from chipsim.sweep.spec import ReportSpec
+
+    spec = loads_spec(sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]"))
+    spec = dataclasses.replace(spec, report=ReportSpec(metric="gm", x="i_synin_gm"))
+    result = run(spec, tmp_path / "out", serial=True)
+    text = report.summary(result)
+    assert "largest: gm 9e-07 at i_synin_gm = 450" in text and "smallest: gm 6e-07 at i_synin_gm = 300" in text
+    assert "best" not in text
+    assert "       300         6e-07           0    2" in text  # mean, std and n over the chip seeds
+    path = report.figure(result, tmp_path / "line.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_example_of_the_help_is_a_valid_sweep_file():
+    from chipsim.commands.sweep import EXAMPLE
+
+    text = EXAMPLE.split("examples/sweeps/ has more):\n\n")[1].split("\n\n")[0]
+    spec = loads_spec(text.replace("../../chips/", f"{CHIPS}/"))
+    assert (spec.experiment, len(spec)) == ("mock", 3 * 2 * 3 * 4)

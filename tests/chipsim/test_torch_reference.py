@@ -53,7 +53,7 @@ class _MacCases:
             self.mac(torch.ones(5), torch.full((5, 3), 65.0))
         with pytest.raises(RuntimeError, match="1-D .* or 2-D"):
             self.mac(torch.ones(2, 2, 5), torch.ones(5, 3))
-        with pytest.raises(RuntimeError, match="5 entries .* 4 rows"):
+        with pytest.raises(RuntimeError, match="5 inputs in its last dimension .* 4 rows"):
             self.mac(torch.ones(5), torch.ones(4, 3))
         assert self.mac(torch.ones(5), torch.ones(5, 3)).shape == (3,)
 
@@ -200,6 +200,8 @@ def test_functions_kept_on_a_class_do_not_bind():
 
 def test_functions_keep_name_signature_and_pickle():
     assert hxp.matmul.__name__ == "matmul" and "mock model" in hxp.matmul.__doc__
+    # the docstring starts with the call, as those of the reference's compiled functions
+    assert hxp.add.__doc__.startswith("add(input, other, alpha=1, mock=False)\n\nSaturating int8")
     assert list(inspect.signature(hxp.mac).parameters)[:7] == [
         "x", "weights", "num_sends", "wait_between_events", "mock", "madc_recording_neuron_id",
         "madc_recording_path"]

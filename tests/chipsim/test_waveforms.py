@@ -64,7 +64,7 @@ def test_vcd_parses_back_to_the_simulated_waveforms(recorded, tmp_path):
     assert timescale == (1, "ps")
     assert len(recorded.traces) == 2
     for trace in recorded.traces:
-        scope = f"tutorial.vector_{trace.vector}"
+        scope = f"tutorial.vector_{trace.vector}"  # one digit: nothing to pad
         for i, column in enumerate(trace.columns):
             for name in ("v_mem", "v_exc", "v_inh"):
                 kind, changes = signals[(f"{scope}.column_{column}", name)]
@@ -139,6 +139,19 @@ def test_matmul_records_the_membrane_with_the_reference_arguments(tutorial, tmp_
     signals, _ = read_vcd(vcd)
     assert {s for s, n in signals if n == "v_mem"} == {"tutorial.vector_0.column_5",
                                                        "tutorial.vector_1.column_5"}
+
+
+def test_vcd_names_sort_in_numeric_order(tutorial, tmp_path):
+    x = np.ones((12, 12), dtype=np.int64)
+    w = np.ones((12, 12), dtype=np.int64)
+    res = tutorial.run(x, w, noise=False, record_vectors=[2, 11], record_columns=[3, 10])
+    signals, _ = read_vcd(waveforms.write_vcd(res, tmp_path / "p.vcd", chip_name="t"))
+    scopes = sorted({s for s, n in signals if n == "v_mem"})
+    assert scopes == ["t.vector_02.column_03", "t.vector_02.column_10", "t.vector_11.column_03",
+                      "t.vector_11.column_10"]
+    # two traces per vector (the columns lie in two output tiles, two tile runs)
+    inputs = sorted(n for s, n in signals if s == "t.vector_02.run0_half0.inputs")
+    assert inputs == [f"input_{r}" for r in range(8)]  # rows 0..7 of input tile 0: one digit
 
 
 @pytest.mark.parametrize("kwargs, message", [

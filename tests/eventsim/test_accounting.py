@@ -48,6 +48,8 @@ def test_energy_is_counts_times_table_plus_static(tutorial, vector):
     assert e.per_vector.tolist() == pytest.approx([e.total], rel=1e-12)
     assert e.per_mac == pytest.approx(e.total / (2 * 8 * 8), rel=1e-12)
     assert e.provenance == t.provenance
+    assert e.counts == {"event_sent": 6, "synapse_activation": 48, "adc_conversion": 32,
+                        "reset": 32, "byte_transferred": 16}
     assert e.table["static_power"] == t.static_power
 
 
@@ -56,8 +58,11 @@ def test_timing_of_a_batch(tutorial, vector):
     run = eventsim.simulate(tutorial, x, wait_between_events=5, macs_per_vector=100)
     t = run.timing
     assert t.vector_cycles.tolist() == [65, 90]
-    assert t.batch_cycles == 155
-    assert t.batch_seconds == pytest.approx(155 * 8e-9)
+    assert t.cycles == 155 and t.vectors == 2 and t.macs == 200
+    # vectors follow each other: the batch is the sum of its vectors
+    assert run.timeline.vector_end[-1] - run.timeline.vector_start[0] == 155
+    assert t.seconds == 155 * 8e-9  # converted once, from the integer count
+    assert t.vector_seconds.tolist() == [65 * 8e-9, 90 * 8e-9]
     assert t.vectors_per_second == pytest.approx(2 / (155 * 8e-9))
     assert t.macs_per_second == pytest.approx(200 / (155 * 8e-9))
 
@@ -74,7 +79,7 @@ def test_concatenated_runs_follow_each_other(tutorial, vector):
     assert both.schedule.ev_ptr.tolist() == [0, 3, 3, 7, 9]
     assert np.array_equal(both.schedule.ev_time, np.concatenate([a.schedule.ev_time, b.schedule.ev_time]))
     assert both.num_sends.tolist() == [1, 2] and both.wait_between_events.tolist() == [5, 1]
-    assert both.timing.batch_cycles == a.timing.batch_cycles + b.timing.batch_cycles
+    assert both.timing.cycles == a.timing.cycles + b.timing.cycles
     assert both.energy.total == pytest.approx(a.energy.total + b.energy.total, rel=1e-12)
     assert "num_sends 1..2" in eventsim.format_report(both)
 
@@ -99,5 +104,5 @@ def test_timeline_table(tutorial, vector):
     assert lines[7].split()[:2] == ["6", "events,"]
     assert "arrivals 24..34, queueing up to 5 cycles" in lines[7]
     assert lines[-1].split()[:6] == ["0", "transfer", "transfer", "54", "62", "8"]
-    with pytest.raises(ValueError, match=r"max_vectors\(=0\) must be an integer >= 1"):
+    with pytest.raises(ValueError, match=r"max_vectors: 0 is out of range; allowed: >= 1"):
         eventsim.format_timeline(run, 0)

@@ -15,13 +15,13 @@ def x_ok():
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
-    ({"num_sends": 0}, ValueError, "num_sends(=0) must be >= 1"),
-    ({"num_sends": 1.5}, TypeError, "num_sends must be an integer >= 1, got 1.5 (float)"),
-    ({"num_sends": True}, TypeError, "num_sends must be an integer >= 1, got True (bool)"),
-    ({"wait_between_events": -1}, ValueError, "wait_between_events(=-1) must be >= 0"),
-    ({"wait_between_events": "5"}, TypeError, "wait_between_events must be an integer >= 0, got '5' (str)"),
+    ({"num_sends": 0}, ValueError, "num_sends: 0 is out of range; allowed: >= 1"),
+    ({"num_sends": 1.5}, TypeError, "num_sends: expected an integer, got float 1.5; allowed: >= 1"),
+    ({"num_sends": True}, TypeError, "num_sends: expected an integer, got bool True; allowed: >= 1"),
+    ({"wait_between_events": -1}, ValueError, "wait_between_events: -1 is out of range; allowed: >= 0"),
+    ({"wait_between_events": "5"}, TypeError, "wait_between_events: expected an integer, got str '5'"),
     ({"engine": "numba"}, ValueError, "engine(='numba') must be one of 'fast', 'simpy'"),
-    ({"macs_per_vector": -3}, ValueError, "macs_per_vector(=-3) must be >= 0"),
+    ({"macs_per_vector": -3}, ValueError, "macs_per_vector: -3 is out of range; allowed: >= 0"),
 ])
 def test_scalar_arguments(tutorial, kwargs, error, message):
     with pytest.raises(error, match=re.escape(message)):
@@ -84,5 +84,5 @@ def test_trace_and_report_arguments(tutorial):
     with pytest.raises(TypeError, match="run must be an EventRun"):
         eventsim.format_report(None)
     run = eventsim.simulate(tutorial, x_ok())
-    with pytest.raises(ValueError, match=re.escape("max_vectors(=0) must be an integer >= 1 or None")):
+    with pytest.raises(ValueError, match=re.escape("max_vectors: 0 is out of range; allowed: >= 1")):
         eventsim.trace_events(run, max_vectors=0)

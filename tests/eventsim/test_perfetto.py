@@ -163,6 +163,11 @@ def test_bad_arguments(tutorial, vector, tmp_path):
     writer = eventsim.PerfettoTraceWriter(tmp_path / "t.pftrace")
     with pytest.raises(TypeError, match=r"runs\[0\] must be an eventsim.EventRun"):
         writer.add(0, [object()])
+    from types import SimpleNamespace
+
+    trace = SimpleNamespace(vector=3, run=0, columns=(0,), time=np.zeros(1), v_mem=np.zeros((1, 1)))
+    with pytest.raises(ValueError, match=r"vector 3 \(run 0\) was not recorded by this writer"):
+        writer.add_membranes([trace])
     writer.close()
     with pytest.raises(ValueError, match="closed"):
         writer.add(0, eventsim.simulate(tutorial, vector([1], [])))
@@ -186,3 +191,28 @@ def test_simulate_writes_the_whole_batch(tmp_path, capsys):
     # the membranes of the figure's four columns over vector 0
     assert sorted(n for n in tracks.values() if n.startswith("membrane")) == [
         f"membrane column {c} (mV)" for c in (0, 2, 5, 7)]
+
+
+def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from chipsim.commands.cli import main
+
+    for name in [m for m in sys.modules if m == "perfetto" or m.startswith("perfetto.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "perfetto", None)
+    chips = Path(__file__).resolve().parents[2] / "chips"
+    code = main(["simulate", str(chips / "tutorial.yaml"), "--batch", "2", "--out",
+                 str(tmp_path / "o"), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "trace.pftrace: writing a native Perfetto trace needs the package perfetto" in err
+    assert "pip install 'perfetto>=0.59'" in err and "Traceback" not in err
+
+
+def test_events_can_be_left_out(tutorial, vector, tmp_path):
+    run = eventsim.simulate(tutorial, np.concatenate([vector([3, 4], [5])] * 4))
+    path = eventsim.write_perfetto_trace(run, tmp_path / "t.pftrace", events=False)
+    tracks, slices, instants, counters = parse(path)
+    assert instants == {} and not any(n.startswith("half ") for n in tracks.values())
+    assert len([v for v in slices[by_name(tracks, "vectors")] if v[3] == 0]) == 4

@@ -155,7 +155,7 @@ def test_half_csr_is_the_per_half_view(tutorial, vector):
     assert np.array_equal(time[0:2], s.ev_time[s.events_of(0, 1)])
     assert np.array_equal(time[2:3], s.ev_time[s.events_of(1, 1)])
     assert s.half_csr(0)[0].tolist() == [0, 3, 3, 4]
-    with pytest.raises(ValueError, match=r"half\(=2\) must be an integer in 0\.\.1"):
+    with pytest.raises(ValueError, match=r"half: 2 is out of range; allowed: 0\.\.1"):
         s.half_csr(2)
 
 

@@ -65,19 +65,20 @@ def test_event_phase_cycles_defaults_and_numpy_integers(bss2):
 
 
 @pytest.mark.parametrize(
-    "args, message",
+    "args, error, message",
     [
-        ((-1,), "n_inputs(=-1) must be >= 0"),
-        ((129,), "n_inputs(=129) must be <= 128"),
-        ((2.5,), "n_inputs(=2.5) must be an integer"),
-        ((True,), "n_inputs(=True) must be an integer"),
-        ((10, 0), "num_sends(=0) must be >= 1"),
-        ((10, 1, -1), "wait_between_events(=-1) must be >= 0"),
-        ((10, 1, 5.0), "wait_between_events(=5.0) must be an integer"),
+        ((-1,), ValueError, "n_inputs: -1 is out of range; allowed: 0..128"),
+        ((129,), ValueError, "n_inputs: 129 is out of range; allowed: 0..128"),
+        ((2.5,), TypeError, "n_inputs: expected an integer, got float 2.5; allowed: 0..128"),
+        ((True,), TypeError, "n_inputs: expected an integer, got bool True; allowed: 0..128"),
+        ((10, 0), ValueError, "num_sends: 0 is out of range; allowed: >= 1"),
+        ((10, 1, -1), ValueError, "wait_between_events: -1 is out of range; allowed: >= 0"),
+        ((10, 1, 5.0), TypeError,
+         "wait_between_events: expected an integer, got float 5.0 (write 5); allowed: >= 0"),
     ],
 )
-def test_event_phase_cycles_refuses_bad_arguments(bss2, args, message):
-    with pytest.raises(ValueError) as info:
+def test_event_phase_cycles_refuses_bad_arguments(bss2, args, error, message):
+    with pytest.raises(error) as info:
         bss2.event_phase_cycles(*args)
     assert str(info.value) == message
 

@@ -175,7 +175,16 @@ def test_control_character_is_refused_with_its_line():
 
 def test_deep_nesting_is_refused():
     err = rejected("a: " + "[" * 5000)
-    assert err.problem == "the document is nested too deeply"
+    assert err.problem == "the document is nested more than 32 levels deep"
+    assert err.line == 1
+
+
+def test_nesting_limit_is_located():
+    text = "schema_version: 1\nidentity:\n  name: x\nb:\n" + "".join(
+        "  " * (i + 1) + f"k{i}:\n" for i in range(40)) + "  " * 41 + "v: 1\n"
+    err = rejected(text)
+    assert err.problem == "the document is nested more than 32 levels deep"
+    assert err.line == text.splitlines().index("  " * 31 + "k30:") + 1  # its value is level 33
 
 
 @pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
@@ -271,7 +280,7 @@ def test_unknown_top_level_key_without_a_close_match():
     assert (err.line, err.yaml_path) == (line_of(text, "paint"), "paint")
     assert err.hint == (
         "allowed keys here: schema_version, identity, geometry, formats, clocks, io, schedule, "
-        "analog, noise, fixed_pattern, knobs, calibration, energy"
+        "analog, noise, fixed_pattern, knobs, calibration, energy, exotic"
     )
 
 
@@ -596,3 +605,27 @@ def test_knob_mapping_to_a_negative_value_is_refused():
         hwdesc.loads(text, file="t.yaml")
     assert exc.value.yaml_path == "calibration.default.knobs.i_synin_gm"
     assert "sets gm = -100 nS" in str(exc.value)
+
+
+def test_size_limit_can_be_raised_and_is_located(monkeypatch, tmp_path):
+    path = tmp_path / "chip.yaml"
+    source = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+    text = source.read_text()
+    path.write_text(text)
+    monkeypatch.setenv("CHIPSIM_MAX_DESCRIPTION_BYTES", "100")
+    for load in (lambda: hwdesc.load(path), lambda: hwdesc.loads(text, file=str(path))):
+        with pytest.raises(hwdesc.ChipDescriptionError) as err:
+            load()
+        assert "the limit for a chip description" in err.value.problem
+        assert err.value.line == text.count("\n", 0, 100) + 1
+        assert "CHIPSIM_MAX_DESCRIPTION_BYTES" in err.value.hint
+    monkeypatch.setenv("CHIPSIM_MAX_DESCRIPTION_BYTES", str(len(text.encode())))
+    assert hwdesc.load(path).identity.name == "tutorial"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_is_refused_without_blocking(tmp_path):
+    fifo = tmp_path / "chip.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(hwdesc.ChipDescriptionError, match="this is a named pipe"):
+        hwdesc.load(fifo)

@@ -59,7 +59,7 @@ def test_to_physical_refuses_codes_outside_the_hardware_range(bss2, code):
 
 @pytest.mark.parametrize("code", [450.0, "450", True, None])
 def test_to_physical_refuses_non_integer_codes(bss2, code):
-    with pytest.raises(ValueError, match=r"code must be an integer, got "):
+    with pytest.raises(TypeError, match=r"code: expected an integer, got "):
         bss2.knobs["i_synin_gm"].to_physical(code)
 
 

@@ -49,12 +49,23 @@ def test_valid_call_runs():
     (dict(record_samples=[0]), ValueError, ["record_columns"]),
     (dict(v_rail_hi=np.full(M, 0.5)), ValueError, ["v_rail_hi"]),
     (dict(ev_time=[1e-6, 2e-6, 3e-6]), TypeError, ["ev_time", "numpy array", "list"]),
+    (dict(weights=np.full((K, M), 20), weight_max=15), ValueError, ["weights", "-63..15", "20"]),
+    (dict(weights=np.full((K, M), -20), weight_min=-15), ValueError, ["weights", "-15..63", "-20"]),
+    (dict(act_max=4), ValueError, ["ev_act", "1..4"]),
 ])
 def test_bad_arguments_are_named(changes, exc, words):
     with pytest.raises(exc) as info:
         _call(**changes)
     for word in words:
         assert word in str(info.value)
+
+
+def test_ranges_are_passed_in_not_assumed():
+    """A chip with wider formats passes its ranges; the kernel assumes none of its own."""
+    wide = _call(weights=np.full((K, M), 100, dtype=np.int16), weight_min=-127, weight_max=127,
+                 ev_act=np.array([3, 40, 5], dtype=np.int32), act_max=63)
+    assert wide.output.shape == (2, M)
+    assert (wide.output[0] > _call().output[0]).all()  # larger weights, larger outputs
 
 
 def test_tau_leak_inf_means_no_leak():
