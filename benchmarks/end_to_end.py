@@ -1,12 +1,12 @@
 """End-to-end benchmark: ``Chip.matmul`` on the kernel benchmark's workload.
 
-One full 128 x 256 tile of chips/bss2.yaml, batch 4096, weights uniform in -63..63, inputs
+One full 128 x 256 tile of bss2, batch 4096, weights uniform in -63..63, inputs
 uniform in 0..31 with half of them zero, num_sends 1, wait_between_events 5, all noise on.
 Prints tile-VMMs per second, the share of wall time spent in the event simulator (scheduling),
 in the analog kernels and in the rest (validation, tiling, grouping, accounting), and the ratio
 to a NumPy matmul of the same batch measured in the same run. Never fails on time.
 
-    python benchmarks/end_to_end.py [--batch 4096] [--repeat 3] [--chip chips/bss2.yaml]
+    python benchmarks/end_to_end.py [--batch 4096] [--repeat 3] [--chip bss2]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4096)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--chip", default=str(Path(__file__).resolve().parents[1] / "chips" / "bss2.yaml"))
+    parser.add_argument("--chip", default=str(Path(__file__).resolve().parents[1] / "hwdesc" / "chips" / "bss2.yaml"))
     args = parser.parse_args()
 
     chip = chipsim.load(args.chip)

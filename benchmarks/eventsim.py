@@ -21,7 +21,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 import eventsim  # noqa: E402
 import hwdesc  # noqa: E402
 
-CHIP = _HERE.parent / "chips" / "bss2.yaml"
+CHIP = _HERE.parent / "hwdesc" / "chips" / "bss2.yaml"
 
 
 def best_of(repeat: int, fn) -> float:

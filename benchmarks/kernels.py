@@ -3,7 +3,7 @@
 Workload (issue "Analog kernels"): weights uniform in -63..63, inputs uniform in 0..31 with half
 of them zero, num_sends 1, wait_between_events 5 (40 ns), the bss2 window (reset, 5 us, event
 phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise sources on with the
-values of chips/bss2.yaml.
+values of the built-in bss2 chip (hwdesc/chips/bss2.yaml).
 
 Prints tile-VMMs per second, million MACs per second (128 x 256 per VMM), the ratio to a NumPy
 matmul of the same batch measured in the same run, and the JIT cost separately: a first call
@@ -63,11 +63,11 @@ def workload(batch, seed=0):
 
 
 def _bss2_noise():
-    """The temporal-noise values of chips/bss2.yaml, as kernel arguments."""
+    """The temporal-noise values of the built-in bss2 chip (hwdesc/chips/bss2.yaml), as kernel arguments."""
     import hwdesc
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(hwdesc.__file__)))
-    n = hwdesc.load(os.path.join(root, "chips", "bss2.yaml")).noise
+    n = hwdesc.load(os.path.join(root, "hwdesc", "chips", "bss2.yaml")).noise
     return dict(sigma_line=n.sigma_line, ota_noise_psd=n.ota_current_psd_per_gm,
                 sigma_jitter=n.sigma_jitter, sigma_adc=n.sigma_adc)
 

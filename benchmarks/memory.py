@@ -28,7 +28,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1_000_000)
     parser.add_argument("--chunk-size", type=int, default=4096)
     args = parser.parse_args()
-    chip = chipsim.load(Path(__file__).resolve().parents[1] / "chips" / "bss2.yaml")
+    chip = chipsim.load(Path(__file__).resolve().parents[1] / "hwdesc" / "chips" / "bss2.yaml")
     k, m = chip.tile_shape
     rng = np.random.default_rng(0)
     w = rng.integers(-63, 64, (k, m), dtype=np.int8)

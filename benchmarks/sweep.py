@@ -1,7 +1,7 @@
 """Sweep benchmark: throughput in cells per second, serially and on a LocalCluster on the same
 machine, the parallel efficiency, and Dask's overhead per cell.
 
-The working cell builds a chip instance of chips/bss2.yaml (its seed is the cell's chip seed) and
+The working cell builds a chip instance of the built-in bss2 (its seed is the cell's chip seed) and
 runs ``--batch`` vectors through one full 128 x 256 tile (inputs 0..31 with half zeros, weights
 -63..63, all noise on): a real, CPU-bound cell of about a second. The empty cell returns at once:
 its time per cell on the cluster, less its time serially, is what Dask adds per cell (submit,
@@ -32,7 +32,7 @@ from chipsim.sweep import run  # noqa: E402
 from chipsim.sweep.runner import connect  # noqa: E402
 from chipsim.sweep.spec import loads_spec  # noqa: E402
 
-CHIP = Path(__file__).resolve().parents[1] / "chips" / "bss2.yaml"
+CHIP = Path(__file__).resolve().parents[1] / "hwdesc" / "chips" / "bss2.yaml"
 
 
 class WorkOptions(sx.Options):

@@ -1,7 +1,7 @@
 """chipsim: simulate analog mixed-signal matrix-multiply chips described in YAML.
 
     >>> import chipsim
-    >>> chip = chipsim.load("chips/bss2.yaml", calibration="default", seed=0)
+    >>> chip = chipsim.load("bss2", calibration="default", seed=0)  # a built-in chip, or a YAML path
     >>> y = chip.matmul(x, w, num_sends=1, wait_between_events=5, noise_seed=1)
 
 Names are imported on first use, so that ``import chipsim`` (and ``chipsim --help``) stays fast.
@@ -10,6 +10,9 @@ Names are imported on first use, so that ``import chipsim`` (and ``chipsim --hel
 from __future__ import annotations
 
 import importlib
+
+#: The package version (the single source: pyproject.toml reads it from here).
+__version__ = "0.1.0"
 
 _EXPORTS = {
     "Chip": "chipsim.chip",

@@ -28,7 +28,8 @@ def load(path: str | Path, calibration: str = "default", seed: int = 0) -> "Chip
     """Load the chip description at ``path`` and build a :class:`Chip`.
 
     Args:
-        path: a chip YAML (e.g. ``chips/bss2.yaml``).
+        path: the name of a built-in chip (``"bss2"``, ``"bss2-synin"``, ``"tutorial"``; see
+            ``chipsim list-chips``) or the path of a chip YAML. An existing file wins over a name.
         calibration: name of a calibration profile of the chip (``default``, ``custom``, ...).
         seed: picks the chip instance: its fixed pattern is drawn once from this seed (same
             seed, same chip; another seed, another chip of the same statistics).
@@ -174,12 +175,13 @@ class Chip:
         estimate = _limits.estimate_call(
             desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
             record_vectors=_count(record_vectors), record_columns=_count(record_columns),
-            engine=engine)
+            engine=engine, keep_events=keep_events)
         if estimate is not None and madc_recording_path not in (None, ""):
             # the membrane recording keeps one column of every vector
             estimate = _limits.estimate_call(
                 desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
-                record_vectors=estimate.vectors, record_columns=1, engine=engine)
+                record_vectors=estimate.vectors, record_columns=1, engine=engine,
+                keep_events=keep_events)
         if estimate is not None:
             estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight

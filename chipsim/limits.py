@@ -9,7 +9,7 @@ raise the limit. The limits live here, in one place; their defaults follow the m
 environment variable or :func:`override` raises them deliberately (``docs/limits.md``).
 
     >>> import chipsim
-    >>> chip = chipsim.load("chips/bss2.yaml")
+    >>> chip = chipsim.load("bss2")
     >>> est = chipsim.limits.estimate_run(chip.description, (100, 300), (300, 400))
     >>> est.steps_per_vector, est.check() is est
     (2284, True)
@@ -50,8 +50,12 @@ BYTES_PER_EVENT = 56
 BYTES_PER_ENGINE_EVENT = 200
 #: Bytes per event of the tile run with the SimPy engine (Python objects per event and process).
 BYTES_PER_SIMPY_EVENT = 2000
-#: Bytes per event of the first chunk, kept for ``Result.events`` (schedule + its concatenation).
+#: Bytes per event of the first ``keep_events`` vectors, kept for ``Result.events`` (schedule +
+#: its concatenation).
 BYTES_PER_KEPT_EVENT = 112
+#: Bytes per event run kept for ``Result.events`` until they are joined (one per chunk and tile
+#: run: its Python objects and a score of small arrays).
+BYTES_PER_KEPT_RUN = 16 * 2**10
 #: Bytes per output of a chunk: the partial sums (int32) and the kernel's outputs of one half
 #: (int32 output, two int16 codes, two float64 voltages) plus the regrouped copy (int32).
 BYTES_PER_CHUNK_OUTPUT = 32
@@ -477,7 +481,7 @@ def _shape(value):
 def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_events: int = 5,
                  chunk_size: int = 4096, record_vectors: int = 0, record_columns: int = 0,
                  x_kind: str = "i", x_converted: bool = False, engine: str = "fast",
-                 what: str = "Chip.run") -> Estimate:
+                 keep_events: int = 4096, what: str = "Chip.run") -> Estimate:
     """The work of ``Chip.run(x, w, ...)`` on ``desc`` for ``x`` of shape ``x_shape`` and ``w``
     of shape ``w_shape`` (see docs/limits.md for the formula).
 
@@ -536,8 +540,10 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
             f"chunks of {C} vectors with up to {chunk_events:,} events (num_sends={S}, "
             f"{runs} tile runs)", f"lower chunk_size (now {C}) or num_sends"),
         "the events kept for Result.events": (
-            chunk_events * BYTES_PER_KEPT_EVENT, f"the first chunk's {chunk_events:,} events",
-            f"lower chunk_size (now {C}) or num_sends"),
+            max(min(int(keep_events), B), 1) * events_per_vector * BYTES_PER_KEPT_EVENT
+            + math.ceil(max(min(int(keep_events), B), 1) / C) * runs * BYTES_PER_KEPT_RUN,
+            f"the events of the first {min(int(keep_events), B)} vectors",
+            f"lower keep_events (now {keep_events}) or num_sends"),
         "the traces": (
             record_vectors * record_columns * (24 * (steps + 2) + 16) + record_vectors * 8 * (steps + 2),
             f"{record_vectors} recorded vectors x {record_columns} columns x {steps + 2:,} points",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -86,7 +87,7 @@ class RunAccumulator:
         self.macs = 0
         self.keep_events = keep_events
         self._kept: list[list] = [[] for _ in range(n_runs)]
-        self._last = None
+        self._last: Any = None  # the last chunk's first event run (eventsim.EventRun)
 
     def add(self, event_runs: list, start: int) -> None:
         """Account for the chunk of vectors ``start...``: ``event_runs`` are its tile runs, in

@@ -3,7 +3,7 @@ timeline of every vector, action counts, timing and energy, and trace export (na
 Perfetto protobuf, streamed; and a small trace-event JSON).
 
     >>> import hwdesc, numpy as np, eventsim
-    >>> chip = hwdesc.load("chips/tutorial.yaml")
+    >>> chip = hwdesc.load("tutorial")
     >>> x = np.zeros((1, 2, 8), np.int32); x[0, 0, :5] = [0, 5, 31, 0, 7]
     >>> run = eventsim.simulate(chip, x, num_sends=2, wait_between_events=5)
     >>> run.schedule.arrival.tolist()

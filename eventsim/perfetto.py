@@ -94,7 +94,7 @@ class PerfettoTraceWriter:
         the number of vectors of the batch."""
         self._cycles = 0           # batch cycles written so far (runs follow each other)
         self._tracks: set[int] = set()
-        self._energy = None        # cumulative uJ per action
+        self._energy: np.ndarray | None = None  # cumulative uJ per action
         self._want = {int(v) for v in record_vectors}
         self._origins: dict[tuple[int, int], int] = {}
         self.seconds = 0.0
@@ -217,6 +217,7 @@ class PerfettoTraceWriter:
         table = run.energy_table
         per = np.stack([run.counts[a] * table[a] * 1e6 for a in ACTIONS]
                        + [table["static_power"] * tl.vector_cycles * run.cycle_time * 1e6], axis=1)
+        assert self._energy is not None  # set above on the first run
         cum = self._energy[None, :] + np.cumsum(per, axis=0)
         self._energy = cum[-1].copy()
         ets = np.repeat(end[:, -1], len(actions))

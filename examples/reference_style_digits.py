@@ -6,7 +6,7 @@ Run from the repository root (after ``pip install -e '.[torch]'``):
     python examples/reference_style_digits.py            # about a minute on two cores
     python examples/reference_style_digits.py --epochs 1 --test-samples 100   # a quick look
 
-The simulated chip is chips/bss2.yaml unless the environment variable CHIPSIM_CHIP names another
+The simulated chip is the built-in bss2 unless the environment variable CHIPSIM_CHIP names another
 chip YAML (CHIPSIM_CALIBRATION, CHIPSIM_SEED: its calibration profile and fixed pattern).
 
 It measures the mock parameters on the chip, trains in mock mode (fast), then evaluates the same

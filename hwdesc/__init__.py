@@ -1,12 +1,13 @@
 """hwdesc: chip descriptions in YAML, validated into a frozen :class:`ChipDescription` (SI units).
 
     >>> import hwdesc
-    >>> chip = hwdesc.load("chips/bss2.yaml")
+    >>> chip = hwdesc.load("bss2")          # a built-in chip by name, or the path of a YAML file
     >>> chip.tile_shape
     (128, 256)
 """
 
 from . import rules
+from .builtin import CHIPS_DIR, builtin_chips
 
 # The names below are imported on first use (PEP 562): the schema needs pydantic and pint, which
 # take a noticeable fraction of a second, and ``hwdesc.rules`` (the argument rules and
@@ -44,12 +45,14 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CHIPS_DIR",
     "ChipDescription",
     "ChipDescriptionError",
     "CodeKnob",
     "PhysicalKnob",
     "QuantityError",
     "ResolvedKnobs",
+    "builtin_chips",
     "format_rate",
     "format_si",
     "load",

@@ -12,6 +12,7 @@ import pydantic
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from .builtin import resolve
 from .errors import ChipDescriptionError
 from .schema import ChipDescription, FieldProblem, Knob
 from .source import YamlSource, dotted, parse_text, read_file
@@ -44,12 +45,13 @@ _TAGS = {
 
 
 def load(path: str | Path) -> ChipDescription:
-    """Load and validate the chip description at ``path``.
+    """Load and validate the chip description at ``path``: the path of a YAML file, or the name of
+    a built-in chip (``"bss2"``, ``"bss2-synin"``, ``"tutorial"``; see :mod:`hwdesc.builtin`).
 
     Raises :class:`ChipDescriptionError` (a ``ValueError``) naming the file, the line, the YAML
     path, what was wrong and what is allowed.
     """
-    return from_source(read_file(path))
+    return from_source(read_file(resolve(path)))
 
 
 def loads(text: str, file: str | None = None) -> ChipDescription:
@@ -63,7 +65,7 @@ def from_source(source: YamlSource) -> ChipDescription:
         raise source.error(
             f"the document is {_describe_input(source.data)}, not a mapping of sections",
             hint="a chip description is a mapping ('schema_version: 1', 'identity:', ...); "
-            "copy chips/tutorial.yaml",
+            "copy the built-in tutorial chip (`chipsim list-chips` shows where it is)",
         )
     try:
         return ChipDescription.model_validate(source.data)

@@ -17,6 +17,7 @@ rounded to nearest; boolean, complex, date and time-delta arrays and masked arra
 from __future__ import annotations
 
 import operator
+from typing import Any
 
 import numpy as np
 
@@ -148,7 +149,7 @@ def integer_array(
             f"{name}: value {np.asarray(value)[index]} at index {index} is out of range "
             f"({int(bad.sum())} value(s) out of range after rounding); allowed: {low}..{high}"
         )
-    dtype = np.int64
+    dtype: Any = np.int64
     if compact:
         dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64)
                      if np.iinfo(t).min <= low and high <= np.iinfo(t).max)

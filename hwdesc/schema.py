@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -172,6 +172,8 @@ class _BitsFormat(Section):
     """Integers ``min..max`` whose magnitudes fit in ``bits`` bits (fields in the subclasses)."""
 
     BITS_WORD: ClassVar[str] = "bits"
+    if TYPE_CHECKING:
+        bits: int  # a field of every subclass
 
     @model_validator(mode="after")
     def _range(self) -> "_BitsFormat":

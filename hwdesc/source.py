@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from .builtin import missing_hint
 from .errors import ChipDescriptionError
 
 PathTuple = tuple  # a YAML path: keys (str) and list indices (int)
@@ -33,7 +34,7 @@ _NODE_WORDS = {yaml.ScalarNode: "a single value", yaml.MappingNode: "a mapping",
 # ---- size limits of a description (docs/limits.md) ----------------------------------------------
 #: Environment variable that raises the file-size limit (bytes).
 ENV_MAX_BYTES = "CHIPSIM_MAX_DESCRIPTION_BYTES"
-#: Default largest file: 1 MiB. chips/bss2.yaml, fully commented, has 10.6 KB.
+#: Default largest file: 1 MiB. The built-in bss2 (hwdesc/chips/bss2.yaml), fully commented, has 10.6 KB.
 MAX_FILE_BYTES = 2**20
 #: Deepest nesting of mappings and lists. A description is 4 levels deep (knobs.x.allowed[0]).
 MAX_DEPTH = 32
@@ -288,7 +289,7 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
         raise ChipDescriptionError(
             f"the text is longer than {limit:,} characters, the limit for a chip description",
             file=file, line=text.count("\n", 0, limit) + 1,
-            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
+            hint=f"a chip description has a few KB (the built-in bss2: 10.6 KB); if yours really is "
             f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
         )
     try:
@@ -301,7 +302,7 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
             raise ChipDescriptionError(
                 "the file is empty (no YAML content)",
                 file=file,
-                hint="a chip description starts with 'schema_version: 1'; copy chips/tutorial.yaml",
+                hint="a chip description starts with 'schema_version: 1'; copy the built-in tutorial chip (`chipsim list-chips` shows where it is)",
             )
         walker = _Walker(loader, file)
         walker.walk(root, ())
@@ -332,11 +333,11 @@ def read_file(path: str | Path) -> YamlSource:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise ChipDescriptionError(
-            "no such file", file=name, hint="give the path of a chip YAML, e.g. chips/bss2.yaml"
+            "no such file", file=name, hint=missing_hint(name)
         ) from None
     except IsADirectoryError:
         raise ChipDescriptionError(
-            "this is a folder, not a file", file=name, hint="give the path of a chip YAML file, e.g. chips/bss2.yaml"
+            "this is a folder, not a file", file=name, hint=missing_hint(name)
         ) from None
     except OSError as err:
         raise ChipDescriptionError(
@@ -347,8 +348,7 @@ def read_file(path: str | Path) -> YamlSource:
         os.close(fd)
         if stat.S_ISDIR(mode):
             raise ChipDescriptionError(
-                "this is a folder, not a file", file=name,
-                hint="give the path of a chip YAML file, e.g. chips/bss2.yaml")
+                "this is a folder, not a file", file=name, hint=missing_hint(name))
         kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a character device"
                 if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else
                 "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
@@ -366,7 +366,7 @@ def read_file(path: str | Path) -> YamlSource:
         raise ChipDescriptionError(
             f"the file is larger than {limit:,} bytes, the limit for a chip description",
             file=name, line=data.count(b"\n", 0, limit) + 1,
-            hint=f"a chip description has a few KB (chips/bss2.yaml: 10.6 KB); if yours really is "
+            hint=f"a chip description has a few KB (the built-in bss2: 10.6 KB); if yours really is "
             f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
         )
     try:

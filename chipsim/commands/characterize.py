@@ -1,13 +1,15 @@
-"""``chipsim characterize CHIP.yaml``: the study's figures for a chip (noise against the five
+"""``chipsim characterize CHIP``: the study's figures for a chip (noise against the five
 factors, transfer curve per neuron, gain against the wait, default vs custom calibration), as
 PNG figures plus the numbers in JSON and CSV."""
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
+from typing import Any
 
 from .cli import UsageError, int_at_least
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .output import add_out
 
 
 def _csv_rows(results: dict):
@@ -60,13 +62,13 @@ def run(args) -> int:
     import numpy as np
 
     import chipsim
+    from chipsim.commands.compile_notice import compile_notice
     from chipsim.studies import characterization as ch
 
     t0 = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
     check_work(chip.description, args.repeats)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    seed = args.noise_seed
     profiles = [p for p in ("default", "custom") if p in chip.description.calibration]
     if not profiles:
         raise UsageError(f"chip {chip.name!r} has neither a 'default' nor a 'custom' profile")
@@ -78,23 +80,25 @@ def run(args) -> int:
         t = time.perf_counter()
         if not args.quiet:
             print(f"{name} ...", flush=True)
-        value = fn()
+        with compile_notice(quiet=args.quiet):
+            value = fn()
         timings[name] = round(time.perf_counter() - t, 2)
         return value
 
-    results = {"chip": {"name": chip.name, "calibration": chip.calibration, "seed": chip.seed}}
+    results = {"chip": {"name": chip.name, "calibration": chip.calibration, "seed": chip.seed,
+                        "noise_seed": seed}}
     results["noise_factors"] = step("noise against the five factors",
-                                    lambda: ch.noise_factors(chip, repeats=args.repeats, seed=args.seed))
-    results["transfer"] = step("transfer curves", lambda: ch.transfer_curves(chip, seed=args.seed))
+                                    lambda: ch.noise_factors(chip, repeats=args.repeats, seed=seed))
+    results["transfer"] = step("transfer curves", lambda: ch.transfer_curves(chip, seed=seed))
     results["gain_vs_wait"] = step("gain against the wait", lambda: {
-        p: ch.gain_vs_wait(chip.with_calibration(p), seed=args.seed) for p in profiles})
+        p: ch.gain_vs_wait(chip.with_calibration(p), seed=seed) for p in profiles})
     results["calibration"] = step("calibration profiles",
-                                  lambda: ch.compare_calibrations(chip, profiles, seed=args.seed))
+                                  lambda: ch.compare_calibrations(chip, profiles, seed=seed))
 
     tc = results["transfer"]
     hi, lo = np.asarray(tc["linear_to_hi"]), np.asarray(tc["linear_to_lo"])
     dev80 = np.asarray(tc["max_deviation_within_80"])
-    summary = {
+    summary: dict[str, Any] = {
         "transfer_gain_median": float(np.median(tc["gain"])),
         "transfer_gain_spread": float(np.std(tc["gain"]) / np.mean(tc["gain"])),
         "linear_to_median": [float(np.median(lo)), float(np.median(hi))],
@@ -103,16 +107,18 @@ def run(args) -> int:
         "saturation_median": [float(np.median(tc["min_output"])), float(np.median(tc["max_abs_output"]))],
     }
     results["summary"] = summary
-    paths = step("figures", lambda: ch.figures(results, out, f"{chip.name} (seed {chip.seed})"))
-    results["timings_s"] = timings
-    (out / "characterization.json").write_text(json.dumps(results, indent=1) + "\n")
-    with open(out / "characterization.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["experiment", "series", "x", "value", "extra"])
-        writer.writerows(_csv_rows(results))
+    with args.out.writing() as out:
+        paths = step("figures", lambda: ch.figures(results, out, f"{chip.name} (chip seed {chip.seed})"))
+        results["timings_s"] = timings
+        (out / "characterization.json").write_text(json.dumps(results, indent=1) + "\n")
+        with open(out / "characterization.csv", "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["experiment", "series", "x", "value", "extra"])
+            writer.writerows(_csv_rows(results))
 
     nf = results["noise_factors"]
-    print(f"chip          {chip.name}, calibration {chip.calibration}, seed {chip.seed}")
+    print(f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "
+          f"noise seed {seed}")
     print("noise (ADC steps, base: 64 inputs at activation 8, |w| 21 alternating, wait 5, 1 send):")
     for factor, d in nf.items():
         pairs = ", ".join(f"{v}: {n:.2f}" for v, n in zip(d["values"], d["noise"]))
@@ -132,7 +138,7 @@ def run(args) -> int:
               f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events")
     print(f"wall time     {time.perf_counter() - t0:.1f} s ("
           + ", ".join(f"{k} {v} s" for k, v in timings.items()) + ")")
-    print(f"wrote         {out}/: characterization.json, characterization.csv, "
+    print(f"wrote         {args.out}/: characterization.json, characterization.csv, "
           + ", ".join(p.name for p in paths))
     return 0
 
@@ -148,11 +154,12 @@ def add_parser(sub) -> None:
         "custom calibration (measured mock gain and noise, saturation onset). Writes PNG "
         "figures, characterization.json and characterization.csv to OUT.",
     )
-    p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
-    p.add_argument("--calibration", default="default", help="calibration profile (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="chip instance and noise seed (default: %(default)s)")
+    add_chip(p)
+    add_calibration(p)
+    add_chip_seed(p)
+    add_noise_seed(p, "the random inputs and the temporal noise")
     p.add_argument("--repeats", type=int_at_least(2), default=48,
                    help="repeats per noise measurement (default: %(default)s)")
-    p.add_argument("--out", default="chipsim-characterization", help="output folder (default: %(default)s)")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_out(p, "chipsim-characterization")
+    add_quiet(p)
     p.set_defaults(func=run)

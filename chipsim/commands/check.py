@@ -1,11 +1,14 @@
-"""``chipsim check CHIP.yaml``: validate a chip description and print its summary."""
+"""``chipsim check CHIP``: validate a chip description and print its summary."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from .options import add_chip
 
 
-def work_report(chip) -> tuple[list[str], object]:
+def work_report(chip) -> tuple[list[str], Any]:
     """Lines on the work a vector of ``chip`` takes (steps, fixed pattern, trace) against the
     limits, and the description's estimate (checked by the caller)."""
     from chipsim import limits
@@ -67,7 +70,8 @@ def add_parser(sub) -> None:
         "(integration steps, fixed-pattern and trace sizes) against the limits, and the "
         "throughput and energy per MAC of one full vector on every half. Exit code 0 when the "
         "file is valid; 1 with a message naming file, line and YAML path when it is not, or "
-        "when its vectors or fixed pattern are beyond the limits (docs/limits.md).",
+        "when its vectors or fixed pattern are beyond the limits (docs/limits.md); 2 when there "
+        "is no such file or built-in chip.",
     )
-    p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
+    add_chip(p)
     p.set_defaults(func=run)

@@ -33,7 +33,7 @@ def simulation_figure(
     trace_columns: list[int] | None = None,
     event_times: np.ndarray | None = None,
     read_time: float | None = None,
-    timeline: list[tuple[str, float, float]] | None = None,
+    timeline: list[tuple] | None = None,
 ) -> Path:
     """Write a three-panel PNG: output vs ideal product with the linear fit; membrane traces of a
     few neurons over one vector with its event times; that vector's phase timeline.
@@ -148,7 +148,7 @@ def _phase_timeline(ax, timeline) -> None:
     ax.set_yticks([])
     ax.set_xlabel("time within the vector (us)")
     ax.set_title("phase timeline of the first vector (dashed lines: phases of zero length)")
-    handles = [Patch(facecolor=PHASE_KINDS.get(k, ("tab:blue", k))[0], edgecolor="k",
+    handles: list = [Patch(facecolor=PHASE_KINDS.get(k, ("tab:blue", k))[0], edgecolor="k",
                      label=PHASE_KINDS.get(k, ("", k))[1]) for k in kinds_seen]
     handles.append(Line2D([], [], color="k", lw=2, ls=(0, (2, 1)), label="zero length"))
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(handles),

@@ -1,4 +1,4 @@
-"""``chipsim simulate CHIP.yaml``: run a workload on a chip YAML, print a summary, write results, a trace
+"""``chipsim simulate CHIP``: run a workload on a chip YAML, print a summary, write results, a trace
 and a figure."""
 
 from __future__ import annotations
@@ -12,18 +12,32 @@ from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
 from ..studies.characterization import LINEAR_LIMIT  # outputs beyond it: outside the linear range
 from .cli import UsageError, int_at_least
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .output import add_out
 
 
 def _load_npy(path: str, option: str) -> np.ndarray:
-    """The array of a .npy file, mapped rather than read: its shape is known before its size
-    is spent (the work estimate comes first)."""
+    """The array of the ``.npy`` file ``path``, mapped rather than read (its shape is known
+    before its size is spent: the work estimate comes first); a :class:`UsageError` naming
+    ``option`` if there is no such file or it is not a ``.npy`` array (NumPy's own message for a
+    text file speaks of pickled data, which misleads)."""
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"{option} {path}: no such file")
+        what = "is a folder, not a .npy file" if p.is_dir() else "no such file"
+        raise UsageError(f"{option} {path}: {what}")
     try:
+        with open(p, "rb") as fh:
+            magic = fh.read(6)
+        if magic != b"\x93NUMPY":
+            raise UsageError(f"{option} {path}: not a .npy file (it does not start with NumPy's "
+                             "magic bytes); save the array with numpy.save(path, array)")
         return np.load(p, allow_pickle=False, mmap_mode="r")
-    except (ValueError, OSError) as err:
-        raise UsageError(f"{option} {path}: not a readable .npy array ({err})") from None
+    except (ValueError, OSError, EOFError) as err:
+        reason = ("it holds Python objects, which are not loaded"
+                  if "pickle" in str(err) or "Python objects" in str(err)
+                  else str(err) or type(err).__name__)
+        raise UsageError(f"{option} {path}: not a readable .npy array ({reason}); save a numeric "
+                         "array with numpy.save(path, array)") from None
 
 
 _BLOCK = 65536  # vectors per block of the post-processing (bounds temporary memory)
@@ -102,11 +116,12 @@ def _check_work_cli(*args) -> None:
 def run(args) -> int:
     import chipsim
     from chipsim.commands import trace_files
+    from chipsim.commands.compile_notice import compile_notice
     from chipsim.commands.figures import linear_fit, simulation_figure
     from chipsim.commands.workload import default_workload
 
     t_load = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
     desc = chip.description
     if (args.inputs is None) != (args.weights is None):
         raise UsageError("give --inputs and --weights together (or neither, for the default workload)")
@@ -117,9 +132,12 @@ def run(args) -> int:
         x_map, w_map = _load_npy(args.inputs, "--inputs"), _load_npy(args.weights, "--weights")
         if x_map.ndim >= 2 and w_map.ndim == 2 and x_map.shape[-1] == w_map.shape[0]:
             _check_work_cli(desc, args, int(np.prod(x_map.shape[:-1])), w_map.shape[0], w_map.shape[1],
-                        x_map.dtype.kind)
-        x = integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
-        w = integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
+                            x_map.dtype.kind)
+        try:
+            x = integer_array(x_map, f"--inputs {args.inputs}", fin.min, fin.max, min_ndim=2)
+            w = integer_array(w_map, f"--weights {args.weights}", fw.min, fw.max, ndim=2)
+        except (ValueError, TypeError) as err:
+            raise UsageError(str(err)) from None
         del x_map, w_map
         x = x.reshape(-1, x.shape[-1])
         if x.shape[1] != w.shape[0]:
@@ -128,73 +146,80 @@ def run(args) -> int:
         workload = f"from files: {x.shape[0]} vectors x {x.shape[1]} inputs -> {w.shape[1]} outputs"
     else:
         _check_work_cli(desc, args, args.batch, *desc.tile_shape, "i")
-        x, w = default_workload(desc, args.batch, args.seed)
+        x, w = default_workload(desc, args.batch, seed=0)
         k, m = desc.tile_shape
         workload = (f"default: {args.batch} vectors on one {k} x {m} tile (weights sweep from "
                     f"negative to positive across the columns, input density 5..100 %)")
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
     m_total = w.shape[1]
     columns = sorted({0, m_total // 3, (2 * m_total) // 3, m_total - 1})
     record_vectors, record_columns, _ = trace_files.recording(args, x.shape[0], m_total, columns)
     t0 = time.perf_counter()
-    chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
+    with compile_notice(quiet=args.quiet) as compiled:
+        chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
     warmup = time.perf_counter() - t0  # compiles the kernels on first use, loads them afterwards
     t0 = time.perf_counter()
-    with trace_files.perfetto_writer(out_dir, chip.name, record_vectors) as pftrace:
-        result = chip.run(
-            x, w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=args.noise_seed,
-            record_vectors=record_vectors, record_columns=record_columns, chunk_size=args.chunk_size,
-            keep_events=args.trace_vectors,
-            progress=not args.no_progress and x.shape[0] >= 2 * args.chunk_size,
-            on_events=pftrace.add,
+    # The output folder is a temporary one until everything is written (trace.pftrace streams
+    # into it during the run): an interruption leaves no partial output and any previous one as
+    # it was.
+    with args.out.writing() as folder:
+        with trace_files.perfetto_writer(folder, chip.name, record_vectors) as pftrace:
+            result = chip.run(
+                x, w, num_sends=args.num_sends, wait_between_events=args.wait,
+                noise_seed=args.noise_seed, record_vectors=record_vectors,
+                record_columns=record_columns, chunk_size=args.chunk_size,
+                progress=not args.quiet and x.shape[0] > args.chunk_size, on_events=pftrace.add,
+            )
+            pftrace.add_membranes(result.traces)
+        wall = time.perf_counter() - t0 - pftrace.seconds
+        # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
+        outputs = result.outputs.astype(np.int8)
+        tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
+                                              result.traces, result.noise_seed)
+        del result
+        ideal = _ideal_products(x, w)
+        omin, omax = desc.formats.output.min, desc.formats.output.max
+        pick = _sample_rows(x.shape[0], max(1, 2_000_000 // w.shape[1]))
+        gain, offset = linear_fit(ideal[pick], outputs[pick], LINEAR_LIMIT)
+        stats = _output_stats(outputs, omin, omax)
+
+        import eventsim
+
+        tl = events.timeline
+        origin = tl.start[0, 0]
+        timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
+                    for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
+        trace = next((t for t in traces if t.vector == 0), None) if traces else None
+        if trace is not None and trace.columns != tuple(columns):
+            from chipsim.waveforms import select
+
+            trace = select([trace], columns=columns)[0]
+        run_text = (f"{chip.name}, calibration {chip.calibration}, chip seed {chip.seed}, "
+                    f"noise seed {noise_seed}")
+        wave_path, wave_arrays = trace_files.waveform_files(args, folder, traces, chip.name, run_text)
+        np.savez_compressed(folder / "results.npz", inputs=x, weights=w, outputs=outputs,
+                            ideal=ideal, vector_seconds=tm.vector_seconds,
+                            vector_energy=en.per_vector, **wave_arrays)
+        trace_path = eventsim.write_trace(events, folder / "trace.json",
+                                          max_vectors=args.trace_vectors)
+        fig_path = simulation_figure(
+            folder / "figure.png",
+            title=f"{chip.name}, calibration {chip.calibration}, chip seed {chip.seed}: "
+                  f"num_sends {args.num_sends}, wait {args.wait}",
+            ideal=ideal[pick], outputs=outputs[pick], output_range=(omin, omax),
+            trace_time=None if trace is None else trace.time,
+            trace_membrane=None if trace is None else trace.v_mem,
+            trace_columns=None if trace is None else list(trace.columns),
+            event_times=None if trace is None else trace.event_times,
+            read_time=None if trace is None else trace.t_read,
+            timeline=timeline,
         )
-        pftrace.add_membranes(result.traces)
-    wall = time.perf_counter() - t0 - pftrace.seconds
-    # Outputs fit int8; keep that compact copy only, so that a large batch stays small.
-    outputs = result.outputs.astype(np.int8)
-    tm, en, events, traces, noise_seed = (result.timing, result.energy, result.events,
-                                          result.traces, result.noise_seed)
-    del result
-    ideal = _ideal_products(x, w)
-    omin, omax = desc.formats.output.min, desc.formats.output.max
-    pick = _sample_rows(x.shape[0], max(1, 2_000_000 // w.shape[1]))
-    gain, offset = linear_fit(ideal[pick], outputs[pick], LINEAR_LIMIT)
-    stats = _output_stats(outputs, omin, omax)
-
-    import eventsim
-
-    run_text = f"{chip.name}, calibration {chip.calibration}, seed {chip.seed}, noise seed {noise_seed}"
-    wave_path, wave_arrays = trace_files.waveform_files(args, out_dir, traces, chip.name, run_text)
-    np.savez_compressed(out_dir / "results.npz", inputs=x, weights=w, outputs=outputs, ideal=ideal,
-                        vector_seconds=tm.vector_seconds, vector_energy=en.per_vector, **wave_arrays)
-    trace_path = eventsim.write_trace(events, out_dir / "trace.json", max_vectors=args.trace_vectors)
-    tl = events.timeline
-    origin = tl.start[0, 0]
-    timeline = [(n, (s - origin) * tl.cycle_time, (e - origin) * tl.cycle_time, k)
-                for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
-    trace = next((t for t in traces if t.vector == 0), None) if traces else None
-    if trace is not None and trace.columns != tuple(columns):
-        from chipsim.waveforms import select
-
-        trace = select([trace], columns=columns)[0]
-    fig_path = simulation_figure(
-        out_dir / "figure.png",
-        title=f"{chip.name}, calibration {chip.calibration}, seed {chip.seed}: "
-              f"num_sends {args.num_sends}, wait {args.wait}",
-        ideal=ideal[pick], outputs=outputs[pick], output_range=(omin, omax),
-        trace_time=None if trace is None else trace.time,
-        trace_membrane=None if trace is None else trace.v_mem,
-        trace_columns=None if trace is None else list(trace.columns),
-        event_times=None if trace is None else trace.event_times,
-        read_time=None if trace is None else trace.t_read,
-        timeline=timeline,
-    )
+        written = [Path(p).name for p in ("results.npz", pftrace.path, trace_path, fig_path,
+                                          wave_path) if p]
     t_all = time.perf_counter() - t_load
     static = en.per_action.get("static", 0.0) / en.total if en.total else 0.0
     k_total, m_total = w.shape
     print(f"chip          {desc.identity.name}: {desc.identity.title}")
-    print(f"calibration   {chip.calibration} (seed {chip.seed}); noise seed {noise_seed}")
+    print(f"calibration   {chip.calibration} (chip seed {chip.seed}); noise seed {noise_seed}")
     print(f"workload      {workload}")
     print(f"matrix        {x.shape[0]} x {k_total} inputs -> {m_total} outputs; "
           f"num_sends {args.num_sends}, wait_between_events {args.wait} cycles")
@@ -210,11 +235,12 @@ def run(args) -> int:
           f"gain {gain:.5f} per unit of x.w, offset {offset:.2f}")
     print(f"saturation    {100 * stats['compressed']:.1f} % of outputs beyond +-{LINEAR_LIMIT} "
           f"(compressed), {100 * stats['clipped']:.1f} % at the clip ({omin} / {omax})")
+    kernels = "compiling the kernels (first use; cached from now on)" if compiled else \
+        "loading the kernels (compiled on first use, then cached)"
     print(f"wall time     {wall:.2f} s simulating ({x.shape[0] / wall:.0f} vectors/s), "
-          f"{pftrace.seconds:.2f} s writing trace.pftrace, {warmup:.2f} s "
-          f"preparing the kernels (compiled on first use, then cached), {t_all:.2f} s in all")
-    extra = f", {wave_path}" if wave_path else ""
-    print(f"wrote         {out_dir / 'results.npz'}, {pftrace.path}, {trace_path}, {fig_path}{extra}")
+          f"{pftrace.seconds:.2f} s writing trace.pftrace, {warmup:.2f} s {kernels}, "
+          f"{t_all:.2f} s in all")
+    print(f"wrote         {args.out}/: {', '.join(written)}")
     return 0
 
 
@@ -226,35 +252,34 @@ def add_parser(sub) -> None:
         "plays the input events, the analog kernels integrate lines and membranes, the ADC reads "
         "the result. Without --inputs/--weights a default workload runs: one full tile whose "
         "weights sweep from negative to positive across the columns, with input densities from 5 "
-        "to 100 %%, so the outputs cover the linear range, the compression and the clip. Prints a "
-        "summary (hardware time and throughput, energy per vector and per MAC, output statistics, "
-        "saturation, wall time) and writes OUT/results.npz, OUT/trace.pftrace (every vector, "
-        "Perfetto), OUT/trace.json (the first vectors, Perfetto / "
-        "chrome://tracing) and OUT/figure.png.",
+        "to 100 percent, so the outputs cover the linear range, the compression and the clip. "
+        "Prints a summary (hardware time and throughput, energy per vector and per MAC, output "
+        "statistics, saturation, wall time) and writes OUT/results.npz, OUT/trace.pftrace (every "
+        "vector, Perfetto), OUT/trace.json (the first vectors, Perfetto / chrome://tracing) and "
+        "OUT/figure.png, all at once when complete. The first run compiles the analog kernels "
+        "(about a minute, announced); later runs load them from the cache.",
     )
-    sim.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
+    add_chip(sim)
     sim.add_argument("--inputs", metavar="X.npy", help="inputs (batch, K), integers 0..31")
     sim.add_argument("--weights", metavar="W.npy", help="weights (K, M), integers -63..63")
-    sim.add_argument("--batch", type=int_at_least(1), default=2000,
+    sim.add_argument("--batch", metavar="N", type=int_at_least(1), default=2000,
                      help="vectors of the default workload (default: %(default)s)")
-    sim.add_argument("--num-sends", type=int_at_least(1), default=1,
+    sim.add_argument("--num-sends", metavar="N", type=int_at_least(1), default=1,
                      help="times each vector is sent (default: %(default)s)")
-    sim.add_argument("--wait", type=int_at_least(0), default=DEFAULT_WAIT_BETWEEN_EVENTS,
+    sim.add_argument("--wait", metavar="CYCLES", type=int_at_least(0),
+                     default=DEFAULT_WAIT_BETWEEN_EVENTS,
                      help="wait_between_events in FPGA cycles (default: %(default)s)")
-    sim.add_argument("--calibration", default="default",
-                     help="calibration profile of the chip (default: %(default)s)")
-    sim.add_argument("--seed", type=int_at_least(0), default=0,
-                     help="chip instance: seed of the fixed pattern (default: %(default)s)")
-    sim.add_argument("--noise-seed", type=int_at_least(0), default=0,
-                     help="seed of the temporal noise (default: %(default)s)")
-    sim.add_argument("--out", default="chipsim-out", help="output folder (default: %(default)s)")
-    sim.add_argument("--chunk-size", type=int_at_least(1), default=4096,
+    add_calibration(sim)
+    add_chip_seed(sim)
+    add_noise_seed(sim)
+    add_out(sim, "chipsim-out")
+    sim.add_argument("--chunk-size", metavar="N", type=int_at_least(1), default=4096,
                      help="vectors simulated at a time; bounds memory, never changes results "
                      "(default: %(default)s)")
-    sim.add_argument("--trace-vectors", type=int_at_least(1), default=16,
+    sim.add_argument("--trace-vectors", metavar="N", type=int_at_least(1), default=16,
                      help="vectors exported to trace.json; trace.pftrace holds every vector "
                      "(default: %(default)s)")
-    sim.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(sim)
     from chipsim.commands.trace_files import add_arguments
 
     add_arguments(sim)

@@ -5,12 +5,20 @@ table and writes results, the table and a figure."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
-from pathlib import Path
+from typing import Sequence
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
 from .cli import UsageError, int_at_least
+from .options import add_chip, add_quiet
+from .output import add_out
+
+#: What to install for the study on a machine without a GPU: the CPU build of PyTorch first (the
+#: default build pulls about 20 CUDA wheels), then the extra.
+TORCH_HINT = ("pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+              "pip install 'chipsim[torch]'  (CPU only; with a CUDA GPU: pip install 'chipsim[torch]')")
 
 
 def _seeds(text: str):
@@ -19,7 +27,7 @@ def _seeds(text: str):
     try:
         if "-" in text and "," not in text:
             lo, hi = (int(v) for v in text.split("-"))
-            values = range(lo, hi + 1)
+            values: Sequence[int] = range(lo, hi + 1)
             if not values or lo < 0:
                 raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
             return values
@@ -65,11 +73,11 @@ def check_work(config, seeds_text: str | None) -> None:
 
     study = replace(study, vectors=int(one.vectors * scale * runs), events=int(one.events * scale * runs),
                     seconds=one.seconds * scale * runs,
-                    seconds_fix="pass fewer --seeds (or fewer samples: --eval-samples, --hil-samples, --hil-epochs)")
+                    seconds_fix="pass fewer --chip-seeds (or fewer samples: --eval-samples, --hil-samples, --hil-epochs)")
     try:
         study.check()
     except limits.WorkLimitError as err:
-        what = f"--seeds {seeds_text}: {len(config.seeds)} seeds" if seeds_text else f"{len(config.seeds)} seeds"
+        what = f"--chip-seeds {seeds_text}: {len(config.seeds)} seeds" if seeds_text else f"{len(config.seeds)} seeds"
         raise UsageError(f"{what} x {len(config.profiles)} calibration profiles: {err}") from None
 
 
@@ -84,12 +92,11 @@ def _positive_float(text: str) -> float:
 
 
 def run_transfer(args) -> int:
+    from chipsim.commands.compile_notice import compile_notice
     from chipsim.studies import transfer as study
 
-    if not Path(args.chip).is_file():
-        raise UsageError(f"{args.chip}: no such chip description")
     overrides = {k: v for k, v in dict(
-        chip=args.chip, dataset=args.dataset, seeds=args.seeds, scaling=args.scaling,
+        chip=args.chip, dataset=args.dataset, seeds=args.chip_seeds, scaling=args.scaling,
         eval_samples=args.eval_samples, hil_samples=args.hil_samples, hil_epochs=args.hil_epochs,
         float_epochs=args.float_epochs, target_rms=args.target_rms, seed=args.seed,
         wait_between_events=args.wait, diagnostics=False if args.no_diagnostics else None,
@@ -100,21 +107,26 @@ def run_transfer(args) -> int:
         from dataclasses import replace
 
         config = replace(config, seeds=seeds)
-    check_work(config, None if args.seeds is None else _seeds_text(args.seeds))
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        raise UsageError("the study needs PyTorch: pip install 'chipsim[torch]'") from None
+    check_work(config, None if args.chip_seeds is None else _seeds_text(args.chip_seeds))
+    missing = [name for name in ("torch", "sklearn") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the study needs PyTorch and scikit-learn ({', '.join(missing)} not "
+                         f"installed): {TORCH_HINT}")
     if seeds is not None:
         config = replace(config, seeds=tuple(seeds))
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
     t0 = time.perf_counter()
+    with compile_notice(quiet=args.quiet):
+        import chipsim
+
+        chipsim.load(args.chip).matmul([[1]], [[1]], noise_seed=0)  # compiles on first use
     result = study.run_study(config, log=log)
-    paths = study.save(result, args.out)
+    with args.out.writing() as folder:
+        paths = study.save(result, folder)
     print(result.table())
     print(f"wall time     {result.wall_seconds:.1f} s ({result.wall_seconds / 60:.1f} min; "
-          f"{time.perf_counter() - t0:.1f} s with writing)")
-    print(f"wrote         {paths['results']}, {paths['table']}, {paths['figure']}")
+          f"{time.perf_counter() - t0:.1f} s in all)")
+    print(f"wrote         {args.out}/: " + ", ".join(p.name for p in paths.values()))
     return 0
 
 
@@ -134,14 +146,16 @@ def add_parser(sub) -> None:
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
         "OUT/figure.png. The full study takes about 3.5 minutes on two idle cores (up to about 10 "
-        "when they are shared); --quick runs a reduced one in 10-20 seconds.",
+        "when they are shared); --quick runs a reduced one in about 1.5 minutes (79-86 s on two "
+        "idle cores; several minutes when they are shared).",
     )
-    t.add_argument("--chip", default="chips/bss2.yaml", help="chip description (default: %(default)s)")
+    add_chip(t, default="bss2")
     t.add_argument("--dataset", choices=("keywords", "digits"), default=None,
                    help="keywords: synthetic log-mel spectrograms, 1,280 features (default); "
                    "digits: scikit-learn's 8 x 8 digits")
-    t.add_argument("--seeds", type=_seeds, default=None,
-                   help="chip seeds, e.g. 0-4 or 0,3,7 (default: 0-4; --quick: 0,1)")
+    t.add_argument("--chip-seeds", metavar="SEEDS", type=_seeds, default=None,
+                   help="the chip instances: seeds of their fixed patterns, e.g. 0-4 or 0,3,7 "
+                   "(default: 0-4; --quick: 0,1)")
     t.add_argument("--scaling", choices=("static", "batch", "ema"), default=None,
                    help="activation quantization scale (default: static)")
     t.add_argument("--eval-samples", type=int_at_least(1), default=None,
@@ -157,12 +171,13 @@ def add_parser(sub) -> None:
                    help="RMS layer output aimed at when translating, ADC steps (default: 40)")
     t.add_argument("--wait", type=int_at_least(0), default=None,
                    help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})")
-    t.add_argument("--seed", type=int_at_least(0), default=None,
-                   help="seed of dataset, float training and noise (default: 0)")
+    t.add_argument("--seed", metavar="N", type=int_at_least(0), default=None,
+                   help="seed of the data set, the float training and retraining, and the temporal "
+                   "noise of the runs (default: 0); the chip instances are --chip-seeds")
     t.add_argument("--no-diagnostics", action="store_true",
                    help="skip the plain transfer with the temporal noise off (saves about 15 %% "
                    "of the time)")
     t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
-    t.add_argument("--quiet", action="store_true", help="no progress lines")
-    t.add_argument("--out", default="chipsim-study", help="output folder (default: %(default)s)")
+    add_quiet(t)
+    add_out(t, "chipsim-study")
     t.set_defaults(func=run_transfer)

@@ -15,7 +15,7 @@ example sweep file (examples/sweeps/ has more):
 
   sweep_version: 1
   experiment: mock               # mock | characterization | validity | study
-  chip: ../../chips/bss2.yaml    # relative to the sweep file
+  chip: bss2                     # a built-in chip, or a path relative to the sweep file
   options: {num_vectors: 50}     # the experiment's options
   calibration:
     profile: default             # the profile the target fields start from

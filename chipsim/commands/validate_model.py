@@ -1,13 +1,14 @@
-"""``chipsim validate-model CHIP.yaml``: fit the surrogates on a chip and map where each holds
+"""``chipsim validate-model CHIP``: fit the surrogates on a chip and map where each holds
 against the detailed simulation (table, statement in words, heat maps, JSON/CSV, fitted models)."""
 
 from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from .cli import UsageError, int_at_least
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .output import add_out
 
 
 def _int_list(minimum: int):
@@ -68,22 +69,24 @@ def run(args) -> int:
     import json
 
     import chipsim
+    from chipsim.commands.compile_notice import compile_notice
     from chipsim.models import mock, surrogates, validity
 
     t_start = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.seed)
+    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
     check_work(chip.description, args)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     halves, columns = chip.description.geometry.halves, chip.tile_shape[1]
 
-    print(f"chip          {chip.name}, calibration {chip.calibration}, seed {chip.seed}")
-    details = mock.measure_mock_parameter_details(chip, seed=args.seed, per_tile_noise=True)
+    print(f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "
+          f"noise seed {args.noise_seed}")
+    with compile_notice(quiet=args.quiet):
+        details = mock.measure_mock_parameter_details(chip, seed=args.noise_seed, per_tile_noise=True)
     measured = details.parameter
     print(f"mock measured gain {measured.gain:.5f}, noise_std {details.noise_std_of_sum:.3f} "
           f"(reference procedure: two tiles summed), {measured.noise_std:.3f} per tile (used below)")
-    data = surrogates.fit_data(chip, num_vectors=args.fit_vectors, seed=args.seed)
-    info = {"chip": chip.name, "calibration": chip.calibration, "seed": chip.seed, "fit_seed": args.seed}
+    data = surrogates.fit_data(chip, num_vectors=args.fit_vectors, seed=args.noise_seed)
+    info = {"chip": chip.name, "calibration": chip.calibration, "seed": chip.seed,
+            "fit_seed": args.noise_seed}
     col = surrogates.fit(data, "column", info=info)
     nonlin = surrogates.fit(data, "column_nonlinear", info=info)
     sur = {
@@ -97,13 +100,13 @@ def run(args) -> int:
     t_fit = time.perf_counter() - t_start
 
     def progress(done, total):
-        if not args.no_progress:
+        if not args.quiet:
             print(f"\rgrid          {done}/{total} cells", end="", flush=True)
 
     results = validity.evaluate(chip, sur, waits=args.waits, sends=args.num_sends,
                                 densities=args.densities, weights=args.weights,
-                                vectors=args.vectors, seed=args.seed, progress=progress)
-    if not args.no_progress:
+                                vectors=args.vectors, seed=args.noise_seed, progress=progress)
+    if not args.quiet:
         print()
     text_table = validity.table(results, names)
     words = validity.summary(results, names)
@@ -111,34 +114,36 @@ def run(args) -> int:
     print()
     print(words)
 
-    surrogates.save_mock_parameter(measured, out / "mock_parameter.json", info=info)
-    col.save(out / "surrogate_column.json")
-    nonlin.save(out / "surrogate_column_nonlinear.json")
     recs = validity.to_records(results, names)
-    with open(out / "validity.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(recs[0]))
-        writer.writeheader()
-        writer.writerows(recs)
-    (out / "validity.json").write_text(json.dumps({
-        "chip": info, "mock_measured": measured.to_dict(),
-        "reference_form": surrogates.reference_form(measured),
-        "aihwkit_io_terms": surrogates.aihwkit_io_terms(measured, nonlin),
-        "criteria": {"rms_max": validity.HOLD_RMS, "abs_bias_max": validity.HOLD_BIAS,
-                     "noise_ratio": list(validity.HOLD_NOISE_RATIO)},
-        "summary": words, "cells": recs}, indent=1) + "\n")
-    (out / "validity.txt").write_text(text_table + "\n\n" + words + "\n")
     figs = []
-    for metric, title in (("rms", "RMS error vs the detailed simulation (LSB)"),
-                          ("bias", "bias vs the detailed simulation (LSB)"),
-                          ("noise_ratio", "predicted / simulated noise std")):
-        path = out / f"validity_{metric}.png"
-        validity.heatmaps(results, names, metric, path, f"{chip.name}: {title}")
-        figs.append(path.name)
+    with args.out.writing() as out:
+        surrogates.save_mock_parameter(measured, out / "mock_parameter.json", info=info)
+        col.save(out / "surrogate_column.json")
+        nonlin.save(out / "surrogate_column_nonlinear.json")
+        with open(out / "validity.csv", "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(recs[0]))
+            writer.writeheader()
+            writer.writerows(recs)
+        (out / "validity.json").write_text(json.dumps({
+            "chip": info, "mock_measured": measured.to_dict(),
+            "reference_form": surrogates.reference_form(measured),
+            "aihwkit_io_terms": surrogates.aihwkit_io_terms(measured, nonlin),
+            "criteria": {"rms_max": validity.HOLD_RMS, "abs_bias_max": validity.HOLD_BIAS,
+                         "noise_ratio": list(validity.HOLD_NOISE_RATIO)},
+            "summary": words, "cells": recs}, indent=1) + "\n")
+        (out / "validity.txt").write_text(validity.table(results, names, full=True) + "\n\n"
+                                          + words + "\n")
+        for metric, title in (("rms", "RMS error vs the detailed simulation (LSB)"),
+                              ("bias", "bias vs the detailed simulation (LSB)"),
+                              ("noise_ratio", "predicted / simulated noise std")):
+            path = out / f"validity_{metric}.png"
+            validity.heatmaps(results, names, metric, path, f"{chip.name}: {title}")
+            figs.append(path.name)
     total = time.perf_counter() - t_start
     print(f"\nreference form  {surrogates.reference_form(measured)}")
     print(f"wall time     {total:.1f} s ({t_fit:.1f} s measuring and fitting, {len(results)} cells x "
           f"{args.vectors} vectors)")
-    print(f"wrote         {out}/: validity.txt, validity.csv, validity.json, mock_parameter.json, "
+    print(f"wrote         {args.out}/: validity.txt, validity.csv, validity.json, mock_parameter.json, "
           f"surrogate_column.json, surrogate_column_nonlinear.json, {', '.join(figs)}")
     return 0
 
@@ -155,9 +160,10 @@ def add_parser(sub) -> None:
         "and, in words, where each surrogate holds; writes heat maps (PNG), CSV/JSON and the "
         "fitted models to OUT.",
     )
-    p.add_argument("chip", metavar="CHIP.yaml", help="path of the chip description")
-    p.add_argument("--calibration", default="default", help="calibration profile (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="chip instance and data seed (default: %(default)s)")
+    add_chip(p)
+    add_calibration(p)
+    add_chip_seed(p)
+    add_noise_seed(p, "the random inputs and the temporal noise")
     p.add_argument("--waits", type=_int_list(0), default=(2, 5, 10, 25),
                    help="wait_between_events values (default: 2,5,10,25)")
     p.add_argument("--num-sends", type=_int_list(1), default=(1, 2, 4), help="num_sends values (default: 1,2,4)")
@@ -168,6 +174,6 @@ def add_parser(sub) -> None:
     p.add_argument("--vectors", type=int_at_least(2), default=24, help="vectors per grid cell (default: %(default)s)")
     p.add_argument("--fit-vectors", type=int_at_least(2), default=128,
                    help="vectors simulated to fit the column surrogates (default: %(default)s)")
-    p.add_argument("--out", default="chipsim-validity", help="output folder (default: %(default)s)")
-    p.add_argument("--no-progress", action="store_true", help="no progress line")
+    add_out(p, "chipsim-validity")
+    add_quiet(p)
     p.set_defaults(func=run)

@@ -30,7 +30,7 @@ from hwdesc import rules
 from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
 # The reference software's number formats, which are BrainScaleS-2's (``formats`` of
-# chips/bss2.yaml; a test holds them equal). The mock has no chip description to read them
+# hwdesc/chips/bss2.yaml; a test holds them equal). The mock has no chip description to read them
 # from; a simulated chip checks against its own description's formats.
 #: Allowed input activations (unsigned 5 bit; 0 sends no event).
 INPUT_RANGE = (0, 31)

@@ -11,6 +11,7 @@ compared with the chip's (std of noisy minus noise-free outputs) as a ratio.
 from __future__ import annotations
 
 import itertools
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,22 +101,40 @@ def evaluate(chip, surrogates: dict, *, waits=DEFAULT_WAITS, sends=DEFAULT_SENDS
     return results
 
 
-def table(results: list[CellResult], names) -> str:
-    """A fixed-width text table: one line per cell, RMS / bias / >1 LSB / noise ratio per surrogate."""
-    head = f"{'wait':>4} {'sends':>5} {'dens':>5} {'|w|':>3} {'|y|':>5} {'noise':>5}"
-    sub = "".join(f" | {n[:25]:^25}" for n in names)
-    unit = " " * len(head) + "".join(f" | {'rms':>5} {'bias':>5} {'>1':>5} {'n.r':>5} " for _ in names)
-    lines = [head + sub, unit, "-" * len(unit)]
+#: Width of the lines of :func:`table` (without ``full``) and :func:`summary`, characters.
+LINE_WIDTH = 100
+
+
+def table(results: list[CellResult], names, full: bool = False) -> str:
+    """A fixed-width text table, one line per grid cell. The surrogates are columns keyed A, B,
+    ... (a legend above the table gives their full names); each shows RMS error and bias (LSB),
+    the noise ratio (predicted / simulated std) and ``*`` where it holds. ``full`` adds the
+    percentage of outputs off by more than 1 LSB (wider lines: for files). Without ``full`` the
+    lines fit :data:`LINE_WIDTH` for up to four surrogates."""
+    keys = [chr(ord("A") + i) for i in range(len(names))]
+    head = f"{'wait':>4} {'sends':>5} {'dens':>4} {'|w|':>3} {'|y|':>4} {'noise':>5}"
+    cell = f"{'rms':>4} {'bias':>5} {'n.r':>4}" + (f" {'>1':>4}" if full else "")
+    legend = [f"{k}  {n}" for k, n in zip(keys, names)]
+    sub = (" " * len(head) + "".join(f"  {k:^{len(cell)}}" for k in keys)).rstrip()
+    unit = head + "".join(f"  {cell}" for _ in names)
+    lines = [*legend, "", sub, unit, "-" * len(unit)]
     for r in results:
         c = r.cell
-        s = f"{c.wait:>4} {c.num_sends:>5} {c.density:>5.2f} {c.weight:>3} {r.chip_mean_abs:>5.1f} {r.chip_noise:>5.2f}"
+        s = (f"{c.wait:>4} {c.num_sends:>5} {c.density:>4.2f} {c.weight:>3} "
+             f"{r.chip_mean_abs:>4.0f} {r.chip_noise:>5.2f}")
         for n in names:
             mark = "*" if r.holds(n) else " "
-            s += f" | {r.rms[n]:>5.2f} {r.bias[n]:>+5.1f} {100 * r.frac_off[n]:>4.0f}% {r.noise_ratio[n]:>5.2f}{mark}"
+            s += (f" {mark}{min(r.rms[n], 99.9):>4.1f} {r.bias[n]:>+5.1f} "
+                  f"{min(r.noise_ratio[n], 9.99):>4.2f}")
+            s += f" {100 * r.frac_off[n]:>3.0f}%" if full else ""
         lines.append(s)
-    lines.append(f"* = holds: RMS <= {HOLD_RMS} LSB, |bias| <= {HOLD_BIAS} LSB, noise ratio "
-                 f"{HOLD_NOISE_RATIO[0]}-{HOLD_NOISE_RATIO[1]}; |y| mean |output| of the chip; "
-                 f"noise: chip noise std; >1: outputs off by more than 1 LSB; n.r: noise ratio")
+    lines += textwrap.wrap(
+        f"* before a surrogate's numbers: it holds there (RMS <= {HOLD_RMS} LSB, |bias| <= "
+        f"{HOLD_BIAS} LSB, noise ratio {HOLD_NOISE_RATIO[0]}-{HOLD_NOISE_RATIO[1]}). |y|: mean |output| of the chip (LSB); "
+        "noise: the chip's noise std (LSB); rms, bias in LSB; n.r: noise ratio "
+        "(predicted / simulated std)" + ("; >1: outputs off by more than 1 LSB" if full else "")
+        + ("" if full else "; the CSV and JSON files hold every metric unrounded") + ".",
+        LINE_WIDTH)
     return "\n".join(lines)
 
 
@@ -168,7 +187,7 @@ def summary(results: list[CellResult], names) -> str:
             text += " It holds in every cell with " + " or ".join(always) + "."
         if never:
             text += " It holds in no cell with " + " or ".join(never) + "."
-        out.append(text)
+        out.append(textwrap.fill(text, LINE_WIDTH, subsequent_indent="  "))
     return "\n\n".join(out)
 
 

@@ -9,6 +9,8 @@ lists), so that tests can assert on them; :func:`figures` draws them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
@@ -81,7 +83,7 @@ def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, 
     n0, w0, wait0, s0 = base
     n0 = min(n0, k)
     inputs = sorted({min(int(v), k) for v in inputs})
-    out = {}
+    out: dict[str, Any] = {}
 
     def sweep(name, values, make):
         rows = [make(v) for v in values]
@@ -116,7 +118,8 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, r
         lo = 0 if s == sends[0] else (k * sends[0]) // s + step
         for n in range(lo, k + 1, step):
             rows.append((n, s))
-    ideal, outputs = [], []
+    ideal: Any = []  # per sign and sends, then one array
+    outputs: list = []
     for sign in (1, -1):
         for s in sorted(set(r[1] for r in rows)):
             ns = [n for n, ss in rows if ss == s]
@@ -173,7 +176,7 @@ def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, 
     ``dense`` and ``sparse`` same-sign inputs (temporal noise off by default)."""
     k, m = chip.tile_shape
     dense, sparse = min(dense, k), min(sparse, k)
-    out = {"waits": list(waits)}
+    out: dict[str, Any] = {"waits": list(waits)}
     for label, n in (("dense", dense), ("sparse", sparse)):
         x = np.zeros((1, k), dtype=np.int64)
         x[0, :n] = UNIT_ACT
@@ -230,7 +233,7 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
     """Per profile: the measured mock parameters (reference procedure), gain and noise of 10
     sparse events, the dense (128-event) gain at wait 5, and the saturation onset (events beyond
     12 at which the gain falls 5 % below the 12-event gain)."""
-    out = {}
+    out: dict[str, Any] = {}
     for name in profiles:
         if name not in chip.description.calibration:
             continue
@@ -292,7 +295,11 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     a1.plot(ideal, np.median(y, axis=0), color="C0", lw=2, label="median neuron")
     a1.plot(ideal, g_med * ideal, "k--", lw=1, label=f"linear, gain {g_med:.5f}")
     a1.axhspan(-LINEAR_LIMIT, LINEAR_LIMIT, color="C2", alpha=0.08, label="|output| <= 80")
-    a1.set_xlabel("ideal product num_sends x (x . w)")
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    a1.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
+    a1.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k" if v else "0"))
+    a1.set_xlabel("ideal product num_sends x (x . w)  (k = 1000)")
     a1.set_ylabel("output (ADC steps)")
     a1.legend(fontsize=7)
     a1.set_title("transfer curve per neuron (wait 5, 16 x +-21 per event)", fontsize=9)

@@ -26,6 +26,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from hwdesc.rules import SEED_MAX
+
 from .spec import AxisKind
 
 
@@ -120,11 +122,13 @@ def register(experiment: Experiment) -> Experiment:
 
 # ---- axes the built-in experiments share --------------------------------------------------------
 
-CHIP_SEED = AxisKind("int", 0, 0, description="the chip instance (seed of its fixed pattern)")
-NOISE_SEED = AxisKind("int", 0, 0, description="seed of the inputs and the temporal noise")
+
+
+CHIP_SEED = AxisKind("int", 0, 0, description="the chip instance (seed of its fixed pattern)", maximum=SEED_MAX)
+NOISE_SEED = AxisKind("int", 0, 0, description="seed of the inputs and the temporal noise", maximum=SEED_MAX)
 WAIT = AxisKind("int", 5, 0, description="FPGA cycles between events")
 SENDS = AxisKind("int", 1, 1, description="how often each input vector is sent")
-DATASET_SEED = AxisKind("int", 0, 0, description="seed of the dataset, float training and noise")
+DATASET_SEED = AxisKind("int", 0, 0, description="seed of the dataset, float training and noise", maximum=SEED_MAX)
 SCALING = AxisKind("str", "static", choices=("static", "batch", "ema"),
                    description="activation quantization scaling")
 

@@ -31,7 +31,7 @@ def groups(result, metric: str, by: tuple[str, ...]) -> dict:
     import itertools
 
     axes = {a.name: a.values for a in result.spec.axes}
-    out = {combo: [] for combo in itertools.product(*(axes[name] for name in by))}
+    out: dict[tuple, list] = {combo: [] for combo in itertools.product(*(axes[name] for name in by))}
     for row in result.rows:
         if row.get("error") is not None:
             continue

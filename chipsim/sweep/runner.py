@@ -140,9 +140,10 @@ def _cell_args(spec: SweepSpec):
 
 
 def _run_serial(spec: SweepSpec, todo: list[Cell], on_row: Callable) -> None:
-    args = _cell_args(spec)
+    fn, metrics, description, profile, units, options = _cell_args(spec)
     for cell in todo:
-        on_row(execute_cell(*args, cell, spec.target_names))
+        on_row(execute_cell(fn, metrics, description, profile, units, options, cell,
+                            spec.target_names))
 
 
 def machine_cores() -> int:

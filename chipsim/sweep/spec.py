@@ -6,7 +6,7 @@ A sweep file::
 
     sweep_version: 1
     experiment: mock                  # what every cell measures (see `chipsim sweep --help`)
-    chip: ../../chips/tutorial.yaml   # relative to this file
+    chip: tutorial                    # a built-in chip, or a path relative to this file
     calibration:
       profile: default                # the profile the target fields start from
       targets:                        # calibration target fields, each an axis
@@ -115,7 +115,8 @@ class SweepFile(_Section):
 
     sweep_version: Literal[1] = Field(description="format of the file; 1 so far")
     experiment: str = Field(description="what each cell measures")
-    chip: str = Field(description="the chip description (path relative to the sweep file)")
+    chip: str = Field(description="the chip description: a built-in chip's name, or a path "
+                      "relative to the sweep file")
     options: dict[str, Any] = Field(default_factory=dict, description="options of the experiment")
     calibration: CalibrationSpec = Field(default_factory=CalibrationSpec)
     axes: dict[str, Axis] = Field(default_factory=dict, description="axis name -> values")
@@ -259,12 +260,18 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
     chip_path = Path(raw.chip)
     if not chip_path.is_absolute():
         chip_path = base_dir / chip_path
+    if not chip_path.is_file():  # a built-in chip by name (hwdesc.builtin), unless a file wins
+        from hwdesc.builtin import builtin_chips, is_name
+
+        if is_name(raw.chip) and raw.chip in builtin_chips():
+            chip_path = builtin_chips()[raw.chip]
     try:
         description = hwdesc.load(chip_path)
     except ChipDescriptionError as err:
         if err.problem in ("no such file", "this is a folder, not a file"):
             raise fail(f"{err.problem}: {chip_path}", ("chip",),
-                       "the chip path is relative to the sweep file's folder") from None
+                       "give a built-in chip's name (`chipsim list-chips`) or a path relative "
+                       "to the sweep file's folder") from None
         raise
     if raw.calibration.profile not in description.calibration:
         raise fail(f"the chip has no calibration profile {raw.calibration.profile!r}",
@@ -272,7 +279,7 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
 
     axes = []
     for name, axis in raw.axes.items():
-        path = ("axes", name)
+        path: tuple = ("axes", name)
         if name not in experiment.axes:
             hint = f"axes of experiment '{experiment.name}': {', '.join(experiment.axes)}"
             if name in description.knobs:
@@ -341,6 +348,7 @@ class AxisKind:
     minimum: int = 0
     choices: tuple = ()
     description: str = ""
+    maximum: int | None = None
 
 
 def _expand(axis, kind: AxisKind, fail) -> tuple:
@@ -355,9 +363,11 @@ def _expand(axis, kind: AxisKind, fail) -> tuple:
     else:
         values = _numbers(axis, integer=True, fail=fail, parse=lambda v, sub: _as_int(v, sub, fail))
         for i, v in enumerate(values):
-            if v < kind.minimum:
+            if v < kind.minimum or (kind.maximum is not None and v > kind.maximum):
+                allowed = (f"an integer >= {kind.minimum}" if kind.maximum is None
+                           else f"an integer {kind.minimum}..{kind.maximum}")
                 raise fail(f"value {v} is out of range", (i,) if isinstance(axis, list) else (),
-                           f"allowed: an integer >= {kind.minimum}")
+                           f"allowed: {allowed}")
     if not values:
         raise fail("the axis has no values", (), "give at least one value")
     if len(set(values)) != len(values):

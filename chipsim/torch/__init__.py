@@ -5,7 +5,7 @@ software's ``perceptron`` API (``hxtorch.perceptron``), running on a simulated
 A script written for the hardware runs with its import line changed::
 
     import chipsim.torch as hxtorch                 # instead of: import hxtorch
-    hxtorch.init_hardware()                         # chip from CHIPSIM_CHIP (or chips/bss2.yaml)
+    hxtorch.init_hardware()                         # chip from CHIPSIM_CHIP (or the built-in bss2)
     layer = hxtorch.perceptron.nn.Linear(128, 10, num_sends=None, mock=False)
     y = layer(x)                                    # x: 0..31 -> y: -128..127
     hxtorch.release_hardware()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import Callable
 
 
 class Operation:
@@ -17,6 +18,9 @@ class Operation:
     docstring starts with the call signature, as those of compiled functions do (``help``
     shows it).
     """
+
+    __name__: str  # set by functools.update_wrapper (declared for type checkers)
+    __wrapped__: Callable
 
     def __init__(self, function) -> None:
         functools.update_wrapper(self, function)

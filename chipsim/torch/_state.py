@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import numbers
 from pathlib import Path
+from typing import Any
 
 from ..models import mock as _mock
 from ._operation import operation
@@ -33,7 +34,7 @@ class MockParameter:
     """
 
     __slots__ = ("_noise_std", "_gain")
-    __hash__ = None  # mutable, compared by value
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __init__(self, noise_std: float = defaults.noise_std, gain: float = defaults.gain) -> None:
         self.noise_std = noise_std
@@ -88,7 +89,7 @@ def check_mock_parameter(parameter: MockParameter) -> None:
         )
 
 
-_current = {"chip": None, "mock_parameter": MockParameter(), "mock_model": _mock.MockParameter()}
+_current: dict[str, Any] = {"chip": None, "mock_parameter": MockParameter(), "mock_model": _mock.MockParameter()}
 
 
 class ChipSelection:
@@ -151,7 +152,7 @@ def get_chip():
     if chip is None:
         raise RuntimeError(
             "No chip selected: call chipsim.torch.init_hardware() (the chip of CHIPSIM_CHIP, else "
-            "chips/bss2.yaml) or chipsim.torch.use_chip(chip) first, pass chip=... to the "
+            "the built-in bss2) or chipsim.torch.use_chip(chip) first, pass chip=... to the "
             "operation, or use mock=True"
         )
     return chip

@@ -83,12 +83,11 @@ class MAC(torch.autograd.Function):
                 parameter = _replace(parameter, noise_std=0.0)
             out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
                                parameter=parameter, noise_seed=noise_seed)
-        elif madc is not None:  # membrane recording (the chip's, with every noise source on)
-            out = chip.matmul(xs, ws, num_sends, wait, noise_seed,
-                              madc_recording_neuron_id=madc[0], madc_recording_path=madc[1])
         else:
+            neuron, path = madc if madc is not None else (0, "")
             out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                           noise_seed=noise_seed, noise=noise).outputs
+                           noise_seed=noise_seed, noise=noise, madc_recording_neuron_id=neuron,
+                           madc_recording_path=path).outputs
         ctx.save_for_backward(x, w)
         ctx.num_sends = num_sends
         dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()

@@ -3,7 +3,7 @@ array as the reference API sees it, and the defaults of the operations and the m
 
 ``hardware_matrix_height`` is in signed inputs (two synapse rows each) and
 ``hardware_matrix_width`` in output columns; both are the values of the BrainScaleS-2 chip
-(``chips/bss2.yaml``: 256 rows, 256 columns per half), whichever chip is selected.
+(``bss2``: 256 rows, 256 columns per half), whichever chip is selected.
 """
 
 from __future__ import annotations

@@ -44,18 +44,15 @@ def _noise_seed(noise_seed) -> int:
     return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
 
 
-def _check_madc(op: str, mock: bool, noise: bool, neuron_id, path):
+def _check_madc(op: str, mock: bool, neuron_id, path):
     """The reference's membrane-recording arguments: ``None`` without a path, else
-    ``(neuron_id, path)`` for :meth:`chipsim.Chip.matmul`."""
+    ``(neuron_id, path)`` for :meth:`chipsim.Chip.run`."""
     neuron_id = rules.integer(neuron_id, "madc_recording_neuron_id", 0)
     if path is None or os.fspath(path) == "":
         return None
     if mock:
         raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
                            f"(madc_recording_path={os.fspath(path)!r}); pass mock=False or no path")
-    if not noise:
-        raise ValueError(f"{op}: madc_recording_path: the membrane is recorded with the noise on; "
-                         "pass noise=True or no path")
     return neuron_id, os.fspath(path)
 
 
@@ -77,7 +74,7 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SEN
             ``madc_recording_neuron_id`` (0..M-1; for a product on one tile the reference's
             neuron number) is recorded for every vector and appended to the path in the
             reference's tab-separated format, or written as VCD for a ``.vcd`` path (see
-            :meth:`chipsim.Chip.matmul`). ``RuntimeError`` in mock mode, as the reference.
+            :meth:`chipsim.Chip.run`). ``RuntimeError`` in mock mode, as the reference.
 
     Returns:
         float tensor ``(M,)`` or ``(N, M)``, values -128..127.
@@ -95,7 +92,7 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SEN
     if x.dim() not in (1, 2):
         raise ShapeError(f"mac: the input must be 1-D (K,) or 2-D (N, K), got shape {tuple(x.shape)}")
     rules.product_shapes(x.shape, weights.shape, "x", "weights", error=ShapeError, where="mac")
-    madc = _check_madc("mac", mock, noise, madc_recording_neuron_id, madc_recording_path)
+    madc = _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
     if not mock:
         _tracer.check_input(x, "mac")
     the_chip = None if mock else resolve_chip(chip)
@@ -154,7 +151,7 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = DEFAULT_NU
     x = input.unsqueeze(0) if input.dim() == 1 else input
     w = other.unsqueeze(-1) if other.dim() == 1 else other
     rules.product_shapes(input.shape, other.shape, "input", "other", error=ShapeError, where="matmul")
-    _check_madc("matmul", mock, noise, madc_recording_neuron_id, madc_recording_path)
+    _check_madc("matmul", mock, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
     out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
               madc_recording_path, chip=chip, noise_seed=noise_seed, noise=noise)

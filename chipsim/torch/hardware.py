@@ -2,10 +2,10 @@
 ``release_hardware``) on simulated chips.
 
 Which chip: the ``chip`` argument (a :class:`chipsim.Chip` or the path of a chip YAML), else the
-environment variable ``CHIPSIM_CHIP`` (path of a chip YAML), else ``chips/bss2.yaml`` of this
+environment variable ``CHIPSIM_CHIP`` (a built-in chip's name or the path of a chip YAML), else the built-in ``bss2`` of this
 repository. Which calibration: the first argument (a :class:`CalibrationPath` or a string), else
 ``CHIPSIM_CALIBRATION``, else ``default``; in chipsim a calibration is one of the named profiles
-of the chip description (``default``, ``custom`` in ``chips/bss2.yaml``), not a file. Which fixed
+of the chip description (``default``, ``custom`` in ``bss2``), not a file. Which fixed
 pattern: ``seed``, else ``CHIPSIM_SEED``, else 0. A hardware script therefore runs on a
 simulated chip with only its import line changed, and the chip is chosen from outside it.
 """
@@ -13,7 +13,6 @@ simulated chip with only its import line changed, and the chip is chosen from ou
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from ._operation import operation
 from ._state import get_chip, release_chip, use_chip
@@ -21,7 +20,8 @@ from ._state import get_chip, release_chip, use_chip
 #: Environment variables read by :func:`init_hardware`.
 CHIP_ENV, CALIBRATION_ENV, SEED_ENV = "CHIPSIM_CHIP", "CHIPSIM_CALIBRATION", "CHIPSIM_SEED"
 #: The chip loaded when neither an argument nor ``CHIPSIM_CHIP`` names one.
-DEFAULT_CHIP = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
+#: The chip when neither an argument nor CHIPSIM_CHIP names one: the built-in bss2.
+DEFAULT_CHIP = "bss2"
 
 
 class CalibrationPath:
@@ -98,7 +98,7 @@ def init_hardware(calib_path=None, ann: bool = False, *, chip=None, seed: int | 
         ann: accepted for the reference's signature; the simulated chip is always set up for
             matrix multiplication.
         chip: a :class:`chipsim.Chip` or the path of a chip YAML; ``None`` takes ``CHIPSIM_CHIP``
-            or ``chips/bss2.yaml``.
+            or the built-in ``bss2``.
         seed: seed of the fixed pattern (``None``: ``CHIPSIM_SEED``, else the chip's own seed,
             0 for a YAML).
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Callable, Optional
+from typing import Any, Callable, Literal, Optional, Union
 
 import torch
 
@@ -101,6 +101,10 @@ class MACLayer(Layer):
         chip: run on this chip instead of the one selected with :func:`chipsim.torch.use_chip`
             (not in the reference API).
     """
+
+    # set by the torch layer class that follows in the MRO (declared for type checkers)
+    weight: torch.Tensor
+    bias: Any  # a tensor or None, typed as the torch layer types it
 
     def __init__(self, num_sends: Optional[int] = None,
                  wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
@@ -195,6 +199,12 @@ class _ConvNd(MACLayer):
     those of the MAC layers; the torch base class is the one that follows in the MRO."""
 
     _dims = 0
+    # set by torch.nn.Conv1d / Conv2d, which follow in the MRO (declared for type checkers)
+    stride: tuple[int, ...]
+    padding: Union[str, tuple[int, ...]]
+    dilation: tuple[int, ...]
+    groups: int
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"]
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -204,9 +214,10 @@ class _ConvNd(MACLayer):
         MACLayer.__init__(self, num_sends, wait_between_events, mock,
                           input_transform=input_transform, weight_transform=weight_transform,
                           chip=chip)
-        torch_conv = torch.nn.Conv1d if self._dims == 1 else torch.nn.Conv2d
-        torch_conv.__init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                            dilation, groups, bias, padding_mode)
+        # the torch class's initializer, called on this mixed-in instance
+        torch_init: Any = (torch.nn.Conv1d if self._dims == 1 else torch.nn.Conv2d).__init__
+        torch_init(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
+                   bias, padding_mode)
         #: the convolution this layer calls (replaceable, as in the reference)
         self._conv = F.conv1d if self._dims == 1 else F.conv2d
 

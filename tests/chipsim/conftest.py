@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-BSS2 = (ROOT / "chips" / "bss2.yaml").read_text()
+BSS2 = (ROOT / "hwdesc" / "chips" / "bss2.yaml").read_text()
 
 
 def _yaml(tmp: Path, name: str, text: str) -> str:
@@ -41,7 +41,7 @@ def cases(tmp: Path):
     """(name, kind, callable or argv, substring the message must hold)."""
     import chipsim
 
-    chip = chipsim.load(ROOT / "chips" / "bss2.yaml")
+    chip = chipsim.load(ROOT / "hwdesc" / "chips" / "bss2.yaml")
     x2, w = np.ones((2, 128), np.int64), np.ones((128, 256), np.int64)
     huge = _yaml(tmp, "huge", _edit("  halves: 2 ", "  halves: 16 ", _edit(
         "  rows: 256 ", "  rows: 65536 ", _edit("  columns: 256 ", "  columns: 65536 "))))
@@ -58,7 +58,7 @@ def cases(tmp: Path):
     with open(big, "wb") as fh:  # 70 MB, sparse: only the limit's worth is ever read
         fh.write(b"schema_version: 1\n")
         fh.truncate(70 * 2**20)
-    bss2 = str(ROOT / "chips" / "bss2.yaml")
+    bss2 = str(ROOT / "hwdesc" / "chips" / "bss2.yaml")
     return [
         ("matmul wait_between_events=10**9", "api",
          lambda: chip.matmul(x2, w, wait_between_events=10**9), "wait_between_events <= "),
@@ -101,9 +101,9 @@ def cases(tmp: Path):
          ["validate-model", bss2, "--waits", "1000000000", "--out", str(tmp / "out")], "--waits <= "),
         ("chipsim characterize --repeats 1000000000", "cli",
          ["characterize", bss2, "--repeats", "1000000000", "--out", str(tmp / "out")], "lower --repeats"),
-        ("chipsim study transfer --seeds 0-100000000", "cli",
-         ["study", "transfer", "--chip", bss2, "--seeds", "0-100000000", "--out", str(tmp / "out")],
-         "pass fewer --seeds"),
+        ("chipsim study transfer --chip-seeds 0-100000000", "cli",
+         ["study", "transfer", bss2, "--chip-seeds", "0-100000000", "--out", str(tmp / "out")],
+         "pass fewer --chip-seeds"),
     ]
 
 

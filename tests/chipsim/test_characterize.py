@@ -10,8 +10,8 @@ import chipsim
 from chipsim.studies import characterization as ch
 from chipsim.commands.cli import main
 
-BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
-TUTORIAL = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+BSS2 = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml"
+TUTORIAL = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml"
 
 
 def test_with_knob_changes_one_knob_of_the_same_chip():
@@ -49,7 +49,7 @@ def test_characterize_command_writes_figures_and_numbers(tmp_path, capsys):
 
 
 def test_characterize_errors(tmp_path, capsys):
-    assert main(["characterize", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 1
+    assert main(["characterize", str(tmp_path / "missing.yaml"), "--out", str(tmp_path)]) == 2
     assert "missing.yaml" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["characterize", str(BSS2), "--repeats", "1"])

@@ -98,7 +98,7 @@ def test_same_seeds_same_result_and_chunking_invariance(tutorial):
 def _tutorial_path():
     from pathlib import Path
 
-    return Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+    return Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml"
 
 
 def test_fixed_pattern_depends_on_seed_only():

@@ -74,11 +74,11 @@ def test_max_wait_for_steps_is_the_boundary(bss2):
 def test_check_command_reports_the_work(capsys):
     from chipsim.commands.cli import main
 
-    assert main(["check", str(ROOT / "chips" / "bss2.yaml")]) == 0
+    assert main(["check", str(ROOT / "hwdesc" / "chips" / "bss2.yaml")]) == 0
     out = capsys.readouterr().out
     assert "integration steps of a full vector at wait_between_events 5, num_sends 1: 2,284 of dt = 8 ns" in out
     assert "wait_between_events <= 78,112 at num_sends 1, num_sends <= 11,159 at wait_between_events 5" in out
-    parts = limits.description_parts(chipsim.load(ROOT / "chips" / "bss2.yaml").description)
+    parts = limits.description_parts(chipsim.load(ROOT / "hwdesc" / "chips" / "bss2.yaml").description)
     assert parts["pattern_bytes"] == 2 * 256 * 256 * 8 + 3 * 256 * 256 * 8 + 64 * 2 * 512
 
 
@@ -156,7 +156,7 @@ def test_hostile_cases_are_refused_quickly_and_clearly():
 
 
 @pytest.mark.parametrize("argv, expect", [
-    (["simulate", "chips/bss2.yaml", "--batch", "100000000"], "lower --batch"),
+    (["simulate", "bss2", "--batch", "100000000"], "lower --batch"),
     (["check", "/dev/zero"], "this is a character device, not a regular file"),
 ])
 def test_command_line_refusals_print_no_traceback(argv, expect, tmp_path):

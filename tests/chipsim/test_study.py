@@ -13,7 +13,7 @@ import chipsim.torch as hxp  # noqa: E402
 from chipsim.studies import transfer as study  # noqa: E402
 from chipsim.commands.cli import main  # noqa: E402
 
-CHIP = str(Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml")
+CHIP = str(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml")
 
 
 @pytest.fixture(autouse=True)
@@ -97,13 +97,13 @@ def test_table_reports_mean_spread_and_the_ordering_checks(tmp_path):
 
 def test_command_refuses_bad_arguments(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["study", "transfer", "--seeds", "a,b"])
+        main(["study", "transfer", "--chip-seeds", "a,b"])
     assert exc.value.code == 2
     for bad in (["--target-rms", "-3"], ["--eval-samples", "0"], ["--wait", "-1"]):
         with pytest.raises(SystemExit):
             main(["study", "transfer", *bad])
-    assert main(["study", "transfer", "--chip", str(tmp_path / "none.yaml")]) == 2
-    assert "no such chip description" in capsys.readouterr().err
+    assert main(["study", "transfer", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml: no such file" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -111,7 +111,7 @@ def test_reduced_study_runs_end_to_end(tmp_path, capsys):
     """The reduced study (``--quick``): every cell filled, files written. The ordering is the
     full study's question (docs/study.md); here only sanity bounds."""
     out = tmp_path / "study"
-    assert main(["study", "transfer", "--quick", "--chip", CHIP, "--out", str(out)]) == 0
+    assert main(["study", "transfer", CHIP, "--quick", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "plain transfer" in printed and "wall time" in printed
     data = json.loads((out / "results.json").read_text())

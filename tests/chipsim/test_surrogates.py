@@ -10,7 +10,7 @@ import pytest
 from chipsim.models import mock, surrogates as S
 from chipsim.models.validity import mock_as_surrogate
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 def _true_surrogate(kind="column_nonlinear", halves=2, cols=16, seed=0):

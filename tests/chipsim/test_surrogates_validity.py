@@ -10,7 +10,7 @@ import chipsim
 from chipsim.models import mock, validity
 from chipsim.commands.cli import main
 
-BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
+BSS2 = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml"
 
 
 def test_cell_inputs_follow_density_and_weight_magnitude():
@@ -45,14 +45,20 @@ def test_grid_metrics_and_words(small_grid):
     text = validity.summary(results, names)
     assert "reference: holds in" in text and "too high: holds in 0 of 4 cells" in text
     table = validity.table(results, names)
-    assert len(table.splitlines()) == 3 + 4 + 1
+    lines = table.splitlines()
+    assert lines[:2] == ["A  reference", "B  too high"]
+    assert lines[2:4] == ["", (" " * 30 + f"  {'A':^15}  {'B':^15}").rstrip()]
+    assert lines[4].split() == ["wait", "sends", "dens", "|w|", "|y|", "noise"] + ["rms", "bias", "n.r"] * 2
+    assert len([line for line in lines if line[:4].strip().isdigit()]) == 4  # one line per cell
+    assert max(map(len, lines)) <= validity.LINE_WIDTH
+    assert all(len(line) <= validity.LINE_WIDTH for line in text.splitlines())
 
 
 @pytest.mark.slow
 def test_validate_model_command(tmp_path, capsys):
     args = ["validate-model", str(BSS2), "--out", str(tmp_path), "--waits", "5", "--num-sends", "1,2",
             "--densities", "0.3", "--weights", "16", "--vectors", "4", "--fit-vectors", "16",
-            "--no-progress"]
+            "--quiet"]
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "holds in" in text and "hxtorch.MockParameter(" in text and "wall time" in text

@@ -16,7 +16,7 @@ from chipsim.sweep import experiments as sx  # noqa: E402
 from chipsim.sweep import read_results, run  # noqa: E402
 from chipsim.sweep.spec import AxisKind, SweepSpecError, loads_spec  # noqa: E402
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 META = {"error", "traceback", "warnings", "wall_seconds", "worker", "finished_at"}
 
 
@@ -105,8 +105,10 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
 
 @pytest.mark.parametrize("text, line, path, words", [
     (sweep_text(axes="chip_sed: [0]"), 10, "axes.chip_sed", "did you mean `chip_seed`"),
-    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", ">= 0"),
+    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", "an integer 0..9223372036854775807"),
     (sweep_text(axes="chip_seed: [0, 0]"), 10, "axes.chip_seed", "twice"),
+    (sweep_text(axes="wait_between_events: [5, -1]"), 10, "axes.wait_between_events[1]", "an integer >= 0"),
+    (sweep_text(axes="chip_seed: [0, 9223372036854775808]"), 10, "axes.chip_seed[1]", "0..9223372036854775807"),
     (sweep_text(axes="label: [a, c]"), 10, "axes.label[1]", "allowed: a, b"),
     (sweep_text(targets="i_synin_gm: [300, 900]"), 8, "calibration.targets.i_synin_gm[1]", "out of range"),
     (sweep_text(targets="tau_syn: [0.64]"), 8, "calibration.targets.tau_syn[0]", "needs a unit"),
@@ -133,6 +135,16 @@ def test_missing_chip_is_named_relative_to_the_sweep_file(tmp_path):
     with pytest.raises(SweepSpecError, match="no such file") as info:
         load_spec(tmp_path / "s.yaml")
     assert info.value.yaml_path == "chip" and info.value.line == 3
+
+
+def test_a_sweep_names_a_built_in_chip(tmp_path):
+    import hwdesc
+
+    text = sweep_text().replace(str(CHIPS / "tutorial.yaml"), "tutorial")
+    spec = loads_spec(text, base_dir=tmp_path)
+    assert spec.chip_path == str(hwdesc.CHIPS_DIR / "tutorial.yaml")
+    (tmp_path / "tutorial").write_text((CHIPS / "bss2.yaml").read_text())  # a file of that name wins
+    assert loads_spec(text, base_dir=tmp_path).description.identity.name == "bss2"
 
 
 def test_a_target_builds_the_chip_with_that_knob(tutorial):
@@ -329,5 +341,5 @@ def test_the_example_of_the_help_is_a_valid_sweep_file():
     from chipsim.commands.sweep import EXAMPLE
 
     text = EXAMPLE.split("examples/sweeps/ has more):\n\n")[1].split("\n\n")[0]
-    spec = loads_spec(text.replace("../../chips/", f"{CHIPS}/"))
+    spec = loads_spec(text)  # the built-in chip by name
     assert (spec.experiment, len(spec)) == ("mock", 3 * 2 * 3 * 4)

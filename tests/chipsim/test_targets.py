@@ -10,7 +10,7 @@ import chipsim
 from chipsim.studies import characterization as ch
 from chipsim.models import mock
 
-BSS2 = Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml"
+BSS2 = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ torch = pytest.importorskip("torch")
 import chipsim  # noqa: E402
 import chipsim.torch as hxp  # noqa: E402
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 @pytest.fixture(scope="module")

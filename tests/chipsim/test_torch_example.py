@@ -99,7 +99,7 @@ def test_the_name_check_catches_chipsim_extensions():
 def bss2(monkeypatch):
     import chipsim.torch as hxp
 
-    monkeypatch.setenv("CHIPSIM_CHIP", str(ROOT / "chips" / "bss2.yaml"))
+    monkeypatch.setenv("CHIPSIM_CHIP", "bss2")
     monkeypatch.delenv("CHIPSIM_CALIBRATION", raising=False)
     monkeypatch.delenv("CHIPSIM_SEED", raising=False)
     yield

@@ -18,7 +18,7 @@ import chipsim  # noqa: E402
 import chipsim.models.mock  # noqa: E402
 import chipsim.torch as hxp  # noqa: E402
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 @pytest.fixture(scope="module")
@@ -115,8 +115,10 @@ def test_mac_membrane_recording_arguments(tmp_path):
         hxp.mac(x, w, mock=True, madc_recording_path=str(record))
     with pytest.raises(ValueError, match="madc_recording_neuron_id=6 is not an output column"):
         hxp.mac(x, w, madc_recording_neuron_id=6, madc_recording_path=str(record), chip=tutorial)
-    with pytest.raises(ValueError, match="noise on"):
-        hxp.mac(x, w, noise=False, madc_recording_path=str(record), chip=tutorial)
+    quiet = tmp_path / "quiet.csv"  # recording also works with the temporal noise off
+    assert torch.equal(hxp.mac(x, w, noise=False, madc_recording_path=str(quiet), chip=tutorial),
+                       hxp.mac(x, w, noise=False, chip=tutorial))
+    assert len(quiet.read_text().splitlines()) == len(lines)
     with pytest.raises(ValueError, match="madc_recording_neuron_id"):
         hxp.mac(x, w, mock=True, madc_recording_neuron_id=-1)
 

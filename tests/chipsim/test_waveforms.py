@@ -171,7 +171,7 @@ def test_missing_pyvcd_names_the_extra(tutorial, recorded, tmp_path, monkeypatch
     with pytest.raises(ImportError, match=r"pip install 'chipsim\[vcd\]'"):
         waveforms.write_vcd(recorded, tmp_path / "w.vcd")
     code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "3", "--waveforms", "1",
-                 "--out", str(tmp_path / "o"), "--no-progress"])
+                 "--out", str(tmp_path / "o"), "--quiet"])
     assert code == 2
     assert "--waveforms: writing waveforms as VCD needs the optional package pyvcd" in capsys.readouterr().err
 
@@ -179,7 +179,7 @@ def test_missing_pyvcd_names_the_extra(tutorial, recorded, tmp_path, monkeypatch
 def test_simulate_writes_waveforms(chips_dir, tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "6", "--waveforms", "2",
-                 "--waveform-columns", "1,7", "--out", str(out), "--no-progress"])
+                 "--waveform-columns", "1,7", "--out", str(out), "--quiet"])
     assert code == 0
     assert "waveforms.vcd" in capsys.readouterr().out
     data = np.load(out / "results.npz")
@@ -205,7 +205,7 @@ def test_simulate_writes_waveforms(chips_dir, tmp_path, capsys):
 ])
 def test_simulate_waveform_errors(chips_dir, tmp_path, capsys, extra, message):
     code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "4", "--out",
-                 str(tmp_path / "o"), "--no-progress", *extra])
+                 str(tmp_path / "o"), "--quiet", *extra])
     assert code == 2
     assert message in capsys.readouterr().err
 

@@ -9,7 +9,7 @@ import pytest
 
 import hwdesc
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 @pytest.fixture(scope="session")

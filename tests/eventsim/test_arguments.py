@@ -66,7 +66,7 @@ def test_weights_shape_and_type(tutorial):
 
 def test_chip_must_be_a_description():
     with pytest.raises(TypeError, match="chip must be a hwdesc.ChipDescription"):
-        eventsim.simulate("chips/tutorial.yaml", x_ok())
+        eventsim.simulate("tutorial", x_ok())
 
 
 def test_concatenate_arguments(tutorial, bss2):

@@ -86,7 +86,7 @@ def test_streamed_batch_holds_every_vector_and_the_membranes(tmp_path):
     import chipsim
     from pathlib import Path
 
-    chip = chipsim.load(Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml", seed=1)
+    chip = chipsim.load(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml", seed=1)
     rng = np.random.default_rng(2)
     x, w = rng.integers(0, 32, size=(40, 12)), rng.integers(-63, 64, size=(12, 6))
     path = tmp_path / "b.pftrace"
@@ -178,10 +178,10 @@ def test_simulate_writes_the_whole_batch(tmp_path, capsys):
 
     from chipsim.commands.cli import main
 
-    chips = Path(__file__).resolve().parents[2] / "chips"
+    chips = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
     out = tmp_path / "o"
     assert main(["simulate", str(chips / "tutorial.yaml"), "--batch", "40", "--chunk-size", "16",
-                 "--trace-vectors", "2", "--out", str(out), "--no-progress"]) == 0
+                 "--trace-vectors", "2", "--out", str(out), "--quiet"]) == 0
     assert "trace.pftrace" in capsys.readouterr().out
     tracks, slices, instants, counters = parse(out / "trace.pftrace")
     outer = [v for v in slices[by_name(tracks, "vectors")] if v[3] == 0]
@@ -201,9 +201,9 @@ def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
     for name in [m for m in sys.modules if m == "perfetto" or m.startswith("perfetto.")]:
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "perfetto", None)
-    chips = Path(__file__).resolve().parents[2] / "chips"
+    chips = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
     code = main(["simulate", str(chips / "tutorial.yaml"), "--batch", "2", "--out",
-                 str(tmp_path / "o"), "--no-progress"])
+                 str(tmp_path / "o"), "--quiet"])
     assert code == 2
     err = capsys.readouterr().err
     assert "trace.pftrace: writing a native Perfetto trace needs the package perfetto" in err

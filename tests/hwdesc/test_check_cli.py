@@ -1,4 +1,4 @@
-"""``chipsim check CHIP.yaml``: exit code 0 and a readable summary, or a located error without a
+"""``chipsim check CHIP``: exit code 0 and a readable summary, or a located error without a
 traceback."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 
 from chipsim.commands.cli import main
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 def check(path, capsys) -> tuple[int, str, str]:
@@ -70,7 +70,7 @@ def test_bad_file_gives_a_message_and_no_traceback(tmp_path, capsys):
 def test_missing_file_or_folder(tmp_path, capsys, name):
     path = tmp_path / name
     code, out, err = check(path, capsys)
-    assert code == 1
+    assert code == 2  # a wrong argument: usage error
     assert out == ""
     assert err.startswith(f"chipsim check: error: {path}: ")
     assert "Traceback" not in err

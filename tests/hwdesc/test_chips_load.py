@@ -6,7 +6,7 @@ import pytest
 
 import hwdesc
 
-CHIPS = sorted((Path(__file__).resolve().parents[2] / "chips").glob("*.yaml"))
+CHIPS = sorted((Path(__file__).resolve().parents[2] / "hwdesc" / "chips").glob("*.yaml"))
 
 
 @pytest.mark.parametrize("path", CHIPS, ids=[p.stem for p in CHIPS])

@@ -1,7 +1,7 @@
 """Every kind of bad chip description gives one ChipDescriptionError whose message names the file,
 the line, the YAML path, what was wrong and what is allowed.
 
-Bad inputs are made by editing the text of chips/tutorial.yaml; the expected line is the line of
+Bad inputs are made by editing the text of hwdesc/chips/tutorial.yaml; the expected line is the line of
 the edited text (found by a marker that occurs there once)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 import hwdesc
 
-TUTORIAL_PATH = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+TUTORIAL_PATH = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml"
 TUTORIAL = TUTORIAL_PATH.read_text()
 FILE = "tutorial-edited.yaml"
 
@@ -192,7 +192,7 @@ def test_empty_text(text):
     err = rejected(text)
     assert err.line is None and err.yaml_path == ""
     assert err.problem == "the file is empty (no YAML content)"
-    assert "schema_version: 1" in err.hint and "chips/tutorial.yaml" in err.hint
+    assert "schema_version: 1" in err.hint and "built-in tutorial chip" in err.hint
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_document_that_is_not_a_mapping(text, described, line):
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line, "")
     assert err.problem == f"the document is {described}, not a mapping of sections"
-    assert "chips/tutorial.yaml" in err.hint
+    assert "built-in tutorial chip" in err.hint
 
 
 # ---- files --------------------------------------------------------------------------------------
@@ -216,7 +216,32 @@ def test_file_that_does_not_exist(tmp_path):
         hwdesc.load(path)
     err = info.value
     assert (err.file, err.line, err.yaml_path) == (str(path), None, "")
-    assert str(err) == f"{path}: no such file\n  hint: give the path of a chip YAML, e.g. chips/bss2.yaml"
+    assert str(err) == (f"{path}: no such file\n  hint: give the path of a chip YAML, or the name of a "
+                        "built-in chip: bss2, bss2-synin, tutorial (`chipsim list-chips`)")
+
+
+def test_builtin_chips_by_name_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert sorted(hwdesc.builtin_chips()) == ["bss2", "bss2-synin", "tutorial"]
+    assert hwdesc.load("tutorial") == hwdesc.load(hwdesc.CHIPS_DIR / "tutorial.yaml")
+    (tmp_path / "bss2").mkdir()  # a folder of that name (e.g. an output folder) does not shadow it
+    assert hwdesc.load("bss2").tile_shape == (128, 256)
+    # An existing file wins over the built-in name.
+    (tmp_path / "tutorial").write_text(TUTORIAL.replace("name: tutorial", "name: mine"))
+    assert hwdesc.load("tutorial").identity.name == "mine"
+
+
+@pytest.mark.parametrize("arg, hint", [
+    ("bss3", "did you mean 'bss2'? no built-in chip is called 'bss3' either; built-in chips: bss2, "
+             "bss2-synin, tutorial (`chipsim list-chips`), or give the path of a chip YAML"),
+    ("chips/bss2.yaml", "give the path of a chip YAML, or the name of a built-in chip: bss2, "
+                        "bss2-synin, tutorial (`chipsim list-chips`)"),
+])
+def test_unknown_chip_name_or_path(tmp_path, monkeypatch, arg, hint):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(hwdesc.ChipDescriptionError) as info:
+        hwdesc.load(arg)
+    assert (info.value.problem, info.value.hint) == ("no such file", hint)
 
 
 def test_folder_instead_of_a_file(tmp_path):
@@ -609,7 +634,7 @@ def test_knob_mapping_to_a_negative_value_is_refused():
 
 def test_size_limit_can_be_raised_and_is_located(monkeypatch, tmp_path):
     path = tmp_path / "chip.yaml"
-    source = Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml"
+    source = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml"
     text = source.read_text()
     path.write_text(text)
     monkeypatch.setenv("CHIPSIM_MAX_DESCRIPTION_BYTES", "100")

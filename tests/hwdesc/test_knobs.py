@@ -10,7 +10,7 @@ import pytest
 import hwdesc
 from hwdesc import CodeKnob, PhysicalKnob, ResolvedKnobs
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import hwdesc
 
-BSS2 = yaml.safe_load((Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml").read_text())
+BSS2 = yaml.safe_load((Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml").read_text())
 
 UNITS = ["ns", "us", "s", "MHz", "Hz", "pF", "fF", "uA", "nA", "mV", "V", "uS", "nS", "pJ", "W",
          "%", "A**2/Hz/S", "degC", "m", "kg", "furlong", "", "ns ns", "1/0"]
@@ -113,7 +113,7 @@ def test_mutated_bss2_loads_or_raises_a_located_chip_description_error(data):
 
 # ---- the same at the level of the text ----------------------------------------------------------
 
-TUTORIAL = (Path(__file__).resolve().parents[2] / "chips" / "tutorial.yaml").read_text()
+TUTORIAL = (Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml").read_text()
 SNIPPETS = [":", " ", "\n", "-", "[", "]", "{", "}", ",", "'", '"', "#", "&a", "*a", "<<: ", "!!int ",
             "!!float ", "!!bool ", "!!str ", "!!binary ", "!!python/object:os.system ", "!x ",
             "2024-13-45", "0x", "1e999", "~", "? ", "|", ">", "%", "@", "\t", "\x00", "\u2028", "é"]

@@ -11,7 +11,7 @@ import hwdesc
 from hwdesc import ChipDescriptionError
 from hwdesc.plausibility import KNOBS, RANGES, values
 
-CHIPS = Path(__file__).resolve().parents[2] / "chips"
+CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 BSS2 = (CHIPS / "bss2.yaml").read_text()
 
 

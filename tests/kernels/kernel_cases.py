@@ -67,11 +67,11 @@ def read_time(ev_time, after=1e-6, default=5e-6):
 def _bss2():
     import hwdesc
 
-    return hwdesc.load(Path(__file__).resolve().parents[2] / "chips" / "bss2.yaml")
+    return hwdesc.load(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml")
 
 
 def bss2_noise():
-    """The temporal-noise arguments of ``kernels.simulate_half`` shipped in ``chips/bss2.yaml``."""
+    """The temporal-noise arguments of ``kernels.simulate_half`` shipped in ``hwdesc/chips/bss2.yaml``."""
     nz = _bss2().noise
     return dict(sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
                 sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc)
@@ -79,7 +79,7 @@ def bss2_noise():
 
 def bss2_params(n_k, n_m, seed=0, calibration="default"):
     """Keyword arguments of ``kernels.simulate_half`` with the values shipped in
-    ``chips/bss2.yaml`` (analog values, the knobs of ``calibration`` and a fixed pattern drawn
+    ``hwdesc/chips/bss2.yaml`` (analog values, the knobs of ``calibration`` and a fixed pattern drawn
     with its spreads), read through ``hwdesc``. Noise arguments (see :func:`bss2_noise`) and the
     read and baseline times are not included."""
     desc = _bss2()

@@ -1,7 +1,7 @@
 """Kernel at the default dt against the fine-step RK4 reference integrator (noise off):
 <= 0.25 LSB RMS on the outputs, including saturated cases (dense large inputs at wait 2,
 outputs driven beyond the rails), with the test parameters of ``kernel_cases.chip_params`` and
-with the values shipped in ``chips/bss2.yaml``."""
+with the values shipped in ``hwdesc/chips/bss2.yaml``."""
 
 import numpy as np
 import pytest
@@ -85,7 +85,7 @@ def _bss2_case(seed, m, n_b, wait, num_sends, calibration="default"):
 
 
 def test_shipped_bss2_values_agree_with_the_reference():
-    """chips/bss2.yaml: 40 mV compliance width, 270 mV rails, its calibration and fixed-pattern
+    """hwdesc/chips/bss2.yaml: 40 mV compliance width, 270 mV rails, its calibration and fixed-pattern
     spreads; the same-sign columns end in the compliance region."""
     ev, w, p = _bss2_case(5, m=8, n_b=2, wait=5, num_sends=2)
     rms_out, rms_v, ref = _compare(ev, w, p)
