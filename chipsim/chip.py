@@ -263,8 +263,11 @@ class Chip:
     # ---- one tile pair ------------------------------------------------------------------------
     def _prepare_run(self, run, w, noise_seed, noise, run_index) -> "_PreparedRun":
         """What a tile run needs from the weights and the chip, computed once per call (not per
-        chunk): the non-zero masks and MACs for the event simulator, and per tile the kernel's
-        arguments (weights, the synapse factors they use, the fixed pattern of the columns)."""
+        chunk): the non-zero masks and MACs for the event simulator, and per tile the prepared
+        kernel half (:class:`kernels.HalfParams`: weights, the synapse factors they use, the
+        fixed pattern of the columns, validated and turned into coefficient tables)."""
+        import kernels
+
         desc = self.description
         halves = desc.geometry.halves
         k, m = self.tile_shape
@@ -277,8 +280,8 @@ class Chip:
             kk, mm = w_tile.shape
             masks[h, :kk, :mm] = w_tile != 0
             pat = self.pattern[h]
-            params.append(dict(
-                weights=w_tile, syn_gain=pat.syn_gain(w_tile),
+            params.append(kernels.half_params(
+                w_tile, syn_gain=pat.syn_gain(w_tile),
                 drv_gain=pat.drv_gain[:kk], drv_offset=pat.drv_offset[:kk],
                 gm=pat.gm[:mm], tau_syn=pat.tau_syn[:mm], i_offset=pat.i_offset[:mm],
                 v_rail_hi=pat.v_rail_hi[:mm], v_rail_lo=pat.v_rail_lo[:mm],
@@ -336,47 +339,45 @@ class Chip:
 
     def _simulate_half(self, half, params, csr, t_read, t_baseline, *, sample_index, record,
                        traces, tile, run_index=0):
-        """Run the kernel of one half; vectors are grouped by their read time (the kernel takes
-        one read time per call). Noise is keyed by ``sample_index``, so grouping changes nothing."""
+        """Run the kernel of one half: one call for all vectors (each with its own read time).
+        Recorded vectors are run again, with recording, once per read time among them (the
+        kernel records one read time per call); noise is keyed by ``sample_index``, so the
+        second run reproduces the first exactly."""
         import kernels
 
         ev_ptr, ev_row, ev_act, ev_time = csr
-        out = np.empty((ev_ptr.shape[0] - 1, params["weights"].shape[1]), dtype=np.int32)
-        values, inverse = np.unique(t_read, return_inverse=True)
-        for g, t_group in enumerate(values):
-            idx = np.flatnonzero(inverse == g)
+        res = kernels.run_half(params, ev_ptr, ev_row, ev_act, ev_time, t_read=t_read,
+                               t_baseline=t_baseline, sample_index=sample_index)
+        if record is None:
+            return res.output
+        chosen = np.array(sorted(record["local"]), dtype=np.int64)
+        columns = np.asarray(record["columns_local"], dtype=np.int64)
+        for t_group in np.unique(t_read[chosen]):
+            idx = chosen[t_read[chosen] == t_group]
             counts = ev_ptr[idx + 1] - ev_ptr[idx]
             ptr = np.zeros(idx.size + 1, dtype=np.int64)
             np.cumsum(counts, out=ptr[1:])
             take = _ranges(ev_ptr[idx], counts)
-            rec_kwargs = {}
-            rec_here = None
-            if record is not None:
-                vec_sel = [i for i, b in enumerate(idx) if b in record["local"]]
-                if vec_sel:
-                    rec_here = [int(idx[i]) for i in vec_sel]
-                    rec_kwargs = dict(record_samples=np.asarray(vec_sel, dtype=np.int64),
-                                      record_columns=np.asarray(record["columns_local"], dtype=np.int64))
-            res = kernels.simulate_half(
-                ptr, ev_row[take], ev_act[take], ev_time[take], sample_index=sample_index[idx],
-                t_read=float(t_group), t_baseline=t_baseline, **params, **rec_kwargs,
+            rec = kernels.run_half(
+                params, ptr, ev_row[take], ev_act[take], ev_time[take], t_read=float(t_group),
+                t_baseline=t_baseline, sample_index=sample_index[idx],
+                record_samples=np.arange(idx.size), record_columns=columns,
             )
-            out[idx] = res.output
-            if rec_here:
-                for slot, b in enumerate(rec_here):
-                    sl = slice(int(ev_ptr[b]), int(ev_ptr[b + 1]))
-                    traces.append(Trace(
-                        vector=int(sample_index[b]), half=half,
-                        columns=tuple(tile.m0 + c for c in record["columns_local"]),
-                        time=res.traces.time, v_exc=res.traces.v_exc[slot], v_inh=res.traces.v_inh[slot],
-                        v_mem=res.traces.v_mem[slot], event_rows=ev_row[sl].copy(),
-                        event_times=ev_time[sl].copy(), t_read=float(t_group),
-                        code_read=res.code_read[slot, record["columns_local"]].copy(),
-                        code_baseline=res.code_baseline[slot, record["columns_local"]].copy(),
-                        event_activations=ev_act[sl].copy(),
-                        event_lengths=ev_act[sl] * float(params["t_lsb"]), run=run_index,
-                    ))
-        return out
+            for slot, b in enumerate(idx):
+                sl = slice(int(ev_ptr[b]), int(ev_ptr[b + 1]))
+                traces.append(Trace(
+                    vector=int(sample_index[b]), half=half,
+                    columns=tuple(tile.m0 + c for c in record["columns_local"]),
+                    time=rec.traces.time, v_exc=rec.traces.v_exc[slot], v_inh=rec.traces.v_inh[slot],
+                    v_mem=rec.traces.v_mem[slot], event_rows=ev_row[sl].copy(),
+                    event_times=ev_time[sl].copy(), t_read=float(t_group),
+                    code_read=rec.code_read[slot, columns].copy(),
+                    code_baseline=rec.code_baseline[slot, columns].copy(),
+                    event_activations=ev_act[sl].copy(),
+                    event_lengths=ev_act[sl] * params.t_lsb,
+                    run=run_index,
+                ))
+        return res.output
 
 
 @dataclass(frozen=True)

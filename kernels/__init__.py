@@ -5,6 +5,18 @@ Public API
 ----------
 ``simulate_half(ev_ptr, ev_row, ev_act, ev_time, weights, *, <parameters>) -> HalfResult``
 
+is ``run_half(half_params(weights, <parameters of the half>), ev_ptr, ev_row, ev_act, ev_time,
+t_read=..., t_baseline=..., sample_index=..., record_samples=..., record_columns=...)``:
+
+* ``half_params(weights, **parameters) -> HalfParams`` validates the parameters of one half
+  (weights, fixed pattern, scalars, noise, options) and builds its coefficient tables once; the
+  result is an immutable NamedTuple of read-only arrays and scalars.
+* ``run_half(params, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_baseline, sample_index=None,
+  record_samples=None, record_columns=None) -> HalfResult`` validates the events and the read
+  times and runs the compiled batch kernel. ``t_read`` is one time (s) or one per sample
+  (float [B]): samples with different read times run in one call. Recorded samples must share
+  one read time.
+
 One call simulates one half for a batch of B input vectors. Each vector is one window: the
 membrane is reset to ``v_reset`` at t = 0, its events arrive, the ADC converts the membrane at
 t = ``t_read``. The baseline is a separate window of the same neuron: reset at t = 0, no events,
@@ -117,6 +129,6 @@ kernel), ``api`` (the wrapper). Not implemented: the "synin" readout (reading th
 instead of the membrane).
 """
 
-from .api import HalfResult, Traces, simulate_half
+from .api import HalfParams, HalfResult, Traces, half_params, run_half, simulate_half
 
-__all__ = ["simulate_half", "HalfResult", "Traces"]
+__all__ = ["simulate_half", "half_params", "run_half", "HalfParams", "HalfResult", "Traces"]

@@ -149,32 +149,49 @@ def _check_no_edge_lost(lost, sample_index):
             "event times, dt, t_read, t_baseline and noise_substeps of these samples")
 
 
-def simulate_half(
-    ev_ptr, ev_row, ev_act, ev_time, weights, *,
+class HalfParams(NamedTuple):
+    """One half, validated and turned into the kernel's coefficient tables once: everything
+    :func:`run_half` needs besides the events and the read times. Build it with
+    :func:`half_params`; it is immutable (a NamedTuple of arrays and scalars, SI units) and can be
+    reused for any number of batches and read times."""
+
+    n_k: int  #: inputs (rows of the weights)
+    n_m: int  #: columns
+    dt: float  #: integration step (s)
+    t_lsb: float  #: pulse length per activation step (s)
+    act_max: int  #: largest activation (events are checked against 1..act_max)
+    n_sub: int  #: steps per noise block
+    a_exc: np.ndarray  #: float32 [K, M]: excitatory line rate per pulse (1/s, normalized)
+    a_inh: np.ndarray  #: float32 [K, M]: inhibitory line rate per pulse (1/s, normalized)
+    drv_gain: np.ndarray  #: float64 [K]: relative pulse-length gain per driver
+    drv_offset: np.ndarray  #: float64 [K]: pulse-length offset per driver (s)
+    col32: np.ndarray  #: float32 [N_COL32, M]: per-column coefficients of a full step and block
+    col64: np.ndarray  #: float64 [N_COL64, M]: prephase and ADC coefficients
+    tau_syn: np.ndarray  #: float64 [M]: line time constant (s)
+    gm: np.ndarray  #: float64 [M]: OTA transconductance (S)
+    v_lin: float  #: linear input range of the OTA (V)
+    c_m: float  #: membrane capacitance (F)
+    drift: np.ndarray  #: float64 [M]: I_off / C_m + lambda (v_leak - v_reset) (V/s)
+    ota_rate: np.ndarray  #: float64 [M]: membrane variance rate of the OTA noise (V^2/s)
+    lam: float  #: 1 / tau_leak (1/s), 0 for no leak
+    sigma_n: float  #: stationary std of the normalized line noise
+    sc: np.ndarray  #: float64 [N_SC]: kernel scalars (the per-window entries are unused)
+    isc: np.ndarray  #: int64 [N_ISC]: kernel integer scalars (the per-window entries unused)
+
+
+def half_params(
+    weights, *,
     syn_gain, drv_gain, drv_offset,
     gm, tau_syn, i_offset, v_rail_hi, v_rail_lo, adc_offset, adc_lsb,
-    dt, t_lsb, i_lsb, c_syn, c_m, v_lin, tau_leak, v_reset, v_leak, v_adc_lo,
-    v_compliance, t_read, t_baseline,
+    dt, t_lsb, i_lsb, c_syn, c_m, v_lin, tau_leak, v_reset, v_leak, v_adc_lo, v_compliance,
     sigma_line=0.0, ota_noise_psd=0.0, sigma_jitter=0.0, sigma_adc=0.0,
-    noise=True, noise_seed=0, sample_index=None, stream=0,
+    noise=True, noise_seed=0, stream=0,
     out_min=-128, out_max=127, noise_substeps=8, closed_form_prephase=True,
-    record_samples=None, record_columns=None, weight_min=-63, weight_max=63, act_max=31,
-) -> HalfResult:
-    """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`."""
-    # ---- events --------------------------------------------------------------------------
-    ev_ptr = _arr("ev_ptr", ev_ptr, 1, "iu")
-    if ev_ptr.shape[0] < 1:
-        raise ValueError("ev_ptr must have length B + 1 >= 1, got length 0")
-    n_b = ev_ptr.shape[0] - 1
-    ev_row = _arr("ev_row", ev_row, 1, "iu")
-    n_ev = ev_row.shape[0]
-    ev_act = _arr("ev_act", ev_act, 1, "iu", (n_ev,))
-    ev_time = _arr("ev_time", ev_time, 1, "f", (n_ev,))
-    ev_ptr = ev_ptr.astype(np.int64)
-    if ev_ptr[0] != 0 or ev_ptr[-1] != n_ev or np.any(np.diff(ev_ptr) < 0):
-        raise ValueError(
-            f"ev_ptr must start at 0, be non-decreasing and end at len(ev_row) = {n_ev}; "
-            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}")
+    weight_min=-63, weight_max=63, act_max=31,
+) -> HalfParams:
+    """Validate the parameters of one half and build its coefficient tables (see
+    :mod:`kernels` for the arguments; they are those of :func:`simulate_half` without the events,
+    the read times, ``sample_index`` and the recording)."""
     # ---- weights and fixed pattern --------------------------------------------------------
     weights = _arr("weights", weights, 2, "iu")
     n_k, n_m = weights.shape
@@ -183,15 +200,6 @@ def simulate_half(
     if weights.size and (weights.min() < weight_min or weights.max() > weight_max):
         raise ValueError(f"weights must lie in {weight_min}..{weight_max} (weight_min.."
                          f"weight_max), got values in {weights.min()}..{weights.max()}")
-    if n_ev:
-        if ev_row.min() < 0 or ev_row.max() >= n_k:
-            raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
-                             f"{ev_row.min()}..{ev_row.max()}")
-        if ev_act.min() < 1 or ev_act.max() > act_max:
-            raise ValueError(f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
-                             f"{ev_act.min()}..{ev_act.max()}")
-        if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
-            raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")
     syn_gain = _arr("syn_gain", syn_gain, 2, "f", (n_k, n_m))
     drv_gain = _float_vec("drv_gain", drv_gain, n_k)
     drv_offset = _float_vec("drv_offset", drv_offset, n_k)
@@ -220,8 +228,6 @@ def simulate_half(
     v_leak = _finite("v_leak", v_leak)
     v_adc_lo = _finite("v_adc_lo", v_adc_lo)
     v_compliance = _positive("v_compliance", v_compliance)
-    t_read = _positive("t_read", t_read)
-    t_baseline = _positive("t_baseline", t_baseline)
     sigma_line = _nonneg("sigma_line", sigma_line)
     ota_noise_psd = _nonneg("ota_noise_psd", ota_noise_psd)
     sigma_jitter = _nonneg("sigma_jitter", sigma_jitter)
@@ -251,42 +257,6 @@ def simulate_half(
     stream = int(stream)
     if not 0 <= stream < 2**32:
         raise ValueError(f"stream must lie in 0..2**32-1, got {stream!r}")
-    if sample_index is None:
-        sample_index = np.arange(n_b, dtype=np.int64)
-    else:
-        sample_index = _arr("sample_index", sample_index, 1, "iu", (n_b,)).astype(np.int64)
-        if n_b and sample_index.min() < 0:
-            raise ValueError("sample_index must be >= 0")
-    n_full_read, n_steps_read, rem_read, t_read = _grid(t_read, dt)
-    n_full_base, n_steps_base, rem_base, t_baseline = _grid(t_baseline, dt)
-    for name, n_steps, t in (("t_read", n_steps_read, t_read), ("t_baseline", n_steps_base,
-                                                                t_baseline)):
-        if n_steps < 1:
-            raise ValueError(f"{name} must be at least {_h.GRID_SNAP:g} * dt = "
-                             f"{_h.GRID_SNAP * dt:.3g} s (one step can hold the window), got {t!r}")
-
-    # ---- recording --------------------------------------------------------------------------
-    rec_slot = np.full(n_b, -1, dtype=np.int64)
-    recording = record_samples is not None or record_columns is not None
-    if recording:
-        if record_samples is None or record_columns is None:
-            raise ValueError("record_samples and record_columns must be given together")
-        rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
-        rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
-        if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
-            raise ValueError(f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
-                             f"got {rs.tolist()}")
-        if rc.size and (rc.min() < 0 or rc.max() >= n_m):
-            raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
-        rec_slot[rs] = np.arange(rs.size)
-        n_points = n_steps_read + 1
-        tr_shape = (rs.size, rc.size, n_points)
-    else:
-        rc = np.zeros(0, dtype=np.int64)
-        tr_shape = (0, 0, 1)
-    tr_exc = np.full(tr_shape, np.nan)
-    tr_inh = np.full(tr_shape, np.nan)
-    tr_mem = np.full(tr_shape, np.nan)
 
     # ---- coefficient tables ------------------------------------------------------------------
     noise = bool(noise)
@@ -319,22 +289,6 @@ def simulate_half(
      col32[_h.C_OU_M2]) = _ou_block(tau_syn, sigma_n, h)
     col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
 
-    win32 = np.empty((2, _h.N_WIN32, n_m), dtype=np.float64)
-    for w, (n_full, n_steps, rem) in enumerate(((n_full_read, n_steps_read, rem_read),
-                                                (n_full_base, n_steps_base, rem_base))):
-        step = rem if rem > 0 else dt
-        la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, step)
-        win32[w, _h.W_A], win32[w, _h.W_B], win32[w, _h.W_MU] = la, lb, lmu
-        win32[w, _h.W_GAM], win32[w, _h.W_T2DT] = lgam, t2dt
-        win32[w, _h.W_KI] = gm * v_lin * step / c_m
-        win32[w, _h.W_OFF] = drift * step
-        win32[w, _h.W_LDT] = lam * step
-        # the last noise block: from the start of its first step to the end of the window
-        h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
-        (win32[w, _h.W_OU_A], win32[w, _h.W_OU_S1], win32[w, _h.W_OU_M0], win32[w, _h.W_OU_M1],
-         win32[w, _h.W_OU_M2]) = _ou_block(tau_syn, sigma_n, h_last)
-        win32[w, _h.W_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h_last))
-
     col64 = np.empty((_h.N_COL64, n_m), dtype=np.float64)
     col64[_h.D_Q] = 1.0 / tau_syn
     col64[_h.D_GV] = gm * v_lin / c_m
@@ -347,8 +301,6 @@ def simulate_half(
 
     sc = np.zeros(_h.N_SC, dtype=np.float64)
     sc[_h.S_DT] = dt
-    sc[_h.S_REM_READ] = rem_read
-    sc[_h.S_REM_BASE] = rem_base
     sc[_h.S_T_LSB] = t_lsb
     sc[_h.S_LAMBDA] = lam
     sc[_h.S_SIGMA_N] = sigma_n
@@ -358,8 +310,6 @@ def simulate_half(
     sc[_h.S_V_LIN] = v_lin
     sc[_h.S_V_RESET] = v_reset
     isc = np.zeros(_h.N_ISC, dtype=np.int64)
-    isc[_h.I_N_FULL_READ] = n_full_read
-    isc[_h.I_N_FULL_BASE] = n_full_base
     isc[_h.I_N_SUB] = n_sub
     isc[_h.I_SEED_LO] = seed & 0xFFFFFFFF
     isc[_h.I_SEED_HI] = seed >> 32
@@ -367,13 +317,145 @@ def simulate_half(
     isc[_h.I_OUT_MIN] = out_min
     isc[_h.I_OUT_MAX] = out_max
     isc[_h.I_FLAGS] = flags
-    isc[_h.I_N_STEPS_READ] = n_steps_read
-    isc[_h.I_N_STEPS_BASE] = n_steps_base
 
     w = weights.astype(np.float64)
     scale = i_lsb * syn_gain.astype(np.float64) / (c_syn * v_lin)
     a_exc = np.ascontiguousarray(np.maximum(w, 0.0) * scale, dtype=np.float32)
     a_inh = np.ascontiguousarray(np.maximum(-w, 0.0) * scale, dtype=np.float32)
+    for a in (a_exc, a_inh, drv_gain, drv_offset, tau_syn, drift, col64, sc, isc):
+        a.setflags(write=False)
+    col32 = np.ascontiguousarray(col32, dtype=np.float32)
+    col32.setflags(write=False)
+    ota_rate = np.asarray(ota_rate, dtype=np.float64)
+    gm.setflags(write=False)
+    ota_rate.setflags(write=False)
+    return HalfParams(n_k, n_m, dt, t_lsb, int(act_max), n_sub, a_exc, a_inh, drv_gain,
+                      drv_offset, col32, col64, tau_syn, gm, v_lin, c_m, drift, ota_rate, lam,
+                      sigma_n, sc, isc)
+
+
+def _window_table(params, windows):
+    """float32 [len(windows), N_WIN32, M]: the coefficients of the last, possibly shorter step
+    and of the last noise block of each window ``(n_full, n_steps, rem)``."""
+    dt, n_sub, tau_syn = params.dt, params.n_sub, params.tau_syn
+    table = np.empty((len(windows), _h.N_WIN32, params.n_m), dtype=np.float64)
+    for w, (n_full, n_steps, rem) in enumerate(windows):
+        step = rem if rem > 0 else dt
+        la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, step)
+        table[w, _h.W_A], table[w, _h.W_B], table[w, _h.W_MU] = la, lb, lmu
+        table[w, _h.W_GAM], table[w, _h.W_T2DT] = lgam, t2dt
+        table[w, _h.W_KI] = params.gm * params.v_lin * step / params.c_m
+        table[w, _h.W_OFF] = params.drift * step
+        table[w, _h.W_LDT] = params.lam * step
+        # the last noise block: from the start of its first step to the end of the window
+        h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
+        (table[w, _h.W_OU_A], table[w, _h.W_OU_S1], table[w, _h.W_OU_M0], table[w, _h.W_OU_M1],
+         table[w, _h.W_OU_M2]) = _ou_block(tau_syn, params.sigma_n, h_last)
+        table[w, _h.W_OTA] = np.sqrt(params.ota_rate * _phi(2 * params.lam, h_last))
+    return np.ascontiguousarray(table, dtype=np.float32)
+
+
+def _window_on_grid(name, t, dt):
+    """(n_full, n_steps, rem, t snapped) of a window of length ``t`` (s), checked."""
+    t = _positive(name, t)
+    n_full, n_steps, rem, t = _grid(t, dt)
+    if n_steps < 1:
+        raise ValueError(f"{name} must be at least {_h.GRID_SNAP:g} * dt = "
+                         f"{_h.GRID_SNAP * dt:.3g} s (one step can hold the window), got {t!r}")
+    return n_full, n_steps, rem, t
+
+
+def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_baseline,
+             sample_index=None, record_samples=None, record_columns=None) -> HalfResult:
+    """Simulate a batch of B input vectors on a prepared half (see :func:`half_params`).
+
+    ``t_read`` (s) is one read time for the whole batch or one per sample (float [B]); samples
+    with different read times run in the same call. ``t_baseline`` (s) is one time. Recorded
+    samples (``record_samples``) must share one read time. The other arguments are those of
+    :func:`simulate_half`.
+    """
+    if not isinstance(params, HalfParams):
+        raise TypeError(f"params must be a kernels.HalfParams (from kernels.half_params), got "
+                        f"{type(params).__name__}")
+    # ---- events --------------------------------------------------------------------------
+    ev_ptr = _arr("ev_ptr", ev_ptr, 1, "iu")
+    if ev_ptr.shape[0] < 1:
+        raise ValueError("ev_ptr must have length B + 1 >= 1, got length 0")
+    n_b = ev_ptr.shape[0] - 1
+    ev_row = _arr("ev_row", ev_row, 1, "iu")
+    n_ev = ev_row.shape[0]
+    ev_act = _arr("ev_act", ev_act, 1, "iu", (n_ev,))
+    ev_time = _arr("ev_time", ev_time, 1, "f", (n_ev,))
+    ev_ptr = ev_ptr.astype(np.int64)
+    if ev_ptr[0] != 0 or ev_ptr[-1] != n_ev or np.any(np.diff(ev_ptr) < 0):
+        raise ValueError(
+            f"ev_ptr must start at 0, be non-decreasing and end at len(ev_row) = {n_ev}; "
+            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}")
+    n_k, n_m, dt = params.n_k, params.n_m, params.dt
+    if n_ev:
+        if ev_row.min() < 0 or ev_row.max() >= n_k:
+            raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
+                             f"{ev_row.min()}..{ev_row.max()}")
+        act_max = params.act_max
+        if ev_act.min() < 1 or ev_act.max() > act_max:
+            raise ValueError(f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
+                             f"{ev_act.min()}..{ev_act.max()}")
+        if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
+            raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")
+    if sample_index is None:
+        sample_index = np.arange(n_b, dtype=np.int64)
+    else:
+        sample_index = _arr("sample_index", sample_index, 1, "iu", (n_b,)).astype(np.int64)
+        if n_b and sample_index.min() < 0:
+            raise ValueError("sample_index must be >= 0")
+    # ---- windows: the read window of each sample, grouped by its place on the grid ----------
+    if np.ndim(t_read) == 0:
+        reads = [_window_on_grid("t_read", t_read, dt)]
+        win_read = np.zeros(n_b, dtype=np.int64)
+    else:
+        t_reads = _arr("t_read", t_read, 1, "f", (n_b,))
+        values, win_read = np.unique(t_reads, return_inverse=True)
+        reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt)
+                 for v in values]
+        win_read = win_read.astype(np.int64).reshape(n_b)
+    base = _window_on_grid("t_baseline", t_baseline, dt)
+    # row 0 of the window table: the baseline; row 1 + g: read window g
+    win32 = _window_table(params, [base[:3]] + [r[:3] for r in reads])
+    n_full_read = np.array([r[0] for r in reads], dtype=np.int64)[win_read]
+    n_steps_read = np.array([r[1] for r in reads], dtype=np.int64)[win_read]
+    rem_read = np.array([r[2] for r in reads], dtype=np.float64)[win_read]
+    win_read = win_read + 1
+    isc = params.isc.copy()
+    isc[_h.I_N_FULL_BASE] = base[0]
+    isc[_h.I_N_STEPS_BASE] = base[1]
+
+    # ---- recording --------------------------------------------------------------------------
+    rec_slot = np.full(n_b, -1, dtype=np.int64)
+    recording = record_samples is not None or record_columns is not None
+    rec_read = None
+    if recording:
+        if record_samples is None or record_columns is None:
+            raise ValueError("record_samples and record_columns must be given together")
+        rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
+        rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
+        if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
+            raise ValueError(f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
+                             f"got {rs.tolist()}")
+        if rc.size and (rc.min() < 0 or rc.max() >= n_m):
+            raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
+        groups = np.unique(win_read[rs])
+        if groups.size > 1:
+            raise ValueError("record_samples must share one read time (t_read); record the "
+                             "samples of each read time in a call of their own")
+        rec_slot[rs] = np.arange(rs.size)
+        rec_read = reads[int(groups[0]) - 1] if groups.size else reads[0]
+        tr_shape = (rs.size, rc.size, rec_read[1] + 1)
+    else:
+        rc = np.zeros(0, dtype=np.int64)
+        tr_shape = (0, 0, 1)
+    tr_exc = np.full(tr_shape, np.nan)
+    tr_inh = np.full(tr_shape, np.nan)
+    tr_mem = np.full(tr_shape, np.nan)
 
     out = np.empty((n_b, n_m), dtype=np.int32)
     code_read = np.empty((n_b, n_m), dtype=np.int16)
@@ -383,15 +465,31 @@ def simulate_half(
     lost = np.zeros(n_b, dtype=np.int64)
     _h.simulate_batch(
         ev_ptr, ev_row.astype(np.int64), ev_act.astype(np.int64), ev_time.astype(np.float64),
-        sample_index, a_exc, a_inh, drv_gain, drv_offset,
-        np.ascontiguousarray(col32, dtype=np.float32),
-        np.ascontiguousarray(win32, dtype=np.float32), col64, sc, isc, _TABLE,
-        rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem, lost)
+        sample_index, params.a_exc, params.a_inh, params.drv_gain, params.drv_offset,
+        params.col32, win32, params.col64, params.sc, isc, _TABLE, win_read, n_full_read,
+        n_steps_read, rem_read, rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc,
+        tr_inh, tr_mem, lost)
     _check_no_edge_lost(lost, sample_index)
     traces = None
     if recording:
-        n_points = tr_shape[2]
-        time = np.arange(n_points, dtype=np.float64) * dt
-        time[-1] = t_read
+        time = np.arange(tr_shape[2], dtype=np.float64) * dt
+        time[-1] = rec_read[3]
         traces = Traces(time, tr_exc, tr_inh, tr_mem)
     return HalfResult(out, code_read, code_base, v_read, v_base, traces)
+
+
+def simulate_half(
+    ev_ptr, ev_row, ev_act, ev_time, weights, *,
+    t_read, t_baseline, sample_index=None, record_samples=None, record_columns=None,
+    **parameters,
+) -> HalfResult:
+    """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`.
+
+    The same as ``run_half(half_params(weights, **parameters), ev_ptr, ev_row, ev_act, ev_time,
+    t_read=..., t_baseline=..., ...)``; prepare the half once with :func:`half_params` when it
+    runs many batches.
+    """
+    params = half_params(weights, **parameters)
+    return run_half(params, ev_ptr, ev_row, ev_act, ev_time, t_read=t_read,
+                    t_baseline=t_baseline, sample_index=sample_index,
+                    record_samples=record_samples, record_columns=record_columns)

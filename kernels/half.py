@@ -39,8 +39,9 @@ C_OU_M2 = 16
 C_OTA = 17  # std (V) of the membrane increment by OTA current noise over a block
 N_COL32 = 18
 
-# Rows of the float32 per-window table ``win32`` [2, N_WIN32, M]: coefficients of the last,
-# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block.
+# Rows of the float32 per-window table ``win32`` [W, N_WIN32, M]: coefficients of the last,
+# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block of a window.
+# Row 0 is the baseline window, rows 1.. the read windows (one per read time of the batch).
 W_A = 0
 W_B = 1
 W_MU = 2
@@ -70,21 +71,19 @@ N_COL64 = 8
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
-S_REM_READ = 1  # length of the last, partial step of the read window (s); 0: it ends on the grid
-S_REM_BASE = 2  # the same for the baseline window
-S_T_LSB = 3
-S_LAMBDA = 4  # 1 / tau_leak (1/s), 0 for no leak
-S_SIGMA_N = 5  # sigma_line / v_lin (stationary std of the normalized line noise)
-S_WIDTH = 6  # compliance width w (V)
-S_SIGMA_JIT = 7  # pulse jitter std (s)
-S_SIGMA_ADC = 8  # ADC noise std (codes)
-S_V_LIN = 9
-S_V_RESET = 10
-N_SC = 11
+S_T_LSB = 1
+S_LAMBDA = 2  # 1 / tau_leak (1/s), 0 for no leak
+S_SIGMA_N = 3  # sigma_line / v_lin (stationary std of the normalized line noise)
+S_WIDTH = 4  # compliance width w (V)
+S_SIGMA_JIT = 5  # pulse jitter std (s)
+S_SIGMA_ADC = 6  # ADC noise std (codes)
+S_V_LIN = 7
+S_V_RESET = 8
+N_SC = 9
 
-# Integer scalars ``isc``.
-I_N_FULL_READ = 0  # full steps in the read window
-I_N_FULL_BASE = 1  # full steps in the baseline window
+# Integer scalars ``isc``. The read window is per sample (arguments of simulate_batch).
+I_N_FULL_BASE = 0  # full steps in the baseline window
+I_N_STEPS_BASE = 1  # steps in the baseline window: I_N_FULL_BASE, plus 1 if it ends off the grid
 I_N_SUB = 2  # steps per noise block
 I_SEED_LO = 3
 I_SEED_HI = 4
@@ -92,9 +91,7 @@ I_STREAM = 5
 I_OUT_MIN = 6
 I_OUT_MAX = 7
 I_FLAGS = 8
-I_N_STEPS_READ = 9  # steps in the read window: I_N_FULL_READ, plus 1 if S_REM_READ > 0
-I_N_STEPS_BASE = 10  # steps in the baseline window
-N_ISC = 11
+N_ISC = 9
 
 FLAG_LINE_NOISE = 1
 FLAG_OTA_NOISE = 2
@@ -140,8 +137,8 @@ def _phi(r, t):
 
 
 @njit
-def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, sc, isc, seed,
-                 stream, table):
+def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, n_full, rem,
+                 sc, isc, seed, stream, table):
     """Pulse edges of sample b in the read window, sorted by time: (step, u, row, sign).
 
     ``step`` is the step the edge falls in (int64, from :func:`grid_position`), ``u`` (s, float32)
@@ -149,14 +146,13 @@ def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset
     Pulse length T = a t_lsb (1 + d_r) + o_r + sigma_jitter z (z one normal per event, common to
     all columns of the row); pulses with T <= 0 or starting at/after the read are dropped, and an
     end at/after the read is dropped (the read happens first). "At/after the read" is decided on
-    the grid as well, so an edge is either integrated in exactly one step or dropped.
+    the grid as well, so an edge is either integrated in exactly one step or dropped. The read
+    window has ``n_full`` full steps and a last step of ``rem`` (s) if ``rem > 0``.
     """
     j0 = ev_ptr[b]
     j1 = ev_ptr[b + 1]
     n = j1 - j0
     dt = sc[S_DT]
-    n_full = isc[I_N_FULL_READ]
-    rem = sc[S_REM_READ]
     times = np.empty(2 * n, dtype=np.float64)
     steps = np.empty(2 * n, dtype=np.int64)
     us = np.empty(2 * n, dtype=np.float32)
@@ -197,57 +193,47 @@ def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset
 
 
 @njit
-def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh, col32,
-            win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie,
-            ii, me, mi, ne, ni, nem, nim, y):
-    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
-    ``n_steps > n_full``; leaves the membrane deviation in ``y``.
-
-    ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
-    :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
-    written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
-    once: 0, or the kernel has a bug (the caller turns it into an error).
-    """
-    m_cols = y.shape[0]
-    dt = sc[S_DT]
+def _stepping_start(n_steps, e_step, col64, sc, isc):
+    """k_s: the step where stepping starts, the first step of the noise block that holds the
+    first edge (the last block without edges); 0 without the closed-form prephase, or when the
+    drift would take a column out of full compliance before t_s = k_s dt. Integers only, so no
+    edge can lie before it."""
     n_sub = isc[I_N_SUB]
-    flags = isc[I_FLAGS]
-    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
-    stream = isc[I_STREAM]
-    line_noise = (flags & FLAG_LINE_NOISE) != 0
-    ota_noise = (flags & FLAG_OTA_NOISE) != 0
-    last_blk = (n_steps - 1) // n_sub
-    n_edges = e_step.shape[0]
-    purpose_base = 16 * window
-
-    # ---- where stepping starts: k_s (a noise-block boundary) --------------------------------
-    # in integers: the block of the step that holds the first edge
-    if n_edges > 0:
+    if (isc[I_FLAGS] & FLAG_CLOSED_FORM) == 0:
+        return np.int64(0)
+    if e_step.shape[0] > 0:
         k_first = min(e_step[0], n_steps - 1)
     else:
         k_first = n_steps - 1
     k_s = (k_first // n_sub) * n_sub
-    lam = sc[S_LAMBDA]
-    width = sc[S_WIDTH]
-    if (flags & FLAG_CLOSED_FORM) == 0:
-        k_s = 0
-    t_s = k_s * dt
     if k_s > 0:
         # the closed form assumes full compliance (f = 1) on the whole prephase: the drift is
         # monotone, so checking both ends suffices
-        ph = _phi(lam, t_s)
-        for c in range(m_cols):
+        ph = _phi(sc[S_LAMBDA], k_s * sc[S_DT])
+        width = sc[S_WIDTH]
+        for c in range(col64.shape[1]):
             y_end = col64[D_DRIFT, c] * ph
             lo = col64[D_YLO, c] + width
             hi = col64[D_YHI, c] - width
             if not (lo <= 0.0 <= hi and lo <= y_end <= hi):
-                k_s = 0
-                t_s = 0.0
-                break
+                return np.int64(0)
+    return k_s
 
-    # ---- prephase [0, t_s]: lines at rest (noise only), membrane linear: closed form ----------
+
+@njit
+def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y):
+    """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
+    linear (drift, the line noise through the linearized OTA, OTA noise); the plain reset
+    state plus stationary line noise for k_s = 0."""
+    m_cols = y.shape[0]
+    flags = isc[I_FLAGS]
+    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
+    line_noise = (flags & FLAG_LINE_NOISE) != 0
+    ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    lam = sc[S_LAMBDA]
+    t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
-    p_lo, p_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_PREPHASE)
+    p_lo, p_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_PREPHASE)
     ph_l = _phi(lam, t_s)
     ph_2l = _phi(2.0 * lam, t_s)
     for c in range(m_cols):
@@ -279,6 +265,23 @@ def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
 
+
+@njit
+def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
+            col32, win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve,
+            vi, ie, ii, me, mi, ne, ni, nem, nim, y):
+    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
+    ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
+    ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
+    keys the noise.
+
+    ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
+    :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
+    written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
+    once: 0, or the kernel has a bug (the caller turns it into an error).
+    """
+    k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
+    _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y)
     slot = rec_slot
     if slot >= 0:
         v_lin = sc[S_V_LIN]
@@ -288,6 +291,17 @@ def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
+    m_cols = y.shape[0]
+    n_sub = isc[I_N_SUB]
+    flags = isc[I_FLAGS]
+    seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
+    stream = isc[I_STREAM]
+    line_noise = (flags & FLAG_LINE_NOISE) != 0
+    ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    last_blk = (n_steps - 1) // n_sub
+    n_edges = e_step.shape[0]
+    purpose_base = 16 * window
+    width = sc[S_WIDTH]
 
     # ---- stepped part [t_s, t_end] -----------------------------------------------------------
     inv_w = np.float32(1.0 / width)
@@ -307,12 +321,12 @@ def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a
     for blk in range(k_s // n_sub, last_blk + 1):
         is_last = blk == last_blk
         if is_last:
-            ou_a = win32[window, W_OU_A]
-            ou_s1 = win32[window, W_OU_S1]
-            ou_m0 = win32[window, W_OU_M0]
-            ou_m1 = win32[window, W_OU_M1]
-            ou_m2 = win32[window, W_OU_M2]
-            ota = win32[window, W_OTA]
+            ou_a = win32[wrow, W_OU_A]
+            ou_s1 = win32[wrow, W_OU_S1]
+            ou_m0 = win32[wrow, W_OU_M0]
+            ou_m1 = win32[wrow, W_OU_M1]
+            ou_m2 = win32[wrow, W_OU_M2]
+            ota = win32[wrow, W_OTA]
         else:
             ou_a = col32[C_OU_A]
             ou_s1 = col32[C_OU_S1]
@@ -348,14 +362,14 @@ def _window(b_key, window, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a
                 off = col32[C_OFF]
                 ldt = col32[C_LDT]
             else:
-                la = win32[window, W_A]
-                lb = win32[window, W_B]
-                lmu = win32[window, W_MU]
-                lgam = win32[window, W_GAM]
-                t2dt = win32[window, W_T2DT]
-                ki = win32[window, W_KI]
-                off = win32[window, W_OFF]
-                ldt = win32[window, W_LDT]
+                la = win32[wrow, W_A]
+                lb = win32[wrow, W_B]
+                lmu = win32[wrow, W_MU]
+                lgam = win32[wrow, W_GAM]
+                t2dt = win32[wrow, W_T2DT]
+                ki = win32[wrow, W_KI]
+                off = win32[wrow, W_OFF]
+                ldt = win32[wrow, W_LDT]
             # lines: exact step of dV/dt = rate - V/tau with the rate held over the step
             for c in range(m_cols):
                 v = ve[c]
@@ -433,11 +447,15 @@ def _adc(y, col64, sigma, k_lo, k_hi, counter_offset, table, codes, volts, v_res
 
 @njit_parallel
 def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, drv_gain,
-                   drv_offset, col32, win32, col64, sc, isc, table, rec_slot, rec_cols,
-                   out, code_read, code_base, v_read, v_base, tr_exc, tr_inh, tr_mem, lost):
-    """Simulate all samples of a batch (see :func:`kernels.simulate_half`); writes the outputs.
-    ``lost[b]`` counts the pulse edges of sample b that were not integrated (0 unless the kernel
-    has a bug)."""
+                   drv_offset, col32, win32, col64, sc, isc, table, win_read, n_full_read,
+                   n_steps_read, rem_read, rec_slot, rec_cols, out, code_read, code_base, v_read,
+                   v_base, tr_exc, tr_inh, tr_mem, lost):
+    """Simulate all samples of a batch (see :func:`kernels.run_half`); writes the outputs.
+
+    Sample b's read window has ``n_full_read[b]`` full steps, a last step of ``rem_read[b]`` (s)
+    if it is > 0 (``n_steps_read[b]`` steps in all) and the coefficients of row ``win_read[b]``
+    of ``win32``; the baseline window uses row 0. ``lost[b]`` counts the pulse edges of sample b
+    that were not integrated (0 unless the kernel has a bug)."""
     n_b = ev_ptr.shape[0] - 1
     m_cols = a_exc.shape[1]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
@@ -464,16 +482,16 @@ def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, 
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
 
         e_step, e_u, e_row, e_sign = _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time,
-                                                  drv_gain, drv_offset, sc, isc, seed, stream,
-                                                  table)
-        n_lost = _window(b_key, WINDOW_READ, isc[I_N_FULL_READ], isc[I_N_STEPS_READ], e_step,
-                         e_u, e_row, e_sign, a_exc, a_inh, col32, win32, col64, sc, isc, table,
-                         rec_slot[b], rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii, me, mi,
-                         ne, ni, nem, nim, y)
+                                                  drv_gain, drv_offset, n_full_read[b],
+                                                  rem_read[b], sc, isc, seed, stream, table)
+        n_lost = _window(b_key, WINDOW_READ, win_read[b], n_full_read[b], n_steps_read[b],
+                         e_step, e_u, e_row, e_sign, a_exc, a_inh, col32, win32, col64, sc, isc,
+                         table, rec_slot[b], rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii,
+                         me, mi, ne, ni, nem, nim, y)
         _adc(y, col64, sigma_adc, k_lo, k_hi, 0, table, c_read, volts, v_reset)
         for c in range(m_cols):
             v_read[b, c] = volts[c]
-        n_lost += _window(b_key, WINDOW_BASE, isc[I_N_FULL_BASE], isc[I_N_STEPS_BASE],
+        n_lost += _window(b_key, WINDOW_BASE, 0, isc[I_N_FULL_BASE], isc[I_N_STEPS_BASE],
                           e_step[:0], e_u[:0], e_row[:0], e_sign[:0], a_exc, a_inh, col32, win32,
                           col64, sc, isc, table, -1, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie,
                           ii, me, mi, ne, ni, nem, nim, y)

@@ -360,6 +360,24 @@ def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(k, m, batch, num_sends
     np.testing.assert_array_equal(full, np.clip(by_hand, -128, 127))
 
 
+def test_traces_carry_the_codes_of_their_own_vector(bss2):
+    """Recorded vectors that share their read time with others (same number of events) and
+    vectors with other read times: each trace's ADC codes are those of its own vector, so their
+    difference is that vector's output."""
+    rng = np.random.default_rng(12)
+    x = rng.integers(1, 32, size=(10, 40))
+    for b in range(10):
+        x[b, rng.permutation(40)[: 4 + 6 * (b // 2)]] = 0  # pairs of vectors with equal counts
+    w = rng.integers(-63, 64, size=(40, 5))
+    vectors = [7, 3, 9, 4]
+    res = bss2.run(x, w, noise_seed=5, record_vectors=vectors, record_columns=[4, 1])
+    assert len({t.t_read for t in res.traces}) > 1
+    assert sorted(t.vector for t in res.traces) == sorted(vectors)
+    for t in res.traces:
+        np.testing.assert_array_equal(t.code_read.astype(int) - t.code_baseline,
+                                      res.outputs[t.vector, [4, 1]])
+
+
 @pytest.mark.parametrize("settle_cycles", [10, 41, 44, 47, 100])
 def test_an_event_that_starts_exactly_at_the_read_is_refused(settle_cycles):
     """Link and driver latency equal to the wait after the events phase (a slow link, wait 0):
