@@ -196,6 +196,9 @@ def test_estimate_bounds_the_peak(warm, batch, k, m, sends, wait, chunk, record,
     est = limits.estimate_call(warm.description, x, w, num_sends=sends, wait_between_events=wait,
                                chunk_size=chunk, record_vectors=len(rec.get("record_vectors", [])),
                                record_columns=len(rec.get("record_columns", [])))
+    # a first, unmeasured run: Numba compiles the specializations that these argument types
+    # need on first use (about 1 MB of compiler objects once per process, not the run's memory)
+    warm.run(x, w, num_sends=sends, wait_between_events=wait, chunk_size=chunk, noise_seed=1, **rec)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
