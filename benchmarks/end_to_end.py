@@ -51,7 +51,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4096)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--chip", default=str(Path(__file__).resolve().parents[1] / "hwdesc" / "chips" / "bss2.yaml"))
+    parser.add_argument(
+        "--chip",
+        default=str(Path(__file__).resolve().parents[1] / "hwdesc" / "chips" / "bss2.yaml"),
+    )
     args = parser.parse_args()
 
     chip = chipsim.load(args.chip)
@@ -88,14 +91,20 @@ def main() -> None:
     vmm = args.batch / wall
     print(f"chip {chip.name}, tile {k} x {m}, batch {args.batch}, num_sends 1, wait 5, full noise")
     print(f"first call (JIT compile or cache load, 64 vectors): {warm:.2f} s")
-    print(f"Chip.matmul: {wall:.3f} s for the batch (best of {args.repeat}) -> {vmm:,.0f} tile-VMMs/s, "
-          f"{vmm * k * m / 1e6:,.1f} million MAC/s")
+    print(
+        f"Chip.matmul: {wall:.3f} s for the batch (best of {args.repeat}) -> {vmm:,.0f} tile-VMMs/s, "
+        f"{vmm * k * m / 1e6:,.1f} million MAC/s"
+    )
     rest = wall - t_sched - t_kern
-    print(f"wall time share: scheduling {100 * t_sched / wall:.1f} %, kernels {100 * t_kern / wall:.1f} %, "
-          f"rest {100 * rest / wall:.1f} %")
+    print(
+        f"wall time share: scheduling {100 * t_sched / wall:.1f} %, kernels {100 * t_kern / wall:.1f} %, "
+        f"rest {100 * rest / wall:.1f} %"
+    )
     print(f"kernels alone inside the run: {args.batch / t_kern:,.0f} tile-VMMs/s")
-    print(f"numpy float32 matmul of the same batch: {np_best * 1e3:.2f} ms; "
-          f"Chip.matmul is {wall / np_best:,.0f}x slower")
+    print(
+        f"numpy float32 matmul of the same batch: {np_best * 1e3:.2f} ms; "
+        f"Chip.matmul is {wall / np_best:,.0f}x slower"
+    )
 
 
 if __name__ == "__main__":

@@ -46,16 +46,28 @@ def workload(batch, seed=0):
     fp = np.random.default_rng(seed + 1)
     p = dict(
         syn_gain=(1 + 0.03 * fp.standard_normal((K, M))).astype(np.float32),
-        drv_gain=0.01 * fp.standard_normal(K), drv_offset=0.2e-9 * fp.standard_normal(K),
+        drv_gain=0.01 * fp.standard_normal(K),
+        drv_offset=0.2e-9 * fp.standard_normal(K),
         gm=0.9e-6 * (1 + 0.02 * fp.standard_normal(M)),
         tau_syn=0.32e-6 * (1 + 0.03 * fp.standard_normal(M)),
         i_offset=2e-15 * fp.standard_normal(M),
         v_rail_hi=V_RESET + 0.28 + 0.01 * fp.standard_normal(M),
         v_rail_lo=V_RESET - 0.28 + 0.01 * fp.standard_normal(M),
-        adc_offset=0.5 * fp.standard_normal(M), adc_lsb=LSB * (1 + 0.02 * fp.standard_normal(M)),
-        dt=CYCLE, t_lsb=1e-9, i_lsb=0.5e-6 / 63, c_syn=0.2e-12, c_m=2.2e-12, v_lin=0.15,
-        tau_leak=500e-6, v_reset=V_RESET, v_leak=V_RESET, v_adc_lo=V_RESET - 120 * LSB,
-        v_compliance=0.08, t_read=t_read, t_baseline=5e-6,
+        adc_offset=0.5 * fp.standard_normal(M),
+        adc_lsb=LSB * (1 + 0.02 * fp.standard_normal(M)),
+        dt=CYCLE,
+        t_lsb=1e-9,
+        i_lsb=0.5e-6 / 63,
+        c_syn=0.2e-12,
+        c_m=2.2e-12,
+        v_lin=0.15,
+        tau_leak=500e-6,
+        v_reset=V_RESET,
+        v_leak=V_RESET,
+        v_adc_lo=V_RESET - 120 * LSB,
+        v_compliance=0.08,
+        t_read=t_read,
+        t_baseline=5e-6,
         **_bss2_noise(),
         noise_seed=1234,
     )
@@ -68,8 +80,12 @@ def _bss2_noise():
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(hwdesc.__file__)))
     n = hwdesc.load(os.path.join(root, "hwdesc", "chips", "bss2.yaml")).noise
-    return dict(sigma_line=n.sigma_line, ota_noise_psd=n.ota_current_psd_per_gm,
-                sigma_jitter=n.sigma_jitter, sigma_adc=n.sigma_adc)
+    return dict(
+        sigma_line=n.sigma_line,
+        ota_noise_psd=n.ota_current_psd_per_gm,
+        sigma_jitter=n.sigma_jitter,
+        sigma_adc=n.sigma_adc,
+    )
 
 
 def _first_call_seconds(cache_dir):
@@ -93,8 +109,9 @@ def _first_call_seconds(cache_dir):
             with open(os.path.abspath(__file__)) as src:
                 fh.write(src.read())
         env["PYTHONPATH"] = os.pathsep.join([mod_dir, root, env.get("PYTHONPATH", "")])
-        res = subprocess.run([sys.executable, "-c", code % root], env=env, capture_output=True,
-                             text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, "-c", code % root], env=env, capture_output=True, text=True, check=True
+        )
     return float(res.stdout.strip().splitlines()[-1])
 
 
@@ -126,16 +143,20 @@ def main(argv=None):
         numba.set_num_threads(args.threads)
     ev, w, x, p = workload(args.batch)
     n_events = ev[1].size
-    print(f"tile {K} x {M}, batch {args.batch}, {n_events / args.batch:.1f} events per vector, "
-          f"wait 5, num_sends 1, t_read {p['t_read'] * 1e6:.2f} us, dt {p['dt'] * 1e9:.0f} ns, "
-          f"all noise on, {numba.get_num_threads()} numba threads")
+    print(
+        f"tile {K} x {M}, batch {args.batch}, {n_events / args.batch:.1f} events per vector, "
+        f"wait 5, num_sends 1, t_read {p['t_read'] * 1e6:.2f} us, dt {p['dt'] * 1e9:.0f} ns, "
+        f"all noise on, {numba.get_num_threads()} numba threads"
+    )
 
     if not args.skip_compile:
         with tempfile.TemporaryDirectory() as cache:
             cold = _first_call_seconds(cache)
             warm = _first_call_seconds(cache)
-        print(f"JIT: first call with empty cache (compile) {cold:.2f} s, "
-              f"first call with warm cache (load) {warm:.2f} s")
+        print(
+            f"JIT: first call with empty cache (compile) {cold:.2f} s, "
+            f"first call with warm cache (load) {warm:.2f} s"
+        )
 
     kernels.simulate_half(*ev, w, **p)  # make sure this process has the code loaded
     best = np.inf
@@ -151,13 +172,19 @@ def main(argv=None):
         ideal = xf @ wf
         best_mm = min(best_mm, time.perf_counter() - t0)
     vmm_s = args.batch / best
-    print(f"kernel: {best * 1e3:.1f} ms per batch -> {vmm_s:,.0f} tile-VMMs/s, "
-          f"{vmm_s * K * M / 1e6:,.1f} million MAC/s")
-    print(f"numpy float32 matmul of the same batch: {best_mm * 1e3:.3f} ms -> kernel is "
-          f"{best / best_mm:,.0f}x slower")
+    print(
+        f"kernel: {best * 1e3:.1f} ms per batch -> {vmm_s:,.0f} tile-VMMs/s, "
+        f"{vmm_s * K * M / 1e6:,.1f} million MAC/s"
+    )
+    print(
+        f"numpy float32 matmul of the same batch: {best_mm * 1e3:.3f} ms -> kernel is "
+        f"{best / best_mm:,.0f}x slower"
+    )
     gain = np.polyfit(ideal.ravel(), res.output.ravel(), 1)[0]
-    print(f"sanity: output range {res.output.min()}..{res.output.max()}, "
-          f"fitted gain {gain:.5f} per unit of x*w")
+    print(
+        f"sanity: output range {res.output.min()}..{res.output.max()}, "
+        f"fitted gain {gain:.5f} per unit of x*w"
+    )
 
 
 if __name__ == "__main__":

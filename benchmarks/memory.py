@@ -43,10 +43,14 @@ def main() -> None:
     wall = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"batch {args.batch} vectors on one {k} x {m} tile, chunks of {args.chunk_size}")
-    print(f"inputs {x.nbytes / 2**20:.0f} MiB (int8), outputs {result.outputs.nbytes / 2**20:.0f} MiB (int32)")
+    print(
+        f"inputs {x.nbytes / 2**20:.0f} MiB (int8), outputs {result.outputs.nbytes / 2**20:.0f} MiB (int32)"
+    )
     print(f"peak resident memory {peak:.0f} MiB (before the run: {base:.0f} MiB)")
-    print(f"wall time {wall:.1f} s, {args.batch / wall:,.0f} vectors/s; simulated hardware time "
-          f"{result.timing.seconds:.2f} s")
+    print(
+        f"wall time {wall:.1f} s, {args.batch / wall:,.0f} vectors/s; simulated hardware time "
+        f"{result.timing.seconds:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -43,7 +43,9 @@ def work(cell: sx.CellContext) -> dict:
     chip = cell.chip()
     k, m = chip.tile_shape
     rng = np.random.default_rng(cell.params["noise_seed"])
-    x = rng.integers(0, 32, size=(cell.options["batch"], k)) * (rng.random((cell.options["batch"], k)) < 0.5)
+    x = rng.integers(0, 32, size=(cell.options["batch"], k)) * (
+        rng.random((cell.options["batch"], k)) < 0.5
+    )
     w = rng.integers(-63, 64, size=(k, m))
     y = chip.matmul(x, w, noise_seed=cell.params["noise_seed"])
     return {"mean": float(y.mean())}
@@ -59,8 +61,10 @@ sx.register(sx.Experiment("bench-empty", empty, AXES, ("mean",)))
 
 
 def spec(experiment: str, cells: int, first_seed: int, options: str = "{}"):
-    return loads_spec(f"sweep_version: 1\nexperiment: {experiment}\nchip: {CHIP}\noptions: {options}\n"
-                      f"axes:\n  noise_seed: {{first: {first_seed}, last: {first_seed + cells - 1}}}\n")
+    return loads_spec(
+        f"sweep_version: 1\nexperiment: {experiment}\nchip: {CHIP}\noptions: {options}\n"
+        f"axes:\n  noise_seed: {{first: {first_seed}, last: {first_seed + cells - 1}}}\n"
+    )
 
 
 def timed(label: str, sweep, folder: Path, **kwargs) -> float:
@@ -68,8 +72,11 @@ def timed(label: str, sweep, folder: Path, **kwargs) -> float:
     result = run(sweep, folder, **kwargs)
     seconds = time.perf_counter() - t0
     assert result.computed == len(sweep) and not result.failed, result.rows[:1]
-    print(f"{label:<34}{len(sweep):>6} cells {seconds:>9.2f} s {len(sweep) / seconds:>9.3f} cells/s"
-          f" {1000 * seconds / len(sweep):>9.1f} ms/cell", flush=True)
+    print(
+        f"{label:<34}{len(sweep):>6} cells {seconds:>9.2f} s {len(sweep) / seconds:>9.3f} cells/s"
+        f" {1000 * seconds / len(sweep):>9.1f} ms/cell",
+        flush=True,
+    )
     return seconds
 
 
@@ -81,14 +88,26 @@ def main() -> None:
     parser.add_argument("--empty-cells", type=int, default=200, help="empty cells per mode")
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"cores {os.cpu_count()}, load average {load:.1f} at the start; working cell: a bss2 "
-          f"chip instance and {args.batch} vectors on one tile", flush=True)
+    print(
+        f"cores {os.cpu_count()}, load average {load:.1f} at the start; working cell: a bss2 "
+        f"chip instance and {args.batch} vectors on one tile",
+        flush=True,
+    )
     options = f"{{batch: {args.batch}}}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        run(spec("bench-work", 1, 10_000, options), root / "warm", serial=True)  # compile / load kernels
-        serial = timed("serial", spec("bench-work", args.cells, 0, options), root / "s", serial=True)
-        empty_serial = timed("serial, empty cells", spec("bench-empty", args.empty_cells, 0), root / "es", serial=True)
+        run(
+            spec("bench-work", 1, 10_000, options), root / "warm", serial=True
+        )  # compile / load kernels
+        serial = timed(
+            "serial", spec("bench-work", args.cells, 0, options), root / "s", serial=True
+        )
+        empty_serial = timed(
+            "serial, empty cells",
+            spec("bench-empty", args.empty_cells, 0),
+            root / "es",
+            serial=True,
+        )
         t0 = time.perf_counter()
         client, cluster = connect(workers=args.workers)
         started = time.perf_counter() - t0
@@ -96,21 +115,36 @@ def main() -> None:
             t0 = time.perf_counter()
             run(spec("bench-work", 2 * args.workers, 20_000, options), root / "wc", client=client)
             warm = time.perf_counter() - t0
-            print(f"LocalCluster of {args.workers} workers: started in {started:.1f} s, warmed up "
-                  f"(kernels loaded in each worker) in {warm:.1f} s", flush=True)
-            parallel = timed(f"LocalCluster, {args.workers} workers", spec("bench-work", args.cells, 0, options),
-                             root / "p", client=client)
-            empty_parallel = timed(f"LocalCluster, empty cells", spec("bench-empty", args.empty_cells, 0),
-                                   root / "ep", client=client)
+            print(
+                f"LocalCluster of {args.workers} workers: started in {started:.1f} s, warmed up "
+                f"(kernels loaded in each worker) in {warm:.1f} s",
+                flush=True,
+            )
+            parallel = timed(
+                f"LocalCluster, {args.workers} workers",
+                spec("bench-work", args.cells, 0, options),
+                root / "p",
+                client=client,
+            )
+            empty_parallel = timed(
+                "LocalCluster, empty cells",
+                spec("bench-empty", args.empty_cells, 0),
+                root / "ep",
+                client=client,
+            )
         finally:
             client.close()
             cluster.close()
     speedup = serial / parallel
-    print(f"speed-up {speedup:.2f} on {args.workers} workers: parallel efficiency "
-          f"{100 * speedup / args.workers:.0f} %")
-    print(f"Dask's overhead per cell: {1000 * (empty_parallel - empty_serial) / args.empty_cells:.1f} ms "
-          f"(empty cells: {1000 * empty_parallel / args.empty_cells:.1f} ms on the cluster, "
-          f"{1000 * empty_serial / args.empty_cells:.1f} ms serially, writing the row included)")
+    print(
+        f"speed-up {speedup:.2f} on {args.workers} workers: parallel efficiency "
+        f"{100 * speedup / args.workers:.0f} %"
+    )
+    print(
+        f"Dask's overhead per cell: {1000 * (empty_parallel - empty_serial) / args.empty_cells:.1f} ms "
+        f"(empty cells: {1000 * empty_parallel / args.empty_cells:.1f} ms on the cluster, "
+        f"{1000 * empty_serial / args.empty_cells:.1f} ms serially, writing the row included)"
+    )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"load average {load:.1f} at the end")
 

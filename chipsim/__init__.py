@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 
 #: The package version (the single source: pyproject.toml reads it from here).
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _EXPORTS = {
     "Chip": "chipsim.chip",

@@ -24,7 +24,7 @@ from .result import Result, RunAccumulator, Trace
 DEFAULT_CHUNK = 4096
 
 
-def load(path: str | Path, calibration: str = "default", seed: int = 0) -> "Chip":
+def load(path: str | Path, calibration: str = "default", seed: int = 0) -> Chip:
     """Load the chip description at ``path`` and build a :class:`Chip`.
 
     Args:
@@ -68,7 +68,9 @@ class Chip:
                 "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
             )
         _check_simulable(self.description)
-        _limits.estimate_description(self.description, f"chip '{self.description.identity.name}'").check()
+        _limits.estimate_description(
+            self.description, f"chip '{self.description.identity.name}'"
+        ).check()
         seed = rules.seed(self.seed, "seed")
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
@@ -83,7 +85,7 @@ class Chip:
     def tile_shape(self) -> tuple[int, int]:
         return self.description.tile_shape
 
-    def with_calibration(self, calibration: str) -> "Chip":
+    def with_calibration(self, calibration: str) -> Chip:
         """The same chip (same seed) under another calibration profile."""
         return Chip(self.description, calibration=calibration, seed=self.seed)
 
@@ -91,10 +93,17 @@ class Chip:
         return f"Chip({self.name!r}, calibration={self.calibration!r}, seed={self.seed})"
 
     # ---- the API of the reference software ----------------------------------------------------
-    def matmul(self, x, w, num_sends: int = DEFAULT_NUM_SENDS,
-               wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
-               noise_seed: int | None = None, *, madc_recording_neuron_id: int = 0,
-               madc_recording_path: str | os.PathLike = ""):
+    def matmul(
+        self,
+        x,
+        w,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+        noise_seed: int | None = None,
+        *,
+        madc_recording_neuron_id: int = 0,
+        madc_recording_path: str | os.PathLike = "",
+    ):
         """``x @ w`` on the simulated chip, with the reference software's conventions.
 
         Args:
@@ -120,9 +129,15 @@ class Chip:
         Returns:
             int32 array (batch..., M) with values -128..127.
         """
-        return self.run(x, w, num_sends=num_sends, wait_between_events=wait_between_events,
-                        noise_seed=noise_seed, madc_recording_neuron_id=madc_recording_neuron_id,
-                        madc_recording_path=madc_recording_path).outputs
+        return self.run(
+            x,
+            w,
+            num_sends=num_sends,
+            wait_between_events=wait_between_events,
+            noise_seed=noise_seed,
+            madc_recording_neuron_id=madc_recording_neuron_id,
+            madc_recording_path=madc_recording_path,
+        ).outputs
 
     def run(
         self,
@@ -173,18 +188,36 @@ class Chip:
         num_sends = rules.num_sends(num_sends)
         wait = rules.wait_between_events(wait_between_events)
         chunk_size = rules.integer(chunk_size, "chunk_size", 1)
-        keep_events = chunk_size if keep_events is None else rules.integer(keep_events, "keep_events", 1)
+        keep_events = (
+            chunk_size if keep_events is None else rules.integer(keep_events, "keep_events", 1)
+        )
         # the work, estimated before anything is allocated (docs/limits.md)
         estimate = _limits.estimate_call(
-            desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
-            record_vectors=_count(record_vectors), record_columns=_count(record_columns),
-            engine=engine, keep_events=keep_events)
+            desc,
+            x,
+            w,
+            num_sends=num_sends,
+            wait_between_events=wait,
+            chunk_size=chunk_size,
+            record_vectors=_count(record_vectors),
+            record_columns=_count(record_columns),
+            engine=engine,
+            keep_events=keep_events,
+        )
         if estimate is not None and madc_recording_path not in (None, ""):
             # the membrane recording keeps one column of every vector
             estimate = _limits.estimate_call(
-                desc, x, w, num_sends=num_sends, wait_between_events=wait, chunk_size=chunk_size,
-                record_vectors=estimate.vectors, record_columns=1, engine=engine,
-                keep_events=keep_events)
+                desc,
+                x,
+                w,
+                num_sends=num_sends,
+                wait_between_events=wait,
+                chunk_size=chunk_size,
+                record_vectors=estimate.vectors,
+                record_columns=1,
+                engine=engine,
+                keep_events=keep_events,
+            )
         if estimate is not None:
             estimate.check()
         fin, fw = desc.formats.input, desc.formats.weight
@@ -201,17 +234,24 @@ class Chip:
         madc = _madc_spec(madc_recording_neuron_id, madc_recording_path, m_total)
         if madc is not None:
             if record_vectors is not None or record_columns is not None:
-                raise ValueError("give either madc_recording_path (one neuron, every vector) or "
-                                 "record_vectors/record_columns, not both")
+                raise ValueError(
+                    "give either madc_recording_path (one neuron, every vector) or "
+                    "record_vectors/record_columns, not both"
+                )
             record_vectors, record_columns = np.arange(n_vec), [madc[0]]
         record = _record_spec(record_vectors, record_columns, n_vec, m_total)
         if on_events is not None and not callable(on_events):
-            raise TypeError(f"on_events must be callable (first_vector, event_runs), got "
-                            f"{type(on_events).__name__}")
+            raise TypeError(
+                f"on_events must be callable (first_vector, event_runs), got "
+                f"{type(on_events).__name__}"
+            )
 
-        runs = [self._prepare_run(run, w_arr, noise_seed, noise, run_index)
-                for run_index, run in enumerate(
-                    tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves))]
+        runs = [
+            self._prepare_run(run, w_arr, noise_seed, noise, run_index)
+            for run_index, run in enumerate(
+                tiling.plan(k_total, m_total, self.tile_shape, desc.geometry.halves)
+            )
+        ]
         outputs = np.zeros((n_vec, m_total), dtype=np.int32)
         acc = RunAccumulator(n_vec, len(runs), keep_events)
         traces: list[Trace] = []
@@ -226,7 +266,15 @@ class Chip:
                 event_runs = []
                 for run in runs:
                     event_run = self._run_tiles(
-                        run, flat[start:stop], start, num_sends, wait, partial, record, traces, engine,
+                        run,
+                        flat[start:stop],
+                        start,
+                        num_sends,
+                        wait,
+                        partial,
+                        record,
+                        traces,
+                        engine,
                     )
                     event_runs.append(event_run)
                 np.clip(partial, desc.formats.output.min, desc.formats.output.max, out=partial)
@@ -261,7 +309,7 @@ class Chip:
         return result
 
     # ---- one tile pair ------------------------------------------------------------------------
-    def _prepare_run(self, run, w, noise_seed, noise, run_index) -> "_PreparedRun":
+    def _prepare_run(self, run, w, noise_seed, noise, run_index) -> _PreparedRun:
         """What a tile run needs from the weights and the chip, computed once per call (not per
         chunk): the non-zero masks and MACs for the event simulator, and per tile the prepared
         kernel half (:class:`kernels.HalfParams`: weights, the synapse factors they use, the
@@ -280,26 +328,48 @@ class Chip:
             kk, mm = w_tile.shape
             masks[h, :kk, :mm] = w_tile != 0
             pat = self.pattern[h]
-            params.append(kernels.half_params(
-                w_tile, syn_gain=pat.syn_gain(w_tile),
-                drv_gain=pat.drv_gain[:kk], drv_offset=pat.drv_offset[:kk],
-                gm=pat.gm[:mm], tau_syn=pat.tau_syn[:mm], i_offset=pat.i_offset[:mm],
-                v_rail_hi=pat.v_rail_hi[:mm], v_rail_lo=pat.v_rail_lo[:mm],
-                adc_offset=pat.adc_offset[:mm], adc_lsb=pat.adc_lsb[:mm],
-                dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
-                c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
-                v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
-                v_compliance=a.membrane.compliance_width,
-                sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
-                sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc, noise=noise,
-                noise_seed=noise_seed, stream=run_index * halves + h,
-                out_min=desc.formats.output.min, out_max=desc.formats.output.max,
-                weight_min=desc.formats.weight.min, weight_max=desc.formats.weight.max,
-                act_max=desc.formats.input.max,
-            ))
+            params.append(
+                kernels.half_params(
+                    w_tile,
+                    syn_gain=pat.syn_gain(w_tile),
+                    drv_gain=pat.drv_gain[:kk],
+                    drv_offset=pat.drv_offset[:kk],
+                    gm=pat.gm[:mm],
+                    tau_syn=pat.tau_syn[:mm],
+                    i_offset=pat.i_offset[:mm],
+                    v_rail_hi=pat.v_rail_hi[:mm],
+                    v_rail_lo=pat.v_rail_lo[:mm],
+                    adc_offset=pat.adc_offset[:mm],
+                    adc_lsb=pat.adc_lsb[:mm],
+                    dt=a.dt,
+                    t_lsb=a.pulse.t_lsb,
+                    i_lsb=kn.i_max / w_max,
+                    c_syn=a.synaptic_input.c_syn,
+                    c_m=kn.c_m,
+                    v_lin=a.synaptic_input.v_lin,
+                    tau_leak=a.membrane.tau_leak,
+                    v_reset=kn.v_reset,
+                    v_leak=a.membrane.v_leak,
+                    v_adc_lo=a.adc.v_lo,
+                    v_compliance=a.membrane.compliance_width,
+                    sigma_line=nz.sigma_line,
+                    ota_noise_psd=nz.ota_current_psd_per_gm,
+                    sigma_jitter=nz.sigma_jitter,
+                    sigma_adc=nz.sigma_adc,
+                    noise=noise,
+                    noise_seed=noise_seed,
+                    stream=run_index * halves + h,
+                    out_min=desc.formats.output.min,
+                    out_max=desc.formats.output.max,
+                    weight_min=desc.formats.weight.min,
+                    weight_max=desc.formats.weight.max,
+                    act_max=desc.formats.input.max,
+                )
+            )
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
-        return _PreparedRun(tiles=tuple(run), masks=masks, macs=macs, params=tuple(params),
-                            index=run_index)
+        return _PreparedRun(
+            tiles=tuple(run), masks=masks, macs=macs, params=tuple(params), index=run_index
+        )
 
     def _run_tiles(self, run, x, offset, num_sends, wait, partial, record, traces, engine):
         import eventsim
@@ -310,8 +380,15 @@ class Chip:
         acts = np.zeros((n, halves, self.tile_shape[0]), dtype=np.int64)
         for h, tile in enumerate(run.tiles):
             acts[:, h, : tile.k1 - tile.k0] = x[:, tile.k0 : tile.k1]
-        event_run = eventsim.simulate(desc, acts, run.masks, num_sends=num_sends,
-                                      wait_between_events=wait, engine=engine, macs_per_vector=run.macs)
+        event_run = eventsim.simulate(
+            desc,
+            acts,
+            run.masks,
+            num_sends=num_sends,
+            wait_between_events=wait,
+            engine=engine,
+            macs_per_vector=run.macs,
+        )
         sched = event_run.schedule
         # the kernels place every time on their step grid and treat a time within GRID_SNAP
         # steps of a grid point as on it: an event that starts that close before the read (a time
@@ -331,14 +408,35 @@ class Chip:
             rec = None
             if record is not None and tile.input_tile == 0:
                 rec = _tile_record(record, tile, offset, n)
-            out = self._simulate_half(h, params, sched.half_csr(h), sched.t_read, sched.t_baseline,
-                                      sample_index=sample_index, record=rec, traces=traces, tile=tile,
-                                      run_index=run.index)
+            out = self._simulate_half(
+                h,
+                params,
+                sched.half_csr(h),
+                sched.t_read,
+                sched.t_baseline,
+                sample_index=sample_index,
+                record=rec,
+                traces=traces,
+                tile=tile,
+                run_index=run.index,
+            )
             partial[:, tile.m0 : tile.m1] += out
         return event_run
 
-    def _simulate_half(self, half, params, csr, t_read, t_baseline, *, sample_index, record,
-                       traces, tile, run_index=0):
+    def _simulate_half(
+        self,
+        half,
+        params,
+        csr,
+        t_read,
+        t_baseline,
+        *,
+        sample_index,
+        record,
+        traces,
+        tile,
+        run_index=0,
+    ):
         """Run the kernel of one half: one call for all vectors (each with its own read time).
         Recorded vectors are run again, with recording, once per read time among them (the
         kernel records one read time per call); noise is keyed by ``sample_index``, so the
@@ -346,8 +444,16 @@ class Chip:
         import kernels
 
         ev_ptr, ev_row, ev_act, ev_time = csr
-        res = kernels.run_half(params, ev_ptr, ev_row, ev_act, ev_time, t_read=t_read,
-                               t_baseline=t_baseline, sample_index=sample_index)
+        res = kernels.run_half(
+            params,
+            ev_ptr,
+            ev_row,
+            ev_act,
+            ev_time,
+            t_read=t_read,
+            t_baseline=t_baseline,
+            sample_index=sample_index,
+        )
         if record is None:
             return res.output
         chosen = np.array(sorted(record["local"]), dtype=np.int64)
@@ -359,24 +465,38 @@ class Chip:
             np.cumsum(counts, out=ptr[1:])
             take = _ranges(ev_ptr[idx], counts)
             rec = kernels.run_half(
-                params, ptr, ev_row[take], ev_act[take], ev_time[take], t_read=float(t_group),
-                t_baseline=t_baseline, sample_index=sample_index[idx],
-                record_samples=np.arange(idx.size), record_columns=columns,
+                params,
+                ptr,
+                ev_row[take],
+                ev_act[take],
+                ev_time[take],
+                t_read=float(t_group),
+                t_baseline=t_baseline,
+                sample_index=sample_index[idx],
+                record_samples=np.arange(idx.size),
+                record_columns=columns,
             )
             for slot, b in enumerate(idx):
                 sl = slice(int(ev_ptr[b]), int(ev_ptr[b + 1]))
-                traces.append(Trace(
-                    vector=int(sample_index[b]), half=half,
-                    columns=tuple(tile.m0 + c for c in record["columns_local"]),
-                    time=rec.traces.time, v_exc=rec.traces.v_exc[slot], v_inh=rec.traces.v_inh[slot],
-                    v_mem=rec.traces.v_mem[slot], event_rows=ev_row[sl].copy(),
-                    event_times=ev_time[sl].copy(), t_read=float(t_group),
-                    code_read=rec.code_read[slot, columns].copy(),
-                    code_baseline=rec.code_baseline[slot, columns].copy(),
-                    event_activations=ev_act[sl].copy(),
-                    event_lengths=ev_act[sl] * params.t_lsb,
-                    run=run_index,
-                ))
+                traces.append(
+                    Trace(
+                        vector=int(sample_index[b]),
+                        half=half,
+                        columns=tuple(tile.m0 + c for c in record["columns_local"]),
+                        time=rec.traces.time,
+                        v_exc=rec.traces.v_exc[slot],
+                        v_inh=rec.traces.v_inh[slot],
+                        v_mem=rec.traces.v_mem[slot],
+                        event_rows=ev_row[sl].copy(),
+                        event_times=ev_time[sl].copy(),
+                        t_read=float(t_group),
+                        code_read=rec.code_read[slot, columns].copy(),
+                        code_baseline=rec.code_baseline[slot, columns].copy(),
+                        event_activations=ev_act[sl].copy(),
+                        event_lengths=ev_act[sl] * params.t_lsb,
+                        run=run_index,
+                    )
+                )
         return res.output
 
 
@@ -396,11 +516,25 @@ def _check_simulable(desc: ChipDescription) -> None:
     f = desc.formats
     problems = []
     if f.zero_input_sends_event:
-        problems.append(("formats.zero_input_sends_event", "true", "false (activation 0 sends no event)"))
+        problems.append(
+            ("formats.zero_input_sends_event", "true", "false (activation 0 sends no event)")
+        )
     if f.input.max > 31 or f.input.min != 0:
-        problems.append(("formats.input", f"{f.input.min}..{f.input.max}", "0..31 or fewer (5-bit pulse lengths)"))
+        problems.append(
+            (
+                "formats.input",
+                f"{f.input.min}..{f.input.max}",
+                "0..31 or fewer (5-bit pulse lengths)",
+            )
+        )
     if max(-f.weight.min, f.weight.max) > 63:
-        problems.append(("formats.weight", f"{f.weight.min}..{f.weight.max}", "at most -63..63 (6-bit synapses)"))
+        problems.append(
+            (
+                "formats.weight",
+                f"{f.weight.min}..{f.weight.max}",
+                "at most -63..63 (6-bit synapses)",
+            )
+        )
     if (f.adc.min, f.adc.max) != (0, 255):
         problems.append(("formats.adc", f"{f.adc.min}..{f.adc.max}", "0..255 (8-bit ADC)"))
     if problems:
@@ -445,16 +579,20 @@ def _madc_spec(neuron_id, path, m_total):
         return None
     path = Path(path)
     if not path.parent.is_dir():
-        raise ValueError(f"madc_recording_path={os.fspath(path)!r}: the folder "
-                         f"{os.fspath(path.parent)!r} does not exist")
+        raise ValueError(
+            f"madc_recording_path={os.fspath(path)!r}: the folder "
+            f"{os.fspath(path.parent)!r} does not exist"
+        )
     if path.suffix.lower() == ".vcd":
         from .waveforms import _vcd_module
 
         _vcd_module()  # says which extra to install
     neuron = rules.integer(neuron_id, "madc_recording_neuron_id", 0)
     if neuron >= m_total:
-        raise ValueError(f"madc_recording_neuron_id={neuron} is not an output column of this "
-                         f"product: w has {m_total} columns (0..{m_total - 1})")
+        raise ValueError(
+            f"madc_recording_neuron_id={neuron} is not an output column of this "
+            f"product: w has {m_total} columns (0..{m_total - 1})"
+        )
     return neuron, path
 
 

@@ -229,9 +229,15 @@ def current() -> Limits:
         steps = merged["steps_per_vector"]
     else:
         steps = _env_number(ENV_STEPS, DEFAULT_STEPS_PER_VECTOR)
-    seconds = merged["seconds"] if "seconds" in merged else _env_number(ENV_SECONDS, DEFAULT_SECONDS)
-    return Limits(memory_bytes=memory, steps_per_vector=int(steps), seconds=float(seconds),
-                  memory_source=source)
+    seconds = (
+        merged["seconds"] if "seconds" in merged else _env_number(ENV_SECONDS, DEFAULT_SECONDS)
+    )
+    return Limits(
+        memory_bytes=memory,
+        steps_per_vector=int(steps),
+        seconds=float(seconds),
+        memory_source=source,
+    )
 
 
 def _env_number(name: str, default: float) -> float:
@@ -254,8 +260,9 @@ def override(*, memory=None, steps_per_vector: int | None = None, seconds: float
     if memory is not None:
         parse_bytes(memory, "memory")
     for name, value in (("steps_per_vector", steps_per_vector), ("seconds", seconds)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                  or not value > 0):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
+        ):
             raise ValueError(f"{name}(={value!r}) must be a positive number")
     _overrides.append({"memory": memory, "steps_per_vector": steps_per_vector, "seconds": seconds})
     try:
@@ -286,7 +293,9 @@ class Estimate:
     seconds: float = 0.0
     steps_detail: str = ""
     steps_fix: object = ""
-    seconds_fix: str = "use fewer vectors or a shorter integration window (wait_between_events, num_sends)"
+    seconds_fix: str = (
+        "use fewer vectors or a shorter integration window (wait_between_events, num_sends)"
+    )
     """What to change when the steps are too many: text, or a function of the limit giving it."""
 
     @property
@@ -295,22 +304,29 @@ class Estimate:
 
     def summary(self) -> str:
         """One line: vectors, steps, events, memory and time."""
-        return (f"{self.vectors} vectors, up to {self.steps_per_vector:,} integration steps per "
-                f"vector, up to {self.events:,} events, about {format_bytes(self.peak_bytes)} of "
-                f"memory and {format_seconds(self.seconds)} of wall time (estimates)")
+        return (
+            f"{self.vectors} vectors, up to {self.steps_per_vector:,} integration steps per "
+            f"vector, up to {self.events:,} events, about {format_bytes(self.peak_bytes)} of "
+            f"memory and {format_seconds(self.seconds)} of wall time (estimates)"
+        )
 
-    def check(self, limits: Limits | None = None) -> "Estimate":
+    def check(self, limits: Limits | None = None) -> Estimate:
         """Raise :class:`WorkLimitError` if the work exceeds ``limits`` (default: :func:`current`);
         return ``self`` otherwise."""
         lim = current() if limits is None else limits
         if self.steps_per_vector > lim.steps_per_vector:
-            fix = self.steps_fix(lim.steps_per_vector) if callable(self.steps_fix) else self.steps_fix
+            fix = (
+                self.steps_fix(lim.steps_per_vector) if callable(self.steps_fix) else self.steps_fix
+            )
             raise WorkLimitError(
                 f"{self.what}: one vector would take up to {self.steps_per_vector:.3g} integration "
                 f"steps ({self.steps_detail}), more than the limit of {lim.steps_per_vector:.3g} "
                 f"steps per vector; {fix}, or raise the limit deliberately: "
                 f"{ENV_STEPS}=<steps> or chipsim.limits.override(steps_per_vector=...)",
-                "steps_per_vector", self.steps_per_vector, lim.steps_per_vector)
+                "steps_per_vector",
+                self.steps_per_vector,
+                lim.steps_per_vector,
+            )
         if self.peak_bytes > lim.memory_bytes:
             name, (size, driver, fix) = max(self.memory.items(), key=lambda item: item[1][0])
             raise WorkLimitError(
@@ -319,7 +335,10 @@ class Estimate:
                 f"({lim.memory_source}); the largest part is {name}: {format_bytes(size)} for "
                 f"{driver}; {fix}, or raise the limit deliberately: {ENV_MEMORY}=<size, e.g. 64G> "
                 "or chipsim.limits.override(memory='64G')",
-                "memory", self.peak_bytes, lim.memory_bytes)
+                "memory",
+                self.peak_bytes,
+                lim.memory_bytes,
+            )
         if self.seconds > lim.seconds:
             raise WorkLimitError(
                 f"{self.what}: the work would take about {format_seconds(self.seconds)} of wall "
@@ -327,7 +346,10 @@ class Estimate:
                 f"vector), more than the limit of {format_seconds(lim.seconds)}; {self.seconds_fix}, or "
                 f"raise the limit deliberately: {ENV_SECONDS}=<seconds> or "
                 "chipsim.limits.override(seconds=...)",
-                "seconds", self.seconds, lim.seconds)
+                "seconds",
+                self.seconds,
+                lim.seconds,
+            )
         return self
 
 
@@ -339,9 +361,16 @@ def combine(estimates, what: str) -> Estimate:
         return Estimate(what, 0, 0, 0, {}, 0.0)
     steps = max(estimates, key=lambda e: e.steps_per_vector)
     biggest = max(estimates, key=lambda e: e.peak_bytes)
-    return Estimate(what, sum(e.vectors for e in estimates), steps.steps_per_vector,
-                    sum(e.events for e in estimates), dict(biggest.memory),
-                    sum(e.seconds for e in estimates), steps.steps_detail, steps.steps_fix)
+    return Estimate(
+        what,
+        sum(e.vectors for e in estimates),
+        steps.steps_per_vector,
+        sum(e.events for e in estimates),
+        dict(biggest.memory),
+        sum(e.seconds for e in estimates),
+        steps.steps_detail,
+        steps.steps_fix,
+    )
 
 
 _PROGRAMS: dict = {}  # id(description) -> (description, Program): a few, kept alive while cached
@@ -366,7 +395,11 @@ def _window_cycles(prog, n_inputs: int, num_sends: int, wait: int) -> tuple[int,
     the baseline origin to the baseline read) of a vector with ``n_inputs`` per half."""
     from eventsim.schedule import vector_cycles_bound
 
-    events = vector_cycles_bound(prog, n_inputs, num_sends, wait) - sum(prog.durations) - prog.link_latency
+    events = (
+        vector_cycles_bound(prog, n_inputs, num_sends, wait)
+        - sum(prog.durations)
+        - prog.link_latency
+    )
     d = prog.durations
     to_read = sum(d[prog.integration_reset_index : prog.read_index]) + events + prog.link_latency
     base_origin = 0 if prog.baseline_reset_index < 0 else prog.baseline_reset_index
@@ -433,7 +466,9 @@ def description_parts(desc) -> dict:
     return {
         # kept: the excitatory and inhibitory factors (float64, rows x columns per half between
         # them); while one half is drawn: three more float64 rows x columns temporaries
-        "pattern_bytes": synapses * 8 + 3 * g.rows * g.columns * 8 + 64 * g.halves * (g.rows + g.columns),
+        "pattern_bytes": synapses * 8
+        + 3 * g.rows * g.columns * 8
+        + 64 * g.halves * (g.rows + g.columns),
         "steps_nominal": steps,
         "trace_bytes_per_vector_column": 24 * (steps + 2),
     }
@@ -446,16 +481,24 @@ def estimate_description(desc, what: str = "the chip") -> Estimate:
     g = desc.geometry
     name = desc.identity.name
     return Estimate(
-        what=what, vectors=0, steps_per_vector=parts["steps_nominal"], events=0,
-        memory={"the fixed pattern": (
-            parts["pattern_bytes"],
-            f"{g.halves} halves x {g.rows} rows x {g.columns} columns of chip '{name}'",
-            "describe fewer or smaller halves (geometry.halves, rows, columns)")},
+        what=what,
+        vectors=0,
+        steps_per_vector=parts["steps_nominal"],
+        events=0,
+        memory={
+            "the fixed pattern": (
+                parts["pattern_bytes"],
+                f"{g.halves} halves x {g.rows} rows x {g.columns} columns of chip '{name}'",
+                "describe fewer or smaller halves (geometry.halves, rows, columns)",
+            )
+        },
         seconds=0.0,
-        steps_detail=(f"dt = {desc.analog.dt:.3g} s for a full vector at wait_between_events=5, "
-                      f"num_sends=1, with the schedule's fixed phases"),
+        steps_detail=(
+            f"dt = {desc.analog.dt:.3g} s for a full vector at wait_between_events=5, "
+            f"num_sends=1, with the schedule's fixed phases"
+        ),
         steps_fix="lengthen analog.dt or shorten the phases of schedule.phases between the "
-                  "integration reset and the read",
+        "integration reset and the read",
     )
 
 
@@ -473,15 +516,27 @@ def _shape(value):
             return tuple(int(s) for s in shape), int(getattr(dtype, "itemsize", 8)), kind, False
     try:
         arr = np.asarray(value)
-    except Exception:  # noqa: BLE001 - the argument checks report it
+    except Exception:
         return None
     return arr.shape, arr.dtype.itemsize, arr.dtype.kind, True
 
 
-def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_events: int = 5,
-                 chunk_size: int = 4096, record_vectors: int = 0, record_columns: int = 0,
-                 x_kind: str = "i", x_converted: bool = False, engine: str = "fast",
-                 keep_events: int | None = None, what: str = "Chip.run") -> Estimate:
+def estimate_run(
+    desc,
+    x_shape,
+    w_shape,
+    *,
+    num_sends: int = 1,
+    wait_between_events: int = 5,
+    chunk_size: int = 4096,
+    record_vectors: int = 0,
+    record_columns: int = 0,
+    x_kind: str = "i",
+    x_converted: bool = False,
+    engine: str = "fast",
+    keep_events: int | None = None,
+    what: str = "Chip.run",
+) -> Estimate:
     """The work of ``Chip.run(x, w, ...)`` on ``desc`` for ``x`` of shape ``x_shape`` and ``w``
     of shape ``w_shape`` (see docs/limits.md for the formula).
 
@@ -525,50 +580,72 @@ def estimate_run(desc, x_shape, w_shape, *, num_sends: int = 1, wait_between_eve
     per_input = 5 + (8 if x_kind == "f" else 0) + (8 if x_converted else 0)
     memory = {
         "the inputs' checks and compact copy": (
-            B * K * per_input, f"{B} vectors x {K} inputs ({x_text})", "pass fewer vectors at a time"),
+            B * K * per_input,
+            f"{B} vectors x {K} inputs ({x_text})",
+            "pass fewer vectors at a time",
+        ),
         "the outputs": (
-            B * M * 4 + B * 16, f"{B} vectors x {M} outputs ({x_text}, w of shape {w_shape})",
-            "pass fewer vectors at a time (split x)"),
+            B * M * 4 + B * 16,
+            f"{B} vectors x {M} outputs ({x_text}, w of shape {w_shape})",
+            "pass fewer vectors at a time (split x)",
+        ),
         "the prepared weights": (
-            K * M * BYTES_PER_SYNAPSE + runs * H * k_t * m_t
+            K * M * BYTES_PER_SYNAPSE
+            + runs * H * k_t * m_t
             + min(K, k_t) * min(M, m_t) * BYTES_PER_KERNEL_SYNAPSE,
             f"{runs} tile runs of {H} x {k_t} x {m_t} synapses (w of shape {w_shape})",
-            "split w into fewer columns per call"),
+            "split w into fewer columns per call",
+        ),
         "the state of one chunk": (
             C * (M * BYTES_PER_CHUNK_OUTPUT + H * k_t * BYTES_PER_CHUNK_INPUT)
-            + chunk_events * BYTES_PER_EVENT + C * events_per_vector_run
+            + chunk_events * BYTES_PER_EVENT
+            + C
+            * events_per_vector_run
             * (BYTES_PER_SIMPY_EVENT if engine == "simpy" else BYTES_PER_ENGINE_EVENT),
             f"chunks of {C} vectors with up to {chunk_events:,} events (num_sends={S}, "
-            f"{runs} tile runs)", f"lower chunk_size (now {C}) or num_sends"),
+            f"{runs} tile runs)",
+            f"lower chunk_size (now {C}) or num_sends",
+        ),
         "the events kept for Result.events": (
             max(min(int(keep_events), B), 1) * events_per_vector * BYTES_PER_KEPT_EVENT
             + math.ceil(max(min(int(keep_events), B), 1) / C) * runs * BYTES_PER_KEPT_RUN,
             f"the events of the first {min(int(keep_events), B)} vectors",
-            f"lower keep_events (now {keep_events}) or num_sends"),
+            f"lower keep_events (now {keep_events}) or num_sends",
+        ),
         "the traces": (
-            record_vectors * record_columns * (24 * (steps + 2) + 16) + record_vectors * 8 * (steps + 2),
+            record_vectors * record_columns * (24 * (steps + 2) + 16)
+            + record_vectors * 8 * (steps + 2),
             f"{record_vectors} recorded vectors x {record_columns} columns x {steps + 2:,} points",
             "record fewer vectors or columns, or shorten the integration window "
-            "(wait_between_events, num_sends)"),
+            "(wait_between_events, num_sends)",
+        ),
         "overhead": (BYTES_OVERHEAD, "Python objects and small tables", "nothing to change"),
     }
     # the kernel is called once per distinct read time (at most one per active-input count)
     calls = math.ceil(B / C) * runs * H * min(C, k_eff * S + 1)
-    seconds = (B * runs * (H * m_t * stepped * SECONDS_PER_COLUMN_STEP + SECONDS_PER_VECTOR_RUN)
-               + events * (SECONDS_PER_SIMPY_EVENT if engine == "simpy" else SECONDS_PER_EVENT)
-               + calls * SECONDS_PER_KERNEL_CALL)
+    seconds = (
+        B * runs * (H * m_t * stepped * SECONDS_PER_COLUMN_STEP + SECONDS_PER_VECTOR_RUN)
+        + events * (SECONDS_PER_SIMPY_EVENT if engine == "simpy" else SECONDS_PER_EVENT)
+        + calls * SECONDS_PER_KERNEL_CALL
+    )
 
     def fix(limit: int) -> str:
         top = max_wait_for_steps(desc, k_eff, S, limit)
         if top >= wait or top < 0:  # the sends are too many even without waits
-            return (f"allowed on chip '{name}' with {k_eff} inputs per half at "
-                    f"wait_between_events={wait}: num_sends <= {max_sends_for_steps(desc, k_eff, wait, limit)}")
-        return (f"allowed on chip '{name}' with {k_eff} inputs per half at num_sends={S}: "
-                f"wait_between_events <= {top}")
+            return (
+                f"allowed on chip '{name}' with {k_eff} inputs per half at "
+                f"wait_between_events={wait}: num_sends <= {max_sends_for_steps(desc, k_eff, wait, limit)}"
+            )
+        return (
+            f"allowed on chip '{name}' with {k_eff} inputs per half at num_sends={S}: "
+            f"wait_between_events <= {top}"
+        )
 
-    detail = (f"dt = {dt:.3g} s over a read window of up to {to_read * ct:.3g} s, its events phase "
-              f"up to {ev_cycles:,} cycles for {k_eff} inputs per half x num_sends={S} at "
-              f"wait_between_events={wait}")
+    detail = (
+        f"dt = {dt:.3g} s over a read window of up to {to_read * ct:.3g} s, its events phase "
+        f"up to {ev_cycles:,} cycles for {k_eff} inputs per half x num_sends={S} at "
+        f"wait_between_events={wait}"
+    )
     return Estimate(what, B, steps, events, memory, seconds, detail, fix)
 
 

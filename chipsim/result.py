@@ -108,7 +108,9 @@ class RunAccumulator:
         vectors (vector ``b`` of run ``r`` is vector ``r * kept + b``)."""
         import eventsim
 
-        runs = [parts[0] if len(parts) == 1 else eventsim.concatenate(parts) for parts in self._kept]
+        runs = [
+            parts[0] if len(parts) == 1 else eventsim.concatenate(parts) for parts in self._kept
+        ]
         return runs[0] if len(runs) == 1 else eventsim.concatenate(runs)
 
     def timing(self) -> Timing:

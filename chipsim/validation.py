@@ -4,8 +4,17 @@ re-exported so that ``chipsim.validation`` stays the place a chipsim user looks 
 
 from __future__ import annotations
 
-from hwdesc.rules import (DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS, SEED_MAX, integer,
-                          integer_array, num_sends, product_shapes, seed, wait_between_events)
+from hwdesc.rules import (
+    DEFAULT_NUM_SENDS,
+    DEFAULT_WAIT_BETWEEN_EVENTS,
+    SEED_MAX,
+    integer,
+    integer_array,
+    num_sends,
+    product_shapes,
+    seed,
+    wait_between_events,
+)
 
 #: Older names of :func:`hwdesc.rules.integer_array` and :func:`hwdesc.rules.integer`.
 as_integer_array = integer_array
@@ -16,6 +25,16 @@ def positive_int(value, name: str, minimum: int = 1, maximum: int | None = None)
     return integer(value, name, minimum, maximum)
 
 
-__all__ = ["DEFAULT_NUM_SENDS", "DEFAULT_WAIT_BETWEEN_EVENTS", "SEED_MAX", "as_integer_array",
-           "integer", "integer_array", "num_sends", "positive_int", "product_shapes", "seed",
-           "wait_between_events"]
+__all__ = [
+    "DEFAULT_NUM_SENDS",
+    "DEFAULT_WAIT_BETWEEN_EVENTS",
+    "SEED_MAX",
+    "as_integer_array",
+    "integer",
+    "integer_array",
+    "num_sends",
+    "positive_int",
+    "product_shapes",
+    "seed",
+    "wait_between_events",
+]

@@ -47,7 +47,9 @@ def _vcd_module():
 def _traces(traces) -> list[Trace]:
     if isinstance(traces, Result):
         if traces.traces is None:
-            raise ValueError("the result holds no traces: run with record_vectors and record_columns")
+            raise ValueError(
+                "the result holds no traces: run with record_vectors and record_columns"
+            )
         traces = traces.traces
     out = list(traces)
     for i, t in enumerate(out):
@@ -75,8 +77,9 @@ def _pulse_levels(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.
     return times[change], level[change].astype(np.int64)
 
 
-def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
-              comment: str = "") -> Path:
+def write_vcd(
+    traces, path: str | os.PathLike, *, chip_name: str = "chip", comment: str = ""
+) -> Path:
     """Write recorded waveforms as a VCD file (timescale 1 ps) and return its path.
 
     Args:
@@ -115,8 +118,13 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
 
     path = Path(path)
     with open(path, "w", encoding="ascii") as f:
-        writer = VCDWriter(f, timescale=TIMESCALE, date="", version="chipsim",
-                           comment=comment or f"chipsim waveforms of chip {chip_name}")
+        writer = VCDWriter(
+            f,
+            timescale=TIMESCALE,
+            date="",
+            version="chipsim",
+            comment=comment or f"chipsim waveforms of chip {chip_name}",
+        )
         regs = []  # (scope, name, kind, init, times_ps, values)
         for vector in sorted(per_vector):
             group = per_vector[vector]
@@ -129,13 +137,24 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
                         ok = np.isfinite(v)
                         if not ok.any():
                             continue
-                        regs.append((f"{vscope}.column_{column:0{col_w}d}", name, "real", float(v[ok][0]),
-                                     tps[ok], v[ok]))
+                        regs.append(
+                            (
+                                f"{vscope}.column_{column:0{col_w}d}",
+                                name,
+                                "real",
+                                float(v[ok][0]),
+                                tps[ok],
+                                v[ok],
+                            )
+                        )
                 sub = vscope if len(group) == 1 else f"{vscope}.run{t.run}_half{t.half}"
                 rows = np.asarray(t.event_rows, np.int64)
                 start = np.rint(np.asarray(t.event_times, np.float64) * _PS).astype(np.int64)
-                lengths = (np.zeros(rows.size) if t.event_lengths is None
-                           else np.asarray(t.event_lengths, np.float64))
+                lengths = (
+                    np.zeros(rows.size)
+                    if t.event_lengths is None
+                    else np.asarray(t.event_lengths, np.float64)
+                )
                 end = start + np.maximum(np.rint(lengths * _PS).astype(np.int64), 1)
                 for r in np.unique(rows):
                     sel = rows == r
@@ -143,9 +162,10 @@ def write_vcd(traces, path: str | os.PathLike, *, chip_name: str = "chip",
                     regs.append((f"{sub}.inputs", f"input_{int(r):0{row_w}d}", "wire", 0, wt, wv))
                 t_read = int(round(t.t_read * _PS))
                 regs.append((sub, "adc_read", "wire", 0, np.array([t_read]), np.array([1])))
-        handles = [writer.register_var(scope, name, kind, size=1 if kind == "wire" else 64,
-                                       init=init)
-                   for scope, name, kind, init, _, _ in regs]
+        handles = [
+            writer.register_var(scope, name, kind, size=1 if kind == "wire" else 64, init=init)
+            for scope, name, kind, init, _, _ in regs
+        ]
         all_t = np.concatenate([r[4] for r in regs])
         all_var = np.concatenate([np.full(r[4].size, k, np.int64) for k, r in enumerate(regs)])
         all_val = np.concatenate([np.asarray(r[5], np.float64) for r in regs])
@@ -180,7 +200,10 @@ def waveform_arrays(traces, prefix: str = "wave_") -> dict[str, np.ndarray]:
     def padded(shape):
         return np.full(shape, np.nan)
 
-    time, v = padded((len(traces), n_t)), {k: padded((rows, n_t)) for k in ("v_mem", "v_exc", "v_inh")}
+    time, v = (
+        padded((len(traces), n_t)),
+        {k: padded((rows, n_t)) for k in ("v_mem", "v_exc", "v_inh")},
+    )
     vector, column, trace = (np.zeros(rows, np.int64) for _ in range(3))
     s = 0
     for n, t in enumerate(traces):
@@ -195,12 +218,18 @@ def waveform_arrays(traces, prefix: str = "wave_") -> dict[str, np.ndarray]:
     np.cumsum(counts, out=ptr[1:])
 
     def events(name, dtype):
-        parts = [np.zeros(len(t.event_rows)) if getattr(t, name) is None else getattr(t, name)
-                 for t in traces]
+        parts = [
+            np.zeros(len(t.event_rows)) if getattr(t, name) is None else getattr(t, name)
+            for t in traces
+        ]
         return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
     out = {
-        "vector": vector, "column": column, "trace": trace, **v, "time": time,
+        "vector": vector,
+        "column": column,
+        "trace": trace,
+        **v,
+        "time": time,
         "t_read": np.array([t.t_read for t in traces]),
         "half": np.array([t.half for t in traces], np.int64),
         "run": np.array([t.run for t in traces], np.int64),
@@ -236,8 +265,10 @@ def write_madc_csv(traces, path: str | os.PathLike, column: int) -> Path:
                 continue
             v = np.asarray(t.v_mem[t.columns.index(column)], np.float64)
             ok = np.isfinite(v)
-            lines = [f"{t.run}\t{t.vector}\t{time!r}\t{value!r}\n"
-                     for time, value in zip(t.time[ok].tolist(), v[ok].tolist())]
+            lines = [
+                f"{t.run}\t{t.vector}\t{time!r}\t{value!r}\n"
+                for time, value in zip(t.time[ok].tolist(), v[ok].tolist())
+            ]
             f.writelines(lines)
     return path
 
@@ -257,7 +288,15 @@ def select(traces, vectors=None, columns=None) -> list[Trace]:
         idx = [i for i, c in enumerate(t.columns) if keep_c is None or c in keep_c]
         if not idx:
             continue
-        out.append(replace(t, columns=tuple(t.columns[i] for i in idx), v_exc=t.v_exc[idx],
-                           v_inh=t.v_inh[idx], v_mem=t.v_mem[idx], code_read=t.code_read[idx],
-                           code_baseline=t.code_baseline[idx]))
+        out.append(
+            replace(
+                t,
+                columns=tuple(t.columns[i] for i in idx),
+                v_exc=t.v_exc[idx],
+                v_inh=t.v_inh[idx],
+                v_mem=t.v_mem[idx],
+                code_read=t.code_read[idx],
+                code_baseline=t.code_baseline[idx],
+            )
+        )
     return out

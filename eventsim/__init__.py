@@ -13,11 +13,11 @@ Two engines give identical results: a vectorized NumPy one (``engine="fast"``, d
 SimPy discrete-event model (``engine="simpy"``). See ``docs/eventsim.md`` for the rules.
 """
 
+from .perfetto import PerfettoTraceWriter, write_perfetto_trace
 from .program import Program
 from .report import format_report, format_timeline
 from .run import ACTIONS, Energy, EventRun, Timing, concatenate, simulate
 from .schedule import Schedule, Timeline
-from .perfetto import PerfettoTraceWriter, write_perfetto_trace
 from .trace import trace_events, write_trace
 
 __all__ = [

@@ -11,8 +11,9 @@ def _ceil_div(a: np.ndarray, b: int) -> np.ndarray:
     return -(-a // b)
 
 
-def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_sends: int,
-                wait: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+def fast_engine(
+    prog: Program, active: np.ndarray, activations: np.ndarray, num_sends: int, wait: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Events and phase boundaries of a batch, computed in closed form.
 
     ``active`` (bool, (B, H, K)) marks the inputs that send an event, ``activations`` (int32,
@@ -27,10 +28,10 @@ def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_
     B, H, K = active.shape
     S, E, P = num_sends, prog.events_per_slot, prog.slot_period
 
-    n = active.sum(axis=2, dtype=np.int64)                  # events per send, (B, H)
-    n_half = n * S                                          # events of each half, (B, H)
-    n_pos = n_half.max(axis=1)                              # positions of the longest half, (B,)
-    first = n_pos[:, None] - n_half                         # position of each half's first event
+    n = active.sum(axis=2, dtype=np.int64)  # events per send, (B, H)
+    n_half = n * S  # events of each half, (B, H)
+    n_pos = n_half.max(axis=1)  # positions of the longest half, (B,)
+    first = n_pos[:, None] - n_half  # position of each half's first event
 
     # ---- events in canonical order (vector, half, send, row) -------------------------------
     # flat indices are cheaper to gather with than (b, h, k) tuples
@@ -44,7 +45,9 @@ def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_
         bh, s = np.divmod(bhs, S)
         flat = bh * K + k
     b, h = np.divmod(bh, H)
-    rank = np.cumsum(active, axis=2, dtype=np.int64).ravel() - 1  # index of a row among the active ones
+    rank = (
+        np.cumsum(active, axis=2, dtype=np.int64).ravel() - 1
+    )  # index of a row among the active ones
     j = first.ravel()[bh] + s * n.ravel()[bh] + rank[flat]  # position in the aligned stream
 
     # ---- packets: each position j holds one event per half that has started; a packet is up to
@@ -61,7 +64,7 @@ def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_
         pb, pj, p_local = gb, gj, gj
         ev_packet = p_off[b] + j
     else:
-        started = first[gb] <= gj[:, None]                   # (G, H): halves present at j
+        started = first[gb] <= gj[:, None]  # (G, H): halves present at j
         per_group = _ceil_div(started.sum(axis=1), E)
         n_packets = np.bincount(gb, weights=per_group, minlength=B).astype(np.int64)
         p_off = np.cumsum(n_packets) - n_packets
@@ -74,21 +77,21 @@ def fast_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_
         for m in range(1, H + 1):
             lo, hi = bounds[b, m - 1], bounds[b, m]
             before += _ceil_div(np.array(m), E) * np.clip(np.minimum(j, hi) - lo, 0, None)
-        q = np.zeros(b.shape, np.int64)                     # rank of the event within its position
+        q = np.zeros(b.shape, np.int64)  # rank of the event within its position
         for other in range(H - 1):
             q += (other < h) & (first[b, other] <= j)
         ev_packet = p_off[b] + before + q // E
 
-    a = _ceil_div(pj * wait, P)                              # earliest slot of each packet
+    a = _ceil_div(pj * wait, P)  # earliest slot of each packet
     big = int(a.max(initial=0)) + int(n_packets.max(initial=0)) + 2
     shift = pb * big
     slot = np.maximum.accumulate(a - p_local + shift) - shift + p_local
 
     # ---- phase timeline ----------------------------------------------------------------------
     has = n_packets > 0
-    slots_used = np.zeros(B, np.int64)                      # slot of the last packet + 1
+    slots_used = np.zeros(B, np.int64)  # slot of the last packet + 1
     slots_used[has] = slot[(p_off + n_packets - 1)[has]] + 1
-    ev_len = np.maximum(n_pos * wait, slots_used * P)       # 0 when no half has an event
+    ev_len = np.maximum(n_pos * wait, slots_used * P)  # 0 when no half has an event
     dur = np.tile(np.asarray(prog.durations, np.int64), (B, 1))
     dur[:, prog.events_index] = ev_len
     end = np.cumsum(dur.ravel()).reshape(B, -1)

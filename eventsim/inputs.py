@@ -13,7 +13,9 @@ ENGINES = ("fast", "simpy")
 
 def check_engine(engine) -> str:
     if engine not in ENGINES:
-        raise ValueError(f"engine(={engine!r}) must be one of {', '.join(repr(e) for e in ENGINES)}")
+        raise ValueError(
+            f"engine(={engine!r}) must be one of {', '.join(repr(e) for e in ENGINES)}"
+        )
     return engine
 
 
@@ -29,7 +31,12 @@ def check_activations(prog: Program, activations) -> tuple[np.ndarray, np.ndarra
             f"activations must be an integer array (values {prog.input_min}..{prog.input_max}), "
             f"got dtype {x.dtype}; round them first"
         )
-    if x.ndim != 3 or x.shape[0] < 1 or x.shape[1] != prog.halves or not 1 <= x.shape[2] <= prog.inputs_per_tile:
+    if (
+        x.ndim != 3
+        or x.shape[0] < 1
+        or x.shape[1] != prog.halves
+        or not 1 <= x.shape[2] <= prog.inputs_per_tile
+    ):
         raise ValueError(
             f"activations has shape {x.shape}; expected (batch >= 1, halves = {prog.halves}, "
             f"inputs 1..{prog.inputs_per_tile})"
@@ -57,7 +64,12 @@ def check_weights(prog: Program, weights, n_inputs: int) -> np.ndarray:
     w = plain_array(weights, "weights")
     if w.dtype.kind not in "biuf":
         raise TypeError(f"weights must be a numeric or boolean array, got dtype {w.dtype}")
-    if w.ndim != 3 or w.shape[0] != prog.halves or w.shape[1] != n_inputs or not 1 <= w.shape[2] <= prog.outputs_per_tile:
+    if (
+        w.ndim != 3
+        or w.shape[0] != prog.halves
+        or w.shape[1] != n_inputs
+        or not 1 <= w.shape[2] <= prog.outputs_per_tile
+    ):
         raise ValueError(
             f"weights has shape {w.shape}; expected (halves = {prog.halves}, inputs = {n_inputs} "
             f"as in activations, outputs 1..{prog.outputs_per_tile})"

@@ -8,8 +8,8 @@ and the phase program reports each finished phase to a ``log`` callable given by
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import simpy
 
@@ -35,8 +35,13 @@ def _now(env: simpy.Environment) -> int:
     return int(env.now)
 
 
-def playback(env: simpy.Environment, streams: list[list[Event]], wait: int, events_per_slot: int,
-             queue: simpy.Store):
+def playback(
+    env: simpy.Environment,
+    streams: list[list[Event]],
+    wait: int,
+    events_per_slot: int,
+    queue: simpy.Store,
+):
     """Host playback of one vector's events.
 
     ``streams[h]`` are half ``h``'s events in sending order. The longest stream has ``N``
@@ -55,15 +60,20 @@ def playback(env: simpy.Environment, streams: list[list[Event]], wait: int, even
             yield env.timeout(due - env.now)
         group = [streams[h][j - first[h]] for h in range(len(streams)) if j >= first[h]]
         for q in range(0, len(group), events_per_slot):
-            packet = group[q:q + events_per_slot]
+            packet = group[q : q + events_per_slot]
             for event in packet:
                 event.request = _now(env)
             yield queue.put(packet)
     yield queue.put(None)
 
 
-def link(env: simpy.Environment, queue: simpy.Store, slot_period: int, latency: int,
-         drivers: list[simpy.Store]):
+def link(
+    env: simpy.Environment,
+    queue: simpy.Store,
+    slot_period: int,
+    latency: int,
+    drivers: list[simpy.Store],
+):
     """The FPGA-to-chip link for one events phase: one packet per slot, first in first out.
 
     Slots are at ``origin + k * slot_period`` where ``origin`` is the start of the events phase.
@@ -100,8 +110,13 @@ def driver(env: simpy.Environment, inbox: simpy.Store):
         event.arrival = env.now
 
 
-def events_phase(env: simpy.Environment, prog: Program, streams: list[list[Event]], wait: int,
-                 drivers: list[simpy.Store]):
+def events_phase(
+    env: simpy.Environment,
+    prog: Program,
+    streams: list[list[Event]],
+    wait: int,
+    drivers: list[simpy.Store],
+):
     """One events phase: lasts until both the nominal ``N * wait`` cycles have passed and the
     link has finished the slot that carries the vector's last event."""
     longest = max(len(s) for s in streams)
@@ -113,8 +128,14 @@ def events_phase(env: simpy.Environment, prog: Program, streams: list[list[Event
     yield env.all_of([env.timeout(longest * wait), sent])
 
 
-def phase_program(env: simpy.Environment, prog: Program, vectors: list[list[list[Event]]], wait: int,
-                  drivers: list[simpy.Store], log: Callable[[int, int, int, int], None]):
+def phase_program(
+    env: simpy.Environment,
+    prog: Program,
+    vectors: list[list[list[Event]]],
+    wait: int,
+    drivers: list[simpy.Store],
+    log: Callable[[int, int, int, int], None],
+):
     """The per-vector program, vectors back to back: each phase in order, fixed phases for
     their duration, the events phase for as long as its events need. Calls
     ``log(vector, phase, start, end)`` after each phase."""
@@ -128,8 +149,13 @@ def phase_program(env: simpy.Environment, prog: Program, vectors: list[list[list
             log(b, p, begin, _now(env))
 
 
-def build(env: simpy.Environment, prog: Program, vectors: list[list[list[Event]]], wait: int,
-          log: Callable[[int, int, int, int], None]) -> simpy.Process:
+def build(
+    env: simpy.Environment,
+    prog: Program,
+    vectors: list[list[list[Event]]],
+    wait: int,
+    log: Callable[[int, int, int, int], None],
+) -> simpy.Process:
     """Wire the model into ``env``: one driver process per half and the phase program."""
     drivers = [simpy.Store(env) for _ in range(prog.halves)]
     for inbox in drivers:

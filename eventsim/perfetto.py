@@ -32,12 +32,12 @@ from .run import ACTIONS, EventRun
 
 _PROCESS = 1
 _VECTORS = 2
-_QUEUE = 10          # + half
-_ENERGY = 100        # + action index
-_MEMBRANE = 1000     # + column
-_ROW = 1_000_000     # + half * 100_000 + row
-_SEQ = 1             # the sequence of the streamed packets
-_SEQ_MEMBRANE = 2    # the sequence of the membrane counters (written after the batch)
+_QUEUE = 10  # + half
+_ENERGY = 100  # + action index
+_MEMBRANE = 1000  # + column
+_ROW = 1_000_000  # + half * 100_000 + row
+_SEQ = 1  # the sequence of the streamed packets
+_SEQ_MEMBRANE = 2  # the sequence of the membrane counters (written after the batch)
 
 
 # TrackEvent types (perfetto_trace.proto)
@@ -76,11 +76,21 @@ class PerfettoTraceWriter:
         record_vectors: vectors whose integration origin is kept for :meth:`add_membranes`.
     """
 
-    def __init__(self, path: str | os.PathLike, chip_name: str = "chip", *, events: bool = True,
-                 flush_packets: int = 20000, record_vectors=()) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        chip_name: str = "chip",
+        *,
+        events: bool = True,
+        flush_packets: int = 20000,
+        record_vectors=(),
+    ) -> None:
         self._pb = _pb()
-        if isinstance(flush_packets, bool) or not isinstance(flush_packets, (int, np.integer)) \
-                or flush_packets < 1:
+        if (
+            isinstance(flush_packets, bool)
+            or not isinstance(flush_packets, (int, np.integer))
+            or flush_packets < 1
+        ):
             raise ValueError(f"flush_packets(={flush_packets!r}) must be an integer >= 1")
         self.path = Path(path)
         self.chip_name = str(chip_name)
@@ -92,7 +102,7 @@ class PerfettoTraceWriter:
         self.max_encoded = 0
         """Most packets encoded at once: those of one run of one chunk (``add``), whatever
         the number of vectors of the batch."""
-        self._cycles = 0           # batch cycles written so far (runs follow each other)
+        self._cycles = 0  # batch cycles written so far (runs follow each other)
         self._tracks: set[int] = set()
         self._energy: np.ndarray | None = None  # cumulative uJ per action
         self._want = {int(v) for v in record_vectors}
@@ -122,9 +132,15 @@ class PerfettoTraceWriter:
             self._trace.Clear()
             self._buffered = 0
 
-    def _descriptor(self, uuid: int, name: str | None = None, parent: int | None = None,
-                    process: tuple[int, str] | None = None, unit: str | None = None,
-                    seq: int = _SEQ) -> None:
+    def _descriptor(
+        self,
+        uuid: int,
+        name: str | None = None,
+        parent: int | None = None,
+        process: tuple[int, str] | None = None,
+        unit: str | None = None,
+        seq: int = _SEQ,
+    ) -> None:
         if uuid in self._tracks:
             return
         self._tracks.add(uuid)
@@ -172,7 +188,7 @@ class PerfettoTraceWriter:
         offset = self._cycles - int(tl.vector_start[0])
         start = np.rint((tl.start + offset) * ns).astype(np.int64)
         end = np.rint((tl.end + offset) * ns).astype(np.int64)
-        B, P, H = run.n_vectors, len(tl.names), s.halves
+        B, P = run.n_vectors, len(tl.names)
         actions = ACTIONS + ("static",)
         if self._energy is None:
             self._energy = np.zeros(len(actions))
@@ -193,37 +209,60 @@ class PerfettoTraceWriter:
         ts[:, 0], ts[:, -1] = start[:, 0], end[:, -1]
         ts[:, 1:-1:2], ts[:, 2:-1:2] = start, end
         kind = np.where(name_idx >= 0, _BEGIN, _END)
-        blocks.append((ts.ravel(), _track_events(ts.ravel(), kind.ravel(), _VECTORS,
-                                                 name_idx.ravel(), names)))
+        blocks.append(
+            (ts.ravel(), _track_events(ts.ravel(), kind.ravel(), _VECTORS, name_idx.ravel(), names))
+        )
         self.counts["slices"] += B * (P + 1)
         self.counts["vectors"] += B
         reset = _integration_reset_index(tl)
         for b in self._want.intersection(range(first, first + B)):
             self._origins[(b, run_index)] = int(np.rint((tl.start[b - first, reset] + offset) * ns))
         if self.events and s.n_events:
-            pulse = np.rint(((tl.start[s.vector, reset] + offset) * run.cycle_time
-                             + s.ev_time) * 1e9).astype(np.int64)
+            pulse = np.rint(
+                ((tl.start[s.vector, reset] + offset) * run.cycle_time + s.ev_time) * 1e9
+            ).astype(np.int64)
             track = _ROW + s.half.astype(np.int64) * 100_000 + s.row
             for t in np.unique(track):
                 if int(t) not in self._tracks:
                     h, r = divmod(int(t) - _ROW, 100_000)
                     self._descriptor(int(t), name=f"half {h} row {r}", parent=_PROCESS)
             act_names = [f"a={a}" for a in range(int(s.activation.max()) + 1)]
-            blocks.append((pulse, _track_events(pulse, np.full(pulse.size, _INSTANT), track,
-                                                s.activation.astype(np.int64), act_names)))
+            blocks.append(
+                (
+                    pulse,
+                    _track_events(
+                        pulse,
+                        np.full(pulse.size, _INSTANT),
+                        track,
+                        s.activation.astype(np.int64),
+                        act_names,
+                    ),
+                )
+            )
             self.counts["instants"] += int(pulse.size)
             blocks.extend(self._queue(s, offset, ns))
         # cumulative energy per action at every vector's end
         table = run.energy_table
-        per = np.stack([run.counts[a] * table[a] * 1e6 for a in ACTIONS]
-                       + [table["static_power"] * tl.vector_cycles * run.cycle_time * 1e6], axis=1)
+        per = np.stack(
+            [run.counts[a] * table[a] * 1e6 for a in ACTIONS]
+            + [table["static_power"] * tl.vector_cycles * run.cycle_time * 1e6],
+            axis=1,
+        )
         assert self._energy is not None  # set above on the first run
         cum = self._energy[None, :] + np.cumsum(per, axis=0)
         self._energy = cum[-1].copy()
         ets = np.repeat(end[:, -1], len(actions))
-        blocks.append((ets, _track_events(ets, np.full(ets.size, _COUNTER),
-                                          np.tile(_ENERGY + np.arange(len(actions)), B),
-                                          values=cum.ravel())))
+        blocks.append(
+            (
+                ets,
+                _track_events(
+                    ets,
+                    np.full(ets.size, _COUNTER),
+                    np.tile(_ENERGY + np.arange(len(actions)), B),
+                    values=cum.ravel(),
+                ),
+            )
+        )
         self.counts["counter_values"] += int(ets.size)
         all_ts = np.concatenate([b[0] for b in blocks])
         rows = _Rows.concat_rows([b[1] for b in blocks])
@@ -244,8 +283,9 @@ class PerfettoTraceWriter:
         for h in np.unique(halves):
             sel = halves == h
             track = _QUEUE + int(h)
-            self._descriptor(track, name=f"link queue half {int(h)} (events)", parent=_PROCESS,
-                             unit="events")
+            self._descriptor(
+                track, name=f"link queue half {int(h)} (events)", parent=_PROCESS, unit="events"
+            )
             n = int(sel.sum())
             times = np.concatenate([s.request[waits][sel], s.departure[waits][sel]]) + offset
             steps = np.concatenate([np.ones(n, np.int64), -np.ones(n, np.int64)])
@@ -254,8 +294,17 @@ class PerfettoTraceWriter:
             times = times[order]
             last = np.r_[times[1:] != times[:-1], True]
             t_ns = np.rint(times[last] * ns).astype(np.int64)
-            out.append((t_ns, _track_events(t_ns, np.full(t_ns.size, _COUNTER), track,
-                                            values=depth[last].astype(np.float64))))
+            out.append(
+                (
+                    t_ns,
+                    _track_events(
+                        t_ns,
+                        np.full(t_ns.size, _COUNTER),
+                        track,
+                        values=depth[last].astype(np.float64),
+                    ),
+                )
+            )
             self.counts["counter_values"] += int(t_ns.size)
         return out
 
@@ -267,20 +316,32 @@ class PerfettoTraceWriter:
         for t in traces:
             key = (int(t.vector), int(getattr(t, "run", 0)))
             if key not in self._origins:
-                raise ValueError(f"vector {t.vector} (run {key[1]}) was not recorded by this "
-                                 "writer: pass it in record_vectors and add its chunk first")
+                raise ValueError(
+                    f"vector {t.vector} (run {key[1]}) was not recorded by this "
+                    "writer: pass it in record_vectors and add its chunk first"
+                )
             origin = self._origins[key]
             ts = origin + np.rint(np.asarray(t.time, np.float64) * 1e9).astype(np.int64)
             for i, column in enumerate(t.columns):
                 track = _MEMBRANE + int(column)
-                self._descriptor(track, name=f"membrane column {int(column)} (mV)",
-                                 parent=_PROCESS, unit="mV", seq=_SEQ_MEMBRANE)
+                self._descriptor(
+                    track,
+                    name=f"membrane column {int(column)} (mV)",
+                    parent=_PROCESS,
+                    unit="mV",
+                    seq=_SEQ_MEMBRANE,
+                )
                 v = np.asarray(t.v_mem[i], np.float64)
                 ok = np.isfinite(v)
                 if not ok.any():
                     continue
-                rows = _track_events(ts[ok], np.full(int(ok.sum()), _COUNTER), track,
-                                     values=v[ok] * 1e3, seq=_SEQ_MEMBRANE)
+                rows = _track_events(
+                    ts[ok],
+                    np.full(int(ok.sum()), _COUNTER),
+                    track,
+                    values=v[ok] * 1e3,
+                    seq=_SEQ_MEMBRANE,
+                )
                 self.flush()  # the descriptor first
                 self._file.write(rows.tobytes())
                 self.counts["counter_values"] += int(ok.sum())
@@ -294,7 +355,7 @@ class PerfettoTraceWriter:
             self._closed = True
         return self.path
 
-    def __enter__(self) -> "PerfettoTraceWriter":
+    def __enter__(self) -> PerfettoTraceWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -328,11 +389,11 @@ class _Rows:
         self.data, self.lens = data, lens
 
     @staticmethod
-    def const(raw: bytes, n: int) -> "_Rows":
+    def const(raw: bytes, n: int) -> _Rows:
         return _Rows(np.tile(np.frombuffer(raw, np.uint8), (n, 1)), np.full(n, len(raw), np.int64))
 
     @staticmethod
-    def varint(values) -> "_Rows":
+    def varint(values) -> _Rows:
         v = np.asarray(values, np.uint64)
         shifts = np.arange(10, dtype=np.uint64) * np.uint64(7)
         groups = ((v[:, None] >> shifts[None, :]) & np.uint64(0x7F)).astype(np.uint8)
@@ -342,7 +403,7 @@ class _Rows:
         return _Rows(groups[:, :width] | (more * 0x80).astype(np.uint8), lens.astype(np.int64))
 
     @staticmethod
-    def cat(parts: list) -> "_Rows":
+    def cat(parts: list) -> _Rows:
         """Row-wise concatenation: row i is parts[0] row i, then parts[1] row i, ..."""
         n = parts[0].lens.size
         width = sum(p.data.shape[1] for p in parts)
@@ -360,14 +421,15 @@ class _Rows:
         return _Rows(out, pos)
 
     @staticmethod
-    def concat_rows(blocks: list) -> "_Rows":
+    def concat_rows(blocks: list) -> _Rows:
         """Stack the rows of several blocks (padding to the widest)."""
         width = max(b.data.shape[1] for b in blocks)
-        data = np.concatenate([np.pad(b.data, ((0, 0), (0, width - b.data.shape[1])))
-                               for b in blocks])
+        data = np.concatenate(
+            [np.pad(b.data, ((0, 0), (0, width - b.data.shape[1]))) for b in blocks]
+        )
         return _Rows(data, np.concatenate([b.lens for b in blocks]))
 
-    def take(self, idx) -> "_Rows":
+    def take(self, idx) -> _Rows:
         return _Rows(self.data[idx], self.lens[idx])
 
     def tobytes(self) -> bytes:
@@ -400,21 +462,33 @@ def _name_rows(name_idx: np.ndarray, names: list[str]) -> _Rows:
     return _Rows(table[idx], lens[idx])
 
 
-def _track_events(ts, kind, track, name_idx=None, names=None, values=None, seq: int = _SEQ) -> _Rows:
+def _track_events(
+    ts, kind, track, name_idx=None, names=None, values=None, seq: int = _SEQ
+) -> _Rows:
     """Framed ``Trace.packet`` entries, one row per event: a TrackEvent of type ``kind`` on
     ``track`` at ``ts`` (ns), with a name from ``names[name_idx]`` and/or a double counter value."""
     ts = np.asarray(ts, np.int64)
     n = ts.size
     kind = np.asarray(kind, np.uint8)
-    body = [_Rows(np.stack([np.full(n, 0x48, np.uint8), kind], axis=1), np.full(n, 2, np.int64)),
-            _Rows.const(b"\x58", n), _Rows.varint(np.broadcast_to(np.asarray(track, np.int64), (n,)))]
+    body = [
+        _Rows(np.stack([np.full(n, 0x48, np.uint8), kind], axis=1), np.full(n, 2, np.int64)),
+        _Rows.const(b"\x58", n),
+        _Rows.varint(np.broadcast_to(np.asarray(track, np.int64), (n,))),
+    ]
     if names is not None:
         body.append(_name_rows(np.asarray(name_idx, np.int64), names))
     if values is not None:
         raw = np.asarray(values, "<f8").reshape(n, 1).view(np.uint8)
         body += [_Rows.const(b"\xe1\x02", n), _Rows(raw, np.full(n, 8, np.int64))]
     te = _Rows.cat(body)
-    packet = _Rows.cat([_Rows.const(b"\x40", n), _Rows.varint(ts),
-                        _Rows.const(bytes([0x50, seq]), n), _Rows.const(b"\x5a", n),
-                        _Rows.varint(te.lens), te])
+    packet = _Rows.cat(
+        [
+            _Rows.const(b"\x40", n),
+            _Rows.varint(ts),
+            _Rows.const(bytes([0x50, seq]), n),
+            _Rows.const(b"\x5a", n),
+            _Rows.varint(te.lens),
+            te,
+        ]
+    )
     return _Rows.cat([_Rows.const(b"\x0a", n), _Rows.varint(packet.lens), packet])

@@ -53,7 +53,7 @@ class Program:
     result_bytes_per_output: int
 
     @classmethod
-    def from_chip(cls, chip: ChipDescription) -> "Program":
+    def from_chip(cls, chip: ChipDescription) -> Program:
         """Extract the cycle-level program of ``chip`` (durations are whole cycles by validation)."""
         phases = chip.schedule.phases
         kinds = tuple(p.kind for p in phases)

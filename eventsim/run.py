@@ -17,6 +17,7 @@ from .program import Program
 from .schedule import Schedule, Timeline, check_ranges
 from .simpy_engine import simpy_engine
 
+
 @dataclass(frozen=True, eq=False)
 class EventRun:
     """The outcome of :func:`simulate` (or of :func:`concatenate` of several runs)."""
@@ -47,7 +48,9 @@ class EventRun:
     @cached_property
     def timing(self) -> Timing:
         """Cycles of each vector (the vectors follow each other), MACs of the run."""
-        return Timing(self.timeline.vector_cycles, self.cycle_time, int(self.macs.sum(dtype=np.int64)))
+        return Timing(
+            self.timeline.vector_cycles, self.cycle_time, int(self.macs.sum(dtype=np.int64))
+        )
 
     @cached_property
     def energy(self) -> Energy:
@@ -55,7 +58,9 @@ class EventRun:
         return Energy(self.counts, dict(self.energy_table), self.energy_provenance, self.timing)
 
 
-def assemble(prog: Program, events: dict[str, np.ndarray], start: np.ndarray, end: np.ndarray) -> tuple[Schedule, Timeline]:
+def assemble(
+    prog: Program, events: dict[str, np.ndarray], start: np.ndarray, end: np.ndarray
+) -> tuple[Schedule, Timeline]:
     """Build the :class:`Schedule` (with the kernel-facing arrays) and :class:`Timeline` from an
     engine's raw output."""
     B, H = start.shape[0], prog.halves
@@ -66,31 +71,51 @@ def assemble(prog: Program, events: dict[str, np.ndarray], start: np.ndarray, en
     ct = prog.cycle_time
     ev_time = (events["arrival"] - origin[events["vector"]]) * ct + prog.driver_latency
     t_read = (start[:, prog.read_index] - origin) * ct
-    base_origin = 0 if prog.baseline_reset_index < 0 else start[0, prog.baseline_reset_index] - start[0, 0]
+    base_origin = (
+        0 if prog.baseline_reset_index < 0 else start[0, prog.baseline_reset_index] - start[0, 0]
+    )
     t_baseline = float((start[0, prog.baseline_read_index] - start[0, 0] - base_origin) * ct)
-    schedule = Schedule(halves=H, ev_ptr=ev_ptr, ev_time=ev_time, t_read=t_read, t_baseline=t_baseline, **events)
+    schedule = Schedule(
+        halves=H, ev_ptr=ev_ptr, ev_time=ev_time, t_read=t_read, t_baseline=t_baseline, **events
+    )
     timeline = Timeline(prog.phase_names, prog.phase_kinds, start, end, ct)
     return schedule, timeline
 
 
-def _counts(prog: Program, active: np.ndarray, nonzero_per_row: np.ndarray, num_sends: int) -> dict[str, np.ndarray]:
+def _counts(
+    prog: Program, active: np.ndarray, nonzero_per_row: np.ndarray, num_sends: int
+) -> dict[str, np.ndarray]:
     B = active.shape[0]
     kinds = prog.phase_kinds
     neurons = prog.columns * prog.halves
     per_vector = {
         "event_sent": active.sum(axis=(1, 2), dtype=np.int64) * num_sends,
-        "synapse_activation": np.einsum("bhk,hk->b", active.astype(np.int64), nonzero_per_row) * num_sends,
+        "synapse_activation": np.einsum("bhk,hk->b", active.astype(np.int64), nonzero_per_row)
+        * num_sends,
         "adc_conversion": np.full(B, kinds.count("adc_read") * neurons, np.int64),
         "reset": np.full(B, kinds.count("reset") * neurons, np.int64),
         "byte_transferred": np.full(
-            B, kinds.count("transfer") * prog.result_bytes_per_output * prog.outputs_per_tile * prog.halves, np.int64
+            B,
+            kinds.count("transfer")
+            * prog.result_bytes_per_output
+            * prog.outputs_per_tile
+            * prog.halves,
+            np.int64,
         ),
     }
     return per_vector
 
 
-def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int = DEFAULT_NUM_SENDS,
-             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, engine: str = "fast", macs_per_vector: int | None = None) -> EventRun:
+def simulate(
+    chip: ChipDescription,
+    activations,
+    weights=None,
+    *,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    engine: str = "fast",
+    macs_per_vector: int | None = None,
+) -> EventRun:
     """Simulate the digital side of a batch of input vectors on ``chip``.
 
     Parameters
@@ -116,7 +141,9 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
         Override the MAC count per vector (e.g. the true K x M of a tiled matrix).
     """
     if not isinstance(chip, ChipDescription):
-        raise TypeError(f"chip must be a hwdesc.ChipDescription (see hwdesc.load), got {type(chip).__name__}")
+        raise TypeError(
+            f"chip must be a hwdesc.ChipDescription (see hwdesc.load), got {type(chip).__name__}"
+        )
     prog = Program.from_chip(chip)
     x, active = check_activations(prog, activations)
     nonzero = check_weights(prog, weights, x.shape[2])
@@ -143,7 +170,10 @@ def simulate(chip: ChipDescription, activations, weights=None, *, num_sends: int
         macs=np.full(B, macs, np.int64),
         num_sends=np.full(B, sends, np.int64),
         wait_between_events=np.full(B, wait, np.int64),
-        energy_table={**{a: float(getattr(e, a)) for a in ACTIONS}, "static_power": float(e.static_power)},
+        energy_table={
+            **{a: float(getattr(e, a)) for a in ACTIONS},
+            "static_power": float(e.static_power),
+        },
         energy_provenance=e.provenance,
     )
 
@@ -165,17 +195,39 @@ def concatenate(runs) -> EventRun:
     first = runs[0]
     for i, r in enumerate(runs[1:], 1):
         if (r.chip_name, r.cycle_time, r.schedule.halves, r.timeline.names) != (
-            first.chip_name, first.cycle_time, first.schedule.halves, first.timeline.names
+            first.chip_name,
+            first.cycle_time,
+            first.schedule.halves,
+            first.timeline.names,
         ) or r.energy_table != first.energy_table:
-            raise ValueError(f"runs[{i}] comes from chip {r.chip_name!r}, which differs from runs[0] ({first.chip_name!r})")
+            raise ValueError(
+                f"runs[{i}] comes from chip {r.chip_name!r}, which differs from runs[0] ({first.chip_name!r})"
+            )
         if r.schedule.t_baseline != first.schedule.t_baseline:
-            raise ValueError(f"runs[{i}] has a different baseline window than runs[0]: not the same chip")
+            raise ValueError(
+                f"runs[{i}] has a different baseline window than runs[0]: not the same chip"
+            )
 
     shift = 0
     vec = 0
     ev_off = 0
-    parts: dict[str, list] = {k: [] for k in ("vector", "send", "half", "row", "activation", "request",
-                                              "departure", "arrival", "ev_time", "t_read", "start", "end")}
+    parts: dict[str, list] = {
+        k: []
+        for k in (
+            "vector",
+            "send",
+            "half",
+            "row",
+            "activation",
+            "request",
+            "departure",
+            "arrival",
+            "ev_time",
+            "t_read",
+            "start",
+            "end",
+        )
+    }
     ptrs = [np.zeros(1, np.int64)]
     for r in runs:
         s, t = r.schedule, r.timeline
@@ -194,11 +246,28 @@ def concatenate(runs) -> EventRun:
         ev_off += s.n_events
     cat = {k: np.concatenate(v) for k, v in parts.items()}
     schedule = Schedule(
-        halves=first.schedule.halves, ev_ptr=np.concatenate(ptrs), t_baseline=first.schedule.t_baseline,
-        **{k: cat[k] for k in ("vector", "send", "half", "row", "activation", "request", "departure",
-                               "arrival", "ev_time", "t_read")},
+        halves=first.schedule.halves,
+        ev_ptr=np.concatenate(ptrs),
+        t_baseline=first.schedule.t_baseline,
+        **{
+            k: cat[k]
+            for k in (
+                "vector",
+                "send",
+                "half",
+                "row",
+                "activation",
+                "request",
+                "departure",
+                "arrival",
+                "ev_time",
+                "t_read",
+            )
+        },
     )
-    timeline = Timeline(first.timeline.names, first.timeline.kinds, cat["start"], cat["end"], first.cycle_time)
+    timeline = Timeline(
+        first.timeline.names, first.timeline.kinds, cat["start"], cat["end"], first.cycle_time
+    )
     return EventRun(
         chip_name=first.chip_name,
         schedule=schedule,

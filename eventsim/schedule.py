@@ -197,7 +197,11 @@ def check_ranges(prog, chip_name: str, batch: int, num_sends: int, wait: int) ->
                 f"wait_between_events(={wait}) is too large for chip '{chip_name}': a full vector "
                 f"would take up to {per_vector:.3g} cycles, more than the {VECTOR_CYCLES_MAX:.3g} "
                 f"(2**40) the schedule can represent; allowed: wait_between_events <= {top}"
-                + (f" at num_sends={num_sends}" if top == max_wait(prog, num_sends) else " at num_sends=1")
+                + (
+                    f" at num_sends={num_sends}"
+                    if top == max_wait(prog, num_sends)
+                    else " at num_sends=1"
+                )
             )
         raise ValueError(
             f"num_sends(={num_sends}) is too large for chip '{chip_name}': a full vector would "

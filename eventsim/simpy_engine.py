@@ -9,8 +9,9 @@ from . import model
 from .program import Program
 
 
-def simpy_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num_sends: int,
-                 wait: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+def simpy_engine(
+    prog: Program, active: np.ndarray, activations: np.ndarray, num_sends: int, wait: int
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Same contract as :func:`eventsim.fast.fast_engine`, by discrete-event simulation."""
     B, H, _ = active.shape
     vectors: list[list[list[model.Event]]] = []
@@ -19,8 +20,11 @@ def simpy_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num
         streams = []
         for h in range(H):
             rows = np.flatnonzero(active[b, h])
-            stream = [model.Event(b, s, h, int(r), int(activations[b, h, r]))
-                      for s in range(num_sends) for r in rows]
+            stream = [
+                model.Event(b, s, h, int(r), int(activations[b, h, r]))
+                for s in range(num_sends)
+                for r in rows
+            ]
             issued.extend(stream)
             streams.append(stream)
         vectors.append(streams)
@@ -38,7 +42,9 @@ def simpy_engine(prog: Program, active: np.ndarray, activations: np.ndarray, num
 
     fields = ("vector", "send", "half", "row", "activation", "request", "departure", "arrival")
     dtypes = (np.int64, np.int32, np.int32, np.int32, np.int32, np.int64, np.int64, np.int64)
-    columns = {f: np.fromiter((getattr(e, f) for e in issued), dtype=t, count=len(issued))
-               for f, t in zip(fields, dtypes)}
+    columns = {
+        f: np.fromiter((getattr(e, f) for e in issued), dtype=t, count=len(issued))
+        for f, t in zip(fields, dtypes)
+    }
     order = np.lexsort((columns["request"], columns["half"], columns["vector"]))
     return {f: c[order] for f, c in columns.items()}, start, end

@@ -42,7 +42,9 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
     were exported.
     """
     if not isinstance(run, EventRun):
-        raise TypeError(f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}")
+        raise TypeError(
+            f"run must be an EventRun (see eventsim.simulate), got {type(run).__name__}"
+        )
     B = run.n_vectors
     n = B if max_vectors is None else min(B, rules.integer(max_vectors, "max_vectors", 1))
     tl, s = run.timeline, run.schedule
@@ -56,18 +58,44 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
     ]
     for h in range(H):
         out.append(_meta("process_name", DRIVER_PID + h, f"half {h} synapse drivers"))
-        out.append({"ph": "M", "name": "process_sort_index", "pid": DRIVER_PID + h, "tid": 0,
-                    "args": {"sort_index": DRIVER_PID + h}})
+        out.append(
+            {
+                "ph": "M",
+                "name": "process_sort_index",
+                "pid": DRIVER_PID + h,
+                "tid": 0,
+                "args": {"sort_index": DRIVER_PID + h},
+            }
+        )
 
     for b in range(n):
         v0, v1 = int(tl.start[b, 0]), int(tl.end[b, -1])
-        out.append({"ph": "X", "name": f"vector {b}", "cat": "vector", "pid": PROGRAM_PID, "tid": 0,
-                    "ts": v0 * us, "dur": (v1 - v0) * us, "args": {"vector": b, "cycles": v1 - v0}})
+        out.append(
+            {
+                "ph": "X",
+                "name": f"vector {b}",
+                "cat": "vector",
+                "pid": PROGRAM_PID,
+                "tid": 0,
+                "ts": v0 * us,
+                "dur": (v1 - v0) * us,
+                "args": {"vector": b, "cycles": v1 - v0},
+            }
+        )
         for p, (name, kind) in enumerate(zip(tl.names, tl.kinds)):
             p0, p1 = int(tl.start[b, p]), int(tl.end[b, p])
-            out.append({"ph": "X", "name": name, "cat": kind, "pid": PROGRAM_PID, "tid": 0,
-                        "ts": p0 * us, "dur": (p1 - p0) * us,
-                        "args": {"vector": b, "start_cycle": p0, "end_cycle": p1}})
+            out.append(
+                {
+                    "ph": "X",
+                    "name": name,
+                    "cat": kind,
+                    "pid": PROGRAM_PID,
+                    "tid": 0,
+                    "ts": p0 * us,
+                    "dur": (p1 - p0) * us,
+                    "args": {"vector": b, "start_cycle": p0, "end_cycle": p1},
+                }
+            )
 
     stop = int(s.ev_ptr[n * H])
     rows_seen: set[tuple[int, int]] = set()
@@ -79,12 +107,24 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
         if (h, r) not in rows_seen:
             rows_seen.add((h, r))
             out.append(_meta("thread_name", DRIVER_PID + h, f"row {r}", tid=r))
-        out.append({"ph": "i", "s": "t", "name": f"a={int(s.activation[i])}", "cat": "event",
-                    "pid": DRIVER_PID + h, "tid": r, "ts": float(pulse_us[i]),
-                    "args": {"vector": int(s.vector[i]), "send": int(s.send[i]),
-                             "activation": int(s.activation[i]),
-                             "arrival_cycle": int(s.arrival[i]),
-                             "queued_cycles": int(s.departure[i] - s.request[i])}})
+        out.append(
+            {
+                "ph": "i",
+                "s": "t",
+                "name": f"a={int(s.activation[i])}",
+                "cat": "event",
+                "pid": DRIVER_PID + h,
+                "tid": r,
+                "ts": float(pulse_us[i]),
+                "args": {
+                    "vector": int(s.vector[i]),
+                    "send": int(s.send[i]),
+                    "activation": int(s.activation[i]),
+                    "arrival_cycle": int(s.arrival[i]),
+                    "queued_cycles": int(s.departure[i] - s.request[i]),
+                },
+            }
+        )
     waits = s.departure[:stop] > s.request[:stop]
     for h in np.unique(s.half[:stop][waits]):
         sel = waits & (s.half[:stop] == h)
@@ -94,24 +134,55 @@ def trace_events(run: EventRun, max_vectors: int | None = 16) -> dict:
         depth, times = np.cumsum(steps[order]), times[order]
         last = np.r_[times[1:] != times[:-1], True]
         for t, d in zip(times[last], depth[last]):
-            out.append({"ph": "C", "name": f"link queue half {int(h)} (events)", "pid": LINK_PID,
-                        "tid": 0, "ts": int(t) * us, "args": {"events": int(d)}})
+            out.append(
+                {
+                    "ph": "C",
+                    "name": f"link queue half {int(h)} (events)",
+                    "pid": LINK_PID,
+                    "tid": 0,
+                    "ts": int(t) * us,
+                    "args": {"events": int(d)},
+                }
+            )
 
     table = run.energy_table
     cumulative = dict.fromkeys(ACTIONS + ("static",), 0.0)
-    out.append({"ph": "C", "name": "energy (uJ)", "pid": ENERGY_PID, "tid": 0, "ts": int(tl.start[0, 0]) * us,
-                "args": dict(cumulative)})
+    out.append(
+        {
+            "ph": "C",
+            "name": "energy (uJ)",
+            "pid": ENERGY_PID,
+            "tid": 0,
+            "ts": int(tl.start[0, 0]) * us,
+            "args": dict(cumulative),
+        }
+    )
     for b in range(n):
         for a in ACTIONS:
             cumulative[a] += float(run.counts[a][b]) * table[a] * 1e6
-        cumulative["static"] += table["static_power"] * float(tl.end[b, -1] - tl.start[b, 0]) * run.cycle_time * 1e6
-        out.append({"ph": "C", "name": "energy (uJ)", "pid": ENERGY_PID, "tid": 0, "ts": int(tl.end[b, -1]) * us,
-                    "args": dict(cumulative)})
+        cumulative["static"] += (
+            table["static_power"] * float(tl.end[b, -1] - tl.start[b, 0]) * run.cycle_time * 1e6
+        )
+        out.append(
+            {
+                "ph": "C",
+                "name": "energy (uJ)",
+                "pid": ENERGY_PID,
+                "tid": 0,
+                "ts": int(tl.end[b, -1]) * us,
+                "args": dict(cumulative),
+            }
+        )
     return {
         "traceEvents": out,
         "displayTimeUnit": "ns",
-        "otherData": {"chip": run.chip_name, "vectors_exported": n, "vectors_total": B,
-                      "cycle_time_s": run.cycle_time, "energy_provenance": run.energy_provenance},
+        "otherData": {
+            "chip": run.chip_name,
+            "vectors_exported": n,
+            "vectors_total": B,
+            "cycle_time_s": run.cycle_time,
+            "energy_provenance": run.energy_provenance,
+        },
     }
 
 

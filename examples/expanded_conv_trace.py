@@ -46,8 +46,16 @@ class Model(torch.nn.Module):
     def __init__(self, mock: bool):
         super().__init__()
         self.features = torch.nn.Sequential(
-            hxp.nn.ExpandedConv1d(1, 8, kernel_size=8, stride=4, bias=False, num_sends=None,
-                                  wait_between_events=5, mock=mock),
+            hxp.nn.ExpandedConv1d(
+                1,
+                8,
+                kernel_size=8,
+                stride=4,
+                bias=False,
+                num_sends=None,
+                wait_between_events=5,
+                mock=mock,
+            ),
             hxp.nn.ConvertingReLU(shift=2, mock=mock),
         )
         self.classifier = torch.nn.Sequential(
@@ -107,8 +115,9 @@ def main(argv=None):
         torch.manual_seed(7)
         eager = torch.cat([model.classifier(batch) for batch in features.split(args.batch_size)])
         torch.manual_seed(7)
-        replayed = torch.cat([hxp.inference_trace(batch, trace_path)
-                              for batch in features.split(args.batch_size)])
+        replayed = torch.cat(
+            [hxp.inference_trace(batch, trace_path) for batch in features.split(args.batch_size)]
+        )
     same = bool(torch.equal(eager, replayed))
     accuracy = float((hxp.argmax(replayed, dim=1) == y_test).float().mean())
     print(f"replay equals the eager forward: {same}")

@@ -67,21 +67,27 @@ def main(argv=None):
     hxtorch.init_hardware()
     parameter = hxp.measure_mock_parameter()
     hxp.set_mock_parameter(parameter)
-    print(f"mock parameter measured on the chip: gain {parameter.gain:.5f}, "
-          f"noise {parameter.noise_std:.2f}")
+    print(
+        f"mock parameter measured on the chip: gain {parameter.gain:.5f}, "
+        f"noise {parameter.noise_std:.2f}"
+    )
 
     digits = load_digits()
     x = torch.tensor(digits.data * 31.0 / 16.0, dtype=torch.float32)  # 0..16 -> 0..31
     y = torch.tensor(digits.target)
     order = torch.randperm(len(y), generator=torch.Generator().manual_seed(1))
-    test, trainset = order[: args.test_samples], order[args.test_samples:]
+    test, trainset = order[: args.test_samples], order[args.test_samples :]
 
     model = Model(mock=True)
     print(model)
     train(model, x[trainset], y[trainset], args.epochs, lr=0.5)
-    print(f"mock mode:                 test accuracy {100 * accuracy(model, x[test], y[test]):.1f} %")
+    print(
+        f"mock mode:                 test accuracy {100 * accuracy(model, x[test], y[test]):.1f} %"
+    )
     model.set_mock(False)
-    print(f"on the chip:               test accuracy {100 * accuracy(model, x[test], y[test]):.1f} %")
+    print(
+        f"on the chip:               test accuracy {100 * accuracy(model, x[test], y[test]):.1f} %"
+    )
     train(model, x[trainset][:300], y[trainset][:300], 1, lr=0.2)
     chip_accuracy = accuracy(model, x[test], y[test])
     print(f"after one chip-in-the-loop epoch: test accuracy {100 * chip_accuracy:.1f} %")

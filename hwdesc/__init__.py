@@ -1,9 +1,9 @@
 """hwdesc: chip descriptions in YAML, validated into a frozen :class:`ChipDescription` (SI units).
 
-    >>> import hwdesc
-    >>> chip = hwdesc.load("bss2")          # a built-in chip by name, or the path of a YAML file
-    >>> chip.tile_shape
-    (128, 256)
+>>> import hwdesc
+>>> chip = hwdesc.load("bss2")          # a built-in chip by name, or the path of a YAML file
+>>> chip.tile_shape
+(128, 256)
 """
 
 from . import rules

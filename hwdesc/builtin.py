@@ -25,7 +25,9 @@ def builtin_chips() -> dict[str, Path]:
 
 def is_name(text: str) -> bool:
     """True when ``text`` has the form of a chip name: no folder part and no YAML suffix."""
-    return bool(text) and "/" not in text and "\\" not in text and not text.lower().endswith(SUFFIXES)
+    return (
+        bool(text) and "/" not in text and "\\" not in text and not text.lower().endswith(SUFFIXES)
+    )
 
 
 def resolve(chip: str | Path) -> Path:
@@ -50,6 +52,8 @@ def missing_hint(chip: str | Path) -> str:
     if is_name(text):
         close = difflib.get_close_matches(text, list(builtin_chips()), n=1)
         guess = f"did you mean {close[0]!r}? " if close else ""
-        return (f"{guess}no built-in chip is called {text!r} either; built-in chips: {names} "
-                "(`chipsim list-chips`), or give the path of a chip YAML")
+        return (
+            f"{guess}no built-in chip is called {text!r} either; built-in chips: {names} "
+            "(`chipsim list-chips`), or give the path of a chip YAML"
+        )
     return f"give the path of a chip YAML, or the name of a built-in chip: {names} (`chipsim list-chips`)"

@@ -35,7 +35,12 @@ _TYPE_WORDS = {
     "model_attributes_type": "a mapping (key: value lines)",
 }
 
-_RANGE_KINDS = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+_RANGE_KINDS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
 
 # The discriminator tags pydantic puts into error locations of knobs ('code', 'physical').
 _TAGS = {
@@ -128,7 +133,9 @@ def _field_at(loc: tuple, root: type[BaseModel] = ChipDescription) -> FieldInfo 
 def _constraints(field: FieldInfo) -> tuple[dict[str, Any], dict[str, Any]]:
     """(bounds such as {'ge': 0}, extra such as {'dimension': 'time'}) of ``field``."""
     bounds: dict[str, Any] = {}
-    extra: dict[str, Any] = dict(field.json_schema_extra or {}) if isinstance(field.json_schema_extra, dict) else {}
+    extra: dict[str, Any] = (
+        dict(field.json_schema_extra or {}) if isinstance(field.json_schema_extra, dict) else {}
+    )
     metadata = list(field.metadata)
 
     def collect(annotation: Any) -> None:
@@ -164,7 +171,9 @@ def _allowed(loc: tuple, root: type[BaseModel] = ChipDescription) -> str:
     if dimension:
         text = f"{article(label(dimension))} such as '{EXAMPLES[dimension]}'"
     elif any(typing.get_origin(k) is typing.Literal for k in kinds):
-        options = [v for k in kinds if typing.get_origin(k) is typing.Literal for v in typing.get_args(k)]
+        options = [
+            v for k in kinds if typing.get_origin(k) is typing.Literal for v in typing.get_args(k)
+        ]
         return "one of " + ", ".join(str(v) for v in options)
     elif int in kinds:
         text = "an integer"
@@ -239,8 +248,9 @@ def validate(model: type[BaseModel], source: YamlSource) -> Any:
         raise _convert(err, source, model) from None
 
 
-def _convert(err: pydantic.ValidationError, source: YamlSource,
-             root: type[BaseModel] = ChipDescription) -> ChipDescriptionError:
+def _convert(
+    err: pydantic.ValidationError, source: YamlSource, root: type[BaseModel] = ChipDescription
+) -> ChipDescriptionError:
     errors = err.errors(include_url=False)
     # An unknown key usually explains a "missing" one next to it (a misspelling): report it first.
     errors.sort(key=lambda e: e["type"] != "extra_forbidden")
@@ -248,21 +258,29 @@ def _convert(err: pydantic.ValidationError, source: YamlSource,
     if first["type"] == "extra_forbidden":
         # A misspelt key also makes the key it was meant to be "missing": that is the same mistake.
         parent, key = tuple(first["loc"][:-1]), str(first["loc"][-1])
-        errors = [e for e in errors if not (
-            e["type"] == "missing" and tuple(e["loc"][:-1]) == parent
-            and difflib.get_close_matches(key, [str(e["loc"][-1])], n=1, cutoff=0.5)
-        )]
+        errors = [
+            e
+            for e in errors
+            if not (
+                e["type"] == "missing"
+                and tuple(e["loc"][:-1]) == parent
+                and difflib.get_close_matches(key, [str(e["loc"][-1])], n=1, cutoff=0.5)
+            )
+        ]
     more = len(errors) - 1
     problem, hint, path = _explain(dict(first), source, root)
     if more:
-        hint = (hint + "; " if hint else "") + f"{more} more problem{'s' if more > 1 else ''} after this one"
+        hint = (
+            hint + "; " if hint else ""
+        ) + f"{more} more problem{'s' if more > 1 else ''} after this one"
     return ChipDescriptionError(
         problem, file=source.file, line=source.line_of(path), yaml_path=dotted(path), hint=hint
     )
 
 
-def _explain(error: dict, source: YamlSource,
-             root: type[BaseModel] = ChipDescription) -> tuple[str, str, tuple]:
+def _explain(
+    error: dict, source: YamlSource, root: type[BaseModel] = ChipDescription
+) -> tuple[str, str, tuple]:
     """(problem, hint, YAML path) of one pydantic error."""
     loc = tuple(error["loc"])
     kind = error["type"]
@@ -282,15 +300,24 @@ def _explain(error: dict, source: YamlSource,
             keys += [k for k in model.model_fields if k not in keys]
         key = path[-1]
         close = difflib.get_close_matches(str(key), keys, n=1, cutoff=0.5)
-        hint = (f"did you mean `{close[0]}`? " if close else "") + f"allowed keys here: {', '.join(keys)}"
+        hint = (
+            f"did you mean `{close[0]}`? " if close else ""
+        ) + f"allowed keys here: {', '.join(keys)}"
         return f"unknown key '{key}'", hint, path
     if kind == "missing" and path and isinstance(path[-1], int):
-        return f"the list has too few items (item {path[-1]} is missing)", f"allowed: {_allowed(loc[:-1], root)}", path[:-1]
+        return (
+            f"the list has too few items (item {path[-1]} is missing)",
+            f"allowed: {_allowed(loc[:-1], root)}",
+            path[:-1],
+        )
     if kind == "missing":
         allowed = _allowed(loc, root)
         where = f"under `{dotted(path[:-1])}`" if path[:-1] else "at the top level"
-        return (f"missing required key '{path[-1]}'",
-                f"add '{path[-1]}:' {where}" + (f"; allowed: {allowed}" if allowed else ""), path)
+        return (
+            f"missing required key '{path[-1]}'",
+            f"add '{path[-1]}:' {where}" + (f"; allowed: {allowed}" if allowed else ""),
+            path,
+        )
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         tags = " or ".join(f"'kind: {tag}'" for tag in _TAGS)
         if kind == "union_tag_not_found":
@@ -303,7 +330,11 @@ def _explain(error: dict, source: YamlSource,
             hint = f"put quotes around it: '\"{value}\"'" + (f"; {hint}" if hint else "")
         return f"expected {_TYPE_WORDS[kind]}, got {_describe_input(value)}", hint, path
     if kind in _RANGE_KINDS:
-        return f"value {value!r} is out of range", f"allowed: {_allowed(loc, root) or _bound(kind, ctx, loc, root)}", path
+        return (
+            f"value {value!r} is out of range",
+            f"allowed: {_allowed(loc, root) or _bound(kind, ctx, loc, root)}",
+            path,
+        )
     if kind == "literal_error":
         return f"value {value!r} is not allowed", f"allowed: {ctx.get('expected')}", path
     if kind == "string_pattern_mismatch":

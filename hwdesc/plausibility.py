@@ -35,44 +35,80 @@ _REL = "a residual relative spread beyond 100 % leaves no working circuit to cal
 #: Plausible ranges by YAML path. ``calibration.*.knobs`` entries apply to the physical value
 #: each profile's knob sets, by the parameter it sets (see ``KNOBS``).
 RANGES: dict[str, Range] = {
-    "analog.dt": Range(1e-12, 1e-3, "time", "integration step: below 1 ps no modelled circuit "
-                       "changes; above 1 ms it is longer than any synaptic time constant (bss2: 8 ns)"),
-    "analog.pulse.t_lsb": Range(1e-12, 1e-3, "time", "pulse length per activation step (bss2: 1 ns)"),
-    "analog.synaptic_input.c_syn": Range(1e-18, 1e-9, "capacitance",
-                                         "an on-chip capacitor: 1 aF .. 1 nF (bss2: 0.2 pF)"),
-    "analog.synaptic_input.v_lin": Range(1e-3, 10.0, "voltage", "OTA linear input range: "
-                                         "below 1 mV it is below the offsets; " + _VOLT + " (bss2: 150 mV)"),
-    "analog.membrane.tau_leak": Range(1e-9, 1e6, "time", "residual leak: from 1 ns up to 11 days "
-                                      "(a stand-in for no leak; bss2: 500 us)"),
+    "analog.dt": Range(
+        1e-12,
+        1e-3,
+        "time",
+        "integration step: below 1 ps no modelled circuit "
+        "changes; above 1 ms it is longer than any synaptic time constant (bss2: 8 ns)",
+    ),
+    "analog.pulse.t_lsb": Range(
+        1e-12, 1e-3, "time", "pulse length per activation step (bss2: 1 ns)"
+    ),
+    "analog.synaptic_input.c_syn": Range(
+        1e-18, 1e-9, "capacitance", "an on-chip capacitor: 1 aF .. 1 nF (bss2: 0.2 pF)"
+    ),
+    "analog.synaptic_input.v_lin": Range(
+        1e-3,
+        10.0,
+        "voltage",
+        "OTA linear input range: below 1 mV it is below the offsets; " + _VOLT + " (bss2: 150 mV)",
+    ),
+    "analog.membrane.tau_leak": Range(
+        1e-9,
+        1e6,
+        "time",
+        "residual leak: from 1 ns up to 11 days (a stand-in for no leak; bss2: 500 us)",
+    ),
     "analog.membrane.v_leak": Range(-10.0, 10.0, "voltage", _VOLT + " (bss2: 0.3 V)"),
     "analog.membrane.rail_distance_hi": Range(1e-3, 10.0, "voltage", _VOLT + " (bss2: 270 mV)"),
     "analog.membrane.rail_distance_lo": Range(1e-3, 10.0, "voltage", _VOLT + " (bss2: 270 mV)"),
     "analog.membrane.compliance_width": Range(1e-4, 10.0, "voltage", _VOLT + " (bss2: 40 mV)"),
     "analog.adc.v_lo": Range(-10.0, 10.0, "voltage", _VOLT + " (bss2: 0 V)"),
-    "analog.adc.v_lsb": Range(1e-6, 1.0, "voltage", "volts per ADC code: 1 uV .. 1 V (bss2: 2.5 mV)"),
-    "noise.sigma_line": Range(0.0, 1.0, "voltage", "line noise beyond 1 V swamps any signal (bss2: 1.4 mV)"),
-    "noise.ota_current_psd_per_gm": Range(0.0, 1e-12, "current_psd_per_conductance",
-                                          "thermal noise is about 1e-20 A**2/Hz/S; up to 1e8 times "
-                                          "that (bss2: 2e-18)"),
-    "noise.sigma_jitter": Range(0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 1 ns)"),
+    "analog.adc.v_lsb": Range(
+        1e-6, 1.0, "voltage", "volts per ADC code: 1 uV .. 1 V (bss2: 2.5 mV)"
+    ),
+    "noise.sigma_line": Range(
+        0.0, 1.0, "voltage", "line noise beyond 1 V swamps any signal (bss2: 1.4 mV)"
+    ),
+    "noise.ota_current_psd_per_gm": Range(
+        0.0,
+        1e-12,
+        "current_psd_per_conductance",
+        "thermal noise is about 1e-20 A**2/Hz/S; up to 1e8 times that (bss2: 2e-18)",
+    ),
+    "noise.sigma_jitter": Range(
+        0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 1 ns)"
+    ),
     "noise.sigma_adc": Range(0.0, 100.0, "dimensionless", "ADC noise in codes (bss2: 0.5)"),
     "fixed_pattern.synapse_current": Range(0.0, 1.0, "dimensionless", _REL),
     "fixed_pattern.driver_pulse_gain": Range(0.0, 1.0, "dimensionless", _REL),
-    "fixed_pattern.driver_pulse_offset": Range(0.0, 1e-6, "time", "beyond 1 us exceeds any pulse (bss2: 0.2 ns)"),
+    "fixed_pattern.driver_pulse_offset": Range(
+        0.0, 1e-6, "time", "beyond 1 us exceeds any pulse (bss2: 0.2 ns)"
+    ),
     "fixed_pattern.gm": Range(0.0, 1.0, "dimensionless", _REL),
     "fixed_pattern.tau_syn": Range(0.0, 1.0, "dimensionless", _REL),
-    "fixed_pattern.offset_current": Range(0.0, 1e-6, "current", "offset currents of on-chip "
-                                          "neurons are pA .. nA (bss2: 1 pA)"),
+    "fixed_pattern.offset_current": Range(
+        0.0, 1e-6, "current", "offset currents of on-chip neurons are pA .. nA (bss2: 1 pA)"
+    ),
     "fixed_pattern.rail": Range(0.0, 1.0, "voltage", _VOLT + " (bss2: 10 mV)"),
     "fixed_pattern.adc_slope": Range(0.0, 1.0, "dimensionless", _REL),
-    "fixed_pattern.adc_offset": Range(0.0, 100.0, "dimensionless", "ADC offset spread in codes (bss2: 0.5)"),
-    "energy.event_sent": Range(0.0, 1e-6, "energy", "1 uJ per action is more than a whole bss2 "
-                               "vector's dynamic energy (bss2: 20 pJ)"),
+    "fixed_pattern.adc_offset": Range(
+        0.0, 100.0, "dimensionless", "ADC offset spread in codes (bss2: 0.5)"
+    ),
+    "energy.event_sent": Range(
+        0.0,
+        1e-6,
+        "energy",
+        "1 uJ per action is more than a whole bss2 vector's dynamic energy (bss2: 20 pJ)",
+    ),
     "energy.synapse_activation": Range(0.0, 1e-6, "energy", "as event_sent (bss2: 0.1 pJ)"),
     "energy.adc_conversion": Range(0.0, 1e-6, "energy", "as event_sent (bss2: 10 pJ)"),
     "energy.reset": Range(0.0, 1e-6, "energy", "as event_sent (bss2: 2 pJ)"),
     "energy.byte_transferred": Range(0.0, 1e-6, "energy", "as event_sent (bss2: 50 pJ)"),
-    "energy.static_power": Range(0.0, 1e3, "power", "one chip dissipating more than 1 kW would melt (bss2: 0.6 W)"),
+    "energy.static_power": Range(
+        0.0, 1e3, "power", "one chip dissipating more than 1 kW would melt (bss2: 0.6 W)"
+    ),
 }
 
 #: Plausible physical values the calibration knobs set (checked per profile).
@@ -95,4 +131,8 @@ def values(desc):
     for pname in desc.calibration:
         resolved = desc.resolve(pname)
         for kname, knob in desc.knobs.items():
-            yield ("calibration", pname, "knobs", kname), float(getattr(resolved, knob.sets)), KNOBS[knob.sets]
+            yield (
+                ("calibration", pname, "knobs", kname),
+                float(getattr(resolved, knob.sets)),
+                KNOBS[knob.sets],
+            )

@@ -53,16 +53,20 @@ def integer(value, name: str, minimum: int | None = None, maximum: int | None = 
     messages start with ``name``.
     """
     if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected an integer, got {_describe(value)}; allowed: "
-                        f"{_allowed(minimum, maximum)}")
+        raise TypeError(
+            f"{name}: expected an integer, got {_describe(value)}; allowed: "
+            f"{_allowed(minimum, maximum)}"
+        )
     try:
         number = operator.index(value)
     except TypeError:
         hint = ""
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             hint = f" (write {int(value)})"
-        raise TypeError(f"{name}: expected an integer, got {_describe(value)}{hint}; allowed: "
-                        f"{_allowed(minimum, maximum)}") from None
+        raise TypeError(
+            f"{name}: expected an integer, got {_describe(value)}{hint}; allowed: "
+            f"{_allowed(minimum, maximum)}"
+        ) from None
     problem = out_of_range(number, minimum, maximum)
     if problem:
         raise ValueError(f"{name}: {problem}")
@@ -88,7 +92,9 @@ def num_sends(value, name: str = "num_sends", maximum: int | None = None) -> int
     return integer(value, name, 1, maximum)
 
 
-def wait_between_events(value, name: str = "wait_between_events", maximum: int | None = None) -> int:
+def wait_between_events(
+    value, name: str = "wait_between_events", maximum: int | None = None
+) -> int:
     """FPGA cycles between successive events: an integer ``>= 0`` (``<= maximum`` when given)."""
     return integer(value, name, 0, maximum)
 
@@ -103,7 +109,7 @@ def plain_array(value, name: str) -> np.ndarray:
         )
     try:
         return np.asarray(value)
-    except Exception as err:  # noqa: BLE001 - anything numpy cannot read
+    except Exception as err:
         raise TypeError(f"{name}: cannot be read as an array ({err})") from None
 
 
@@ -112,8 +118,15 @@ def _first_bad(mask: np.ndarray) -> tuple[int, ...]:
 
 
 def integer_array(
-    value, name: str, low: int, high: int, *, min_ndim: int = 1, ndim: int | None = None,
-    compact: bool = False, range_error: type = ValueError,
+    value,
+    name: str,
+    low: int,
+    high: int,
+    *,
+    min_ndim: int = 1,
+    ndim: int | None = None,
+    compact: bool = False,
+    range_error: type = ValueError,
 ) -> np.ndarray:
     """``value`` as an integer array with values in ``low..high``, floats rounded to nearest
     (half to even, as ``numpy.rint``).
@@ -133,17 +146,23 @@ def integer_array(
     array = plain_array(value, name)
     kind = array.dtype.kind
     if kind == "b":
-        raise TypeError(f"{name}: expected numbers, got a boolean array; convert it first, e.g. "
-                        f"{name}.astype(int) if True means 1")
+        raise TypeError(
+            f"{name}: expected numbers, got a boolean array; convert it first, e.g. "
+            f"{name}.astype(int) if True means 1"
+        )
     if kind == "c":
-        raise TypeError(f"{name}: complex values are not allowed (dtype {array.dtype}); pass the "
-                        f"real part explicitly if that is meant")
+        raise TypeError(
+            f"{name}: complex values are not allowed (dtype {array.dtype}); pass the "
+            f"real part explicitly if that is meant"
+        )
     if kind not in "iuf":
         raise TypeError(f"{name}: expected numbers, got an array of dtype {array.dtype}")
     if ndim is not None and array.ndim != ndim:
         raise ValueError(f"{name}: expected {ndim} dimensions, got shape {array.shape}")
     if array.ndim < min_ndim:
-        raise ValueError(f"{name}: expected at least {min_ndim} dimension(s), got shape {array.shape}")
+        raise ValueError(
+            f"{name}: expected at least {min_ndim} dimension(s), got shape {array.shape}"
+        )
     if array.size == 0:
         raise ValueError(f"{name}: is empty (shape {array.shape}); give at least one value")
     if kind == "f":
@@ -161,13 +180,17 @@ def integer_array(
         )
     dtype: Any = np.int64
     if compact:
-        dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64)
-                     if np.iinfo(t).min <= low and high <= np.iinfo(t).max)
+        dtype = next(
+            t
+            for t in (np.int8, np.int16, np.int32, np.int64)
+            if np.iinfo(t).min <= low and high <= np.iinfo(t).max
+        )
     return array.astype(dtype, copy=array.dtype != dtype)
 
 
-def product_shapes(x_shape, w_shape, x: str = "x", w: str = "w", error: type = ValueError,
-                   where: str = "") -> None:
+def product_shapes(
+    x_shape, w_shape, x: str = "x", w: str = "w", error: type = ValueError, where: str = ""
+) -> None:
     """Refuse ``x @ w`` when the last dimension of ``x`` is not the first of ``w``: raises
     ``error`` naming both arguments (and ``where``, e.g. the operation) and their shapes."""
     x_shape, w_shape = tuple(x_shape), tuple(w_shape)

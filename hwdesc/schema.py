@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -44,7 +44,7 @@ class FieldProblem(ValueError):
         super().__init__(problem)
 
     @classmethod
-    def from_quantity(cls, path: tuple, err: QuantityError) -> "FieldProblem":
+    def from_quantity(cls, path: tuple, err: QuantityError) -> FieldProblem:
         return cls(path, err.problem, err.hint)
 
 
@@ -121,7 +121,7 @@ class Geometry(Section):
     )
 
     @model_validator(mode="after")
-    def _divisible(self) -> "Geometry":
+    def _divisible(self) -> Geometry:
         if self.rows % self.rows_per_signed_input:
             raise FieldProblem(
                 ("rows",),
@@ -176,13 +176,14 @@ class _BitsFormat(Section):
         bits: int  # a field of every subclass
 
     @model_validator(mode="after")
-    def _range(self) -> "_BitsFormat":
+    def _range(self) -> _BitsFormat:
         top = 2**self.bits - 1
         for key, sign in (("max", 1), ("min", -1)):
             value = getattr(self, key)
             if sign * value > top:
                 raise FieldProblem(
-                    (key,), f"{key} {value} does not fit in {self.bits} {self.BITS_WORD}",
+                    (key,),
+                    f"{key} {value} does not fit in {self.bits} {self.BITS_WORD}",
                     f"allowed: {key} {'<=' if sign > 0 else '>='} {sign * top}",
                 )
         return _ordered(self)
@@ -212,10 +213,11 @@ class AdcFormat(UnsignedFormat):
     center: Int = Field(ge=0, description="code subtracted from reads before the output is formed")
 
     @model_validator(mode="after")
-    def _center(self) -> "AdcFormat":
+    def _center(self) -> AdcFormat:
         if not self.min <= self.center <= self.max:
             raise FieldProblem(
-                ("center",), f"center {self.center} lies outside the ADC range {self.min}..{self.max}"
+                ("center",),
+                f"center {self.center} lies outside the ADC range {self.min}..{self.max}",
             )
         return self
 
@@ -227,7 +229,7 @@ class OutputFormat(Section):
     max: Int = Field(description="largest result (results are clamped to it)")
 
     @model_validator(mode="after")
-    def _order(self) -> "OutputFormat":
+    def _order(self) -> OutputFormat:
         return _ordered(self)
 
 
@@ -241,7 +243,7 @@ class Formats(Section):
     zero_input_sends_event: Bool = Field(description="whether activation 0 still sends an event")
 
     @model_validator(mode="after")
-    def _output_vs_adc(self) -> "Formats":
+    def _output_vs_adc(self) -> Formats:
         span = self.output.max - self.output.min + 1
         if span > 2**self.adc.bits:
             raise FieldProblem(
@@ -256,7 +258,9 @@ class Formats(Section):
 class Clocks(Section):
     """Clock frequencies."""
 
-    fpga: Frequency = Field(description="FPGA clock; one cycle is the unit of wait_between_events (Hz)")
+    fpga: Frequency = Field(
+        description="FPGA clock; one cycle is the unit of wait_between_events (Hz)"
+    )
     ppu: Frequency = Field(description="on-chip processor clock (Hz)")
 
 
@@ -268,7 +272,9 @@ class IO(Section):
     )
     events_per_slot: Int = Field(ge=1, le=64, description="events one slot carries (one per half)")
     link_latency: Duration = Field(description="from playback to chip input (s), whole cycles")
-    driver_latency: Duration = Field(description="synapse-driver decode before the pulse starts (s)")
+    driver_latency: Duration = Field(
+        description="synapse-driver decode before the pulse starts (s)"
+    )
     result_bytes_per_output: Int = Field(ge=1, le=8, description="bytes per result value")
 
 
@@ -281,19 +287,23 @@ class Phase(Section):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="unique name of the phase")
     kind: PhaseKind = Field(description="reset, wait, adc_read, events or transfer")
     duration: Duration | None = Field(
-        default=None, description="length (s); the events phase has none: it lasts as long as its events"
+        default=None,
+        description="length (s); the events phase has none: it lasts as long as its events",
     )
 
     @model_validator(mode="after")
-    def _duration(self) -> "Phase":
+    def _duration(self) -> Phase:
         if self.kind == "events" and self.duration is not None:
             raise FieldProblem(
-                ("duration",), "the events phase takes no duration",
+                ("duration",),
+                "the events phase takes no duration",
                 "its length follows from the inputs, num_sends and wait_between_events: remove it",
             )
         if self.kind != "events" and self.duration is None:
             raise FieldProblem(
-                ("duration",), f"a '{self.kind}' phase needs a duration", "write e.g. 'duration: 5 us'"
+                ("duration",),
+                f"a '{self.kind}' phase needs a duration",
+                "write e.g. 'duration: 5 us'",
             )
         return self
 
@@ -301,10 +311,12 @@ class Phase(Section):
 class Schedule(Section):
     """The ordered per-vector phases."""
 
-    phases: tuple[Phase, ...] = Field(min_length=1, description="the phases of one vector, in order")
+    phases: tuple[Phase, ...] = Field(
+        min_length=1, description="the phases of one vector, in order"
+    )
 
     @model_validator(mode="after")
-    def _structure(self) -> "Schedule":
+    def _structure(self) -> Schedule:
         names: dict[str, int] = {}
         for index, phase in enumerate(self.phases):
             if phase.name in names:
@@ -323,11 +335,17 @@ class Schedule(Section):
         ev = kinds.index("events")
         before, after = kinds[:ev], kinds[ev + 1 :]
         if "adc_read" not in after:
-            raise FieldProblem(("phases",), "no 'adc_read' phase after the events phase",
-                               "the result is read after the events")
+            raise FieldProblem(
+                ("phases",),
+                "no 'adc_read' phase after the events phase",
+                "the result is read after the events",
+            )
         if "reset" not in before:
-            raise FieldProblem(("phases",), "no 'reset' phase before the events phase",
-                               "the integration starts at a reset of the neurons")
+            raise FieldProblem(
+                ("phases",),
+                "no 'reset' phase before the events phase",
+                "the integration starts at a reset of the neurons",
+            )
         last_reset = len(before) - 1 - before[::-1].index("reset")
         if "adc_read" not in before[:last_reset]:
             raise FieldProblem(
@@ -391,10 +409,14 @@ class FixedPattern(Section):
     """Static spread, drawn once per simulated chip (relative std unless a unit is given)."""
 
     synapse_current: NonNegative = Field(description="relative std of the current per synapse")
-    driver_pulse_gain: NonNegative = Field(description="relative std of the pulse length per driver")
+    driver_pulse_gain: NonNegative = Field(
+        description="relative std of the pulse length per driver"
+    )
     driver_pulse_offset: Time = Field(description="std of the pulse length offset per driver (s)")
     gm: NonNegative = Field(description="relative std of the OTA transconductance per neuron")
-    tau_syn: NonNegative = Field(description="relative std of the synaptic time constant per neuron")
+    tau_syn: NonNegative = Field(
+        description="relative std of the synaptic time constant per neuron"
+    )
     offset_current: Current = Field(description="std of the membrane offset current per neuron (A)")
     rail: NonNegativeVoltage = Field(description="std of both rail distances per neuron (V)")
     adc_slope: NonNegative = Field(description="relative std of the ADC slope per neuron")
@@ -458,20 +480,27 @@ class CodeKnob(Section):
         return _parse_target_values(data, ("per_code", "offset"))
 
     @model_validator(mode="after")
-    def _mapping(self) -> "CodeKnob":
+    def _mapping(self) -> CodeKnob:
         lo, hi = self.range
         if not 0 <= lo <= hi:
-            raise FieldProblem(("range",), f"range [{lo}, {hi}] is not a range of codes",
-                               "write [lowest, highest] with 0 <= lowest <= highest")
+            raise FieldProblem(
+                ("range",),
+                f"range [{lo}, {hi}] is not a range of codes",
+                "write [lowest, highest] with 0 <= lowest <= highest",
+            )
         alo, ahi = self.allowed
         if not (lo <= alo <= ahi <= hi):
             raise FieldProblem(
-                ("allowed",), f"allowed [{alo}, {ahi}] is not a sub-range of range [{lo}, {hi}]",
+                ("allowed",),
+                f"allowed [{alo}, {ahi}] is not a sub-range of range [{lo}, {hi}]",
                 "a calibration can only choose codes the hardware can hold",
             )
         if self.per_code == 0:
-            raise FieldProblem(("per_code",), "per_code is 0: every code would give the same value",
-                               "give the change of the physical value per code step")
+            raise FieldProblem(
+                ("per_code",),
+                "per_code is 0: every code would give the same value",
+                "give the change of the physical value per code step",
+            )
         return self
 
     def to_physical(self, code: int) -> float:
@@ -483,7 +512,9 @@ class CodeKnob(Section):
         code = rules.integer(code, "code")
         lo, hi = self.range
         if not lo <= code <= hi:
-            raise ValueError(f"code {code} is outside the range {lo}..{hi} of the knob that sets {self.sets}")
+            raise ValueError(
+                f"code {code} is outside the range {lo}..{hi} of the knob that sets {self.sets}"
+            )
         return self.offset + self.per_code * code
 
     def to_code(self, value: float) -> int:
@@ -493,8 +524,14 @@ class CodeKnob(Section):
         code raises ``ValueError`` instead of being clipped.
         """
         dimension = KNOB_TARGETS[self.sets]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValueError(f"value must be a finite number of {dimension} in SI units, got {value!r}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
+            raise ValueError(
+                f"value must be a finite number of {dimension} in SI units, got {value!r}"
+            )
         code = round((value - self.offset) / self.per_code)
         lo, hi = self.allowed
         if not lo <= code <= hi:
@@ -522,7 +559,7 @@ class PhysicalKnob(Section):
         return _parse_target_values(data, ("allowed",))
 
     @model_validator(mode="after")
-    def _bounds(self) -> "PhysicalKnob":
+    def _bounds(self) -> PhysicalKnob:
         lo, hi = self.allowed
         if lo > hi:
             dimension = KNOB_TARGETS[self.sets]
@@ -534,14 +571,16 @@ class PhysicalKnob(Section):
         return self
 
 
-Knob = Annotated[Union[CodeKnob, PhysicalKnob], Field(discriminator="kind")]
+Knob = Annotated[CodeKnob | PhysicalKnob, Field(discriminator="kind")]
 
 
 class Profile(Section):
     """A named calibration profile: a value for every knob, and the residual fixed pattern."""
 
     description: str = Field(description="what this profile is for, in words")
-    knobs: dict[str, Any] = Field(description="knob name -> code (int) or physical value (unit string)")
+    knobs: dict[str, Any] = Field(
+        description="knob name -> code (int) or physical value (unit string)"
+    )
     fixed_pattern_scale: NonNegative = Field(
         default=1.0, description="multiplies every fixed_pattern spread (1 = as calibrated)"
     )
@@ -575,7 +614,9 @@ class ResolvedKnobs(BaseModel):
 class ChipDescription(Section):
     """A whole chip: validated, frozen, SI units. Load one with :func:`hwdesc.load`."""
 
-    schema_version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(description="format of the file; 1 so far")
+    schema_version: Annotated[Literal[1], BeforeValidator(_exact_int)] = Field(
+        description="format of the file; 1 so far"
+    )
     identity: Identity
     geometry: Geometry
     formats: Formats
@@ -599,21 +640,23 @@ class ChipDescription(Section):
     def _has_default(cls, value: dict) -> dict:
         if "default" not in value:
             raise FieldProblem(
-                (), "no 'default' calibration profile",
+                (),
+                "no 'default' calibration profile",
                 f"add calibration.default with a value for every knob "
                 f"(profiles now: {', '.join(map(str, value)) or 'none'})",
             )
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ChipDescription":
+    def _consistent(self) -> ChipDescription:
         cycle = self.cycle_time
         for path, seconds in self._cycle_times():
             try:
                 self.cycles(seconds)
             except ValueError:
                 raise FieldProblem(
-                    path, f"{format_si(seconds, 'time', digits=9)} is not a whole number of FPGA "
+                    path,
+                    f"{format_si(seconds, 'time', digits=9)} is not a whole number of FPGA "
                     f"cycles ({format_si(cycle, 'time')} each at clocks.fpga)",
                     f"use a multiple of {format_si(cycle, 'time')}",
                 ) from None
@@ -628,8 +671,11 @@ class ChipDescription(Section):
             targets[knob.sets] = name
         missing = [t for t in KNOB_TARGETS if t not in targets]
         if missing:
-            raise FieldProblem(("knobs",), f"no knob sets {', '.join(missing)}",
-                               f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob")
+            raise FieldProblem(
+                ("knobs",),
+                f"no knob sets {', '.join(missing)}",
+                f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob",
+            )
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
         self._check_plausible()
@@ -645,20 +691,25 @@ class ChipDescription(Section):
             if key not in found:
                 close = difflib.get_close_matches(key, list(found), n=1, cutoff=0.6)
                 raise FieldProblem(
-                    ("exotic", key), f"'{key}' names no value with a plausibility range",
+                    ("exotic", key),
+                    f"'{key}' names no value with a plausibility range",
                     (f"did you mean `{close[0]}`? " if close else "")
                     + "exotic takes YAML paths such as analog.synaptic_input.v_lin or "
                     "calibration.default.knobs.<knob>",
                 )
             if not reason.strip():
-                raise FieldProblem(("exotic", key), "an exotic value needs a reason",
-                                   f"write why the design has it: '{key}: \"...\"'")
+                raise FieldProblem(
+                    ("exotic", key),
+                    "an exotic value needs a reason",
+                    f"write why the design has it: '{key}: \"...\"'",
+                )
         for key, (path, value, rng) in found.items():
             if key in self.exotic or rng.low <= value <= rng.high:
                 continue
             where = "the value this knob sets" if path[0] == "calibration" else "the value"
             raise FieldProblem(
-                path, f"{where}, {format_si(value, rng.dimension)}, is outside the plausible range "
+                path,
+                f"{where}, {format_si(value, rng.dimension)}, is outside the plausible range "
                 f"{format_si(rng.low, rng.dimension)} .. {format_si(rng.high, rng.dimension)}",
                 f"{rng.reason}. A unit slip? If the design really has this value, declare it: "
                 f"'exotic: {{{key}: \"<why>\"}}'",
@@ -677,14 +728,16 @@ class ChipDescription(Section):
             if kname not in self.knobs:
                 close = difflib.get_close_matches(str(kname), list(self.knobs), n=1, cutoff=0.5)
                 raise FieldProblem(
-                    base + (kname,), f"unknown knob '{kname}'",
+                    base + (kname,),
+                    f"unknown knob '{kname}'",
                     (f"did you mean `{close[0]}`? " if close else "")
                     + f"knobs of this chip: {', '.join(self.knobs)}",
                 )
         missing = [k for k in self.knobs if k not in profile.knobs]
         if missing:
             raise FieldProblem(
-                base, f"profile '{pname}' gives no value for knob{'s' if len(missing) > 1 else ''} "
+                base,
+                f"profile '{pname}' gives no value for knob{'s' if len(missing) > 1 else ''} "
                 f"{', '.join(repr(k) for k in missing)}",
                 "every profile sets every knob",
             )
@@ -693,13 +746,23 @@ class ChipDescription(Section):
             if isinstance(knob, CodeKnob):
                 lo, hi = knob.allowed
                 if isinstance(raw, bool) or not isinstance(raw, int):
-                    shown = "a mapping" if isinstance(raw, dict) else "a list" if isinstance(raw, list) else repr(raw)
-                    raise FieldProblem(base + (kname,), f"knob '{kname}' takes an integer code, got {shown}",
-                                       f"allowed codes for '{kname}': {lo}..{hi}")
+                    shown = (
+                        "a mapping"
+                        if isinstance(raw, dict)
+                        else "a list"
+                        if isinstance(raw, list)
+                        else repr(raw)
+                    )
+                    raise FieldProblem(
+                        base + (kname,),
+                        f"knob '{kname}' takes an integer code, got {shown}",
+                        f"allowed codes for '{kname}': {lo}..{hi}",
+                    )
                 if not lo <= raw <= hi:
                     dim = KNOB_TARGETS[knob.sets]
                     raise FieldProblem(
-                        base + (kname,), f"code {raw} is out of range",
+                        base + (kname,),
+                        f"code {raw} is out of range",
                         f"allowed codes for '{kname}': {lo}..{hi} "
                         f"({knob.sets} {format_si(knob.to_physical(lo), dim)} .. "
                         f"{format_si(knob.to_physical(hi), dim)})",
@@ -713,7 +776,8 @@ class ChipDescription(Section):
                 v_lo, v_hi = knob.allowed
                 if not v_lo <= value <= v_hi:
                     raise FieldProblem(
-                        base + (kname,), f"{raw} is out of range",
+                        base + (kname,),
+                        f"{raw} is out of range",
                         f"allowed for '{kname}': {format_si(v_lo, dim)} .. {format_si(v_hi, dim)}",
                     )
         self._check_physics(pname, profile)
@@ -725,12 +789,15 @@ class ChipDescription(Section):
         for kname, raw in profile.knobs.items():
             knob = self.knobs[kname]
             dim = KNOB_TARGETS[knob.sets]
-            value = knob.to_physical(raw) if isinstance(knob, CodeKnob) else parse_quantity(raw, dim)
+            value = (
+                knob.to_physical(raw) if isinstance(knob, CodeKnob) else parse_quantity(raw, dim)
+            )
             values[knob.sets] = (kname, value)
             must_be_positive = knob.sets in ("tau_syn", "c_m")
             if value < 0 or (must_be_positive and value <= 0):
                 raise FieldProblem(
-                    base + (kname,), f"knob '{kname}' sets {knob.sets} = {format_si(value, dim)}",
+                    base + (kname,),
+                    f"knob '{kname}' sets {knob.sets} = {format_si(value, dim)}",
                     f"{knob.sets} must be {'> 0' if must_be_positive else '>= 0'}; check the code and "
                     f"the mapping in `knobs.{kname}`",
                 )
@@ -780,8 +847,12 @@ class ChipDescription(Section):
         """(signed inputs, signed outputs) of one half, e.g. (128, 256)."""
         return self.geometry.tile_shape
 
-    def event_phase_cycles(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
-                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> int:
+    def event_phase_cycles(
+        self,
+        n_inputs: int,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    ) -> int:
         """Nominal length of the event phase (cycles): ``n_inputs * num_sends * wait_between_events``.
 
         ``n_inputs`` is the number of events one half sends per pass (its non-zero inputs, at most
@@ -801,13 +872,23 @@ class ChipDescription(Section):
                 total += self.cycles(phase.duration)
         return total
 
-    def vector_cycles(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
-                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> int:
+    def vector_cycles(
+        self,
+        n_inputs: int,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    ) -> int:
         """Nominal cycles per input vector: :meth:`fixed_cycles` + :meth:`event_phase_cycles`."""
-        return self.fixed_cycles() + self.event_phase_cycles(n_inputs, num_sends, wait_between_events)
+        return self.fixed_cycles() + self.event_phase_cycles(
+            n_inputs, num_sends, wait_between_events
+        )
 
-    def vector_time(self, n_inputs: int, num_sends: int = DEFAULT_NUM_SENDS,
-                             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS) -> float:
+    def vector_time(
+        self,
+        n_inputs: int,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    ) -> float:
         """Nominal seconds per input vector (:meth:`vector_cycles` x :attr:`cycle_time`)."""
         return self.vector_cycles(n_inputs, num_sends, wait_between_events) * self.cycle_time
 
@@ -822,7 +903,9 @@ class ChipDescription(Section):
             + f"profiles: {', '.join(self.calibration)}"
         )
 
-    def with_knobs(self, knobs: dict[str, Any], base: str = "default", name: str | None = None) -> "ChipDescription":
+    def with_knobs(
+        self, knobs: dict[str, Any], base: str = "default", name: str | None = None
+    ) -> ChipDescription:
         """A copy with one more calibration profile: profile ``base`` with ``knobs`` overridden.
 
         ``knobs`` maps knob names to values written as in a profile (an integer code for a code
@@ -833,17 +916,23 @@ class ChipDescription(Section):
         """
         prof = self.profile(base)
         if not isinstance(knobs, dict):
-            raise TypeError(f"knobs must be a dict of knob name -> value, got {type(knobs).__name__}")
+            raise TypeError(
+                f"knobs must be a dict of knob name -> value, got {type(knobs).__name__}"
+            )
         name = name or base + "".join(f"+{k}={v}" for k, v in knobs.items())
-        new = prof.model_copy(update={
-            "knobs": {**prof.knobs, **knobs},
-            "description": prof.description + "".join(f"; {k} = {v}" for k, v in knobs.items()),
-        })
+        new = prof.model_copy(
+            update={
+                "knobs": {**prof.knobs, **knobs},
+                "description": prof.description + "".join(f"; {k} = {v}" for k, v in knobs.items()),
+            }
+        )
         try:
             self._check_profile(name, new)
         except FieldProblem as err:
             where = str(err.path[-1]) if len(err.path) > 3 else f"profile {name!r}"
-            raise ValueError(f"{where}: {err.problem}" + (f"; {err.hint}" if err.hint else "")) from None
+            raise ValueError(
+                f"{where}: {err.problem}" + (f"; {err.hint}" if err.hint else "")
+            ) from None
         return self.model_copy(update={"calibration": {**self.calibration, name: new}})
 
     def resolve(self, profile: str = "default") -> ResolvedKnobs:

@@ -29,7 +29,11 @@ _PLAIN_TAGS = {
     _CORE + "map": yaml.MappingNode,
     _CORE + "seq": yaml.SequenceNode,
 }
-_NODE_WORDS = {yaml.ScalarNode: "a single value", yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}
+_NODE_WORDS = {
+    yaml.ScalarNode: "a single value",
+    yaml.MappingNode: "a mapping",
+    yaml.SequenceNode: "a list",
+}
 
 # ---- size limits of a description (docs/limits.md) ----------------------------------------------
 #: Environment variable that raises the file-size limit (bytes).
@@ -94,7 +98,12 @@ def dotted(path: PathTuple) -> str:
             text += f"[{part}]"
             continue
         name = str(part)
-        if not name or any(c in name for c in ".[]'\"`") or name != name.strip() or not name.isprintable():
+        if (
+            not name
+            or any(c in name for c in ".[]'\"`")
+            or name != name.strip()
+            or not name.isprintable()
+        ):
             name = repr(name)
         text += ("." if text else "") + name
     return text
@@ -134,9 +143,15 @@ class _Walker:
         self.done: dict[int, int] = {}  # id of a checked node -> its values, aliases expanded
         self.nodes = 0
 
-    def fail(self, problem: str, node: yaml.Node, path: PathTuple, hint: str) -> ChipDescriptionError:
+    def fail(
+        self, problem: str, node: yaml.Node, path: PathTuple, hint: str
+    ) -> ChipDescriptionError:
         return ChipDescriptionError(
-            problem, file=self.file, line=node.start_mark.line + 1, yaml_path=dotted(path), hint=hint
+            problem,
+            file=self.file,
+            line=node.start_mark.line + 1,
+            yaml_path=dotted(path),
+            hint=hint,
         )
 
     def check_tag(self, node: yaml.Node, path: PathTuple) -> None:
@@ -145,12 +160,16 @@ class _Walker:
             raise self.fail(
                 f"refused the YAML tag '{tag}': only plain data is allowed (nothing is constructed "
                 "or run from tags)",
-                node, path, "remove the tag and write the value as plain YAML",
+                node,
+                path,
+                "remove the tag and write the value as plain YAML",
             )
         if not isinstance(node, _PLAIN_TAGS[node.tag]):
             raise self.fail(
                 f"the tag '{tag}' marks {_NODE_WORDS[_PLAIN_TAGS[node.tag]]}, but {_NODE_WORDS[type(node)]} follows",
-                node, path, "remove the tag",
+                node,
+                path,
+                "remove the tag",
             )
 
     def construct_scalar(self, node: yaml.ScalarNode, path: PathTuple) -> Any:
@@ -159,8 +178,12 @@ class _Walker:
             return self.loader.construct_object(node)
         except (ValueError, KeyError, OverflowError):
             tag = node.tag.replace(_CORE, "!!")
-            raise self.fail(f"cannot read {node.value!r} as '{tag}'", node, path,
-                            "remove the tag or fix the value") from None
+            raise self.fail(
+                f"cannot read {node.value!r} as '{tag}'",
+                node,
+                path,
+                "remove the tag or fix the value",
+            ) from None
 
     def count(self, node: yaml.Node, path: PathTuple, values: int) -> None:
         """Add ``values`` to the running count of values (aliases expanded) and refuse a
@@ -168,7 +191,9 @@ class _Walker:
         self.nodes += values
         if self.nodes > MAX_NODES:
             raise self.fail(
-                f"the document holds more than {MAX_NODES:,} values (aliases expanded)", node, path,
+                f"the document holds more than {MAX_NODES:,} values (aliases expanded)",
+                node,
+                path,
                 "a chip description has a few hundred values (bss2.yaml: 210); remove repeated '*alias' expansions",
             )
 
@@ -181,8 +206,12 @@ class _Walker:
             self.count(node, path, 1)
             return 1
         if id(node) in parents:
-            raise self.fail("an alias refers to a node that contains it", node, path,
-                            "remove the recursive '*alias'")
+            raise self.fail(
+                "an alias refers to a node that contains it",
+                node,
+                path,
+                "remove the recursive '*alias'",
+            )
         if id(node) in self.done:  # an alias of a node checked already
             self.count(node, path, self.done[id(node)])
             return self.done[id(node)]
@@ -195,13 +224,25 @@ class _Walker:
             for key_node, value_node in node.value:
                 line = key_node.start_mark.line + 1
                 if not isinstance(key_node, yaml.ScalarNode):
-                    raise self.fail("a key must be a plain name, not a list or a mapping", key_node,
-                                    path, "write 'name: value'")
+                    raise self.fail(
+                        "a key must be a plain name, not a list or a mapping",
+                        key_node,
+                        path,
+                        "write 'name: value'",
+                    )
                 if key_node.tag == _MERGE:  # '<<: *defaults'
-                    items = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+                    items = (
+                        value_node.value
+                        if isinstance(value_node, yaml.SequenceNode)
+                        else [value_node]
+                    )
                     if not all(isinstance(item, yaml.MappingNode) for item in items):
-                        raise self.fail("'<<' merges a mapping (or a list of mappings) into this one",
-                                        value_node, path, "write '<<: *anchor' of a mapping")
+                        raise self.fail(
+                            "'<<' merges a mapping (or a list of mappings) into this one",
+                            value_node,
+                            path,
+                            "write '<<: *anchor' of a mapping",
+                        )
                     self.walk(value_node, path, parents)
                     continue
                 self.check_tag(key_node, path)
@@ -209,7 +250,9 @@ class _Walker:
                 if key in seen:
                     raise ChipDescriptionError(
                         f"duplicate key '{key}' (first written on line {seen[key]})",
-                        file=self.file, line=line, yaml_path=dotted(path + (key,)),
+                        file=self.file,
+                        line=line,
+                        yaml_path=dotted(path + (key,)),
                         hint="each key may appear once per mapping: remove or merge one of them",
                     )
                 seen[key] = line
@@ -235,18 +278,26 @@ def _path_at_error(text: str) -> PathTuple:
                 if frames and frames[-1][0] == "map":
                     frames[-1][2] = True
                 continue
-            if not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
+            if not isinstance(
+                event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)
+            ):
                 continue
             if top is not None and top[0] == "map" and top[2]:  # a key
-                top[1] = getattr(event, "value", None) if isinstance(event, yaml.ScalarEvent) else "?"
+                top[1] = (
+                    getattr(event, "value", None) if isinstance(event, yaml.ScalarEvent) else "?"
+                )
                 top[2] = False
                 if isinstance(event, yaml.CollectionStartEvent):
-                    frames.append(["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True])
+                    frames.append(
+                        ["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True]
+                    )
                 continue
             if top is not None and top[0] == "seq":
                 top[1] = 0 if top[1] is None else top[1] + 1
             if isinstance(event, yaml.CollectionStartEvent):
-                frames.append(["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True])
+                frames.append(
+                    ["map" if isinstance(event, yaml.MappingStartEvent) else "seq", None, True]
+                )
             elif top is not None and top[0] == "map":
                 top[2] = True  # the value is complete: a key comes next
     except yaml.YAMLError:
@@ -264,14 +315,19 @@ def _yaml_error(err: yaml.YAMLError, text: str, file: str | None) -> ChipDescrip
         char = chr(err.character) if isinstance(err.character, int) else err.character
         return ChipDescriptionError(
             f"the character {char!r} (U+{ord(char):04X}) is not allowed in YAML",
-            file=file, line=line, hint="remove control characters; save the file as UTF-8 text",
+            file=file,
+            line=line,
+            hint="remove control characters; save the file as UTF-8 text",
         )
     problem = getattr(err, "problem", None) or str(err)
     context = getattr(err, "context", None)
     text_ = f"YAML syntax error: {problem}" + (f" ({context})" if context else "")
     path = _path_at_error(text)
     return ChipDescriptionError(
-        text_, file=file, line=line, yaml_path=dotted(path),
+        text_,
+        file=file,
+        line=line,
+        yaml_path=dotted(path),
         hint="check indentation, colons, brackets and quotes on this line and the one before",
     )
 
@@ -288,7 +344,8 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
     if len(text) > limit:
         raise ChipDescriptionError(
             f"the text is longer than {limit:,} characters, the limit for a chip description",
-            file=file, line=text.count("\n", 0, limit) + 1,
+            file=file,
+            line=text.count("\n", 0, limit) + 1,
             hint=f"a chip description has a few KB (the built-in bss2: 10.6 KB); if yours really is "
             f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
         )
@@ -311,12 +368,16 @@ def parse_text(text: str, file: str | None = None) -> YamlSource:
         raise _yaml_error(err, text, file) from None
     except _TooDeep as err:
         raise ChipDescriptionError(
-            f"the document is nested more than {MAX_DEPTH} levels deep", file=file, line=err.line,
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            file=file,
+            line=err.line,
             hint="a chip description is a few levels deep (knobs.NAME.allowed[0] is the deepest)",
         ) from None
     except RecursionError:
         raise ChipDescriptionError(
-            "the document is nested too deeply", file=file, hint="a chip description is a few levels deep"
+            "the document is nested too deeply",
+            file=file,
+            hint="a chip description is a few levels deep",
         ) from None
     finally:
         loader.dispose()
@@ -332,40 +393,54 @@ def read_file(path: str | Path) -> YamlSource:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise ChipDescriptionError(
-            "no such file", file=name, hint=missing_hint(name)
-        ) from None
+        raise ChipDescriptionError("no such file", file=name, hint=missing_hint(name)) from None
     except IsADirectoryError:
         raise ChipDescriptionError(
             "this is a folder, not a file", file=name, hint=missing_hint(name)
         ) from None
     except OSError as err:
         raise ChipDescriptionError(
-            f"cannot read the file: {err.strerror or err}", file=name, hint="check the path and its permissions"
+            f"cannot read the file: {err.strerror or err}",
+            file=name,
+            hint="check the path and its permissions",
         ) from None
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
         if stat.S_ISDIR(mode):
             raise ChipDescriptionError(
-                "this is a folder, not a file", file=name, hint=missing_hint(name))
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "a character device"
-                if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode) else
-                "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+                "this is a folder, not a file", file=name, hint=missing_hint(name)
+            )
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(mode)
+            else "a character device"
+            if stat.S_ISCHR(mode)
+            else "a block device"
+            if stat.S_ISBLK(mode)
+            else "a socket"
+            if stat.S_ISSOCK(mode)
+            else "not a regular file"
+        )
         raise ChipDescriptionError(
-            f"this is {kind}, not a regular file", file=name,
-            hint="give the path of a chip YAML file; copy a stream into a file first")
+            f"this is {kind}, not a regular file",
+            file=name,
+            hint="give the path of a chip YAML file; copy a stream into a file first",
+        )
     with os.fdopen(fd, "rb") as fh:
         try:
             data = fh.read(limit + 1)
         except OSError as err:
             raise ChipDescriptionError(
-                f"cannot read the file: {err.strerror or err}", file=name,
-                hint="check the path and its permissions") from None
+                f"cannot read the file: {err.strerror or err}",
+                file=name,
+                hint="check the path and its permissions",
+            ) from None
     if len(data) > limit:
         raise ChipDescriptionError(
             f"the file is larger than {limit:,} bytes, the limit for a chip description",
-            file=name, line=data.count(b"\n", 0, limit) + 1,
+            file=name,
+            line=data.count(b"\n", 0, limit) + 1,
             hint=f"a chip description has a few KB (the built-in bss2: 10.6 KB); if yours really is "
             f"larger, raise the limit with the environment variable {ENV_MAX_BYTES}",
         )

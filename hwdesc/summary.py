@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .schema import KNOB_TARGETS, ChipDescription, CodeKnob
 from .rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
+from .schema import KNOB_TARGETS, ChipDescription, CodeKnob
 from .units import format_si
 
 

@@ -78,7 +78,10 @@ def registry():
 @functools.lru_cache(maxsize=1)
 def _dimensionalities() -> dict[str, object]:
     reg = registry()
-    return {name: reg.Quantity(1, unit or "dimensionless").dimensionality for name, unit in SI_UNIT.items()}
+    return {
+        name: reg.Quantity(1, unit or "dimensionless").dimensionality
+        for name, unit in SI_UNIT.items()
+    }
 
 
 @functools.lru_cache(maxsize=256)
@@ -131,7 +134,9 @@ def parse_quantity(value: object, dimension: str) -> float:
     if not isinstance(value, str):
         kinds: dict[type, str] = {dict: "a mapping", list: "a list"}
         kind = kinds.get(type(value), type(value).__name__)
-        raise QuantityError(f"expected {article(label(dimension))} written as a string, got {kind}", how)
+        raise QuantityError(
+            f"expected {article(label(dimension))} written as a string, got {kind}", how
+        )
     match = _QUANTITY.fullmatch(value)
     if match is None:
         raise QuantityError(f"cannot read '{value}' as {article(label(dimension))}", how)
@@ -160,8 +165,18 @@ def parse_quantity(value: object, dimension: str) -> float:
     return result
 
 
-_PREFIXES = [(1e9, "G"), (1e6, "M"), (1e3, "k"), (1.0, ""), (1e-3, "m"), (1e-6, "u"),
-             (1e-9, "n"), (1e-12, "p"), (1e-15, "f"), (1e-18, "a")]
+_PREFIXES = [
+    (1e9, "G"),
+    (1e6, "M"),
+    (1e3, "k"),
+    (1.0, ""),
+    (1e-3, "m"),
+    (1e-6, "u"),
+    (1e-9, "n"),
+    (1e-12, "p"),
+    (1e-15, "f"),
+    (1e-18, "a"),
+]
 
 
 def format_si(value: float, dimension: str, digits: int = 4) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class HalfResult(NamedTuple):
     code_baseline: np.ndarray  #: int16 [B, M]: ADC code of the baseline conversion (0..255)
     v_read: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_read, before the ADC
     v_baseline: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_baseline
-    traces: Optional[Traces]  #: recorded waveforms, or None
+    traces: Traces | None  #: recorded waveforms, or None
 
 
 def _arr(name, value, ndim, kinds, shape=None):
@@ -65,7 +65,9 @@ def _float_vec(name, value, m):
     """A per-column (or per-row) float array of length m, as float64."""
     v = _arr(name, value, 1, "fiu", (m,)).astype(np.float64)
     if not np.all(np.isfinite(v)):
-        raise ValueError(f"{name} must be finite, got non-finite values at {np.flatnonzero(~np.isfinite(v))[:5]}")
+        raise ValueError(
+            f"{name} must be finite, got non-finite values at {np.flatnonzero(~np.isfinite(v))[:5]}"
+        )
     return v
 
 
@@ -146,7 +148,8 @@ def _check_no_edge_lost(lost, sample_index):
             f"kernels.simulate_half: {int(lost.sum())} pulse edge(s) of {bad.size} sample(s) "
             f"(sample_index {sample_index[bad[:5]].tolist()}) fell outside the integrated steps. "
             "This is a bug in kernels/half.py, not in the arguments: please report it with the "
-            "event times, dt, t_read, t_baseline and noise_substeps of these samples")
+            "event times, dt, t_read, t_baseline and noise_substeps of these samples"
+        )
 
 
 class HalfParams(NamedTuple):
@@ -180,14 +183,43 @@ class HalfParams(NamedTuple):
 
 
 def half_params(
-    weights, *,
-    syn_gain, drv_gain, drv_offset,
-    gm, tau_syn, i_offset, v_rail_hi, v_rail_lo, adc_offset, adc_lsb,
-    dt, t_lsb, i_lsb, c_syn, c_m, v_lin, tau_leak, v_reset, v_leak, v_adc_lo, v_compliance,
-    sigma_line=0.0, ota_noise_psd=0.0, sigma_jitter=0.0, sigma_adc=0.0,
-    noise=True, noise_seed=0, stream=0,
-    out_min=-128, out_max=127, noise_substeps=8, closed_form_prephase=True,
-    weight_min=-63, weight_max=63, act_max=31,
+    weights,
+    *,
+    syn_gain,
+    drv_gain,
+    drv_offset,
+    gm,
+    tau_syn,
+    i_offset,
+    v_rail_hi,
+    v_rail_lo,
+    adc_offset,
+    adc_lsb,
+    dt,
+    t_lsb,
+    i_lsb,
+    c_syn,
+    c_m,
+    v_lin,
+    tau_leak,
+    v_reset,
+    v_leak,
+    v_adc_lo,
+    v_compliance,
+    sigma_line=0.0,
+    ota_noise_psd=0.0,
+    sigma_jitter=0.0,
+    sigma_adc=0.0,
+    noise=True,
+    noise_seed=0,
+    stream=0,
+    out_min=-128,
+    out_max=127,
+    noise_substeps=8,
+    closed_form_prephase=True,
+    weight_min=-63,
+    weight_max=63,
+    act_max=31,
 ) -> HalfParams:
     """Validate the parameters of one half and build its coefficient tables (see
     :mod:`kernels` for the arguments; they are those of :func:`simulate_half` without the events,
@@ -198,8 +230,10 @@ def half_params(
     if n_k < 1 or n_m < 1:
         raise ValueError(f"weights must have shape (K, M) with K, M >= 1, got {weights.shape}")
     if weights.size and (weights.min() < weight_min or weights.max() > weight_max):
-        raise ValueError(f"weights must lie in {weight_min}..{weight_max} (weight_min.."
-                         f"weight_max), got values in {weights.min()}..{weights.max()}")
+        raise ValueError(
+            f"weights must lie in {weight_min}..{weight_max} (weight_min.."
+            f"weight_max), got values in {weights.min()}..{weights.max()}"
+        )
     syn_gain = _arr("syn_gain", syn_gain, 2, "f", (n_k, n_m))
     drv_gain = _float_vec("drv_gain", drv_gain, n_k)
     drv_offset = _float_vec("drv_offset", drv_offset, n_k)
@@ -233,12 +267,16 @@ def half_params(
     sigma_jitter = _nonneg("sigma_jitter", sigma_jitter)
     sigma_adc = _nonneg("sigma_adc", sigma_adc)
     if dt > MAX_DT_OVER_TAU * tau_syn.min():
-        raise ValueError(f"dt must be <= {MAX_DT_OVER_TAU} * min(tau_syn) = "
-                         f"{MAX_DT_OVER_TAU * tau_syn.min():.4g} s, got {dt:.4g} s")
+        raise ValueError(
+            f"dt must be <= {MAX_DT_OVER_TAU} * min(tau_syn) = "
+            f"{MAX_DT_OVER_TAU * tau_syn.min():.4g} s, got {dt:.4g} s"
+        )
     lam = 0.0 if math.isinf(tau_leak) else 1.0 / tau_leak
     if lam >= 0.5 / tau_syn.max():
-        raise ValueError(f"tau_leak must be > 2 * max(tau_syn) = {2 * tau_syn.max():.4g} s "
-                         f"(the pseudo-leak is slow), got {tau_leak:.4g} s")
+        raise ValueError(
+            f"tau_leak must be > 2 * max(tau_syn) = {2 * tau_syn.max():.4g} s "
+            f"(the pseudo-leak is slow), got {tau_leak:.4g} s"
+        )
     if np.any(v_rail_hi - v_reset <= 0) or np.any(v_reset - v_rail_lo <= 0):
         raise ValueError("v_rail_lo < v_reset < v_rail_hi must hold for every column")
     n_sub = int(noise_substeps)
@@ -250,8 +288,9 @@ def half_params(
     try:
         seed = operator.index(noise_seed)
     except TypeError:
-        raise TypeError(f"noise_seed must be an integer, got {type(noise_seed).__name__} "
-                        f"{noise_seed!r}") from None
+        raise TypeError(
+            f"noise_seed must be an integer, got {type(noise_seed).__name__} {noise_seed!r}"
+        ) from None
     if isinstance(noise_seed, bool) or not 0 <= seed < 2**64:
         raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
     stream = int(stream)
@@ -277,7 +316,12 @@ def half_params(
     col32 = np.empty((_h.N_COL32, n_m), dtype=np.float64)
     la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, dt)
     col32[_h.C_A], col32[_h.C_B], col32[_h.C_MU], col32[_h.C_GAM], col32[_h.C_T2DT] = (
-        la, lb, lmu, lgam, t2dt)
+        la,
+        lb,
+        lmu,
+        lgam,
+        t2dt,
+    )
     col32[_h.C_KI] = gm * v_lin * dt / c_m
     col32[_h.C_OFF] = drift * dt
     col32[_h.C_LDT] = lam * dt
@@ -285,8 +329,13 @@ def half_params(
     col32[_h.C_Q] = 1.0 / tau_syn
     col32[_h.C_YHI] = v_rail_hi - v_reset
     col32[_h.C_YLO] = v_rail_lo - v_reset
-    (col32[_h.C_OU_A], col32[_h.C_OU_S1], col32[_h.C_OU_M0], col32[_h.C_OU_M1],
-     col32[_h.C_OU_M2]) = _ou_block(tau_syn, sigma_n, h)
+    (
+        col32[_h.C_OU_A],
+        col32[_h.C_OU_S1],
+        col32[_h.C_OU_M0],
+        col32[_h.C_OU_M1],
+        col32[_h.C_OU_M2],
+    ) = _ou_block(tau_syn, sigma_n, h)
     col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
 
     col64 = np.empty((_h.N_COL64, n_m), dtype=np.float64)
@@ -329,9 +378,30 @@ def half_params(
     ota_rate = np.asarray(ota_rate, dtype=np.float64)
     gm.setflags(write=False)
     ota_rate.setflags(write=False)
-    return HalfParams(n_k, n_m, dt, t_lsb, int(act_max), n_sub, a_exc, a_inh, drv_gain,
-                      drv_offset, col32, col64, tau_syn, gm, v_lin, c_m, drift, ota_rate, lam,
-                      sigma_n, sc, isc)
+    return HalfParams(
+        n_k,
+        n_m,
+        dt,
+        t_lsb,
+        int(act_max),
+        n_sub,
+        a_exc,
+        a_inh,
+        drv_gain,
+        drv_offset,
+        col32,
+        col64,
+        tau_syn,
+        gm,
+        v_lin,
+        c_m,
+        drift,
+        ota_rate,
+        lam,
+        sigma_n,
+        sc,
+        isc,
+    )
 
 
 def _window_table(params, windows):
@@ -349,8 +419,13 @@ def _window_table(params, windows):
         table[w, _h.W_LDT] = params.lam * step
         # the last noise block: from the start of its first step to the end of the window
         h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
-        (table[w, _h.W_OU_A], table[w, _h.W_OU_S1], table[w, _h.W_OU_M0], table[w, _h.W_OU_M1],
-         table[w, _h.W_OU_M2]) = _ou_block(tau_syn, params.sigma_n, h_last)
+        (
+            table[w, _h.W_OU_A],
+            table[w, _h.W_OU_S1],
+            table[w, _h.W_OU_M0],
+            table[w, _h.W_OU_M1],
+            table[w, _h.W_OU_M2],
+        ) = _ou_block(tau_syn, params.sigma_n, h_last)
         table[w, _h.W_OTA] = np.sqrt(params.ota_rate * _phi(2 * params.lam, h_last))
     return np.ascontiguousarray(table, dtype=np.float32)
 
@@ -360,13 +435,26 @@ def _window_on_grid(name, t, dt):
     t = _positive(name, t)
     n_full, n_steps, rem, t = _grid(t, dt)
     if n_steps < 1:
-        raise ValueError(f"{name} must be at least {_h.GRID_SNAP:g} * dt = "
-                         f"{_h.GRID_SNAP * dt:.3g} s (one step can hold the window), got {t!r}")
+        raise ValueError(
+            f"{name} must be at least {_h.GRID_SNAP:g} * dt = "
+            f"{_h.GRID_SNAP * dt:.3g} s (one step can hold the window), got {t!r}"
+        )
     return n_full, n_steps, rem, t
 
 
-def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_baseline,
-             sample_index=None, record_samples=None, record_columns=None) -> HalfResult:
+def run_half(
+    params: HalfParams,
+    ev_ptr,
+    ev_row,
+    ev_act,
+    ev_time,
+    *,
+    t_read,
+    t_baseline,
+    sample_index=None,
+    record_samples=None,
+    record_columns=None,
+) -> HalfResult:
     """Simulate a batch of B input vectors on a prepared half (see :func:`half_params`).
 
     ``t_read`` (s) is one read time for the whole batch or one per sample (float [B]); samples
@@ -375,8 +463,10 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
     :func:`simulate_half`.
     """
     if not isinstance(params, HalfParams):
-        raise TypeError(f"params must be a kernels.HalfParams (from kernels.half_params), got "
-                        f"{type(params).__name__}")
+        raise TypeError(
+            f"params must be a kernels.HalfParams (from kernels.half_params), got "
+            f"{type(params).__name__}"
+        )
     # ---- events --------------------------------------------------------------------------
     ev_ptr = _arr("ev_ptr", ev_ptr, 1, "iu")
     if ev_ptr.shape[0] < 1:
@@ -390,16 +480,21 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
     if ev_ptr[0] != 0 or ev_ptr[-1] != n_ev or np.any(np.diff(ev_ptr) < 0):
         raise ValueError(
             f"ev_ptr must start at 0, be non-decreasing and end at len(ev_row) = {n_ev}; "
-            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}")
+            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}"
+        )
     n_k, n_m, dt = params.n_k, params.n_m, params.dt
     if n_ev:
         if ev_row.min() < 0 or ev_row.max() >= n_k:
-            raise ValueError(f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
-                             f"{ev_row.min()}..{ev_row.max()}")
+            raise ValueError(
+                f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
+                f"{ev_row.min()}..{ev_row.max()}"
+            )
         act_max = params.act_max
         if ev_act.min() < 1 or ev_act.max() > act_max:
-            raise ValueError(f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
-                             f"{ev_act.min()}..{ev_act.max()}")
+            raise ValueError(
+                f"ev_act must lie in 1..{act_max} (0 sends no event; act_max), got "
+                f"{ev_act.min()}..{ev_act.max()}"
+            )
         if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
             raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")
     if sample_index is None:
@@ -415,8 +510,7 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
     else:
         t_reads = _arr("t_read", t_read, 1, "f", (n_b,))
         values, win_read = np.unique(t_reads, return_inverse=True)
-        reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt)
-                 for v in values]
+        reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt) for v in values]
         win_read = win_read.astype(np.int64).reshape(n_b)
     base = _window_on_grid("t_baseline", t_baseline, dt)
     # row 0 of the window table: the baseline; row 1 + g: read window g
@@ -439,14 +533,18 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
         rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
         rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
         if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
-            raise ValueError(f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
-                             f"got {rs.tolist()}")
+            raise ValueError(
+                f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
+                f"got {rs.tolist()}"
+            )
         if rc.size and (rc.min() < 0 or rc.max() >= n_m):
             raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
         groups = np.unique(win_read[rs])
         if groups.size > 1:
-            raise ValueError("record_samples must share one read time (t_read); record the "
-                             "samples of each read time in a call of their own")
+            raise ValueError(
+                "record_samples must share one read time (t_read); record the "
+                "samples of each read time in a call of their own"
+            )
         rec_slot[rs] = np.arange(rs.size)
         rec_read = reads[int(groups[0]) - 1] if groups.size else reads[0]
         tr_shape = (rs.size, rc.size, rec_read[1] + 1)
@@ -464,14 +562,41 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
     v_base = np.empty((n_b, n_m), dtype=np.float64)
     lost = np.zeros(n_b, dtype=np.int64)
     _h.simulate_batch(
-        ev_ptr, ev_row.astype(np.int64), ev_act.astype(np.int64), ev_time.astype(np.float64),
-        sample_index, params.a_exc, params.a_inh, params.drv_gain, params.drv_offset,
-        params.col32, win32, params.col64, params.sc, isc, _TABLE, win_read, n_full_read,
-        n_steps_read, rem_read, rec_slot, rc, out, code_read, code_base, v_read, v_base, tr_exc,
-        tr_inh, tr_mem, lost)
+        ev_ptr,
+        ev_row.astype(np.int64),
+        ev_act.astype(np.int64),
+        ev_time.astype(np.float64),
+        sample_index,
+        params.a_exc,
+        params.a_inh,
+        params.drv_gain,
+        params.drv_offset,
+        params.col32,
+        win32,
+        params.col64,
+        params.sc,
+        isc,
+        _TABLE,
+        win_read,
+        n_full_read,
+        n_steps_read,
+        rem_read,
+        rec_slot,
+        rc,
+        out,
+        code_read,
+        code_base,
+        v_read,
+        v_base,
+        tr_exc,
+        tr_inh,
+        tr_mem,
+        lost,
+    )
     _check_no_edge_lost(lost, sample_index)
     traces = None
     if recording:
+        assert rec_read is not None  # set with the recording arguments above
         time = np.arange(tr_shape[2], dtype=np.float64) * dt
         time[-1] = rec_read[3]
         traces = Traces(time, tr_exc, tr_inh, tr_mem)
@@ -479,8 +604,17 @@ def run_half(params: HalfParams, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_b
 
 
 def simulate_half(
-    ev_ptr, ev_row, ev_act, ev_time, weights, *,
-    t_read, t_baseline, sample_index=None, record_samples=None, record_columns=None,
+    ev_ptr,
+    ev_row,
+    ev_act,
+    ev_time,
+    weights,
+    *,
+    t_read,
+    t_baseline,
+    sample_index=None,
+    record_samples=None,
+    record_columns=None,
     **parameters,
 ) -> HalfResult:
     """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`.
@@ -490,6 +624,15 @@ def simulate_half(
     runs many batches.
     """
     params = half_params(weights, **parameters)
-    return run_half(params, ev_ptr, ev_row, ev_act, ev_time, t_read=t_read,
-                    t_baseline=t_baseline, sample_index=sample_index,
-                    record_samples=record_samples, record_columns=record_columns)
+    return run_half(
+        params,
+        ev_ptr,
+        ev_row,
+        ev_act,
+        ev_time,
+        t_read=t_read,
+        t_baseline=t_baseline,
+        sample_index=sample_index,
+        record_samples=record_samples,
+        record_columns=record_columns,
+    )

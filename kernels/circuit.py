@@ -83,8 +83,20 @@ def step_rise(x):
     A line at rest that receives a constant input from time s on has, at time s + u, the
     normalized voltage  rate * tau * E1(u / tau).
     """
-    return x * (_F1 - x * _C2 * (_F1 - x * _C3 * (_F1 - x * _C4 * (_F1 - x * _C5 * (
-        _F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8)))))))
+    return x * (
+        _F1
+        - x
+        * _C2
+        * (
+            _F1
+            - x
+            * _C3
+            * (
+                _F1
+                - x * _C4 * (_F1 - x * _C5 * (_F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8))))
+            )
+        )
+    )
 
 
 @njit_inline
@@ -93,5 +105,17 @@ def step_area(x):
 
     The time integral over [s, s + u] of the response above is  rate * tau^2 * G(u / tau).
     """
-    return x * x * _C2 * (_F1 - x * _C3 * (_F1 - x * _C4 * (_F1 - x * _C5 * (
-        _F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8))))))
+    return (
+        x
+        * x
+        * _C2
+        * (
+            _F1
+            - x
+            * _C3
+            * (
+                _F1
+                - x * _C4 * (_F1 - x * _C5 * (_F1 - x * _C6 * (_F1 - x * _C7 * (_F1 - x * _C8))))
+            )
+        )
+    )

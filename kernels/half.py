@@ -137,8 +137,23 @@ def _phi(r, t):
 
 
 @njit
-def _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, n_full, rem,
-                 sc, isc, seed, stream, table):
+def _build_edges(
+    b,
+    b_key,
+    ev_ptr,
+    ev_row,
+    ev_act,
+    ev_time,
+    drv_gain,
+    drv_offset,
+    n_full,
+    rem,
+    sc,
+    isc,
+    seed,
+    stream,
+    table,
+):
     """Pulse edges of sample b in the read window, sorted by time: (step, u, row, sign).
 
     ``step`` is the step the edge falls in (int64, from :func:`grid_position`), ``u`` (s, float32)
@@ -267,9 +282,41 @@ def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni,
 
 
 @njit
-def _window(b_key, window, wrow, n_full, n_steps, e_step, e_u, e_row, e_sign, a_exc, a_inh,
-            col32, win32, col64, sc, isc, table, rec_slot, rec_cols, tr_exc, tr_inh, tr_mem, ve,
-            vi, ie, ii, me, mi, ne, ni, nem, nim, y):
+def _window(
+    b_key,
+    window,
+    wrow,
+    n_full,
+    n_steps,
+    e_step,
+    e_u,
+    e_row,
+    e_sign,
+    a_exc,
+    a_inh,
+    col32,
+    win32,
+    col64,
+    sc,
+    isc,
+    table,
+    rec_slot,
+    rec_cols,
+    tr_exc,
+    tr_inh,
+    tr_mem,
+    ve,
+    vi,
+    ie,
+    ii,
+    me,
+    mi,
+    ne,
+    ni,
+    nem,
+    nim,
+    y,
+):
     """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
     ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
     ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
@@ -446,10 +493,38 @@ def _adc(y, col64, sigma, k_lo, k_hi, counter_offset, table, codes, volts, v_res
 
 
 @njit_parallel
-def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, drv_gain,
-                   drv_offset, col32, win32, col64, sc, isc, table, win_read, n_full_read,
-                   n_steps_read, rem_read, rec_slot, rec_cols, out, code_read, code_base, v_read,
-                   v_base, tr_exc, tr_inh, tr_mem, lost):
+def simulate_batch(
+    ev_ptr,
+    ev_row,
+    ev_act,
+    ev_time,
+    sample_index,
+    a_exc,
+    a_inh,
+    drv_gain,
+    drv_offset,
+    col32,
+    win32,
+    col64,
+    sc,
+    isc,
+    table,
+    win_read,
+    n_full_read,
+    n_steps_read,
+    rem_read,
+    rec_slot,
+    rec_cols,
+    out,
+    code_read,
+    code_base,
+    v_read,
+    v_base,
+    tr_exc,
+    tr_inh,
+    tr_mem,
+    lost,
+):
     """Simulate all samples of a batch (see :func:`kernels.run_half`); writes the outputs.
 
     Sample b's read window has ``n_full_read[b]`` full steps, a last step of ``rem_read[b]`` (s)
@@ -481,20 +556,96 @@ def simulate_batch(ev_ptr, ev_row, ev_act, ev_time, sample_index, a_exc, a_inh, 
         volts = np.empty(m_cols, np.float64)
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
 
-        e_step, e_u, e_row, e_sign = _build_edges(b, b_key, ev_ptr, ev_row, ev_act, ev_time,
-                                                  drv_gain, drv_offset, n_full_read[b],
-                                                  rem_read[b], sc, isc, seed, stream, table)
-        n_lost = _window(b_key, WINDOW_READ, win_read[b], n_full_read[b], n_steps_read[b],
-                         e_step, e_u, e_row, e_sign, a_exc, a_inh, col32, win32, col64, sc, isc,
-                         table, rec_slot[b], rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie, ii,
-                         me, mi, ne, ni, nem, nim, y)
+        e_step, e_u, e_row, e_sign = _build_edges(
+            b,
+            b_key,
+            ev_ptr,
+            ev_row,
+            ev_act,
+            ev_time,
+            drv_gain,
+            drv_offset,
+            n_full_read[b],
+            rem_read[b],
+            sc,
+            isc,
+            seed,
+            stream,
+            table,
+        )
+        n_lost = _window(
+            b_key,
+            WINDOW_READ,
+            win_read[b],
+            n_full_read[b],
+            n_steps_read[b],
+            e_step,
+            e_u,
+            e_row,
+            e_sign,
+            a_exc,
+            a_inh,
+            col32,
+            win32,
+            col64,
+            sc,
+            isc,
+            table,
+            rec_slot[b],
+            rec_cols,
+            tr_exc,
+            tr_inh,
+            tr_mem,
+            ve,
+            vi,
+            ie,
+            ii,
+            me,
+            mi,
+            ne,
+            ni,
+            nem,
+            nim,
+            y,
+        )
         _adc(y, col64, sigma_adc, k_lo, k_hi, 0, table, c_read, volts, v_reset)
         for c in range(m_cols):
             v_read[b, c] = volts[c]
-        n_lost += _window(b_key, WINDOW_BASE, 0, isc[I_N_FULL_BASE], isc[I_N_STEPS_BASE],
-                          e_step[:0], e_u[:0], e_row[:0], e_sign[:0], a_exc, a_inh, col32, win32,
-                          col64, sc, isc, table, -1, rec_cols, tr_exc, tr_inh, tr_mem, ve, vi, ie,
-                          ii, me, mi, ne, ni, nem, nim, y)
+        n_lost += _window(
+            b_key,
+            WINDOW_BASE,
+            0,
+            isc[I_N_FULL_BASE],
+            isc[I_N_STEPS_BASE],
+            e_step[:0],
+            e_u[:0],
+            e_row[:0],
+            e_sign[:0],
+            a_exc,
+            a_inh,
+            col32,
+            win32,
+            col64,
+            sc,
+            isc,
+            table,
+            -1,
+            rec_cols,
+            tr_exc,
+            tr_inh,
+            tr_mem,
+            ve,
+            vi,
+            ie,
+            ii,
+            me,
+            mi,
+            ne,
+            ni,
+            nem,
+            nim,
+            y,
+        )
         lost[b] = n_lost
         _adc(y, col64, sigma_adc, k_lo, k_hi, 1, table, c_base, volts, v_reset)
         for c in range(m_cols):

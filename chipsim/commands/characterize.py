@@ -25,8 +25,9 @@ def _csv_rows(results: dict):
         for n, g in zip(ev["events"], ev["gain"]):
             yield ("gain_vs_events", prof, n, g, "")
     tc = results["transfer"]
-    for c, (g, hi, lo, dev) in enumerate(zip(tc["gain"], tc["linear_to_hi"], tc["linear_to_lo"],
-                                            tc["max_deviation_within_80"])):
+    for c, (g, hi, lo, dev) in enumerate(
+        zip(tc["gain"], tc["linear_to_hi"], tc["linear_to_lo"], tc["max_deviation_within_80"])
+    ):
         yield ("transfer_gain", f"neuron {c}", c, g, "")
         yield ("transfer_linear_to", f"neuron {c}", c, hi, lo)
         yield ("transfer_max_deviation_within_80", f"neuron {c}", c, dev, "")
@@ -43,12 +44,26 @@ def check_work(desc, repeats: int) -> None:
     k, m = desc.tile_shape
     points = [(w, 1) for w in ch.NOISE_WAITS] + [(5, s) for s in ch.NOISE_SENDS]
     points += [(5, 1)] * (len(ch.NOISE_INPUTS) + len(ch.NOISE_WEIGHTS) + len(ch.NOISE_OTA_CODES))
-    est = limits.combine([limits.estimate_run(desc, (repeats, k), (k, m), num_sends=s,
-                                              wait_between_events=w, what="the characterization")
-                          for w, s in points], "the characterization")
+    est = limits.combine(
+        [
+            limits.estimate_run(
+                desc,
+                (repeats, k),
+                (k, m),
+                num_sends=s,
+                wait_between_events=w,
+                what="the characterization",
+            )
+            for w, s in points
+        ],
+        "the characterization",
+    )
     memory = dict(est.memory)
     memory["the noise sweeps' inputs and outputs"] = (
-        repeats * (k + 2 * m) * 8, f"--repeats {repeats} x {k} inputs and {m} outputs", "lower --repeats")
+        repeats * (k + 2 * m) * 8,
+        f"--repeats {repeats} x {k} inputs and {m} outputs",
+        "lower --repeats",
+    )
     try:
         replace(est, memory=memory).check()
     except limits.WorkLimitError as err:
@@ -85,15 +100,26 @@ def run(args) -> int:
         timings[name] = round(time.perf_counter() - t, 2)
         return value
 
-    results = {"chip": {"name": chip.name, "calibration": chip.calibration, "seed": chip.seed,
-                        "noise_seed": seed}}
-    results["noise_factors"] = step("noise against the five factors",
-                                    lambda: ch.noise_factors(chip, repeats=args.repeats, seed=seed))
+    results = {
+        "chip": {
+            "name": chip.name,
+            "calibration": chip.calibration,
+            "seed": chip.seed,
+            "noise_seed": seed,
+        }
+    }
+    results["noise_factors"] = step(
+        "noise against the five factors",
+        lambda: ch.noise_factors(chip, repeats=args.repeats, seed=seed),
+    )
     results["transfer"] = step("transfer curves", lambda: ch.transfer_curves(chip, seed=seed))
-    results["gain_vs_wait"] = step("gain against the wait", lambda: {
-        p: ch.gain_vs_wait(chip.with_calibration(p), seed=seed) for p in profiles})
-    results["calibration"] = step("calibration profiles",
-                                  lambda: ch.compare_calibrations(chip, profiles, seed=seed))
+    results["gain_vs_wait"] = step(
+        "gain against the wait",
+        lambda: {p: ch.gain_vs_wait(chip.with_calibration(p), seed=seed) for p in profiles},
+    )
+    results["calibration"] = step(
+        "calibration profiles", lambda: ch.compare_calibrations(chip, profiles, seed=seed)
+    )
 
     tc = results["transfer"]
     hi, lo = np.asarray(tc["linear_to_hi"]), np.asarray(tc["linear_to_lo"])
@@ -104,11 +130,16 @@ def run(args) -> int:
         "linear_to_median": [float(np.median(lo)), float(np.median(hi))],
         "linear_to_5th_percentile": [float(np.percentile(lo, 5)), float(np.percentile(hi, 5))],
         "neurons_linear_within_2_to_80": float(np.mean(dev80 <= ch.LINEAR_TOLERANCE)),
-        "saturation_median": [float(np.median(tc["min_output"])), float(np.median(tc["max_abs_output"]))],
+        "saturation_median": [
+            float(np.median(tc["min_output"])),
+            float(np.median(tc["max_abs_output"])),
+        ],
     }
     results["summary"] = summary
     with args.out.writing() as out:
-        paths = step("figures", lambda: ch.figures(results, out, f"{chip.name} (chip seed {chip.seed})"))
+        paths = step(
+            "figures", lambda: ch.figures(results, out, f"{chip.name} (chip seed {chip.seed})")
+        )
         results["timings_s"] = timings
         (out / "characterization.json").write_text(json.dumps(results, indent=1) + "\n")
         with open(out / "characterization.csv", "w", newline="") as fh:
@@ -117,29 +148,43 @@ def run(args) -> int:
             writer.writerows(_csv_rows(results))
 
     nf = results["noise_factors"]
-    print(f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "
-          f"noise seed {seed}")
+    print(
+        f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "
+        f"noise seed {seed}"
+    )
     print("noise (ADC steps, base: 64 inputs at activation 8, |w| 21 alternating, wait 5, 1 send):")
     for factor, d in nf.items():
         pairs = ", ".join(f"{v}: {n:.2f}" for v, n in zip(d["values"], d["noise"]))
         print(f"  {factor:<20} {pairs}")
-    print(f"transfer      gain {summary['transfer_gain_median']:.5f} (spread "
-          f"{100 * summary['transfer_gain_spread']:.1f} %), linear within +-2 up to "
-          f"{summary['linear_to_median'][0]:.0f} / +{summary['linear_to_median'][1]:.0f} (median neuron), "
-          f"{summary['linear_to_5th_percentile'][0]:.0f} / +{summary['linear_to_5th_percentile'][1]:.0f} "
-          f"(5th percentile); {100 * summary['neurons_linear_within_2_to_80']:.0f} % of neurons linear "
-          f"within +-{ch.LINEAR_TOLERANCE:g} for |output| <= {ch.LINEAR_LIMIT}; saturation at {summary['saturation_median'][0]:.0f} / "
-          f"+{summary['saturation_median'][1]:.0f}")
+    print(
+        f"transfer      gain {summary['transfer_gain_median']:.5f} (spread "
+        f"{100 * summary['transfer_gain_spread']:.1f} %), linear within +-2 up to "
+        f"{summary['linear_to_median'][0]:.0f} / +{summary['linear_to_median'][1]:.0f} (median neuron), "
+        f"{summary['linear_to_5th_percentile'][0]:.0f} / +{summary['linear_to_5th_percentile'][1]:.0f} "
+        f"(5th percentile); {100 * summary['neurons_linear_within_2_to_80']:.0f} % of neurons linear "
+        f"within +-{ch.LINEAR_TOLERANCE:g} for |output| <= {ch.LINEAR_LIMIT}; saturation at {summary['saturation_median'][0]:.0f} / "
+        f"+{summary['saturation_median'][1]:.0f}"
+    )
     for prof, gw in results["gain_vs_wait"].items():
-        print(f"gain vs wait  {prof}: dense " + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"])))
+        print(
+            f"gain vs wait  {prof}: dense "
+            + ", ".join(f"{w}: {g:.5f}" for w, g in zip(gw["waits"], gw["dense"]))
+        )
     for prof, d in results["calibration"].items():
-        print(f"calibration   {prof}: mock gain {d['mock_gain']:.5f}, noise_std {d['mock_noise_std']:.2f}; "
-              f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; {d['gain_vs_events']['events'][-1]} events: gain "
-              f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events")
-    print(f"wall time     {time.perf_counter() - t0:.1f} s ("
-          + ", ".join(f"{k} {v} s" for k, v in timings.items()) + ")")
-    print(f"wrote         {args.out}/: characterization.json, characterization.csv, "
-          + ", ".join(p.name for p in paths))
+        print(
+            f"calibration   {prof}: mock gain {d['mock_gain']:.5f}, noise_std {d['mock_noise_std']:.2f}; "
+            f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; {d['gain_vs_events']['events'][-1]} events: gain "
+            f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events"
+        )
+    print(
+        f"wall time     {time.perf_counter() - t0:.1f} s ("
+        + ", ".join(f"{k} {v} s" for k, v in timings.items())
+        + ")"
+    )
+    print(
+        f"wrote         {args.out}/: characterization.json, characterization.csv, "
+        + ", ".join(p.name for p in paths)
+    )
     return 0
 
 
@@ -158,8 +203,12 @@ def add_parser(sub) -> None:
     add_calibration(p)
     add_chip_seed(p)
     add_noise_seed(p, "the random inputs and the temporal noise")
-    p.add_argument("--repeats", type=int_at_least(2), default=48,
-                   help="repeats per noise measurement (default: %(default)s)")
+    p.add_argument(
+        "--repeats",
+        type=int_at_least(2),
+        default=48,
+        help="repeats per noise measurement (default: %(default)s)",
+    )
     add_out(p, "chipsim-characterization")
     add_quiet(p)
     p.set_defaults(func=run)

@@ -39,9 +39,10 @@ def work_report(chip) -> tuple[list[str], Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     import eventsim
     import hwdesc
-    import numpy as np
     from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
     chip = hwdesc.load(args.chip)
@@ -51,10 +52,13 @@ def run(args: argparse.Namespace) -> int:
     estimate.check()  # refuses a description whose vectors or fixed pattern are beyond the limits
     k, m = chip.tile_shape
     full = np.full((1, chip.geometry.halves, k), chip.formats.input.max, dtype=np.int64)
-    run_ = eventsim.simulate(chip, full, num_sends=DEFAULT_NUM_SENDS,
-                            wait_between_events=DEFAULT_WAIT_BETWEEN_EVENTS)
-    print(f"\none full vector on every half ({chip.geometry.halves} x {k} inputs x {m} outputs), "
-          f"num_sends {DEFAULT_NUM_SENDS}, wait_between_events {DEFAULT_WAIT_BETWEEN_EVENTS}:")
+    run_ = eventsim.simulate(
+        chip, full, num_sends=DEFAULT_NUM_SENDS, wait_between_events=DEFAULT_WAIT_BETWEEN_EVENTS
+    )
+    print(
+        f"\none full vector on every half ({chip.geometry.halves} x {k} inputs x {m} outputs), "
+        f"num_sends {DEFAULT_NUM_SENDS}, wait_between_events {DEFAULT_WAIT_BETWEEN_EVENTS}:"
+    )
     print(eventsim.format_report(run_))
     print(f"\n{args.chip}: OK")
     return 0

@@ -38,8 +38,9 @@ def int_at_least(minimum: int):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}; allowed: "
-                                             f">= {minimum}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected an integer, got {text!r}; allowed: >= {minimum}"
+            ) from None
         problem = out_of_range(value, minimum)
         if problem:
             raise argparse.ArgumentTypeError(problem)
@@ -50,9 +51,15 @@ def int_at_least(minimum: int):
 
 #: Modules that add a subcommand: each has ``add_parser(subparsers)``. Heavy imports stay
 #: inside the command functions, so building the parser is fast.
-COMMAND_MODULES = ("chipsim.commands.list_chips", "chipsim.commands.check", "chipsim.commands.simulate",
-                   "chipsim.commands.validate_model", "chipsim.commands.characterize",
-                   "chipsim.commands.study", "chipsim.commands.sweep")
+COMMAND_MODULES = (
+    "chipsim.commands.list_chips",
+    "chipsim.commands.check",
+    "chipsim.commands.simulate",
+    "chipsim.commands.validate_model",
+    "chipsim.commands.characterize",
+    "chipsim.commands.study",
+    "chipsim.commands.sweep",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

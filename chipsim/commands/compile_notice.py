@@ -9,7 +9,8 @@ import contextlib
 import sys
 import threading
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 NOTICE = "compiling the analog kernels (once per installation, about a minute)"
 
@@ -22,16 +23,20 @@ def kernels_cached() -> bool:
     (another Numba version, another layout), it answers ``True``: no notice rather than a wrong one.
     """
     try:
-        import kernels
         from numba.core.dispatcher import Dispatcher
 
-        entries: list[Any] = [obj for name, module in list(sys.modules.items())
-                   if name == "kernels" or name.startswith("kernels.")
-                   for obj in vars(module).values()
-                   if isinstance(obj, Dispatcher) and obj.targetoptions.get("parallel")]
+        import kernels
+
+        entries: list[Any] = [
+            obj
+            for name, module in list(sys.modules.items())
+            if name == "kernels" or name.startswith("kernels.")
+            for obj in vars(module).values()
+            if isinstance(obj, Dispatcher) and obj.targetoptions.get("parallel")
+        ]
         del kernels
         return all(bool(d._cache._cache_file._load_index()) for d in entries)
-    except Exception:  # noqa: BLE001 - a private Numba API: when in doubt, no notice
+    except Exception:
         return True
 
 

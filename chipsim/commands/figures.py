@@ -9,7 +9,9 @@ import numpy as np
 from ..studies.characterization import LINEAR_LIMIT
 
 
-def linear_fit(ideal: np.ndarray, outputs: np.ndarray, limit: float = LINEAR_LIMIT) -> tuple[float, float]:
+def linear_fit(
+    ideal: np.ndarray, outputs: np.ndarray, limit: float = LINEAR_LIMIT
+) -> tuple[float, float]:
     """Least-squares ``outputs = gain * ideal + offset`` over the outputs with ``|output| <= limit``
     (the linear range of the readout). Returns ``(gain, offset)``; ``(nan, nan)`` if too few points."""
     ideal = np.asarray(ideal, dtype=np.float64).ravel()
@@ -52,13 +54,30 @@ def simulation_figure(
     ideal = np.asarray(ideal).ravel()
     outputs = np.asarray(outputs).ravel()
     n = ideal.size
-    pick = np.random.default_rng(0).choice(n, size=min(n, 20000), replace=False) if n > 20000 else slice(None)
-    ax.plot(ideal[pick], outputs[pick], ".", ms=2, alpha=0.3, color="tab:blue", label="simulated outputs")
+    pick = (
+        np.random.default_rng(0).choice(n, size=min(n, 20000), replace=False)
+        if n > 20000
+        else slice(None)
+    )
+    ax.plot(
+        ideal[pick],
+        outputs[pick],
+        ".",
+        ms=2,
+        alpha=0.3,
+        color="tab:blue",
+        label="simulated outputs",
+    )
     gain, offset = linear_fit(ideal, outputs)
     if np.isfinite(gain):
         xs = np.linspace(ideal.min(), ideal.max(), 200)
-        ax.plot(xs, np.clip(gain * xs + offset, *output_range), "k--", lw=1,
-                label=f"linear fit for |out| <= {LINEAR_LIMIT}: gain {gain:.5f}, offset {offset:.2f}")
+        ax.plot(
+            xs,
+            np.clip(gain * xs + offset, *output_range),
+            "k--",
+            lw=1,
+            label=f"linear fit for |out| <= {LINEAR_LIMIT}: gain {gain:.5f}, offset {offset:.2f}",
+        )
     for level in (-LINEAR_LIMIT, LINEAR_LIMIT):
         ax.axhline(level, color="tab:gray", lw=0.5, ls=":")
     ax.set_xlabel("ideal product x . w")
@@ -96,9 +115,13 @@ def simulation_figure(
 
 
 #: Colours of the phase kinds of a chip's phase program, and their names in the legend.
-PHASE_KINDS = {"reset": ("tab:gray", "reset"), "wait": ("tab:olive", "wait"),
-               "adc_read": ("tab:purple", "ADC read"), "events": ("tab:red", "events"),
-               "transfer": ("tab:cyan", "transfer")}
+PHASE_KINDS = {
+    "reset": ("tab:gray", "reset"),
+    "wait": ("tab:olive", "wait"),
+    "adc_read": ("tab:purple", "ADC read"),
+    "events": ("tab:red", "events"),
+    "transfer": ("tab:cyan", "transfer"),
+}
 
 
 def _duration_text(seconds: float) -> str:
@@ -132,7 +155,7 @@ def _phase_timeline(ax, timeline) -> None:
                 outside.append((x0 + width / 2, text, color))
         else:
             outside.append((x0, text, color))
-    for name, start, end, *kind in timeline:  # zero-length phases over the bars
+    for _name, start, end, *kind in timeline:  # zero-length phases over the bars
         if end <= start:
             color = PHASE_KINDS.get(kind[0] if kind else "", ("tab:blue",))[0]
             x = (start - t0) * 1e6
@@ -141,15 +164,35 @@ def _phase_timeline(ax, timeline) -> None:
     levels = 4
     for i, (x, text, color) in enumerate(sorted(outside)):
         y = -0.75 - 0.42 * (i % levels)
-        ax.annotate(text, xy=(x, -0.3), xytext=(x, y), fontsize=6.5, ha="center", va="top",
-                    color="k", arrowprops=dict(arrowstyle="-", color=color, lw=0.8))
+        ax.annotate(
+            text,
+            xy=(x, -0.3),
+            xytext=(x, y),
+            fontsize=6.5,
+            ha="center",
+            va="top",
+            color="k",
+            arrowprops=dict(arrowstyle="-", color=color, lw=0.8),
+        )
     ax.set_ylim(-0.75 - 0.42 * levels - 0.1, 0.55)
     ax.set_xlim(-0.02 * total * 1e6, 1.02 * total * 1e6)
     ax.set_yticks([])
     ax.set_xlabel("time within the vector (us)")
     ax.set_title("phase timeline of the first vector (dashed lines: phases of zero length)")
-    handles: list = [Patch(facecolor=PHASE_KINDS.get(k, ("tab:blue", k))[0], edgecolor="k",
-                     label=PHASE_KINDS.get(k, ("", k))[1]) for k in kinds_seen]
+    handles: list = [
+        Patch(
+            facecolor=PHASE_KINDS.get(k, ("tab:blue", k))[0],
+            edgecolor="k",
+            label=PHASE_KINDS.get(k, ("", k))[1],
+        )
+        for k in kinds_seen
+    ]
     handles.append(Line2D([], [], color="k", lw=2, ls=(0, (2, 1)), label="zero length"))
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.32), ncol=len(handles),
-              fontsize=7, frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.32),
+        ncol=len(handles),
+        fontsize=7,
+        frameon=False,
+    )

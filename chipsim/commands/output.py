@@ -22,8 +22,8 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .cli import Failure, UsageError
 
@@ -34,13 +34,18 @@ _OLD = ".replaced-"
 def add_out(parser, default: str) -> None:
     """Add ``--out FOLDER`` (default ``default``) and ``--force`` to a subcommand's parser."""
     parser.add_argument(
-        "--out", metavar="FOLDER", default=default,
+        "--out",
+        metavar="FOLDER",
+        default=default,
         help="output folder, created with its parents; it must not exist yet or be empty "
-        "(default: %(default)s)")
+        "(default: %(default)s)",
+    )
     parser.add_argument(
-        "--force", action="store_true",
+        "--force",
+        action="store_true",
         help="replace an existing non-empty output folder (the old one is kept until the new "
-        "one is complete)")
+        "one is complete)",
+    )
     parser.set_defaults(atomic_out=True)  # check_arguments turns --out into an OutputFolder
 
 
@@ -62,7 +67,9 @@ class OutputFolder:
         self.option = option
 
     @classmethod
-    def check(cls, text: str | os.PathLike, force: bool = False, option: str = "--out") -> "OutputFolder":
+    def check(
+        cls, text: str | os.PathLike, force: bool = False, option: str = "--out"
+    ) -> OutputFolder:
         """Check that ``text`` can become the output folder; raise :class:`UsageError` if not.
 
         Nothing is created: the check writes and removes one empty probe folder in the nearest
@@ -86,25 +93,32 @@ class OutputFolder:
             if not absolute.is_dir():
                 raise fail("is a file, not a folder", "give the path of a folder")
             if _is_within(here, absolute.resolve()):
-                raise fail("is the current folder or holds it",
-                           "give a new folder, e.g. --out results")
+                raise fail(
+                    "is the current folder or holds it", "give a new folder, e.g. --out results"
+                )
             entries = _entries(absolute)
             if entries and not force:
-                raise fail(f"the folder exists and is not empty ({len(entries)} entries)",
-                           "add --force to replace it, or give another folder")
+                raise fail(
+                    f"the folder exists and is not empty ({len(entries)} entries)",
+                    "add --force to replace it, or give another folder",
+                )
             if entries and absolute.resolve() in (Path.home().resolve(), Path(absolute.anchor)):
                 raise fail("is the home or the root folder", "give a folder of its own")
             probe_in = absolute.parent
         else:
             if not existing.is_dir():
-                raise fail(f"{existing} is a file, so no folder can be made under it",
-                           "give a path outside it")
+                raise fail(
+                    f"{existing} is a file, so no folder can be made under it",
+                    "give a path outside it",
+                )
             probe_in = existing
         try:
             os.rmdir(tempfile.mkdtemp(prefix=".chipsim-probe-", dir=probe_in))
         except OSError as err:
-            raise fail(f"cannot write in {probe_in} ({err.strerror or err})",
-                       "give a folder where you may write") from None
+            raise fail(
+                f"cannot write in {probe_in} ({err.strerror or err})",
+                "give a folder where you may write",
+            ) from None
         return cls(path, force, option)
 
     def _clean_stale(self, parent: Path) -> None:
@@ -113,7 +127,7 @@ class OutputFolder:
         for name in _entries(parent):
             if not name.startswith(prefix):
                 continue
-            pid = name[len(prefix):].split("-", 1)[0]
+            pid = name[len(prefix) :].split("-", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(parent / name, ignore_errors=True)
 
@@ -140,7 +154,9 @@ class OutputFolder:
             for folder in reversed(made):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-            if isinstance(err, OSError):  # name the file where it was meant to be, not the temporary one
+            if isinstance(
+                err, OSError
+            ):  # name the file where it was meant to be, not the temporary one
                 for attr in ("filename", "filename2"):
                     name = getattr(err, attr)
                     if isinstance(name, str) and name.startswith(str(tmp)):
@@ -175,8 +191,10 @@ class OutputFolder:
         while os.path.lexists(kept := target.with_name(f"{target.name}-new{n}")):
             n += 1
         os.rename(tmp, kept)
-        raise Failure(f"{self.option} {self.path}: {what}; it was left alone and the new results "
-                      f"are in {kept}")
+        raise Failure(
+            f"{self.option} {self.path}: {what}; it was left alone and the new results "
+            f"are in {kept}"
+        )
 
     def __fspath__(self) -> str:
         return os.fspath(self.path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
@@ -17,8 +17,10 @@ from .output import add_out
 
 #: What to install for the study on a machine without a GPU: the CPU build of PyTorch first (the
 #: default build pulls about 20 CUDA wheels), then the extra.
-TORCH_HINT = ("pip install torch --index-url https://download.pytorch.org/whl/cpu && "
-              "pip install 'chipsim[torch]'  (CPU only; with a CUDA GPU: pip install 'chipsim[torch]')")
+TORCH_HINT = (
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu && "
+    "pip install 'chipsim[torch]'  (CPU only; with a CUDA GPU: pip install 'chipsim[torch]')"
+)
 
 
 def _seeds(text: str):
@@ -29,18 +31,24 @@ def _seeds(text: str):
             lo, hi = (int(v) for v in text.split("-"))
             values: Sequence[int] = range(lo, hi + 1)
             if not values or lo < 0:
-                raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
+                raise argparse.ArgumentTypeError(
+                    f"expected distinct non-negative seeds, got {text!r}"
+                )
             return values
         values = tuple(int(v) for v in text.split(",") if v.strip())
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seeds like 0,1,2 or 0-4, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected seeds like 0,1,2 or 0-4, got {text!r}"
+        ) from None
     if not values or min(values) < 0 or len(set(values)) != len(values):
         raise argparse.ArgumentTypeError(f"expected distinct non-negative seeds, got {text!r}")
     return values
 
 
 def _seeds_text(seeds) -> str:
-    return f"{seeds.start}-{seeds.stop - 1}" if isinstance(seeds, range) else ",".join(map(str, seeds))
+    return (
+        f"{seeds.start}-{seeds.stop - 1}" if isinstance(seeds, range) else ",".join(map(str, seeds))
+    )
 
 
 #: Input features and classes of the datasets (the layers the chip runs).
@@ -52,32 +60,55 @@ def check_work(config, seeds_text: str | None) -> None:
     hardware-in-the-loop epochs and evaluation, at the largest num_sends the translation may
     pick) is beyond the limits, before the float training starts."""
     import hwdesc
-
     from chipsim import limits
 
     desc = hwdesc.load(config.chip)
     features, classes = _DATASET_SHAPES.get(config.dataset, (1280, 12))
-    n = config.eval_samples * (3 if config.diagnostics else 2) + config.hil_samples * config.hil_epochs
+    n = (
+        config.eval_samples * (3 if config.diagnostics else 2)
+        + config.hil_samples * config.hil_epochs
+    )
     # the largest call: an evaluation (batches of up to 4096 test samples); training batches are smaller
     per_call = min(4096, max(config.eval_samples, config.batch_size))
-    one = limits.combine([
-        limits.estimate_run(desc, (per_call, features), (features, config.hidden),
-                            num_sends=config.max_sends, wait_between_events=config.wait_between_events),
-        limits.estimate_run(desc, (per_call, config.hidden), (config.hidden, classes),
-                            num_sends=config.max_sends, wait_between_events=config.wait_between_events),
-    ], "one chip of the study")
+    one = limits.combine(
+        [
+            limits.estimate_run(
+                desc,
+                (per_call, features),
+                (features, config.hidden),
+                num_sends=config.max_sends,
+                wait_between_events=config.wait_between_events,
+            ),
+            limits.estimate_run(
+                desc,
+                (per_call, config.hidden),
+                (config.hidden, classes),
+                num_sends=config.max_sends,
+                wait_between_events=config.wait_between_events,
+            ),
+        ],
+        "one chip of the study",
+    )
     scale = n / per_call
     runs = len(config.seeds) * len(config.profiles)
     study = limits.combine([one], "the study")
     from dataclasses import replace
 
-    study = replace(study, vectors=int(one.vectors * scale * runs), events=int(one.events * scale * runs),
-                    seconds=one.seconds * scale * runs,
-                    seconds_fix="pass fewer --chip-seeds (or fewer samples: --eval-samples, --hil-samples, --hil-epochs)")
+    study = replace(
+        study,
+        vectors=int(one.vectors * scale * runs),
+        events=int(one.events * scale * runs),
+        seconds=one.seconds * scale * runs,
+        seconds_fix="pass fewer --chip-seeds (or fewer samples: --eval-samples, --hil-samples, --hil-epochs)",
+    )
     try:
         study.check()
     except limits.WorkLimitError as err:
-        what = f"--chip-seeds {seeds_text}: {len(config.seeds)} seeds" if seeds_text else f"{len(config.seeds)} seeds"
+        what = (
+            f"--chip-seeds {seeds_text}: {len(config.seeds)} seeds"
+            if seeds_text
+            else f"{len(config.seeds)} seeds"
+        )
         raise UsageError(f"{what} x {len(config.profiles)} calibration profiles: {err}") from None
 
 
@@ -95,12 +126,24 @@ def run_transfer(args) -> int:
     from chipsim.commands.compile_notice import compile_notice
     from chipsim.studies import transfer as study
 
-    overrides = {k: v for k, v in dict(
-        chip=args.chip, dataset=args.dataset, seeds=args.chip_seeds, scaling=args.scaling,
-        eval_samples=args.eval_samples, hil_samples=args.hil_samples, hil_epochs=args.hil_epochs,
-        float_epochs=args.float_epochs, target_rms=args.target_rms, seed=args.seed,
-        wait_between_events=args.wait, diagnostics=False if args.no_diagnostics else None,
-    ).items() if v is not None}
+    overrides = {
+        k: v
+        for k, v in dict(
+            chip=args.chip,
+            dataset=args.dataset,
+            seeds=args.chip_seeds,
+            scaling=args.scaling,
+            eval_samples=args.eval_samples,
+            hil_samples=args.hil_samples,
+            hil_epochs=args.hil_epochs,
+            float_epochs=args.float_epochs,
+            target_rms=args.target_rms,
+            seed=args.seed,
+            wait_between_events=args.wait,
+            diagnostics=False if args.no_diagnostics else None,
+        ).items()
+        if v is not None
+    }
     seeds = overrides.pop("seeds", None)
     config = study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
     if seeds is not None:  # a range stays lazy until the estimate has seen its length
@@ -110,8 +153,10 @@ def run_transfer(args) -> int:
     check_work(config, None if args.chip_seeds is None else _seeds_text(args.chip_seeds))
     missing = [name for name in ("torch", "sklearn") if importlib.util.find_spec(name) is None]
     if missing:
-        raise UsageError(f"the study needs PyTorch and scikit-learn ({', '.join(missing)} not "
-                         f"installed): {TORCH_HINT}")
+        raise UsageError(
+            f"the study needs PyTorch and scikit-learn ({', '.join(missing)} not "
+            f"installed): {TORCH_HINT}"
+        )
     if seeds is not None:
         config = replace(config, seeds=tuple(seeds))
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
@@ -124,15 +169,20 @@ def run_transfer(args) -> int:
     with args.out.writing() as folder:
         paths = study.save(result, folder)
     print(result.table())
-    print(f"wall time     {result.wall_seconds:.1f} s ({result.wall_seconds / 60:.1f} min; "
-          f"{time.perf_counter() - t0:.1f} s in all)")
+    print(
+        f"wall time     {result.wall_seconds:.1f} s ({result.wall_seconds / 60:.1f} min; "
+        f"{time.perf_counter() - t0:.1f} s in all)"
+    )
     print(f"wrote         {args.out}/: " + ", ".join(p.name for p in paths.values()))
     return 0
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("study", help="studies that train networks for the simulated chip",
-                       description="Studies run on simulated chips.")
+    p = sub.add_parser(
+        "study",
+        help="studies that train networks for the simulated chip",
+        description="Studies run on simulated chips.",
+    )
     studies = p.add_subparsers(dest="study", metavar="STUDY")
     studies.required = True
     t = studies.add_parser(
@@ -150,33 +200,77 @@ def add_parser(sub) -> None:
         "idle cores; several minutes when they are shared).",
     )
     add_chip(t, default="bss2")
-    t.add_argument("--dataset", choices=("keywords", "digits"), default=None,
-                   help="keywords: synthetic log-mel spectrograms, 1,280 features (default); "
-                   "digits: scikit-learn's 8 x 8 digits")
-    t.add_argument("--chip-seeds", metavar="SEEDS", type=_seeds, default=None,
-                   help="the chip instances: seeds of their fixed patterns, e.g. 0-4 or 0,3,7 "
-                   "(default: 0-4; --quick: 0,1)")
-    t.add_argument("--scaling", choices=("static", "batch", "ema"), default=None,
-                   help="activation quantization scale (default: static)")
-    t.add_argument("--eval-samples", type=int_at_least(1), default=None,
-                   help="test samples run on each chip (default: 1000; --quick: 200)")
-    t.add_argument("--hil-samples", type=int_at_least(1), default=None,
-                   help="training samples for hardware-in-the-loop retraining (default: 3000, all of "
-                   "them; --quick: 600)")
-    t.add_argument("--hil-epochs", type=int_at_least(1), default=None,
-                   help="passes of hardware-in-the-loop retraining (default: 3; --quick: 2)")
-    t.add_argument("--float-epochs", type=int_at_least(1), default=None,
-                   help="epochs of float training (default: 30; --quick: 15)")
-    t.add_argument("--target-rms", type=_positive_float, default=None,
-                   help="RMS layer output aimed at when translating, ADC steps (default: 40)")
-    t.add_argument("--wait", type=int_at_least(0), default=None,
-                   help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})")
-    t.add_argument("--seed", metavar="N", type=int_at_least(0), default=None,
-                   help="seed of the data set, the float training and retraining, and the temporal "
-                   "noise of the runs (default: 0); the chip instances are --chip-seeds")
-    t.add_argument("--no-diagnostics", action="store_true",
-                   help="skip the plain transfer with the temporal noise off (saves about 15 %% "
-                   "of the time)")
+    t.add_argument(
+        "--dataset",
+        choices=("keywords", "digits"),
+        default=None,
+        help="keywords: synthetic log-mel spectrograms, 1,280 features (default); "
+        "digits: scikit-learn's 8 x 8 digits",
+    )
+    t.add_argument(
+        "--chip-seeds",
+        metavar="SEEDS",
+        type=_seeds,
+        default=None,
+        help="the chip instances: seeds of their fixed patterns, e.g. 0-4 or 0,3,7 "
+        "(default: 0-4; --quick: 0,1)",
+    )
+    t.add_argument(
+        "--scaling",
+        choices=("static", "batch", "ema"),
+        default=None,
+        help="activation quantization scale (default: static)",
+    )
+    t.add_argument(
+        "--eval-samples",
+        type=int_at_least(1),
+        default=None,
+        help="test samples run on each chip (default: 1000; --quick: 200)",
+    )
+    t.add_argument(
+        "--hil-samples",
+        type=int_at_least(1),
+        default=None,
+        help="training samples for hardware-in-the-loop retraining (default: 3000, all of "
+        "them; --quick: 600)",
+    )
+    t.add_argument(
+        "--hil-epochs",
+        type=int_at_least(1),
+        default=None,
+        help="passes of hardware-in-the-loop retraining (default: 3; --quick: 2)",
+    )
+    t.add_argument(
+        "--float-epochs",
+        type=int_at_least(1),
+        default=None,
+        help="epochs of float training (default: 30; --quick: 15)",
+    )
+    t.add_argument(
+        "--target-rms",
+        type=_positive_float,
+        default=None,
+        help="RMS layer output aimed at when translating, ADC steps (default: 40)",
+    )
+    t.add_argument(
+        "--wait",
+        type=int_at_least(0),
+        default=None,
+        help=f"wait_between_events in FPGA cycles (default: {DEFAULT_WAIT_BETWEEN_EVENTS})",
+    )
+    t.add_argument(
+        "--seed",
+        metavar="N",
+        type=int_at_least(0),
+        default=None,
+        help="seed of the data set, the float training and retraining, and the temporal "
+        "noise of the runs (default: 0); the chip instances are --chip-seeds",
+    )
+    t.add_argument(
+        "--no-diagnostics",
+        action="store_true",
+        help="skip the plain transfer with the temporal noise off (saves about 15 %% of the time)",
+    )
     t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
     add_quiet(t)
     add_out(t, "chipsim-study")

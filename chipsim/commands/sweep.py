@@ -44,17 +44,23 @@ def run_sweep(args) -> int:
         import pyarrow  # noqa: F401
     except ImportError as err:
         if not args.serial or err.name == "pyarrow":
-            raise UsageError(f"sweeps need the distributed extra ({err.name} is missing): "
-                             "pip install 'chipsim[distributed]'") from None
+            raise UsageError(
+                f"sweeps need the distributed extra ({err.name} is missing): "
+                "pip install 'chipsim[distributed]'"
+            ) from None
     from chipsim import limits
     from chipsim.sweep import report
     from chipsim.sweep.runner import SweepInterrupted, check_out, default_out, run
     from chipsim.sweep.spec import SweepSpecError, load_spec
 
     if args.serial and (args.scheduler or args.workers):
-        raise UsageError("--serial runs in this process: it takes neither --scheduler nor --workers")
+        raise UsageError(
+            "--serial runs in this process: it takes neither --scheduler nor --workers"
+        )
     if args.scheduler and args.workers:
-        raise UsageError("--workers sizes the local cluster; an existing cluster (--scheduler) has its own")
+        raise UsageError(
+            "--workers sizes the local cluster; an existing cluster (--scheduler) has its own"
+        )
     try:
         spec = load_spec(args.sweep)
     except SweepSpecError as err:
@@ -66,9 +72,17 @@ def run_sweep(args) -> int:
         raise UsageError(str(err)) from None
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
     try:
-        result = run(spec, out, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
-                     fresh=args.fresh, retries=args.retries, progress=not args.quiet and sys.stderr.isatty(),
-                     log=log)
+        result = run(
+            spec,
+            out,
+            scheduler=args.scheduler,
+            workers=args.workers,
+            serial=args.serial,
+            fresh=args.fresh,
+            retries=args.retries,
+            progress=not args.quiet and sys.stderr.isatty(),
+            log=log,
+        )
     except SweepInterrupted as stop:
         print(report.summary(stop.result), flush=True)
         raise
@@ -78,38 +92,70 @@ def run_sweep(args) -> int:
     print(text)
     (result.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
     figure = report.figure(result, result.folder / "figure.png")
-    print(f"wrote         {result.folder / 'results.parquet'}, {result.folder / 'summary.txt'}"
-          + (f", {figure}" if figure else ""))
+    print(
+        f"wrote         {result.folder / 'results.parquet'}, {result.folder / 'summary.txt'}"
+        + (f", {figure}" if figure else "")
+    )
     if result.failed:
-        print(f"chipsim sweep: {result.failed} cell{'s' if result.failed > 1 else ''} failed "
-              "(column 'error' of the results; running the sweep again retries them)", file=sys.stderr)
+        print(
+            f"chipsim sweep: {result.failed} cell{'s' if result.failed > 1 else ''} failed "
+            "(column 'error' of the results; running the sweep again retries them)",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "sweep", help="run an experiment over many chips, calibration targets and settings (Dask)",
+        "sweep",
+        help="run an experiment over many chips, calibration targets and settings (Dask)",
         description=textwrap.fill(
             "Run the experiment of a sweep file over every cell of its axes (chip seeds, "
             "calibration target fields, wait_between_events, num_sends, ...) on a local Dask "
             "cluster (default: one worker process per core), an existing cluster (--scheduler) or "
             "serially (--serial). Each finished cell is written at once; running the same sweep "
-            "again computes only what is missing.", 88),
-        epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+            "again computes only what is missing.",
+            88,
+        ),
+        epilog=EXAMPLE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("sweep", metavar="SWEEP.yaml", help="the sweep file")
-    p.add_argument("--out", default=None,
-                   help="results folder (default: <sweep file name>-results); an earlier run's folder "
-                   "is resumed; a folder holding other files is refused")
-    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                   help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: Dask's "
-                   "scheduler-address setting, e.g. DASK_SCHEDULER_ADDRESS, else a local cluster)")
-    p.add_argument("--workers", type=int_at_least(1), default=None,
-                   help="worker processes of the local cluster (default: one per core)")
-    p.add_argument("--serial", action="store_true", help="run the cells one after the other in this process (debugging)")
-    p.add_argument("--fresh", action="store_true", help="forget the rows of an earlier run in --out and compute every cell")
-    p.add_argument("--retries", type=int_at_least(0), default=2,
-                   help="how often a cell whose worker process died is run again (local cluster; default: %(default)s)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="results folder (default: <sweep file name>-results); an earlier run's folder "
+        "is resumed; a folder holding other files is refused",
+    )
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: Dask's "
+        "scheduler-address setting, e.g. DASK_SCHEDULER_ADDRESS, else a local cluster)",
+    )
+    p.add_argument(
+        "--workers",
+        type=int_at_least(1),
+        default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    p.add_argument(
+        "--serial",
+        action="store_true",
+        help="run the cells one after the other in this process (debugging)",
+    )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="forget the rows of an earlier run in --out and compute every cell",
+    )
+    p.add_argument(
+        "--retries",
+        type=int_at_least(0),
+        default=2,
+        help="how often a cell whose worker process died is run again (local cluster; default: %(default)s)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or progress lines")
     p.set_defaults(func=run_sweep)

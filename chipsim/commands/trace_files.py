@@ -14,7 +14,8 @@ def column_list(text: str) -> list[int]:
         values = [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected output columns separated by commas (e.g. 0,5,17), got {text!r}") from None
+            f"expected output columns separated by commas (e.g. 0,5,17), got {text!r}"
+        ) from None
     if any(v < 0 for v in values):
         raise argparse.ArgumentTypeError(f"columns must be >= 0, got {text!r}")
     if len(set(values)) != len(values):
@@ -23,14 +24,23 @@ def column_list(text: str) -> list[int]:
 
 
 def add_arguments(sim) -> None:
-    sim.add_argument("--waveforms", type=int_at_least(0), default=0, metavar="N",
-                     help="record the membrane and both synaptic lines of the --waveform-columns "
-                     "over the first N vectors, with each input's pulses, and write them to "
-                     "OUT/waveforms.vcd (GTKWave, Surfer) and OUT/results.npz (wave_* arrays); "
-                     "needs pyvcd: pip install 'chipsim[vcd]' (default: %(default)s, none)")
-    sim.add_argument("--waveform-columns", type=column_list, metavar="C,C,...",
-                     help="output columns whose waveforms --waveforms records (default: the four "
-                     "columns of the figure: first, one third, two thirds, last)")
+    sim.add_argument(
+        "--waveforms",
+        type=int_at_least(0),
+        default=0,
+        metavar="N",
+        help="record the membrane and both synaptic lines of the --waveform-columns "
+        "over the first N vectors, with each input's pulses, and write them to "
+        "OUT/waveforms.vcd (GTKWave, Surfer) and OUT/results.npz (wave_* arrays); "
+        "needs pyvcd: pip install 'chipsim[vcd]' (default: %(default)s, none)",
+    )
+    sim.add_argument(
+        "--waveform-columns",
+        type=column_list,
+        metavar="C,C,...",
+        help="output columns whose waveforms --waveforms records (default: the four "
+        "columns of the figure: first, one third, two thirds, last)",
+    )
 
 
 def recording(args, n_vectors: int, m_total: int, figure_columns: list[int]):
@@ -46,12 +56,16 @@ def recording(args, n_vectors: int, m_total: int, figure_columns: list[int]):
         except MissingPackageError as err:
             raise UsageError(f"--waveforms: {err}") from None
         if args.waveforms > n_vectors:
-            raise UsageError(f"--waveforms {args.waveforms}: the batch has only {n_vectors} "
-                             f"vector(s); give at most {n_vectors}")
+            raise UsageError(
+                f"--waveforms {args.waveforms}: the batch has only {n_vectors} "
+                f"vector(s); give at most {n_vectors}"
+            )
         bad = [c for c in wave_columns if c >= m_total]
         if bad:
-            raise UsageError(f"--waveform-columns: column {bad[0]} does not exist; the outputs "
-                             f"are columns 0..{m_total - 1}")
+            raise UsageError(
+                f"--waveform-columns: column {bad[0]} does not exist; the outputs "
+                f"are columns 0..{m_total - 1}"
+            )
     elif args.waveform_columns is not None:
         raise UsageError("--waveform-columns needs --waveforms N (how many vectors to record)")
     vectors = list(range(max(args.waveforms, 1)))
@@ -68,8 +82,9 @@ def waveform_files(args, out_dir: Path, traces, chip_name: str, comment: str):
 
     wave_columns = args.waveform_columns
     chosen = waveforms.select(traces, vectors=range(args.waveforms), columns=wave_columns)
-    path = waveforms.write_vcd(chosen, out_dir / "waveforms.vcd", chip_name=chip_name,
-                               comment=comment)
+    path = waveforms.write_vcd(
+        chosen, out_dir / "waveforms.vcd", chip_name=chip_name, comment=comment
+    )
     return path, waveforms.waveform_arrays(chosen)
 
 
@@ -80,7 +95,8 @@ def perfetto_writer(out_dir: Path, chip_name: str, record_vectors):
     from eventsim.perfetto import MissingPackageError
 
     try:
-        return eventsim.PerfettoTraceWriter(out_dir / "trace.pftrace", chip_name=chip_name,
-                                            record_vectors=record_vectors)
+        return eventsim.PerfettoTraceWriter(
+            out_dir / "trace.pftrace", chip_name=chip_name, record_vectors=record_vectors
+        )
     except MissingPackageError as err:
         raise UsageError(f"trace.pftrace: {err}") from None

@@ -7,6 +7,7 @@ import numpy as np
 
 from hwdesc import ChipDescription
 
+
 def default_workload(chip: ChipDescription, batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Inputs ``(batch, K)`` and weights ``(K, M)`` (int8) for one full tile of ``chip``.
 

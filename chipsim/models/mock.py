@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import inspect
 import math
-import warnings
 import numbers
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -84,10 +84,12 @@ class MockParameter:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "MockParameter":
+    def from_dict(cls, data: dict) -> MockParameter:
         unknown = set(data) - {"gain", "noise_std"}
         if unknown:
-            raise ValueError(f"MockParameter: unknown keys {sorted(unknown)}; allowed: gain, noise_std")
+            raise ValueError(
+                f"MockParameter: unknown keys {sorted(unknown)}; allowed: gain, noise_std"
+            )
         return cls(**data)
 
 
@@ -136,9 +138,12 @@ def matmul(
     if parameter is None:
         parameter = MockParameter()
     if not isinstance(parameter, MockParameter):
-        raise TypeError(f"parameter: expected a chipsim.models.mock.MockParameter, got {type(parameter).__name__}")
-    x_arr, w_arr, num_sends, noise_seed = check_operands(x, w, num_sends, wait_between_events,
-                                                         noise_seed)
+        raise TypeError(
+            f"parameter: expected a chipsim.models.mock.MockParameter, got {type(parameter).__name__}"
+        )
+    x_arr, w_arr, num_sends, noise_seed = check_operands(
+        x, w, num_sends, wait_between_events, noise_seed
+    )
     batch_shape = x_arr.shape[:-1]
     flat = x_arr.reshape(-1, x_arr.shape[-1])
     k_total, m_total = w_arr.shape
@@ -161,6 +166,7 @@ def matmul(
 
 
 # ---- measuring the parameters -------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class MockMeasurement:
@@ -208,7 +214,8 @@ def _call(fn: Callable, x, w, num_sends: int, wait: int, noise_seed: int) -> np.
     kwargs = {"num_sends": num_sends, "wait_between_events": wait}
     try:
         accepts_seed = "noise_seed" in inspect.signature(fn).parameters or any(
-            p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+            p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values()
+        )
     except (TypeError, ValueError):  # builtins without a signature
         accepts_seed = False
     if accepts_seed:
@@ -259,23 +266,33 @@ def measure_mock_parameter_details(
     ideal = x @ w
     valid = ideal != 0
     if not valid.any():
-        raise ValueError("measure_mock_parameter: every measurement vector was empty; "
-                         "raise num_inputs or density_base")
+        raise ValueError(
+            "measure_mock_parameter: every measurement vector was empty; "
+            "raise num_inputs or density_base"
+        )
     gain = float(np.median(out[valid] / ideal[valid]))
     lo_gain, hi_gain = MEASURABLE_GAIN_RANGE
     if not lo_gain <= gain / num_sends <= hi_gain:
         warnings.warn(
             f"measure_mock_parameter: measured gain {gain / num_sends:.3g} is outside "
             f"{lo_gain}-{hi_gain}, the range the procedure is meant for; treat it with care",
-            RuntimeWarning, stacklevel=3)
+            RuntimeWarning,
+            stacklevel=3,
+        )
     residual = out - gain * ideal
     noise_of_sum = float(np.median(np.std(residual, axis=0, ddof=1)))
     n_tiles = -(-num_inputs // TILE_INPUTS)
     noise_std = noise_of_sum / math.sqrt(n_tiles) if per_tile_noise else noise_of_sum
     return MockMeasurement(
         parameter=MockParameter(gain=gain / num_sends, noise_std=noise_std),
-        densities=densities, density_medians=medians, density=density,
-        inputs=x, ideal=ideal, outputs=out, noise_std_of_sum=noise_of_sum, n_tiles=n_tiles,
+        densities=densities,
+        density_medians=medians,
+        density=density,
+        inputs=x,
+        ideal=ideal,
+        outputs=out,
+        noise_std_of_sum=noise_of_sum,
+        n_tiles=n_tiles,
     )
 
 
@@ -318,6 +335,14 @@ def measure_mock_parameter(chip_or_matmul, *, seed: int = 0, **options) -> MockP
 
 
 __all__ = [
-    "INPUT_RANGE", "WEIGHT_RANGE", "OUTPUT_RANGE", "TILE_INPUTS", "MockParameter", "MockRangeError",
-    "MockMeasurement", "matmul", "measure_mock_parameter", "measure_mock_parameter_details",
+    "INPUT_RANGE",
+    "WEIGHT_RANGE",
+    "OUTPUT_RANGE",
+    "TILE_INPUTS",
+    "MockParameter",
+    "MockRangeError",
+    "MockMeasurement",
+    "matmul",
+    "measure_mock_parameter",
+    "measure_mock_parameter_details",
 ]

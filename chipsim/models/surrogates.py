@@ -28,9 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mock as _mock
 from hwdesc import rules
 from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
+
+from . import mock as _mock
 
 KINDS = ("column", "column_nonlinear")
 
@@ -40,7 +41,9 @@ FIT_LINEAR_LIMIT = 70.0
 SHARPNESS_GRID = (2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0)
 
 
-def soft_clip(u: np.ndarray, limit_hi: np.ndarray, limit_lo: np.ndarray, sharpness: float) -> np.ndarray:
+def soft_clip(
+    u: np.ndarray, limit_hi: np.ndarray, limit_lo: np.ndarray, sharpness: float
+) -> np.ndarray:
     """``u / (1 + (u/L)^k)^(1/k)`` with ``L = limit_hi`` for ``u >= 0`` and ``limit_lo`` below."""
     u = np.asarray(u, dtype=np.float64)
     limit = np.where(u >= 0, limit_hi, limit_lo)
@@ -77,18 +80,24 @@ class ColumnSurrogate:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise ValueError(f"ColumnSurrogate.kind: {self.kind!r} is not one of {', '.join(KINDS)}")
+            raise ValueError(
+                f"ColumnSurrogate.kind: {self.kind!r} is not one of {', '.join(KINDS)}"
+            )
         shape = np.shape(self.gain)
         if len(shape) != 2:
             raise ValueError(f"ColumnSurrogate.gain: expected shape (halves, columns), got {shape}")
         for name in ("gain", "offset", "noise_std", "limit_hi", "limit_lo"):
             arr = np.array(getattr(self, name), dtype=np.float64)
             if arr.shape != shape:
-                raise ValueError(f"ColumnSurrogate.{name}: shape {arr.shape} differs from gain's {shape}")
+                raise ValueError(
+                    f"ColumnSurrogate.{name}: shape {arr.shape} differs from gain's {shape}"
+                )
             if name in ("gain", "offset", "noise_std") and not np.isfinite(arr).all():
                 index = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
                 raise ValueError(f"ColumnSurrogate.{name}{list(index)}: {arr[index]} is not finite")
-            if name in ("noise_std", "limit_hi", "limit_lo") and (np.isnan(arr).any() or (arr < 0).any()):
+            if name in ("noise_std", "limit_hi", "limit_lo") and (
+                np.isnan(arr).any() or (arr < 0).any()
+            ):
                 raise ValueError(f"ColumnSurrogate.{name}: values must be >= 0 (limits may be inf)")
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
@@ -114,20 +123,26 @@ class ColumnSurrogate:
         for run in plan(k_total, m_total, (self.tile_inputs, self.columns), self.halves):
             for h, t in enumerate(run):
                 cols = slice(0, t.m1 - t.m0)
-                p = (x[:, t.k0:t.k1] @ w[t.k0:t.k1, t.m0:t.m1]).astype(np.float64)
+                p = (x[:, t.k0 : t.k1] @ w[t.k0 : t.k1, t.m0 : t.m1]).astype(np.float64)
                 u = self.gain[h, cols] * num_sends * p + self.offset[h, cols]
                 if self.kind == "column_nonlinear":
                     u = soft_clip(u, self.limit_hi[h, cols], self.limit_lo[h, cols], self.sharpness)
                 s = np.sqrt(self.noise_std[h, cols] ** 2 + self.noise_slope * np.abs(u))
                 yield t, u, s
 
-    def matmul(self, x, w, num_sends: int = DEFAULT_NUM_SENDS,
-               wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
-               noise_seed: int | None = None) -> np.ndarray:
+    def matmul(
+        self,
+        x,
+        w,
+        num_sends: int = DEFAULT_NUM_SENDS,
+        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+        noise_seed: int | None = None,
+    ) -> np.ndarray:
         """``x @ w`` through the surrogate (same conventions and errors as :func:`chipsim.models.mock.matmul`;
         ``wait_between_events`` is accepted and ignored). Returns int32 (batch..., M)."""
-        x_arr, w_arr, num_sends, noise_seed = _mock.check_operands(x, w, num_sends,
-                                                                   wait_between_events, noise_seed)
+        x_arr, w_arr, num_sends, noise_seed = _mock.check_operands(
+            x, w, num_sends, wait_between_events, noise_seed
+        )
         batch = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         rng = np.random.default_rng(noise_seed)
@@ -135,7 +150,7 @@ class ColumnSurrogate:
         total = np.zeros((flat.shape[0], w_arr.shape[1]), dtype=np.int64)
         for t, u, s in self._tiles(flat, w_arr, num_sends):
             y = np.floor(u + s * rng.standard_normal(u.shape))
-            total[:, t.m0:t.m1] += np.clip(y, lo, hi).astype(np.int64)
+            total[:, t.m0 : t.m1] += np.clip(y, lo, hi).astype(np.int64)
         return np.clip(total, lo, hi).astype(np.int32).reshape(batch + (w_arr.shape[1],))
 
     __call__ = matmul
@@ -145,22 +160,26 @@ class ColumnSurrogate:
 
         ``E[floor(u + s z)]`` is taken as ``u - 1/2`` (exact on average for ``s`` of an ADC step
         or more), clipped per tile; the std adds the tiles' variances and the floor's 1/12."""
-        x_arr, w_arr, num_sends, _ = _mock.check_operands(x, w, num_sends, DEFAULT_WAIT_BETWEEN_EVENTS)
+        x_arr, w_arr, num_sends, _ = _mock.check_operands(
+            x, w, num_sends, DEFAULT_WAIT_BETWEEN_EVENTS
+        )
         batch = x_arr.shape[:-1]
         flat = x_arr.reshape(-1, x_arr.shape[-1])
         lo, hi = _mock.OUTPUT_RANGE
         mean = np.zeros((flat.shape[0], w_arr.shape[1]))
         var = np.zeros_like(mean)
         for t, u, s in self._tiles(flat, w_arr, num_sends):
-            mean[:, t.m0:t.m1] += np.clip(u - 0.5, lo, hi)
-            var[:, t.m0:t.m1] += s ** 2 + 1.0 / 12.0
+            mean[:, t.m0 : t.m1] += np.clip(u - 0.5, lo, hi)
+            var[:, t.m0 : t.m1] += s**2 + 1.0 / 12.0
         shape = batch + (w_arr.shape[1],)
         return np.clip(mean, lo, hi).reshape(shape), np.sqrt(var).reshape(shape)
 
     # ---- summaries and exports ----------------------------------------------------------------
     def mock_parameter(self) -> _mock.MockParameter:
         """The closest global mock: median gain and median noise over all columns."""
-        return _mock.MockParameter(gain=float(np.median(self.gain)), noise_std=float(np.median(self.noise_std)))
+        return _mock.MockParameter(
+            gain=float(np.median(self.gain)), noise_std=float(np.median(self.noise_std))
+        )
 
     def to_dict(self) -> dict:
         d = {
@@ -168,7 +187,7 @@ class ColumnSurrogate:
             "version": 1,
             "kind": self.kind,
             "model": "per tile: y = clamp(floor(soft_clip(gain*num_sends*(x.w) + offset) + "
-                     "sqrt(noise_std^2 + noise_slope*|u|)*N(0,1)), -128, 127); sum of tiles clamped",
+            "sqrt(noise_std^2 + noise_slope*|u|)*N(0,1)), -128, 127); sum of tiles clamped",
             "tile_inputs": int(self.tile_inputs),
             "sharpness": float(self.sharpness),
             "noise_slope": float(self.noise_slope),
@@ -180,27 +199,36 @@ class ColumnSurrogate:
         return d
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ColumnSurrogate":
+    def from_dict(cls, data: dict) -> ColumnSurrogate:
         if data.get("format") != "chipsim-surrogate":
             raise ValueError("not a chipsim surrogate (missing 'format: chipsim-surrogate')")
         if data.get("version") != 1:
-            raise ValueError(f"surrogate version {data.get('version')!r} is not supported (expected 1)")
+            raise ValueError(
+                f"surrogate version {data.get('version')!r} is not supported (expected 1)"
+            )
         arrays = {}
         for name in ("gain", "offset", "noise_std", "limit_hi", "limit_lo"):
             if name not in data:
                 raise ValueError(f"surrogate: missing key {name!r}")
-            arrays[name] = np.array([[math.inf if v is None else v for v in row] for row in data[name]],
-                                    dtype=np.float64)
-        return cls(kind=data["kind"], sharpness=float(data["sharpness"]),
-                   noise_slope=float(data["noise_slope"]), tile_inputs=int(data["tile_inputs"]),
-                   info=dict(data.get("info") or {}), **arrays)
+            arrays[name] = np.array(
+                [[math.inf if v is None else v for v in row] for row in data[name]],
+                dtype=np.float64,
+            )
+        return cls(
+            kind=data["kind"],
+            sharpness=float(data["sharpness"]),
+            noise_slope=float(data["noise_slope"]),
+            tile_inputs=int(data["tile_inputs"]),
+            info=dict(data.get("info") or {}),
+            **arrays,
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write to ``.json``, ``.yaml`` or ``.yml`` (chosen by the suffix)."""
         return _write(Path(path), self.to_dict())
 
     @classmethod
-    def load(cls, path: str | Path) -> "ColumnSurrogate":
+    def load(cls, path: str | Path) -> ColumnSurrogate:
         return cls.from_dict(_read(Path(path)))
 
 
@@ -237,16 +265,28 @@ def _read(path: Path) -> dict:
 
 # ---- mock parameters: save, load, export ---------------------------------------------------------
 
-def save_mock_parameter(parameter: _mock.MockParameter, path: str | Path, info: dict | None = None) -> Path:
+
+def save_mock_parameter(
+    parameter: _mock.MockParameter, path: str | Path, info: dict | None = None
+) -> Path:
     """Save a mock parameter (JSON or YAML by suffix) with its provenance ``info``."""
-    return _write(Path(path), {"format": "chipsim-mock-parameter", "version": 1, **parameter.to_dict(),
-                               "info": info or {}})
+    return _write(
+        Path(path),
+        {
+            "format": "chipsim-mock-parameter",
+            "version": 1,
+            **parameter.to_dict(),
+            "info": info or {},
+        },
+    )
 
 
 def load_mock_parameter(path: str | Path) -> _mock.MockParameter:
     data = _read(Path(path))
     if data.get("format") != "chipsim-mock-parameter":
-        raise ValueError(f"{path}: not a chipsim mock parameter file (missing 'format: chipsim-mock-parameter')")
+        raise ValueError(
+            f"{path}: not a chipsim mock parameter file (missing 'format: chipsim-mock-parameter')"
+        )
     return _mock.MockParameter(gain=data["gain"], noise_std=data["noise_std"])
 
 
@@ -255,8 +295,12 @@ def reference_form(parameter: _mock.MockParameter) -> str:
     return f"hxtorch.MockParameter(noise_std={parameter.noise_std:.6g}, gain={parameter.gain:.6g})"
 
 
-def aihwkit_io_terms(parameter: _mock.MockParameter, surrogate: ColumnSurrogate | None = None,
-                     *, out_res_bits: int = 8) -> dict:
+def aihwkit_io_terms(
+    parameter: _mock.MockParameter,
+    surrogate: ColumnSurrogate | None = None,
+    *,
+    out_res_bits: int = 8,
+) -> dict:
     """The mock (and, if given, a column surrogate's spread) as analog-tile IO terms in aihwkit's
     vocabulary. APPROXIMATE: aihwkit adds its output noise once per matrix-vector product on
     normalized values and quantizes symmetrically, while the chip adds noise per 128-input tile,
@@ -272,18 +316,20 @@ def aihwkit_io_terms(parameter: _mock.MockParameter, surrogate: ColumnSurrogate 
     (relative std of the per-column gain: a static per-output scale error, which aihwkit would
     express through weight programming noise rather than an IO term). ``*_steps`` keys give the
     same in ADC steps."""
-    unit = parameter.gain * _mock.INPUT_RANGE[1] * _mock.WEIGHT_RANGE[1]  # ADC steps per normalized unit
+    unit = (
+        parameter.gain * _mock.INPUT_RANGE[1] * _mock.WEIGHT_RANGE[1]
+    )  # ADC steps per normalized unit
     bound_steps = float(-_mock.OUTPUT_RANGE[0])  # 128 steps
     terms = {
         "approximate": True,
         "note": "inputs normalized by 31, weights by 63; chip noise is added per 128-input tile "
-                "and floored, aihwkit adds one Gaussian per output on normalized values",
+        "and floored, aihwkit adds one Gaussian per output on normalized values",
         "normalized_unit_steps": unit,
         "out_noise": parameter.noise_std / unit,
         "out_noise_steps": parameter.noise_std,
         "out_bound": bound_steps / unit,
         "out_bound_steps": bound_steps,
-        "out_res": 1.0 / (2 ** out_res_bits - 2),
+        "out_res": 1.0 / (2**out_res_bits - 2),
         "inp_bound": 1.0,
         "inp_res": 1.0 / _mock.INPUT_RANGE[1],
         "out_noise_std": 0.0,
@@ -306,6 +352,7 @@ def aihwkit_io_terms(parameter: _mock.MockParameter, surrogate: ColumnSurrogate 
 
 # ---- fitting ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FitData:
     """Detailed-simulation data a surrogate is fitted to (one tile per half, two noise runs).
@@ -321,9 +368,14 @@ class FitData:
     tile_inputs: int = _mock.TILE_INPUTS
 
 
-def fit_data(chip, *, num_vectors: int = 128,
-             wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, seed: int = 0,
-             clip_sends: int = 3) -> FitData:
+def fit_data(
+    chip,
+    *,
+    num_vectors: int = 128,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    seed: int = 0,
+    clip_sends: int = 3,
+) -> FitData:
     """Simulate the fit data on ``chip``.
 
     ``num_vectors`` random vectors (input density 5-100 %, activations 1..31) against random
@@ -343,24 +395,39 @@ def fit_data(chip, *, num_vectors: int = 128,
     fin, fw = chip.description.formats.input, chip.description.formats.weight
     rng = np.random.default_rng([seed, 0x666974])
     mu = 24.0 * rng.choice([-1.0, 1.0], size=halves * m)
-    w = np.clip(np.rint(mu[None, :] + 12.0 * rng.standard_normal((k, halves * m))),
-                fw.min, fw.max).astype(np.int64)
+    w = np.clip(
+        np.rint(mu[None, :] + 12.0 * rng.standard_normal((k, halves * m))), fw.min, fw.max
+    ).astype(np.int64)
     noise_seeds = iter(np.random.default_rng([seed, 0x6E7365]).integers(0, 2**62, size=8).tolist())
     parts = []
-    for n_vec, lo, sends in ((-(-num_vectors // 2), 0.05, 1), (max(-(-num_vectors // 8), 1), 0.5, clip_sends)):
+    for n_vec, lo, sends in (
+        (-(-num_vectors // 2), 0.05, 1),
+        (max(-(-num_vectors // 8), 1), 0.5, clip_sends),
+    ):
         density = rng.uniform(lo, 1.0, size=(n_vec, 1))
-        x = np.where(rng.random((n_vec, k)) < density, rng.integers(1, fin.max + 1, size=(n_vec, k)), 0)
+        x = np.where(
+            rng.random((n_vec, k)) < density, rng.integers(1, fin.max + 1, size=(n_vec, k)), 0
+        )
         runs = []
         for _ in range(2):
             # K = k, M = halves * m puts output tile h on half h
-            ys = [chip.matmul(x, sw, num_sends=sends, wait_between_events=wait_between_events,
-                              noise_seed=next(noise_seeds)) for sw in (w, -w)]
+            ys = [
+                chip.matmul(
+                    x,
+                    sw,
+                    num_sends=sends,
+                    wait_between_events=wait_between_events,
+                    noise_seed=next(noise_seeds),
+                )
+                for sw in (w, -w)
+            ]
             runs.append(np.concatenate(ys).reshape(-1, halves, m).astype(np.float64))
         ideal = np.concatenate([x @ w, x @ -w]).reshape(-1, halves, m).astype(np.float64) * sends
         parts.append((ideal, runs[0], runs[1], np.full(ideal.shape[0], sends)))
     ideal, first, second, sends_per_row = (np.concatenate(a) for a in zip(*parts))
-    return FitData(ideal, first, second, sends_per_row, wait_between_events=wait_between_events,
-                   tile_inputs=k)
+    return FitData(
+        ideal, first, second, sends_per_row, wait_between_events=wait_between_events, tile_inputs=k
+    )
 
 
 def _linear_fit(p: np.ndarray, y: np.ndarray, use: np.ndarray):
@@ -391,14 +458,19 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
     linear = single & (np.abs(mean) <= FIT_LINEAR_LIMIT)
     gain, offset = _linear_fit(data.ideal, mean + 0.5, linear)  # ideal = x.w at one send
     info = dict(info or {})
-    info.update(wait_between_events=data.wait_between_events, vectors=int(data.ideal.shape[0]),
-                num_sends=sorted({int(v) for v in data.sends}))
+    info.update(
+        wait_between_events=data.wait_between_events,
+        vectors=int(data.ideal.shape[0]),
+        num_sends=sorted({int(v) for v in data.sends}),
+    )
     inf = np.full_like(gain, np.inf)
     unclipped = single & (np.abs(mean) < 120)
     if kind == "column":
         var = (diff_var * unclipped).sum(0) / np.maximum(unclipped.sum(0), 1)
         noise = np.sqrt(np.maximum(var - 1 / 12, 0.0))
-        return ColumnSurrogate(kind, gain, offset, noise, inf, inf, tile_inputs=data.tile_inputs, info=info)
+        return ColumnSurrogate(
+            kind, gain, offset, noise, inf, inf, tile_inputs=data.tile_inputs, info=info
+        )
 
     u_lin = gain * data.ideal + offset
     target = mean + 0.5
@@ -423,8 +495,18 @@ def fit(data: FitData, kind: str = "column_nonlinear", info: dict | None = None)
     s0_sq = ((diff_var - 1 / 12 - slope * np.abs(u)) * unclipped).sum(0) / cnt
     noise = np.sqrt(np.maximum(s0_sq, 0.0))
     info["sharpness_grid"] = list(SHARPNESS_GRID)
-    return ColumnSurrogate(kind, gain, offset, noise, lim_hi, lim_lo, sharpness=k, noise_slope=slope,
-                           tile_inputs=data.tile_inputs, info=info)
+    return ColumnSurrogate(
+        kind,
+        gain,
+        offset,
+        noise,
+        lim_hi,
+        lim_lo,
+        sharpness=k,
+        noise_slope=slope,
+        tile_inputs=data.tile_inputs,
+        info=info,
+    )
 
 
 _LIMIT_GRID = np.concatenate([np.arange(60.0, 160.0, 1.0), np.arange(160.0, 400.0, 10.0)])
@@ -448,8 +530,14 @@ def _fit_limit(u: np.ndarray, target: np.ndarray, k: float, positive: bool) -> n
     return np.full(u.shape[1:], np.inf)
 
 
-def fit_chip(chip, kind: str = "column_nonlinear", *, num_vectors: int = 128, seed: int = 0,
-             data: FitData | None = None) -> ColumnSurrogate:
+def fit_chip(
+    chip,
+    kind: str = "column_nonlinear",
+    *,
+    num_vectors: int = 128,
+    seed: int = 0,
+    data: FitData | None = None,
+) -> ColumnSurrogate:
     """Simulate fit data on ``chip`` (unless ``data`` is given) and fit a surrogate of ``kind``."""
     if data is None:
         data = fit_data(chip, num_vectors=num_vectors, seed=seed)
@@ -458,6 +546,15 @@ def fit_chip(chip, kind: str = "column_nonlinear", *, num_vectors: int = 128, se
 
 
 __all__ = [
-    "KINDS", "ColumnSurrogate", "FitData", "fit_data", "fit", "fit_chip", "soft_clip",
-    "save_mock_parameter", "load_mock_parameter", "reference_form", "aihwkit_io_terms",
+    "KINDS",
+    "ColumnSurrogate",
+    "FitData",
+    "fit_data",
+    "fit",
+    "fit_chip",
+    "soft_clip",
+    "save_mock_parameter",
+    "load_mock_parameter",
+    "reference_form",
+    "aihwkit_io_terms",
 ]

@@ -41,12 +41,20 @@ def with_knob(chip, knob: str, value, profile_name: str | None = None):
     if spec is None:
         raise ValueError(f"chip {chip.name!r} has no knob {knob!r}; knobs: {', '.join(desc.knobs)}")
     allowed = getattr(spec, "allowed", None)
-    if allowed is not None and isinstance(value, (int, np.integer)) and not allowed[0] <= value <= allowed[1]:
+    if (
+        allowed is not None
+        and isinstance(value, (int, np.integer))
+        and not allowed[0] <= value <= allowed[1]
+    ):
         raise ValueError(f"{knob}: {value} is outside the allowed range {allowed[0]}..{allowed[1]}")
     base = desc.profile(chip.calibration)
     name = profile_name or f"{chip.calibration}+{knob}={value}"
-    prof = base.model_copy(update={"knobs": {**base.knobs, knob: value},
-                                    "description": f"{base.description}; {knob} = {value}"})
+    prof = base.model_copy(
+        update={
+            "knobs": {**base.knobs, knob: value},
+            "description": f"{base.description}; {knob} = {value}",
+        }
+    )
     new_desc = desc.model_copy(update={"calibration": {**desc.calibration, name: prof}})
     return Chip(new_desc, calibration=name, seed=chip.seed)
 
@@ -57,8 +65,17 @@ def _columns(chip) -> int:
 
 # ---- noise against the five factors ----------------------------------------------------------
 
-def _noise_point(chip, n_inputs: int, weight: int, wait: int, sends: int, repeats: int, seed: int,
-                 activation: int = 8):
+
+def _noise_point(
+    chip,
+    n_inputs: int,
+    weight: int,
+    wait: int,
+    sends: int,
+    repeats: int,
+    seed: int,
+    activation: int = 8,
+):
     """Temporal noise of one configuration: one input vector (``n_inputs`` active rows at
     ``activation``) repeated ``repeats`` times; weights ``+weight`` on even rows and ``-weight``
     on odd rows, so the outputs stay near 0 and no compression masks the noise. Returns
@@ -67,13 +84,25 @@ def _noise_point(chip, n_inputs: int, weight: int, wait: int, sends: int, repeat
     x = np.zeros((repeats, k), dtype=np.int64)
     x[:, :n_inputs] = activation
     w = np.where(np.arange(k)[:, None] % 2 == 0, weight, -weight) * np.ones((1, m), dtype=np.int64)
-    y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(np.float64)
+    y = chip.matmul(x, w, num_sends=sends, wait_between_events=wait, noise_seed=seed).astype(
+        np.float64
+    )
     return float(np.median(y.std(axis=0, ddof=1))), float(y.mean())
 
 
-def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, sends=NOISE_SENDS,
-                  inputs=NOISE_INPUTS, weights=NOISE_WEIGHTS, ota_codes=NOISE_OTA_CODES,
-                  base=(64, UNIT_WEIGHT, 5, 1), activation: int = 8) -> dict:
+def noise_factors(
+    chip,
+    *,
+    repeats: int = 48,
+    seed: int = 0,
+    waits=NOISE_WAITS,
+    sends=NOISE_SENDS,
+    inputs=NOISE_INPUTS,
+    weights=NOISE_WEIGHTS,
+    ota_codes=NOISE_OTA_CODES,
+    base=(64, UNIT_WEIGHT, 5, 1),
+    activation: int = 8,
+) -> dict:
     """Output noise (ADC steps) against each factor, the others at ``base`` = (inputs, weight,
     wait, num_sends), activation ``activation`` on the active inputs, OTA bias at the chip's
     calibration. The small activation keeps the synaptic lines mostly below the OTA's linear
@@ -87,23 +116,40 @@ def noise_factors(chip, *, repeats: int = 48, seed: int = 0, waits=NOISE_WAITS, 
 
     def sweep(name, values, make):
         rows = [make(v) for v in values]
-        out[name] = {"values": list(values), "noise": [r[0] for r in rows], "mean_output": [r[1] for r in rows]}
+        out[name] = {
+            "values": list(values),
+            "noise": [r[0] for r in rows],
+            "mean_output": [r[1] for r in rows],
+        }
 
     a = activation
-    sweep("wait_between_events", waits, lambda v: _noise_point(chip, n0, w0, v, s0, repeats, seed, a))
+    sweep(
+        "wait_between_events", waits, lambda v: _noise_point(chip, n0, w0, v, s0, repeats, seed, a)
+    )
     sweep("num_sends", sends, lambda v: _noise_point(chip, n0, w0, wait0, v, repeats, seed, a))
     sweep("inputs", inputs, lambda v: _noise_point(chip, v, w0, wait0, s0, repeats, seed, a))
-    sweep("weight_magnitude", weights, lambda v: _noise_point(chip, n0, v, wait0, s0, repeats, seed, a))
+    sweep(
+        "weight_magnitude",
+        weights,
+        lambda v: _noise_point(chip, n0, v, wait0, s0, repeats, seed, a),
+    )
     if "i_synin_gm" in chip.description.knobs and ota_codes:
-        sweep("ota_bias_code", ota_codes, lambda v: _noise_point(
-            with_knob(chip, "i_synin_gm", int(v)), n0, w0, wait0, s0, repeats, seed, a))
+        sweep(
+            "ota_bias_code",
+            ota_codes,
+            lambda v: _noise_point(
+                with_knob(chip, "i_synin_gm", int(v)), n0, w0, wait0, s0, repeats, seed, a
+            ),
+        )
     return out
 
 
 # ---- transfer curve per neuron ---------------------------------------------------------------
 
-def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, repeats: int = 1,
-                    seed: int = 0) -> dict:
+
+def transfer_curves(
+    chip, *, step: int = 4, sends=(1, 2), noise: bool = False, repeats: int = 1, seed: int = 0
+) -> dict:
     """Output against the ideal product per neuron: ``n`` rows active at activation 16 with
     weight +21 (and, separately, -21) in every column, ``n`` = 0..128 in steps of ``step``;
     with ``num_sends=2`` (same event rate, twice the charge) for products beyond one send's
@@ -128,12 +174,18 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, r
                 x[i, :n] = UNIT_ACT
             w = np.full((k, m), sign * UNIT_WEIGHT, dtype=np.int64)
             reps = repeats if noise else 1
-            res = chip.run(np.repeat(x, reps, axis=0), w, num_sends=s, wait_between_events=DEFAULT_WAIT_BETWEEN_EVENTS,
-                           noise=noise, noise_seed=seed)
+            res = chip.run(
+                np.repeat(x, reps, axis=0),
+                w,
+                num_sends=s,
+                wait_between_events=DEFAULT_WAIT_BETWEEN_EVENTS,
+                noise=noise,
+                noise_seed=seed,
+            )
             outputs.append(res.outputs.astype(np.float64).reshape(len(ns), reps, m).mean(axis=1))
             ideal.append(sign * s * np.array(ns, dtype=np.float64) * UNIT_ACT * UNIT_WEIGHT)
     ideal = np.concatenate(ideal)
-    y = np.concatenate(outputs)               # (points, m)
+    y = np.concatenate(outputs)  # (points, m)
     order = np.argsort(ideal)
     ideal, y = ideal[order], y[order]
     fit = np.abs(y) <= 60
@@ -149,9 +201,14 @@ def transfer_curves(chip, *, step: int = 4, sends=(1, 2), noise: bool = False, r
         within = np.abs(y[:, c]) <= LINEAR_LIMIT
         max_dev80.append(float(np.max(np.abs(dev[within]))))
     return {
-        "ideal": ideal.tolist(), "outputs": y.T.tolist(), "gain": gains, "offset": offsets,
-        "linear_to_hi": linear_to_hi, "linear_to_lo": linear_to_lo,
-        "max_abs_output": np.max(y, axis=0).tolist(), "min_output": np.min(y, axis=0).tolist(),
+        "ideal": ideal.tolist(),
+        "outputs": y.T.tolist(),
+        "gain": gains,
+        "offset": offsets,
+        "linear_to_hi": linear_to_hi,
+        "linear_to_lo": linear_to_lo,
+        "max_abs_output": np.max(y, axis=0).tolist(),
+        "min_output": np.min(y, axis=0).tolist(),
         "max_deviation_within_80": max_dev80,
     }
 
@@ -170,8 +227,16 @@ def _linear_extent(ideal, y, dev, sign) -> float:
 
 # ---- gain against the wait -------------------------------------------------------------------
 
-def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, noise: bool = False,
-                 seed: int = 0) -> dict:
+
+def gain_vs_wait(
+    chip,
+    *,
+    waits=GAIN_WAITS,
+    dense: int = 128,
+    sparse: int = 10,
+    noise: bool = False,
+    seed: int = 0,
+) -> dict:
     """Gain (mean over columns of output / (n x 16 x 21)) against ``wait_between_events`` for
     ``dense`` and ``sparse`` same-sign inputs (temporal noise off by default)."""
     k, m = chip.tile_shape
@@ -190,8 +255,9 @@ def gain_vs_wait(chip, *, waits=GAIN_WAITS, dense: int = 128, sparse: int = 10, 
     return out
 
 
-def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = DEFAULT_WAIT_BETWEEN_EVENTS,
-                   seed: int = 0) -> dict:
+def gain_vs_events(
+    chip, *, events=tuple(range(4, 129, 4)), wait: int = DEFAULT_WAIT_BETWEEN_EVENTS, seed: int = 0
+) -> dict:
     """Gain (mean over columns, which smooths the ADC rounding of small outputs) against the
     number of same-sign events (16 x 21 each) at ``wait``, temporal noise off: where dynamic
     saturation sets in."""
@@ -200,8 +266,9 @@ def gain_vs_events(chip, *, events=tuple(range(4, 129, 4)), wait: int = DEFAULT_
     x = np.zeros((len(events), k), dtype=np.int64)
     for i, n in enumerate(events):
         x[i, :n] = UNIT_ACT
-    y = chip.run(x, np.full((k, m), UNIT_WEIGHT), wait_between_events=wait, noise=False,
-                 noise_seed=seed).outputs
+    y = chip.run(
+        x, np.full((k, m), UNIT_WEIGHT), wait_between_events=wait, noise=False, noise_seed=seed
+    ).outputs
     gains = np.mean(y, axis=1) / (np.asarray(events) * UNIT_ACT * UNIT_WEIGHT)
     return {"events": list(events), "gain": gains.tolist(), "wait_between_events": wait}
 
@@ -217,7 +284,10 @@ def saturation_onset(events, gains, reference_gain, drop: float = 0.05, after: i
 
 # ---- calibration profiles --------------------------------------------------------------------
 
-def sparse_noise(chip, *, events: int = 10, repeats: int = 100, seed: int = 0) -> tuple[float, float]:
+
+def sparse_noise(
+    chip, *, events: int = 10, repeats: int = 100, seed: int = 0
+) -> tuple[float, float]:
     """Gain and noise for ``events`` same-sign events (16 x 21) at wait 5: (median gain over
     columns of the mean output, median over columns of the std over repeats)."""
     k, m = chip.tile_shape
@@ -244,8 +314,10 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
         ref_n = 12 if 12 in ev["events"] else ev["events"][0]
         ref = ev["gain"][ev["events"].index(ref_n)]
         out[name] = {
-            "mock_gain": par.gain, "mock_noise_std": par.noise_std,
-            "sparse_gain": g10, "sparse_noise": noise10,
+            "mock_gain": par.gain,
+            "mock_noise_std": par.noise_std,
+            "sparse_gain": g10,
+            "sparse_noise": noise10,
             "dense_gain": ev["gain"][-1],
             "saturation_onset_events": saturation_onset(ev["events"], ev["gain"], ref, after=ref_n),
             "gain_vs_events": ev,
@@ -255,6 +327,7 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
 
 
 # ---- figures ----------------------------------------------------------------------------------
+
 
 def figures(results: dict, out_dir, chip_label: str) -> list:
     """Draw the four figures into ``out_dir``; returns their paths."""
@@ -269,9 +342,13 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     paths = []
 
     nf = results["noise_factors"]
-    labels = {"wait_between_events": "wait between events (cycles)", "num_sends": "num_sends",
-              "inputs": "active inputs (events)", "weight_magnitude": "weight magnitude |w|",
-              "ota_bias_code": "OTA bias code i_synin_gm"}
+    labels = {
+        "wait_between_events": "wait between events (cycles)",
+        "num_sends": "num_sends",
+        "inputs": "active inputs (events)",
+        "weight_magnitude": "weight magnitude |w|",
+        "ota_bias_code": "OTA bias code i_synin_gm",
+    }
     fig, axes = plt.subplots(1, len(nf), figsize=(3.1 * len(nf), 3.0), constrained_layout=True)
     for ax, (name, d) in zip(np.atleast_1d(axes), nf.items()):
         ax.plot(d["values"], d["noise"], "o-")
@@ -279,8 +356,11 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
         ax.set_ylim(0, max(d["noise"]) * 1.2)
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].set_ylabel("output noise std (ADC steps)")
-    fig.suptitle(f"{chip_label}: temporal output noise against the five factors "
-                 f"(base: 64 inputs at activation 8, |w| 21 alternating sign, wait 5, 1 send)", fontsize=9)
+    fig.suptitle(
+        f"{chip_label}: temporal output noise against the five factors "
+        f"(base: 64 inputs at activation 8, |w| 21 alternating sign, wait 5, 1 send)",
+        fontsize=9,
+    )
     paths.append(out_dir / "noise_factors.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
@@ -320,9 +400,21 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
 
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
     for i, (prof, gw) in enumerate(results["gain_vs_wait"].items()):
-        a1.plot(gw["waits"], gw["dense"], "o-", color=f"C{i}", label=f"{prof}: {gw['dense_inputs']} events")
-        a1.plot(gw["waits"], gw["sparse"], "s--", color=f"C{i}", alpha=0.7,
-                label=f"{prof}: {gw['sparse_inputs']} events")
+        a1.plot(
+            gw["waits"],
+            gw["dense"],
+            "o-",
+            color=f"C{i}",
+            label=f"{prof}: {gw['dense_inputs']} events",
+        )
+        a1.plot(
+            gw["waits"],
+            gw["sparse"],
+            "s--",
+            color=f"C{i}",
+            alpha=0.7,
+            label=f"{prof}: {gw['sparse_inputs']} events",
+        )
     a1.set_xlabel("wait between events (FPGA cycles)")
     a1.set_ylabel("gain (output per unit of x . w)")
     a1.set_title("gain against the wait: dynamic saturation", fontsize=9)
@@ -330,9 +422,15 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     a1.grid(alpha=0.3)
     for i, (prof, d) in enumerate(results["calibration"].items()):
         ev = d["gain_vs_events"]
-        a2.plot(ev["events"], ev["gain"], "o-", ms=3, color=f"C{i}",
-                label=f"{prof}: mock gain {d['mock_gain']:.5f}, noise {d['mock_noise_std']:.2f}; "
-                      f"onset {d['saturation_onset_events']} events")
+        a2.plot(
+            ev["events"],
+            ev["gain"],
+            "o-",
+            ms=3,
+            color=f"C{i}",
+            label=f"{prof}: mock gain {d['mock_gain']:.5f}, noise {d['mock_noise_std']:.2f}; "
+            f"onset {d['saturation_onset_events']} events",
+        )
     a2.set_xlabel("same-sign events (16 x 21 each) at wait 5")
     a2.set_ylabel("gain")
     a2.set_title("default vs custom calibration", fontsize=9)

@@ -14,8 +14,8 @@ not those of SpeechCommands. Same arguments, same arrays: the generator is deter
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -59,8 +59,9 @@ def digits(test_fraction: float = 0.3, seed: int = 0) -> Dataset:
     try:
         from sklearn.datasets import load_digits
     except ImportError as err:  # pragma: no cover - depends on the environment
-        raise ImportError("the digits dataset needs scikit-learn: pip install 'chipsim[torch]'"
-                          f" ({err})") from None
+        raise ImportError(
+            f"the digits dataset needs scikit-learn: pip install 'chipsim[torch]' ({err})"
+        ) from None
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction: {test_fraction} must lie strictly between 0 and 1")
     data = load_digits()
@@ -71,19 +72,31 @@ def digits(test_fraction: float = 0.3, seed: int = 0) -> Dataset:
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
         test[idx[: int(round(test_fraction * idx.size))]] = True
-    return Dataset("digits", x[~test], y[~test], x[test], y[test],
-                   tuple(str(d) for d in range(10)), (8, 8),
-                   "scikit-learn's bundled copy of the UCI optical handwritten digits "
-                   "(8 x 8 images, 16 grey levels), scaled to 0..1")
+    return Dataset(
+        "digits",
+        x[~test],
+        y[~test],
+        x[test],
+        y[test],
+        tuple(str(d) for d in range(10)),
+        (8, 8),
+        "scikit-learn's bundled copy of the UCI optical handwritten digits "
+        "(8 x 8 images, 16 grey levels), scaled to 0..1",
+    )
 
 
 # ---- the synthetic keyword dataset --------------------------------------------------------------
 
 #: Vowel formants (F1, F2, F3) in Hz of an average adult speaker.
 _VOWELS = {
-    "a": (730, 1090, 2440), "i": (270, 2290, 3010), "u": (300, 870, 2240),
-    "e": (530, 1840, 2480), "o": (570, 840, 2410), "ah": (640, 1190, 2390),
-    "l": (360, 1300, 2700), "r": (420, 1300, 1600),
+    "a": (730, 1090, 2440),
+    "i": (270, 2290, 3010),
+    "u": (300, 870, 2240),
+    "e": (530, 1840, 2480),
+    "o": (570, 840, 2410),
+    "ah": (640, 1190, 2390),
+    "l": (360, 1300, 2700),
+    "r": (420, 1300, 1600),
 }
 
 # Segment kinds: ("v", vowel, share) voiced; ("g", vowel_from, vowel_to, share) glide;
@@ -98,7 +111,13 @@ _WORDS = {
     "right": [("v", "r", 0.25), ("g", "a", "i", 0.55), ("s", 0.1), ("b", 4000, 0.1)],
     "on": [("v", "o", 0.6), ("n", 0.4)],
     "off": [("v", "o", 0.55), ("f", 4000, 4000, 0.45)],
-    "stop": [("f", 6000, 2500, 0.3), ("b", 4000, 0.1), ("v", "o", 0.4), ("s", 0.1), ("b", 1200, 0.1)],
+    "stop": [
+        ("f", 6000, 2500, 0.3),
+        ("b", 4000, 0.1),
+        ("v", "o", 0.4),
+        ("s", 0.1),
+        ("b", 1200, 0.1),
+    ],
     "go": [("b", 1800, 0.1), ("g", "o", "u", 0.65), ("t", 440, 0.25)],
 }
 
@@ -113,7 +132,9 @@ def _mel_to_hz(m):
     return 700.0 * (10.0 ** (np.asarray(m, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(n_mels: int, freqs: np.ndarray, f_min: float = 20.0, f_max: float = 8000.0) -> np.ndarray:
+def mel_filterbank(
+    n_mels: int, freqs: np.ndarray, f_min: float = 20.0, f_max: float = 8000.0
+) -> np.ndarray:
     """Triangular mel filters (n_freqs, n_mels) on the linear frequency grid ``freqs`` (Hz)."""
     edges = _mel_to_hz(np.linspace(_hz_to_mel(f_min), _hz_to_mel(f_max), n_mels + 2))
     fb = np.zeros((freqs.size, n_mels))
@@ -136,17 +157,19 @@ def _keyword_spectrogram(word, rng, freqs, n_frames, frame_s, difficulty, babble
     """Power spectrogram (n_frames, n_freqs) of one sample of ``word``."""
     n_freqs = freqs.size
     spec = np.zeros((n_frames, n_freqs))
-    f0 = rng.uniform(90.0, 250.0)                   # pitch of the speaker
-    tract = rng.uniform(0.85, 1.15)                 # vocal-tract length factor on formants
-    length = rng.uniform(0.45, 0.85)                # seconds
+    f0 = rng.uniform(90.0, 250.0)  # pitch of the speaker
+    tract = rng.uniform(0.85, 1.15)  # vocal-tract length factor on formants
+    length = rng.uniform(0.45, 0.85)  # seconds
     onset = rng.uniform(0.0, n_frames * frame_s - length)
-    shares = np.array([seg[-1] for seg in word]) * rng.uniform(1 - 0.3 * difficulty, 1 + 0.3 * difficulty, len(word))
+    shares = np.array([seg[-1] for seg in word]) * rng.uniform(
+        1 - 0.3 * difficulty, 1 + 0.3 * difficulty, len(word)
+    )
     bounds = onset + length * np.concatenate(([0.0], np.cumsum(shares) / shares.sum()))
     t = (np.arange(n_frames) + 0.5) * frame_s
     harmonics = f0 * np.arange(1, int(8000 / f0) + 1)
     line_width = 25.0 + 0.05 * f0
     comb = np.exp(-0.5 * ((freqs[:, None] - harmonics[None, :]) / line_width) ** 2).sum(axis=1)
-    tilt = (1.0 + freqs / 500.0) ** -1.2           # glottal spectral tilt
+    tilt = (1.0 + freqs / 500.0) ** -1.2  # glottal spectral tilt
     bandwidths = (90.0, 110.0, 160.0)
     for i, seg in enumerate(word):
         inside = (t >= bounds[i]) & (t < bounds[i + 1])
@@ -163,7 +186,9 @@ def _keyword_spectrogram(word, rng, freqs, n_frames, frame_s, difficulty, babble
             env = _formant_envelope(freqs[None, :], formants[:, None, :], bandwidths)
             spec[inside] += amp * comb[None, :] * tilt[None, :] * env
         elif kind == "n":
-            env = _formant_envelope(freqs, np.array([250.0 * tract, 2200.0 * tract]), (100.0, 300.0))
+            env = _formant_envelope(
+                freqs, np.array([250.0 * tract, 2200.0 * tract]), (100.0, 300.0)
+            )
             spec[inside] += 0.5 * amp * comb * tilt * env
         elif kind == "f":
             centre, width = seg[1] * rng.uniform(0.9, 1.1), seg[2]
@@ -181,7 +206,7 @@ def _keyword_spectrogram(word, rng, freqs, n_frames, frame_s, difficulty, babble
     loudness = 10.0 ** (rng.uniform(-6.0, 6.0) / 10.0)
     snr_db = rng.uniform(25.0 - 30.0 * difficulty, 25.0 - 10.0 * difficulty)
     signal_power = spec.mean() * loudness
-    noise_shape = (1.0 + freqs / 1000.0) ** -1.0   # pinkish background
+    noise_shape = (1.0 + freqs / 1000.0) ** -1.0  # pinkish background
     background = rng.exponential(1.0, spec.shape) * noise_shape[None, :]
     background *= signal_power / noise_shape.mean() * 10.0 ** (-snr_db / 10.0)
     spec = spec * loudness + background
@@ -193,8 +218,15 @@ def _keyword_spectrogram(word, rng, freqs, n_frames, frame_s, difficulty, babble
     return spec
 
 
-def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: int = 40,
-             n_frames: int = 32, difficulty: float = 1.0) -> Dataset:
+def keywords(
+    n_train: int = 3000,
+    n_test: int = 1000,
+    seed: int = 0,
+    *,
+    n_mels: int = 40,
+    n_frames: int = 32,
+    difficulty: float = 1.0,
+) -> Dataset:
     """The synthetic keyword-spotting-like dataset (see the module docstring): ten "words",
     log-mel spectrograms of ``n_frames`` frames x ``n_mels`` bands (default 32 x 40 = 1,280
     features), flattened frame-major, in decibels mapped to 0..1 (-50 dB .. 0 dB relative to
@@ -225,16 +257,25 @@ def keywords(n_train: int = 3000, n_test: int = 1000, seed: int = 0, *, n_mels: 
         x = np.empty((n, n_frames, n_mels), dtype=np.float32)
         for i, label in enumerate(labels):
             babble = words[rng.integers(len(words))]
-            power = _keyword_spectrogram(words[label], rng, freqs, n_frames, frame_s, difficulty,
-                                         babble)
+            power = _keyword_spectrogram(
+                words[label], rng, freqs, n_frames, frame_s, difficulty, babble
+            )
             mel = power @ fb  # amplitudes are built on a unit scale: 0 dB is their level
             db = 10.0 * np.log10(mel + 1e-12)
             x[i] = np.clip((db + 50.0) / 50.0, 0.0, 1.0)
         splits.append((x.reshape(n, -1), labels.astype(np.int64)))
     (x_tr, y_tr), (x_te, y_te) = splits
-    return Dataset("keywords", x_tr, y_tr, x_te, y_te, KEYWORDS, (n_frames, n_mels),
-                   "synthetic keyword-spotting-like log-mel spectrograms (generated, not speech): "
-                   "ten formant/tone sequences with pitch, timing, loudness and noise variation")
+    return Dataset(
+        "keywords",
+        x_tr,
+        y_tr,
+        x_te,
+        y_te,
+        KEYWORDS,
+        (n_frames, n_mels),
+        "synthetic keyword-spotting-like log-mel spectrograms (generated, not speech): "
+        "ten formant/tone sequences with pitch, timing, loudness and noise variation",
+    )
 
 
 def load(name: str, **options) -> Dataset:

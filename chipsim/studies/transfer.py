@@ -19,9 +19,10 @@ import copy
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,16 +84,24 @@ class StudyConfig:
     diagnostics: bool = True
 
     @classmethod
-    def quick(cls, **overrides) -> "StudyConfig":
+    def quick(cls, **overrides) -> StudyConfig:
         """A reduced study (two seeds, 200 test samples per run) that runs in about 1.5 minutes
         (79-86 s) on two idle cores: a first look, and what CI runs."""
-        base: dict[str, Any] = dict(n_train=1200, n_test=300, float_epochs=15, seeds=(0, 1), eval_samples=200,
-                    hil_samples=600, hil_epochs=2)
+        base: dict[str, Any] = dict(
+            n_train=1200,
+            n_test=300,
+            float_epochs=15,
+            seeds=(0, 1),
+            eval_samples=200,
+            hil_samples=600,
+            hil_epochs=2,
+        )
         base.update(overrides)
         return cls(**base)
 
 
 # ---- the network ---------------------------------------------------------------------------------
+
 
 def _torch():
     import torch
@@ -103,7 +112,9 @@ def _torch():
 def _build_classes():
     """Define the torch modules (torch is imported only when the study runs)."""
     import torch
+
     import chipsim.torch as hxp
+
     from ..torch.quantization import Quantizer
 
     class _AnalogLinear(torch.nn.Module):
@@ -118,11 +129,11 @@ def _build_classes():
             torch.nn.init.kaiming_uniform_(self.weight, a=math.sqrt(5))
             self.backend = "float"
             self.chip = None
-            self.gain = math.nan          # ADC steps per unit of x.w and send, measured
+            self.gain = math.nan  # ADC steps per unit of x.w and send, measured
             self.num_sends = 1
             self.weight_scale = math.nan  # s_w
             self.wait_between_events = DEFAULT_WAIT_BETWEEN_EVENTS
-            self.noise = True             # False: temporal noise off (diagnostics)
+            self.noise = True  # False: temporal noise off (diagnostics)
             # input normalization (x - mean) / std of the float network; on a chip the raw,
             # non-negative input is sent, the weights become W / std and the constant
             # (mean / std) . W is subtracted digitally after the read
@@ -142,14 +153,25 @@ def _build_classes():
                 return ((x - self.in_mean) / self.in_std) @ self.weight.t()
             codes = quantizer(x)
             w_codes = quantize(self.effective_weight(), self.weight_scale)
-            y = hxp.matmul(codes, w_codes.t(), num_sends=self.num_sends,
-                           wait_between_events=self.wait_between_events,
-                           mock=self.backend == "mock", chip=self.chip, noise=self.noise)
-            return y / (self.gain * self.num_sends * quantizer.scale * self.weight_scale) - self.offset()
+            y = hxp.matmul(
+                codes,
+                w_codes.t(),
+                num_sends=self.num_sends,
+                wait_between_events=self.wait_between_events,
+                mock=self.backend == "mock",
+                chip=self.chip,
+                noise=self.noise,
+            )
+            return (
+                y / (self.gain * self.num_sends * quantizer.scale * self.weight_scale)
+                - self.offset()
+            )
 
         def extra_repr(self) -> str:
-            return (f"in={self.weight.shape[1]}, out={self.weight.shape[0]}, backend={self.backend}, "
-                    f"num_sends={self.num_sends}, weight_scale={self.weight_scale:.4g}")
+            return (
+                f"in={self.weight.shape[1]}, out={self.weight.shape[0]}, backend={self.backend}, "
+                f"num_sends={self.num_sends}, weight_scale={self.weight_scale:.4g}"
+            )
 
     def quantize(weight, scale):
         from ..torch.quantization import quantize as q
@@ -192,22 +214,31 @@ def _build_classes():
                 elif q.scaling == "ema":
                     q.train()
                     for start in range(0, data.shape[0], batch_size):
-                        q(data[start:start + batch_size])
+                        q(data[start : start + batch_size])
                     q.eval()
             self.train(was)
 
         @torch.no_grad()
-        def translate(self, chip, backend: str, gain: float, x_cal: torch.Tensor, *,
-                      target_rms: float, max_sends: int, wait_between_events: int) -> None:
+        def translate(
+            self,
+            chip,
+            backend: str,
+            gain: float,
+            x_cal: torch.Tensor,
+            *,
+            target_rms: float,
+            max_sends: int,
+            wait_between_events: int,
+        ) -> None:
             """Map the float network onto ``chip`` (or the mock): per layer pick the weight
             scale and ``num_sends`` so that the RMS output on ``x_cal`` is ``target_rms``."""
             inputs = (x_cal, self.hidden_input(x_cal))
             for (layer, q), data in zip(self.layers(), inputs):
                 q_scale = q.scale if q.scaling != "batch" else q.q_max / float(data.abs().max())
                 w_eff = layer.effective_weight()
-                z = data @ w_eff.t()                 # what the chip integrates (with the offset)
+                z = data @ w_eff.t()  # what the chip integrates (with the offset)
                 rms = float(torch.sqrt(torch.mean(z.double() ** 2)))
-                want = target_rms / (gain * q_scale * max(rms, 1e-12))   # s_w * num_sends
+                want = target_rms / (gain * q_scale * max(rms, 1e-12))  # s_w * num_sends
                 # full scale at the 99.9th percentile of |w|: a few outliers clip at +-63 rather
                 # than coarsening every other weight (inputs that are almost never active get
                 # large normalized weights)
@@ -235,10 +266,11 @@ def _build_classes():
 
 # ---- training and evaluation -------------------------------------------------------------------
 
+
 def _batches(n: int, batch_size: int, rng: np.random.Generator | None):
     order = rng.permutation(n) if rng is not None else np.arange(n)
     for start in range(0, n, batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         if idx.size >= 2:  # BatchNorm needs two samples in training mode
             yield idx
 
@@ -262,8 +294,8 @@ def _accuracy(model, x, y, batch_size: int = 4096) -> float:
     correct = 0
     with torch.no_grad():
         for start in range(0, x.shape[0], batch_size):
-            out = model(x[start:start + batch_size])
-            correct += int((out.argmax(dim=1) == y[start:start + batch_size]).sum())
+            out = model(x[start : start + batch_size])
+            correct += int((out.argmax(dim=1) == y[start : start + batch_size]).sum())
     return correct / x.shape[0]
 
 
@@ -292,8 +324,9 @@ class StudyResult:
     def cell(self, method: str, profile: str) -> tuple[float, float, int]:
         """(mean, sample standard deviation, number of seeds) of ``method`` (``plain``, ``hil``,
         ``plain_noise_off``, ``mock``, ``mock_noise_off``) under ``profile``."""
-        values = np.array([r[method] for r in self.runs if r["profile"] == profile and method in r],
-                          dtype=float)
+        values = np.array(
+            [r[method] for r in self.runs if r["profile"] == profile and method in r], dtype=float
+        )
         if values.size == 0:
             return math.nan, math.nan, 0
         spread = float(values.std(ddof=1)) if values.size > 1 else 0.0
@@ -305,11 +338,14 @@ class StudyResult:
         profiles = self.config.profiles
         head = f"{'':<34}" + "".join(f"{p + ' calibration':>26}" for p in profiles)
         lines = [head]
-        names = (("plain", "plain transfer"), ("hil", "hardware-in-the-loop retraining"),
-                 (None, "diagnostics (not in the published table):"),
-                 ("plain_noise_off", "  plain, temporal noise off"),
-                 ("mock", "  mock, measured gain and noise"),
-                 ("mock_noise_off", "  mock, noise off (rounding only)"))
+        names = (
+            ("plain", "plain transfer"),
+            ("hil", "hardware-in-the-loop retraining"),
+            (None, "diagnostics (not in the published table):"),
+            ("plain_noise_off", "  plain, temporal noise off"),
+            ("mock", "  mock, measured gain and noise"),
+            ("mock_noise_off", "  mock, noise off (rounding only)"),
+        )
         for key, name in names:
             row = f"{name:<34}"
             if key is not None and not any(key in r for r in self.runs):
@@ -320,11 +356,15 @@ class StudyResult:
                 mean, std, n = self.cell(key, p)
                 row += f"{100 * mean:>15.2f} % +- {100 * std:5.2f}"
             lines.append(row)
-        lines.append(f"{'float baseline':<34}{100 * self.float_accuracy_eval:>15.2f} %  "
-                     f"(all {self.dataset.get('n_test', '?')} test samples: "
-                     f"{100 * self.float_accuracy:.2f} %)")
-        lines.append(f"spread: sample standard deviation over {len(self.config.seeds)} chip seeds; "
-                     f"{self.config.eval_samples} test samples per run")
+        lines.append(
+            f"{'float baseline':<34}{100 * self.float_accuracy_eval:>15.2f} %  "
+            f"(all {self.dataset.get('n_test', '?')} test samples: "
+            f"{100 * self.float_accuracy:.2f} %)"
+        )
+        lines.append(
+            f"spread: sample standard deviation over {len(self.config.seeds)} chip seeds; "
+            f"{self.config.eval_samples} test samples per run"
+        )
         lines.extend(self.ordering())
         return "\n".join(lines)
 
@@ -338,37 +378,58 @@ class StudyResult:
             (ma, sa, _), (mb, sb, _) = a, b
             margin = ma - mb
             spread = max(sa, sb)
-            verdict = ("holds, margin larger than the spread" if margin > spread else
-                       "holds, but the margin is within the spread" if margin > 0 else
-                       "does not hold")
-            out.append(f"{label}: {100 * margin:+.2f} points (spread {100 * spread:.2f}): {verdict}")
+            verdict = (
+                "holds, margin larger than the spread"
+                if margin > spread
+                else "holds, but the margin is within the spread"
+                if margin > 0
+                else "does not hold"
+            )
+            out.append(
+                f"{label}: {100 * margin:+.2f} points (spread {100 * spread:.2f}): {verdict}"
+            )
 
-        check("custom > default, plain transfer", self.cell("plain", "custom"), self.cell("plain", "default"))
+        check(
+            "custom > default, plain transfer",
+            self.cell("plain", "custom"),
+            self.cell("plain", "default"),
+        )
         check("HIL > plain, default", self.cell("hil", "default"), self.cell("plain", "default"))
         check("HIL > plain, custom", self.cell("hil", "custom"), self.cell("plain", "custom"))
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "StudyResult":
+    def from_dict(cls, data: dict) -> StudyResult:
         """Inverse of :meth:`to_dict` (e.g. ``json.load`` of ``results.json``), to redraw or
         re-tabulate a saved run."""
         cfg = dict(data["config"])
         for key in ("seeds", "profiles"):
             cfg[key] = tuple(cfg[key])
-        return cls(StudyConfig(**cfg), data["float_accuracy"], data["float_accuracy_eval"],
-                   list(data["runs"]), data["wall_seconds"], dict(data["dataset"]))
+        return cls(
+            StudyConfig(**cfg),
+            data["float_accuracy"],
+            data["float_accuracy_eval"],
+            list(data["runs"]),
+            data["wall_seconds"],
+            dict(data["dataset"]),
+        )
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["config"] = asdict(self.config)
-        d["table"] = {m: {p: dict(zip(("mean", "std", "n"), self.cell(m, p)))
-                          for p in self.config.profiles}
-                      for m in ("plain", "hil", "plain_noise_off", "mock", "mock_noise_off")}
+        d["table"] = {
+            m: {p: dict(zip(("mean", "std", "n"), self.cell(m, p))) for p in self.config.profiles}
+            for m in ("plain", "hil", "plain_noise_off", "mock", "mock_noise_off")
+        }
         return d
 
 
-def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None] | None = None,
-              chip_factory: Callable | None = None) -> StudyResult:
+def run_study(
+    config: StudyConfig = StudyConfig(),
+    *,
+    log: Callable[[str], None] | None = None,
+    chip_factory: Callable | None = None,
+) -> StudyResult:
     """Run the study as configured; ``log`` receives progress lines.
 
     ``chip_factory(profile, seed)`` builds the chip of each run (default:
@@ -379,6 +440,7 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
     torch = _torch()
     import chipsim
     import chipsim.torch as hxp
+
     from . import datasets
 
     say = log or (lambda _msg: None)
@@ -395,24 +457,43 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
     y_te = torch.as_tensor(data.y_test)
     n_eval = min(config.eval_samples, x_te.shape[0])
     x_ev, y_ev = x_te[:n_eval], y_te[:n_eval]
-    say(f"dataset {data.name}: {x_tr.shape[0]} train / {x_te.shape[0]} test samples, "
-        f"{data.num_features} features, {data.num_classes} classes")
+    say(
+        f"dataset {data.name}: {x_tr.shape[0]} train / {x_te.shape[0]} test samples, "
+        f"{data.num_features} features, {data.num_classes} classes"
+    )
 
     _, TransferMLP = _build_classes()
     model = TransferMLP(data.num_features, config.hidden, data.num_classes, config.scaling)
     model.fc1.in_mean.copy_(x_tr.mean(dim=0))
     std = x_tr.std(dim=0)
     model.fc1.in_std.copy_(std.clamp(min=max(STD_FLOOR * float(std.median()), 1e-3)))
-    _train(model, x_tr, y_tr, epochs=config.float_epochs, lr=config.float_lr,
-           batch_size=config.batch_size, rng=rng)
+    _train(
+        model,
+        x_tr,
+        y_tr,
+        epochs=config.float_epochs,
+        lr=config.float_lr,
+        batch_size=config.batch_size,
+        rng=rng,
+    )
     cal = x_tr[: min(1000, x_tr.shape[0])]
     model.calibrate_quantizers(cal, config.batch_size)
-    result = StudyResult(config, _accuracy(model, x_te, y_te), _accuracy(model, x_ev, y_ev),
-                         dataset={"name": data.name, "features": data.num_features,
-                                  "classes": data.num_classes, "n_train": int(x_tr.shape[0]),
-                                  "n_test": int(x_te.shape[0])})
-    say(f"float network: test accuracy {100 * result.float_accuracy:.2f} % "
-        f"({time.perf_counter() - t_start:.1f} s)")
+    result = StudyResult(
+        config,
+        _accuracy(model, x_te, y_te),
+        _accuracy(model, x_ev, y_ev),
+        dataset={
+            "name": data.name,
+            "features": data.num_features,
+            "classes": data.num_classes,
+            "n_train": int(x_tr.shape[0]),
+            "n_test": int(x_te.shape[0]),
+        },
+    )
+    say(
+        f"float network: test accuracy {100 * result.float_accuracy:.2f} % "
+        f"({time.perf_counter() - t_start:.1f} s)"
+    )
     float_state = copy.deepcopy(model.state_dict())
     hil_n = min(config.hil_samples, x_tr.shape[0])
     previous_parameter = hxp.get_mock_parameter()
@@ -420,18 +501,28 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
         for profile in config.profiles:
             for seed in config.seeds:
                 t_run = time.perf_counter()
-                chip = (chip_factory(profile, seed) if chip_factory is not None
-                        else chipsim.load(config.chip, calibration=profile, seed=seed))
+                chip = (
+                    chip_factory(profile, seed)
+                    if chip_factory is not None
+                    else chipsim.load(config.chip, calibration=profile, seed=seed)
+                )
                 # per tile: the mock adds its noise once per 128-input tile, so this is the
                 # parameter with which the mock reproduces the chip's noise on multi-tile layers
                 parameter = hxp.measure_mock_parameter(chip, seed=seed, per_tile_noise=True)
                 hxp.set_mock_parameter(parameter)
                 torch.manual_seed(config.seed * 1_000_003 + seed)
-                run = {"profile": profile, "seed": seed, "gain": parameter.gain,
-                       "noise_std": parameter.noise_std}
+                run = {
+                    "profile": profile,
+                    "seed": seed,
+                    "gain": parameter.gain,
+                    "noise_std": parameter.noise_std,
+                }
                 model.load_state_dict(float_state)
-                translate = dict(target_rms=config.target_rms, max_sends=config.max_sends,
-                                 wait_between_events=config.wait_between_events)
+                translate = dict(
+                    target_rms=config.target_rms,
+                    max_sends=config.max_sends,
+                    wait_between_events=config.wait_between_events,
+                )
                 model.translate(None, "mock", parameter.gain, cal, **translate)
                 run["mock"] = _accuracy(model, x_ev, y_ev)
                 model.set_noise(False)
@@ -446,20 +537,33 @@ def run_study(config: StudyConfig = StudyConfig(), *, log: Callable[[str], None]
                     model.set_noise(True)
                 if config.hil_epochs > 0:
                     hil_rng = np.random.default_rng([config.seed, seed, 7])
-                    _train(model, x_tr[:hil_n], y_tr[:hil_n], epochs=config.hil_epochs,
-                           lr=config.hil_lr, batch_size=config.batch_size, rng=hil_rng)
+                    _train(
+                        model,
+                        x_tr[:hil_n],
+                        y_tr[:hil_n],
+                        epochs=config.hil_epochs,
+                        lr=config.hil_lr,
+                        batch_size=config.batch_size,
+                        rng=hil_rng,
+                    )
                     run["hil"] = _accuracy(model, x_ev, y_ev)
                 model.to_float()
                 run["seconds"] = time.perf_counter() - t_run
                 result.runs.append(run)
-                quiet = (f", plain noise off {100 * run['plain_noise_off']:.1f} %"
-                         if "plain_noise_off" in run else "")
-                say(f"{profile:>8} seed {seed}: gain {parameter.gain:.5f}, noise "
+                quiet = (
+                    f", plain noise off {100 * run['plain_noise_off']:.1f} %"
+                    if "plain_noise_off" in run
+                    else ""
+                )
+                say(
+                    f"{profile:>8} seed {seed}: gain {parameter.gain:.5f}, noise "
                     f"{parameter.noise_std:.2f}, num_sends {run['num_sends']}; mock "
                     f"{100 * run['mock']:.1f} % (noise off {100 * run['mock_noise_off']:.1f} %), "
                     f"plain {100 * run['plain']:.1f} %{quiet}"
-                    + (f", HIL {100 * run['hil']:.1f} %" if "hil" in run else "") + " "
-                    f"({run['seconds']:.1f} s)")
+                    + (f", HIL {100 * run['hil']:.1f} %" if "hil" in run else "")
+                    + " "
+                    f"({run['seconds']:.1f} s)"
+                )
     finally:
         hxp.set_mock_parameter(previous_parameter)
     result.wall_seconds = time.perf_counter() - t_start
@@ -474,29 +578,51 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
     import matplotlib.pyplot as plt
 
     profiles = result.config.profiles
-    methods = (("plain", "plain transfer", "tab:orange"), ("hil", "hardware-in-the-loop", "tab:blue"))
+    methods = (
+        ("plain", "plain transfer", "tab:orange"),
+        ("hil", "hardware-in-the-loop", "tab:blue"),
+    )
     fig, ax = plt.subplots(figsize=(7, 4.5))
     width = 0.38
     for j, (key, label, color) in enumerate(methods):
         for i, p in enumerate(profiles):
             mean, std, _ = result.cell(key, p)
             xpos = i + (j - 0.5) * width
-            ax.bar(xpos, 100 * mean, width, yerr=100 * std, color=color, capsize=4,
-                   label=label if i == 0 else None)
+            ax.bar(
+                xpos,
+                100 * mean,
+                width,
+                yerr=100 * std,
+                color=color,
+                capsize=4,
+                label=label if i == 0 else None,
+            )
             vals = [100 * r[key] for r in result.runs if r["profile"] == p]
             ax.plot([xpos] * len(vals), vals, "k.", ms=4)
             top = max([100 * (mean + std)] + vals)
             ax.text(xpos, top + 1.5, f"{100 * mean:.1f}", ha="center", fontsize=8)
-    ax.axhline(100 * result.float_accuracy_eval, color="k", ls="--", lw=1,
-               label=f"float baseline {100 * result.float_accuracy_eval:.1f} %")
-    ax.axhline(100 / max(result.dataset.get("classes", 10), 1), color="tab:gray", ls=":", lw=1,
-               label="chance")
+    ax.axhline(
+        100 * result.float_accuracy_eval,
+        color="k",
+        ls="--",
+        lw=1,
+        label=f"float baseline {100 * result.float_accuracy_eval:.1f} %",
+    )
+    ax.axhline(
+        100 / max(result.dataset.get("classes", 10), 1),
+        color="tab:gray",
+        ls=":",
+        lw=1,
+        label="chance",
+    )
     ax.set_xticks(range(len(profiles)))
     ax.set_xticklabels([f"{p} calibration" for p in profiles])
     ax.set_ylabel("test accuracy (%)")
     ax.set_ylim(0, 120)
-    ax.set_title(f"{result.dataset.get('name')} ({result.dataset.get('features')} features): "
-                 f"{len(result.config.seeds)} chip seeds, {result.wall_seconds / 60:.1f} min")
+    ax.set_title(
+        f"{result.dataset.get('name')} ({result.dataset.get('features')} features): "
+        f"{len(result.config.seeds)} chip seeds, {result.wall_seconds / 60:.1f} min"
+    )
     ax.legend(loc="upper center", ncol=2, fontsize=8)
     fig.tight_layout()
     path = Path(path)
@@ -509,7 +635,11 @@ def save(result: StudyResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``results.json``, ``table.txt`` and ``figure.png`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"results": out / "results.json", "table": out / "table.txt", "figure": out / "figure.png"}
+    paths = {
+        "results": out / "results.json",
+        "table": out / "table.txt",
+        "figure": out / "figure.png",
+    }
     paths["results"].write_text(json.dumps(result.to_dict(), indent=2) + "\n")
     paths["table"].write_text(result.table() + f"\nwall time {result.wall_seconds:.1f} s\n")
     study_figure(result, paths["figure"])

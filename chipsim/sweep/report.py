@@ -31,7 +31,9 @@ def groups(result, metric: str, by: tuple[str, ...]) -> dict:
     import itertools
 
     axes = {a.name: a.values for a in result.spec.axes}
-    out: dict[tuple, list] = {combo: [] for combo in itertools.product(*(axes[name] for name in by))}
+    out: dict[tuple, list] = {
+        combo: [] for combo in itertools.product(*(axes[name] for name in by))
+    }
     for row in result.rows:
         if row.get("error") is not None:
             continue
@@ -67,11 +69,19 @@ def summary(result) -> str:
         f"sweep of '{spec.experiment}' on {spec.description.identity.name}: {len(spec)} cells, "
         f"{done} done, {result.failed} failed; this run computed {result.computed} "
         f"(resumed {result.skipped}) in {result.wall_seconds:.1f} s"
-        + ("" if not result.computed else f" on {result.workers} workers" if result.workers else " serially"),
+        + (
+            ""
+            if not result.computed
+            else f" on {result.workers} workers"
+            if result.workers
+            else " serially"
+        ),
     ]
     if result.stale_rows:
-        lines.append(f"({result.stale_rows} rows of the results file belong to no cell of this sweep: "
-                     "an earlier version of it or of the chip description; kept, not shown)")
+        lines.append(
+            f"({result.stale_rows} rows of the results file belong to no cell of this sweep: "
+            "an earlier version of it or of the chip description; kept, not shown)"
+        )
     axes_line = ", ".join(f"{a.name} ({len(a.values)})" for a in spec.axes if len(a.values) > 1)
     lines.append(f"axes: {axes_line or 'none'}")
     failed = [r for r in result.rows if r.get("error") is not None]
@@ -87,14 +97,18 @@ def summary(result) -> str:
         for m in metrics:
             values = [v for g in groups(result, m, ()).values() for v in g]
             if values:
-                lines.append(f"{m:<26}{np.mean(values):>14.6g}{np.min(values):>14.6g}{np.max(values):>14.6g}{len(values):>6}")
+                lines.append(
+                    f"{m:<26}{np.mean(values):>14.6g}{np.min(values):>14.6g}{np.max(values):>14.6g}{len(values):>6}"
+                )
         return "\n".join(lines)
     by = (report.x,) + ((report.y,) if report.y else ())
     units = _units(spec)
     table = {k: _stats(v) for k, v in groups(result, report.metric, by).items()}
     over = [a.name for a in spec.axes if a.name not in by and len(a.values) > 1]
-    lines.append(f"{report.metric}: mean +- sample standard deviation over "
-                 f"{', '.join(over) if over else 'nothing (one cell each)'}")
+    lines.append(
+        f"{report.metric}: mean +- sample standard deviation over "
+        f"{', '.join(over) if over else 'nothing (one cell each)'}"
+    )
     head = "".join(f"{name:>16}" for name in by)
     lines.append(f"{head}{'mean':>14}{'std':>12}{'n':>5}")
     for combo, (mean, std, n) in table.items():
@@ -117,15 +131,19 @@ def summary(result) -> str:
         b = valid[best]
         text = f"best: {where}: {report.metric} {b[0]:.6g} +- {b[1]:.3g} (n = {b[2]})"
         if second is not None:
-            text += (f"; {b[0] - valid[second][0]:+.4g} over the next best, "
-                     f"{b[0] - valid[worst][0]:+.4g} over the worst")
+            text += (
+                f"; {b[0] - valid[second][0]:+.4g} over the next best, "
+                f"{b[0] - valid[worst][0]:+.4g} over the worst"
+            )
         lines.append(text)
         base = _profile_point(spec, by)
         if base is not None and base in valid:
             m = valid[base]
             where = ", ".join(f"{name} = {_shown(v, units[name])}" for name, v in zip(by, base))
-            lines.append(f"the profile '{spec.profile}' ({where}): {report.metric} {m[0]:.6g} +- {m[1]:.3g} "
-                         f"(n = {m[2]}); the best is {b[0] - m[0]:+.4g} from it")
+            lines.append(
+                f"the profile '{spec.profile}' ({where}): {report.metric} {m[0]:.6g} +- {m[1]:.3g} "
+                f"(n = {m[2]}); the best is {b[0] - m[0]:+.4g} from it"
+            )
     return "\n".join(lines)
 
 
@@ -143,7 +161,9 @@ def _profile_point(spec, by: tuple) -> tuple | None:
     for name in by:
         knob = spec.description.knobs[name]
         raw = knobs[name]
-        point.append(raw if isinstance(knob, CodeKnob) else parse_quantity(raw, KNOB_TARGETS[knob.sets]))
+        point.append(
+            raw if isinstance(knob, CodeKnob) else parse_quantity(raw, KNOB_TARGETS[knob.sets])
+        )
     return tuple(point)
 
 
@@ -180,7 +200,9 @@ def figure(result, path: str | Path) -> Path | None:
         ax.set_ylabel(report.metric)
     else:
         ys = axes[report.y]
-        table = {k: _stats(v) for k, v in groups(result, report.metric, (report.x, report.y)).items()}
+        table = {
+            k: _stats(v) for k, v in groups(result, report.metric, (report.x, report.y)).items()
+        }
         grid = np.array([[table[(x, y)][0] for x in xs] for y in ys])
         image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
         ax.set_xticks(range(len(xs)), [_shown(v, units[report.x]) for v in xs], rotation=30)
@@ -192,10 +214,20 @@ def figure(result, path: str | Path) -> Path | None:
             for i in range(len(xs)):
                 if np.isfinite(grid[j, i]):
                     light = finite.size and grid[j, i] < (finite.min() + finite.max()) / 2
-                    ax.text(i, j, f"{grid[j, i]:.4g}", ha="center", va="center", fontsize=8,
-                            color="white" if light else "black")
+                    ax.text(
+                        i,
+                        j,
+                        f"{grid[j, i]:.4g}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if light else "black",
+                    )
         fig.colorbar(image, ax=ax, label=report.metric)
-    ax.set_title(f"{spec.experiment} on {spec.description.identity.name}: {report.metric} ({note})", fontsize=9)
+    ax.set_title(
+        f"{spec.experiment} on {spec.description.identity.name}: {report.metric} ({note})",
+        fontsize=9,
+    )
     path = Path(path)
     fig.savefig(path, dpi=120)
     return path

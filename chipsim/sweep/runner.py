@@ -11,11 +11,11 @@ import socket
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from itertools import islice
 from pathlib import Path
-from typing import Callable
 
 from . import store as _store
 from .experiments import EXPERIMENTS, CellContext
@@ -29,7 +29,7 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped a sweep; every finished cell is in the results folder (run it again to
     resume). ``result`` holds what was done."""
 
-    def __init__(self, result: "SweepResult") -> None:
+    def __init__(self, result: SweepResult) -> None:
         super().__init__("interrupted")
         self.result = result
 
@@ -66,12 +66,22 @@ class SweepResult:
 # ---- one cell (runs on a worker) ------------------------------------------------------------------
 
 
-def execute_cell(fn: Callable, metrics: tuple, description, profile: str, units: dict, options: dict,
-                 cell: Cell, target_names: tuple) -> dict:
+def execute_cell(
+    fn: Callable,
+    metrics: tuple,
+    description,
+    profile: str,
+    units: dict,
+    options: dict,
+    cell: Cell,
+    target_names: tuple,
+) -> dict:
     """Run experiment ``fn`` on one cell and return its row. An exception of the experiment is
     recorded in the row (``error`` and ``traceback``), not raised; warnings go to ``warnings``."""
     params = dict(cell.params)
-    ctx = CellContext(description, profile, params, {k: params[k] for k in target_names}, units, options)
+    ctx = CellContext(
+        description, profile, params, {k: params[k] for k in target_names}, units, options
+    )
     row = {"key": cell.key, "cell": cell.index, **params}
     error = trace = None
     values: dict = {}
@@ -81,8 +91,10 @@ def execute_cell(fn: Callable, metrics: tuple, description, profile: str, units:
         try:
             out = fn(ctx)
             if not isinstance(out, dict) or set(out) != set(metrics):
-                raise TypeError(f"the experiment returned {sorted(out) if isinstance(out, dict) else type(out).__name__}, "
-                                f"expected the metrics {list(metrics)}")
+                raise TypeError(
+                    f"the experiment returned {sorted(out) if isinstance(out, dict) else type(out).__name__}, "
+                    f"expected the metrics {list(metrics)}"
+                )
             values = {k: float(out[k]) for k in metrics}
         except Exception as err:  # recorded in the row: the sweep goes on
             error = f"{type(err).__name__}: {err}"
@@ -90,17 +102,29 @@ def execute_cell(fn: Callable, metrics: tuple, description, profile: str, units:
     row.update({m: values.get(m, math.nan) for m in metrics})
     texts = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
     row.update(
-        error=error, traceback=trace, warnings="; ".join(texts) if texts else None,
-        wall_seconds=time.perf_counter() - t0, worker=f"{socket.gethostname()}:{os.getpid()}",
+        error=error,
+        traceback=trace,
+        warnings="; ".join(texts) if texts else None,
+        wall_seconds=time.perf_counter() - t0,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
     return row
 
 
 def _failed_row(cell: Cell, metrics: tuple, message: str) -> dict:
-    return {"key": cell.key, "cell": cell.index, **cell.params, **{m: math.nan for m in metrics},
-            "error": message, "traceback": None, "warnings": None, "wall_seconds": math.nan,
-            "worker": None, "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "key": cell.key,
+        "cell": cell.index,
+        **cell.params,
+        **{m: math.nan for m in metrics},
+        "error": message,
+        "traceback": None,
+        "warnings": None,
+        "wall_seconds": math.nan,
+        "worker": None,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
 
 
 # ---- the results folder ---------------------------------------------------------------------------
@@ -117,13 +141,21 @@ def check_out(folder: str | Path, *, fresh: bool = False) -> Path:
     deletes the rows of an earlier run."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise ValueError(f"{folder}: exists and is not a folder; give a folder for the results (--out)")
+        raise ValueError(
+            f"{folder}: exists and is not a folder; give a folder for the results (--out)"
+        )
     if folder.is_dir():
-        foreign = sorted(p.name for p in folder.iterdir() if p.name not in _OWN_FILES and not p.name.startswith("."))
+        foreign = sorted(
+            p.name
+            for p in folder.iterdir()
+            if p.name not in _OWN_FILES and not p.name.startswith(".")
+        )
         if foreign:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise ValueError(f"{folder}: not a sweep's results folder (it holds {shown}); "
-                             "give an empty or new folder, or the folder of an earlier run to resume it (--out)")
+            raise ValueError(
+                f"{folder}: not a sweep's results folder (it holds {shown}); "
+                "give an empty or new folder, or the folder of an earlier run to resume it (--out)"
+            )
         if fresh:
             (folder / _store.RESULTS).unlink(missing_ok=True)
             shutil.rmtree(folder / _store.PARTS, ignore_errors=True)
@@ -142,8 +174,9 @@ def _cell_args(spec: SweepSpec):
 def _run_serial(spec: SweepSpec, todo: list[Cell], on_row: Callable) -> None:
     fn, metrics, description, profile, units, options = _cell_args(spec)
     for cell in todo:
-        on_row(execute_cell(fn, metrics, description, profile, units, options, cell,
-                            spec.target_names))
+        on_row(
+            execute_cell(fn, metrics, description, profile, units, options, cell, spec.target_names)
+        )
 
 
 def machine_cores() -> int:
@@ -158,8 +191,12 @@ def cluster_env(n_workers: int, cores: int | None = None) -> dict:
     Numba and the BLAS libraries, so that the workers together do not oversubscribe the cores."""
     cores = cores or machine_cores()
     threads = str(max(1, cores // max(1, n_workers)))
-    return {"NUMBA_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-            "OPENBLAS_NUM_THREADS": threads}
+    return {
+        "NUMBA_NUM_THREADS": threads,
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+    }
 
 
 def connect(scheduler: str | None = None, workers: int | None = None, retries: int = 2):
@@ -183,9 +220,14 @@ def connect(scheduler: str | None = None, workers: int | None = None, retries: i
     # dashboard_address ":0": the scheduler's HTTP server (and the dashboard, where bokeh is
     # installed) on a free port, never a clash with another cluster on the default 8787.
     with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=":0", silence_logs=logging.CRITICAL,
-                               env=cluster_env(workers))
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            silence_logs=logging.CRITICAL,
+            env=cluster_env(workers),
+        )
     return Client(cluster), cluster
 
 
@@ -204,8 +246,14 @@ def _run_dask(spec: SweepSpec, todo: list[Cell], on_row: Callable, client) -> No
 
     def submit(count: int) -> None:
         for cell in islice(cells, count):
-            future = client.submit(execute_cell, *args, cell, spec.target_names,
-                                   key=f"sweep-cell-{cell.key}", pure=False)
+            future = client.submit(
+                execute_cell,
+                *args,
+                cell,
+                spec.target_names,
+                key=f"sweep-cell-{cell.key}",
+                pure=False,
+            )
             by_future[future.key] = cell
             pending.add(future)
 
@@ -216,8 +264,12 @@ def _run_dask(spec: SweepSpec, todo: list[Cell], on_row: Callable, client) -> No
             try:
                 row = future.result()
             except KilledWorker:
-                row = _failed_row(cell, metrics, "KilledWorker: the worker process running this cell died "
-                                  "on every attempt (see distributed.scheduler.allowed-failures)")
+                row = _failed_row(
+                    cell,
+                    metrics,
+                    "KilledWorker: the worker process running this cell died "
+                    "on every attempt (see distributed.scheduler.allowed-failures)",
+                )
             except FutureCancelledError:
                 row = _failed_row(cell, metrics, "cancelled by the cluster")
             except Exception as err:  # a cell that cannot even be sent or returned
@@ -233,10 +285,19 @@ def _run_dask(spec: SweepSpec, todo: list[Cell], on_row: Callable, client) -> No
 # ---- the entry point --------------------------------------------------------------------------------
 
 
-def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, scheduler: str | None = None,
-        workers: int | None = None, serial: bool = False, fresh: bool = False, retries: int = 2,
-        progress: bool = False, log: Callable[[str], None] | None = None,
-        client=None) -> SweepResult:
+def run(
+    spec: SweepSpec | str | Path,
+    out: str | Path | None = None,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    serial: bool = False,
+    fresh: bool = False,
+    retries: int = 2,
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+    client=None,
+) -> SweepResult:
     """Run a sweep: every cell not done yet in ``out``; returns a :class:`SweepResult`.
 
     Args:
@@ -276,9 +337,13 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
     old = {r["key"]: r for r in results.rows()}
     done = {k for k, r in old.items() if k in keys and r.get("error") is None}
     todo = [c for c in cells if c.key not in done]
-    result = SweepResult(spec, folder, skipped=len(done), stale_rows=sum(k not in keys for k in old))
-    say(f"sweep: {len(cells)} cells ({len(done)} done before, {len(todo)} to run) of experiment "
-        f"'{spec.experiment}' on {spec.description.identity.name}; results in {folder}")
+    result = SweepResult(
+        spec, folder, skipped=len(done), stale_rows=sum(k not in keys for k in old)
+    )
+    say(
+        f"sweep: {len(cells)} cells ({len(done)} done before, {len(todo)} to run) of experiment "
+        f"'{spec.experiment}' on {spec.description.identity.name}; results in {folder}"
+    )
     if estimate is not None:
         say(f"chip work of all cells: {estimate.summary()}")
 
@@ -327,8 +392,10 @@ def run(spec: SweepSpec | str | Path, out: str | Path | None = None, *, schedule
         result.failed = sum(r.get("error") is not None for r in result.rows)
         result.wall_seconds = time.perf_counter() - t0
     if interrupted:
-        say(f"interrupted: {len(result.rows) - result.failed} of {len(cells)} cells done, in {folder}; "
-            "run the same sweep again to resume")
+        say(
+            f"interrupted: {len(result.rows) - result.failed} of {len(cells)} cells done, in {folder}; "
+            "run the same sweep again to resume"
+        )
         raise SweepInterrupted(result)
     return result
 
@@ -352,8 +419,10 @@ def estimate_work(spec: SweepSpec, cells: list[Cell]):
         per_cell.append(one)
     import dataclasses
 
-    total = dataclasses.replace(limits.combine(per_cell, f"the sweep's {len(cells)} cells"),
-                                seconds_fix="sweep fewer cells or shorter ones")
+    total = dataclasses.replace(
+        limits.combine(per_cell, f"the sweep's {len(cells)} cells"),
+        seconds_fix="sweep fewer cells or shorter ones",
+    )
     return total.check()
 
 

@@ -31,7 +31,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
@@ -45,7 +45,7 @@ from hwdesc.units import QuantityError, format_si, parse_quantity
 #: Version of the sweep format and of the cell keys: a change of either recomputes every cell.
 SWEEP_VERSION = 1
 
-Scalar = Union[StrictInt, float, str]
+Scalar = StrictInt | float | str
 
 
 class SweepSpecError(ChipDescriptionError):
@@ -53,8 +53,10 @@ class SweepSpecError(ChipDescriptionError):
     (the attributes of :class:`hwdesc.ChipDescriptionError`)."""
 
     @classmethod
-    def from_error(cls, err: ChipDescriptionError) -> "SweepSpecError":
-        return cls(err.problem, file=err.file, line=err.line, yaml_path=err.yaml_path, hint=err.hint)
+    def from_error(cls, err: ChipDescriptionError) -> SweepSpecError:
+        return cls(
+            err.problem, file=err.file, line=err.line, yaml_path=err.yaml_path, hint=err.hint
+        )
 
     def _format(self) -> str:
         text = super()._format()
@@ -71,9 +73,13 @@ class RangeAxis(_Section):
 
     first: Scalar = Field(description="the first value")
     last: Scalar = Field(description="the last value (included)")
-    step: Union[StrictInt, float, str, None] = Field(default=None, description="distance between values")
-    count: Union[StrictInt, None] = Field(default=None, ge=1, description="number of values")
-    spacing: Literal["linear", "log"] = Field(default="linear", description="with count: linear or log")
+    step: StrictInt | float | str | None = Field(
+        default=None, description="distance between values"
+    )
+    count: StrictInt | None = Field(default=None, ge=1, description="number of values")
+    spacing: Literal["linear", "log"] = Field(
+        default="linear", description="with count: linear or log"
+    )
 
 
 class RandomAxis(_Section):
@@ -87,17 +93,20 @@ class RandomAxis(_Section):
     seed: StrictInt = Field(ge=0, description="seed of the draw")
 
 
-Axis = Union[list[Scalar], RangeAxis, RandomAxis]
+Axis = list[Scalar] | RangeAxis | RandomAxis
 
 
 class CalibrationSpec(_Section):
     """The calibration of every cell: a profile of the chip, and target fields swept over."""
 
-    profile: str = Field(default="default", description="the chip's calibration profile the targets start from")
+    profile: str = Field(
+        default="default", description="the chip's calibration profile the targets start from"
+    )
     targets: dict[str, Axis] = Field(
         default_factory=dict,
         description="calibration target field (a knob of the chip) -> its values; a code knob "
-        "takes integer codes, a physical knob unit strings such as '0.64 us'")
+        "takes integer codes, a physical knob unit strings such as '0.64 us'",
+    )
 
 
 class ReportSpec(_Section):
@@ -105,9 +114,10 @@ class ReportSpec(_Section):
 
     metric: str = Field(description="the metric shown")
     x: str = Field(description="the axis along the figure's x axis")
-    y: Union[str, None] = Field(default=None, description="a second axis: a heat map instead of lines")
-    maximize: Union[StrictBool, None] = Field(
-        default=None, description="true: the best cell has the largest metric; false: the smallest")
+    y: str | None = Field(default=None, description="a second axis: a heat map instead of lines")
+    maximize: StrictBool | None = Field(
+        default=None, description="true: the best cell has the largest metric; false: the smallest"
+    )
 
 
 class SweepFile(_Section):
@@ -115,12 +125,14 @@ class SweepFile(_Section):
 
     sweep_version: Literal[1] = Field(description="format of the file; 1 so far")
     experiment: str = Field(description="what each cell measures")
-    chip: str = Field(description="the chip description: a built-in chip's name, or a path "
-                      "relative to the sweep file")
+    chip: str = Field(
+        description="the chip description: a built-in chip's name, or a path "
+        "relative to the sweep file"
+    )
     options: dict[str, Any] = Field(default_factory=dict, description="options of the experiment")
     calibration: CalibrationSpec = Field(default_factory=CalibrationSpec)
     axes: dict[str, Axis] = Field(default_factory=dict, description="axis name -> values")
-    report: Union[ReportSpec, None] = Field(default=None, description="summary table and figure")
+    report: ReportSpec | None = Field(default=None, description="summary table and figure")
 
 
 # ---- the validated sweep ---------------------------------------------------------------------------
@@ -193,8 +205,11 @@ class SweepSpec:
         """Every cell: the product of the axes, the last axis varying fastest."""
         names = self.axis_names
         base = {
-            "sweep_version": SWEEP_VERSION, "experiment": self.experiment, "options": self.options,
-            "description": self.description_hash, "profile": self.profile,
+            "sweep_version": SWEEP_VERSION,
+            "experiment": self.experiment,
+            "options": self.options,
+            "description": self.description_hash,
+            "profile": self.profile,
         }
         out = []
         for index, values in enumerate(itertools.product(*(a.values for a in self.axes))):
@@ -239,9 +254,13 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
     from .experiments import EXPERIMENTS
 
     if not isinstance(source.data, dict):
-        raise SweepSpecError.from_error(source.error(
-            "the document is not a mapping", hint="a sweep file starts with 'sweep_version: 1'; "
-            "see `chipsim sweep --help` for an example"))
+        raise SweepSpecError.from_error(
+            source.error(
+                "the document is not a mapping",
+                hint="a sweep file starts with 'sweep_version: 1'; "
+                "see `chipsim sweep --help` for an example",
+            )
+        )
     try:
         raw = validate(SweepFile, source)
     except ChipDescriptionError as err:
@@ -253,8 +272,12 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
     experiment = EXPERIMENTS.get(raw.experiment)
     if experiment is None:
         close = difflib.get_close_matches(raw.experiment, list(EXPERIMENTS), n=1, cutoff=0.5)
-        raise fail(f"unknown experiment {raw.experiment!r}", ("experiment",),
-                   (f"did you mean '{close[0]}'? " if close else "") + f"experiments: {', '.join(EXPERIMENTS)}")
+        raise fail(
+            f"unknown experiment {raw.experiment!r}",
+            ("experiment",),
+            (f"did you mean '{close[0]}'? " if close else "")
+            + f"experiments: {', '.join(EXPERIMENTS)}",
+        )
     options = _options(experiment, raw.options, source)
 
     chip_path = Path(raw.chip)
@@ -269,13 +292,19 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
         description = hwdesc.load(chip_path)
     except ChipDescriptionError as err:
         if err.problem in ("no such file", "this is a folder, not a file"):
-            raise fail(f"{err.problem}: {chip_path}", ("chip",),
-                       "give a built-in chip's name (`chipsim list-chips`) or a path relative "
-                       "to the sweep file's folder") from None
+            raise fail(
+                f"{err.problem}: {chip_path}",
+                ("chip",),
+                "give a built-in chip's name (`chipsim list-chips`) or a path relative "
+                "to the sweep file's folder",
+            ) from None
         raise
     if raw.calibration.profile not in description.calibration:
-        raise fail(f"the chip has no calibration profile {raw.calibration.profile!r}",
-                   ("calibration", "profile"), f"profiles: {', '.join(description.calibration)}")
+        raise fail(
+            f"the chip has no calibration profile {raw.calibration.profile!r}",
+            ("calibration", "profile"),
+            f"profiles: {', '.join(description.calibration)}",
+        )
 
     axes = []
     for name, axis in raw.axes.items():
@@ -283,29 +312,51 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
         if name not in experiment.axes:
             hint = f"axes of experiment '{experiment.name}': {', '.join(experiment.axes)}"
             if name in description.knobs:
-                hint = f"'{name}' is a calibration target field: put it under calibration.targets; " + hint
+                hint = (
+                    f"'{name}' is a calibration target field: put it under calibration.targets; "
+                    + hint
+                )
             else:
                 close = difflib.get_close_matches(name, list(experiment.axes), n=1, cutoff=0.5)
                 hint = (f"did you mean `{close[0]}`? " if close else "") + hint
             raise fail(f"experiment '{experiment.name}' has no axis '{name}'", path, hint)
         kind = experiment.axes[name]
-        values = _expand(axis, kind, lambda problem, sub=(), hint="", p=path: fail(problem, p + sub, hint))
+        values = _expand(
+            axis, kind, lambda problem, sub=(), hint="", p=path: fail(problem, p + sub, hint)
+        )
         axes.append(AxisValues(name, "setting", values))
     # settings the file does not sweep take their default, so that every row is explicit
-    axes = [AxisValues(name, "setting", (kind.default,)) for name, kind in experiment.axes.items()
-            if name not in raw.axes and kind.default is not None] + axes
+    axes = [
+        AxisValues(name, "setting", (kind.default,))
+        for name, kind in experiment.axes.items()
+        if name not in raw.axes and kind.default is not None
+    ] + axes
 
     for name, axis in raw.calibration.targets.items():
         path = ("calibration", "targets", name)
         knob = description.knobs.get(name)
         if knob is None:
             close = difflib.get_close_matches(name, list(description.knobs), n=1, cutoff=0.5)
-            raise fail(f"the chip has no calibration target field (knob) '{name}'", path,
-                       (f"did you mean `{close[0]}`? " if close else "") + f"knobs: {', '.join(description.knobs)}")
+            raise fail(
+                f"the chip has no calibration target field (knob) '{name}'",
+                path,
+                (f"did you mean `{close[0]}`? " if close else "")
+                + f"knobs: {', '.join(description.knobs)}",
+            )
         if name in experiment.axes:
-            raise fail(f"'{name}' is both a knob and an axis of the experiment", path, "rename the knob")
-        axes.append(_target_axis(description, raw.calibration.profile, name, knob, axis,
-                                 lambda problem, sub=(), hint="", p=path: fail(problem, p + sub, hint)))
+            raise fail(
+                f"'{name}' is both a knob and an axis of the experiment", path, "rename the knob"
+            )
+        axes.append(
+            _target_axis(
+                description,
+                raw.calibration.profile,
+                name,
+                knob,
+                axis,
+                lambda problem, sub=(), hint="", p=path: fail(problem, p + sub, hint),
+            )
+        )
 
     report = raw.report
     if report is not None:
@@ -313,15 +364,35 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
         for field in ("x", "y"):
             value = getattr(report, field)
             if value is not None and value not in names:
-                raise fail(f"'{value}' is not an axis of this sweep", ("report", field), f"axes: {', '.join(names)}")
+                raise fail(
+                    f"'{value}' is not an axis of this sweep",
+                    ("report", field),
+                    f"axes: {', '.join(names)}",
+                )
         if report.y is not None and report.y == report.x:
-            raise fail("x and y name the same axis", ("report", "y"), "pick two different axes, or drop y")
+            raise fail(
+                "x and y name the same axis", ("report", "y"), "pick two different axes, or drop y"
+            )
         if report.metric not in experiment.metrics:
-            close = difflib.get_close_matches(report.metric, list(experiment.metrics), n=1, cutoff=0.5)
-            raise fail(f"experiment '{experiment.name}' has no metric '{report.metric}'", ("report", "metric"),
-                       (f"did you mean `{close[0]}`? " if close else "") + f"metrics: {', '.join(experiment.metrics)}")
-    return SweepSpec(experiment.name, options, str(chip_path), description, raw.calibration.profile,
-                     tuple(axes), report, source.file)
+            close = difflib.get_close_matches(
+                report.metric, list(experiment.metrics), n=1, cutoff=0.5
+            )
+            raise fail(
+                f"experiment '{experiment.name}' has no metric '{report.metric}'",
+                ("report", "metric"),
+                (f"did you mean `{close[0]}`? " if close else "")
+                + f"metrics: {', '.join(experiment.metrics)}",
+            )
+    return SweepSpec(
+        experiment.name,
+        options,
+        str(chip_path),
+        description,
+        raw.calibration.profile,
+        tuple(axes),
+        report,
+        source.file,
+    )
 
 
 def _options(experiment, options: dict, source: YamlSource) -> dict:
@@ -334,8 +405,13 @@ def _options(experiment, options: dict, source: YamlSource) -> dict:
         return validate(experiment.options, sub).model_dump()
     except ChipDescriptionError as err:
         path = "options" + ("." + err.yaml_path if err.yaml_path else "")
-        raise SweepSpecError(err.problem, file=err.file, line=err.line or source.line_of(("options",)),
-                             yaml_path=path, hint=err.hint) from None
+        raise SweepSpecError(
+            err.problem,
+            file=err.file,
+            line=err.line or source.line_of(("options",)),
+            yaml_path=path,
+            hint=err.hint,
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -364,10 +440,16 @@ def _expand(axis, kind: AxisKind, fail) -> tuple:
         values = _numbers(axis, integer=True, fail=fail, parse=lambda v, sub: _as_int(v, sub, fail))
         for i, v in enumerate(values):
             if v < kind.minimum or (kind.maximum is not None and v > kind.maximum):
-                allowed = (f"an integer >= {kind.minimum}" if kind.maximum is None
-                           else f"an integer {kind.minimum}..{kind.maximum}")
-                raise fail(f"value {v} is out of range", (i,) if isinstance(axis, list) else (),
-                           f"allowed: {allowed}")
+                allowed = (
+                    f"an integer >= {kind.minimum}"
+                    if kind.maximum is None
+                    else f"an integer {kind.minimum}..{kind.maximum}"
+                )
+                raise fail(
+                    f"value {v} is out of range",
+                    (i,) if isinstance(axis, list) else (),
+                    f"allowed: {allowed}",
+                )
     if not values:
         raise fail("the axis has no values", (), "give at least one value")
     if len(set(values)) != len(values):
@@ -400,7 +482,11 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
             if integer and axis.step is None and axis.count is None:
                 step = 1
             else:
-                raise fail("a range takes either 'step' or 'count'", (), "e.g. {first: 150, last: 600, step: 150}")
+                raise fail(
+                    "a range takes either 'step' or 'count'",
+                    (),
+                    "e.g. {first: 150, last: 600, step: 150}",
+                )
         if axis.count is not None:
             if axis.spacing == "log":
                 if first <= 0 or last <= 0:
@@ -410,9 +496,12 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
                 raw = np.linspace(first, last, axis.count)
             if integer:
                 if not np.allclose(raw, np.round(raw), rtol=0, atol=1e-9):
-                    raise fail(f"{axis.count} values from {first} to {last} are not whole numbers "
-                               f"({', '.join(f'{v:g}' for v in raw)})", ("count",),
-                               "use a 'step', or a count that divides the range evenly")
+                    raise fail(
+                        f"{axis.count} values from {first} to {last} are not whole numbers "
+                        f"({', '.join(f'{v:g}' for v in raw)})",
+                        ("count",),
+                        "use a 'step', or a count that divides the range evenly",
+                    )
                 return tuple(int(round(v)) for v in raw)
             return tuple(_tidy(v) for v in raw)
         if axis.spacing != "linear":
@@ -420,7 +509,9 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
         if axis.step is not None:
             step = parse(axis.step, ("step",))
         if not step > 0:
-            raise fail("the step must be positive", ("step",), "write first <= last and a positive step")
+            raise fail(
+                "the step must be positive", ("step",), "write first <= last and a positive step"
+            )
         if last < first:
             raise fail(f"last ({last}) is below first ({first})", ("last",), "write first <= last")
         n = int(math.floor((last - first) / step * (1 + 1e-12))) + 1
@@ -443,13 +534,21 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
     if integer:
         if axis.random == "uniform":
             if high - low + 1 < axis.count:
-                raise fail(f"only {high - low + 1} integers lie in {low}..{high}", ("count",),
-                           "lower count or widen the range")
-            return tuple(int(v) for v in rng.choice(np.arange(low, high + 1), axis.count, replace=False))
+                raise fail(
+                    f"only {high - low + 1} integers lie in {low}..{high}",
+                    ("count",),
+                    "lower count or widen the range",
+                )
+            return tuple(
+                int(v) for v in rng.choice(np.arange(low, high + 1), axis.count, replace=False)
+            )
         values = sorted(set(int(round(v)) for v in draws))
         if len(values) < axis.count:
-            raise fail(f"{axis.count} log-uniform draws gave only {len(values)} distinct integers",
-                       ("count",), "lower count or widen the range")
+            raise fail(
+                f"{axis.count} log-uniform draws gave only {len(values)} distinct integers",
+                ("count",),
+                "lower count or widen the range",
+            )
         return tuple(values)
     return tuple(float(v) for v in draws)
 
@@ -485,6 +584,9 @@ def _target_axis(description, profile: str, name: str, knob, axis, fail) -> Axis
             description.with_knobs({name: written}, base=profile)
         except ValueError as err:
             shown = value if not unit else format_si(value, KNOB_TARGETS[knob.sets])
-            raise fail(f"the value {shown} is refused: {err}", (i,) if isinstance(axis, list) else (),
-                       "keep every value inside the knob's allowed range") from None
+            raise fail(
+                f"the value {shown} is refused: {err}",
+                (i,) if isinstance(axis, list) else (),
+                "keep every value inside the knob's allowed range",
+            ) from None
     return AxisValues(name, "target", tuple(values), unit)

@@ -23,7 +23,16 @@ RESULTS = "results.parquet"
 PARTS = "parts"
 
 #: Columns every row has, besides the cell's parameters and metrics.
-META_COLUMNS = ("key", "cell", "error", "traceback", "warnings", "wall_seconds", "worker", "finished_at")
+META_COLUMNS = (
+    "key",
+    "cell",
+    "error",
+    "traceback",
+    "warnings",
+    "wall_seconds",
+    "worker",
+    "finished_at",
+)
 
 
 def _pa():

@@ -27,21 +27,49 @@ try:
     import torch as _torch  # noqa: F401
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "chipsim.torch needs PyTorch: install the extra with pip install 'chipsim[torch]' "
-        f"({err})"
+        f"chipsim.torch needs PyTorch: install the extra with pip install 'chipsim[torch]' ({err})"
     ) from None
 
 from ..models.mock import MockRangeError
 from . import constants, logger, nn
-from ._state import (ChipSelection, MockParameter, get_chip, get_mock_parameter,
-                     measure_mock_parameter, release_chip, set_mock_parameter, use_chip)
-from .functional import (DEFAULT_WAIT_BETWEEN_EVENTS, INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN,
-                         OUTPUT_MAX, OUTPUT_MIN, SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN,
-                         ShapeError, add, argmax, conv1d, conv2d, converting_relu,
-                         expanded_conv1d, mac, matmul, relu)
+from ._state import (
+    ChipSelection,
+    MockParameter,
+    get_chip,
+    get_mock_parameter,
+    measure_mock_parameter,
+    release_chip,
+    set_mock_parameter,
+    use_chip,
+)
+from .functional import (
+    DEFAULT_WAIT_BETWEEN_EVENTS,
+    INPUT_ACTIVATION_MAX,
+    INPUT_ACTIVATION_MIN,
+    OUTPUT_MAX,
+    OUTPUT_MIN,
+    SYNAPTIC_WEIGHT_MAX,
+    SYNAPTIC_WEIGHT_MIN,
+    ShapeError,
+    add,
+    argmax,
+    conv1d,
+    conv2d,
+    converting_relu,
+    expanded_conv1d,
+    mac,
+    matmul,
+    relu,
+)
+from .hardware import (
+    CalibrationPath,
+    HWDBPath,
+    get_unique_identifier,
+    init_hardware,
+    init_hardware_minimal,
+    release_hardware,
+)
 from .tracer import InferenceTracer, inference_trace, load_trace
-from .hardware import (CalibrationPath, HWDBPath, get_unique_identifier, init_hardware,
-                       init_hardware_minimal, release_hardware)
 
 #: The reference's ``hxtorch.perceptron`` (and its alias ``hxtorch.ann``): this module.
 perceptron = ann = _sys.modules[__name__]
@@ -53,14 +81,46 @@ del _alias
 
 __all__ = [
     # the reference's hxtorch.perceptron
-    "nn", "constants", "mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu",
-    "converting_relu", "add", "argmax", "MockParameter", "get_mock_parameter",
-    "set_mock_parameter", "measure_mock_parameter", "InferenceTracer", "inference_trace",
+    "nn",
+    "constants",
+    "mac",
+    "matmul",
+    "conv1d",
+    "expanded_conv1d",
+    "conv2d",
+    "relu",
+    "converting_relu",
+    "add",
+    "argmax",
+    "MockParameter",
+    "get_mock_parameter",
+    "set_mock_parameter",
+    "measure_mock_parameter",
+    "InferenceTracer",
+    "inference_trace",
     # the reference's hxtorch (hardware initialisation)
-    "perceptron", "ann", "init_hardware", "init_hardware_minimal", "release_hardware",
-    "get_unique_identifier", "CalibrationPath", "HWDBPath", "logger",
+    "perceptron",
+    "ann",
+    "init_hardware",
+    "init_hardware_minimal",
+    "release_hardware",
+    "get_unique_identifier",
+    "CalibrationPath",
+    "HWDBPath",
+    "logger",
     # chipsim's own
-    "load_trace", "MockRangeError", "ShapeError", "use_chip", "get_chip", "release_chip", "ChipSelection",
-    "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN", "SYNAPTIC_WEIGHT_MAX",
-    "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS",
+    "load_trace",
+    "MockRangeError",
+    "ShapeError",
+    "use_chip",
+    "get_chip",
+    "release_chip",
+    "ChipSelection",
+    "INPUT_ACTIVATION_MIN",
+    "INPUT_ACTIVATION_MAX",
+    "SYNAPTIC_WEIGHT_MIN",
+    "SYNAPTIC_WEIGHT_MAX",
+    "OUTPUT_MIN",
+    "OUTPUT_MAX",
+    "DEFAULT_WAIT_BETWEEN_EVENTS",
 ]

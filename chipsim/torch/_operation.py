@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from typing import Callable
+from collections.abc import Callable
 
 
 class Operation:
@@ -27,7 +27,8 @@ class Operation:
         signature = inspect.signature(function)
         bare = signature.replace(
             parameters=[p.replace(annotation=p.empty) for p in signature.parameters.values()],
-            return_annotation=signature.empty)
+            return_annotation=signature.empty,
+        )
         self.__doc__ = f"{function.__name__}{bare}\n\n{inspect.cleandoc(function.__doc__ or '')}"
 
     def __call__(self, *args, **kwargs):

@@ -70,7 +70,7 @@ class MockParameter:
         return _mock.MockParameter(gain=self.gain, noise_std=self.noise_std)
 
     @classmethod
-    def from_mock(cls, parameter: _mock.MockParameter) -> "MockParameter":
+    def from_mock(cls, parameter: _mock.MockParameter) -> MockParameter:
         """The same values as a (mutable) reference-style parameter."""
         return cls(noise_std=parameter.noise_std, gain=parameter.gain)
 
@@ -89,7 +89,11 @@ def check_mock_parameter(parameter: MockParameter) -> None:
         )
 
 
-_current: dict[str, Any] = {"chip": None, "mock_parameter": MockParameter(), "mock_model": _mock.MockParameter()}
+_current: dict[str, Any] = {
+    "chip": None,
+    "mock_parameter": MockParameter(),
+    "mock_model": _mock.MockParameter(),
+}
 
 
 class ChipSelection:
@@ -204,4 +208,5 @@ def measure_mock_parameter(chip=None, *, seed: int = 0, **options) -> MockParame
     reference procedure (see :func:`chipsim.models.mock.measure_mock_parameter`). Does not set it:
     pass the result to :func:`set_mock_parameter`, as with the reference software."""
     return MockParameter.from_mock(
-        _mock.measure_mock_parameter(resolve_chip(chip), seed=seed, **options))
+        _mock.measure_mock_parameter(resolve_chip(chip), seed=seed, **options)
+    )

@@ -21,9 +21,9 @@ OUTPUT_MIN, OUTPUT_MAX = _mock.OUTPUT_RANGE
 #: Where each operand's out-of-range values are usually fixed.
 _RANGE_HINTS = {
     "inputs": "scale or clamp them first (e.g. input_transform=scale_input of the layers, or "
-              "converting_relu between layers)",
+    "converting_relu between layers)",
     "weights": "scale or clamp them first (e.g. weight_transform=clamp_weight_ or scale_weight "
-               "of the layers)",
+    "of the layers)",
 }
 
 
@@ -33,15 +33,20 @@ def check_operand(tensor, name: str, op: str) -> None:
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{op}: {name}: expected a tensor, got {type(tensor).__name__}")
     if tensor.is_complex():
-        raise TypeError(f"{op}: {name}: complex tensors are not supported (dtype {tensor.dtype}); "
-                        f"the chip multiplies real numbers: pass {name}.real if the imaginary "
-                        f"part is meant to be dropped")
+        raise TypeError(
+            f"{op}: {name}: complex tensors are not supported (dtype {tensor.dtype}); "
+            f"the chip multiplies real numbers: pass {name}.real if the imaginary "
+            f"part is meant to be dropped"
+        )
     if tensor.dtype == torch.bool:
-        raise TypeError(f"{op}: {name}: expected numbers, got a boolean tensor; convert it first, "
-                        f"e.g. {name}.float() if True means 1")
+        raise TypeError(
+            f"{op}: {name}: expected numbers, got a boolean tensor; convert it first, "
+            f"e.g. {name}.float() if True means 1"
+        )
     if tensor.numel() == 0:
-        raise ValueError(f"{op}: {name} is empty (shape {tuple(tensor.shape)}); give at least one "
-                         f"value")
+        raise ValueError(
+            f"{op}: {name} is empty (shape {tuple(tensor.shape)}); give at least one value"
+        )
 
 
 def to_hardware(tensor: torch.Tensor, what: str, low: int, high: int, op: str) -> np.ndarray:
@@ -73,7 +78,7 @@ class MAC(torch.autograd.Function):
     """``x (N, K) @ w (K, M)`` on the chip or the mock; straight-through backward."""
 
     @staticmethod
-    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):  # noqa: D401
+    def forward(ctx, x, w, num_sends, wait, mock, chip, noise_seed, noise, madc=None):
         x_range, w_range = operand_ranges(None if mock else chip)
         xs = to_hardware(x, "inputs", *x_range, "matmul")
         ws = to_hardware(w, "weights", *w_range, "matmul")
@@ -81,13 +86,26 @@ class MAC(torch.autograd.Function):
             parameter = mock_model()
             if not noise:
                 parameter = _replace(parameter, noise_std=0.0)
-            out = _mock.matmul(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                               parameter=parameter, noise_seed=noise_seed)
+            out = _mock.matmul(
+                xs,
+                ws,
+                num_sends=num_sends,
+                wait_between_events=wait,
+                parameter=parameter,
+                noise_seed=noise_seed,
+            )
         else:
             neuron, path = madc if madc is not None else (0, "")
-            out = chip.run(xs, ws, num_sends=num_sends, wait_between_events=wait,
-                           noise_seed=noise_seed, noise=noise, madc_recording_neuron_id=neuron,
-                           madc_recording_path=path).outputs
+            out = chip.run(
+                xs,
+                ws,
+                num_sends=num_sends,
+                wait_between_events=wait,
+                noise_seed=noise_seed,
+                noise=noise,
+                madc_recording_neuron_id=neuron,
+                madc_recording_path=path,
+            ).outputs
         ctx.save_for_backward(x, w)
         ctx.num_sends = num_sends
         dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()

@@ -24,7 +24,7 @@ hardware_matrix_height = 128
 hardware_matrix_width = 256
 
 
-class defaults:  # noqa: N801 - the reference's name
+class defaults:
     """Defaults of the operations and of :class:`chipsim.torch.MockParameter`."""
 
     #: FPGA cycles (8 ns each) between events.
@@ -35,6 +35,14 @@ class defaults:  # noqa: N801 - the reference's name
     noise_std = _mock.MockParameter.noise_std
 
 
-__all__ = ["synaptic_weight_min", "synaptic_weight_max", "input_activation_min",
-           "input_activation_max", "output_activation_min", "output_activation_max",
-           "hardware_matrix_height", "hardware_matrix_width", "defaults"]
+__all__ = [
+    "synaptic_weight_min",
+    "synaptic_weight_max",
+    "input_activation_min",
+    "input_activation_max",
+    "output_activation_min",
+    "output_activation_max",
+    "hardware_matrix_height",
+    "hardware_matrix_width",
+    "defaults",
+]

@@ -18,12 +18,23 @@ import torch
 from hwdesc import rules
 from hwdesc.rules import DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS
 
+from . import tracer as _tracer
 from ._operation import operation
 from ._state import resolve_chip
-from . import tracer as _tracer
-from .autograd import (INPUT_ACTIVATION_MAX, INPUT_ACTIVATION_MIN, OUTPUT_MAX, OUTPUT_MIN,
-                       SYNAPTIC_WEIGHT_MAX, SYNAPTIC_WEIGHT_MIN, MAC, Add, ConvertingReLU, ReLU,
-                       check_operand, int8)
+from .autograd import (
+    INPUT_ACTIVATION_MAX,
+    INPUT_ACTIVATION_MIN,
+    MAC,
+    OUTPUT_MAX,
+    OUTPUT_MIN,
+    SYNAPTIC_WEIGHT_MAX,
+    SYNAPTIC_WEIGHT_MIN,
+    Add,
+    ConvertingReLU,
+    ReLU,
+    check_operand,
+    int8,
+)
 
 
 class ShapeError(RuntimeError, ValueError):
@@ -51,16 +62,27 @@ def _check_madc(op: str, mock: bool, neuron_id, path):
     if path is None or os.fspath(path) == "":
         return None
     if mock:
-        raise RuntimeError(f"{op}: recording with the MADC in mock mode is not possible "
-                           f"(madc_recording_path={os.fspath(path)!r}); pass mock=False or no path")
+        raise RuntimeError(
+            f"{op}: recording with the MADC in mock mode is not possible "
+            f"(madc_recording_path={os.fspath(path)!r}); pass mock=False or no path"
+        )
     return neuron_id, os.fspath(path)
 
 
 @operation
-def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SENDS,
-        wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
-        madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
-        chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
+def mac(
+    x: torch.Tensor,
+    weights: torch.Tensor,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    mock: bool = False,
+    madc_recording_neuron_id: int = 0,
+    madc_recording_path: str = "",
+    *,
+    chip=None,
+    noise_seed: int | None = None,
+    noise: bool = True,
+) -> torch.Tensor:
     """The bare multiply-accumulate ``x @ weights`` on the simulated chip (or the mock model), as
     the reference ``mac``: a 1-D input is one vector, a 2-D input a batch of vectors sent one
     after the other with the weights written once. :func:`matmul` and the layers call it.
@@ -90,7 +112,9 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SEN
     if weights.dim() != 2:
         raise ShapeError(f"mac: weights must be 2-D (K, M), got shape {tuple(weights.shape)}")
     if x.dim() not in (1, 2):
-        raise ShapeError(f"mac: the input must be 1-D (K,) or 2-D (N, K), got shape {tuple(x.shape)}")
+        raise ShapeError(
+            f"mac: the input must be 1-D (K,) or 2-D (N, K), got shape {tuple(x.shape)}"
+        )
     rules.product_shapes(x.shape, weights.shape, "x", "weights", error=ShapeError, where="mac")
     madc = _check_madc("mac", mock, madc_recording_neuron_id, madc_recording_path)
     if not mock:
@@ -101,16 +125,32 @@ def mac(x: torch.Tensor, weights: torch.Tensor, num_sends: int = DEFAULT_NUM_SEN
     out = MAC.apply(flat, weights, num_sends, wait, bool(mock), the_chip, seed, bool(noise), madc)
     out = out.squeeze(0) if x.dim() == 1 else out
     if not mock:
-        _tracer.record("mac", {"weights": torch.round(weights.detach()).to("cpu", torch.int8),
-                               "num_sends": num_sends, "wait_between_events": wait}, out)
+        _tracer.record(
+            "mac",
+            {
+                "weights": torch.round(weights.detach()).to("cpu", torch.int8),
+                "num_sends": num_sends,
+                "wait_between_events": wait,
+            },
+            out,
+        )
     return out
 
 
 @operation
-def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = DEFAULT_NUM_SENDS,
-           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False,
-           madc_recording_neuron_id: int = 0, madc_recording_path: str = "", *,
-           chip=None, noise_seed: int | None = None, noise: bool = True) -> torch.Tensor:
+def matmul(
+    input: torch.Tensor,
+    other: torch.Tensor,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    mock: bool = False,
+    madc_recording_neuron_id: int = 0,
+    madc_recording_path: str = "",
+    *,
+    chip=None,
+    noise_seed: int | None = None,
+    noise: bool = True,
+) -> torch.Tensor:
     """``input @ other`` on the simulated chip (or the mock model), as the reference ``matmul``:
     the leading dimensions of ``input`` are folded into one batch for :func:`mac`.
 
@@ -150,11 +190,23 @@ def matmul(input: torch.Tensor, other: torch.Tensor, num_sends: int = DEFAULT_NU
         raise ShapeError(f"matmul: weights must be 1-D or 2-D, got shape {tuple(other.shape)}")
     x = input.unsqueeze(0) if input.dim() == 1 else input
     w = other.unsqueeze(-1) if other.dim() == 1 else other
-    rules.product_shapes(input.shape, other.shape, "input", "other", error=ShapeError, where="matmul")
+    rules.product_shapes(
+        input.shape, other.shape, "input", "other", error=ShapeError, where="matmul"
+    )
     _check_madc("matmul", mock, madc_recording_neuron_id, madc_recording_path)
     flat = x.reshape(-1, x.shape[-1])
-    out = mac(flat, w, num_sends, wait_between_events, mock, madc_recording_neuron_id,
-              madc_recording_path, chip=chip, noise_seed=noise_seed, noise=noise)
+    out = mac(
+        flat,
+        w,
+        num_sends,
+        wait_between_events,
+        mock,
+        madc_recording_neuron_id,
+        madc_recording_path,
+        chip=chip,
+        noise_seed=noise_seed,
+        noise=noise,
+    )
     out = out.reshape(x.shape[:-1] + (w.shape[1],))
     if input.dim() == 1:
         out = out.squeeze(-2)
@@ -167,33 +219,49 @@ def _tuple(value, dim: int, name: str) -> tuple[int, ...]:
     try:
         values = (value,) * dim if isinstance(value, (int, np.integer)) else tuple(value)
     except TypeError:
-        raise TypeError(f"{name}: expected a positive integer or {dim} of them, got {value!r}") from None
+        raise TypeError(
+            f"{name}: expected a positive integer or {dim} of them, got {value!r}"
+        ) from None
     if len(values) != dim:
         raise ValueError(f"{name}: expected a positive integer or {dim} of them, got {value!r}")
-    return tuple(rules.integer(v, name if dim == 1 else f"{name}[{i}]", 1) for i, v in enumerate(values))
+    return tuple(
+        rules.integer(v, name if dim == 1 else f"{name}[{i}]", 1) for i, v in enumerate(values)
+    )
 
 
-def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_seed,
-          dilation, groups, op):
+def _conv(
+    input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_seed, dilation, groups, op
+):
     if groups != 1:
-        raise ValueError(f"{op}: groups={groups} is not supported; only groups=1 (as the reference)")
+        raise ValueError(
+            f"{op}: groups={groups} is not supported; only groups=1 (as the reference)"
+        )
     if any(d != 1 for d in _tuple(dilation, dim, "dilation")):
-        raise ValueError(f"{op}: dilation={dilation!r} is not supported; only dilation 1 (as the reference)")
+        raise ValueError(
+            f"{op}: dilation={dilation!r} is not supported; only dilation 1 (as the reference)"
+        )
     stride = _tuple(stride, dim, "stride")
     if weight.dim() != 2 + dim:
-        raise ShapeError(f"{op} expects a weight of shape (out_channels, in_channels, "
-                         f"{dim} kernel sizes), got {tuple(weight.shape)}")
+        raise ShapeError(
+            f"{op} expects a weight of shape (out_channels, in_channels, "
+            f"{dim} kernel sizes), got {tuple(weight.shape)}"
+        )
     if input.dim() != 2 + dim:
-        raise ShapeError(f"{op} expects an input of shape (batch, in_channels, {dim} sizes), "
-                         f"got {tuple(input.shape)}")
+        raise ShapeError(
+            f"{op} expects an input of shape (batch, in_channels, {dim} sizes), "
+            f"got {tuple(input.shape)}"
+        )
     if input.shape[1] != weight.shape[1]:
-        raise ShapeError(f"{op}: the input has {input.shape[1]} channels but the weight expects "
-                         f"{weight.shape[1]}")
+        raise ShapeError(
+            f"{op}: the input has {input.shape[1]} channels but the weight expects "
+            f"{weight.shape[1]}"
+        )
     kernel = tuple(weight.shape[2:])
     for axis, (size, k) in enumerate(zip(input.shape[2:], kernel)):
         if k > size:
-            raise ShapeError(f"{op}: kernel size {k} exceeds the input size {size} "
-                             f"(dimension {axis + 2})")
+            raise ShapeError(
+                f"{op}: kernel size {k} exceeds the input size {size} (dimension {axis + 2})"
+            )
     patches = input
     for axis, (k, s) in enumerate(zip(kernel, stride)):
         patches = patches.unfold(2 + axis, k, s)
@@ -201,7 +269,9 @@ def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_s
     order = [0] + list(range(2, 2 + dim)) + [1] + list(range(2 + dim, 2 + 2 * dim))
     patches = patches.permute(*order)
     patches = patches.reshape(patches.shape[: 1 + dim] + (-1,))
-    out = matmul(patches, weight.flatten(1).t(), num_sends, wait, mock, chip=chip, noise_seed=noise_seed)
+    out = matmul(
+        patches, weight.flatten(1).t(), num_sends, wait, mock, chip=chip, noise_seed=noise_seed
+    )
     out = out.movedim(-1, 1).contiguous()
     if bias is not None:
         out = out + bias.view((-1,) + (1,) * dim)
@@ -209,24 +279,56 @@ def _conv(input, weight, bias, stride, dim, num_sends, wait, mock, chip, noise_s
 
 
 @operation
-def conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride: int = 1, num_sends: int = DEFAULT_NUM_SENDS,
-           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-           dilation: int = 1, groups: int = 1, chip=None, noise_seed: int | None = None):
+def conv1d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    mock: bool = False,
+    *,
+    dilation: int = 1,
+    groups: int = 1,
+    chip=None,
+    noise_seed: int | None = None,
+):
     """1-D convolution ``(N, C, L) * (O, C, k) -> (N, O, L_out)``, unrolled to one :func:`matmul`
     (every output position is a vector of ``C * k`` inputs). No padding (pad the input first, as
     the layers do). ``bias`` is added digitally, unrounded, as the reference does. Only
     ``dilation=1`` and ``groups=1`` (``ValueError`` otherwise)."""
     num_sends, wait = _check_options(num_sends, wait_between_events)
-    return _conv(input, weight, bias, stride, 1, num_sends, wait, mock, chip, noise_seed,
-                 dilation, groups, "conv1d")
+    return _conv(
+        input,
+        weight,
+        bias,
+        stride,
+        1,
+        num_sends,
+        wait,
+        mock,
+        chip,
+        noise_seed,
+        dilation,
+        groups,
+        "conv1d",
+    )
 
 
 @operation
-def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-                    stride: int = 1, num_expansions: int = 1, num_sends: int = DEFAULT_NUM_SENDS,
-                    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                    chip=None, noise_seed: int | None = None) -> torch.Tensor:
+def expanded_conv1d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride: int = 1,
+    num_expansions: int = 1,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    mock: bool = False,
+    *,
+    chip=None,
+    noise_seed: int | None = None,
+) -> torch.Tensor:
     """1-D convolution with ``num_expansions`` copies of the kernel on the array at once, as the
     reference ``expanded_conv1d``: copy ``i`` is shifted by ``i * stride`` inputs and has its own
     output columns, so one input vector of ``C * (k + stride * (num_expansions - 1))`` entries
@@ -253,17 +355,20 @@ def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     n = rules.integer(num_expansions, "num_expansions", 1)
     (s,) = _tuple(stride, 1, "stride")
     if weight.dim() != 3 or input.dim() != 3:
-        raise ShapeError(f"expanded_conv1d expects an input (N, C, L) and a weight (O, C, k), got "
-                         f"shapes {tuple(input.shape)} and {tuple(weight.shape)}")
+        raise ShapeError(
+            f"expanded_conv1d expects an input (N, C, L) and a weight (O, C, k), got "
+            f"shapes {tuple(input.shape)} and {tuple(weight.shape)}"
+        )
     out_channels, in_channels, k = weight.shape
     length = input.shape[2]
     if k > length:
-        raise ShapeError(f"expanded_conv1d: kernel size {k} exceeds the input size {length} "
-                         "(dimension 2)")
+        raise ShapeError(
+            f"expanded_conv1d: kernel size {k} exceeds the input size {length} (dimension 2)"
+        )
     k_new = k + s * (n - 1)
     copies = weight.new_zeros((out_channels, n, in_channels, k_new))
     for i in range(n):
-        copies[:, i, :, i * s:i * s + k] = weight
+        copies[:, i, :, i * s : i * s + k] = weight
     weight_new = copies.reshape(out_channels * n, in_channels, k_new)  # copy i of o: row o*n + i
     bias_new = None if bias is None else bias.repeat_interleave(n)
     stride_new = s * n
@@ -271,27 +376,68 @@ def expanded_conv1d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     l_out_new = ((length - k_new) // stride_new + 1) * n if length >= k_new else 0
     if l_out > l_out_new:
         input = torch.nn.functional.pad(input, (0, stride_new))
-    out = _conv(input, weight_new, bias_new, stride_new, 1, num_sends, wait, mock, chip,
-                noise_seed, 1, 1, "expanded_conv1d")
+    out = _conv(
+        input,
+        weight_new,
+        bias_new,
+        stride_new,
+        1,
+        num_sends,
+        wait,
+        mock,
+        chip,
+        noise_seed,
+        1,
+        1,
+        "expanded_conv1d",
+    )
     batch = input.shape[0]
-    out = (out.permute(0, 2, 1).reshape(batch, -1, out_channels, n)
-           .permute(0, 2, 1, 3).reshape(batch, out_channels, -1))
+    out = (
+        out.permute(0, 2, 1)
+        .reshape(batch, -1, out_channels, n)
+        .permute(0, 2, 1, 3)
+        .reshape(batch, out_channels, -1)
+    )
     return out[..., :l_out].contiguous()
 
 
 @operation
-def conv2d(input: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
-           stride=1, num_sends: int = DEFAULT_NUM_SENDS,
-           wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-           dilation=1, groups: int = 1, chip=None, noise_seed: int | None = None):
+def conv2d(
+    input: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    stride=1,
+    num_sends: int = DEFAULT_NUM_SENDS,
+    wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    mock: bool = False,
+    *,
+    dilation=1,
+    groups: int = 1,
+    chip=None,
+    noise_seed: int | None = None,
+):
     """2-D convolution ``(N, C, H, W) * (O, C, kh, kw) -> (N, O, H_out, W_out)``, unrolled to one
     :func:`matmul` (see :func:`conv1d`)."""
     num_sends, wait = _check_options(num_sends, wait_between_events)
-    return _conv(input, weight, bias, stride, 2, num_sends, wait, mock, chip, noise_seed,
-                 dilation, groups, "conv2d")
+    return _conv(
+        input,
+        weight,
+        bias,
+        stride,
+        2,
+        num_sends,
+        wait,
+        mock,
+        chip,
+        noise_seed,
+        dilation,
+        groups,
+        "conv2d",
+    )
 
 
 # ---- digital operations of the on-chip processor (the same with mock=True and mock=False) ----
+
 
 @operation
 def relu(input: torch.Tensor, mock: bool = False) -> torch.Tensor:
@@ -320,21 +466,28 @@ def converting_relu(input: torch.Tensor, shift: int = 2, mock: bool = False) -> 
 
 
 @operation
-def add(input: torch.Tensor, other: torch.Tensor, alpha: float = 1, mock: bool = False) -> torch.Tensor:
+def add(
+    input: torch.Tensor, other: torch.Tensor, alpha: float = 1, mock: bool = False
+) -> torch.Tensor:
     """Saturating int8 addition of the on-chip processor: both operands are floored and clamped to
     -128..127, added, and clamped again. ``other`` broadcasts to ``input`` (it may not have more
     dimensions). Gradient 1 to both. ``alpha`` (the scale of ``other``) must be 1, as in the
     reference (``RuntimeError`` otherwise)."""
     if alpha != 1:
-        raise RuntimeError(f"add: alpha={alpha!r} is not supported; only alpha=1 (as the reference)")
+        raise RuntimeError(
+            f"add: alpha={alpha!r} is not supported; only alpha=1 (as the reference)"
+        )
     if other.dim() > input.dim():
-        raise ShapeError(f"add: other ({other.dim()}-D) may not have more dimensions than input "
-                         f"({input.dim()}-D)")
+        raise ShapeError(
+            f"add: other ({other.dim()}-D) may not have more dimensions than input "
+            f"({input.dim()}-D)"
+        )
     try:
         torch.broadcast_shapes(input.shape, other.shape)
     except RuntimeError as err:
-        raise ShapeError(f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not "
-                         f"broadcast ({err})") from None
+        raise ShapeError(
+            f"add: shapes {tuple(input.shape)} and {tuple(other.shape)} do not broadcast ({err})"
+        ) from None
     if not mock:
         _tracer.check_input(input, "add")
     out = Add.apply(input, other)
@@ -344,8 +497,9 @@ def add(input: torch.Tensor, other: torch.Tensor, alpha: float = 1, mock: bool =
 
 
 @operation
-def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
-           mock: bool = False) -> torch.Tensor:
+def argmax(
+    input: torch.Tensor, dim: int | None = None, keepdim: bool = False, mock: bool = False
+) -> torch.Tensor:
     """Index of the largest value after flooring and clamping to int8, as ``torch.argmax``."""
     if not mock:
         _tracer.check_input(input, "argmax")
@@ -355,7 +509,22 @@ def argmax(input: torch.Tensor, dim: int | None = None, keepdim: bool = False,
     return out
 
 
-__all__ = ["mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu", "converting_relu", "add",
-           "argmax", "ShapeError",
-           "INPUT_ACTIVATION_MIN", "INPUT_ACTIVATION_MAX", "SYNAPTIC_WEIGHT_MIN",
-           "SYNAPTIC_WEIGHT_MAX", "OUTPUT_MIN", "OUTPUT_MAX", "DEFAULT_WAIT_BETWEEN_EVENTS"]
+__all__ = [
+    "mac",
+    "matmul",
+    "conv1d",
+    "expanded_conv1d",
+    "conv2d",
+    "relu",
+    "converting_relu",
+    "add",
+    "argmax",
+    "ShapeError",
+    "INPUT_ACTIVATION_MIN",
+    "INPUT_ACTIVATION_MAX",
+    "SYNAPTIC_WEIGHT_MIN",
+    "SYNAPTIC_WEIGHT_MAX",
+    "OUTPUT_MIN",
+    "OUTPUT_MAX",
+    "DEFAULT_WAIT_BETWEEN_EVENTS",
+]

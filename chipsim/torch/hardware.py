@@ -56,7 +56,9 @@ def _env_seed() -> int:
     try:
         return int(text)
     except ValueError:
-        raise ValueError(f"{SEED_ENV}={text!r}: expected an integer seed of the fixed pattern") from None
+        raise ValueError(
+            f"{SEED_ENV}={text!r}: expected an integer seed of the fixed pattern"
+        ) from None
 
 
 def _load(chip, calibration: str, seed):
@@ -72,8 +74,10 @@ def _load(chip, calibration: str, seed):
         if chip is None:
             chip = os.environ.get(CHIP_ENV) or DEFAULT_CHIP
         if not isinstance(chip, (str, os.PathLike)):
-            raise TypeError(f"chip: expected a chipsim.Chip or the path of a chip YAML, got "
-                            f"{type(chip).__name__}")
+            raise TypeError(
+                f"chip: expected a chipsim.Chip or the path of a chip YAML, got "
+                f"{type(chip).__name__}"
+            )
         description = hwdesc.load(chip)
         seed = _env_seed() if seed is None else seed
     profiles = list(description.calibration)
@@ -112,8 +116,10 @@ def init_hardware(calib_path=None, ann: bool = False, *, chip=None, seed: int | 
     elif isinstance(calib_path, (str, os.PathLike)):
         calibration = os.fspath(calib_path)
     else:
-        raise TypeError(f"calib_path: expected a CalibrationPath, a profile name or None, got "
-                        f"{type(calib_path).__name__}")
+        raise TypeError(
+            f"calib_path: expected a CalibrationPath, a profile name or None, got "
+            f"{type(calib_path).__name__}"
+        )
     selected = _load(chip, calibration, seed)
     use_chip(selected)
     return selected
@@ -148,5 +154,15 @@ def get_unique_identifier(hwdb_path=None) -> list[str]:
     return [f"{chip.name} seed {chip.seed} calibration {chip.calibration}"]
 
 
-__all__ = ["init_hardware", "init_hardware_minimal", "release_hardware", "get_unique_identifier",
-           "CalibrationPath", "HWDBPath", "CHIP_ENV", "CALIBRATION_ENV", "SEED_ENV", "DEFAULT_CHIP"]
+__all__ = [
+    "init_hardware",
+    "init_hardware_minimal",
+    "release_hardware",
+    "get_unique_identifier",
+    "CalibrationPath",
+    "HWDBPath",
+    "CHIP_ENV",
+    "CALIBRATION_ENV",
+    "SEED_ENV",
+    "DEFAULT_CHIP",
+]

@@ -94,7 +94,9 @@ def default_config(level: int = LogLevel.WARN, fname: str = "", **_options) -> N
     ``date_format``) are accepted and ignored."""
     reset()
     handler = logging.FileHandler(fname) if fname else logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(relativeCreated)8.0f ms %(levelname)-5s %(name)s %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(relativeCreated)8.0f ms %(levelname)-5s %(name)s %(message)s")
+    )
     root = logging.getLogger()
     root.addHandler(handler)
     _handlers.append(handler)
@@ -105,7 +107,9 @@ def set_loglevel(logger: Logger, level: int) -> None:
     """Set the level of ``logger`` (a :func:`get` result or a :class:`logging.Logger`)."""
     target = logger.logger if isinstance(logger, Logger) else logger
     if not isinstance(target, logging.Logger):
-        raise TypeError(f"set_loglevel: expected a logger from logger.get, got {type(logger).__name__}")
+        raise TypeError(
+            f"set_loglevel: expected a logger from logger.get, got {type(logger).__name__}"
+        )
     target.setLevel(int(level))
 
 

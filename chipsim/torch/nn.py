@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, Callable, Literal, Optional, Union
+from collections.abc import Callable
+from typing import Any, Literal
 
 import torch
 
+from ..validation import positive_int
 from . import constants
 from . import functional as F
-from ..validation import positive_int
 from ._state import get_mock_parameter
 
 
@@ -59,7 +60,7 @@ def _differs(value, default) -> bool:
         return True
     try:
         return bool(value != default)
-    except Exception:  # noqa: BLE001 - values without a usable comparison count as different
+    except Exception:
         return True
 
 
@@ -106,11 +107,16 @@ class MACLayer(Layer):
     weight: torch.Tensor
     bias: Any  # a tensor or None, typed as the torch layer types it
 
-    def __init__(self, num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 input_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = None,
-                 weight_transform: Optional[Callable[[torch.Tensor], torch.Tensor]] = clamp_weight_,
-                 chip=None):
+    def __init__(
+        self,
+        num_sends: int | None = None,
+        wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS,
+        mock: bool = False,
+        *,
+        input_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        weight_transform: Callable[[torch.Tensor], torch.Tensor] | None = clamp_weight_,
+        chip=None,
+    ):
         super().__init__(mock=mock)
         if num_sends is not None:
             num_sends = positive_int(num_sends, "num_sends", 1)
@@ -136,8 +142,9 @@ class MACLayer(Layer):
         if self.num_sends is None:
             self.num_sends = max(1, int(math.ceil(std / (F.SYNAPTIC_WEIGHT_MAX / 3))))
         std /= self.num_sends
-        torch.nn.init.trunc_normal_(self.weight, mean=weight_mean, std=std,
-                                    a=F.SYNAPTIC_WEIGHT_MIN, b=F.SYNAPTIC_WEIGHT_MAX)
+        torch.nn.init.trunc_normal_(
+            self.weight, mean=weight_mean, std=std, a=F.SYNAPTIC_WEIGHT_MIN, b=F.SYNAPTIC_WEIGHT_MAX
+        )
         if self.bias is not None:
             std_in = F.INPUT_ACTIVATION_MAX / math.sqrt(3.0)
             bound = gain_total / math.sqrt(fan_in) / std_in
@@ -152,8 +159,9 @@ class MACLayer(Layer):
         return input, weight
 
     def _op_options(self) -> dict:
-        options = dict(num_sends=self.num_sends, wait_between_events=self.wait_between_events,
-                       mock=self.mock)
+        options = dict(
+            num_sends=self.num_sends, wait_between_events=self.wait_between_events, mock=self.mock
+        )
         if self.chip is not None:
             options["chip"] = self.chip
         return options
@@ -171,13 +179,29 @@ class Linear(MACLayer, torch.nn.Linear):
             (less temporal noise, ``avg`` times the columns).
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 avg: int = 1, input_transform=None, weight_transform=clamp_weight_, chip=None):
-        MACLayer.__init__(self, num_sends, wait_between_events, mock,
-                          input_transform=input_transform, weight_transform=weight_transform,
-                          chip=chip)
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        num_sends: int | None = None,
+        wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS,
+        mock: bool = False,
+        *,
+        avg: int = 1,
+        input_transform=None,
+        weight_transform=clamp_weight_,
+        chip=None,
+    ):
+        MACLayer.__init__(
+            self,
+            num_sends,
+            wait_between_events,
+            mock,
+            input_transform=input_transform,
+            weight_transform=weight_transform,
+            chip=chip,
+        )
         self.avg = positive_int(avg, "avg", 1)
         torch.nn.Linear.__init__(self, in_features, out_features, bias)
         #: the multiply-accumulate this layer calls (replaceable, as in the reference)
@@ -185,8 +209,9 @@ class Linear(MACLayer, torch.nn.Linear):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         input, weight = self._transformed(input, self.weight)
-        output = self._matmul(input, weight.t().repeat_interleave(self.avg, -1),
-                              **self._op_options())
+        output = self._matmul(
+            input, weight.t().repeat_interleave(self.avg, -1), **self._op_options()
+        )
         if self.avg > 1:
             output = torch.nn.functional.avg_pool1d(output.unsqueeze(-2), self.avg).squeeze(-2)
         if self.bias is not None:
@@ -201,23 +226,53 @@ class _ConvNd(MACLayer):
     _dims = 0
     # set by torch.nn.Conv1d / Conv2d, which follow in the MRO (declared for type checkers)
     stride: tuple[int, ...]
-    padding: Union[str, tuple[int, ...]]
+    padding: str | tuple[int, ...]
     dilation: tuple[int, ...]
     groups: int
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"]
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 input_transform=None, weight_transform=clamp_weight_, chip=None):
-        MACLayer.__init__(self, num_sends, wait_between_events, mock,
-                          input_transform=input_transform, weight_transform=weight_transform,
-                          chip=chip)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        num_sends: int | None = None,
+        wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS,
+        mock: bool = False,
+        *,
+        input_transform=None,
+        weight_transform=clamp_weight_,
+        chip=None,
+    ):
+        MACLayer.__init__(
+            self,
+            num_sends,
+            wait_between_events,
+            mock,
+            input_transform=input_transform,
+            weight_transform=weight_transform,
+            chip=chip,
+        )
         # the torch class's initializer, called on this mixed-in instance
         torch_init: Any = (torch.nn.Conv1d if self._dims == 1 else torch.nn.Conv2d).__init__
-        torch_init(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-                   bias, padding_mode)
+        torch_init(
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+        )
         #: the convolution this layer calls (replaceable, as in the reference)
         self._conv = F.conv1d if self._dims == 1 else F.conv2d
 
@@ -226,14 +281,20 @@ class _ConvNd(MACLayer):
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:
         if any(d != 1 for d in self.dilation):
-            raise ValueError(f"{type(self).__name__}: dilation={self.dilation} is not supported; "
-                             "only dilation 1 (as the reference)")
+            raise ValueError(
+                f"{type(self).__name__}: dilation={self.dilation} is not supported; "
+                "only dilation 1 (as the reference)"
+            )
         if self.groups != 1:
-            raise ValueError(f"{type(self).__name__}: groups={self.groups} is not supported; "
-                             "only groups=1 (as the reference)")
+            raise ValueError(
+                f"{type(self).__name__}: groups={self.groups} is not supported; "
+                "only groups=1 (as the reference)"
+            )
         if isinstance(self.padding, str):
-            raise ValueError(f"{type(self).__name__}: padding={self.padding!r} is not supported; "
-                             "give the padding as integers")
+            raise ValueError(
+                f"{type(self).__name__}: padding={self.padding!r} is not supported; "
+                "give the padding as integers"
+            )
         if any(self.padding):
             pad = []
             for p in self.padding[::-1]:
@@ -271,19 +332,49 @@ class ExpandedConv1d(Conv1d):
     ``num_expansions=self.num_expansions``.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 num_sends: Optional[int] = None,
-                 wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS, mock: bool = False, *,
-                 input_transform=None, weight_transform=clamp_weight_, chip=None,
-                 num_expansions: Optional[int] = None):
-        Conv1d.__init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                        groups, bias, padding_mode, num_sends, wait_between_events, mock,
-                        input_transform=input_transform, weight_transform=weight_transform,
-                        chip=chip)
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        num_sends: int | None = None,
+        wait_between_events: int = F.DEFAULT_WAIT_BETWEEN_EVENTS,
+        mock: bool = False,
+        *,
+        input_transform=None,
+        weight_transform=clamp_weight_,
+        chip=None,
+        num_expansions: int | None = None,
+    ):
+        Conv1d.__init__(
+            self,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+            bias,
+            padding_mode,
+            num_sends,
+            wait_between_events,
+            mock,
+            input_transform=input_transform,
+            weight_transform=weight_transform,
+            chip=chip,
+        )
         if num_expansions is None:
             by_width = constants.hardware_matrix_width // self.out_channels
-            by_height = (constants.hardware_matrix_height - self.kernel_size[0]) // self.stride[0] + 1
+            by_height = (constants.hardware_matrix_height - self.kernel_size[0]) // self.stride[
+                0
+            ] + 1
             num_expansions = max(1, min(by_width, by_height))
         self.num_expansions = positive_int(num_expansions, "num_expansions", 1)
         self._conv = F.expanded_conv1d
@@ -320,5 +411,17 @@ class ConvertingReLU(ReLU):
         return F.converting_relu(input, shift=self.shift, mock=self.mock)
 
 
-__all__ = ["Layer", "MACLayer", "Linear", "ConvNd", "Conv1d", "ExpandedConv1d", "Conv2d", "ReLU", "ConvertingReLU",
-           "scale_input", "scale_weight", "clamp_weight_"]
+__all__ = [
+    "Layer",
+    "MACLayer",
+    "Linear",
+    "ConvNd",
+    "Conv1d",
+    "ExpandedConv1d",
+    "Conv2d",
+    "ReLU",
+    "ConvertingReLU",
+    "scale_input",
+    "scale_weight",
+    "clamp_weight_",
+]

@@ -68,10 +68,19 @@ class Quantizer(torch.nn.Module):
     mode, and refuses to run in eval mode before that.
     """
 
-    magnitude: torch.Tensor  #: buffer: the magnitude that maps to ``q_max`` (nan before calibration)
+    magnitude: (
+        torch.Tensor
+    )  #: buffer: the magnitude that maps to ``q_max`` (nan before calibration)
 
-    def __init__(self, bits: int = 5, signed: bool = False, scaling: str = "static",
-                 momentum: float = 0.1, percentile: float = 100.0, scale: float | None = None):
+    def __init__(
+        self,
+        bits: int = 5,
+        signed: bool = False,
+        scaling: str = "static",
+        momentum: float = 0.1,
+        percentile: float = 100.0,
+        scale: float | None = None,
+    ):
         super().__init__()
         if scaling not in SCALINGS:
             raise ValueError(f"scaling: {scaling!r} is not one of {', '.join(SCALINGS)}")
@@ -100,7 +109,7 @@ class Quantizer(torch.nn.Module):
         return torch.clamp(r, min=1e-12)
 
     @torch.no_grad()
-    def calibrate(self, x: torch.Tensor) -> "Quantizer":
+    def calibrate(self, x: torch.Tensor) -> Quantizer:
         """Set the magnitude from data ``x`` (any scaling; the static one keeps it)."""
         self.magnitude.fill_(float(self._batch_magnitude(x)))
         return self
@@ -117,12 +126,16 @@ class Quantizer(torch.nn.Module):
                 else:
                     self.magnitude.mul_(1 - self.momentum).add_(self.momentum * r)
             elif torch.isnan(self.magnitude):
-                raise RuntimeError("Quantizer(scaling='ema'): no batch seen in training mode yet; "
-                                   "run it in training mode or call calibrate() first")
+                raise RuntimeError(
+                    "Quantizer(scaling='ema'): no batch seen in training mode yet; "
+                    "run it in training mode or call calibrate() first"
+                )
         elif torch.isnan(self.magnitude):
             if not self.training:
-                raise RuntimeError("Quantizer(scaling='static'): not calibrated; call "
-                                   "calibrate(data) or give scale=")
+                raise RuntimeError(
+                    "Quantizer(scaling='static'): not calibrated; call "
+                    "calibrate(data) or give scale="
+                )
             self.calibrate(x)
         return quantize(x, self.q_max / float(self.magnitude), self.q_min, self.q_max)
 
@@ -131,12 +144,15 @@ class Quantizer(torch.nn.Module):
         return q * (float(self.magnitude) / self.q_max)
 
     def extra_repr(self) -> str:
-        return (f"bits={self.bits}, signed={self.signed}, scaling={self.scaling!r}, "
-                f"codes={self.q_min}..{self.q_max}, scale={self.scale:.4g}")
+        return (
+            f"bits={self.bits}, signed={self.signed}, scaling={self.scaling!r}, "
+            f"codes={self.q_min}..{self.q_max}, scale={self.scale:.4g}"
+        )
 
 
-def quantize_weight(weight: torch.Tensor, max_code: int = 63, percentile: float = 100.0
-                    ) -> tuple[torch.Tensor, float]:
+def quantize_weight(
+    weight: torch.Tensor, max_code: int = 63, percentile: float = 100.0
+) -> tuple[torch.Tensor, float]:
     """Static symmetric per-tensor quantization of a weight to ``-max_code..max_code``.
 
     Returns ``(codes, scale)``; the codes carry a straight-through gradient to ``weight``."""

@@ -49,8 +49,9 @@ def check_input(value: torch.Tensor, op: str) -> None:
         last = recording.last_output
         if last is None:
             continue
-        same = (tuple(value.shape) == tuple(last.shape)
-                and torch.equal(value.detach().to(last.dtype), last))
+        same = tuple(value.shape) == tuple(last.shape) and torch.equal(
+            value.detach().to(last.dtype), last
+        )
         if not same:
             raise RuntimeError(
                 f"InferenceTracer: the input of {op} (shape {tuple(value.shape)}) is not the "
@@ -92,14 +93,18 @@ class InferenceTracer:
 
     def __init__(self, filename) -> None:
         if not isinstance(filename, (str, os.PathLike)):
-            raise TypeError(f"InferenceTracer: filename must be a path, got {type(filename).__name__}")
+            raise TypeError(
+                f"InferenceTracer: filename must be a path, got {type(filename).__name__}"
+            )
         self.filename = os.fspath(filename)
         self._recording: _Recording | None = None
 
     def start(self) -> None:
         """Start recording (from an empty trace)."""
         if self._recording is not None:
-            raise RuntimeError("InferenceTracer.start: this tracer is already started; call stop() first")
+            raise RuntimeError(
+                "InferenceTracer.start: this tracer is already started; call stop() first"
+            )
         self._recording = _Recording()
         _active.append(self._recording)
 
@@ -108,11 +113,14 @@ class InferenceTracer:
         operations (``"mac"``, ``"relu"``, ``"converting_relu"``, ``"add"``, ``"argmax"``)."""
         recording = self._recording
         if recording is None:
-            raise RuntimeError("InferenceTracer.stop: the tracer was not started; call start() first")
+            raise RuntimeError(
+                "InferenceTracer.stop: the tracer was not started; call start() first"
+            )
         _active.remove(recording)
         self._recording = None
-        torch.save({"format": TRACE_FORMAT, "version": TRACE_VERSION, "ops": recording.ops},
-                   self.filename)
+        torch.save(
+            {"format": TRACE_FORMAT, "version": TRACE_VERSION, "ops": recording.ops}, self.filename
+        )
         return list(recording.names)
 
     def __repr__(self) -> str:
@@ -129,8 +137,10 @@ def load_trace(filename) -> list[dict]:
     if not isinstance(data, dict) or data.get("format") != TRACE_FORMAT:
         raise ValueError(f"{os.fspath(filename)!r} is not a trace written by InferenceTracer")
     if data.get("version") != TRACE_VERSION:
-        raise ValueError(f"{os.fspath(filename)!r}: trace version {data.get('version')!r}, this "
-                         f"chipsim reads version {TRACE_VERSION}")
+        raise ValueError(
+            f"{os.fspath(filename)!r}: trace version {data.get('version')!r}, this "
+            f"chipsim reads version {TRACE_VERSION}"
+        )
     return data["ops"]
 
 
@@ -140,8 +150,14 @@ def _replay(value: torch.Tensor, ops: list[dict], chip) -> torch.Tensor:
     for op in ops:
         name = op["name"]
         if name == "mac":
-            value = F.mac(value, op["weights"].to(torch.float32), op["num_sends"],
-                          op["wait_between_events"], False, chip=chip)
+            value = F.mac(
+                value,
+                op["weights"].to(torch.float32),
+                op["num_sends"],
+                op["wait_between_events"],
+                False,
+                chip=chip,
+            )
         elif name == "relu":
             value = F.relu(value)
         elif name == "converting_relu":
@@ -156,8 +172,9 @@ def _replay(value: torch.Tensor, ops: list[dict], chip) -> torch.Tensor:
 
 
 @operation
-def inference_trace(input: torch.Tensor, filename, *, chip=None,
-                    batch_size: int | None = None) -> torch.Tensor:
+def inference_trace(
+    input: torch.Tensor, filename, *, chip=None, batch_size: int | None = None
+) -> torch.Tensor:
     """Run a saved trace on ``input``, on the selected chip (or ``chip``).
 
     Each multiply-accumulate draws its noise seed from torch's generator as the eager forward
@@ -178,17 +195,21 @@ def inference_trace(input: torch.Tensor, filename, *, chip=None,
     Raises:
         RuntimeError: an empty trace, an input with more than 2 dimensions, or no chip selected.
     """
-    from ._state import resolve_chip
     from ..validation import positive_int
+    from ._state import resolve_chip
 
     ops = load_trace(filename)
     if not ops:
-        raise RuntimeError(f"inference_trace: the trace {os.fspath(filename)!r} is empty; record "
-                           "operations between InferenceTracer.start() and stop()")
+        raise RuntimeError(
+            f"inference_trace: the trace {os.fspath(filename)!r} is empty; record "
+            "operations between InferenceTracer.start() and stop()"
+        )
     if not isinstance(input, torch.Tensor):
         raise TypeError(f"inference_trace: input must be a tensor, got {type(input).__name__}")
     if input.dim() not in (1, 2):
-        raise RuntimeError(f"inference_trace: the input must be 1-D or 2-D, got shape {tuple(input.shape)}")
+        raise RuntimeError(
+            f"inference_trace: the input must be 1-D or 2-D, got shape {tuple(input.shape)}"
+        )
     check_input(input, "inference_trace")
     the_chip = resolve_chip(chip)
     with _not_recorded(), torch.no_grad():

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chipsim
-from chipsim.studies import characterization as ch
 from chipsim.commands.cli import main
+from chipsim.studies import characterization as ch
 
 BSS2 = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml"
 TUTORIAL = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml"
@@ -33,15 +33,27 @@ def test_saturation_onset():
 
 @pytest.mark.slow
 def test_characterize_command_writes_figures_and_numbers(tmp_path, capsys):
-    assert main(["characterize", str(BSS2), "--out", str(tmp_path), "--repeats", "8", "--quiet"]) == 0
+    assert (
+        main(["characterize", str(BSS2), "--out", str(tmp_path), "--repeats", "8", "--quiet"]) == 0
+    )
     text = capsys.readouterr().out
     assert "noise (ADC steps" in text and "calibration   custom" in text and "wall time" in text
-    for name in ("noise_factors.png", "transfer_curve.png", "gain_vs_wait.png",
-                 "characterization.json", "characterization.csv"):
+    for name in (
+        "noise_factors.png",
+        "transfer_curve.png",
+        "gain_vs_wait.png",
+        "characterization.json",
+        "characterization.csv",
+    ):
         assert (tmp_path / name).stat().st_size > 0
     data = json.loads((tmp_path / "characterization.json").read_text())
-    assert set(data["noise_factors"]) == {"wait_between_events", "num_sends", "inputs",
-                                          "weight_magnitude", "ota_bias_code"}
+    assert set(data["noise_factors"]) == {
+        "wait_between_events",
+        "num_sends",
+        "inputs",
+        "weight_magnitude",
+        "ota_bias_code",
+    }
     assert set(data["calibration"]) == {"default", "custom"}
     assert len(data["transfer"]["gain"]) == 256
     header = (tmp_path / "characterization.csv").read_text().splitlines()[0]

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import chipsim
 import hwdesc
@@ -20,7 +21,9 @@ def _leaky_area(current, length, tau, lam, t0, t_read, c_syn):
     a = 1.0 / tau
     k = lam - a
     rise = current * tau / c_syn
-    during = math.exp(-lam * (t_read - t0)) * (math.expm1(lam * length) / lam - math.expm1(k * length) / k)
+    during = math.exp(-lam * (t_read - t0)) * (
+        math.expm1(lam * length) / lam - math.expm1(k * length) / k
+    )
     v_end = rise * -math.expm1(-a * length)
     rest = t_read - t0 - length
     after = v_end * math.exp(-lam * rest) * math.expm1(k * rest) / k
@@ -48,7 +51,9 @@ def _linear_prediction(chip, result, w, vector=0):
             if w[row, c] == 0:
                 continue
             gain = pat.syn_gain_exc[row, c] if w[row, c] > 0 else pat.syn_gain_inh[row, c]
-            area = _leaky_area(abs(w[row, c]) * i_lsb * gain, length, pat.tau_syn[c], lam, t0, t_read, c_syn)
+            area = _leaky_area(
+                abs(w[row, c]) * i_lsb * gain, length, pat.tau_syn[c], lam, t0, t_read, c_syn
+            )
             charge_v[c] += math.copysign(1, w[row, c]) * pat.gm[c] * area / kn.c_m
     drift_read = pat.i_offset / kn.c_m * -math.expm1(-lam * t_read) / lam
     drift_base = pat.i_offset / kn.c_m * -math.expm1(-lam * sched.t_baseline) / lam
@@ -131,8 +136,10 @@ def test_fixed_pattern_statistics_follow_the_description():
 def _flat_chip():
     """The tutorial chip with no fixed pattern: both halves identical."""
     text = _tutorial_path().read_text()
-    text = text.replace("  default:\n    description: the defaults\n",
-                        "  default:\n    description: the defaults\n    fixed_pattern_scale: 0\n")
+    text = text.replace(
+        "  default:\n    description: the defaults\n",
+        "  default:\n    description: the defaults\n    fixed_pattern_scale: 0\n",
+    )
     desc = hwdesc.loads(text.replace("spatial_gradient: 3 %", "spatial_gradient: 0 %"))
     return chipsim.Chip(desc, seed=0)
 
@@ -187,15 +194,45 @@ def test_non_integers_are_rounded(tutorial):
 @pytest.mark.parametrize(
     "x, w, kwargs, message",
     [
-        (np.full((1, 8), 32), np.ones((8, 2)), {}, r"x: value 32 at index \(0, 0\) is out of range .*; allowed: 0..31"),
+        (
+            np.full((1, 8), 32),
+            np.ones((8, 2)),
+            {},
+            r"x: value 32 at index \(0, 0\) is out of range .*; allowed: 0..31",
+        ),
         (np.full((1, 8), -1), np.ones((8, 2)), {}, r"x: value -1 .* 0..31"),
         (np.ones((1, 8)), np.full((8, 2), 64), {}, r"w: value 64 .* -63..63"),
-        (np.full((1, 8), np.nan), np.ones((8, 2)), {}, r"x: value nan at index \(0, 0\) is not finite"),
+        (
+            np.full((1, 8), np.nan),
+            np.ones((8, 2)),
+            {},
+            r"x: value nan at index \(0, 0\) is not finite",
+        ),
         (np.ones((1, 8)), np.full((8, 2), np.inf), {}, r"w: value inf .* not finite"),
-        (np.ones((1, 7)), np.ones((8, 2)), {}, r"x and w do not fit: x has 7 inputs .* w has 8 rows"),
-        (np.ones((1, 8)), np.ones((8, 2, 1)), {}, r"w: expected 2 dimensions, got shape \(8, 2, 1\)"),
-        (np.ones((1, 8)), np.ones((8, 2)), {"num_sends": 0}, r"num_sends: 0 is out of range; allowed: >= 1"),
-        (np.ones((1, 8)), np.ones((8, 2)), {"wait_between_events": -1}, r"wait_between_events: -1 is out of range"),
+        (
+            np.ones((1, 7)),
+            np.ones((8, 2)),
+            {},
+            r"x and w do not fit: x has 7 inputs .* w has 8 rows",
+        ),
+        (
+            np.ones((1, 8)),
+            np.ones((8, 2, 1)),
+            {},
+            r"w: expected 2 dimensions, got shape \(8, 2, 1\)",
+        ),
+        (
+            np.ones((1, 8)),
+            np.ones((8, 2)),
+            {"num_sends": 0},
+            r"num_sends: 0 is out of range; allowed: >= 1",
+        ),
+        (
+            np.ones((1, 8)),
+            np.ones((8, 2)),
+            {"wait_between_events": -1},
+            r"wait_between_events: -1 is out of range",
+        ),
         (np.ones((1, 8)), np.ones((8, 2)), {"noise_seed": -3}, r"noise_seed: -3 is out of range"),
         (np.ones((0, 8)), np.ones((8, 2)), {}, r"x: is empty"),
     ],
@@ -213,7 +250,9 @@ def test_matmul_rejects_bad_types(tutorial):
 
 
 def test_unknown_calibration_lists_profiles(chips_dir):
-    with pytest.raises(ValueError, match="no calibration profile 'fast'.*profiles: default, custom"):
+    with pytest.raises(
+        ValueError, match="no calibration profile 'fast'.*profiles: default, custom"
+    ):
         chipsim.load(chips_dir / "tutorial.yaml", calibration="fast")
 
 
@@ -237,8 +276,11 @@ def test_traces_show_events_and_the_read(tutorial):
     assert len(trace.event_times) == 5  # five non-zero inputs, one send
     # the membrane rises over the window and its last point is what the ADC converted
     assert np.all(trace.v_mem[:, -1] > np.nanmin(trace.v_mem, axis=1) + 0.003)
-    expected_code = np.rint((trace.v_mem[:, -1] - tutorial.description.analog.adc.v_lo)
-                            / tutorial.pattern[0].adc_lsb[[2, 6]] + tutorial.pattern[0].adc_offset[[2, 6]])
+    expected_code = np.rint(
+        (trace.v_mem[:, -1] - tutorial.description.analog.adc.v_lo)
+        / tutorial.pattern[0].adc_lsb[[2, 6]]
+        + tutorial.pattern[0].adc_offset[[2, 6]]
+    )
     np.testing.assert_array_equal(trace.code_read, np.clip(expected_code, 0, 255))
 
 
@@ -252,14 +294,20 @@ def test_large_batches_keep_the_events_of_the_first_vectors_only(tutorial):
         assert np.array_equal(res.events.schedule.ev_time, whole.events.schedule.ev_time)
         assert res.timing.vector_seconds.shape == (50,) and res.energy.per_vector.shape == (50,)
         assert res.timing.cycles == res.timing.vector_cycles.sum()
-    assert tutorial.run(x, np.full((8, 4), 10), chunk_size=3).events.n_vectors == 3  # default: a chunk
-    assert tutorial.run(x, np.full((8, 4), 10), chunk_size=3, keep_events=4096).events.n_vectors == 50
+    assert (
+        tutorial.run(x, np.full((8, 4), 10), chunk_size=3).events.n_vectors == 3
+    )  # default: a chunk
+    assert (
+        tutorial.run(x, np.full((8, 4), 10), chunk_size=3, keep_events=4096).events.n_vectors == 50
+    )
     with pytest.raises(ValueError, match="keep_events: 0 is out of range; allowed: >= 1"):
         tutorial.run(x, np.full((8, 4), 10), keep_events=0)
 
 
 def test_synaptic_input_readout_is_refused_not_simulated_wrongly(chips_dir):
-    with pytest.raises(ValueError, match="reads the synaptic input: only membrane readout is simulated"):
+    with pytest.raises(
+        ValueError, match="reads the synaptic input: only membrane readout is simulated"
+    ):
         chipsim.load(chips_dir / "bss2-synin.yaml")
 
 
@@ -276,17 +324,31 @@ def test_tiled_bss2_is_chunking_invariant(bss2):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    k=st.integers(1, 20), m=st.integers(1, 20), batch=st.integers(1, 12), chunk=st.integers(1, 12),
-    num_sends=st.integers(1, 3), wait=st.integers(0, 6), data=st.data(),
+    k=st.integers(1, 20),
+    m=st.integers(1, 20),
+    batch=st.integers(1, 12),
+    chunk=st.integers(1, 12),
+    num_sends=st.integers(1, 3),
+    wait=st.integers(0, 6),
+    data=st.data(),
 )
 def test_chunking_never_changes_a_result(tutorial, k, m, batch, chunk, num_sends, wait, data):
-    x = np.asarray(data.draw(st.lists(st.lists(st.integers(0, 31), min_size=k, max_size=k),
-                                      min_size=batch, max_size=batch)))
-    w = np.asarray(data.draw(st.lists(st.lists(st.integers(-63, 63), min_size=m, max_size=m),
-                                      min_size=k, max_size=k)))
+    x = np.asarray(
+        data.draw(
+            st.lists(
+                st.lists(st.integers(0, 31), min_size=k, max_size=k), min_size=batch, max_size=batch
+            )
+        )
+    )
+    w = np.asarray(
+        data.draw(
+            st.lists(st.lists(st.integers(-63, 63), min_size=m, max_size=m), min_size=k, max_size=k)
+        )
+    )
     whole = tutorial.run(x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3)
-    parts = tutorial.run(x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3,
-                         chunk_size=chunk)
+    parts = tutorial.run(
+        x, w, num_sends=num_sends, wait_between_events=wait, noise_seed=3, chunk_size=chunk
+    )
     np.testing.assert_array_equal(whole.outputs, parts.outputs)
     _assert_same_accounting(whole, parts)
 
@@ -305,9 +367,17 @@ def _assert_same_accounting(a, b):
 
 
 @settings(max_examples=30, deadline=None)
-@given(batch=st.integers(1, 40), chunk=st.integers(1, 40), keep=st.integers(1, 45),
-       k=st.sampled_from([5, 8, 13]), m=st.sampled_from([3, 8, 11]), seed=st.integers(0, 2**32))
-def test_timing_and_energy_are_bit_identical_for_every_chunk_size(tutorial, batch, chunk, keep, k, m, seed):
+@given(
+    batch=st.integers(1, 40),
+    chunk=st.integers(1, 40),
+    keep=st.integers(1, 45),
+    k=st.sampled_from([5, 8, 13]),
+    m=st.sampled_from([3, 8, 11]),
+    seed=st.integers(0, 2**32),
+)
+def test_timing_and_energy_are_bit_identical_for_every_chunk_size(
+    tutorial, batch, chunk, keep, k, m, seed
+):
     """Noise off and tiles of the tutorial chip (8 x 8 per half): K, M up to 13 x 11 make up to
     4 tiles in 2 runs; each run adds its cycles and counts per vector."""
     rng = np.random.default_rng(seed)
@@ -325,10 +395,13 @@ def test_timing_and_energy_are_bit_identical_for_every_chunk_size(tutorial, batc
     t = whole.timing
     assert t.seconds == t.cycles * tutorial.description.cycle_time
     table = whole.energy.table
-    assert whole.energy.per_action["event_sent"] == whole.energy.counts["event_sent"] * table["event_sent"]
+    assert (
+        whole.energy.per_action["event_sent"]
+        == whole.energy.counts["event_sent"] * table["event_sent"]
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _flat_bss2(dt_ns):
     """bss2 with no fixed pattern (both halves identical) and integration step ``dt_ns``."""
     text = (_tutorial_path().parent / "bss2.yaml").read_text()
@@ -340,11 +413,17 @@ def _flat_bss2(dt_ns):
 
 @settings(max_examples=12, deadline=None)
 @given(
-    k=st.integers(129, 400), m=st.integers(1, 5), batch=st.integers(1, 6),
-    num_sends=st.integers(1, 3), wait=st.integers(0, 8), dt_ns=st.sampled_from([8, 2]),
+    k=st.integers(129, 400),
+    m=st.integers(1, 5),
+    batch=st.integers(1, 6),
+    num_sends=st.integers(1, 3),
+    wait=st.integers(0, 8),
+    dt_ns=st.sampled_from([8, 2]),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(k, m, batch, num_sends, wait, dt_ns, seed):
+def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(
+    k, m, batch, num_sends, wait, dt_ns, seed
+):
     """Several 128-input tiles on the two halves at once: the halves' event streams are aligned at
     their ends, so the shorter one starts later, on any step or noise-block boundary. Noise off
     and both halves identical, the result must be the digital sum of the tiles run one by one."""
@@ -355,8 +434,10 @@ def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(k, m, batch, num_sends
     w = rng.integers(-63, 64, size=(k, m))
     kw = dict(num_sends=num_sends, wait_between_events=wait, noise=False)
     full = chip.run(x, w, **kw).outputs
-    by_hand = sum(chip.run(x[:, k0:k0 + 128], w[k0:k0 + 128], **kw).outputs.astype(np.int64)
-                  for k0 in range(0, k, 128))
+    by_hand = sum(
+        chip.run(x[:, k0 : k0 + 128], w[k0 : k0 + 128], **kw).outputs.astype(np.int64)
+        for k0 in range(0, k, 128)
+    )
     np.testing.assert_array_equal(full, np.clip(by_hand, -128, 127))
 
 
@@ -374,8 +455,9 @@ def test_traces_carry_the_codes_of_their_own_vector(bss2):
     assert len({t.t_read for t in res.traces}) > 1
     assert sorted(t.vector for t in res.traces) == sorted(vectors)
     for t in res.traces:
-        np.testing.assert_array_equal(t.code_read.astype(int) - t.code_baseline,
-                                      res.outputs[t.vector, [4, 1]])
+        np.testing.assert_array_equal(
+            t.code_read.astype(int) - t.code_baseline, res.outputs[t.vector, [4, 1]]
+        )
 
 
 @pytest.mark.parametrize("settle_cycles", [10, 41, 44, 47, 100])
@@ -384,8 +466,10 @@ def test_an_event_that_starts_exactly_at_the_read_is_refused(settle_cycles):
     the last event starts exactly at the read, whatever the rounding of its time in seconds
     (for some lengths of the settling wait it lands 1e-22 s before the read)."""
     text = _tutorial_path().read_text().replace("link_latency: 16 ns", "link_latency: 168 ns")
-    text = text.replace("{name: settle_reset, kind: wait, duration: 80 ns}",
-                        f"{{name: settle_reset, kind: wait, duration: {8 * settle_cycles} ns}}")
+    text = text.replace(
+        "{name: settle_reset, kind: wait, duration: 80 ns}",
+        f"{{name: settle_reset, kind: wait, duration: {8 * settle_cycles} ns}}",
+    )
     chip = chipsim.Chip(hwdesc.loads(text), seed=0)
     x = np.zeros((1, 8), dtype=int)
     x[0, 0] = 7

@@ -21,7 +21,11 @@ from chipsim.commands.output import OutputFolder
 
 ROOT = Path(__file__).resolve().parents[2]
 TUTORIAL = hwdesc.CHIPS_DIR / "tutorial.yaml"
-SLOW_COMMANDS = (["validate-model", "tutorial"], ["characterize", "tutorial"], ["study", "transfer"])
+SLOW_COMMANDS = (
+    ["validate-model", "tutorial"],
+    ["characterize", "tutorial"],
+    ["study", "transfer"],
+)
 
 
 def one_line_error(err: str, command: str) -> str:
@@ -54,14 +58,26 @@ def test_version_is_single_sourced(capsys):
 
 def test_list_chips_and_names_from_another_folder(tmp_path):
     env = {**os.environ, "PYTHONPATH": ""}
-    run = subprocess.run([sys.executable, "-m", "chipsim", "list-chips"], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "chipsim", "list-chips"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = [line.split()[0] for line in run.stdout.splitlines() if not line.startswith(" ")]
     assert names == ["bss2", "bss2-synin", "tutorial"]
     assert f"{hwdesc.CHIPS_DIR / 'bss2.yaml'}" in run.stdout
     code = "import chipsim; c = chipsim.load('bss2', seed=1); print(c.name, c.tile_shape)"
-    run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, check=True)
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert run.stdout.strip() == "bss2 (128, 256)"
 
 
@@ -72,7 +88,11 @@ def test_commands_take_chip_names_from_any_folder(tmp_path, monkeypatch, capsys)
     assert main(["simulate", "tutorial", "--batch", "3", "--quiet"]) == 0
     assert "chip          tutorial" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "chipsim-out").iterdir()) == [
-        "figure.png", "results.npz", "trace.json", "trace.pftrace"]
+        "figure.png",
+        "results.npz",
+        "trace.json",
+        "trace.pftrace",
+    ]
 
 
 def test_chips_by_name_after_a_non_editable_install(tmp_path):
@@ -83,22 +103,55 @@ def test_chips_by_name_after_a_non_editable_install(tmp_path):
     wheels, site, elsewhere = tmp_path / "wheels", tmp_path / "site", tmp_path / "elsewhere"
     elsewhere.mkdir()
     source = tmp_path / "source"  # a copy: building leaves build/ and egg-info in the source tree
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache",
-        ".hypothesis", "chipsim-*", "tests", "docs", "benchmarks"))
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv",
+            ".git",
+            "build",
+            "dist",
+            "*.egg-info",
+            "__pycache__",
+            ".pytest_cache",
+            ".hypothesis",
+            "chipsim-*",
+            "tests",
+            "docs",
+            "benchmarks",
+        ),
+    )
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", str(source), "-w", str(wheels)],
-                   check=True, capture_output=True, cwd=tmp_path)
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "--no-build-isolation", str(source), "-w", str(wheels)],
+        check=True,
+        capture_output=True,
+        cwd=tmp_path,
+    )
     (wheel,) = wheels.glob("chipsim-*.whl")
     assert wheel.name.startswith(f"chipsim-{chipsim.__version__}-")
-    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*pip, "install", "--no-deps", "--no-index", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
     assert sorted(p.name for p in (site / "hwdesc" / "chips").glob("*.yaml")) == [
-        "bss2-synin.yaml", "bss2.yaml", "tutorial.yaml"]
-    code = ("import chipsim, hwdesc; c = chipsim.load('bss2'); "
-            "print(chipsim.__file__); print(hwdesc.builtin_chips()['bss2']); print(c.tile_shape)")
-    run = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": str(site)})
+        "bss2-synin.yaml",
+        "bss2.yaml",
+        "tutorial.yaml",
+    ]
+    code = (
+        "import chipsim, hwdesc; c = chipsim.load('bss2'); "
+        "print(chipsim.__file__); print(hwdesc.builtin_chips()['bss2']); print(c.tile_shape)"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
     module, chip_file, shape = run.stdout.strip().splitlines()
     assert Path(module).is_relative_to(site) and Path(chip_file).is_relative_to(site)
     assert shape == "(128, 256)"
@@ -116,9 +169,9 @@ def test_output_folder_refuses_what_cannot_be_used(tmp_path, monkeypatch):
     cases = {
         "a-file": "--out a-file: is a file, not a folder; give the path of a folder",
         "a-file/sub/out": f"--out a-file/sub/out: {tmp_path / 'a-file'} is a file, so no folder "
-                          "can be made under it; give a path outside it",
+        "can be made under it; give a path outside it",
         "full": "--out full: the folder exists and is not empty (1 entries); add --force to "
-                "replace it, or give another folder",
+        "replace it, or give another folder",
         ".": "--out .: is the current folder or holds it; give a new folder, e.g. --out results",
         "": "--out: empty folder name; give a folder, e.g. --out results",
     }
@@ -131,8 +184,11 @@ def test_output_folder_refuses_what_cannot_be_used(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["a-file", "full"]  # the checks create nothing
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into a read-only folder; the "
-                    "unwritable-place case is covered by test_output_folder_in_an_unwritable_place")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root may write into a read-only folder; the "
+    "unwritable-place case is covered by test_output_folder_in_an_unwritable_place",
+)
 def test_output_folder_in_a_read_only_folder(tmp_path):
     locked = tmp_path / "locked"
     locked.mkdir()
@@ -178,8 +234,9 @@ def test_writing_is_atomic_and_force_replaces_the_whole_folder(tmp_path):
     assert sorted(os.listdir(target.parent)) == ["out"]
 
 
-@pytest.mark.parametrize("interruption", [OSError(errno.ENOSPC, "No space left on device"),
-                                          KeyboardInterrupt()])
+@pytest.mark.parametrize(
+    "interruption", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()]
+)
 def test_an_interrupted_write_leaves_the_previous_result_untouched(tmp_path, interruption):
     target = tmp_path / "out"
     target.mkdir()
@@ -203,8 +260,12 @@ def test_a_failed_first_write_leaves_nothing(tmp_path):
 
 
 def test_temporary_folders_of_dead_processes_are_cleaned(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     stale = tmp_path / f".out.partial-{dead}-abc123"
     stale.mkdir()
     (stale / "half.npz").write_text("x")
@@ -226,8 +287,10 @@ def test_simulate_refuses_to_mix_runs_and_force_replaces(tmp_path, capsys):
     capsys.readouterr()
     assert main(args + ["--noise-seed", "5"]) == 2
     line = one_line_error(capsys.readouterr().err, "simulate")
-    assert line.endswith("the folder exists and is not empty (4 entries); add --force to "
-                         "replace it, or give another folder")
+    assert line.endswith(
+        "the folder exists and is not empty (4 entries); add --force to "
+        "replace it, or give another folder"
+    )
     np.testing.assert_array_equal(np.load(out / "results.npz")["outputs"], first)
     (out / "notes.txt").write_text("mine")
     assert main(args + ["--noise-seed", "5", "--force"]) == 0
@@ -235,11 +298,16 @@ def test_simulate_refuses_to_mix_runs_and_force_replaces(tmp_path, capsys):
     assert sorted(os.listdir(tmp_path)) == ["out"]
 
 
-@pytest.mark.parametrize("interruption, code, message", [
-    (OSError(errno.ENOSPC, "No space left on device"), 1, "No space left on device"),
-    (KeyboardInterrupt(), 130, "interrupted"),
-])
-def test_simulate_interrupted_while_writing(tmp_path, capsys, monkeypatch, interruption, code, message):
+@pytest.mark.parametrize(
+    "interruption, code, message",
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), 1, "No space left on device"),
+        (KeyboardInterrupt(), 130, "interrupted"),
+    ],
+)
+def test_simulate_interrupted_while_writing(
+    tmp_path, capsys, monkeypatch, interruption, code, message
+):
     """The figure writer fails after results.npz and trace.json are written: the previous run's
     files stay as they were and no partial folder remains."""
     out = tmp_path / "out"
@@ -255,11 +323,15 @@ def test_simulate_interrupted_while_writing(tmp_path, capsys, monkeypatch, inter
         raise interruption
 
     monkeypatch.setattr(figures, "simulation_figure", failing_figure)
-    assert main(["simulate", "tutorial", "--batch", "4", "--quiet", "--out", str(out), "--force"]) == code
+    assert (
+        main(["simulate", "tutorial", "--batch", "4", "--quiet", "--out", str(out), "--force"])
+        == code
+    )
     err = capsys.readouterr().err
     if code == 1:
         assert one_line_error(err, "simulate") == (
-            f"chipsim simulate: error: {out / 'figure.png'}: No space left on device")
+            f"chipsim simulate: error: {out / 'figure.png'}: No space left on device"
+        )
     else:
         assert err.strip() == message
     assert (out / "results.npz").read_bytes() == b"previous run"
@@ -276,7 +348,9 @@ def test_bad_out_is_refused_before_any_work(tmp_path, capsys, monkeypatch, comma
     (tmp_path / "file").write_text("x")
     for out in (tmp_path / "file", tmp_path / "file" / "below"):
         assert main([*command, "--out", str(out)]) == 2
-        one_line_error(capsys.readouterr().err, " ".join(command[:1 if command[0] != "study" else 2]))
+        one_line_error(
+            capsys.readouterr().err, " ".join(command[: 1 if command[0] != "study" else 2])
+        )
 
 
 # ---- commands: exit codes --------------------------------------------------------------------
@@ -306,7 +380,8 @@ def test_exit_codes_are_the_same_across_commands(tmp_path, capsys, command):
         assert main([*command, "tutorial", "--calibration", "fastest"]) == 2
         assert one_line_error(capsys.readouterr().err, name) == (
             f"chipsim {name}: error: --calibration fastest: the chip tutorial has no calibration "
-            "profile 'fastest'; its profiles: default, custom")
+            "profile 'fastest'; its profiles: default, custom"
+        )
 
 
 def test_simulate_input_files_are_usage_errors(tmp_path, capsys, monkeypatch):
@@ -316,20 +391,30 @@ def test_simulate_input_files_are_usage_errors(tmp_path, capsys, monkeypatch):
     np.save(tmp_path / "w5.npy", np.ones((5, 2)))
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     cases = [
-        (["--inputs", "x.txt", "--weights", "w.npy"], "--inputs x.txt: not a .npy file (it does not "
-         "start with NumPy's magic bytes); save the array with numpy.save(path, array)"),
-        (["--inputs", "obj.npy", "--weights", "w.npy"], "--inputs obj.npy: not a readable .npy "
-         "array (it holds Python objects, which are not loaded); save a numeric array with "
-         "numpy.save(path, array)"),
+        (
+            ["--inputs", "x.txt", "--weights", "w.npy"],
+            "--inputs x.txt: not a .npy file (it does not "
+            "start with NumPy's magic bytes); save the array with numpy.save(path, array)",
+        ),
+        (
+            ["--inputs", "obj.npy", "--weights", "w.npy"],
+            "--inputs obj.npy: not a readable .npy "
+            "array (it holds Python objects, which are not loaded); save a numeric array with "
+            "numpy.save(path, array)",
+        ),
         (["--inputs", "x.npy", "--weights", "w.npy"], "--inputs x.npy: value 40 at index (0, 0)"),
-        (["--inputs", "w.npy", "--weights", "w5.npy"], "--inputs has 2 inputs per vector but "
-         "--weights has 5 rows: they must match"),
+        (
+            ["--inputs", "w.npy", "--weights", "w5.npy"],
+            "--inputs has 2 inputs per vector but --weights has 5 rows: they must match",
+        ),
     ]
     monkeypatch.chdir(tmp_path)
     for extra, message in cases:
         assert main(["simulate", "tutorial", "--out", "o", *extra]) == 2
         line = one_line_error(capsys.readouterr().err, "simulate")
-        assert line.startswith(f"chipsim simulate: error: {message}"), line  # the rule's wording may add detail
+        assert line.startswith(f"chipsim simulate: error: {message}"), (
+            line
+        )  # the rule's wording may add detail
     assert not (tmp_path / "o").exists()
 
 
@@ -339,7 +424,9 @@ def test_help_texts_have_no_format_leftovers():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
     helps = {name: p.format_help() for name, p in sub.choices.items()}
-    helps["study transfer"] = sub.choices["study"]._subparsers._group_actions[0].choices["transfer"].format_help()
+    helps["study transfer"] = (
+        sub.choices["study"]._subparsers._group_actions[0].choices["transfer"].format_help()
+    )
     for name, text in helps.items():
         assert "%%" not in text and "%(" not in text, name
     for name in ("simulate", "validate-model", "characterize", "study transfer"):
@@ -360,8 +447,13 @@ def test_kernels_cached_reads_numbas_cache(tutorial, tmp_path):
     tutorial.matmul(np.ones((1, 8)), np.ones((8, 8)), noise_seed=0)  # compiled or loaded now
     assert kernels_cached()
     code = "from chipsim.commands.compile_notice import kernels_cached; print(kernels_cached())"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)})
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
     assert run.stdout.strip() == "False"  # an empty cache: the kernels would compile
 
 
@@ -390,8 +482,9 @@ def test_study_without_torch_gives_a_cpu_only_hint(monkeypatch, capsys, tmp_path
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
     assert main(["study", "transfer", "--quick", "--out", str(tmp_path / "o")]) == 2
     line = one_line_error(capsys.readouterr().err, "study transfer")
     assert "(torch not installed)" in line
@@ -416,7 +509,9 @@ def test_compile_notice_spins_on_a_terminal(monkeypatch):
     text = stream.getvalue()
     frames = re.findall(re.escape(cn.NOTICE) + r" ([|/\\-]) (\d+) s ", text)
     assert len(frames) >= 2 and frames[0][0] == "|" and frames[1][0] == "/"  # it turns
-    assert text.endswith(f"\r{cn.NOTICE}: done in 1 s    \n") or text.endswith(f"\r{cn.NOTICE}: done in 0 s    \n")
+    assert text.endswith(f"\r{cn.NOTICE}: done in 1 s    \n") or text.endswith(
+        f"\r{cn.NOTICE}: done in 0 s    \n"
+    )
     quiet = Terminal()
     with cn.compile_notice(stream=quiet, quiet=True):
         time.sleep(0.3)

@@ -25,7 +25,9 @@ def test_keyword_classes_differ_and_samples_vary():
     d = datasets.keywords(200, 10, seed=0, difficulty=0.5)
     means = np.stack([d.x_train[d.y_train == k].mean(0) for k in range(10)])
     between = np.linalg.norm(means[:, None] - means[None], axis=-1)[np.triu_indices(10, 1)]
-    within = np.mean([np.linalg.norm(d.x_train[d.y_train == k] - means[k], axis=1).mean() for k in range(10)])
+    within = np.mean(
+        [np.linalg.norm(d.x_train[d.y_train == k] - means[k], axis=1).mean() for k in range(10)]
+    )
     assert between.min() > 0.5  # every pair of words differs on average
     assert within > 1.0  # and samples of one word vary (timing, pitch, noise)
 

@@ -15,13 +15,16 @@ def test_timeline_names_every_phase_with_a_legend(chips_dir, chip):
     from matplotlib.patches import Rectangle
 
     desc = hwdesc.load(chips_dir / f"{chip}.yaml")
-    import eventsim
     import numpy as np
+
+    import eventsim
 
     run = eventsim.simulate(desc, np.ones((1, desc.geometry.halves, desc.tile_shape[0]), np.int64))
     tl = run.timeline
     ct = tl.cycle_time
-    timeline = [(n, s * ct, e * ct, k) for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])]
+    timeline = [
+        (n, s * ct, e * ct, k) for n, k, s, e in zip(tl.names, tl.kinds, tl.start[0], tl.end[0])
+    ]
     fig = Figure()
     FigureCanvasAgg(fig)
     ax = fig.subplots()
@@ -29,7 +32,7 @@ def test_timeline_names_every_phase_with_a_legend(chips_dir, chip):
     fig.canvas.draw()
     texts = [t.get_text() for t in ax.texts]
     # every phase named once, with its duration; zero-length phases too
-    for name, start, end, _ in timeline:
+    for name, _start, _end, _ in timeline:
         matches = [t for t in texts if t.startswith(f"{name} (")]
         assert len(matches) == 1, (name, texts)
     assert any(t.endswith("(0 ns)") for t in texts)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import chipsim
 from chipsim import limits
@@ -55,20 +56,32 @@ def test_steps_of_a_full_bss2_vector(bss2):
 
 def test_estimate_scales_with_the_arguments(bss2):
     base = limits.estimate_run(bss2.description, (64, 128), (128, 256))
-    more = limits.estimate_run(bss2.description, (64, 128), (128, 256), num_sends=3, wait_between_events=50)
+    more = limits.estimate_run(
+        bss2.description, (64, 128), (128, 256), num_sends=3, wait_between_events=50
+    )
     assert more.events == 3 * base.events
     assert more.steps_per_vector > base.steps_per_vector
     assert more.seconds > base.seconds
-    traced = limits.estimate_run(bss2.description, (64, 128), (128, 256), record_vectors=2, record_columns=4)
+    traced = limits.estimate_run(
+        bss2.description, (64, 128), (128, 256), record_vectors=2, record_columns=4
+    )
     assert traced.memory["the traces"][0] == 2 * 4 * (24 * 2286 + 16) + 2 * 8 * 2286
 
 
 def test_max_wait_for_steps_is_the_boundary(bss2):
     desc = bss2.description
     top = limits.max_wait_for_steps(desc, 128, 1, 10**6)
-    assert limits.steps_per_vector(desc, 128, 1, top) <= 10**6 < limits.steps_per_vector(desc, 128, 1, top + 1)
+    assert (
+        limits.steps_per_vector(desc, 128, 1, top)
+        <= 10**6
+        < limits.steps_per_vector(desc, 128, 1, top + 1)
+    )
     sends = limits.max_sends_for_steps(desc, 128, 5, 10**6)
-    assert limits.steps_per_vector(desc, 128, sends, 5) <= 10**6 < limits.steps_per_vector(desc, 128, sends + 1, 5)
+    assert (
+        limits.steps_per_vector(desc, 128, sends, 5)
+        <= 10**6
+        < limits.steps_per_vector(desc, 128, sends + 1, 5)
+    )
 
 
 def test_check_command_reports_the_work(capsys):
@@ -76,9 +89,17 @@ def test_check_command_reports_the_work(capsys):
 
     assert main(["check", str(ROOT / "hwdesc" / "chips" / "bss2.yaml")]) == 0
     out = capsys.readouterr().out
-    assert "integration steps of a full vector at wait_between_events 5, num_sends 1: 2,284 of dt = 8 ns" in out
-    assert "wait_between_events <= 78,112 at num_sends 1, num_sends <= 11,159 at wait_between_events 5" in out
-    parts = limits.description_parts(chipsim.load(ROOT / "hwdesc" / "chips" / "bss2.yaml").description)
+    assert (
+        "integration steps of a full vector at wait_between_events 5, num_sends 1: 2,284 of dt = 8 ns"
+        in out
+    )
+    assert (
+        "wait_between_events <= 78,112 at num_sends 1, num_sends <= 11,159 at wait_between_events 5"
+        in out
+    )
+    parts = limits.description_parts(
+        chipsim.load(ROOT / "hwdesc" / "chips" / "bss2.yaml").description
+    )
     assert parts["pattern_bytes"] == 2 * 256 * 256 * 8 + 3 * 256 * 256 * 8 + 64 * 2 * 512
 
 
@@ -94,7 +115,9 @@ def test_limits_from_environment_and_override(monkeypatch, tutorial):
     assert lim.memory_source == limits.ENV_MEMORY
     with limits.override(memory="1K", steps_per_vector=5) as inner:
         assert (inner.memory_bytes, inner.steps_per_vector) == (1024, 5)
-        with pytest.raises(limits.WorkLimitError, match=r"more than the limit of 5 steps per vector"):
+        with pytest.raises(
+            limits.WorkLimitError, match=r"more than the limit of 5 steps per vector"
+        ):
             tutorial.matmul(np.ones((1, 8)), np.ones((8, 8)))
     assert limits.current().memory_bytes == 512 * 2**20
     monkeypatch.setenv(limits.ENV_MEMORY, "lots")
@@ -124,7 +147,9 @@ def test_outputs_of_a_huge_batch_are_refused_before_allocation(tutorial):
     x = np.broadcast_to(np.ones(8, np.int8), (10**9, 8))
     tracemalloc.start()
     try:
-        with pytest.raises(limits.WorkLimitError, match=r"the outputs: .* for 1000000000 vectors x 8 outputs"):
+        with pytest.raises(
+            limits.WorkLimitError, match=r"the outputs: .* for 1000000000 vectors x 8 outputs"
+        ):
             with limits.override(memory="4G"):
                 tutorial.matmul(x, np.ones((8, 8)))
         peak = tracemalloc.get_traced_memory()[1]
@@ -137,8 +162,15 @@ def test_outputs_of_a_huge_batch_are_refused_before_allocation(tutorial):
 
 
 def test_hostile_cases_are_refused_quickly_and_clearly():
-    proc = subprocess.run([sys.executable, str(CASES)], capture_output=True, text=True, timeout=300,
-                          preexec_fn=_limit_address_space, env=_clean_env(), cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(CASES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_address_space,
+        env=_clean_env(),
+        cwd=ROOT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(records) == 26
@@ -155,14 +187,29 @@ def test_hostile_cases_are_refused_quickly_and_clearly():
             assert "RLIMIT_AS" in r["message"], r["message"]
 
 
-@pytest.mark.parametrize("argv, expect", [
-    (["simulate", "bss2", "--batch", "100000000"], "lower --batch"),
-    (["check", "/dev/zero"], "this is a character device, not a regular file"),
-])
+@pytest.mark.parametrize(
+    "argv, expect",
+    [
+        (["simulate", "bss2", "--batch", "100000000"], "lower --batch"),
+        (["check", "/dev/zero"], "this is a character device, not a regular file"),
+    ],
+)
 def test_command_line_refusals_print_no_traceback(argv, expect, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "chipsim", *argv, *(["--out", str(tmp_path)] if argv[0] == "simulate" else [])],
-                          capture_output=True, text=True, timeout=120, preexec_fn=_limit_address_space,
-                          env=_clean_env(), cwd=ROOT)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chipsim",
+            *argv,
+            *(["--out", str(tmp_path)] if argv[0] == "simulate" else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_address_space,
+        env=_clean_env(),
+        cwd=ROOT,
+    )
     assert proc.returncode in (1, 2)
     assert expect in proc.stderr and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"chipsim {argv[0]}: error: ")
@@ -181,29 +228,53 @@ def warm(tutorial):
     return tutorial
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=st.integers(1, 400), k=st.integers(1, 24), m=st.integers(1, 24), sends=st.integers(1, 3),
-       wait=st.integers(0, 30), chunk=st.integers(1, 500), record=st.integers(0, 2),
-       dtype=st.sampled_from(["int8", "int64", "float64", "list"]), seed=st.integers(0, 2**16))
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    batch=st.integers(1, 400),
+    k=st.integers(1, 24),
+    m=st.integers(1, 24),
+    sends=st.integers(1, 3),
+    wait=st.integers(0, 30),
+    chunk=st.integers(1, 500),
+    record=st.integers(0, 2),
+    dtype=st.sampled_from(["int8", "int64", "float64", "list"]),
+    seed=st.integers(0, 2**16),
+)
 def test_estimate_bounds_the_peak(warm, batch, k, m, sends, wait, chunk, record, dtype, seed):
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 32, (batch, k))
     x[rng.random(x.shape) < 0.4] = 0
     x = x.tolist() if dtype == "list" else x.astype(dtype)
     w = rng.integers(-63, 64, (k, m))
-    rec = {} if not record else {"record_vectors": list(range(min(record, batch))),
-                                 "record_columns": list(range(min(2, m)))}
-    est = limits.estimate_call(warm.description, x, w, num_sends=sends, wait_between_events=wait,
-                               chunk_size=chunk, record_vectors=len(rec.get("record_vectors", [])),
-                               record_columns=len(rec.get("record_columns", [])))
+    rec = (
+        {}
+        if not record
+        else {
+            "record_vectors": list(range(min(record, batch))),
+            "record_columns": list(range(min(2, m))),
+        }
+    )
+    est = limits.estimate_call(
+        warm.description,
+        x,
+        w,
+        num_sends=sends,
+        wait_between_events=wait,
+        chunk_size=chunk,
+        record_vectors=len(rec.get("record_vectors", [])),
+        record_columns=len(rec.get("record_columns", [])),
+    )
     # a first, unmeasured run: Numba compiles the specializations that these argument types
     # need on first use (about 1 MB of compiler objects once per process, not the run's memory)
     warm.run(x, w, num_sends=sends, wait_between_events=wait, chunk_size=chunk, noise_seed=1, **rec)
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
-        result = warm.run(x, w, num_sends=sends, wait_between_events=wait, chunk_size=chunk,
-                          noise_seed=1, **rec)
+        result = warm.run(
+            x, w, num_sends=sends, wait_between_events=wait, chunk_size=chunk, noise_seed=1, **rec
+        )
         peak = tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()

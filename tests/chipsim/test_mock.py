@@ -18,12 +18,12 @@ def _two_tile_case():
     x[0, :128] = 31
     x[0, 128] = 10
     w = np.zeros((130, 5))
-    w[:, 0] = 1            # tile 0: 3968 * 0.01 = 39.68 -> 39; tile 1: 0.1 -> 0; sum 39
-    w[:, 1] = -1           # -39.68 -> -40; -0.1 -> -1; sum -41
-    w[:, 2] = 63           # 2499.84 -> clamp 127; 6.3 -> 6; sum 133 -> final clamp 127
-    w[:128, 3] = 63        # tile 0 clamps to 127 before the sum ...
-    w[128:, 3] = -63       # ... tile 1: -6.3 -> -7; sum 120 (without the tile clamp: 127)
-    w[:, 4] = -63          # -2499.84 -> -128; -6.3 -> -7; sum -135 -> final clamp -128
+    w[:, 0] = 1  # tile 0: 3968 * 0.01 = 39.68 -> 39; tile 1: 0.1 -> 0; sum 39
+    w[:, 1] = -1  # -39.68 -> -40; -0.1 -> -1; sum -41
+    w[:, 2] = 63  # 2499.84 -> clamp 127; 6.3 -> 6; sum 133 -> final clamp 127
+    w[:128, 3] = 63  # tile 0 clamps to 127 before the sum ...
+    w[128:, 3] = -63  # ... tile 1: -6.3 -> -7; sum 120 (without the tile clamp: 127)
+    w[:, 4] = -63  # -2499.84 -> -128; -6.3 -> -7; sum -135 -> final clamp -128
     return x, w
 
 
@@ -36,10 +36,10 @@ def test_hand_computed_tiles_floor_and_clamps():
 
 def test_num_sends_multiplies_the_gain():
     x = np.array([[31, 31, 0, 5]])
-    w = np.array([[1], [2], [63], [-3]])      # x . w = 31 + 62 - 15 = 78
-    assert mock.matmul(x, w, num_sends=1, parameter=EXACT).item() == 0    # 0.78 -> 0
-    assert mock.matmul(x, w, num_sends=2, parameter=EXACT).item() == 1    # 1.56 -> 1
-    assert mock.matmul(x, w, num_sends=4, parameter=EXACT).item() == 3    # 3.12 -> 3
+    w = np.array([[1], [2], [63], [-3]])  # x . w = 31 + 62 - 15 = 78
+    assert mock.matmul(x, w, num_sends=1, parameter=EXACT).item() == 0  # 0.78 -> 0
+    assert mock.matmul(x, w, num_sends=2, parameter=EXACT).item() == 1  # 1.56 -> 1
+    assert mock.matmul(x, w, num_sends=4, parameter=EXACT).item() == 3  # 3.12 -> 3
     assert mock.matmul(-0 * x, w, num_sends=4, parameter=EXACT).item() == 0
 
 
@@ -58,7 +58,7 @@ def test_fixed_noise_seed_reproduces_hand_computation():
 
 def test_noise_differs_between_seeds_and_has_the_given_std():
     x = np.full((4000, 128), 10)
-    w = np.full((128, 2), 2)                  # 2560 * 0.002 = 5.12
+    w = np.full((128, 2), 2)  # 2560 * 0.002 = 5.12
     out = mock.matmul(x, w, noise_seed=3)
     assert not np.array_equal(out, mock.matmul(x, w, noise_seed=4))
     # floor(5.12 + N(0, 4)) has mean 5.12 - about 0.5 and std about sqrt(4 + 1/12)
@@ -94,7 +94,9 @@ def test_shapes_batches_and_errors():
     w = np.random.default_rng(1).integers(-63, 64, size=(200, 7))
     out = mock.matmul(x, w, noise_seed=0)
     assert out.shape == (2, 3, 7)
-    np.testing.assert_array_equal(out.reshape(6, 7), mock.matmul(x.reshape(6, 200), w, noise_seed=0))
+    np.testing.assert_array_equal(
+        out.reshape(6, 7), mock.matmul(x.reshape(6, 200), w, noise_seed=0)
+    )
     assert mock.matmul(x[0, 0], w, noise_seed=0).shape == (7,)
     with pytest.raises(ValueError, match="do not fit"):
         mock.matmul(x, w[:100])
@@ -109,7 +111,9 @@ def test_wait_between_events_is_accepted_and_ignored():
     w = np.random.default_rng(1).integers(-63, 64, size=(256, 10))
     ref = mock.matmul(x, w, noise_seed=11)
     for wait in (0, 2, 25, 1000):
-        np.testing.assert_array_equal(mock.matmul(x, w, wait_between_events=wait, noise_seed=11), ref)
+        np.testing.assert_array_equal(
+            mock.matmul(x, w, wait_between_events=wait, noise_seed=11), ref
+        )
 
 
 def test_mock_parameter_defaults_and_checks():
@@ -126,7 +130,9 @@ def test_mock_parameter_defaults_and_checks():
         MockParameter.from_dict({"gain": 1, "noise": 2})
 
 
-@pytest.mark.parametrize("gain, noise_std", [(0.002, 2.0), (0.0015, 1.6), (0.004, 1.0), (0.0012, 3.0)])
+@pytest.mark.parametrize(
+    "gain, noise_std", [(0.002, 2.0), (0.0015, 1.6), (0.004, 1.0), (0.0012, 3.0)]
+)
 @pytest.mark.parametrize("seed", [0, 1])
 def test_measure_recovers_the_mock_itself_within_5_percent(gain, noise_std, seed):
     par = MockParameter(gain=gain, noise_std=noise_std)
@@ -163,6 +169,8 @@ def test_measure_accepts_objects_with_matmul_and_refuses_others():
         def matmul(self, x, w, num_sends=1, wait_between_events=5, noise_seed=None):
             return mock.matmul(x, w, num_sends, wait_between_events, noise_seed=noise_seed)
 
-    assert mock.measure_mock_parameter(Wrapper(), seed=2) == mock.measure_mock_parameter(mock.matmul, seed=2)
+    assert mock.measure_mock_parameter(Wrapper(), seed=2) == mock.measure_mock_parameter(
+        mock.matmul, seed=2
+    )
     with pytest.raises(TypeError, match="Chip or a callable"):
         mock.measure_mock_parameter(42)

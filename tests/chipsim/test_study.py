@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import chipsim.torch as hxp  # noqa: E402
-from chipsim.studies import transfer as study  # noqa: E402
 from chipsim.commands.cli import main  # noqa: E402
+from chipsim.studies import transfer as study  # noqa: E402
 
 CHIP = str(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml")
 
@@ -69,8 +69,10 @@ def test_translation_hits_the_target_rms_and_maps_back_to_float(scaling):
 def _result(plain_default, plain_custom, hil_default, hil_custom):
     config = study.StudyConfig(seeds=(0, 1, 2))
     result = study.StudyResult(config, 0.9, 0.9, dataset={"name": "keywords", "classes": 10})
-    for profile, plain, hil in (("default", plain_default, hil_default),
-                                ("custom", plain_custom, hil_custom)):
+    for profile, plain, hil in (
+        ("default", plain_default, hil_default),
+        ("custom", plain_custom, hil_custom),
+    ):
         for seed, (p, h) in enumerate(zip(plain, hil)):
             result.runs.append({"profile": profile, "seed": seed, "plain": p, "hil": h, "mock": p})
     return result
@@ -131,8 +133,9 @@ def test_digits_transfer_is_far_above_chance(tmp_path):
     """Few input features (64): the plain transfer keeps most of the float accuracy. Guards the
     translation against inputs that are (almost) never active, whose folded weights must not set
     the weight scale."""
-    config = study.StudyConfig.quick(chip=CHIP, dataset="digits", seeds=(0,), eval_samples=150,
-                                     hil_samples=200, hil_epochs=1)
+    config = study.StudyConfig.quick(
+        chip=CHIP, dataset="digits", seeds=(0,), eval_samples=150, hil_samples=200, hil_epochs=1
+    )
     result = study.run_study(config)
     assert result.float_accuracy > 0.9
     (run,) = [r for r in result.runs if r["profile"] == "default"]

@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chipsim.models import mock, surrogates as S
+from chipsim.models import mock
+from chipsim.models import surrogates as S
 from chipsim.models.validity import mock_as_surrogate
 
 CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
@@ -36,9 +37,11 @@ def _synthetic_data(true, n=600, seed=1):
     u = true.gain * ideal + true.offset
     if true.kind == "column_nonlinear":
         u = S.soft_clip(u, true.limit_hi, true.limit_lo, true.sharpness)
-    s = np.sqrt(true.noise_std ** 2 + true.noise_slope * np.abs(u))
+    s = np.sqrt(true.noise_std**2 + true.noise_slope * np.abs(u))
     ys = [np.clip(np.floor(u + s * rng.standard_normal(u.shape)), -128, 127) for _ in range(2)]
-    return S.FitData(ideal=ideal, y1=ys[0], y2=ys[1], sends=np.ones(n, dtype=int), wait_between_events=5)
+    return S.FitData(
+        ideal=ideal, y1=ys[0], y2=ys[1], sends=np.ones(n, dtype=int), wait_between_events=5
+    )
 
 
 def test_fit_recovers_known_column_parameters():
@@ -58,7 +61,7 @@ def test_fit_recovers_known_column_parameters():
 def test_expected_matches_the_average_of_noisy_outputs():
     sur = _true_surrogate(cols=8)
     rng = np.random.default_rng(3)
-    x = rng.integers(0, 32, size=(4, 200))          # two input tiles
+    x = rng.integers(0, 32, size=(4, 200))  # two input tiles
     w = rng.integers(-3, 9, size=(200, 8))
     mean, std = sur.expected(x, w, num_sends=2)
     reps = np.stack([sur.matmul(x, w, num_sends=2, noise_seed=s) for s in range(400)])
@@ -69,7 +72,7 @@ def test_expected_matches_the_average_of_noisy_outputs():
 def test_matmul_is_seeded_and_follows_the_mock_conventions():
     sur = _true_surrogate(cols=8)
     x = np.random.default_rng(0).integers(0, 32, size=(2, 3, 100))
-    w = np.random.default_rng(1).integers(-63, 64, size=(100, 20))   # 20 > 8 columns: output tiles
+    w = np.random.default_rng(1).integers(-63, 64, size=(100, 20))  # 20 > 8 columns: output tiles
     a = sur.matmul(x, w, noise_seed=5)
     assert a.shape == (2, 3, 20) and a.dtype == np.int32
     np.testing.assert_array_equal(a, sur.matmul(x, w, wait_between_events=25, noise_seed=5))
@@ -89,13 +92,19 @@ def test_mock_as_surrogate_reproduces_the_mock_formula():
 @pytest.mark.parametrize("suffix", [".json", ".yaml"])
 def test_save_and_load_round_trip(tmp_path, suffix):
     sur = _true_surrogate()
-    sur = S.ColumnSurrogate(**{**sur.__dict__, "limit_hi": np.full(sur.gain.shape, np.inf),
-                               "info": {"chip": "bss2"}})
+    sur = S.ColumnSurrogate(
+        **{**sur.__dict__, "limit_hi": np.full(sur.gain.shape, np.inf), "info": {"chip": "bss2"}}
+    )
     path = sur.save(tmp_path / f"s{suffix}")
     back = S.ColumnSurrogate.load(path)
     for name in ("gain", "offset", "noise_std", "limit_hi", "limit_lo"):
         np.testing.assert_array_equal(getattr(back, name), getattr(sur, name))
-    assert (back.kind, back.sharpness, back.noise_slope, back.info) == (sur.kind, 8.0, 0.01, {"chip": "bss2"})
+    assert (back.kind, back.sharpness, back.noise_slope, back.info) == (
+        sur.kind,
+        8.0,
+        0.01,
+        {"chip": "bss2"},
+    )
     with pytest.raises(ValueError, match="unknown file type"):
         sur.save(tmp_path / "s.txt")
     (tmp_path / "bad.json").write_text(json.dumps({"gain": []}))
@@ -115,7 +124,7 @@ def test_mock_parameter_files_and_exports(tmp_path):
     assert terms["out_noise"] == pytest.approx(1.86 / unit)
     assert terms["out_bound"] == pytest.approx(terms["out_bound_steps"] / unit)
     assert 0.01 < terms["fixed_pattern_out_noise"] < 0.06
-    assert 95 <= terms["out_bound_steps"] <= 110    # median soft-clip limit of the surrogate
+    assert 95 <= terms["out_bound_steps"] <= 110  # median soft-clip limit of the surrogate
     assert S.aihwkit_io_terms(par)["out_bound"] == pytest.approx(128 / unit)
     assert terms["inp_res"] == pytest.approx(1 / 31) and terms["out_res"] == pytest.approx(1 / 254)
     for key in ("out_noise", "out_noise_std", "fixed_pattern_out_noise", "out_bound", "out_res"):

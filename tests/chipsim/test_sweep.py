@@ -12,9 +12,9 @@ import pytest
 
 pytest.importorskip("pyarrow")
 
-from chipsim.sweep import experiments as sx  # noqa: E402
-from chipsim.sweep import read_results, run  # noqa: E402
-from chipsim.sweep.spec import AxisKind, SweepSpecError, loads_spec  # noqa: E402
+from chipsim.sweep import experiments as sx
+from chipsim.sweep import read_results, run
+from chipsim.sweep.spec import AxisKind, SweepSpecError, loads_spec
 
 CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 META = {"error", "traceback", "warnings", "wall_seconds", "worker", "finished_at"}
@@ -42,8 +42,12 @@ def _probe(cell: sx.CellContext) -> dict:
     p, o = cell.params, cell.options
     if p["chip_seed"] == o["fail_seed"]:
         raise RuntimeError(f"probe refuses chip seed {p['chip_seed']}")
-    if p["chip_seed"] == o["crash_seed"] and o["marker"] and not os.path.exists(o["marker"]) \
-            and _on_a_worker():
+    if (
+        p["chip_seed"] == o["crash_seed"]
+        and o["marker"]
+        and not os.path.exists(o["marker"])
+        and _on_a_worker()
+    ):
         Path(o["marker"]).write_text("crashed once")
         os._exit(3)
     chip = cell.chip()
@@ -54,48 +58,71 @@ def _probe(cell: sx.CellContext) -> dict:
     return {"mean": float(y.mean()), "std": float(y.std()), "gm": float(chip.knobs.gm)}
 
 
-sx.register(sx.Experiment(
-    "probe", _probe,
-    {"chip_seed": sx.CHIP_SEED, "noise_seed": sx.NOISE_SEED, "wait_between_events": sx.WAIT,
-     "label": AxisKind("str", None, choices=("a", "b"))},
-    ("mean", "std", "gm"), ProbeOptions, "a test experiment"))
+sx.register(
+    sx.Experiment(
+        "probe",
+        _probe,
+        {
+            "chip_seed": sx.CHIP_SEED,
+            "noise_seed": sx.NOISE_SEED,
+            "wait_between_events": sx.WAIT,
+            "label": AxisKind("str", None, choices=("a", "b")),
+        },
+        ("mean", "std", "gm"),
+        ProbeOptions,
+        "a test experiment",
+    )
+)
 
 
-def sweep_text(axes: str = "chip_seed: [0, 1]", targets: str = "i_synin_gm: [300, 450]",
-               options: str = "{}") -> str:
-    return (f"sweep_version: 1\nexperiment: probe\nchip: {CHIPS / 'tutorial.yaml'}\n"
-            f"options: {options}\n"
-            f"calibration:\n  profile: default\n  targets:\n    {targets}\n"
-            f"axes:\n  {axes}\n")
+def sweep_text(
+    axes: str = "chip_seed: [0, 1]", targets: str = "i_synin_gm: [300, 450]", options: str = "{}"
+) -> str:
+    return (
+        f"sweep_version: 1\nexperiment: probe\nchip: {CHIPS / 'tutorial.yaml'}\n"
+        f"options: {options}\n"
+        f"calibration:\n  profile: default\n  targets:\n    {targets}\n"
+        f"axes:\n  {axes}\n"
+    )
 
 
 def metrics(rows):
     """Everything of the rows but where, when and how long: floats as their exact bits."""
-    return [{k: (v.hex() if isinstance(v, float) else v) for k, v in r.items() if k not in META}
-            for r in rows]
+    return [
+        {k: (v.hex() if isinstance(v, float) else v) for k, v in r.items() if k not in META}
+        for r in rows
+    ]
 
 
 # ---- the file --------------------------------------------------------------------------------------
 
 
 def test_axes_expand_and_keys_follow_parameters_and_description():
-    spec = loads_spec(sweep_text(
-        axes="chip_seed: {first: 0, last: 4, step: 2}\n  noise_seed: {random: uniform, low: 0, high: 100, count: 2, seed: 5}",
-        targets="tau_syn: {first: 0.32 us, last: 1.28 us, count: 3, spacing: log}"))
+    spec = loads_spec(
+        sweep_text(
+            axes="chip_seed: {first: 0, last: 4, step: 2}\n  noise_seed: {random: uniform, low: 0, high: 100, count: 2, seed: 5}",
+            targets="tau_syn: {first: 0.32 us, last: 1.28 us, count: 3, spacing: log}",
+        )
+    )
     axes = {a.name: a.values for a in spec.axes}
     assert axes["chip_seed"] == (0, 2, 4)
     assert axes["wait_between_events"] == (5,)  # not swept: the default, explicit in every row
     assert axes["tau_syn"] == pytest.approx((0.32e-6, 0.64e-6, 1.28e-6), rel=1e-12)
-    again = loads_spec(sweep_text(
-        axes="chip_seed: {first: 0, last: 4, step: 2}\n  noise_seed: {random: uniform, low: 0, high: 100, count: 2, seed: 5}",
-        targets="tau_syn: {first: 0.32 us, last: 1.28 us, count: 3, spacing: log}"))
+    again = loads_spec(
+        sweep_text(
+            axes="chip_seed: {first: 0, last: 4, step: 2}\n  noise_seed: {random: uniform, low: 0, high: 100, count: 2, seed: 5}",
+            targets="tau_syn: {first: 0.32 us, last: 1.28 us, count: 3, spacing: log}",
+        )
+    )
     assert axes["noise_seed"] == {a.name: a.values for a in again.axes}["noise_seed"]
     cells = spec.cells()
     assert len(cells) == len(spec) == 3 * 2 * 3
     assert len({c.key for c in cells}) == len(cells)
     assert [c.key for c in cells] == [c.key for c in again.cells()]
     # a changed description changes every key
-    text = (CHIPS / "tutorial.yaml").read_text().replace("static_power: 0.6 W", "static_power: 0.7 W")
+    text = (
+        (CHIPS / "tutorial.yaml").read_text().replace("static_power: 0.6 W", "static_power: 0.7 W")
+    )
     assert text != (CHIPS / "tutorial.yaml").read_text()
     import hwdesc
 
@@ -103,23 +130,76 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
     assert not {c.key for c in other.cells()} & {c.key for c in cells}
 
 
-@pytest.mark.parametrize("text, line, path, words", [
-    (sweep_text(axes="chip_sed: [0]"), 10, "axes.chip_sed", "did you mean `chip_seed`"),
-    (sweep_text(axes="chip_seed: [0, -1]"), 10, "axes.chip_seed[1]", "an integer 0..9223372036854775807"),
-    (sweep_text(axes="chip_seed: [0, 0]"), 10, "axes.chip_seed", "twice"),
-    (sweep_text(axes="wait_between_events: [5, -1]"), 10, "axes.wait_between_events[1]", "an integer >= 0"),
-    (sweep_text(axes="chip_seed: [0, 9223372036854775808]"), 10, "axes.chip_seed[1]", "0..9223372036854775807"),
-    (sweep_text(axes="label: [a, c]"), 10, "axes.label[1]", "allowed: a, b"),
-    (sweep_text(targets="i_synin_gm: [300, 900]"), 8, "calibration.targets.i_synin_gm[1]", "out of range"),
-    (sweep_text(targets="tau_syn: [0.64]"), 8, "calibration.targets.tau_syn[0]", "needs a unit"),
-    (sweep_text(targets="tau: [0.64 us]"), 8, "calibration.targets.tau", "did you mean `tau_syn`"),
-    (sweep_text(axes="chip_seed: {first: 0, last: 3, count: 3}"), 10, "axes.chip_seed.count", "whole numbers"),
-    (sweep_text(options="{marker: 3}"), 4, "options.marker", "put quotes"),
-    (sweep_text(options="{colour: red}"), 4, "options.colour", "unknown key"),
-    (sweep_text().replace("experiment: probe", "experiment: prob"), 2, "experiment", "did you mean 'probe'"),
-    (sweep_text().replace("sweep_version: 1\n", "sweep_version: 1\nextra: 1\n"), 2, "extra", "unknown key 'extra'"),
-    (sweep_text().replace("profile: default", "profile: nope"), 6, "calibration.profile", "profiles: default, custom"),
-])
+@pytest.mark.parametrize(
+    "text, line, path, words",
+    [
+        (sweep_text(axes="chip_sed: [0]"), 10, "axes.chip_sed", "did you mean `chip_seed`"),
+        (
+            sweep_text(axes="chip_seed: [0, -1]"),
+            10,
+            "axes.chip_seed[1]",
+            "an integer 0..9223372036854775807",
+        ),
+        (sweep_text(axes="chip_seed: [0, 0]"), 10, "axes.chip_seed", "twice"),
+        (
+            sweep_text(axes="wait_between_events: [5, -1]"),
+            10,
+            "axes.wait_between_events[1]",
+            "an integer >= 0",
+        ),
+        (
+            sweep_text(axes="chip_seed: [0, 9223372036854775808]"),
+            10,
+            "axes.chip_seed[1]",
+            "0..9223372036854775807",
+        ),
+        (sweep_text(axes="label: [a, c]"), 10, "axes.label[1]", "allowed: a, b"),
+        (
+            sweep_text(targets="i_synin_gm: [300, 900]"),
+            8,
+            "calibration.targets.i_synin_gm[1]",
+            "out of range",
+        ),
+        (
+            sweep_text(targets="tau_syn: [0.64]"),
+            8,
+            "calibration.targets.tau_syn[0]",
+            "needs a unit",
+        ),
+        (
+            sweep_text(targets="tau: [0.64 us]"),
+            8,
+            "calibration.targets.tau",
+            "did you mean `tau_syn`",
+        ),
+        (
+            sweep_text(axes="chip_seed: {first: 0, last: 3, count: 3}"),
+            10,
+            "axes.chip_seed.count",
+            "whole numbers",
+        ),
+        (sweep_text(options="{marker: 3}"), 4, "options.marker", "put quotes"),
+        (sweep_text(options="{colour: red}"), 4, "options.colour", "unknown key"),
+        (
+            sweep_text().replace("experiment: probe", "experiment: prob"),
+            2,
+            "experiment",
+            "did you mean 'probe'",
+        ),
+        (
+            sweep_text().replace("sweep_version: 1\n", "sweep_version: 1\nextra: 1\n"),
+            2,
+            "extra",
+            "unknown key 'extra'",
+        ),
+        (
+            sweep_text().replace("profile: default", "profile: nope"),
+            6,
+            "calibration.profile",
+            "profiles: default, custom",
+        ),
+    ],
+)
 def test_bad_sweep_files_are_located(text, line, path, words):
     with pytest.raises(SweepSpecError) as info:
         loads_spec(text, file="s.yaml")
@@ -129,7 +209,9 @@ def test_bad_sweep_files_are_located(text, line, path, words):
 
 
 def test_missing_chip_is_named_relative_to_the_sweep_file(tmp_path):
-    (tmp_path / "s.yaml").write_text(sweep_text().replace(str(CHIPS / "tutorial.yaml"), "nowhere.yaml"))
+    (tmp_path / "s.yaml").write_text(
+        sweep_text().replace(str(CHIPS / "tutorial.yaml"), "nowhere.yaml")
+    )
     from chipsim.sweep import load_spec
 
     with pytest.raises(SweepSpecError, match="no such file") as info:
@@ -143,14 +225,18 @@ def test_a_sweep_names_a_built_in_chip(tmp_path):
     text = sweep_text().replace(str(CHIPS / "tutorial.yaml"), "tutorial")
     spec = loads_spec(text, base_dir=tmp_path)
     assert spec.chip_path == str(hwdesc.CHIPS_DIR / "tutorial.yaml")
-    (tmp_path / "tutorial").write_text((CHIPS / "bss2.yaml").read_text())  # a file of that name wins
+    (tmp_path / "tutorial").write_text(
+        (CHIPS / "bss2.yaml").read_text()
+    )  # a file of that name wins
     assert loads_spec(text, base_dir=tmp_path).description.identity.name == "bss2"
 
 
 def test_a_target_builds_the_chip_with_that_knob(tutorial):
     spec = loads_spec(sweep_text(targets="tau_syn: [0.64 us]"))
     cell = spec.cells()[0]
-    chip = sx.build_chip(spec.description, "default", 0, {"tau_syn": cell.params["tau_syn"]}, {"tau_syn": "s"})
+    chip = sx.build_chip(
+        spec.description, "default", 0, {"tau_syn": cell.params["tau_syn"]}, {"tau_syn": "s"}
+    )
     assert chip.knobs.tau_syn == 0.64e-6
     assert chip.knobs.gm == tutorial.knobs.gm
 
@@ -222,7 +308,9 @@ def test_parts_of_a_killed_run_are_merged(tmp_path):
     store = ResultStore(tmp_path, consolidate_every=1e9)
     store.append([{"key": "a", "cell": 1, "x": 1.0, "error": None}])
     store.append([{"key": "b", "cell": 0, "x": 2.0, "error": None}])
-    store.append([{"key": "a", "cell": 1, "x": 3.0, "error": None}])  # a rerun of a: the newest wins
+    store.append(
+        [{"key": "a", "cell": 1, "x": 3.0, "error": None}]
+    )  # a rerun of a: the newest wins
     assert not (tmp_path / "results.parquet").exists()  # as a killed run leaves it
     assert [(r["key"], r["x"]) for r in read_results(tmp_path)] == [("b", 2.0), ("a", 3.0)]
     assert ResultStore(tmp_path).consolidate() == 2
@@ -238,8 +326,12 @@ def test_a_foreign_out_folder_is_refused_before_work(tmp_path):
 def test_local_cluster_gives_the_serial_rows_despite_a_killed_worker_and_a_failing_cell(tmp_path):
     pytest.importorskip("distributed")
     marker = tmp_path / "crashed"
-    spec = loads_spec(sweep_text(axes="chip_seed: [0, 1, 2, 3]",
-                                 options=f"{{marker: '{marker}', fail_seed: 1, crash_seed: 2}}"))
+    spec = loads_spec(
+        sweep_text(
+            axes="chip_seed: [0, 1, 2, 3]",
+            options=f"{{marker: '{marker}', fail_seed: 1, crash_seed: 2}}",
+        )
+    )
     serial = run(spec, tmp_path / "serial", serial=True)
     assert not marker.exists()  # the crash fires on dask workers only
     parallel = run(spec, tmp_path / "dask", workers=2)
@@ -251,15 +343,19 @@ def test_local_cluster_gives_the_serial_rows_despite_a_killed_worker_and_a_faili
     assert [r["chip_seed"] for r in rows if r["error"]] == [1, 1]
     import socket
 
-    assert f"{socket.gethostname()}:{os.getpid()}" not in {r["worker"] for r in rows}  # all on workers
+    assert f"{socket.gethostname()}:{os.getpid()}" not in {
+        r["worker"] for r in rows
+    }  # all on workers
 
 
 def test_cli_writes_rows_summary_and_figure_and_resumes(tmp_path, capsys):
     from chipsim.commands.cli import main
 
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]")
-                     + "report: {metric: gm, x: i_synin_gm, y: chip_seed, maximize: true}\n")
+    sweep.write_text(
+        sweep_text(axes="chip_seed: [0, 1]", targets="i_synin_gm: [300, 450]")
+        + "report: {metric: gm, x: i_synin_gm, y: chip_seed, maximize: true}\n"
+    )
     out = tmp_path / "out"
     assert main(["sweep", str(sweep), "--serial", "--quiet", "--out", str(out)]) == 0
     text = capsys.readouterr().out
@@ -278,7 +374,9 @@ def test_cli_refuses_bad_input_with_exit_code_2(tmp_path, capsys):
     from chipsim.commands.cli import main
 
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(sweep_text(axes="chip_seed: [0, 1]") + "report: {metric: gains, x: chip_seed}\n")
+    sweep.write_text(
+        sweep_text(axes="chip_seed: [0, 1]") + "report: {metric: gains, x: chip_seed}\n"
+    )
     assert main(["sweep", str(sweep), "--serial"]) == 2
     err = capsys.readouterr().err
     assert "s.yaml, line 11, at `report.metric`: experiment 'probe' has no metric 'gains'" in err
@@ -294,16 +392,24 @@ def test_built_in_experiments_on_bss2(tmp_path, bss2):
     from chipsim.studies.characterization import with_knob
 
     rows = {}
-    for name, options in (("mock", "{num_vectors: 8}"), ("characterization", "{repeats: 4}"),
-                          ("validity", "{densities: [0.3], weights: [63], vectors: 4}")):
-        spec = loads_spec(f"sweep_version: 1\nexperiment: {name}\nchip: {CHIPS / 'bss2.yaml'}\n"
-                          f"options: {options}\ncalibration: {{targets: {{i_synin_gm: [300]}}}}\n")
+    for name, options in (
+        ("mock", "{num_vectors: 8}"),
+        ("characterization", "{repeats: 4}"),
+        ("validity", "{densities: [0.3], weights: [63], vectors: 4}"),
+    ):
+        spec = loads_spec(
+            f"sweep_version: 1\nexperiment: {name}\nchip: {CHIPS / 'bss2.yaml'}\n"
+            f"options: {options}\ncalibration: {{targets: {{i_synin_gm: [300]}}}}\n"
+        )
         (row,) = run(spec, tmp_path / name, serial=True).rows
         assert row["error"] is None, row["traceback"]
         assert all(math.isfinite(row[m]) for m in sx.EXPERIMENTS[name].metrics), row
         rows[name] = row
     reference = measure_mock_parameter(with_knob(bss2, "i_synin_gm", 300), seed=0, num_vectors=8)
-    assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (reference.gain, reference.noise_std)
+    assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (
+        reference.gain,
+        reference.noise_std,
+    )
     assert 0 <= rows["validity"]["mock_holds"] <= 1
 
 
@@ -311,11 +417,16 @@ def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
     from chipsim.commands.cli import main
 
     sweep = tmp_path / "s.yaml"
-    sweep.write_text(f"sweep_version: 1\nexperiment: mock\nchip: {CHIPS / 'bss2.yaml'}\n"
-                     "axes:\n  wait_between_events: [5, 100000000]\n")
+    sweep.write_text(
+        f"sweep_version: 1\nexperiment: mock\nchip: {CHIPS / 'bss2.yaml'}\n"
+        "axes:\n  wait_between_events: [5, 100000000]\n"
+    )
     assert main(["sweep", str(sweep), "--serial", "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
-    assert "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)" in err
+    assert (
+        "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)"
+        in err
+    )
     assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
     assert not (tmp_path / "out").exists()  # refused before anything was written
 
@@ -330,9 +441,14 @@ def test_line_figure_and_summary_without_a_direction(tmp_path):
     spec = dataclasses.replace(spec, report=ReportSpec(metric="gm", x="i_synin_gm"))
     result = run(spec, tmp_path / "out", serial=True)
     text = report.summary(result)
-    assert "largest: gm 9e-07 at i_synin_gm = 450" in text and "smallest: gm 6e-07 at i_synin_gm = 300" in text
+    assert (
+        "largest: gm 9e-07 at i_synin_gm = 450" in text
+        and "smallest: gm 6e-07 at i_synin_gm = 300" in text
+    )
     assert "best" not in text
-    assert "       300         6e-07           0    2" in text  # mean, std and n over the chip seeds
+    assert (
+        "       300         6e-07           0    2" in text
+    )  # mean, std and n over the chip seeds
     path = report.figure(result, tmp_path / "line.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

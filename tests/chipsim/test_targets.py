@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chipsim
-from chipsim.studies import characterization as ch
 from chipsim.models import mock
+from chipsim.studies import characterization as ch
 
 BSS2 = Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml"
 
@@ -30,6 +30,7 @@ def noise_factors(chip):
 
 # ---- statement 1: the measured mock parameters ------------------------------------------------
 
+
 @pytest.mark.parametrize("chip_seed, seed", [(0, 0), (1, 7)])
 def test_measured_mock_parameters_in_target_range(chip_seed, seed):
     measured = mock.measure_mock_parameter(chipsim.load(BSS2, seed=chip_seed), seed=seed)
@@ -38,6 +39,7 @@ def test_measured_mock_parameters_in_target_range(chip_seed, seed):
 
 
 # ---- statement 2: linear within +-2 LSB to |80|, then compression ---------------------------
+
 
 def test_linear_to_80_then_compresses(chip):
     tc = ch.transfer_curves(chip, seed=0)
@@ -49,7 +51,7 @@ def test_linear_to_80_then_compresses(chip):
     g = np.median(tc["gain"])
     assert np.median(y[:, -1]) < g * ideal[-1] - 30 and np.median(y[:, 0]) > g * ideal[0] + 30
     top = np.asarray(tc["max_abs_output"])
-    assert 90 < np.median(top) < 120 and np.ptp(top) >= 5   # saturation differs between neurons
+    assert 90 < np.median(top) < 120 and np.ptp(top) >= 5  # saturation differs between neurons
 
 
 def test_linear_to_80_with_full_noise_for_the_average_neuron(chip):
@@ -61,10 +63,11 @@ def test_linear_to_80_with_full_noise_for_the_average_neuron(chip):
     g, o = np.polyfit(ideal[lin], y[lin], 1)
     within = np.abs(y) <= 80
     assert np.max(np.abs(y - (g * ideal + o))[within]) <= 2.0
-    assert y[-1] < g * ideal[-1] + o - 30      # compressed beyond
+    assert y[-1] < g * ideal[-1] + o - 30  # compressed beyond
 
 
 # ---- statement 3: dynamic saturation at wait 2; more drift/noise at wait 25 ------------------
+
 
 def test_dense_inputs_compress_at_wait_2_compared_with_wait_25(chip):
     gw = ch.gain_vs_wait(chip, waits=(2, 5, 25), seed=0)
@@ -83,6 +86,7 @@ def test_wait_25_is_noisier_than_wait_5(noise_factors):
 
 # ---- statement 4: custom profile (g_m halved, tau_syn doubled) ------------------------------
 
+
 @pytest.fixture(scope="module")
 def sparse_both(chip, custom):
     return ch.sparse_noise(chip, seed=3), ch.sparse_noise(custom, seed=3)
@@ -93,10 +97,14 @@ def test_custom_profile_lowers_the_noise(sparse_both):
     assert n_cus < 0.9 * n_def
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "physics: with tau_syn 0.64 us only about 85 % of the charge of 10 events reaches the membrane "
-    "within the 1 us after the event phase (97 % at 0.32 us), and the longer tau piles the lines "
-    "higher into the OTA's tanh; the custom gain is about 17 % below the default, not within 10 %"))
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "physics: with tau_syn 0.64 us only about 85 % of the charge of 10 events reaches the membrane "
+        "within the 1 us after the event phase (97 % at 0.32 us), and the longer tau piles the lines "
+        "higher into the OTA's tanh; the custom gain is about 17 % below the default, not within 10 %"
+    ),
+)
 def test_custom_profile_keeps_the_sparse_gain_within_10_percent(sparse_both):
     (g_def, _), (g_cus, _) = sparse_both
     assert g_cus == pytest.approx(g_def, rel=0.10)
@@ -107,7 +115,7 @@ def test_custom_sparse_gain_loss_is_the_settling_loss(sparse_both, chip):
     read, which the linear model predicts from tau_syn and the 1 us wait."""
     (g_def, _), (g_cus, _) = sparse_both
     ratio = g_cus / g_def
-    t_after = 1e-6 + 40e-9 * np.arange(10)[::-1]      # last event 1 us before the read
+    t_after = 1e-6 + 40e-9 * np.arange(10)[::-1]  # last event 1 us before the read
 
     def settled(tau):
         return np.mean(1 - np.exp(-t_after / tau))
@@ -128,9 +136,11 @@ def test_custom_profile_saturates_earlier_with_dense_same_sign_inputs(chip, cust
 
 # ---- the five noise factors of the study ----------------------------------------------------
 
-@pytest.mark.parametrize("factor", ["wait_between_events", "num_sends", "inputs", "weight_magnitude",
-                                    "ota_bias_code"])
+
+@pytest.mark.parametrize(
+    "factor", ["wait_between_events", "num_sends", "inputs", "weight_magnitude", "ota_bias_code"]
+)
 def test_noise_grows_with_each_factor(noise_factors, factor):
     noise = np.asarray(noise_factors[factor]["noise"])
     assert noise[-1] > 1.08 * noise[0], (factor, noise)
-    assert np.all(np.diff(noise) > -0.03), (factor, noise)   # monotone within the estimate's scatter
+    assert np.all(np.diff(noise) > -0.03), (factor, noise)  # monotone within the estimate's scatter

@@ -41,6 +41,7 @@ def _weights(shape, seed=1, bound=63):
 
 # ---- gradients ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mock", [True, False])
 @pytest.mark.parametrize("num_sends", [1, 3])
 def test_matmul_gradient_is_straight_through_scaled_by_gain_and_sends(chip, mock, num_sends):
@@ -99,13 +100,17 @@ def test_add_gradient_reduces_broadcasting():
 
 # ---- mock and chip share shapes and conventions -------------------------------------------------
 
-@pytest.mark.parametrize("x_shape, w_shape, out_shape", [
-    ((300,), (300, 5), (5,)),
-    ((4, 300), (300, 5), (4, 5)),
-    ((2, 3, 300), (300, 5), (2, 3, 5)),
-    ((4, 300), (300,), (4,)),
-    ((300,), (300,), ()),
-])
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, out_shape",
+    [
+        ((300,), (300, 5), (5,)),
+        ((4, 300), (300, 5), (4, 5)),
+        ((2, 3, 300), (300, 5), (2, 3, 5)),
+        ((4, 300), (300,), (4,)),
+        ((300,), (300,), ()),
+    ],
+)
 def test_mock_and_chip_give_the_same_shapes_and_number_format(chip, x_shape, w_shape, out_shape):
     x, w = _inputs(x_shape, high=12), _weights(w_shape, bound=15)
     for mock in (True, False):
@@ -119,7 +124,9 @@ def test_mock_and_chip_give_the_same_shapes_and_number_format(chip, x_shape, w_s
 def test_mock_with_measured_parameter_tracks_the_chip(chip):
     hxp.use_chip(chip)
     hxp.set_mock_parameter(hxp.measure_mock_parameter())
-    x = _inputs((40, 256), high=32) * (torch.rand(40, 256, generator=torch.Generator().manual_seed(2)) < 0.3)
+    x = _inputs((40, 256), high=32) * (
+        torch.rand(40, 256, generator=torch.Generator().manual_seed(2)) < 0.3
+    )
     w = _weights((256, 64), bound=63)
     on_chip = hxp.matmul(x, w, noise_seed=1)
     mocked = hxp.matmul(x, w, mock=True, noise_seed=1)
@@ -153,13 +160,16 @@ def test_noise_switch_turns_temporal_noise_off(chip):
     x, w = _inputs((3, 128), high=20), _weights((128, 8), bound=20)
     quiet = [hxp.matmul(x, w, chip=chip, noise=False, noise_seed=s) for s in (1, 2)]
     assert torch.equal(quiet[0], quiet[1])
-    assert not torch.equal(hxp.matmul(x, w, chip=chip, noise_seed=1), hxp.matmul(x, w, chip=chip, noise_seed=2))
+    assert not torch.equal(
+        hxp.matmul(x, w, chip=chip, noise_seed=1), hxp.matmul(x, w, chip=chip, noise_seed=2)
+    )
     mocked = [hxp.matmul(x, w, mock=True, noise=False, noise_seed=s) for s in (1, 2)]
     torch.testing.assert_close(mocked[0], torch.floor(0.002 * x @ w))
     assert torch.equal(mocked[0], mocked[1])
 
 
 # ---- convolutions -------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def exact_mock():
@@ -190,7 +200,10 @@ def test_conv_layers_pad_and_match_torch(exact_mock):
     out = layer(x)
     torch.testing.assert_close(out, torch.nn.functional.conv2d(x, layer.weight, padding=1))
     conv1 = hxp.nn.Conv1d(2, 4, 3, stride=2, padding=1, mock=True)
-    assert conv1(_inputs((3, 2, 9), high=2)).shape == torch.nn.Conv1d(2, 4, 3, 2, 1)(torch.zeros(3, 2, 9)).shape
+    assert (
+        conv1(_inputs((3, 2, 9), high=2)).shape
+        == torch.nn.Conv1d(2, 4, 3, 2, 1)(torch.zeros(3, 2, 9)).shape
+    )
 
 
 def test_conv_on_the_chip_has_the_torch_shape(chip):
@@ -214,6 +227,7 @@ def test_conv_refuses_groups_and_dilation():
 
 
 # ---- layers -------------------------------------------------------------------------------------
+
 
 def test_num_sends_none_is_chosen_at_initialisation_as_the_reference():
     # std = 2**1 * sqrt(2) / 0.002 / sqrt(128) = 125; num_sends = ceil(125 / 21) = 6
@@ -260,14 +274,19 @@ def test_relu_layers_and_digital_operations_follow_the_reference_numbers():
     x = torch.tensor([[-5.7, 0.2, 3.9, 130.0]])
     assert hxp.nn.ReLU()(x).tolist() == [[0.0, 0.0, 3.0, 127.0]]
     assert hxp.nn.ConvertingReLU(shift=1)(x).tolist() == [[0.0, 0.0, 1.0, 31.0]]
-    assert hxp.add(torch.tensor([100.0, -100.0, 1.7]), torch.tensor([100.0, -100.0, 1.7])).tolist() == [127.0, -128.0, 2.0]
+    assert hxp.add(
+        torch.tensor([100.0, -100.0, 1.7]), torch.tensor([100.0, -100.0, 1.7])
+    ).tolist() == [127.0, -128.0, 2.0]
     assert hxp.argmax(torch.tensor([[1.0, 300.0, 200.0]]), dim=1).tolist() == [1]
 
 
 def test_model_of_reference_layers_trains_in_mock_mode():
     torch.manual_seed(0)
-    model = torch.nn.Sequential(hxp.nn.Linear(32, 16, mock=True), hxp.nn.ConvertingReLU(1, mock=True),
-                                hxp.nn.Linear(16, 2, mock=True))
+    model = torch.nn.Sequential(
+        hxp.nn.Linear(32, 16, mock=True),
+        hxp.nn.ConvertingReLU(1, mock=True),
+        hxp.nn.Linear(16, 2, mock=True),
+    )
     x = _inputs((64, 32), high=32)
     y = (x[:, :16].sum(1) > x[:, 16:].sum(1)).long()
     before = float((hxp.argmax(model(x), dim=1) == y).float().mean())
@@ -282,6 +301,7 @@ def test_model_of_reference_layers_trains_in_mock_mode():
 
 
 # ---- errors of the reference's kind -------------------------------------------------------------
+
 
 def test_out_of_range_values_raise_overflow_errors_naming_the_range(chip):
     w = _weights((10, 2), bound=5)
@@ -303,7 +323,10 @@ def test_shape_errors_are_runtime_errors():
         hxp.matmul(torch.tensor(1.0), torch.ones(1, 1), mock=True)
     with pytest.raises(RuntimeError, match="weights must be 1-D or 2-D"):
         hxp.matmul(torch.ones(2, 3), torch.ones(3, 2, 2), mock=True)
-    with pytest.raises(RuntimeError, match="matmul: input and other do not fit: input has 3 inputs in its last dimension"):
+    with pytest.raises(
+        RuntimeError,
+        match="matmul: input and other do not fit: input has 3 inputs in its last dimension",
+    ):
         hxp.matmul(torch.ones(2, 3), torch.ones(4, 2), mock=True)
     with pytest.raises(RuntimeError, match="more dimensions"):
         hxp.add(torch.ones(3), torch.ones(2, 3))

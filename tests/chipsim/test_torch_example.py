@@ -12,21 +12,59 @@ import pytest
 pytest.importorskip("torch")
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = {name: ROOT / "examples" / f"{name}.py"
-            for name in ("reference_style_digits", "expanded_conv_trace")}
+EXAMPLES = {
+    name: ROOT / "examples" / f"{name}.py"
+    for name in ("reference_style_digits", "expanded_conv_trace")
+}
 IMPORT_LINE = "import chipsim.torch as hxtorch  # the hardware script: import hxtorch"
 REFERENCE_IMPORT = "import hxtorch"
 
 #: Public names of the reference API (hxtorch's hardware initialisation, hxtorch.perceptron and
 #: hxtorch.perceptron.nn), read from its bindings and its nn module.
-REFERENCE_TOP = {"init_hardware", "init_hardware_minimal", "release_hardware", "perceptron", "ann",
-                 "CalibrationPath", "HWDBPath", "get_unique_identifier", "logger"}
-REFERENCE_PERCEPTRON = {"mac", "matmul", "conv1d", "expanded_conv1d", "conv2d", "relu",
-                        "converting_relu", "add", "argmax", "MockParameter", "get_mock_parameter",
-                        "set_mock_parameter", "measure_mock_parameter", "InferenceTracer",
-                        "inference_trace", "constants", "nn"}
-REFERENCE_NN = {"Layer", "MACLayer", "Linear", "ConvNd", "Conv1d", "ExpandedConv1d", "Conv2d",
-                "ReLU", "ConvertingReLU", "scale_input", "scale_weight", "clamp_weight_"}
+REFERENCE_TOP = {
+    "init_hardware",
+    "init_hardware_minimal",
+    "release_hardware",
+    "perceptron",
+    "ann",
+    "CalibrationPath",
+    "HWDBPath",
+    "get_unique_identifier",
+    "logger",
+}
+REFERENCE_PERCEPTRON = {
+    "mac",
+    "matmul",
+    "conv1d",
+    "expanded_conv1d",
+    "conv2d",
+    "relu",
+    "converting_relu",
+    "add",
+    "argmax",
+    "MockParameter",
+    "get_mock_parameter",
+    "set_mock_parameter",
+    "measure_mock_parameter",
+    "InferenceTracer",
+    "inference_trace",
+    "constants",
+    "nn",
+}
+REFERENCE_NN = {
+    "Layer",
+    "MACLayer",
+    "Linear",
+    "ConvNd",
+    "Conv1d",
+    "ExpandedConv1d",
+    "Conv2d",
+    "ReLU",
+    "ConvertingReLU",
+    "scale_input",
+    "scale_weight",
+    "clamp_weight_",
+}
 
 
 def _load(name):
@@ -64,8 +102,11 @@ def test_examples_differ_from_a_hardware_script_in_the_import_line_only(name):
     text = EXAMPLES[name].read_text()
     assert text.count(IMPORT_LINE) == 1
     hardware = text.replace(IMPORT_LINE, REFERENCE_IMPORT)
-    changed = [line for line in difflib.unified_diff(text.splitlines(), hardware.splitlines(), lineterm="", n=0)
-               if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = [
+        line
+        for line in difflib.unified_diff(text.splitlines(), hardware.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
     assert changed == [f"-{IMPORT_LINE}", f"+{REFERENCE_IMPORT}"]
     tree = ast.parse(hardware)
     docstring = ast.get_docstring(tree, clean=False)
@@ -76,7 +117,11 @@ def test_examples_differ_from_a_hardware_script_in_the_import_line_only(name):
             assert not any("chipsim" in module for module in modules), ast.dump(node)
         elif isinstance(node, ast.Name):
             assert "chipsim" not in node.id.lower()
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value != docstring:
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and node.value != docstring
+        ):
             assert "chipsim" not in node.value.lower(), node.value
         elif isinstance(node, ast.Attribute):
             assert "chipsim" not in node.attr.lower()
@@ -117,7 +162,8 @@ def test_digits_example_runs_and_learns(bss2, capsys):
 
 def test_expanded_conv_trace_example_runs_and_replays(bss2, capsys):
     accuracy, same = _load("expanded_conv_trace").main(
-        ["--epochs", "3", "--train-samples", "300", "--test-samples", "60", "--batch-size", "20"])
+        ["--epochs", "3", "--train-samples", "300", "--test-samples", "60", "--batch-size", "20"]
+    )
     printed = capsys.readouterr().out
     assert "expansions of the convolution: 31" in printed
     assert "traced: ['mac', 'add', 'converting_relu', 'mac', 'add']" in printed

@@ -37,6 +37,7 @@ def clean_state():
 
 # ---- mac ----------------------------------------------------------------------------------------
 
+
 class _MacCases:
     """The reference's construction and batch cases, with ``mac`` kept as a class attribute as
     the reference tests keep it (it must not bind)."""
@@ -87,7 +88,7 @@ def test_mac_equals_matmul_for_the_same_seed(chip):
         assert torch.equal(got, hxp.matmul(x, w, 2, 5, mock, chip=chip, noise_seed=4))
     hxp.set_mock_parameter(hxp.MockParameter(noise_std=0.0, gain=0.001))
     # noiseless mock: per 128-input tile floor(gain * x . w), summed and clamped
-    expected = (torch.floor(0.001 * x[:, :128] @ w[:128]) + torch.floor(0.001 * x[:, 128:] @ w[128:]))
+    expected = torch.floor(0.001 * x[:, :128] @ w[:128]) + torch.floor(0.001 * x[:, 128:] @ w[128:])
     assert torch.equal(hxp.mac(x, w, mock=True), expected.clamp(-128, 127))
 
 
@@ -105,7 +106,9 @@ def test_mac_membrane_recording_arguments(tmp_path):
     assert lines[0] == "ExecutionIndex\tbatch\ttime\tvalue"
     rows = [line.split("\t") for line in lines[1:]]
     assert {int(row[1]) for row in rows} == {0, 1, 2}  # every vector of the batch
-    expected = tutorial.run(x.numpy(), w.numpy(), noise_seed=4, record_vectors=[0], record_columns=[2])
+    expected = tutorial.run(
+        x.numpy(), w.numpy(), noise_seed=4, record_vectors=[0], record_columns=[2]
+    )
     trace = expected.traces[0]
     first = [(float(t), float(v)) for t, v in zip(trace.time, trace.v_mem[0]) if np.isfinite(v)]
     assert [(float(r[2]), float(r[3])) for r in rows if r[1] == "0"] == first
@@ -116,14 +119,17 @@ def test_mac_membrane_recording_arguments(tmp_path):
     with pytest.raises(ValueError, match="madc_recording_neuron_id=6 is not an output column"):
         hxp.mac(x, w, madc_recording_neuron_id=6, madc_recording_path=str(record), chip=tutorial)
     quiet = tmp_path / "quiet.csv"  # recording also works with the temporal noise off
-    assert torch.equal(hxp.mac(x, w, noise=False, madc_recording_path=str(quiet), chip=tutorial),
-                       hxp.mac(x, w, noise=False, chip=tutorial))
+    assert torch.equal(
+        hxp.mac(x, w, noise=False, madc_recording_path=str(quiet), chip=tutorial),
+        hxp.mac(x, w, noise=False, chip=tutorial),
+    )
     assert len(quiet.read_text().splitlines()) == len(lines)
     with pytest.raises(ValueError, match="madc_recording_neuron_id"):
         hxp.mac(x, w, mock=True, madc_recording_neuron_id=-1)
 
 
 # ---- mock parameter -----------------------------------------------------------------------------
+
 
 def test_mock_parameter_order_defaults_and_equality():
     default = hxp.MockParameter()
@@ -161,7 +167,9 @@ def test_mock_uses_the_set_parameter():
     x, w = torch.full((3, 10), 10.0), torch.full((10, 2), 20.0)
     hxp.set_mock_parameter(hxp.MockParameter(0.0, 0.01))
     assert torch.all(hxp.matmul(x, w, mock=True) == 20.0)  # floor(0.01 * 10 * 10 * 20)
-    hxp.set_mock_parameter(chipsim.models.mock.MockParameter(gain=0.005, noise_std=0.0))  # also taken
+    hxp.set_mock_parameter(
+        chipsim.models.mock.MockParameter(gain=0.005, noise_std=0.0)
+    )  # also taken
     assert hxp.get_mock_parameter() == hxp.MockParameter(0.0, 0.005)
     assert torch.all(hxp.matmul(x, w, mock=True) == 10.0)
 
@@ -174,6 +182,7 @@ def test_measured_mock_parameter_is_the_reference_type(chip):
 
 
 # ---- functions kept on a class ------------------------------------------------------------------
+
 
 class _Ops:
     mac: ClassVar = hxp.mac
@@ -205,8 +214,14 @@ def test_functions_keep_name_signature_and_pickle():
     # the docstring starts with the call, as those of the reference's compiled functions
     assert hxp.add.__doc__.startswith("add(input, other, alpha=1, mock=False)\n\nSaturating int8")
     assert list(inspect.signature(hxp.mac).parameters)[:7] == [
-        "x", "weights", "num_sends", "wait_between_events", "mock", "madc_recording_neuron_id",
-        "madc_recording_path"]
+        "x",
+        "weights",
+        "num_sends",
+        "wait_between_events",
+        "mock",
+        "madc_recording_neuron_id",
+        "madc_recording_path",
+    ]
     assert list(inspect.signature(hxp.add).parameters) == ["input", "other", "alpha", "mock"]
     assert pickle.loads(pickle.dumps(hxp.mac)) is hxp.mac
 
@@ -224,17 +239,29 @@ def test_constants_are_the_reference_values():
     assert (c.input_activation_min, c.input_activation_max) == (0, 31)
     assert (c.output_activation_min, c.output_activation_max) == (-128, 127)
     assert (c.hardware_matrix_height, c.hardware_matrix_width) == (128, 256)
-    assert (c.defaults.wait_between_events, c.defaults.gain, c.defaults.noise_std) == (5, 0.002, 2.0)
+    assert (c.defaults.wait_between_events, c.defaults.gain, c.defaults.noise_std) == (
+        5,
+        0.002,
+        2.0,
+    )
     assert hxp.MockParameter() == hxp.MockParameter(c.defaults.noise_std, c.defaults.gain)
 
 
 # ---- layers call their operation through an attribute ------------------------------------------
 
+
 def test_linear_calls_its_matmul_attribute():
     from unittest.mock import Mock
 
-    layer = hxp.nn.Linear(19, 2, num_sends=3, wait_between_events=10, mock=True,
-                          input_transform=lambda x: x, weight_transform=lambda w: torch.ones_like(w))
+    layer = hxp.nn.Linear(
+        19,
+        2,
+        num_sends=3,
+        wait_between_events=10,
+        mock=True,
+        input_transform=lambda x: x,
+        weight_transform=lambda w: torch.ones_like(w),
+    )
     assert layer._matmul is hxp.matmul
     layer._matmul = Mock(side_effect=lambda x, w, **kwargs: torch.matmul(x, w))
     x = torch.arange(0.0, 19.0).unsqueeze(0)
@@ -243,9 +270,15 @@ def test_linear_calls_its_matmul_attribute():
     assert args[0].tolist() == x.tolist() and args[1].tolist() == torch.ones(19, 2).tolist()
     assert kwargs == {"num_sends": 3, "wait_between_events": 10, "mock": True}
     # the bias is added by the on-chip processor's add: floored, saturating
-    expected = torch.clamp(torch.floor(torch.full((1, 2), 171.0).clamp(-128, 127)) + torch.floor(layer.bias.detach()), -128, 127)
+    expected = torch.clamp(
+        torch.floor(torch.full((1, 2), 171.0).clamp(-128, 127)) + torch.floor(layer.bias.detach()),
+        -128,
+        127,
+    )
     torch.testing.assert_close(out.detach(), expected)
-    assert repr(layer).startswith("Linear(in_features=19, out_features=2, num_sends=3, wait_between_events=10, mock=True")
+    assert repr(layer).startswith(
+        "Linear(in_features=19, out_features=2, num_sends=3, wait_between_events=10, mock=True"
+    )
 
 
 def test_a_logging_wrapper_sees_every_call_and_changes_nothing():
@@ -270,16 +303,24 @@ def test_convolutions_call_their_conv_attribute(dims):
     from unittest.mock import Mock
 
     if dims == 1:
-        layer = hxp.nn.Conv1d(in_channels=1, out_channels=2, kernel_size=3, stride=2, padding=1,
-                              wait_between_events=4)
+        layer = hxp.nn.Conv1d(
+            in_channels=1, out_channels=2, kernel_size=3, stride=2, padding=1, wait_between_events=4
+        )
         torch_layer = torch.nn.Conv1d(1, 2, 3, stride=2, padding=1)
         x = torch.arange(-8.0, 11.0).view(1, 1, -1)
         side_effect = lambda x, w, b, stride, **kwargs: torch.conv1d(x, w, b, stride)  # noqa: E731
         assert layer._conv is hxp.conv1d
         assert "num_sends=39, wait_between_events=4" in repr(layer)  # He init: ceil(816.5 / 21)
     else:
-        layer = hxp.nn.Conv2d(in_channels=1, out_channels=2, kernel_size=(3, 3), stride=(2, 2),
-                              padding=2, num_sends=6, wait_between_events=75)
+        layer = hxp.nn.Conv2d(
+            in_channels=1,
+            out_channels=2,
+            kernel_size=(3, 3),
+            stride=(2, 2),
+            padding=2,
+            num_sends=6,
+            wait_between_events=75,
+        )
         torch_layer = torch.nn.Conv2d(1, 2, (3, 3), stride=(2, 2), padding=2)
         x = torch.arange(-8.0, 11.0, 0.25).view(1, 1, 4, -1)
         side_effect = lambda x, w, b, stride, **kwargs: torch.conv2d(x, w, b, stride)  # noqa: E731
@@ -289,11 +330,15 @@ def test_convolutions_call_their_conv_attribute(dims):
     assert layer(x).shape == torch_layer(x).shape
     args, kwargs = layer._conv.call_args
     assert args[3] == layer.stride
-    assert kwargs == {"num_sends": layer.num_sends, "wait_between_events": layer.wait_between_events,
-                      "mock": False}
+    assert kwargs == {
+        "num_sends": layer.num_sends,
+        "wait_between_events": layer.wait_between_events,
+        "mock": False,
+    }
 
 
 # ---- expanded convolution -----------------------------------------------------------------------
+
 
 def _rand_full(size, mean, seed):
     """Uniform within +-20 % of ``mean`` (the reference tests' inputs), requiring a gradient."""
@@ -360,6 +405,7 @@ def test_expanded_conv1d_layer_on_the_chip(chip):
 
 # ---- hardware initialisation --------------------------------------------------------------------
 
+
 @pytest.fixture
 def no_env(monkeypatch):
     for name in ("CHIPSIM_CHIP", "CHIPSIM_CALIBRATION", "CHIPSIM_SEED"):
@@ -395,7 +441,9 @@ def test_init_hardware_takes_the_chip_from_the_environment_or_the_arguments(no_e
 
 
 def test_init_hardware_errors_name_the_argument(no_env):
-    with pytest.raises(ValueError, match=r"calib_path: 'nightly' is not a calibration profile .* default, custom"):
+    with pytest.raises(
+        ValueError, match=r"calib_path: 'nightly' is not a calibration profile .* default, custom"
+    ):
         hxp.init_hardware(hxp.CalibrationPath("nightly"))
     with pytest.raises(TypeError, match="calib_path"):
         hxp.init_hardware(3.5)
@@ -412,11 +460,13 @@ def test_the_reference_import_forms():
     nn = importlib.import_module("chipsim.torch.perceptron.nn")
     assert nn is hxp.nn and hxp.perceptron is hxp and hxp.ann is hxp
     from chipsim.torch.perceptron.constants import defaults
+
     assert defaults.wait_between_events == 5
     assert hxp.perceptron.nn.ExpandedConv1d is hxp.nn.ExpandedConv1d
 
 
 # ---- trace and replay ---------------------------------------------------------------------------
+
 
 def _traced(path, func):
     tracer = hxp.InferenceTracer(path)
@@ -445,7 +495,13 @@ def test_tracer_records_the_chain_of_chip_operations(chip, tmp_path):
     assert [op["name"] for op in ops] == ["mac", "relu", "converting_relu", "mac", "relu"]
     assert ops[0]["weights"].shape == (256, 512) and ops[2]["shift"] == 2
     # mock-mode operations are not recorded (they do not run on the chip)
-    assert _traced(tmp_path / "mock", lambda: hxp.relu(hxp.mac(torch.ones(4), torch.ones(4, 2), mock=True), mock=True)) == []
+    assert (
+        _traced(
+            tmp_path / "mock",
+            lambda: hxp.relu(hxp.mac(torch.ones(4), torch.ones(4, 2), mock=True), mock=True),
+        )
+        == []
+    )
 
 
 def test_tracer_refuses_untraced_computations_in_the_chain(chip, tmp_path):
@@ -481,8 +537,11 @@ def test_single_relu_replay(chip, tmp_path):
 def test_replay_of_a_model_equals_the_eager_forward(chip, tmp_path):
     hxp.use_chip(chip)
     torch.manual_seed(0)
-    model = torch.nn.Sequential(hxp.nn.Linear(64, 32, num_sends=2), hxp.nn.ConvertingReLU(shift=1),
-                                hxp.nn.Linear(32, 10, num_sends=3))
+    model = torch.nn.Sequential(
+        hxp.nn.Linear(64, 32, num_sends=2),
+        hxp.nn.ConvertingReLU(shift=1),
+        hxp.nn.Linear(32, 10, num_sends=3),
+    )
     x = torch.randint(0, 32, (12, 64)).float()
     tracer = hxp.InferenceTracer(tmp_path / "model")
     tracer.start()
@@ -523,6 +582,7 @@ def test_inference_trace_errors(chip, tmp_path):
 
 # ---- the reference's logger ---------------------------------------------------------------------
 
+
 def test_logger_of_the_reference_scripts(tmp_path):
     log_file = tmp_path / "run.log"
     logger = hxp.logger
@@ -551,11 +611,12 @@ def test_logger_of_the_reference_scripts(tmp_path):
 
 # ---- the compatibility table of docs/torch.md ---------------------------------------------------
 
+
 def test_compatibility_table_names_exist_and_the_counts_add_up():
     import re
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "torch.md").read_text()
-    table = text[text.index("## Compatibility with the reference API"):]
+    table = text[text.index("## Compatibility with the reference API") :]
     counts = {"same": 0, "different": 0, "missing": 0}
     names = []
     for line in table.splitlines():
@@ -578,6 +639,10 @@ def test_compatibility_table_names_exist_and_the_counts_add_up():
             obj = getattr(obj, part)  # AttributeError if chipsim.torch lacks the name
     stated = re.search(r"\*\*(\d+) same, (\d+) different, (\d+)\s+missing\*\*", table)
     assert stated is not None
-    assert tuple(map(int, stated.groups())) == (counts["same"], counts["different"], counts["missing"])
+    assert tuple(map(int, stated.groups())) == (
+        counts["same"],
+        counts["different"],
+        counts["missing"],
+    )
     assert f"{len(names)} names)" in " ".join(table.split())
     assert len(names) == len(set(names)) == 47

@@ -33,8 +33,15 @@ def test_rms_bias_fraction_off_and_noise_ratio_on_known_numbers():
     noise = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0]])  # std 1 around the clean outputs
     expected = clean + np.array([[0.5, -2.0, 0.0], [3.0, 0.5, -1.0]])
     std = np.full_like(clean, 2.0)
-    (res,) = validity.evaluate(StubChip(clean, noise), {"s": StubSurrogate(expected, std)},
-                               waits=(5,), sends=(1,), densities=(0.5,), weights=(16,), vectors=2)
+    (res,) = validity.evaluate(
+        StubChip(clean, noise),
+        {"s": StubSurrogate(expected, std)},
+        waits=(5,),
+        sends=(1,),
+        densities=(0.5,),
+        weights=(16,),
+        vectors=2,
+    )
     d = np.array([0.5, -2.0, 0.0, 3.0, 0.5, -1.0])
     assert res.chip_mean_abs == pytest.approx(np.mean(np.abs(clean)))
     assert res.chip_noise == pytest.approx(1.0)
@@ -52,8 +59,15 @@ def test_table_fits_the_terminal_and_reads_back():
     noise = np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, -1.0]])
     names = [f"a surrogate with a long descriptive name number {i}" for i in range(4)]
     sur = {n: StubSurrogate(clean + i, np.full_like(clean, 1.0 + i)) for i, n in enumerate(names)}
-    results = validity.evaluate(StubChip(clean, noise), sur, waits=(5, 10), sends=(1,),
-                                densities=(0.5,), weights=(16,), vectors=2)
+    results = validity.evaluate(
+        StubChip(clean, noise),
+        sur,
+        waits=(5, 10),
+        sends=(1,),
+        densities=(0.5,),
+        weights=(16,),
+        vectors=2,
+    )
     lines = validity.table(results, names).splitlines()
     assert lines[:4] == [f"{k}  {n}" for k, n in zip("ABCD", names)]
     assert max(len(line) for line in lines) <= validity.LINE_WIDTH
@@ -62,7 +76,7 @@ def test_table_fits_the_terminal_and_reads_back():
     r = results[0]
     assert [int(fields[0]), int(fields[1])] == [5, 1]
     for i, n in enumerate(names):
-        rms, bias, ratio = (float(v) for v in fields[6 + 3 * i: 9 + 3 * i])
+        rms, bias, ratio = (float(v) for v in fields[6 + 3 * i : 9 + 3 * i])
         assert rms == pytest.approx(r.rms[n], abs=0.05)
         assert bias == pytest.approx(r.bias[n], abs=0.05)
         assert ratio == pytest.approx(r.noise_ratio[n], abs=0.005)

@@ -54,8 +54,9 @@ def value_at(changes, t):
 def recorded(tutorial):
     x = np.array([[0, 5, 31, 0, 7, 1, 2, 3], [4, 0, 0, 9, 0, 0, 0, 1], [1] * 8])
     w = np.random.default_rng(0).integers(-63, 64, size=(8, 8))
-    return tutorial.run(x, w, num_sends=2, noise_seed=1, record_vectors=[0, 2],
-                        record_columns=[2, 6])
+    return tutorial.run(
+        x, w, num_sends=2, noise_seed=1, record_vectors=[0, 2], record_columns=[2, 6]
+    )
 
 
 def test_vcd_parses_back_to_the_simulated_waveforms(recorded, tmp_path):
@@ -123,8 +124,12 @@ def test_matmul_records_the_membrane_with_the_reference_arguments(tutorial, tmp_
     lines = csv.read_text().splitlines()
     assert lines[0] == "ExecutionIndex\tbatch\ttime\tvalue"
     res = tutorial.run(x, w, noise_seed=4, record_vectors=[0, 1], record_columns=[5])
-    expected = [(t.vector, tm, v) for t in sorted(res.traces, key=lambda t: t.vector)
-                for tm, v in zip(t.time, t.v_mem[0]) if np.isfinite(v)]
+    expected = [
+        (t.vector, tm, v)
+        for t in sorted(res.traces, key=lambda t: t.vector)
+        for tm, v in zip(t.time, t.v_mem[0])
+        if np.isfinite(v)
+    ]
     rows = [line.split("\t") for line in lines[1:]]
     got = sorted((int(b), float(tm), float(v)) for e, b, tm, v in rows)
     assert all(r[0] == "0" for r in rows)
@@ -137,8 +142,10 @@ def test_matmul_records_the_membrane_with_the_reference_arguments(tutorial, tmp_
     vcd = tmp_path / "madc.vcd"
     tutorial.matmul(x, w, noise_seed=4, madc_recording_neuron_id=5, madc_recording_path=str(vcd))
     signals, _ = read_vcd(vcd)
-    assert {s for s, n in signals if n == "v_mem"} == {"tutorial.vector_0.column_5",
-                                                       "tutorial.vector_1.column_5"}
+    assert {s for s, n in signals if n == "v_mem"} == {
+        "tutorial.vector_0.column_5",
+        "tutorial.vector_1.column_5",
+    }
 
 
 def test_vcd_names_sort_in_numeric_order(tutorial, tmp_path):
@@ -147,18 +154,28 @@ def test_vcd_names_sort_in_numeric_order(tutorial, tmp_path):
     res = tutorial.run(x, w, noise=False, record_vectors=[2, 11], record_columns=[3, 10])
     signals, _ = read_vcd(waveforms.write_vcd(res, tmp_path / "p.vcd", chip_name="t"))
     scopes = sorted({s for s, n in signals if n == "v_mem"})
-    assert scopes == ["t.vector_02.column_03", "t.vector_02.column_10", "t.vector_11.column_03",
-                      "t.vector_11.column_10"]
+    assert scopes == [
+        "t.vector_02.column_03",
+        "t.vector_02.column_10",
+        "t.vector_11.column_03",
+        "t.vector_11.column_10",
+    ]
     # two traces per vector (the columns lie in two output tiles, two tile runs)
     inputs = sorted(n for s, n in signals if s == "t.vector_02.run0_half0.inputs")
     assert inputs == [f"input_{r}" for r in range(8)]  # rows 0..7 of input tile 0: one digit
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(madc_recording_neuron_id=8), "madc_recording_neuron_id=8 is not an output column"),
-    (dict(madc_recording_neuron_id=-1), "madc_recording_neuron_id"),
-    (dict(madc_recording_path="{tmp}/missing/rec.csv"), "the folder .*missing.* does not exist"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(madc_recording_neuron_id=8), "madc_recording_neuron_id=8 is not an output column"),
+        (dict(madc_recording_neuron_id=-1), "madc_recording_neuron_id"),
+        (
+            dict(madc_recording_path="{tmp}/missing/rec.csv"),
+            "the folder .*missing.* does not exist",
+        ),
+    ],
+)
 def test_matmul_recording_errors(tutorial, tmp_path, kwargs, message):
     kwargs = {k: (v.format(tmp=tmp_path) if isinstance(v, str) else v) for k, v in kwargs.items()}
     kwargs.setdefault("madc_recording_path", tmp_path / "rec.csv")
@@ -166,20 +183,49 @@ def test_matmul_recording_errors(tutorial, tmp_path, kwargs, message):
         tutorial.matmul(np.ones((1, 8)), np.ones((8, 8)), **kwargs)
 
 
-def test_missing_pyvcd_names_the_extra(tutorial, recorded, tmp_path, monkeypatch, chips_dir, capsys):
+def test_missing_pyvcd_names_the_extra(
+    tutorial, recorded, tmp_path, monkeypatch, chips_dir, capsys
+):
     monkeypatch.setitem(sys.modules, "vcd", None)
     with pytest.raises(ImportError, match=r"pip install 'chipsim\[vcd\]'"):
         waveforms.write_vcd(recorded, tmp_path / "w.vcd")
-    code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "3", "--waveforms", "1",
-                 "--out", str(tmp_path / "o"), "--quiet"])
+    code = main(
+        [
+            "simulate",
+            str(chips_dir / "tutorial.yaml"),
+            "--batch",
+            "3",
+            "--waveforms",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
     assert code == 2
-    assert "--waveforms: writing waveforms as VCD needs the optional package pyvcd" in capsys.readouterr().err
+    assert (
+        "--waveforms: writing waveforms as VCD needs the optional package pyvcd"
+        in capsys.readouterr().err
+    )
 
 
 def test_simulate_writes_waveforms(chips_dir, tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "6", "--waveforms", "2",
-                 "--waveform-columns", "1,7", "--out", str(out), "--quiet"])
+    code = main(
+        [
+            "simulate",
+            str(chips_dir / "tutorial.yaml"),
+            "--batch",
+            "6",
+            "--waveforms",
+            "2",
+            "--waveform-columns",
+            "1,7",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     assert "waveforms.vcd" in capsys.readouterr().out
     data = np.load(out / "results.npz")
@@ -194,18 +240,35 @@ def test_simulate_writes_waveforms(chips_dir, tmp_path, capsys):
     ok = np.isfinite(data["wave_v_mem"][row])
     t_ps = np.rint(data["wave_time"][trace][ok] * 1e12).astype(np.int64)
     _, changes = signals[("tutorial.vector_1.column_7", "v_mem")]
-    np.testing.assert_allclose([value_at(changes, t) for t in t_ps], data["wave_v_mem"][row][ok],
-                               rtol=1e-15)
+    np.testing.assert_allclose(
+        [value_at(changes, t) for t in t_ps], data["wave_v_mem"][row][ok], rtol=1e-15
+    )
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--waveforms", "9"], "--waveforms 9: the batch has only 4 vector"),
-    (["--waveforms", "1", "--waveform-columns", "3,8"], "column 8 does not exist; the outputs are columns 0..7"),
-    (["--waveform-columns", "1"], "--waveform-columns needs --waveforms N"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--waveforms", "9"], "--waveforms 9: the batch has only 4 vector"),
+        (
+            ["--waveforms", "1", "--waveform-columns", "3,8"],
+            "column 8 does not exist; the outputs are columns 0..7",
+        ),
+        (["--waveform-columns", "1"], "--waveform-columns needs --waveforms N"),
+    ],
+)
 def test_simulate_waveform_errors(chips_dir, tmp_path, capsys, extra, message):
-    code = main(["simulate", str(chips_dir / "tutorial.yaml"), "--batch", "4", "--out",
-                 str(tmp_path / "o"), "--quiet", *extra])
+    code = main(
+        [
+            "simulate",
+            str(chips_dir / "tutorial.yaml"),
+            "--batch",
+            "4",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+            *extra,
+        ]
+    )
     assert code == 2
     assert message in capsys.readouterr().err
 
@@ -213,6 +276,14 @@ def test_simulate_waveform_errors(chips_dir, tmp_path, capsys, extra, message):
 @pytest.mark.parametrize("text", ["1,a", "-1", "2,2"])
 def test_waveform_columns_are_checked_when_parsed(chips_dir, capsys, text):
     with pytest.raises(SystemExit):
-        main(["simulate", str(chips_dir / "tutorial.yaml"), "--waveforms", "1",
-              "--waveform-columns", text])
+        main(
+            [
+                "simulate",
+                str(chips_dir / "tutorial.yaml"),
+                "--waveforms",
+                "1",
+                "--waveform-columns",
+                text,
+            ]
+        )
     assert "--waveform-columns" in capsys.readouterr().err

@@ -12,10 +12,10 @@ def test_counts_of_one_tutorial_vector(tutorial, vector):
     # half 0 rows 1, 2, 4 and half 1 rows 0, 7 send; 2 sends -> 10 events.
     x = vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9])
     w = np.zeros((2, 8, 3), np.int32)
-    w[0, 1] = [1, -2, 0]      # 2 non-zero in row 1 of half 0
-    w[0, 4] = [0, 0, 63]      # 1
-    w[1, 7] = [5, 5, 5]       # 3
-    w[1, 3] = [1, 1, 1]       # row 3 of half 1 sends no event: not counted
+    w[0, 1] = [1, -2, 0]  # 2 non-zero in row 1 of half 0
+    w[0, 4] = [0, 0, 63]  # 1
+    w[1, 7] = [5, 5, 5]  # 3
+    w[1, 3] = [1, 1, 1]  # row 3 of half 1 sends no event: not counted
     run = eventsim.simulate(tutorial, x, w, num_sends=2, wait_between_events=5)
     c = {a: run.counts[a].tolist() for a in eventsim.ACTIONS}
     assert c["event_sent"] == [10]
@@ -31,7 +31,9 @@ def test_counts_of_one_tutorial_vector(tutorial, vector):
 
 
 def test_energy_is_counts_times_table_plus_static(tutorial, vector):
-    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=5)
+    run = eventsim.simulate(
+        tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=5
+    )
     e = run.energy
     t = tutorial.energy
     # 6 events, 6 x 8 synapse activations (dense default), 32 conversions, 32 resets, 16 bytes, 80 cycles
@@ -48,8 +50,13 @@ def test_energy_is_counts_times_table_plus_static(tutorial, vector):
     assert e.per_vector.tolist() == pytest.approx([e.total], rel=1e-12)
     assert e.per_mac == pytest.approx(e.total / (2 * 8 * 8), rel=1e-12)
     assert e.provenance == t.provenance
-    assert e.counts == {"event_sent": 6, "synapse_activation": 48, "adc_conversion": 32,
-                        "reset": 32, "byte_transferred": 16}
+    assert e.counts == {
+        "event_sent": 6,
+        "synapse_activation": 48,
+        "adc_conversion": 32,
+        "reset": 32,
+        "byte_transferred": 16,
+    }
     assert e.table["static_power"] == t.static_power
 
 
@@ -77,7 +84,9 @@ def test_concatenated_runs_follow_each_other(tutorial, vector):
     assert both.schedule.vector.tolist() == [0, 0, 0, 1, 1, 1, 1, 1, 1]
     assert np.array_equal(both.schedule.arrival[3:], b.schedule.arrival + 65)
     assert both.schedule.ev_ptr.tolist() == [0, 3, 3, 7, 9]
-    assert np.array_equal(both.schedule.ev_time, np.concatenate([a.schedule.ev_time, b.schedule.ev_time]))
+    assert np.array_equal(
+        both.schedule.ev_time, np.concatenate([a.schedule.ev_time, b.schedule.ev_time])
+    )
     assert both.num_sends.tolist() == [1, 2] and both.wait_between_events.tolist() == [5, 1]
     assert both.timing.cycles == a.timing.cycles + b.timing.cycles
     assert both.energy.total == pytest.approx(a.energy.total + b.energy.total, rel=1e-12)
@@ -97,7 +106,9 @@ def test_report_shows_time_throughput_energy_and_provenance(bss2):
 
 
 def test_timeline_table(tutorial, vector):
-    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=1)
+    run = eventsim.simulate(
+        tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=1
+    )
     lines = eventsim.format_timeline(run).splitlines()
     assert len(lines) == 1 + 9 + 1
     assert lines[6].split() == ["0", "event_phase", "events", "22", "34", "12", "96", "ns"]

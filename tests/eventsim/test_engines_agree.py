@@ -17,20 +17,30 @@ def scenarios(draw, base):
     """A random variant of the tutorial chip and a batch for it."""
     ct = base.cycle_time
     halves = draw(st.integers(1, 3))
-    io = base.io.model_copy(update={
-        "event_slot_period": draw(st.integers(1, 4)) * ct,
-        "events_per_slot": draw(st.integers(1, 3)),
-        "link_latency": draw(st.integers(0, 6)) * ct,
-        "driver_latency": draw(st.floats(0, 50e-9)),
-    })
-    phases = [p if p.duration is None else p.model_copy(update={"duration": draw(st.integers(0, 12)) * ct})
-              for p in base.schedule.phases]
-    chip = base.model_copy(update={
-        "io": io,
-        "geometry": base.geometry.model_copy(update={"halves": halves}),
-        "schedule": base.schedule.model_copy(update={"phases": phases}),
-        "formats": base.formats.model_copy(update={"zero_input_sends_event": draw(st.booleans())}),
-    })
+    io = base.io.model_copy(
+        update={
+            "event_slot_period": draw(st.integers(1, 4)) * ct,
+            "events_per_slot": draw(st.integers(1, 3)),
+            "link_latency": draw(st.integers(0, 6)) * ct,
+            "driver_latency": draw(st.floats(0, 50e-9)),
+        }
+    )
+    phases = [
+        p
+        if p.duration is None
+        else p.model_copy(update={"duration": draw(st.integers(0, 12)) * ct})
+        for p in base.schedule.phases
+    ]
+    chip = base.model_copy(
+        update={
+            "io": io,
+            "geometry": base.geometry.model_copy(update={"halves": halves}),
+            "schedule": base.schedule.model_copy(update={"phases": phases}),
+            "formats": base.formats.model_copy(
+                update={"zero_input_sends_event": draw(st.booleans())}
+            ),
+        }
+    )
     batch = draw(st.integers(1, 4))
     k = draw(st.integers(1, 8))
     density = draw(st.sampled_from([0.0, 0.2, 0.6, 1.0]))
@@ -47,8 +57,8 @@ def check_invariants(chip, run, wait):
     assert np.array_equal(s.arrival - s.departure, np.full(s.n_events, prog.link_latency))
     assert (s.departure >= s.request).all()
     ev_start = tl.start[s.vector, ev]
-    assert ((s.departure - ev_start) % prog.slot_period == 0).all()      # on the slot grid
-    assert (s.departure < tl.end[s.vector, ev]).all()                    # sent within the events phase
+    assert ((s.departure - ev_start) % prog.slot_period == 0).all()  # on the slot grid
+    assert (s.departure < tl.end[s.vector, ev]).all()  # sent within the events phase
     # no slot carries more than events_per_slot events, nor two events of one half
     slots, per_slot = np.unique(s.departure, return_counts=True)
     assert per_slot.max(initial=0) <= prog.events_per_slot
@@ -66,7 +76,9 @@ def check_invariants(chip, run, wait):
     assert (tl.end[:, ev] - tl.start[:, ev] >= n_pos * wait).all()
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_fast_and_simpy_give_identical_schedules(tutorial, data):
     chip, x, num_sends, wait = data.draw(scenarios(tutorial))
@@ -83,7 +95,9 @@ def test_fast_and_simpy_give_identical_schedules(tutorial, data):
     check_invariants(chip, fast, wait)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_uncongested_link_keeps_the_nominal_schedule(tutorial, data):
     # When the wait is a multiple of the slot period and a slot carries all halves' events,
@@ -91,7 +105,9 @@ def test_uncongested_link_keeps_the_nominal_schedule(tutorial, data):
     chip, x, num_sends, _ = data.draw(scenarios(tutorial))
     period = eventsim.Program.from_chip(chip).slot_period
     wait = period * data.draw(st.integers(1, 3))
-    chip = chip.model_copy(update={"io": chip.io.model_copy(update={"events_per_slot": chip.geometry.halves})})
+    chip = chip.model_copy(
+        update={"io": chip.io.model_copy(update={"events_per_slot": chip.geometry.halves})}
+    )
     run = eventsim.simulate(chip, x, num_sends=num_sends, wait_between_events=wait)
     assert int(run.schedule.queueing.max(initial=0)) == 0
     active = np.ones(x.shape, bool) if chip.formats.zero_input_sends_event else x != 0
@@ -100,17 +116,24 @@ def test_uncongested_link_keeps_the_nominal_schedule(tutorial, data):
     assert run.timing.vector_cycles.tolist() == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_splitting_a_batch_never_changes_the_result(tutorial, data):
     chip, x, num_sends, wait = data.draw(scenarios(tutorial))
     cut = data.draw(st.integers(0, x.shape[0]))
     whole = eventsim.simulate(chip, x, num_sends=num_sends, wait_between_events=wait)
-    parts = [eventsim.simulate(chip, part, num_sends=num_sends, wait_between_events=wait)
-             for part in (x[:cut], x[cut:]) if len(part)]
+    parts = [
+        eventsim.simulate(chip, part, num_sends=num_sends, wait_between_events=wait)
+        for part in (x[:cut], x[cut:])
+        if len(part)
+    ]
     joined = eventsim.concatenate(parts)
     for field in EVENT_FIELDS + ("ev_ptr", "ev_time", "t_read"):
-        assert np.array_equal(getattr(joined.schedule, field), getattr(whole.schedule, field)), field
+        assert np.array_equal(getattr(joined.schedule, field), getattr(whole.schedule, field)), (
+            field
+        )
     assert np.array_equal(joined.timeline.start, whole.timeline.start)
     assert np.array_equal(joined.timeline.end, whole.timeline.end)
     for action in eventsim.ACTIONS:

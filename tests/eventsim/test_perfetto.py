@@ -33,8 +33,9 @@ def parse(path):
             stacks.setdefault(e.track_uuid, []).append((e.name, p.timestamp))
         elif e.type == TE.TYPE_SLICE_END:
             name, begin = stacks[e.track_uuid].pop()
-            slices.setdefault(e.track_uuid, []).append((name, begin, p.timestamp,
-                                                         len(stacks[e.track_uuid])))
+            slices.setdefault(e.track_uuid, []).append(
+                (name, begin, p.timestamp, len(stacks[e.track_uuid]))
+            )
         elif e.type == TE.TYPE_INSTANT:
             instants.setdefault(e.track_uuid, []).append((e.name, p.timestamp))
         elif e.type == TE.TYPE_COUNTER:
@@ -58,19 +59,25 @@ def test_trace_parses_back_to_the_run(tutorial, vector, tmp_path):
     vec = slices[by_name(tracks, "vectors")]
     outer = [v for v in vec if v[3] == 0]
     assert [v[0] for v in outer] == ["vector 0", "vector 1", "vector 2"]
-    assert [(v[1], v[2]) for v in outer] == [(round(tl.start[b, 0] * ns), round(tl.end[b, -1] * ns))
-                                             for b in range(3)]
+    assert [(v[1], v[2]) for v in outer] == [
+        (round(tl.start[b, 0] * ns), round(tl.end[b, -1] * ns)) for b in range(3)
+    ]
     phases = [v for v in vec if v[3] == 1]
     assert len(phases) == 3 * len(tl.names)
     assert [p[0] for p in phases] == list(tl.names) * 3
-    assert [(p[1], p[2]) for p in phases] == [(round(tl.start[b, i] * ns), round(tl.end[b, i] * ns))
-                                              for b in range(3) for i in range(len(tl.names))]
+    assert [(p[1], p[2]) for p in phases] == [
+        (round(tl.start[b, i] * ns), round(tl.end[b, i] * ns))
+        for b in range(3)
+        for i in range(len(tl.names))
+    ]
     # one instant per event, at the pulse start, on its half/row track, named by its activation
     got = sorted((tracks[u], n, t) for u, evs in instants.items() for n, t in evs)
     reset = [i for i, k in enumerate(tl.kinds[: tl.kinds.index("events")]) if k == "reset"][-1]
     pulse = (tl.start[s.vector, reset] * run.cycle_time + s.ev_time) * 1e9
-    expected = sorted((f"half {h} row {r}", f"a={a}", round(t))
-                      for h, r, a, t in zip(s.half, s.row, s.activation, pulse))
+    expected = sorted(
+        (f"half {h} row {r}", f"a={a}", round(t))
+        for h, r, a, t in zip(s.half, s.row, s.activation, pulse)
+    )
     assert got == expected and len(got) == s.n_events
     # cumulative energy per action ends at the run's energy
     for a in eventsim.ACTIONS + ("static",):
@@ -83,16 +90,26 @@ def test_trace_parses_back_to_the_run(tutorial, vector, tmp_path):
 
 
 def test_streamed_batch_holds_every_vector_and_the_membranes(tmp_path):
-    import chipsim
     from pathlib import Path
 
-    chip = chipsim.load(Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml", seed=1)
+    import chipsim
+
+    chip = chipsim.load(
+        Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml", seed=1
+    )
     rng = np.random.default_rng(2)
     x, w = rng.integers(0, 32, size=(40, 12)), rng.integers(-63, 64, size=(12, 6))
     path = tmp_path / "b.pftrace"
     with eventsim.PerfettoTraceWriter(path, chip.name, record_vectors=[0, 33]) as writer:
-        res = chip.run(x, w, chunk_size=7, on_events=writer.add, noise_seed=3,
-                       record_vectors=[0, 33], record_columns=[1, 4])
+        res = chip.run(
+            x,
+            w,
+            chunk_size=7,
+            on_events=writer.add,
+            noise_seed=3,
+            record_vectors=[0, 33],
+            record_columns=[1, 4],
+        )
         writer.add_membranes(res.traces)
     tracks, slices, instants, counters = parse(path)
     # 12 inputs: two input tiles on the two halves, one run; 40 vectors back to back
@@ -101,9 +118,12 @@ def test_streamed_batch_holds_every_vector_and_the_membranes(tmp_path):
     assert all(a[2] == b[1] for a, b in zip(outer, outer[1:]))
     assert outer[-1][2] - outer[0][1] == pytest.approx(res.timing.seconds * 1e9, abs=1)
     assert writer.counts["vectors"] == 40
-    assert sum(len(v) for v in instants.values()) == np.count_nonzero(x) == writer.counts["instants"]
-    total = sum(counters[by_name(tracks, f"energy {a} (uJ)")][-1][1]
-                for a in eventsim.ACTIONS + ("static",))
+    assert (
+        sum(len(v) for v in instants.values()) == np.count_nonzero(x) == writer.counts["instants"]
+    )
+    total = sum(
+        counters[by_name(tracks, f"energy {a} (uJ)")][-1][1] for a in eventsim.ACTIONS + ("static",)
+    )
     assert total == pytest.approx(res.energy.total * 1e6, rel=1e-12)
     # the membrane counters: each trace placed at its vector's reset before the events phase
     # (the phases before it have fixed lengths: the same offset in every vector)
@@ -117,8 +137,9 @@ def test_streamed_batch_holds_every_vector_and_the_membranes(tmp_path):
             ok = np.isfinite(trace.v_mem[i])
             origin = outer[trace.vector][1] + offset_ns
             stamps = origin + np.rint(trace.time[ok] * 1e9).astype(np.int64)
-            np.testing.assert_allclose([values[int(t)] for t in stamps], trace.v_mem[i][ok] * 1e3,
-                                       rtol=1e-12)
+            np.testing.assert_allclose(
+                [values[int(t)] for t in stamps], trace.v_mem[i][ok] * 1e3, rtol=1e-12
+            )
 
 
 def test_writing_streams_in_bounded_memory(tutorial, tmp_path):
@@ -180,8 +201,24 @@ def test_simulate_writes_the_whole_batch(tmp_path, capsys):
 
     chips = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
     out = tmp_path / "o"
-    assert main(["simulate", str(chips / "tutorial.yaml"), "--batch", "40", "--chunk-size", "16",
-                 "--trace-vectors", "2", "--out", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                str(chips / "tutorial.yaml"),
+                "--batch",
+                "40",
+                "--chunk-size",
+                "16",
+                "--trace-vectors",
+                "2",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "trace.pftrace" in capsys.readouterr().out
     tracks, slices, instants, counters = parse(out / "trace.pftrace")
     outer = [v for v in slices[by_name(tracks, "vectors")] if v[3] == 0]
@@ -190,7 +227,8 @@ def test_simulate_writes_the_whole_batch(tmp_path, capsys):
     assert sum(len(v) for v in instants.values()) == np.count_nonzero(inputs)
     # the membranes of the figure's four columns over vector 0
     assert sorted(n for n in tracks.values() if n.startswith("membrane")) == [
-        f"membrane column {c} (mV)" for c in (0, 2, 5, 7)]
+        f"membrane column {c} (mV)" for c in (0, 2, 5, 7)
+    ]
 
 
 def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
@@ -202,8 +240,17 @@ def test_simulate_says_which_package_is_missing(tmp_path, monkeypatch, capsys):
         monkeypatch.delitem(sys.modules, name)
     monkeypatch.setitem(sys.modules, "perfetto", None)
     chips = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
-    code = main(["simulate", str(chips / "tutorial.yaml"), "--batch", "2", "--out",
-                 str(tmp_path / "o"), "--quiet"])
+    code = main(
+        [
+            "simulate",
+            str(chips / "tutorial.yaml"),
+            "--batch",
+            "2",
+            "--out",
+            str(tmp_path / "o"),
+            "--quiet",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "trace.pftrace: writing a native Perfetto trace needs the package perfetto" in err

@@ -7,22 +7,38 @@ import re
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import eventsim
 from eventsim import Program
-from eventsim.schedule import (BATCH_CYCLES_MAX, VECTOR_CYCLES_MAX, check_ranges, max_num_sends, max_wait,
-                               vector_cycles_bound)
+from eventsim.schedule import (
+    BATCH_CYCLES_MAX,
+    VECTOR_CYCLES_MAX,
+    check_ranges,
+    max_num_sends,
+    max_wait,
+    vector_cycles_bound,
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data(), sends=st.integers(1, 4), wait=st.integers(0, 40), batch=st.integers(1, 6))
 def test_vector_bound_holds_on_simulated_schedules(tutorial, bss2, data, sends, wait, batch):
     chip = data.draw(st.sampled_from([tutorial, bss2]))
     prog = Program.from_chip(chip)
     k = prog.inputs_per_tile
-    x = np.asarray(data.draw(st.lists(st.integers(0, 31), min_size=batch * prog.halves * k,
-                                      max_size=batch * prog.halves * k))).reshape(batch, prog.halves, k)
+    x = np.asarray(
+        data.draw(
+            st.lists(
+                st.integers(0, 31),
+                min_size=batch * prog.halves * k,
+                max_size=batch * prog.halves * k,
+            )
+        )
+    ).reshape(batch, prog.halves, k)
     run = eventsim.simulate(chip, x, num_sends=sends, wait_between_events=wait)
     bound = vector_cycles_bound(prog, k, sends, wait)
     assert int(run.timeline.vector_cycles.max()) + prog.link_latency <= bound
@@ -36,15 +52,26 @@ def test_bss2_bounds_are_the_boundary(bss2):
     prog = Program.from_chip(bss2)
     top = max_wait(prog, 1)
     assert top == 8_589_934_552
-    assert vector_cycles_bound(prog, 128, 1, top) <= VECTOR_CYCLES_MAX < vector_cycles_bound(prog, 128, 1, top + 1)
+    assert (
+        vector_cycles_bound(prog, 128, 1, top)
+        <= VECTOR_CYCLES_MAX
+        < vector_cycles_bound(prog, 128, 1, top + 1)
+    )
     assert check_ranges(prog, "bss2", 1, 1, top) <= VECTOR_CYCLES_MAX
-    with pytest.raises(ValueError, match=re.escape(
-            f"wait_between_events(={top + 1}) is too large for chip 'bss2'")) as err:
+    with pytest.raises(
+        ValueError, match=re.escape(f"wait_between_events(={top + 1}) is too large for chip 'bss2'")
+    ) as err:
         check_ranges(prog, "bss2", 1, 1, top + 1)
     assert f"allowed: wait_between_events <= {top} at num_sends=1" in str(err.value)
     sends = max_num_sends(prog, 5)
-    assert vector_cycles_bound(prog, 128, sends, 5) <= VECTOR_CYCLES_MAX < vector_cycles_bound(prog, 128, sends + 1, 5)
-    with pytest.raises(ValueError, match=re.escape(f"allowed at wait_between_events=5: num_sends <= {sends}")):
+    assert (
+        vector_cycles_bound(prog, 128, sends, 5)
+        <= VECTOR_CYCLES_MAX
+        < vector_cycles_bound(prog, 128, sends + 1, 5)
+    )
+    with pytest.raises(
+        ValueError, match=re.escape(f"allowed at wait_between_events=5: num_sends <= {sends}")
+    ):
         check_ranges(prog, "bss2", 1, sends + 1, 5)
 
 
@@ -60,5 +87,8 @@ def test_batch_bound_names_the_batch(bss2):
 @pytest.mark.parametrize("wait", [2**50, 2**60, 10**30])
 def test_huge_waits_are_refused_before_any_arithmetic(tutorial, wait):
     x = np.ones((1, 2, 8), np.int32)
-    with pytest.raises(ValueError, match=re.escape(f"wait_between_events(={wait}) is too large for chip 'tutorial'")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"wait_between_events(={wait}) is too large for chip 'tutorial'"),
+    ):
         eventsim.simulate(tutorial, x, wait_between_events=wait)

@@ -15,8 +15,17 @@ ENGINES = ("fast", "simpy")
 # 12 + 10 = 22 and the integration origin (reset_integration) is cycle 12.
 # Link: a slot every 2 cycles relative to the events-phase start, 2 events per slot,
 # latency 2 cycles; driver latency 8 ns.
-NAMES = ("reset_baseline", "settle_baseline", "baseline_read", "reset_integration", "settle_reset",
-         "event_phase", "post_events", "read", "transfer")
+NAMES = (
+    "reset_baseline",
+    "settle_baseline",
+    "baseline_read",
+    "reset_integration",
+    "settle_reset",
+    "event_phase",
+    "post_events",
+    "read",
+    "transfer",
+)
 
 
 def boundaries(ev_end):
@@ -29,8 +38,9 @@ def boundaries(ev_end):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_tutorial_wait5_two_sends_exact_log(tutorial, vector, engine):
     # half 0 = [0, 5, 31, 0, 7, 0, 0, 0]: rows 1, 2, 4 send; num_sends 2 -> 6 events, half 1 none.
-    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=5,
-                            engine=engine)
+    run = eventsim.simulate(
+        tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=5, engine=engine
+    )
     s = run.schedule
     assert s.row.tolist() == [1, 2, 4, 1, 2, 4]
     assert s.send.tolist() == [0, 0, 0, 1, 1, 1]
@@ -49,7 +59,9 @@ def test_tutorial_wait5_two_sends_exact_log(tutorial, vector, engine):
     assert run.timeline.end[0].tolist() == end
     assert run.timing.vector_cycles.tolist() == [80]
     # kernel view: pulse = (arrival - 12) x 8 ns + 8 ns; read at (72 - 12) x 8 ns; baseline 12 x 8 ns
-    np.testing.assert_allclose(s.ev_time, np.array([104, 152, 184, 232, 264, 312]) * 1e-9, rtol=0, atol=1e-18)
+    np.testing.assert_allclose(
+        s.ev_time, np.array([104, 152, 184, 232, 264, 312]) * 1e-9, rtol=0, atol=1e-18
+    )
     np.testing.assert_allclose(s.t_read, [480e-9], rtol=0, atol=1e-18)
     assert s.t_baseline == pytest.approx(96e-9, abs=1e-18)
     assert s.ev_ptr.tolist() == [0, 6, 6]
@@ -58,8 +70,9 @@ def test_tutorial_wait5_two_sends_exact_log(tutorial, vector, engine):
 @pytest.mark.parametrize("engine", ENGINES)
 def test_tutorial_link_limited_wait1_shows_queueing(tutorial, vector, engine):
     # Same input at wait 1: 6 requests at 22..27, but a slot only every 2 cycles.
-    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=1,
-                            engine=engine)
+    run = eventsim.simulate(
+        tutorial, vector([0, 5, 31, 0, 7], []), num_sends=2, wait_between_events=1, engine=engine
+    )
     s = run.schedule
     assert s.request.tolist() == [22, 23, 24, 25, 26, 27]
     # slot[p] = max(ceil(offset / 2), slot[p - 1] + 1) = 0, 1, 2, 3, 4, 5 -> one slot each, back to back
@@ -81,8 +94,12 @@ def test_tutorial_halves_share_slots_aligned_at_the_end(tutorial, vector, engine
     # half 0: rows 1, 2, 4 (3 events); half 1: rows 0, 7 (2 events) starts one position later,
     # so the i-th events from the end share a position (and a slot): positions
     #   0: h0 row 1 | 1: h0 row 2 + h1 row 0 | 2: h0 row 4 + h1 row 7
-    run = eventsim.simulate(tutorial, vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]),
-                            wait_between_events=5, engine=engine)
+    run = eventsim.simulate(
+        tutorial,
+        vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]),
+        wait_between_events=5,
+        engine=engine,
+    )
     s = run.schedule
     assert s.half.tolist() == [0, 0, 0, 1, 1]
     assert s.row.tolist() == [1, 2, 4, 0, 7]
@@ -101,8 +118,12 @@ def test_tutorial_halves_share_slots_aligned_at_the_end(tutorial, vector, engine
 def test_one_event_per_slot_splits_pairs(tutorial, vector, engine):
     # With events_per_slot 1, the pair at a position needs two slots (half 0 first).
     chip = tutorial.model_copy(update={"io": tutorial.io.model_copy(update={"events_per_slot": 1})})
-    run = eventsim.simulate(chip, vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]),
-                            wait_between_events=5, engine=engine)
+    run = eventsim.simulate(
+        chip,
+        vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]),
+        wait_between_events=5,
+        engine=engine,
+    )
     s = run.schedule
     # packets in FIFO order: (pos 0, h0) (pos 1, h0) (pos 1, h1) (pos 2, h0) (pos 2, h1), requested at
     # offsets 0, 5, 5, 10, 10 -> slots max(ceil(r / 2), previous + 1) = 0, 3, 4, 5, 6
@@ -124,11 +145,15 @@ def test_vectors_run_back_to_back(tutorial, vector, engine):
     # vector 2's first events depart at its events phase start 115 + 22
     assert run.schedule.departure[run.schedule.events_of(2, 0)][0] == 137
     # t_read is relative to each vector's own origin and follows its events phase
-    np.testing.assert_allclose(run.schedule.t_read, np.array([10 + 15 + 20, 10 + 20, 10 + 40 + 20]) * 8e-9)
+    np.testing.assert_allclose(
+        run.schedule.t_read, np.array([10 + 15 + 20, 10 + 20, 10 + 40 + 20]) * 8e-9
+    )
 
 
 def test_zero_input_sends_event_when_the_chip_says_so(tutorial, vector):
-    chip = tutorial.model_copy(update={"formats": tutorial.formats.model_copy(update={"zero_input_sends_event": True})})
+    chip = tutorial.model_copy(
+        update={"formats": tutorial.formats.model_copy(update={"zero_input_sends_event": True})}
+    )
     run = eventsim.simulate(chip, vector([0, 5], []), wait_between_events=5)
     assert run.schedule.ev_ptr.tolist() == [0, 8, 16]
     assert run.schedule.activation[:2].tolist() == [0, 5]
@@ -147,7 +172,9 @@ def test_bss2_full_vector_at_wait5_is_about_43us(bss2):
 
 
 def test_half_csr_is_the_per_half_view(tutorial, vector):
-    x = np.concatenate([vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]), vector([], [4]), vector([1], [])])
+    x = np.concatenate(
+        [vector([0, 5, 31, 0, 7], [2, 0, 0, 0, 0, 0, 0, 9]), vector([], [4]), vector([1], [])]
+    )
     s = eventsim.simulate(tutorial, x, wait_between_events=5).schedule
     ptr, row, act, time = s.half_csr(1)
     assert ptr.tolist() == [0, 2, 3, 3]

@@ -17,7 +17,9 @@ def load_valid(path):
     assert isinstance(data["traceEvents"], list)
     for e in data["traceEvents"]:
         assert e["ph"] in PHASES
-        assert isinstance(e["name"], str) and isinstance(e["pid"], int) and isinstance(e["tid"], int)
+        assert (
+            isinstance(e["name"], str) and isinstance(e["pid"], int) and isinstance(e["tid"], int)
+        )
         if e["ph"] != "M":
             assert isinstance(e["ts"], (int, float)) and e["ts"] >= 0
         if e["ph"] == "X":
@@ -30,7 +32,11 @@ def load_valid(path):
 
 
 def names(data, kind):
-    return {(e["pid"], e["tid"]): e["args"]["name"] for e in data["traceEvents"] if e["ph"] == "M" and e["name"] == kind}
+    return {
+        (e["pid"], e["tid"]): e["args"]["name"]
+        for e in data["traceEvents"]
+        if e["ph"] == "M" and e["name"] == kind
+    }
 
 
 def test_trace_file_has_the_expected_tracks(tutorial, vector, tmp_path):
@@ -41,15 +47,25 @@ def test_trace_file_has_the_expected_tracks(tutorial, vector, tmp_path):
     data = load_valid(path)
     events = data["traceEvents"]
     procs = set(names(data, "process_name").values())
-    assert {"phase program", "link", "energy", "half 0 synapse drivers", "half 1 synapse drivers"} <= procs
+    assert {
+        "phase program",
+        "link",
+        "energy",
+        "half 0 synapse drivers",
+        "half 1 synapse drivers",
+    } <= procs
     threads = names(data, "thread_name")
-    assert {"row 1", "row 2", "row 4", "row 0", "row 7"} == {v for (p, _), v in threads.items() if p >= 10}
+    assert {"row 1", "row 2", "row 4", "row 0", "row 7"} == {
+        v for (p, _), v in threads.items() if p >= 10
+    }
     # only the first 2 vectors: 2 vector slices with 9 phase slices each
     slices = [e for e in events if e["ph"] == "X" and e["pid"] == 1]
     assert [e["name"] for e in slices if e["cat"] == "vector"] == ["vector 0", "vector 1"]
     assert len(slices) == 2 * (1 + 9)
     ev = [e for e in slices if e["name"] == "event_phase"][0]
-    assert ev["ts"] == pytest.approx(22 * 8e-3) and ev["dur"] == pytest.approx(run.timeline.end[0, 5] * 8e-3 - 22 * 8e-3)
+    assert ev["ts"] == pytest.approx(22 * 8e-3) and ev["dur"] == pytest.approx(
+        run.timeline.end[0, 5] * 8e-3 - 22 * 8e-3
+    )
     # one instant per pulse of the exported vectors, at pulse start, on its half/row track
     instants = [e for e in events if e["ph"] == "i"]
     assert len(instants) == int(run.schedule.ev_ptr[4])
@@ -64,7 +80,9 @@ def test_trace_file_has_the_expected_tracks(tutorial, vector, tmp_path):
     # the energy counter grows to the energy of the exported vectors
     counters = [e for e in events if e["ph"] == "C" and e["pid"] == 3]
     assert len(counters) == 3
-    assert sum(counters[-1]["args"].values()) == pytest.approx(run.energy.per_vector[:2].sum() * 1e6)
+    assert sum(counters[-1]["args"].values()) == pytest.approx(
+        run.energy.per_vector[:2].sum() * 1e6
+    )
     assert data["otherData"]["vectors_exported"] == 2 and data["otherData"]["vectors_total"] == 3
 
 

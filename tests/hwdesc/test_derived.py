@@ -27,7 +27,9 @@ def test_cycle_time(bss2, tutorial):
     assert tutorial.cycle_time == 8e-09
 
 
-@pytest.mark.parametrize("name, shape", [("bss2", (128, 256)), ("bss2-synin", (256, 128)), ("tutorial", (8, 8))])
+@pytest.mark.parametrize(
+    "name, shape", [("bss2", (128, 256)), ("bss2-synin", (256, 128)), ("tutorial", (8, 8))]
+)
 def test_tile_shape(name, shape):
     chip = hwdesc.load(CHIPS / f"{name}.yaml")
     assert chip.tile_shape == shape
@@ -40,7 +42,9 @@ def test_cycles_converts_whole_cycles_and_refuses_the_rest(bss2):
     assert bss2.cycles(8e-9) == 1
     assert bss2.cycles(5e-6) == 625
     assert bss2.cycles(2.048e-6) == 256
-    with pytest.raises(ValueError, match=r"1.2e-08 s is not a whole number of FPGA cycles \(8 ns\)"):
+    with pytest.raises(
+        ValueError, match=r"1.2e-08 s is not a whole number of FPGA cycles \(8 ns\)"
+    ):
         bss2.cycles(12e-9)
     with pytest.raises(ValueError, match="not a whole number"):
         bss2.cycles(float("inf"))
@@ -53,7 +57,14 @@ def test_schedule_events_index(bss2, tutorial):
 
 @pytest.mark.parametrize(
     "n_inputs, num_sends, wait, cycles",
-    [(128, 1, 5, 640), (0, 1, 5, 0), (1, 1, 5, 5), (128, 2, 5, 1280), (64, 1, 25, 1600), (100, 3, 2, 600)],
+    [
+        (128, 1, 5, 640),
+        (0, 1, 5, 0),
+        (1, 1, 5, 5),
+        (128, 2, 5, 1280),
+        (64, 1, 25, 1600),
+        (100, 3, 2, 600),
+    ],
 )
 def test_event_phase_cycles(bss2, n_inputs, num_sends, wait, cycles):
     assert bss2.event_phase_cycles(n_inputs, num_sends, wait) == cycles
@@ -73,8 +84,11 @@ def test_event_phase_cycles_defaults_and_numpy_integers(bss2):
         ((True,), TypeError, "n_inputs: expected an integer, got bool True; allowed: 0..128"),
         ((10, 0), ValueError, "num_sends: 0 is out of range; allowed: >= 1"),
         ((10, 1, -1), ValueError, "wait_between_events: -1 is out of range; allowed: >= 0"),
-        ((10, 1, 5.0), TypeError,
-         "wait_between_events: expected an integer, got float 5.0 (write 5); allowed: >= 0"),
+        (
+            (10, 1, 5.0),
+            TypeError,
+            "wait_between_events: expected an integer, got float 5.0 (write 5); allowed: >= 0",
+        ),
     ],
 )
 def test_event_phase_cycles_refuses_bad_arguments(bss2, args, error, message):

@@ -38,7 +38,11 @@ def rejected(text: str) -> hwdesc.ChipDescriptionError:
     assert isinstance(err, ValueError)
     assert err.file == FILE
     # The message starts with the place: file, line, path.
-    where = FILE + (f", line {err.line}" if err.line else "") + (f", at `{err.yaml_path}`" if err.yaml_path else "")
+    where = (
+        FILE
+        + (f", line {err.line}" if err.line else "")
+        + (f", at `{err.yaml_path}`" if err.yaml_path else "")
+    )
     assert str(err).startswith(where + ": " + err.problem)
     if err.hint:
         assert f"\n  hint: {err.hint}" in str(err)
@@ -74,7 +78,9 @@ def test_yaml_syntax_error_names_line_and_the_value_being_parsed():
 
 
 def test_yaml_syntax_error_colon_in_a_plain_value():
-    text = edited("  title: Tutorial chip (8 x 8 signed tile per half)", "  title: Tutorial chip: 8 x 8")
+    text = edited(
+        "  title: Tutorial chip (8 x 8 signed tile per half)", "  title: Tutorial chip: 8 x 8"
+    )
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "title:"), "identity")
     assert err.problem == "YAML syntax error: mapping values are not allowed here"
@@ -93,7 +99,10 @@ def test_duplicate_key_names_both_lines():
     err = rejected(text)
     assert err.line == line_of(text, "halves: 4")
     assert err.yaml_path == "geometry.halves"
-    assert err.problem == f"duplicate key 'halves' (first written on line {line_of(text, 'halves: 2')})"
+    assert (
+        err.problem
+        == f"duplicate key 'halves' (first written on line {line_of(text, 'halves: 2')})"
+    )
     assert err.hint == "each key may appear once per mapping: remove or merge one of them"
 
 
@@ -180,8 +189,12 @@ def test_deep_nesting_is_refused():
 
 
 def test_nesting_limit_is_located():
-    text = "schema_version: 1\nidentity:\n  name: x\nb:\n" + "".join(
-        "  " * (i + 1) + f"k{i}:\n" for i in range(40)) + "  " * 41 + "v: 1\n"
+    text = (
+        "schema_version: 1\nidentity:\n  name: x\nb:\n"
+        + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(40))
+        + "  " * 41
+        + "v: 1\n"
+    )
     err = rejected(text)
     assert err.problem == "the document is nested more than 32 levels deep"
     assert err.line == text.splitlines().index("  " * 31 + "k30:") + 1  # its value is level 33
@@ -197,8 +210,13 @@ def test_empty_text(text):
 
 @pytest.mark.parametrize(
     "text, described, line",
-    [("- 1\n- 2\n", "a list", 1), ("hello\n", "the string 'hello'", 1), ("42\n", "the number 42", 1),
-     ("~\n", "empty (null)", 1), ("---\n", "empty (null)", 2)],
+    [
+        ("- 1\n- 2\n", "a list", 1),
+        ("hello\n", "the string 'hello'", 1),
+        ("42\n", "the number 42", 1),
+        ("~\n", "empty (null)", 1),
+        ("---\n", "empty (null)", 2),
+    ],
 )
 def test_document_that_is_not_a_mapping(text, described, line):
     err = rejected(text)
@@ -216,8 +234,10 @@ def test_file_that_does_not_exist(tmp_path):
         hwdesc.load(path)
     err = info.value
     assert (err.file, err.line, err.yaml_path) == (str(path), None, "")
-    assert str(err) == (f"{path}: no such file\n  hint: give the path of a chip YAML, or the name of a "
-                        "built-in chip: bss2, bss2-synin, tutorial (`chipsim list-chips`)")
+    assert str(err) == (
+        f"{path}: no such file\n  hint: give the path of a chip YAML, or the name of a "
+        "built-in chip: bss2, bss2-synin, tutorial (`chipsim list-chips`)"
+    )
 
 
 def test_builtin_chips_by_name_from_any_folder(tmp_path, monkeypatch):
@@ -231,12 +251,21 @@ def test_builtin_chips_by_name_from_any_folder(tmp_path, monkeypatch):
     assert hwdesc.load("tutorial").identity.name == "mine"
 
 
-@pytest.mark.parametrize("arg, hint", [
-    ("bss3", "did you mean 'bss2'? no built-in chip is called 'bss3' either; built-in chips: bss2, "
-             "bss2-synin, tutorial (`chipsim list-chips`), or give the path of a chip YAML"),
-    ("chips/bss2.yaml", "give the path of a chip YAML, or the name of a built-in chip: bss2, "
-                        "bss2-synin, tutorial (`chipsim list-chips`)"),
-])
+@pytest.mark.parametrize(
+    "arg, hint",
+    [
+        (
+            "bss3",
+            "did you mean 'bss2'? no built-in chip is called 'bss3' either; built-in chips: bss2, "
+            "bss2-synin, tutorial (`chipsim list-chips`), or give the path of a chip YAML",
+        ),
+        (
+            "chips/bss2.yaml",
+            "give the path of a chip YAML, or the name of a built-in chip: bss2, "
+            "bss2-synin, tutorial (`chipsim list-chips`)",
+        ),
+    ],
+)
 def test_unknown_chip_name_or_path(tmp_path, monkeypatch, arg, hint):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(hwdesc.ChipDescriptionError) as info:
@@ -283,7 +312,9 @@ def test_file_errors_carry_the_path_in_the_message(tmp_path):
     path.write_text(text)
     with pytest.raises(hwdesc.ChipDescriptionError) as info:
         hwdesc.load(path)
-    assert str(info.value).startswith(f"{path}, line {line_of(text, 'zwei')}, at `geometry.halves`: ")
+    assert str(info.value).startswith(
+        f"{path}, line {line_of(text, 'zwei')}, at `geometry.halves`: "
+    )
 
 
 # ---- schema level -------------------------------------------------------------------------------
@@ -372,7 +403,10 @@ def test_boolean_must_be_true_or_false():
 def test_wrong_unit_dimension():
     text = edited("    c_syn: 0.2 pF", "    c_syn: 5 ns")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "c_syn: 5 ns"), "analog.synaptic_input.c_syn")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "c_syn: 5 ns"),
+        "analog.synaptic_input.c_syn",
+    )
     assert err.problem == "'5 ns' is a time, but a capacitance is expected here"
     assert err.hint.startswith("allowed: a capacitance such as '2.2 pF'")
 
@@ -405,7 +439,10 @@ def test_quantity_out_of_range():
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "-1 pF"), "analog.synaptic_input.c_syn")
     assert err.problem == "value '-1 pF' is out of range"
-    assert err.hint == "allowed: a capacitance such as '2.2 pF', > 0 F - synaptic input line capacitance (F)"
+    assert (
+        err.hint
+        == "allowed: a capacitance such as '2.2 pF', > 0 F - synaptic input line capacitance (F)"
+    )
 
 
 def test_duration_of_a_second_or_more_is_a_unit_slip():
@@ -419,7 +456,10 @@ def test_duration_of_a_second_or_more_is_a_unit_slip():
 def test_value_not_among_the_allowed_ones():
     text = edited("  rows_per_signed_input: 2 ", "  rows_per_signed_input: 3 ")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "rows_per_signed_input: 3"), "geometry.rows_per_signed_input")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "rows_per_signed_input: 3"),
+        "geometry.rows_per_signed_input",
+    )
     assert err.problem == "value 3 is not allowed"
     assert err.hint == "allowed: 1 or 2"
 
@@ -465,7 +505,10 @@ def test_more_problems_are_counted_in_the_hint():
 
 
 def test_adc_bits_too_few_for_the_output_range():
-    text = edited("  adc: {bits: 8, min: 0, max: 255, center: 128}", "  adc: {bits: 7, min: 0, max: 127, center: 64}")
+    text = edited(
+        "  adc: {bits: 8, min: 0, max: 255, center: 128}",
+        "  adc: {bits: 7, min: 0, max: 127, center: 64}",
+    )
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "output: {min"), "formats.output")
     assert err.problem == (
@@ -475,7 +518,10 @@ def test_adc_bits_too_few_for_the_output_range():
 
 
 def test_adc_max_that_does_not_fit_its_bits():
-    text = edited("  adc: {bits: 8, min: 0, max: 255, center: 128}", "  adc: {bits: 8, min: 0, max: 256, center: 128}")
+    text = edited(
+        "  adc: {bits: 8, min: 0, max: 255, center: 128}",
+        "  adc: {bits: 8, min: 0, max: 256, center: 128}",
+    )
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "max: 256"), "formats.adc.max")
     assert err.problem == "max 256 does not fit in 8 bits"
@@ -513,16 +559,24 @@ def test_schedule_without_events_phase():
 
 
 def test_events_phase_with_a_duration():
-    text = edited("{name: event_phase, kind: events}", "{name: event_phase, kind: events, duration: 8 ns}")
+    text = edited(
+        "{name: event_phase, kind: events}", "{name: event_phase, kind: events, duration: 8 ns}"
+    )
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "event_phase"), "schedule.phases[5].duration")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "event_phase"),
+        "schedule.phases[5].duration",
+    )
     assert err.problem == "the events phase takes no duration"
 
 
 def test_profile_missing_a_knob():
     text = edited("knobs: {i_synin_gm: 450, ", "knobs: {")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "knobs: {synapse_dac_bias: 1022"), "calibration.default.knobs")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "knobs: {synapse_dac_bias: 1022"),
+        "calibration.default.knobs",
+    )
     assert err.problem == "profile 'default' gives no value for knob 'i_synin_gm'"
     assert err.hint == "every profile sets every knob"
 
@@ -530,7 +584,10 @@ def test_profile_missing_a_knob():
 def test_profile_naming_an_unknown_knob():
     text = edited("tau_syn: 0.64 us, ", "tau_syn: 0.64 us, tau_sin: 1 us, ")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "tau_sin"), "calibration.custom.knobs.tau_sin")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "tau_sin"),
+        "calibration.custom.knobs.tau_sin",
+    )
     assert err.problem == "unknown knob 'tau_sin'"
     assert err.hint == (
         "did you mean `tau_syn`? knobs of this chip: i_synin_gm, synapse_dac_bias, tau_syn, "
@@ -541,7 +598,10 @@ def test_profile_naming_an_unknown_knob():
 def test_code_out_of_the_allowed_range():
     text = edited("knobs: {i_synin_gm: 450, ", "knobs: {i_synin_gm: 900, ")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "i_synin_gm: 900"), "calibration.default.knobs.i_synin_gm")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "i_synin_gm: 900"),
+        "calibration.default.knobs.i_synin_gm",
+    )
     assert err.problem == "code 900 is out of range"
     assert err.hint == "allowed codes for 'i_synin_gm': 30..600 (gm 60 nS .. 1.2 uS)"
 
@@ -557,7 +617,10 @@ def test_code_that_is_not_an_integer():
 def test_physical_knob_out_of_range():
     text = edited("tau_syn: 0.32 us, ", "tau_syn: 30 us, ")
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (line_of(text, "30 us"), "calibration.default.knobs.tau_syn")
+    assert (err.line, err.yaml_path) == (
+        line_of(text, "30 us"),
+        "calibration.default.knobs.tau_syn",
+    )
     assert err.problem == "30 us is out of range"
     assert err.hint == "allowed for 'tau_syn': 300 ns .. 20 us"
 
@@ -590,8 +653,13 @@ def test_two_knobs_setting_the_same_target():
         "    sets: gm\n    per_code: 1 nS\n    offset: 0 S",
     )
     err = rejected(text)
-    assert (err.line, err.yaml_path) == (_second("sets: gm", text), "knobs.membrane_capacitance.sets")
-    assert err.problem == "knob 'membrane_capacitance' sets 'gm', which knob 'i_synin_gm' already sets"
+    assert (err.line, err.yaml_path) == (
+        _second("sets: gm", text),
+        "knobs.membrane_capacitance.sets",
+    )
+    assert (
+        err.problem == "knob 'membrane_capacitance' sets 'gm', which knob 'i_synin_gm' already sets"
+    )
     assert err.hint == "each physical parameter is set by exactly one knob"
 
 
@@ -602,11 +670,16 @@ def _second(marker: str, text: str) -> int:
 
 
 def test_no_default_profile():
-    text = edited("  default:\n    description: the defaults", "  standard:\n    description: the defaults")
+    text = edited(
+        "  default:\n    description: the defaults", "  standard:\n    description: the defaults"
+    )
     err = rejected(text)
     assert (err.line, err.yaml_path) == (line_of(text, "calibration:"), "calibration")
     assert err.problem == "no 'default' calibration profile"
-    assert err.hint == "add calibration.default with a value for every knob (profiles now: standard, custom)"
+    assert (
+        err.hint
+        == "add calibration.default with a value for every knob (profiles now: standard, custom)"
+    )
 
 
 def test_dt_too_long_for_tau_syn_names_analog_dt():

@@ -21,7 +21,13 @@ def bss2():
 def test_knob_kinds(bss2):
     assert isinstance(bss2.knobs["i_synin_gm"], CodeKnob)
     assert isinstance(bss2.knobs["tau_syn"], PhysicalKnob)
-    assert {knob.sets for knob in bss2.knobs.values()} == {"gm", "i_max", "tau_syn", "v_reset", "c_m"}
+    assert {knob.sets for knob in bss2.knobs.values()} == {
+        "gm",
+        "i_max",
+        "tau_syn",
+        "v_reset",
+        "c_m",
+    }
 
 
 def test_code_knob_mapping_is_stored_in_si(bss2):
@@ -34,11 +40,11 @@ def test_code_knob_mapping_is_stored_in_si(bss2):
 @pytest.mark.parametrize(
     "knob, code, physical, rel",
     [
-        ("i_synin_gm", 450, 0.9e-6, 1e-12),          # OTA bias 450 -> g_m 0.9 uS
+        ("i_synin_gm", 450, 0.9e-6, 1e-12),  # OTA bias 450 -> g_m 0.9 uS
         ("i_synin_gm", 225, 0.45e-6, 1e-12),
         ("i_synin_gm", 0, 0.0, 0),
-        ("synapse_dac_bias", 1022, 0.5e-6, 1e-8),    # 0.489236790 nA per code: 1022 -> 0.5 uA
-        ("reset_level", 120, 0.3, 1e-12),            # 2.5 mV per ADC code: 120 -> 0.3 V
+        ("synapse_dac_bias", 1022, 0.5e-6, 1e-8),  # 0.489236790 nA per code: 1022 -> 0.5 uA
+        ("reset_level", 120, 0.3, 1e-12),  # 2.5 mV per ADC code: 120 -> 0.3 V
         ("membrane_capacitance", 63, 2.2e-12, 1e-9),
     ],
 )
@@ -47,7 +53,9 @@ def test_to_physical(bss2, knob, code, physical, rel):
 
 
 def test_to_physical_takes_numpy_integers(bss2):
-    assert bss2.knobs["i_synin_gm"].to_physical(np.int64(450)) == bss2.knobs["i_synin_gm"].to_physical(450)
+    assert bss2.knobs["i_synin_gm"].to_physical(np.int64(450)) == bss2.knobs[
+        "i_synin_gm"
+    ].to_physical(450)
 
 
 @pytest.mark.parametrize("code", [-1, 1023, 10**6])
@@ -68,7 +76,7 @@ def test_to_physical_refuses_non_integer_codes(bss2, code):
     [
         ("i_synin_gm", 0.9e-6, 450),
         ("i_synin_gm", 0.45e-6, 225),
-        ("i_synin_gm", 0.901e-6, 450),               # nearest code
+        ("i_synin_gm", 0.901e-6, 450),  # nearest code
         ("synapse_dac_bias", 0.5e-6, 1022),
         ("reset_level", 0.3, 120),
         ("membrane_capacitance", 2.2e-12, 63),
@@ -89,7 +97,10 @@ def test_to_code_refuses_values_that_need_a_code_outside_the_allowed_range(bss2)
     gm = bss2.knobs["i_synin_gm"]
     with pytest.raises(ValueError) as info:
         gm.to_code(2e-6)
-    assert str(info.value) == "2 uS needs code 1000, outside the allowed codes 30..600 (60 nS .. 1.2 uS)"
+    assert (
+        str(info.value)
+        == "2 uS needs code 1000, outside the allowed codes 30..600 (60 nS .. 1.2 uS)"
+    )
     with pytest.raises(ValueError, match="needs code 5"):
         gm.to_code(1e-8)
 
@@ -117,7 +128,11 @@ def test_resolve_custom_has_half_the_ota_gain_and_twice_tau_syn(bss2):
     assert custom.gm == pytest.approx(0.45e-6, rel=1e-12)
     assert custom.tau_syn == 6.4e-07
     assert custom.gm == pytest.approx(default.gm / 2, rel=1e-12)
-    assert (custom.i_max, custom.v_reset, custom.c_m) == (default.i_max, default.v_reset, default.c_m)
+    assert (custom.i_max, custom.v_reset, custom.c_m) == (
+        default.i_max,
+        default.v_reset,
+        default.c_m,
+    )
 
 
 def test_profile_returns_the_raw_knob_values(bss2):
@@ -129,7 +144,10 @@ def test_profile_returns_the_raw_knob_values(bss2):
 def test_unknown_profile_lists_the_profiles(bss2):
     with pytest.raises(ValueError) as info:
         bss2.resolve("turbo")
-    assert str(info.value) == "no calibration profile 'turbo' in chip 'bss2'; profiles: default, custom"
+    assert (
+        str(info.value)
+        == "no calibration profile 'turbo' in chip 'bss2'; profiles: default, custom"
+    )
 
 
 def test_misspelt_profile_gets_a_suggestion(bss2):

@@ -13,10 +13,36 @@ from hypothesis import strategies as st
 
 import hwdesc
 
-BSS2 = yaml.safe_load((Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml").read_text())
+BSS2 = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "bss2.yaml").read_text()
+)
 
-UNITS = ["ns", "us", "s", "MHz", "Hz", "pF", "fF", "uA", "nA", "mV", "V", "uS", "nS", "pJ", "W",
-         "%", "A**2/Hz/S", "degC", "m", "kg", "furlong", "", "ns ns", "1/0"]
+UNITS = [
+    "ns",
+    "us",
+    "s",
+    "MHz",
+    "Hz",
+    "pF",
+    "fF",
+    "uA",
+    "nA",
+    "mV",
+    "V",
+    "uS",
+    "nS",
+    "pJ",
+    "W",
+    "%",
+    "A**2/Hz/S",
+    "degC",
+    "m",
+    "kg",
+    "furlong",
+    "",
+    "ns ns",
+    "1/0",
+]
 
 numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
@@ -73,12 +99,20 @@ def mutated(draw):
         if op == "delete":
             del parent[key]
         elif op == "rename" and isinstance(parent, dict):
-            new = draw(st.one_of(st.text(max_size=10), st.just(str(key) + "x"), st.just(str(key)[:-1])))
+            new = draw(
+                st.one_of(st.text(max_size=10), st.just(str(key) + "x"), st.just(str(key)[:-1]))
+            )
             parent[new] = parent.pop(key)
         elif op == "unit":
             parent[key] = _swap_unit(parent[key], draw(st.sampled_from(UNITS)))
-        elif op == "scale" and isinstance(parent[key], (int, float)) and not isinstance(parent[key], bool):
-            parent[key] = parent[key] * draw(st.sampled_from([-1, 0, 2, 1000, 10**12, 0.5, math.inf]))
+        elif (
+            op == "scale"
+            and isinstance(parent[key], (int, float))
+            and not isinstance(parent[key], bool)
+        ):
+            parent[key] = parent[key] * draw(
+                st.sampled_from([-1, 0, 2, 1000, 10**12, 0.5, math.inf])
+            )
         elif op == "insert" and isinstance(parent, dict):
             parent[draw(st.text(max_size=10))] = draw(values)
         else:
@@ -114,9 +148,43 @@ def test_mutated_bss2_loads_or_raises_a_located_chip_description_error(data):
 # ---- the same at the level of the text ----------------------------------------------------------
 
 TUTORIAL = (Path(__file__).resolve().parents[2] / "hwdesc" / "chips" / "tutorial.yaml").read_text()
-SNIPPETS = [":", " ", "\n", "-", "[", "]", "{", "}", ",", "'", '"', "#", "&a", "*a", "<<: ", "!!int ",
-            "!!float ", "!!bool ", "!!str ", "!!binary ", "!!python/object:os.system ", "!x ",
-            "2024-13-45", "0x", "1e999", "~", "? ", "|", ">", "%", "@", "\t", "\x00", "\u2028", "é"]
+SNIPPETS = [
+    ":",
+    " ",
+    "\n",
+    "-",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "'",
+    '"',
+    "#",
+    "&a",
+    "*a",
+    "<<: ",
+    "!!int ",
+    "!!float ",
+    "!!bool ",
+    "!!str ",
+    "!!binary ",
+    "!!python/object:os.system ",
+    "!x ",
+    "2024-13-45",
+    "0x",
+    "1e999",
+    "~",
+    "? ",
+    "|",
+    ">",
+    "%",
+    "@",
+    "\t",
+    "\x00",
+    "\u2028",
+    "é",
+]
 
 
 @st.composite
@@ -126,9 +194,13 @@ def damaged_text(draw):
         at = draw(st.integers(0, len(text)))
         op = draw(st.sampled_from(["insert", "delete", "replace_line"]))
         if op == "insert":
-            text = text[:at] + draw(st.one_of(st.sampled_from(SNIPPETS), st.text(max_size=4))) + text[at:]
+            text = (
+                text[:at]
+                + draw(st.one_of(st.sampled_from(SNIPPETS), st.text(max_size=4)))
+                + text[at:]
+            )
         elif op == "delete":
-            text = text[:at] + text[at + draw(st.integers(1, 20)):]
+            text = text[:at] + text[at + draw(st.integers(1, 20)) :]
         else:
             lines = text.split("\n")
             index = draw(st.integers(0, len(lines) - 1))
@@ -138,7 +210,9 @@ def damaged_text(draw):
     return text
 
 
-@settings(max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(damaged_text())
 def test_damaged_tutorial_text_loads_or_raises_a_chip_description_error(text):
     try:

@@ -29,16 +29,28 @@ def test_shipped_chips_are_plausible_with_margin(name):
             assert rng.low * 10 <= value <= rng.high / 10, path
 
 
-@pytest.mark.parametrize("old, new, path, shown", [
-    ("v_lin: 150 mV ", "v_lin: 1e300 V ", "analog.synaptic_input.v_lin", "1 mV .. 10 V"),
-    ("v_lo: 0 V ", "v_lo: -1e300 V ", "analog.adc.v_lo", "-10 V .. 10 V"),
-    ("  dt: 8 ns ", "  dt: 1 as ", "analog.dt", "1 ps .. 1 ms"),
-    ("c_syn: 0.2 pF ", "c_syn: 0.2 F ", "analog.synaptic_input.c_syn", "1 aF .. 1 nF"),
-    ("synapse_current: 3 % ", "synapse_current: 300 % ", "fixed_pattern.synapse_current", "0 .. 1"),
-    ("static_power: 0.6 W ", "static_power: 6 MW ", "energy.static_power", "0 W .. 1 kW"),
-    ("per_code: 34.92063492 fF ", "per_code: 34.92063492 uF ",
-     "calibration.default.knobs.membrane_capacitance", "1 aF .. 1 nF"),
-])
+@pytest.mark.parametrize(
+    "old, new, path, shown",
+    [
+        ("v_lin: 150 mV ", "v_lin: 1e300 V ", "analog.synaptic_input.v_lin", "1 mV .. 10 V"),
+        ("v_lo: 0 V ", "v_lo: -1e300 V ", "analog.adc.v_lo", "-10 V .. 10 V"),
+        ("  dt: 8 ns ", "  dt: 1 as ", "analog.dt", "1 ps .. 1 ms"),
+        ("c_syn: 0.2 pF ", "c_syn: 0.2 F ", "analog.synaptic_input.c_syn", "1 aF .. 1 nF"),
+        (
+            "synapse_current: 3 % ",
+            "synapse_current: 300 % ",
+            "fixed_pattern.synapse_current",
+            "0 .. 1",
+        ),
+        ("static_power: 0.6 W ", "static_power: 6 MW ", "energy.static_power", "0 W .. 1 kW"),
+        (
+            "per_code: 34.92063492 fF ",
+            "per_code: 34.92063492 uF ",
+            "calibration.default.knobs.membrane_capacitance",
+            "1 aF .. 1 nF",
+        ),
+    ],
+)
 def test_absurd_values_are_refused_where_they_are(old, new, path, shown):
     text = _edit(old, new)
     with pytest.raises(ChipDescriptionError) as err:
@@ -48,7 +60,9 @@ def test_absurd_values_are_refused_where_they_are(old, new, path, shown):
     assert f"outside the plausible range {shown}" in e.problem
     assert f"'exotic: {{{path}: \"<why>\"}}'" in e.hint
     if not path.startswith("calibration"):
-        assert e.line == next(i for i, line in enumerate(text.splitlines(), 1) if new.strip() in line)
+        assert e.line == next(
+            i for i, line in enumerate(text.splitlines(), 1) if new.strip() in line
+        )
 
 
 def test_exotic_lifts_one_named_range():

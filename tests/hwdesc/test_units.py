@@ -80,8 +80,21 @@ def test_overflow_is_refused():
 @pytest.mark.parametrize(
     "text",
     [
-        "", "ns", "fast", "5 ns 3", "1,5 ns", "1/0 s", "10**10**10 s", "5 ns ns", "5 [", "()",
-        "__import__('os')", "5 ns)", "0x10 s", "5_000 ns", "3 ５ ns",
+        "",
+        "ns",
+        "fast",
+        "5 ns 3",
+        "1,5 ns",
+        "1/0 s",
+        "10**10**10 s",
+        "5 ns ns",
+        "5 [",
+        "()",
+        "__import__('os')",
+        "5 ns)",
+        "0x10 s",
+        "5_000 ns",
+        "3 ５ ns",
     ],
 )
 def test_garbage_strings_give_value_error_with_the_example(text):
@@ -102,10 +115,17 @@ def test_unknown_unit_is_named():
     [
         ("5 ns", "capacitance", "'5 ns' is a time, but a capacitance is expected here"),
         ("2.2 pF", "time", "'2.2 pF' is a capacitance, but a time is expected here"),
-        ("3 %", "voltage", "'3 %' is a plain number (or percentage), but a voltage is expected here"),
+        (
+            "3 %",
+            "voltage",
+            "'3 %' is a plain number (or percentage), but a voltage is expected here",
+        ),
         ("5 m", "time", "'5 m' is a quantity of dimension [length], but a time is expected here"),
-        ("1 uS", "current_psd_per_conductance",
-         "'1 uS' is a conductance, but a current noise density per conductance is expected here"),
+        (
+            "1 uS",
+            "current_psd_per_conductance",
+            "'1 uS' is a conductance, but a current noise density per conductance is expected here",
+        ),
     ],
 )
 def test_wrong_dimension_names_both(text, dimension, message):

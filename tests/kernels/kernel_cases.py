@@ -28,9 +28,19 @@ def chip_params(n_k, n_m, seed=0, fixed_pattern=True, **overrides):
         v_rail_lo=V_RESET - 0.28 + fp * 0.01 * rng.standard_normal(n_m),
         adc_offset=fp * 0.5 * rng.standard_normal(n_m),
         adc_lsb=ADC_LSB * (1.0 + fp * 0.02 * rng.standard_normal(n_m)),
-        dt=FPGA_CYCLE, t_lsb=1e-9, i_lsb=0.5e-6 / 63, c_syn=0.2e-12, c_m=2.2e-12, v_lin=0.15,
-        tau_leak=500e-6, v_reset=V_RESET, v_leak=V_RESET, v_adc_lo=V_RESET - 120 * ADC_LSB,
-        v_compliance=0.08, t_read=8.6e-6, t_baseline=5e-6,
+        dt=FPGA_CYCLE,
+        t_lsb=1e-9,
+        i_lsb=0.5e-6 / 63,
+        c_syn=0.2e-12,
+        c_m=2.2e-12,
+        v_lin=0.15,
+        tau_leak=500e-6,
+        v_reset=V_RESET,
+        v_leak=V_RESET,
+        v_adc_lo=V_RESET - 120 * ADC_LSB,
+        v_compliance=0.08,
+        t_read=8.6e-6,
+        t_baseline=5e-6,
     )
     p.update(overrides)
     return p
@@ -55,8 +65,12 @@ def events_from_inputs(x, wait=5, num_sends=1, t_first=5e-6, latency=0.0):
                 times.append(t_first + latency + n * wait * FPGA_CYCLE)
                 n += 1
         ptr.append(len(rows))
-    return (np.array(ptr, np.int64), np.array(rows, np.int32), np.array(acts, np.int32),
-            np.array(times, np.float64))
+    return (
+        np.array(ptr, np.int64),
+        np.array(rows, np.int32),
+        np.array(acts, np.int32),
+        np.array(times, np.float64),
+    )
 
 
 def read_time(ev_time, after=1e-6, default=5e-6):
@@ -73,8 +87,12 @@ def _bss2():
 def bss2_noise():
     """The temporal-noise arguments of ``kernels.simulate_half`` shipped in ``hwdesc/chips/bss2.yaml``."""
     nz = _bss2().noise
-    return dict(sigma_line=nz.sigma_line, ota_noise_psd=nz.ota_current_psd_per_gm,
-                sigma_jitter=nz.sigma_jitter, sigma_adc=nz.sigma_adc)
+    return dict(
+        sigma_line=nz.sigma_line,
+        ota_noise_psd=nz.ota_current_psd_per_gm,
+        sigma_jitter=nz.sigma_jitter,
+        sigma_adc=nz.sigma_adc,
+    )
 
 
 def bss2_params(n_k, n_m, seed=0, calibration="default"):
@@ -89,7 +107,9 @@ def bss2_params(n_k, n_m, seed=0, calibration="default"):
     s = kn.fixed_pattern_scale
     w_max = max(-desc.formats.weight.min, desc.formats.weight.max)
     return dict(
-        syn_gain=(1.0 + s * fp.synapse_current * rng.standard_normal((n_k, n_m))).astype(np.float32),
+        syn_gain=(1.0 + s * fp.synapse_current * rng.standard_normal((n_k, n_m))).astype(
+            np.float32
+        ),
         drv_gain=s * fp.driver_pulse_gain * rng.standard_normal(n_k),
         drv_offset=s * fp.driver_pulse_offset * rng.standard_normal(n_k),
         gm=kn.gm * (1.0 + s * fp.gm * rng.standard_normal(n_m)),
@@ -99,8 +119,15 @@ def bss2_params(n_k, n_m, seed=0, calibration="default"):
         v_rail_lo=kn.v_reset - a.membrane.rail_distance_lo + s * fp.rail * rng.standard_normal(n_m),
         adc_offset=s * fp.adc_offset * rng.standard_normal(n_m),
         adc_lsb=a.adc.v_lsb * (1.0 + s * fp.adc_slope * rng.standard_normal(n_m)),
-        dt=a.dt, t_lsb=a.pulse.t_lsb, i_lsb=kn.i_max / w_max, c_syn=a.synaptic_input.c_syn,
-        c_m=kn.c_m, v_lin=a.synaptic_input.v_lin, tau_leak=a.membrane.tau_leak,
-        v_reset=kn.v_reset, v_leak=a.membrane.v_leak, v_adc_lo=a.adc.v_lo,
+        dt=a.dt,
+        t_lsb=a.pulse.t_lsb,
+        i_lsb=kn.i_max / w_max,
+        c_syn=a.synaptic_input.c_syn,
+        c_m=kn.c_m,
+        v_lin=a.synaptic_input.v_lin,
+        tau_leak=a.membrane.tau_leak,
+        v_reset=kn.v_reset,
+        v_leak=a.membrane.v_leak,
+        v_adc_lo=a.adc.v_lo,
         v_compliance=a.membrane.compliance_width,
     )

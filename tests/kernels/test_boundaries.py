@@ -17,12 +17,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from kernel_cases import ADC_LSB, FPGA_CYCLE, chip_params
+from reference.integrator import simulate_half_reference
 
 import kernels
 from kernels import half
-from kernel_cases import ADC_LSB, FPGA_CYCLE, chip_params
-from reference.integrator import simulate_half_reference
 
 K, M = 4, 3
 #: Agreement of two kernel paths that differ only by float rounding (V): 1e-3 LSB.
@@ -79,8 +80,12 @@ def windows(draw, max_samples=8):
     seed = draw(st.integers(0, 2**16))
     w = np.random.default_rng(seed).integers(-63, 64, (K, M)).astype(np.int8)
     p = chip_params(K, M, seed=seed, dt=dt, t_read=t_read, t_baseline=t_base)
-    ev = (np.array(ptr, np.int64), np.array(rows, np.int32), np.array(acts, np.int32),
-          np.array(times, np.float64))
+    ev = (
+        np.array(ptr, np.int64),
+        np.array(rows, np.int32),
+        np.array(acts, np.int32),
+        np.array(times, np.float64),
+    )
     return ev, w, p, n_sub
 
 
@@ -91,8 +96,10 @@ def _adc_value(v, p):
 def assert_same_up_to_rounding(a, b, p):
     """Two results of the same window: voltages within PATH_TOL, codes equal unless the ADC value
     lies within 1e-3 code of a rounding boundary."""
-    for va, vb, ca, cb in ((a.v_read, b.v_read, a.code_read, b.code_read),
-                           (a.v_baseline, b.v_baseline, a.code_baseline, b.code_baseline)):
+    for va, vb, ca, cb in (
+        (a.v_read, b.v_read, a.code_read, b.code_read),
+        (a.v_baseline, b.v_baseline, a.code_baseline, b.code_baseline),
+    ):
         np.testing.assert_allclose(va, vb, rtol=0, atol=PATH_TOL)
         x = _adc_value(va, p) + 0.5
         at_boundary = np.abs(x - np.round(x)) < 1e-3
@@ -105,10 +112,17 @@ def _reference(ev, w, p):
 
 # the reported instance: the first pulse starts 24 steps after the reset, the start of a noise
 # block, timed as the event simulator times it; floor(t / dt) dt lay one ulp above it
-REPORTED = ((np.array([0, 2]), np.array([0, 1], np.int32), np.array([20, 9], np.int32),
-             np.array([23 * FPGA_CYCLE + FPGA_CYCLE, 40 * FPGA_CYCLE])),
-            np.array([[40, -20, 63], [-63, 10, 5], [0, 0, 0], [0, 0, 0]], np.int8),
-            chip_params(K, M, seed=1, t_read=1.2e-6, t_baseline=0.5e-6), 8)
+REPORTED = (
+    (
+        np.array([0, 2]),
+        np.array([0, 1], np.int32),
+        np.array([20, 9], np.int32),
+        np.array([23 * FPGA_CYCLE + FPGA_CYCLE, 40 * FPGA_CYCLE]),
+    ),
+    np.array([[40, -20, 63], [-63, 10, 5], [0, 0, 0], [0, 0, 0]], np.int8),
+    chip_params(K, M, seed=1, t_read=1.2e-6, t_baseline=0.5e-6),
+    8,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -118,8 +132,9 @@ def test_closed_form_prephase_equals_stepping_from_the_reset(case):
     ev, w, p, n_sub = case
     for blocks in {n_sub, 1}:  # one step per block: every step boundary is a block boundary
         closed = kernels.simulate_half(*ev, w, **p, noise_substeps=blocks)
-        stepped = kernels.simulate_half(*ev, w, **p, noise_substeps=blocks,
-                                        closed_form_prephase=False)
+        stepped = kernels.simulate_half(
+            *ev, w, **p, noise_substeps=blocks, closed_form_prephase=False
+        )
         assert_same_up_to_rounding(closed, stepped, p)
 
 
@@ -130,8 +145,9 @@ def test_both_paths_agree_with_the_reference_integrator(case):
     ev, w, p, n_sub = case
     ref = _reference(ev, w, p)
     for closed_form in (True, False):
-        got = kernels.simulate_half(*ev, w, **p, noise_substeps=n_sub,
-                                    closed_form_prephase=closed_form)
+        got = kernels.simulate_half(
+            *ev, w, **p, noise_substeps=n_sub, closed_form_prephase=closed_form
+        )
         assert np.max(np.abs(got.v_read - ref["v_read"])) <= REF_TOL
         assert np.max(np.abs(got.v_baseline - ref["v_baseline"])) <= REF_TOL
         assert np.max(np.abs(got.output - ref["output"])) <= 1
@@ -145,10 +161,12 @@ def test_shifting_a_window_by_whole_noise_blocks_changes_nothing(case, blocks, c
     shift = blocks * n_sub * p["dt"]
     moved_ev = ev[:3] + (ev[3] + shift,)
     moved_p = dict(p, t_read=p["t_read"] + shift)
-    here = kernels.simulate_half(*ev, w, **p, noise_substeps=n_sub,
-                                 closed_form_prephase=closed_form)
-    there = kernels.simulate_half(*moved_ev, w, **moved_p, noise_substeps=n_sub,
-                                  closed_form_prephase=closed_form)
+    here = kernels.simulate_half(
+        *ev, w, **p, noise_substeps=n_sub, closed_form_prephase=closed_form
+    )
+    there = kernels.simulate_half(
+        *moved_ev, w, **moved_p, noise_substeps=n_sub, closed_form_prephase=closed_form
+    )
     # the drift of the offset current over the longer prephase is below 1e-5 LSB here
     assert_same_up_to_rounding(here, there, p)
 
@@ -162,21 +180,26 @@ def test_first_pulse_on_every_block_boundary_as_the_event_simulator_times_it(dt,
     n = starts.size
     ev = (np.arange(n + 1, dtype=np.int64), np.zeros(n, np.int32), np.full(n, 31, np.int32), starts)
     w = np.array([[63, -63, 50], [0, 0, 0], [0, 0, 0], [0, 0, 0]], np.int8)
-    p = chip_params(K, M, seed=3, fixed_pattern=False, dt=dt, tau_leak=np.inf,
-                    t_baseline=0.5e-6)
+    p = chip_params(K, M, seed=3, fixed_pattern=False, dt=dt, tau_leak=np.inf, t_baseline=0.5e-6)
     # the read follows every pulse by the same 1.6 us, so every sample is the same window shifted
     dv = np.empty((n, M))
     for i in range(n):
-        one = tuple(a[i:i + 1] if a is not ev[0] else np.array([0, 1]) for a in ev)
-        r = kernels.simulate_half(*one, w, **dict(p, t_read=starts[i] + 1.6e-6), noise_substeps=n_sub)
+        one = tuple(a[i : i + 1] if a is not ev[0] else np.array([0, 1]) for a in ev)
+        r = kernels.simulate_half(
+            *one, w, **dict(p, t_read=starts[i] + 1.6e-6), noise_substeps=n_sub
+        )
         dv[i] = r.v_read[0] - p["v_reset"]
     assert np.all(np.abs(dv[0]) > 2 * ADC_LSB)  # a large, clearly visible charge
     np.testing.assert_allclose(dv, np.broadcast_to(dv[0], dv.shape), rtol=0, atol=PATH_TOL)
 
 
 @settings(max_examples=200, deadline=None)
-@given(k=st.integers(0, 10**6), dt=st.floats(1e-10, 1e-7), ulps=st.integers(-4, 4),
-       frac=st.floats(1e-6, 1 - 1e-6))
+@given(
+    k=st.integers(0, 10**6),
+    dt=st.floats(1e-10, 1e-7),
+    ulps=st.integers(-4, 4),
+    frac=st.floats(1e-6, 1 - 1e-6),
+)
 def test_grid_position_snaps_grid_points_and_is_monotone(k, dt, ulps, frac):
     t = k * dt
     for _ in range(abs(ulps)):
@@ -202,8 +225,12 @@ def test_an_edge_the_stepping_never_reaches_is_an_error_not_a_silent_loss(monkey
         args[17] = args[17] - 40  # n_steps_read; the edges are still placed in the full window
         return real(*args)
 
-    ev = (np.array([0, 1, 2]), np.array([0, 1], np.int32), np.array([5, 5], np.int32),
-          np.array([0.1e-6, 0.9e-6]))
+    ev = (
+        np.array([0, 1, 2]),
+        np.array([0, 1], np.int32),
+        np.array([5, 5], np.int32),
+        np.array([0.1e-6, 0.9e-6]),
+    )
     w = np.ones((K, M), np.int8)
     p = chip_params(K, M, t_read=1e-6, t_baseline=0.5e-6)
     kernels.simulate_half(*ev, w, **p)  # the edges fit the real window

@@ -4,9 +4,9 @@ and however the batch is chunked; different seeds or streams give different nois
 import numba
 import numpy as np
 import pytest
+from kernel_cases import FULL_NOISE, chip_params, events_from_inputs, read_time
 
 import kernels
-from kernel_cases import FULL_NOISE, chip_params, events_from_inputs, read_time
 
 K, M, B = 32, 24, 23
 
@@ -24,8 +24,9 @@ def case():
 
 def _run(x, w, p, sample_index=None, **kw):
     ev = events_from_inputs(x, wait=5, t_first=2e-6)
-    return kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=2**63 + 5, stream=3,
-                                 sample_index=sample_index, **kw)
+    return kernels.simulate_half(
+        *ev, w, **p, **FULL_NOISE, noise_seed=2**63 + 5, stream=3, sample_index=sample_index, **kw
+    )
 
 
 def _assert_same(a, b):
@@ -52,8 +53,16 @@ def test_one_vs_two_threads(case):
 def test_batch_vs_chunks_of_seven(case, closed_form):
     x, w, p = case
     whole = _run(x, w, p, closed_form_prephase=closed_form)
-    parts = [_run(x[i:i + 7], w, p, sample_index=np.arange(i, min(i + 7, B)),
-                  closed_form_prephase=closed_form) for i in range(0, B, 7)]
+    parts = [
+        _run(
+            x[i : i + 7],
+            w,
+            p,
+            sample_index=np.arange(i, min(i + 7, B)),
+            closed_form_prephase=closed_form,
+        )
+        for i in range(0, B, 7)
+    ]
     for field in range(5):
         np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
 
@@ -93,9 +102,12 @@ def test_tiny_batch_vs_chunks_of_seven():
     whole = kernels.simulate_half(*ev, w, **p, **FULL_NOISE, noise_seed=3)
     parts = []
     for i in range(0, n_b, 7):
-        evp = events_from_inputs(x[i:i + 7], wait=5, t_first=0.3e-6)
-        parts.append(kernels.simulate_half(*evp, w, **p, **FULL_NOISE, noise_seed=3,
-                                           sample_index=np.arange(i, min(i + 7, n_b))))
+        evp = events_from_inputs(x[i : i + 7], wait=5, t_first=0.3e-6)
+        parts.append(
+            kernels.simulate_half(
+                *evp, w, **p, **FULL_NOISE, noise_seed=3, sample_index=np.arange(i, min(i + 7, n_b))
+            )
+        )
     for field in range(5):
         np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
     assert whole.v_read.std() > 0

@@ -3,9 +3,9 @@ batch (``run_half``), with one read time per sample."""
 
 import numpy as np
 import pytest
+from kernel_cases import FPGA_CYCLE, FULL_NOISE, chip_params, events_from_inputs
 
 import kernels
-from kernel_cases import FULL_NOISE, FPGA_CYCLE, chip_params, events_from_inputs
 
 K, M = 16, 6
 
@@ -36,13 +36,21 @@ def test_one_read_time_per_sample_equals_one_call_per_read_time(closed_form):
     assert np.unique(t_read).size > 3
     p = chip_params(K, M)
     del p["t_read"], p["t_baseline"]
-    params = kernels.half_params(w, **p, **FULL_NOISE, noise_seed=9, stream=2,
-                                 closed_form_prephase=closed_form, noise_substeps=5)
+    params = kernels.half_params(
+        w,
+        **p,
+        **FULL_NOISE,
+        noise_seed=9,
+        stream=2,
+        closed_form_prephase=closed_form,
+        noise_substeps=5,
+    )
     whole = kernels.run_half(params, *ev, t_read=t_read, t_baseline=3e-6)
     for t in np.unique(t_read):
         idx = np.flatnonzero(t_read == t)
-        part = kernels.run_half(params, *_subset(ev, idx), t_read=float(t), t_baseline=3e-6,
-                                sample_index=idx)
+        part = kernels.run_half(
+            params, *_subset(ev, idx), t_read=float(t), t_baseline=3e-6, sample_index=idx
+        )
         for a, b in zip(whole[:5], part[:5]):
             np.testing.assert_array_equal(a[idx], b)  # bit-identical, noise on
     assert whole.v_read.std() > 0
@@ -76,12 +84,24 @@ def test_per_sample_read_times_are_checked():
     with pytest.raises(ValueError, match=r"t_read\[2\] must be a positive"):
         kernels.run_half(params, *ev, t_read=bad, t_baseline=3e-6)
     with pytest.raises(ValueError, match="record_samples must share one read time"):
-        kernels.run_half(params, *ev, t_read=np.array([5e-6, 5e-6, 6e-6, 6e-6]),
-                         t_baseline=3e-6, record_samples=[1, 2], record_columns=[0])
+        kernels.run_half(
+            params,
+            *ev,
+            t_read=np.array([5e-6, 5e-6, 6e-6, 6e-6]),
+            t_baseline=3e-6,
+            record_samples=[1, 2],
+            record_columns=[0],
+        )
     with pytest.raises(TypeError, match="kernels.HalfParams"):
         kernels.run_half(dict(params._asdict()), *ev, t_read=5e-6, t_baseline=3e-6)
     # recording samples of one read time in a batch of several
-    r = kernels.run_half(params, *ev, t_read=np.array([5e-6, 5e-6, 6e-6, 6e-6]),
-                         t_baseline=3e-6, record_samples=[3, 2], record_columns=[0])
+    r = kernels.run_half(
+        params,
+        *ev,
+        t_read=np.array([5e-6, 5e-6, 6e-6, 6e-6]),
+        t_baseline=3e-6,
+        record_samples=[3, 2],
+        record_columns=[0],
+    )
     assert r.traces.time[-1] == pytest.approx(6e-6)
     np.testing.assert_allclose(r.traces.v_mem[:, 0, -1], r.v_read[[3, 2], 0], atol=1e-6)

@@ -2,20 +2,24 @@
 
 import numpy as np
 import pytest
+from kernel_cases import chip_params
 
 import kernels
-from kernel_cases import chip_params
 
 M = 32
 TAU = 0.32e-6
 GM = 0.9e-6
-NO_EVENTS = lambda n_b: (np.zeros(n_b + 1, np.int64), np.zeros(0, np.int32),  # noqa: E731
-                         np.zeros(0, np.int32), np.zeros(0))
+
+
+def NO_EVENTS(n_b):
+    """Event arrays (CSR) of ``n_b`` samples without events."""
+    return (np.zeros(n_b + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
 
 
 def _params(n_k=1, **over):
-    p = chip_params(n_k, M, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(M, TAU),
-                    gm=np.full(M, GM))
+    p = chip_params(
+        n_k, M, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(M, TAU), gm=np.full(M, GM)
+    )
     p.update(over)
     return p
 
@@ -27,9 +31,16 @@ def _rel_se_var(n):
 def test_line_ou_block_means_are_stationary_with_the_exact_variance_and_correlation():
     sigma, n_b = 3e-3, 64
     p = _params(t_read=6e-6, t_baseline=1e-6)
-    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_line=sigma,
-                              noise_seed=5, closed_form_prephase=False,
-                              record_samples=np.arange(n_b), record_columns=np.arange(M))
+    r = kernels.simulate_half(
+        *NO_EVENTS(n_b),
+        np.zeros((1, M), np.int8),
+        **p,
+        sigma_line=sigma,
+        noise_seed=5,
+        closed_form_prephase=False,
+        record_samples=np.arange(n_b),
+        record_columns=np.arange(M),
+    )
     n_sub = 8
     h = n_sub * p["dt"]
     x = h / TAU
@@ -53,8 +64,14 @@ def test_line_ou_block_means_are_stationary_with_the_exact_variance_and_correlat
 def test_membrane_variance_from_line_noise_matches_linear_theory(closed_form):
     sigma, n_b, t = 2e-3, 1500, 4e-6
     p = _params(t_read=t, t_baseline=1e-6)
-    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_line=sigma,
-                              noise_seed=6, closed_form_prephase=closed_form)
+    r = kernels.simulate_half(
+        *NO_EVENTS(n_b),
+        np.zeros((1, M), np.int8),
+        **p,
+        sigma_line=sigma,
+        noise_seed=6,
+        closed_form_prephase=closed_form,
+    )
     y = r.v_read - p["v_reset"]
     # y = g_m / C_m * int (n_exc - n_inh) dt for two independent OU lines
     var = 4 * (GM / p["c_m"]) ** 2 * sigma**2 * TAU * (t - TAU * (1 - np.exp(-t / TAU)))
@@ -68,8 +85,14 @@ def test_membrane_random_walk_variance_grows_linearly_with_window(closed_form):
     var = {}
     for t in (2e-6, 4e-6):
         p = _params(t_read=t, t_baseline=1e-6)
-        r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p,
-                                  ota_noise_psd=psd, noise_seed=7, closed_form_prephase=closed_form)
+        r = kernels.simulate_half(
+            *NO_EVENTS(n_b),
+            np.zeros((1, M), np.int8),
+            **p,
+            ota_noise_psd=psd,
+            noise_seed=7,
+            closed_form_prephase=closed_form,
+        )
         y = r.v_read - p["v_reset"]
         var[t] = y.var()
         expected = 0.5 * psd * GM * t / p["c_m"] ** 2
@@ -79,11 +102,16 @@ def test_membrane_random_walk_variance_grows_linearly_with_window(closed_form):
 
 def test_jitter_noise_grows_with_weight_magnitude_and_is_common_to_the_row():
     sj, n_b = 0.5e-9, 3000
-    p = _params(n_k=1, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(1),
-                drv_offset=np.zeros(1))
+    p = _params(
+        n_k=1, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(1), drv_offset=np.zeros(1)
+    )
     w = np.tile(np.array([[4, 16, -4, -16]], np.int8), (1, M // 4))
-    ev = (np.arange(n_b + 1, dtype=np.int64), np.zeros(n_b, np.int32), np.full(n_b, 8, np.int32),
-          np.full(n_b, 1e-6))
+    ev = (
+        np.arange(n_b + 1, dtype=np.int64),
+        np.zeros(n_b, np.int32),
+        np.full(n_b, 8, np.int32),
+        np.full(n_b, 1e-6),
+    )
     r = kernels.simulate_half(*ev, w, **p, sigma_jitter=sj, noise_seed=8)
     y = r.v_read - p["v_reset"]
     per_unit = GM * TAU / (p["c_syn"] * p["c_m"]) * p["i_lsb"] * sj  # V per |w| per sigma
@@ -99,8 +127,9 @@ def test_adc_noise_on_a_constant_input():
     sa, n_b = 0.7, 2000
     # fractional ADC offsets spread evenly: the rounding phase is uniform over the columns
     p = _params(t_read=2e-6, t_baseline=1e-6, adc_offset=np.arange(M) / M)
-    r = kernels.simulate_half(*NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_adc=sa,
-                              noise_seed=9)
+    r = kernels.simulate_half(
+        *NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_adc=sa, noise_seed=9
+    )
     code = r.code_read.astype(float)
     var = code.var(axis=0).mean()
     n = code.size

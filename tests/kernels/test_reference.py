@@ -5,10 +5,17 @@ with the values shipped in ``hwdesc/chips/bss2.yaml``."""
 
 import numpy as np
 import pytest
+from kernel_cases import (
+    ADC_LSB,
+    FPGA_CYCLE,
+    bss2_params,
+    chip_params,
+    events_from_inputs,
+    read_time,
+)
+from reference.integrator import simulate_half_reference
 
 import kernels
-from kernel_cases import ADC_LSB, FPGA_CYCLE, bss2_params, chip_params, events_from_inputs, read_time
-from reference.integrator import simulate_half_reference
 
 K = 128
 
@@ -18,7 +25,7 @@ def _case(seed, m, n_b, wait, num_sends, dens, act_lo, gm_factor=1.0, t_first=1e
     w = rng.integers(-63, 64, (K, m)).astype(np.int8)
     q = m // 4
     w[:, :q] = np.abs(w[:, :q])  # same-sign columns: driven into the rails
-    w[:, q:2 * q] = -np.abs(w[:, q:2 * q])
+    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
     x = rng.integers(act_lo, 32, (n_b, K))
     x[rng.random((n_b, K)) > dens] = 0
     ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=t_first)
@@ -45,13 +52,16 @@ def test_dense_large_inputs_at_wait_2_beyond_the_rails():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, kw", [
-    ("wait5-half-zero", dict(wait=5, num_sends=1, dens=0.5, act_lo=0)),
-    ("wait2-dense", dict(wait=2, num_sends=1, dens=1.0, act_lo=1)),
-    ("wait5-2sends-large", dict(wait=5, num_sends=2, dens=1.0, act_lo=16)),
-    ("wait25-sparse-5us", dict(wait=25, num_sends=1, dens=0.3, act_lo=1, t_first=5e-6)),
-    ("wait8-high-gm", dict(wait=8, num_sends=1, dens=1.0, act_lo=16, gm_factor=2.0)),
-])
+@pytest.mark.parametrize(
+    "name, kw",
+    [
+        ("wait5-half-zero", dict(wait=5, num_sends=1, dens=0.5, act_lo=0)),
+        ("wait2-dense", dict(wait=2, num_sends=1, dens=1.0, act_lo=1)),
+        ("wait5-2sends-large", dict(wait=5, num_sends=2, dens=1.0, act_lo=16)),
+        ("wait25-sparse-5us", dict(wait=25, num_sends=1, dens=0.3, act_lo=1, t_first=5e-6)),
+        ("wait8-high-gm", dict(wait=8, num_sends=1, dens=1.0, act_lo=16, gm_factor=2.0)),
+    ],
+)
 def test_random_cases(name, kw):
     ev, w, p = _case(7, m=16, n_b=6, **kw)
     rms_out, rms_v, _ = _compare(ev, w, p)
@@ -74,11 +84,12 @@ def _bss2_case(seed, m, n_b, wait, num_sends, calibration="default"):
     w = rng.integers(-63, 64, (K, m)).astype(np.int8)
     q = m // 4
     w[:, :q] = np.abs(w[:, :q])  # same-sign columns: into the compliance region and the rails
-    w[:, q:2 * q] = -np.abs(w[:, q:2 * q])
+    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
     x = rng.integers(1, 32, (n_b, K))
     x[rng.random((n_b, K)) > 0.7] = 0
-    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=125 * FPGA_CYCLE,
-                            latency=9 * FPGA_CYCLE)
+    ev = events_from_inputs(
+        x, wait=wait, num_sends=num_sends, t_first=125 * FPGA_CYCLE, latency=9 * FPGA_CYCLE
+    )
     p = bss2_params(K, m, seed=seed + 100, calibration=calibration)
     p.update(t_read=read_time(ev[3]), t_baseline=625 * FPGA_CYCLE)
     return ev, w, p
@@ -95,8 +106,9 @@ def test_shipped_bss2_values_agree_with_the_reference():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("calibration, wait, num_sends", [("default", 2, 1), ("custom", 5, 1),
-                                                           ("custom", 2, 2)])
+@pytest.mark.parametrize(
+    "calibration, wait, num_sends", [("default", 2, 1), ("custom", 5, 1), ("custom", 2, 2)]
+)
 def test_shipped_bss2_values_agree_with_the_reference_more_cases(calibration, wait, num_sends):
     ev, w, p = _bss2_case(6, m=12, n_b=4, wait=wait, num_sends=num_sends, calibration=calibration)
     rms_out, rms_v, _ = _compare(ev, w, p)

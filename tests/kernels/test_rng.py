@@ -42,9 +42,14 @@ def test_keys_separate_streams():
     n = 50_000
     base = rng.normals(1, 0, 0, 1, n, TABLE)
     assert np.array_equal(base, rng.normals(1, 0, 0, 1, n, TABLE))
-    for other in (rng.normals(2, 0, 0, 1, n, TABLE), rng.normals(1, 1, 0, 1, n, TABLE),
-                  rng.normals(1, 0, 1, 1, n, TABLE), rng.normals(1, 0, 0, 2, n, TABLE),
-                  rng.normals(1, 0, 2**40, 1, n, TABLE), rng.normals(2**40 + 1, 0, 0, 1, n, TABLE)):
+    for other in (
+        rng.normals(2, 0, 0, 1, n, TABLE),
+        rng.normals(1, 1, 0, 1, n, TABLE),
+        rng.normals(1, 0, 1, 1, n, TABLE),
+        rng.normals(1, 0, 0, 2, n, TABLE),
+        rng.normals(1, 0, 2**40, 1, n, TABLE),
+        rng.normals(2**40 + 1, 0, 0, 1, n, TABLE),
+    ):
         assert abs(np.corrcoef(base, other)[0, 1]) < 5 / np.sqrt(n)
     # consecutive counters are uncorrelated
     assert abs(np.corrcoef(base[:-1], base[1:])[0, 1]) < 5 / np.sqrt(n)

@@ -5,9 +5,9 @@ over 32 columns, with all noise sources on."""
 
 import numpy as np
 import pytest
+from kernel_cases import FULL_NOISE, chip_params, events_from_inputs, read_time
 
 import kernels
-from kernel_cases import FULL_NOISE, chip_params, events_from_inputs, read_time
 
 K, M, REPEATS = 128, 32, 300
 
@@ -17,7 +17,7 @@ def output_noise(n_nonzero=52, wait=5, num_sends=1, weight=21, gm_factor=1.0, ac
     x1[np.linspace(0, K - 1, n_nonzero).astype(int)] = act
     x = np.repeat(x1[None], REPEATS, axis=0)
     w = np.full((K, M), weight, np.int8)
-    w[:, M // 2:] = -weight
+    w[:, M // 2 :] = -weight
     ev = events_from_inputs(x, wait=wait, num_sends=num_sends)
     p = chip_params(K, M, t_read=read_time(ev[3]))
     p["gm"] = p["gm"] * gm_factor
@@ -55,8 +55,9 @@ def test_noise_grows_with_weight_magnitude():
     # event). At 0.2 ns it adds only ~0.05 LSB, below what 300 repetitions resolve, and the OTA
     # compression of the line noise at larger line voltages works the other way; a 2 ns jitter
     # and a vector that stays in the linear range (16 inputs of 8) make the mechanism visible.
-    _assert_increasing([output_noise(weight=v, n_nonzero=16, act=8, sigma_jitter=2e-9)
-                        for v in (8, 32, 63)])
+    _assert_increasing(
+        [output_noise(weight=v, n_nonzero=16, act=8, sigma_jitter=2e-9) for v in (8, 32, 63)]
+    )
 
 
 @pytest.mark.slow

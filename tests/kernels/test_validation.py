@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from kernel_cases import chip_params, events_from_inputs
 
 import kernels
-from kernel_cases import chip_params, events_from_inputs
 
 K, M = 4, 3
 
@@ -25,34 +25,49 @@ def test_valid_call_runs():
     assert r.code_read.dtype == np.int16 and r.traces is None
 
 
-@pytest.mark.parametrize("changes, exc, words", [
-    (dict(weights=np.ones((K, M))), TypeError, ["weights", "integer", "float64"]),
-    (dict(weights=np.full((K, M), 64)), ValueError, ["weights", "-63..63", "64"]),
-    (dict(weights=np.ones(K, dtype=np.int8)), ValueError, ["weights", "2-dimensional", "(4,)"]),
-    (dict(ev_act=np.array([3, 0, 5], dtype=np.int32)), ValueError, ["ev_act", "1..31"]),
-    (dict(ev_act=np.array([3, 5], dtype=np.int32)), ValueError, ["ev_act", "shape (3,)"]),
-    (dict(ev_row=np.array([0, 9, 3], dtype=np.int32)), ValueError, ["ev_row", "0..3"]),
-    (dict(ev_time=np.array([1e-6, -1.0, 2e-6])), ValueError, ["ev_time", ">= 0"]),
-    (dict(ev_ptr=np.array([0, 2, 2])), ValueError, ["ev_ptr", "len(ev_row) = 3"]),
-    (dict(syn_gain=np.ones((M, K), dtype=np.float32)), ValueError, ["syn_gain", "(4, 3)", "(3, 4)"]),
-    (dict(gm=np.ones(M + 1)), ValueError, ["gm", "(3,)", "(4,)"]),
-    (dict(tau_syn=np.array([3e-7, np.nan, 3e-7])), ValueError, ["tau_syn", "finite"]),
-    (dict(dt=1e-6), ValueError, ["dt", "min(tau_syn)"]),
-    (dict(dt=0.0), ValueError, ["dt", "positive"]),
-    (dict(tau_leak=1e-7), ValueError, ["tau_leak"]),
-    (dict(sigma_adc=-1.0), ValueError, ["sigma_adc", ">= 0"]),
-    (dict(noise_substeps=0), ValueError, ["noise_substeps"]),
-    (dict(noise_seed=-1), ValueError, ["noise_seed"]),
-    (dict(sample_index=np.array([0])), ValueError, ["sample_index", "(2,)"]),
-    (dict(out_min=5, out_max=-5), ValueError, ["out_min", "out_max"]),
-    (dict(record_samples=[5], record_columns=[0]), ValueError, ["record_samples", "0..1"]),
-    (dict(record_samples=[0]), ValueError, ["record_columns"]),
-    (dict(v_rail_hi=np.full(M, 0.5)), ValueError, ["v_rail_hi"]),
-    (dict(ev_time=[1e-6, 2e-6, 3e-6]), TypeError, ["ev_time", "numpy array", "list"]),
-    (dict(weights=np.full((K, M), 20), weight_max=15), ValueError, ["weights", "-63..15", "20"]),
-    (dict(weights=np.full((K, M), -20), weight_min=-15), ValueError, ["weights", "-15..63", "-20"]),
-    (dict(act_max=4), ValueError, ["ev_act", "1..4"]),
-])
+@pytest.mark.parametrize(
+    "changes, exc, words",
+    [
+        (dict(weights=np.ones((K, M))), TypeError, ["weights", "integer", "float64"]),
+        (dict(weights=np.full((K, M), 64)), ValueError, ["weights", "-63..63", "64"]),
+        (dict(weights=np.ones(K, dtype=np.int8)), ValueError, ["weights", "2-dimensional", "(4,)"]),
+        (dict(ev_act=np.array([3, 0, 5], dtype=np.int32)), ValueError, ["ev_act", "1..31"]),
+        (dict(ev_act=np.array([3, 5], dtype=np.int32)), ValueError, ["ev_act", "shape (3,)"]),
+        (dict(ev_row=np.array([0, 9, 3], dtype=np.int32)), ValueError, ["ev_row", "0..3"]),
+        (dict(ev_time=np.array([1e-6, -1.0, 2e-6])), ValueError, ["ev_time", ">= 0"]),
+        (dict(ev_ptr=np.array([0, 2, 2])), ValueError, ["ev_ptr", "len(ev_row) = 3"]),
+        (
+            dict(syn_gain=np.ones((M, K), dtype=np.float32)),
+            ValueError,
+            ["syn_gain", "(4, 3)", "(3, 4)"],
+        ),
+        (dict(gm=np.ones(M + 1)), ValueError, ["gm", "(3,)", "(4,)"]),
+        (dict(tau_syn=np.array([3e-7, np.nan, 3e-7])), ValueError, ["tau_syn", "finite"]),
+        (dict(dt=1e-6), ValueError, ["dt", "min(tau_syn)"]),
+        (dict(dt=0.0), ValueError, ["dt", "positive"]),
+        (dict(tau_leak=1e-7), ValueError, ["tau_leak"]),
+        (dict(sigma_adc=-1.0), ValueError, ["sigma_adc", ">= 0"]),
+        (dict(noise_substeps=0), ValueError, ["noise_substeps"]),
+        (dict(noise_seed=-1), ValueError, ["noise_seed"]),
+        (dict(sample_index=np.array([0])), ValueError, ["sample_index", "(2,)"]),
+        (dict(out_min=5, out_max=-5), ValueError, ["out_min", "out_max"]),
+        (dict(record_samples=[5], record_columns=[0]), ValueError, ["record_samples", "0..1"]),
+        (dict(record_samples=[0]), ValueError, ["record_columns"]),
+        (dict(v_rail_hi=np.full(M, 0.5)), ValueError, ["v_rail_hi"]),
+        (dict(ev_time=[1e-6, 2e-6, 3e-6]), TypeError, ["ev_time", "numpy array", "list"]),
+        (
+            dict(weights=np.full((K, M), 20), weight_max=15),
+            ValueError,
+            ["weights", "-63..15", "20"],
+        ),
+        (
+            dict(weights=np.full((K, M), -20), weight_min=-15),
+            ValueError,
+            ["weights", "-15..63", "-20"],
+        ),
+        (dict(act_max=4), ValueError, ["ev_act", "1..4"]),
+    ],
+)
 def test_bad_arguments_are_named(changes, exc, words):
     with pytest.raises(exc) as info:
         _call(**changes)
@@ -62,8 +77,13 @@ def test_bad_arguments_are_named(changes, exc, words):
 
 def test_ranges_are_passed_in_not_assumed():
     """A chip with wider formats passes its ranges; the kernel assumes none of its own."""
-    wide = _call(weights=np.full((K, M), 100, dtype=np.int16), weight_min=-127, weight_max=127,
-                 ev_act=np.array([3, 40, 5], dtype=np.int32), act_max=63)
+    wide = _call(
+        weights=np.full((K, M), 100, dtype=np.int16),
+        weight_min=-127,
+        weight_max=127,
+        ev_act=np.array([3, 40, 5], dtype=np.int32),
+        act_max=63,
+    )
     assert wide.output.shape == (2, M)
     assert (wide.output[0] > _call().output[0]).all()  # larger weights, larger outputs
 

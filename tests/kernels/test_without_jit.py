@@ -20,10 +20,20 @@ SMALL = [
 
 def test_small_kernel_tests_pass_with_the_jit_disabled():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error",
-           *[str(HERE / s) for s in SMALL]]
-    res = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=HERE.parents[1],
-                         timeout=600)
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "error",
+        *[str(HERE / s) for s in SMALL],
+    ]
+    res = subprocess.run(
+        cmd, env=env, capture_output=True, text=True, cwd=HERE.parents[1], timeout=600
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert " passed" in res.stdout and "skipped" not in res.stdout
 
@@ -31,6 +41,13 @@ def test_small_kernel_tests_pass_with_the_jit_disabled():
 def test_the_subprocess_really_runs_without_jit():
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")
     code = "import kernels.half as h; print(hasattr(h.simulate_batch, 'py_func'))"
-    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         cwd=HERE.parents[1], timeout=120, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=HERE.parents[1],
+        timeout=120,
+        check=True,
+    )
     assert res.stdout.strip() == "False"

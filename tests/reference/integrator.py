@@ -69,9 +69,12 @@ def integrate_window(pulse_list, weights, p, t_end, refine=16):
     def rhs(ve, vi, v, i_e, i_i):
         dve = i_e / c_syn - ve / tau
         dvi = i_i / c_syn - vi / tau
-        i_m = (smoothstep_compliance(hi - v, width) * gm * v_lin * np.tanh(ve / v_lin)
-               - smoothstep_compliance(v - lo, width) * gm * v_lin * np.tanh(vi / v_lin)
-               - g_leak * (v - p["v_leak"]) + p["i_offset"][None, :])
+        i_m = (
+            smoothstep_compliance(hi - v, width) * gm * v_lin * np.tanh(ve / v_lin)
+            - smoothstep_compliance(v - lo, width) * gm * v_lin * np.tanh(vi / v_lin)
+            - g_leak * (v - p["v_leak"])
+            + p["i_offset"][None, :]
+        )
         return dve, dvi, i_m / c_m
 
     ve = np.zeros((n_b, n_m))
@@ -100,8 +103,9 @@ def adc_code(v, p):
     return np.clip(np.floor(x + 0.5), 0, 255)
 
 
-def simulate_half_reference(ev_ptr, ev_row, ev_act, ev_time, weights, p, refine=16,
-                            out_min=-128, out_max=127):
+def simulate_half_reference(
+    ev_ptr, ev_row, ev_act, ev_time, weights, p, refine=16, out_min=-128, out_max=127
+):
     """Reference result: dict with v_read, v_baseline, code_read, code_baseline, output."""
     pl = pulses(ev_ptr, ev_row, ev_act, ev_time, p["drv_gain"], p["drv_offset"], p["t_lsb"])
     v_read, _, _ = integrate_window(pl, weights, p, p["t_read"], refine)
@@ -110,5 +114,6 @@ def simulate_half_reference(ev_ptr, ev_row, ev_act, ev_time, weights, p, refine=
     code_read = adc_code(v_read, p)
     code_base = adc_code(v_base, p)
     out = np.clip(code_read - code_base, out_min, out_max)
-    return dict(v_read=v_read, v_baseline=v_base, code_read=code_read, code_baseline=code_base,
-                output=out)
+    return dict(
+        v_read=v_read, v_baseline=v_base, code_read=code_read, code_baseline=code_base, output=out
+    )
