@@ -24,7 +24,8 @@ from typing import Any, Literal
 
 import torch
 
-from ..validation import positive_int
+from hwdesc import rules
+
 from . import constants
 from . import functional as F
 from ._state import get_mock_parameter
@@ -119,9 +120,9 @@ class MACLayer(Layer):
     ):
         super().__init__(mock=mock)
         if num_sends is not None:
-            num_sends = positive_int(num_sends, "num_sends", 1)
+            num_sends = rules.num_sends(num_sends)
         self.num_sends = num_sends
-        self.wait_between_events = positive_int(wait_between_events, "wait_between_events", 0)
+        self.wait_between_events = rules.wait_between_events(wait_between_events)
         self.input_transform = input_transform
         self.weight_transform = weight_transform
         self.chip = chip
@@ -202,7 +203,7 @@ class Linear(MACLayer, torch.nn.Linear):
             weight_transform=weight_transform,
             chip=chip,
         )
-        self.avg = positive_int(avg, "avg", 1)
+        self.avg = rules.integer(avg, "avg", 1)
         torch.nn.Linear.__init__(self, in_features, out_features, bias)
         #: the multiply-accumulate this layer calls (replaceable, as in the reference)
         self._matmul = F.matmul
@@ -376,7 +377,7 @@ class ExpandedConv1d(Conv1d):
                 0
             ] + 1
             num_expansions = max(1, min(by_width, by_height))
-        self.num_expansions = positive_int(num_expansions, "num_expansions", 1)
+        self.num_expansions = rules.integer(num_expansions, "num_expansions", 1)
         self._conv = F.expanded_conv1d
 
     def _conv_options(self) -> dict:

@@ -195,7 +195,8 @@ def inference_trace(
     Raises:
         RuntimeError: an empty trace, an input with more than 2 dimensions, or no chip selected.
     """
-    from ..validation import positive_int
+    from hwdesc.rules import integer
+
     from ._state import resolve_chip
 
     ops = load_trace(filename)
@@ -216,7 +217,7 @@ def inference_trace(
         if batch_size is None or input.dim() == 1:
             output = _replay(input, ops, the_chip)
         else:
-            size = positive_int(batch_size, "batch_size", 1)
+            size = integer(batch_size, "batch_size", 1)
             output = torch.cat([_replay(part, ops, the_chip) for part in input.split(size)])
     if tracing():
         kept = output.detach().clone()
