@@ -9,6 +9,7 @@ import sys
 import textwrap
 
 from .cli import UsageError, int_at_least
+from .output import OutputFolder
 
 EXAMPLE = """\
 example sweep file (examples/sweeps/ has more):
@@ -66,6 +67,9 @@ def run_sweep(args) -> int:
     except SweepSpecError as err:
         raise UsageError(str(err)) from None
     out = args.out or default_out(spec)
+    # the place: as every command's --out (not a file, not under a file, writable, not the
+    # current folder); its contents: a sweep's own rule (an earlier run's folder is resumed)
+    OutputFolder.check(out, force=True)
     try:
         check_out(out)
     except ValueError as err:

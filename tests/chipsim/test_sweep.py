@@ -431,6 +431,22 @@ def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # refused before anything was written
 
 
+def test_out_under_a_file_is_refused_like_every_command(tmp_path, capsys):
+    from chipsim.commands.cli import main
+
+    sweep = tmp_path / "s.yaml"
+    sweep.write_text(
+        f"sweep_version: 1\nexperiment: mock\nchip: {CHIPS / 'tutorial.yaml'}\n"
+        "axes:\n  wait_between_events: [5]\n"
+    )
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["sweep", str(sweep), "--serial", "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "is a file, so no folder can be made under it" in err
+
+
 def test_line_figure_and_summary_without_a_direction(tmp_path):
     import dataclasses
 
