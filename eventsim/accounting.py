@@ -109,10 +109,19 @@ class Energy:
         return float(sum(self.per_action.values()))
 
     @cached_property
+    def vector_per_action(self) -> dict:
+        """Joules of each vector per action, and ``static`` (static power over the vector's
+        duration): float64 arrays (vectors,)."""
+        out = {a: np.asarray(self.vector_counts[a] * self.table[a], float) for a in ACTIONS}
+        out["static"] = np.asarray(self.table["static_power"] * self.timing.vector_seconds, float)
+        return out
+
+    @cached_property
     def per_vector(self) -> np.ndarray:
         """Joules of each vector: its actions plus static power over its duration, (vectors,)."""
-        dynamic = sum(self.vector_counts[a] * self.table[a] for a in ACTIONS)
-        return np.asarray(dynamic + self.table["static_power"] * self.timing.vector_seconds, float)
+        parts = self.vector_per_action
+        dynamic = sum(parts[a] for a in ACTIONS)
+        return np.asarray(dynamic + parts["static"], float)
 
     @property
     def per_mac(self) -> float:

@@ -242,12 +242,8 @@ class PerfettoTraceWriter:
             self.counts["instants"] += int(pulse.size)
             blocks.extend(self._queue(s, offset, ns))
         # cumulative energy per action at every vector's end
-        table = run.energy_table
-        per = np.stack(
-            [run.counts[a] * table[a] * 1e6 for a in ACTIONS]
-            + [table["static_power"] * tl.vector_cycles * run.cycle_time * 1e6],
-            axis=1,
-        )
+        by_action = run.energy.vector_per_action
+        per = np.stack([by_action[a] * 1e6 for a in actions], axis=1)
         assert self._energy is not None  # set above on the first run
         cum = self._energy[None, :] + np.cumsum(per, axis=0)
         self._energy = cum[-1].copy()
