@@ -1,4 +1,4 @@
-"""Reference integrator of one half (noise off): the equations of model.md sections 2-5 and 7,
+"""Reference integrator of one half (noise off): the equations of model.md sections 2-5 and 8,
 integrated by classical RK4 on a fine uniform grid, in plain NumPy.
 
 Nothing here is shared with ``kernels``: the pulses are turned into the exact average current of
