@@ -327,7 +327,9 @@ def test_unknown_key_suggests_the_closest_and_lists_the_allowed_keys():
     assert err.yaml_path == "analog.synaptic_input.c_sin"
     assert err.problem == "unknown key 'c_sin'"
     # The misspelling is one mistake: the "missing c_syn" it causes is not reported as another.
-    assert err.hint == "did you mean `c_syn`? allowed keys here: c_syn, v_lin"
+    assert err.hint == (
+        "did you mean `c_syn`? allowed keys here: c_syn, v_lin, v_max, tau_gm_coupling"
+    )
 
 
 def test_unknown_top_level_key_without_a_close_match():
