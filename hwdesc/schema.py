@@ -778,10 +778,10 @@ class ChipDescription(Section):
                 f"no knob sets {', '.join(missing)}",
                 f"every one of {', '.join(KNOB_TARGETS)} must be set by one knob",
             )
-        self._check_adc()
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
-        self._check_plausible()
+        self._check_plausible()  # first: a unit slip is reported as one
+        self._check_adc()
         return self
 
     #: Largest ``analog.adc.dnl`` (codes). The thresholds ``k - 0.5 + dev_k`` must increase; two
