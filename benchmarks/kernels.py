@@ -84,7 +84,15 @@ def _bss2_noise():
         sigma_line=n.sigma_line,
         ota_noise_psd=n.ota_current_psd_per_gm,
         sigma_jitter=n.sigma_jitter,
+        sigma_bias=n.sigma_bias,
+        sigma_bias_common=n.sigma_bias_common,
+        flicker_psd_1mhz=n.flicker.psd_at_1MHz,
+        flicker_tau_min=n.flicker.tau_min,
+        flicker_tau_max=n.flicker.tau_max,
+        flicker_components=n.flicker.components,
+        flicker_blocks=n.flicker.blocks,
         sigma_adc=n.sigma_adc,
+        sigma_ramp=n.sigma_ramp,
     )
 
 

@@ -102,7 +102,7 @@ RANGES: dict[str, Range] = {
         "thermal noise is about 1e-20 A**2/Hz/S; up to 1e8 times that (bss2: 2e-18)",
     ),
     "noise.sigma_jitter": Range(
-        0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 1 ns)"
+        0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 0.2 ns)"
     ),
     "noise.sigma_bias": Range(
         0.0, 1.0, "dimensionless", "a synaptic current fluctuating beyond 100 % carries no signal"

@@ -369,7 +369,7 @@ class Pulse(Section):
 
 
 class TauGmCoupling(Section):
-    """How the synaptic time constant follows the OTA bias (model.md section 2):
+    """How the synaptic time constant follows the OTA bias (model.md sections 3-4):
     ``tau_eff = tau_knob * (g_m / reference_gm) ** (-exponent)``."""
 
     reference_gm: PositiveConductance = Field(
