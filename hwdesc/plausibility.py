@@ -104,12 +104,6 @@ RANGES: dict[str, Range] = {
     "noise.sigma_jitter": Range(
         0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 0.2 ns)"
     ),
-    "noise.sigma_bias": Range(
-        0.0, 1.0, "dimensionless", "a synaptic current fluctuating beyond 100 % carries no signal"
-    ),
-    "noise.sigma_bias_common": Range(
-        0.0, 1.0, "dimensionless", "a synaptic current fluctuating beyond 100 % carries no signal"
-    ),
     "noise.flicker.psd_at_1MHz": Range(
         0.0,
         1e-8,

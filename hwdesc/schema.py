@@ -449,7 +449,9 @@ class Flicker(Section):
     )
     tau_min: PositiveTime = Field(description="shortest time constant (s): the band's upper edge")
     tau_max: PositiveTime = Field(description="longest time constant (s): the band's lower edge")
-    components: Int = Field(ge=2, le=64, description="OU processes that make up the 1/f band")
+    components: Int = Field(
+        ge=2, le=31, description="OU processes that make up the 1/f band (the kernels hold 31)"
+    )
     blocks: Int = Field(
         ge=1, le=4096, description="noise blocks over which the flicker is held constant"
     )
@@ -475,11 +477,14 @@ class Noise(Section):
     )
     sigma_jitter: Time = Field(description="std of the per-event pulse length jitter (s)")
     sigma_bias: NonNegative = Field(
+        le=0.5,
         description="relative std of the per-vector factor of every synaptic current of a column "
-        "(synapse DAC bias fluctuation)"
+        "(synapse DAC bias fluctuation); at most 0.5, beyond the factor is often negative",
     )
     sigma_bias_common: NonNegative = Field(
-        description="relative std of the per-vector synaptic current factor common to a quadrant"
+        le=0.5,
+        description="relative std of the per-vector synaptic current factor common to a quadrant; "
+        "at most 0.5",
     )
     flicker: Flicker
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")

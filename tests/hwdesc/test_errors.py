@@ -846,3 +846,9 @@ def test_tau_coupling_moves_the_time_constant_checks():
     assert "compared with tau_syn = 1.28 us of profile 'custom' (the calibrated 640 ns x 2" in (
         err.problem
     )
+
+
+def test_synapse_bias_noise_is_at_most_half():
+    err = rejected(edited("  sigma_bias: 1 % ", "  sigma_bias: 60 % "))
+    assert err.yaml_path == "noise.sigma_bias"
+    assert "0.5" in err.hint
