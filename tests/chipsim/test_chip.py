@@ -423,11 +423,14 @@ def test_timing_and_energy_are_bit_identical_for_every_chunk_size(
 
 @functools.cache
 def _flat_bss2(dt_ns):
-    """bss2 with no fixed pattern (both halves identical) and integration step ``dt_ns``."""
+    """bss2 with no fixed pattern and an ideal ADC (both halves identical) and integration step
+    ``dt_ns``."""
     text = (_tutorial_path().parent / "bss2.yaml").read_text()
     assert "dt: 8 ns" in text and "spatial_gradient: 3 %" in text
     text = text.replace("fixed_pattern_scale: 1.0", "fixed_pattern_scale: 0")
     text = text.replace("spatial_gradient: 3 %", "spatial_gradient: 0 %")
+    assert "    inl: 0.3 " in text and "    dnl: 0.1 " in text
+    text = text.replace("    inl: 0.3 ", "    inl: 0 ").replace("    dnl: 0.1 ", "    dnl: 0 ")
     return chipsim.Chip(hwdesc.loads(text.replace("dt: 8 ns", f"dt: {dt_ns} ns")), seed=0)
 
 
