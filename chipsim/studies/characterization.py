@@ -359,7 +359,10 @@ def drift_vs_read_time(
     columns (``fixed_spread``); with noise on, ``repeats`` repeats of the vector: the per-column
     mean over repeats (``per_column``; the noise dithers the ADC rounding, so this resolves a
     fraction of an LSB), its mean (``mean``) and std over columns (``spread``), and the
-    standard error of ``mean`` from the repeats (``mean_stderr``)."""
+    standard error of ``mean`` from the repeats (``mean_stderr``). ``spread`` includes the
+    temporal noise left in a mean of ``repeats`` (``spread_noise_floor``: the RMS over columns of
+    the standard error of the per-column mean); ``spread_excess`` is the spread beyond it
+    (sqrt(spread^2 - floor^2), 0 when the floor explains it all)."""
     k, m = chip.tile_shape
     n = min(int(inputs), k)
     x = np.zeros((repeats, k), dtype=np.int64)
@@ -377,6 +380,8 @@ def drift_vs_read_time(
         "mean": [],
         "spread": [],
         "mean_stderr": [],
+        "spread_noise_floor": [],
+        "spread_excess": [],
     }
     for wait in waits:
         quiet = chip.run(x[:1], w, wait_between_events=wait, noise=False, noise_seed=seed)
@@ -393,6 +398,9 @@ def drift_vs_read_time(
         out["mean"].append(float(per_col.mean()))
         out["spread"].append(float(per_col.std()))
         out["mean_stderr"].append(float(y.mean(axis=1).std(ddof=1) / np.sqrt(repeats)))
+        floor = float(np.sqrt(np.mean(y.var(axis=0, ddof=1)) / repeats))
+        out["spread_noise_floor"].append(floor)
+        out["spread_excess"].append(float(np.sqrt(max(per_col.std() ** 2 - floor**2, 0.0))))
     return out
 
 
@@ -607,7 +615,8 @@ def exc_inh_imbalance(
 
 
 def figures(results: dict, out_dir, chip_label: str) -> list:
-    """Draw the four figures into ``out_dir``; returns their paths."""
+    """Draw the figures into ``out_dir`` (three, and a fourth with the drift, the noise spectrum
+    and the imbalance when ``results`` holds them); returns their paths."""
     from pathlib import Path
 
     import matplotlib
@@ -716,4 +725,117 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     paths.append(out_dir / "gain_vs_wait.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
+    if all(key in results for key in ("drift", "noise_spectrum", "imbalance")):
+        paths.append(drift_noise_imbalance_figure(results, out_dir, chip_label))
     return paths
+
+
+def drift_noise_imbalance_figure(results: dict, out_dir, chip_label: str):
+    """Draw the drift, the membrane noise spectrum and the exc/inh imbalance into
+    ``out_dir/drift_spectrum_imbalance.png``; returns its path."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dr, sp, im = results["drift"], results["noise_spectrum"], results["imbalance"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), constrained_layout=True)
+    a = axes[0]
+    t_us = np.asarray(dr["read_time"]) * 1e6
+    a.errorbar(
+        t_us,
+        dr["mean"],
+        yerr=dr["mean_stderr"],
+        fmt="o-",
+        color="C0",
+        ms=4,
+        label=f"mean, noise on ({dr['repeats']} repeats)",
+    )
+    a.plot(t_us, dr["fixed_mean"], "s--", color="C1", ms=4, label="mean, noise off")
+    a.plot(t_us, dr["spread"], "^-", color="C2", ms=4, label="spread over neurons, noise on")
+    a.plot(t_us, dr["spread_noise_floor"], ":", color="C2", label="  its noise floor")
+    a.plot(t_us, dr["fixed_spread"], "v--", color="C3", ms=4, label="spread, noise off")
+    for t, wait in zip(t_us, dr["waits"]):
+        a.axvline(t, color="0.85", lw=0.5, zorder=0)
+        a.text(
+            t,
+            1.01,
+            f"wait {wait}",
+            transform=a.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="0.3",
+        )
+    a.axhline(0, color="k", lw=0.5)
+    a.set_xlabel("read time since the reset (us)")
+    a.set_ylabel("output with no charge (LSB)")
+    a.set_title(
+        f"drift: {dr['inputs']} zero-weight events; baseline read at "
+        f"{dr['baseline_time'] * 1e6:.3g} us",
+        fontsize=9,
+        pad=14,
+    )
+    a.legend(fontsize=6.5)
+    a.grid(alpha=0.3)
+
+    f = np.asarray(sp["frequency"])
+    band = sp["band"]
+    for ax, key, unit, slope, note in (
+        (axes[1], "psd_current", "A^2/Hz", sp["slope_current"], "membrane current C_m dV/dt"),
+        (
+            axes[2],
+            "psd_voltage",
+            "V^2/Hz",
+            sp["slope_voltage"],
+            "membrane voltage (integrates the current: 1/f^2 more)",
+        ),
+    ):
+        p = np.asarray(sp[key])
+        ax.loglog(f, p, color="C0", lw=1)
+        sel = (f >= band[0]) & (f <= band[1])
+        if sel.any() and np.isfinite(slope):
+            ref = p[sel][0] * (f[sel] / f[sel][0]) ** slope
+            ax.loglog(
+                f[sel],
+                ref,
+                "k--",
+                lw=1,
+                label=f"slope {slope:.2f} over {band[0] / 1e3:.0f} kHz - {band[1] / 1e6:.0f} MHz",
+            )
+        ax.axvspan(band[0], band[1], color="C2", alpha=0.06)
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel(f"one-sided PSD ({unit})")
+        ax.set_title(f"{note}", fontsize=8)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, which="both")
+    axes[1].text(
+        0.02,
+        0.02,
+        f"no charge, wait {sp['wait']}: {sp['window'] * 1e6:.1f} us window, "
+        f"{sp['vectors']} vectors x {len(sp['columns'])} neurons",
+        transform=axes[1].transAxes,
+        fontsize=6.5,
+    )
+
+    a = axes[3]
+    imb = 100 * np.asarray(im["imbalance"])
+    bal = np.asarray(im["balanced_error"])
+    a.plot(imb, bal, ".", ms=3, alpha=0.6, color="C0")
+    a.axhline(0, color="k", lw=0.5)
+    a.axvline(0, color="k", lw=0.5)
+    a.set_xlabel("(gain_exc - gain_inh) / mean, per neuron (%)")
+    a.set_ylabel("balanced mix: output - drift (LSB, before the ADC)")
+    a.set_title(
+        f"exc/inh imbalance: std {100 * im['imbalance_std']:.2f} %, max "
+        f"{100 * im['imbalance_max']:.2f} %; error std {im['balanced_error_std']:.2f} LSB",
+        fontsize=8,
+    )
+    a.grid(alpha=0.3)
+    fig.suptitle(f"{chip_label}: drift, membrane noise spectrum, exc/inh imbalance", fontsize=9)
+    path = Path(out_dir) / "drift_spectrum_imbalance.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
