@@ -481,19 +481,21 @@ def noise_spectrum(
     fs = 1.0 / dt
     current = c_m * np.diff(v_all, axis=1) / dt
     nfft_i, nfft_v = current.shape[1], v_all.shape[1]
-    p_i: Any = 0.0
-    p_v: Any = 0.0
+    p_i = np.zeros(nfft_i // 2 + 1)
+    p_v = np.zeros(nfft_v // 2 + 1)
+    f = fv = np.zeros(0)
     for i_series, v_series in zip(current, v_all):
-        pi, f = mlab.psd(
+        pi, f_i = mlab.psd(
             i_series, NFFT=nfft_i, Fs=fs, detrend="mean", window=mlab.window_hanning, noverlap=0
         )
-        pv, fv = mlab.psd(
+        pv, f_v = mlab.psd(
             v_series, NFFT=nfft_v, Fs=fs, detrend="linear", window=mlab.window_hanning, noverlap=0
         )
-        p_i = p_i + pi
-        p_v = p_v + pv
-    p_i = np.asarray(p_i) / len(current)
-    p_v = np.asarray(p_v) / len(v_all)
+        p_i += np.asarray(pi, dtype=np.float64).ravel()
+        p_v += np.asarray(pv, dtype=np.float64).ravel()
+        f, fv = np.asarray(f_i, dtype=np.float64), np.asarray(f_v, dtype=np.float64)
+    p_i /= len(current)
+    p_v /= len(v_all)
     # the voltage spectrum on the current's frequency grid
     p_v = np.interp(f, fv, p_v)
     lo = max(float(band[0]), 3.0 * fs / nfft_i)
