@@ -91,22 +91,38 @@ def test_other_chip_descriptions_still_load():
 
 
 def _tutorial(fixed_pattern=None, noise=None, seed=0):
-    """The tutorial chip with some fixed-pattern or noise entries replaced."""
+    """The tutorial chip with some fixed-pattern or noise entries replaced (entries the
+    description does not have are left out, so that the helpers hold across model versions)."""
+    import hwdesc
     from chipsim.chip import Chip
 
-    desc = hwdesc_load(TUTORIAL)
+    desc = hwdesc.load(TUTORIAL)
     update = {}
-    if fixed_pattern:
-        update["fixed_pattern"] = desc.fixed_pattern.model_copy(update=fixed_pattern)
-    if noise:
-        update["noise"] = desc.noise.model_copy(update=noise)
+    for section, changes in (("fixed_pattern", fixed_pattern), ("noise", noise)):
+        if changes:
+            model = getattr(desc, section)
+            known = {k: v for k, v in changes.items() if k in type(model).model_fields}
+            update[section] = model.model_copy(update=known)
     return Chip(desc.model_copy(update=update), seed=seed)
 
 
-def hwdesc_load(path):
+def _only_ota_noise():
+    """Every temporal noise source of the tutorial chip off but the OTA's white current noise."""
     import hwdesc
 
-    return hwdesc.load(path)
+    changes = {}
+    for name, value in hwdesc.load(TUTORIAL).noise:
+        if name == "ota_current_psd_per_gm":
+            continue
+        if isinstance(value, (int, float)):
+            changes[name] = 0.0
+        elif hasattr(value, "psd_at_1MHz"):  # 1/f noise
+            changes[name] = value.model_copy(update={"psd_at_1MHz": 0.0})
+    return changes
+
+
+#: Fixed-pattern spreads that make a neuron's excitatory and inhibitory path differ.
+PATH_SPREADS = {"synapse_current": 0.0, "gm": 0.0, "tau_syn": 0.0, "ota_offset": 0.0}
 
 
 def _kernel_outputs(chip, x, w, wait, seed, noise):
@@ -121,6 +137,8 @@ def _kernel_outputs(chip, x, w, wait, seed, noise):
     prepared = chip._prepare_run(run, np.asarray(w), seed, noise, 0)
     sched = res.events.schedule
     ev_ptr, ev_row, ev_act, ev_time = sched.half_csr(0)
+    # noise carried from the baseline to the read window needs the gap between them
+    gap = {"t_gap": sched.t_gap} if hasattr(sched, "t_gap") else {}
     out = kernels.run_half(
         prepared.params[0],
         ev_ptr,
@@ -130,6 +148,7 @@ def _kernel_outputs(chip, x, w, wait, seed, noise):
         t_read=sched.t_read,
         t_baseline=sched.t_baseline,
         sample_index=np.arange(x.shape[0]),
+        **gap,
     )
     return out
 
@@ -162,11 +181,13 @@ def test_drift_equals_the_kernel_with_the_same_seed():
 
 def test_noise_spectrum_of_white_current_noise_is_flat_at_the_ota_psd():
     # only the OTA's white current noise: the membrane current PSD is S_I = psd_per_gm * g_m
-    chip = _tutorial(noise={"sigma_line": 0.0, "sigma_jitter": 0.0, "sigma_adc": 0.0})
+    chip = _tutorial(noise=_only_ota_noise())
     sp = ch.noise_spectrum(chip, wait=100, vectors=4, columns=8, seed=3)
     p_i, p_v = np.asarray(sp["psd_current"]), np.asarray(sp["psd_voltage"])
     assert np.all(p_i > 0) and np.all(p_v > 0) and np.all(np.isfinite(p_i))
-    s_i = chip.description.noise.ota_current_psd_per_gm * np.mean(chip.pattern[0].gm)
+    pat = chip.pattern[0]
+    gm = (pat.gm + getattr(pat, "gm_inh", pat.gm)) / 2  # the noise of both OTAs
+    s_i = chip.description.noise.ota_current_psd_per_gm * np.mean(gm)
     assert np.mean(p_i) == pytest.approx(s_i, rel=0.1)
     assert abs(sp["slope_current"]) < 0.25
     assert sp["slope_voltage"] == pytest.approx(-2, abs=0.25)  # the membrane integrates it
@@ -181,8 +202,8 @@ def test_noise_spectrum_with_every_source_is_positive_and_finite():
 
 
 def test_imbalance_is_zero_when_both_paths_are_equal():
-    # without synapse mismatch the excitatory and the inhibitory synapse of a row are equal
-    equal = ch.exc_inh_imbalance(_tutorial(fixed_pattern={"synapse_current": 0.0}))
+    # without mismatch of synapses, OTAs and lines both paths of a neuron are equal
+    equal = ch.exc_inh_imbalance(_tutorial(fixed_pattern=PATH_SPREADS))
     assert equal["imbalance_max"] < 1e-5
     assert np.allclose(equal["gain_exc"], equal["gain_inh"], rtol=1e-5)
     mismatch = ch.exc_inh_imbalance(_tutorial())
