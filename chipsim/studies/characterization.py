@@ -473,7 +473,8 @@ def noise_spectrum(
     for tr in res.traces:
         v = np.asarray(tr.v_mem, dtype=np.float64)
         t = np.asarray(tr.time, dtype=np.float64)
-        stop = t.size if np.isclose(t[-1] - t[-2], dt, rtol=1e-6) else t.size - 1
+        # the last point is the read; it ends a shorter step when the read is off the grid
+        stop = t.size if np.isclose(t[-1] - t[-2], dt, rtol=1e-6, atol=0.0) else t.size - 1
         start = int(np.argmax(np.all(np.isfinite(v), axis=0)))
         volts.append(v[:, start:stop])
     length = min(s.shape[1] for s in volts)
