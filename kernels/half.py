@@ -19,55 +19,71 @@ from ._jit import njit, njit_parallel
 from .circuit import compliance, step_area, step_rise, tanh32
 
 # Rows of the float32 per-column table ``col32`` [N_COL32, M] (full step dt, full noise block h).
-C_A = 0  # a = exp(-dt/tau): line decay per step
-C_B = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
-C_MU = 2  # mu = b / dt: step mean of the decaying part
-C_GAM = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
-C_T2DT = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
-C_KI = 5  # k_I = g_m v_lin dt / C_m (V): membrane step per unit of tanh
-C_OFF = 6  # (I_off / C_m + (v_leak - v_reset) / tau_leak) dt (V)
-C_LDT = 7  # dt / tau_leak
-C_TAU = 8  # tau (s)
-C_Q = 9  # 1 / tau (1/s)
-C_YHI = 10  # v_rail_hi - v_reset (V)
-C_YLO = 11  # v_rail_lo - v_reset (V)
-C_OU_A = 12  # exp(-h/tau): OU decay per noise block
-C_OU_S1 = 13  # innovation std of the OU end value
-C_OU_M0 = 14  # block mean = M0 * n_start + M1 * z1 + M2 * z2
-C_OU_M1 = 15
-C_OU_M2 = 16
-C_OTA = 17  # std (V) of the membrane increment by OTA current noise over a block
-N_COL32 = 18
+# The line rows come twice: rows C_E + L_* of the excitatory line, C_I + L_* of the inhibitory one.
+L_A = 0  # a = exp(-dt/tau): line decay per step
+L_B = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
+L_MU = 2  # mu = b / dt: step mean of the decaying part
+L_GAM = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
+L_T2DT = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
+L_TAU = 5  # tau (s)
+L_Q = 6  # 1 / tau (1/s)
+L_OU_A = 7  # exp(-h/tau): OU decay per noise block
+L_OU_S1 = 8  # innovation std of the OU end value
+L_OU_M0 = 9  # block mean = M0 * n_start + M1 * z1 + M2 * z2
+L_OU_M1 = 10
+L_OU_M2 = 11
+N_LINE = 12
+C_E = 0  # first row of the excitatory line
+C_I = N_LINE  # first row of the inhibitory line
+C_KI = 2 * N_LINE  # k_I = g_max v_lin dt / C_m (V), g_max = max(g_exc, g_inh)
+C_RE = C_KI + 1  # g_exc / g_max
+C_RI = C_KI + 2  # g_inh / g_max
+C_OFF = C_KI + 3  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt (V)
+C_LDT = C_KI + 4  # dt / tau_leak
+C_YHI = C_KI + 5  # v_rail_hi - v_reset (V)
+C_YLO = C_KI + 6  # v_rail_lo - v_reset (V)
+C_OTA = C_KI + 7  # std (V) of the membrane increment by OTA current noise over a block
+C_OS_E = C_KI + 8  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
+C_OS_I = C_KI + 9  # v_offset_inh / v_lin
+N_COL32 = C_KI + 10
 
 # Rows of the float32 per-window table ``win32`` [W, N_WIN32, M]: coefficients of the last,
-# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block of a window.
-# Row 0 is the baseline window, rows 1.. the read windows (one per read time of the batch).
-W_A = 0
-W_B = 1
-W_MU = 2
-W_GAM = 3
-W_T2DT = 4
-W_KI = 5
-W_OFF = 6
-W_LDT = 7
-W_OU_A = 8
-W_OU_S1 = 9
-W_OU_M0 = 10
-W_OU_M1 = 11
-W_OU_M2 = 12
-W_OTA = 13
-N_WIN32 = 14
+# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block of a window,
+# per line (rows W_E + WL_*, W_I + WL_*). Row 0 is the baseline window, rows 1.. the read
+# windows (one per read time of the batch).
+WL_A = 0
+WL_B = 1
+WL_MU = 2
+WL_GAM = 3
+WL_T2DT = 4
+WL_OU_A = 5
+WL_OU_S1 = 6
+WL_OU_M0 = 7
+WL_OU_M1 = 8
+WL_OU_M2 = 9
+N_WLINE = 10
+W_E = 0
+W_I = N_WLINE
+W_KI = 2 * N_WLINE
+W_OFF = W_KI + 1
+W_LDT = W_KI + 2
+W_OTA = W_KI + 3
+N_WIN32 = W_KI + 4
 
 # Rows of the float64 per-column table ``col64`` [N_COL64, M] for the closed-form prephase.
-D_Q = 0  # 1 / tau
-D_GV = 1  # g_m v_lin / C_m (1/s): membrane volts per (normalized line * second)
-D_OTA = 2  # (S_ota g_m / 2) / C_m^2 (V^2/s): membrane variance rate of OTA current noise
-D_DRIFT = 3  # I_off / C_m + (v_leak - v_reset) / tau_leak (V/s)
-D_YHI = 4  # v_rail_hi - v_reset
-D_YLO = 5  # v_rail_lo - v_reset
-D_ADC_SLOPE = 6  # 1 / adc_lsb (codes/V)
-D_ADC_ZERO = 7  # (v_reset - v_adc_lo) / adc_lsb + adc_offset (codes at y = 0)
-N_COL64 = 8
+D_Q_E = 0  # 1 / tau_exc
+D_Q_I = 1  # 1 / tau_inh
+D_GV_E = 2  # g_exc v_lin sech^2(v_os,e / v_lin) / C_m (1/s): linearized OTA, V per (line * s)
+D_GV_I = 3  # g_inh v_lin sech^2(v_os,i / v_lin) / C_m
+D_OTA = 4  # (S_ota (g_exc + g_inh) / 4) / C_m^2 (V^2/s): membrane variance rate of OTA noise
+D_DRIFT = (
+    5  # I_off/C_m + (v_leak,c - v_reset)/tau_leak + (g_e tanh(os_e) - g_i tanh(os_i)) v_lin/C_m
+)
+D_YHI = 6  # v_rail_hi - v_reset
+D_YLO = 7  # v_rail_lo - v_reset
+D_ADC_SLOPE = 8  # 1 / adc_lsb (codes/V)
+D_ADC_ZERO = 9  # (v_reset - v_adc_lo) / adc_lsb + adc_offset (codes at y = 0)
+N_COL64 = 10
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
@@ -79,7 +95,12 @@ S_SIGMA_JIT = 5  # pulse jitter std (s)
 S_SIGMA_ADC = 6  # ADC noise std (codes)
 S_V_LIN = 7
 S_V_RESET = 8
-N_SC = 9
+S_X_MAX = 9  # v_line_max / v_lin: bound of the normalized line state (inf: unbounded)
+S_SIGMA_F = 10  # stationary std of one normalized flicker component, sqrt(K_f ln r) / v_lin
+S_SIGMA_BIAS = 11  # relative std of the per-column synaptic current factor
+S_SIGMA_BIAS_Q = 12  # relative std of the per-quadrant synaptic current factor
+S_SIGMA_RAMP = 13  # CADC ramp noise std (codes), common to a quadrant
+N_SC = 14
 
 # Integer scalars ``isc``. The read window is per sample (arguments of simulate_batch).
 I_N_FULL_BASE = 0  # full steps in the baseline window
@@ -91,16 +112,36 @@ I_STREAM = 5
 I_OUT_MIN = 6
 I_OUT_MAX = 7
 I_FLAGS = 8
-N_ISC = 9
+I_N_FLK = 9  # noise blocks per flicker block
+I_ADC_MAX = 10  # largest ADC code
+N_ISC = 11
 
 FLAG_LINE_NOISE = 1
 FLAG_OTA_NOISE = 2
 FLAG_JITTER = 4
 FLAG_ADC_NOISE = 8
 FLAG_CLOSED_FORM = 16
+FLAG_FLICKER = 32
+FLAG_BIAS = 64
+FLAG_RAMP = 128
 
 WINDOW_READ = 0
 WINDOW_BASE = 1
+
+# Flicker coefficient table ``flk`` [2 + W, N_FLK, K] (float64, per component k): set F_FULL for
+# a full flicker block, F_GAP for the propagation over the gap between the windows (F_A, F_S1
+# only), F_LAST + w for the last (shorter) flicker block of window w (0: baseline, 1..: reads).
+F_A = 0  # exp(-h_f/tau_k)
+F_S1 = 1  # innovation std of the end value
+F_M0 = 2  # block mean = sum_k (M0 s_k + M1 z_k) + M2 z (the K residuals combined in one normal)
+F_M1 = 3
+F_M2 = 4  # sqrt(sum_k M2_k^2): the combined residual std (the same in every entry k)
+N_FLK = 5
+F_FULL = 0
+F_GAP = 1
+F_LAST = 2
+#: Largest number of flicker components (draw counters per column and OTA are 32 apart).
+MAX_FLICKER_COMPONENTS = 31
 
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
@@ -210,12 +251,15 @@ def _build_edges(
 @njit
 def _stepping_start(n_steps, e_step, col64, sc, isc):
     """k_s: the step where stepping starts, the first step of the noise block that holds the
-    first edge (the last block without edges); 0 without the closed-form prephase, or when the
-    drift would take a column out of full compliance before t_s = k_s dt. Integers only, so no
-    edge can lie before it."""
+    first edge (the last block without edges), rounded down to a flicker-block boundary when
+    flicker noise is on (the prephase handles whole flicker blocks); 0 without the closed-form
+    prephase, or when the drift would take a column out of full compliance before
+    t_s = k_s dt. Integers only, so no edge can lie before it."""
     n_sub = isc[I_N_SUB]
     if (isc[I_FLAGS] & FLAG_CLOSED_FORM) == 0:
         return np.int64(0)
+    if (isc[I_FLAGS] & FLAG_FLICKER) != 0:
+        n_sub = n_sub * isc[I_N_FLK]
     if e_step.shape[0] > 0:
         k_first = min(e_step[0], n_steps - 1)
     else:
@@ -236,15 +280,75 @@ def _stepping_start(n_steps, e_step, col64, sc, isc):
 
 
 @njit
-def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y):
+def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table):
+    """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
+    drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
+    over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component)."""
+    n_k = fs.shape[0]
+    for c in range(fs.shape[1]):
+        for k in range(n_k):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            if stationary:
+                fs[k, c] = s1[k] * z
+            else:
+                fs[k, c] = a[k] * fs[k, c] + s1[k] * z
+
+
+@njit
+def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table):
+    """One flicker block of one OTA path for every column: the K OU components advance exactly
+    over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
+    block mean of their sum (normalized) is written to ``mean`` [M]. Draws: K per column for the
+    end values, one for the combined residual of the block mean."""
+    n_k = fs.shape[0]
+    m2 = coef[F_M2, 0]
+    for c in range(fs.shape[1]):
+        acc = 0.0
+        base = 64 * c + 32 * path
+        for k in range(n_k):
+            z = rng.normal(k_lo, k_hi, base + k, table)
+            s = fs[k, c]
+            acc += coef[F_M0, k] * s + coef[F_M1, k] * z
+            fs[k, c] = coef[F_A, k] * s + coef[F_S1, k] * z
+        acc += m2 * rng.normal(k_lo, k_hi, base + n_k, table)
+        mean[c] = acc
+
+
+@njit
+def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, table):
+    """Block means [n_blocks, n_cols] (normalized) of the excitatory flicker process of one
+    sample and window, with the kernel's own draws and code: a stationary start, then
+    ``n_blocks`` blocks with coefficients ``coef`` [N_FLK, K] (for tests and tools)."""
+    n_k = coef.shape[1]
+    fs = np.empty((n_k, n_cols), dtype=np.float64)
+    s_lo, s_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER_START)
+    stat = np.full(n_k, sigma)
+    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, table)
+    out = np.empty((n_blocks, n_cols), dtype=np.float64)
+    mean = np.empty(n_cols, dtype=np.float64)
+    f_lo, f_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER)
+    for j in range(n_blocks):
+        k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
+        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, table)
+        out[j] = mean
+    return out
+
+
+@njit
+def _prephase(
+    b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y, fse, fsi, flk
+):
     """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
-    linear (drift, the line noise through the linearized OTA, OTA noise); the plain reset
-    state plus stationary line noise for k_s = 0."""
+    linear (drift including the OTA offsets, the line noise and the flicker through the
+    linearized OTAs, OTA noise); the plain reset state plus stationary line noise for k_s = 0.
+    The flicker blocks before t_s (whole blocks: k_s is on a flicker-block boundary) are drawn
+    as in the stepped part, advancing the flicker states ``fse``, ``fsi``."""
     m_cols = y.shape[0]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    flicker = (flags & FLAG_FLICKER) != 0
     lam = sc[S_LAMBDA]
     t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
@@ -265,20 +369,46 @@ def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni,
             ne_c = sig_n * rng.normal(p_lo, p_hi, 8 * c, table)
             ni_c = sig_n * rng.normal(p_lo, p_hi, 8 * c + 1, table)
             if k_s > 0:
-                q = col64[D_Q, c]
+                # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t), per line
+                q = col64[D_Q_E, c]
                 ph_lq = _phi(lam + q, t_s)
-                # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t)
                 reg = ph_lq  # Cov(n(t), J) / sigma^2
                 var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)  # Var(J) / sigma^2
                 sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
                 j_e = reg * ne_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 2, table)
+                q = col64[D_Q_I, c]
+                ph_lq = _phi(lam + q, t_s)
+                reg = ph_lq
+                var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)
+                sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
                 j_i = reg * ni_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 3, table)
-                yc += col64[D_GV, c] * (j_e - j_i)
+                if col64[D_GV_E, c] == col64[D_GV_I, c]:
+                    yc += col64[D_GV_E, c] * (j_e - j_i)
+                else:
+                    yc += col64[D_GV_E, c] * j_e - col64[D_GV_I, c] * j_i
         if ota_noise and k_s > 0:
             yc += math.sqrt(col64[D_OTA, c] * ph_2l) * rng.normal(p_lo, p_hi, 8 * c + 4, table)
         ne[c] = np.float32(ne_c)
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
+    if flicker and k_s > 0:
+        # the flicker's linear contribution, block by block: the block mean held over the block,
+        # weighted by the leak's decay from the block end to t_s
+        h_f = isc[I_N_SUB] * isc[I_N_FLK] * sc[S_DT]
+        n_pre = k_s // (isc[I_N_SUB] * isc[I_N_FLK])
+        ph_f = _phi(lam, h_f)
+        f_lo, f_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER)
+        fme = np.empty(m_cols, dtype=np.float64)
+        fmi = np.empty(m_cols, dtype=np.float64)
+        coef = flk[F_FULL]
+        for j in range(n_pre):
+            k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
+            _flicker_block(k_lo, k_hi, fse, 0, coef, fme, table)
+            _flicker_block(k_lo, k_hi, fsi, 1, coef, fmi, table)
+            wgt = math.exp(-lam * (t_s - (j + 1) * h_f)) * ph_f
+            for c in range(m_cols):
+                d = col64[D_GV_E, c] * fme[c] - col64[D_GV_I, c] * fmi[c]
+                y[c] = np.float32(y[c] + d * wgt)
 
 
 @njit
@@ -316,11 +446,19 @@ def _window(
     nem,
     nim,
     y,
+    fse,
+    fsi,
+    flk,
+    gb,
+    xe,
+    xi,
 ):
     """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
     ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
-    ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
-    keys the noise.
+    ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation in ``y`` and the
+    flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with the states at
+    the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise; ``gb`` [M] scales
+    the synaptic currents (the synapse DAC bias factor of the vector, 1 without bias noise).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -328,7 +466,27 @@ def _window(
     once: 0, or the kernel has a bug (the caller turns it into an error).
     """
     k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
-    _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y)
+    _prephase(
+        b_key,
+        window,
+        k_s,
+        col64,
+        sc,
+        isc,
+        table,
+        ve,
+        vi,
+        ie,
+        ii,
+        ne,
+        ni,
+        nem,
+        nim,
+        y,
+        fse,
+        fsi,
+        flk,
+    )
     slot = rec_slot
     if slot >= 0:
         v_lin = sc[S_V_LIN]
@@ -340,22 +498,44 @@ def _window(
             tr_mem[slot, j, k_s] = v_reset + y[c]
     m_cols = y.shape[0]
     n_sub = isc[I_N_SUB]
+    n_flk = isc[I_N_FLK]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     stream = isc[I_STREAM]
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    flicker = (flags & FLAG_FLICKER) != 0
     last_blk = (n_steps - 1) // n_sub
+    last_flk = (n_steps - 1) // (n_sub * n_flk)
     n_edges = e_step.shape[0]
     purpose_base = 16 * window
     width = sc[S_WIDTH]
+    x_max = np.float32(sc[S_X_MAX])
 
     # ---- stepped part [t_s, t_end] -----------------------------------------------------------
     inv_w = np.float32(1.0 / width)
     yhi = col32[C_YHI]
     ylo = col32[C_YLO]
-    tau = col32[C_TAU]
-    qq = col32[C_Q]
+    tau_e = col32[C_E + L_TAU]
+    qq_e = col32[C_E + L_Q]
+    tau_i = col32[C_I + L_TAU]
+    qq_i = col32[C_I + L_Q]
+    t2dt_e = col32[C_E + L_T2DT]
+    t2dt_i = col32[C_I + L_T2DT]
+    re = col32[C_RE]
+    ri = col32[C_RI]
+    # input-referred offsets (and, per flicker block, the flicker) of the two OTAs, normalized
+    oe = np.empty(m_cols, dtype=np.float32)
+    oi = np.empty(m_cols, dtype=np.float32)
+    fme = np.empty(m_cols, dtype=np.float64)
+    fmi = np.empty(m_cols, dtype=np.float64)
+    for c in range(m_cols):
+        oe[c] = col32[C_OS_E, c]
+        oi[c] = col32[C_OS_I, c]
+    f_lo = np.uint64(0)
+    f_hi = np.uint64(0)
+    if flicker:
+        f_lo, f_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_FLICKER)
     e = 0
     # edges before the stepped part cannot exist (k_s <= e_step[0]); were there any, they are
     # counted as lost, never silently skipped
@@ -368,19 +548,40 @@ def _window(
     for blk in range(k_s // n_sub, last_blk + 1):
         is_last = blk == last_blk
         if is_last:
-            ou_a = win32[wrow, W_OU_A]
-            ou_s1 = win32[wrow, W_OU_S1]
-            ou_m0 = win32[wrow, W_OU_M0]
-            ou_m1 = win32[wrow, W_OU_M1]
-            ou_m2 = win32[wrow, W_OU_M2]
+            ou_ae = win32[wrow, W_E + WL_OU_A]
+            ou_s1e = win32[wrow, W_E + WL_OU_S1]
+            ou_m0e = win32[wrow, W_E + WL_OU_M0]
+            ou_m1e = win32[wrow, W_E + WL_OU_M1]
+            ou_m2e = win32[wrow, W_E + WL_OU_M2]
+            ou_ai = win32[wrow, W_I + WL_OU_A]
+            ou_s1i = win32[wrow, W_I + WL_OU_S1]
+            ou_m0i = win32[wrow, W_I + WL_OU_M0]
+            ou_m1i = win32[wrow, W_I + WL_OU_M1]
+            ou_m2i = win32[wrow, W_I + WL_OU_M2]
             ota = win32[wrow, W_OTA]
         else:
-            ou_a = col32[C_OU_A]
-            ou_s1 = col32[C_OU_S1]
-            ou_m0 = col32[C_OU_M0]
-            ou_m1 = col32[C_OU_M1]
-            ou_m2 = col32[C_OU_M2]
+            ou_ae = col32[C_E + L_OU_A]
+            ou_s1e = col32[C_E + L_OU_S1]
+            ou_m0e = col32[C_E + L_OU_M0]
+            ou_m1e = col32[C_E + L_OU_M1]
+            ou_m2e = col32[C_E + L_OU_M2]
+            ou_ai = col32[C_I + L_OU_A]
+            ou_s1i = col32[C_I + L_OU_S1]
+            ou_m0i = col32[C_I + L_OU_M0]
+            ou_m1i = col32[C_I + L_OU_M1]
+            ou_m2i = col32[C_I + L_OU_M2]
             ota = col32[C_OTA]
+        if flicker and blk % n_flk == 0:
+            # a new flicker block (k_s lies on a flicker-block boundary): exact OU block draws,
+            # the block mean held over the flicker block, inside the tanh like the offset
+            fb = blk // n_flk
+            coef = flk[F_LAST + wrow] if fb == last_flk else flk[F_FULL]
+            b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
+            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table)
+            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table)
+            for c in range(m_cols):
+                oe[c] = np.float32(col32[C_OS_E, c] + fme[c])
+                oi[c] = np.float32(col32[C_OS_I, c] + fmi[c])
         if line_noise or ota_noise:
             k_lo, k_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_BLOCK)
             k_lo, k_hi = rng.mix_key(k_lo, k_hi, blk)
@@ -392,39 +593,54 @@ def _window(
                 z3 = rng.normal(k_lo, k_hi, 8 * c + 2, table)
                 z4 = rng.normal(k_lo, k_hi, 8 * c + 3, table)
                 n0 = ne[c]
-                nem[c] = ou_m0[c] * n0 + ou_m1[c] * z1 + ou_m2[c] * z2
-                ne[c] = ou_a[c] * n0 + ou_s1[c] * z1
+                nem[c] = ou_m0e[c] * n0 + ou_m1e[c] * z1 + ou_m2e[c] * z2
+                ne[c] = ou_ae[c] * n0 + ou_s1e[c] * z1
                 n0 = ni[c]
-                nim[c] = ou_m0[c] * n0 + ou_m1[c] * z3 + ou_m2[c] * z4
-                ni[c] = ou_a[c] * n0 + ou_s1[c] * z3
+                nim[c] = ou_m0i[c] * n0 + ou_m1i[c] * z3 + ou_m2i[c] * z4
+                ni[c] = ou_ai[c] * n0 + ou_s1i[c] * z3
+        # everything the OTAs see besides the line's deterministic state, held over the block
+        for c in range(m_cols):
+            xe[c] = nem[c] + oe[c]
+            xi[c] = nim[c] + oi[c]
         k_hi_step = min((blk + 1) * n_sub, n_steps)
         for k in range(blk * n_sub, k_hi_step):
             if k < n_full:
-                la = col32[C_A]
-                lb = col32[C_B]
-                lmu = col32[C_MU]
-                lgam = col32[C_GAM]
-                t2dt = col32[C_T2DT]
+                la_e = col32[C_E + L_A]
+                lb_e = col32[C_E + L_B]
+                lmu_e = col32[C_E + L_MU]
+                lgam_e = col32[C_E + L_GAM]
+                la_i = col32[C_I + L_A]
+                lb_i = col32[C_I + L_B]
+                lmu_i = col32[C_I + L_MU]
+                lgam_i = col32[C_I + L_GAM]
+                t2dt_e = col32[C_E + L_T2DT]
+                t2dt_i = col32[C_I + L_T2DT]
                 ki = col32[C_KI]
                 off = col32[C_OFF]
                 ldt = col32[C_LDT]
             else:
-                la = win32[wrow, W_A]
-                lb = win32[wrow, W_B]
-                lmu = win32[wrow, W_MU]
-                lgam = win32[wrow, W_GAM]
-                t2dt = win32[wrow, W_T2DT]
+                la_e = win32[wrow, W_E + WL_A]
+                lb_e = win32[wrow, W_E + WL_B]
+                lmu_e = win32[wrow, W_E + WL_MU]
+                lgam_e = win32[wrow, W_E + WL_GAM]
+                la_i = win32[wrow, W_I + WL_A]
+                lb_i = win32[wrow, W_I + WL_B]
+                lmu_i = win32[wrow, W_I + WL_MU]
+                lgam_i = win32[wrow, W_I + WL_GAM]
+                t2dt_e = win32[wrow, W_E + WL_T2DT]
+                t2dt_i = win32[wrow, W_I + WL_T2DT]
                 ki = win32[wrow, W_KI]
                 off = win32[wrow, W_OFF]
                 ldt = win32[wrow, W_LDT]
-            # lines: exact step of dV/dt = rate - V/tau with the rate held over the step
+            # lines: exact step of dV/dt = rate - V/tau with the rate held over the step; the
+            # deterministic state is bounded by x_max (charge above the bound is lost)
             for c in range(m_cols):
                 v = ve[c]
-                me[c] = lmu[c] * v + lgam[c] * ie[c]
-                ve[c] = la[c] * v + lb[c] * ie[c]
+                me[c] = lmu_e[c] * v + lgam_e[c] * ie[c]
+                ve[c] = min(la_e[c] * v + lb_e[c] * ie[c], x_max)
                 v = vi[c]
-                mi[c] = lmu[c] * v + lgam[c] * ii[c]
-                vi[c] = la[c] * v + lb[c] * ii[c]
+                mi[c] = lmu_i[c] * v + lgam_i[c] * ii[c]
+                vi[c] = min(la_i[c] * v + lb_i[c] * ii[c], x_max)
             # pulse edges inside this step: exact response to a rate step at time s
             while e < n_edges and e_step[e] == k:
                 u = e_u[e]
@@ -433,16 +649,15 @@ def _window(
                 ar = a_exc[r]
                 br = a_inh[r]
                 for c in range(m_cols):
-                    x = u * qq[c]
-                    rise = tau[c] * step_rise(x)
-                    area = t2dt[c] * step_area(x)
-                    ae = sg * ar[c]
-                    ai = sg * br[c]
-                    ve[c] += ae * rise
-                    me[c] += ae * area
+                    ue = u * qq_e[c]
+                    ui = u * qq_i[c]
+                    ae = sg * ar[c] * gb[c]
+                    ai = sg * br[c] * gb[c]
+                    ve[c] = min(ve[c] + ae * (tau_e[c] * step_rise(ue)), x_max)
+                    me[c] += ae * (t2dt_e[c] * step_area(ue))
                     ie[c] += ae
-                    vi[c] += ai * rise
-                    mi[c] += ai * area
+                    vi[c] = min(vi[c] + ai * (tau_i[c] * step_rise(ui)), x_max)
+                    mi[c] += ai * (t2dt_i[c] * step_area(ui))
                     ii[c] += ai
                 if sg > _F0:
                     n_active += 1
@@ -454,21 +669,27 @@ def _window(
                             ie[c] = _F0
                             ii[c] = _F0
                 e += 1
-            # membrane: explicit step with the step-mean line voltages through the OTA
+            # membrane: explicit step with the step-mean line voltages (limited to the bound)
+            # plus noise, offset and flicker, through the OTAs
             for c in range(m_cols):
                 yc = y[c]
-                th_e = tanh32(me[c] + nem[c])
-                th_i = tanh32(mi[c] + nim[c])
+                th_e = tanh32(min(me[c], x_max) + xe[c])
+                th_i = tanh32(min(mi[c], x_max) + xi[c])
                 f_up = compliance(yhi[c] - yc, inv_w)
                 f_dn = compliance(yc - ylo[c], inv_w)
-                y[c] = yc + ki[c] * (f_up * th_e - f_dn * th_i) + off[c] - ldt[c] * yc
+                y[c] = (
+                    yc
+                    + ki[c] * (re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i))
+                    + off[c]
+                    - ldt[c] * yc
+                )
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
                     c = rec_cols[j]
-                    tr_exc[slot, j, k + 1] = v_lin * (me[c] + nem[c])
-                    tr_inh[slot, j, k + 1] = v_lin * (mi[c] + nim[c])
+                    tr_exc[slot, j, k + 1] = v_lin * (min(me[c], x_max) + nem[c])
+                    tr_inh[slot, j, k + 1] = v_lin * (min(mi[c], x_max) + nim[c])
                     tr_mem[slot, j, k + 1] = v_reset + y[c]
         if ota_noise:
             for c in range(m_cols):
@@ -481,15 +702,63 @@ def _window(
 
 
 @njit
-def _adc(y, col64, sigma, k_lo, k_hi, counter_offset, table, codes, volts, v_reset):
-    """code = clip(floor((V - v_adc_lo)/lsb + offset + sigma z + 1/2), 0, 255)."""
+def _adc(
+    y,
+    col64,
+    sigma,
+    k_lo,
+    k_hi,
+    conv,
+    sigma_ramp,
+    r_lo,
+    r_hi,
+    quadrant,
+    adc_dev,
+    adc_max,
+    table,
+    codes,
+    volts,
+    v_reset,
+):
+    """One conversion (``conv`` 0: read, 1: baseline) of every column. With
+    x = (V - v_adc_lo)/lsb_c + offset_c + sigma_adc z_c + sigma_ramp z_q (z_q common to the
+    columns of quadrant q), the code is the number of thresholds k - 1/2 + adc_dev[q, k-1],
+    k = 1..adc_max, that x reaches; with adc_dev = 0 exactly clip(floor(x + 1/2), 0, adc_max).
+    Found from that start by moving up or down while a threshold says so (thresholds strictly
+    increase, so the count is the index of the last threshold <= x)."""
+    top = np.float64(adc_max)
     for c in range(y.shape[0]):
         x = col64[D_ADC_ZERO, c] + col64[D_ADC_SLOPE, c] * y[c]
         if sigma > 0.0:
-            x += sigma * rng.normal(k_lo, k_hi, 2 * c + counter_offset, table)
-        code = math.floor(x + 0.5)
-        codes[c] = min(max(code, 0.0), 255.0)
+            x += sigma * rng.normal(k_lo, k_hi, 2 * c + conv, table)
+        q = quadrant[c]
+        if sigma_ramp > 0.0:
+            x += sigma_ramp * rng.normal(r_lo, r_hi, 2 * q + conv, table)
+        u = x + 0.5  # threshold k is reached when u - adc_dev[q, k-1] >= k
+        code = min(max(math.floor(u), 0.0), top)
+        dev = adc_dev[q]
+        while code < top and u - dev[np.int64(code)] >= code + 1.0:
+            code += 1.0
+        while code > 0.0 and u - dev[np.int64(code) - 1] < code:
+            code -= 1.0
+        codes[c] = code
         volts[c] = v_reset + y[c]
+
+
+@njit
+def _bias_factors(seed, stream, b_key, sc, quadrant, gb, table):
+    """Synapse DAC bias factor of one vector per column: g_c = 1 + sigma_bias z_c +
+    sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's own key)."""
+    k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_BIAS)
+    s_c = sc[S_SIGMA_BIAS]
+    s_q = sc[S_SIGMA_BIAS_Q]
+    for c in range(gb.shape[0]):
+        g = 1.0
+        if s_c > 0.0:
+            g += s_c * rng.normal(k_lo, k_hi, 2 * c, table)
+        if s_q > 0.0:
+            g += s_q * rng.normal(k_lo, k_hi, 2 * quadrant[c] + 1, table)
+        gb[c] = np.float32(g)
 
 
 @njit_parallel
@@ -524,19 +793,31 @@ def simulate_batch(
     tr_inh,
     tr_mem,
     lost,
+    flk,
+    quadrant,
+    adc_dev,
 ):
     """Simulate all samples of a batch (see :func:`kernels.run_half`); writes the outputs.
 
     Sample b's read window has ``n_full_read[b]`` full steps, a last step of ``rem_read[b]`` (s)
     if it is > 0 (``n_steps_read[b]`` steps in all) and the coefficients of row ``win_read[b]``
-    of ``win32``; the baseline window uses row 0. ``lost[b]`` counts the pulse edges of sample b
-    that were not integrated (0 unless the kernel has a bug)."""
+    of ``win32``; the baseline window uses row 0. The baseline window is simulated first (the
+    flicker state carries over to the read window). ``lost[b]`` counts the pulse edges of
+    sample b that were not integrated (0 unless the kernel has a bug). ``flk`` are the flicker
+    coefficients, ``quadrant`` [M] the quadrant of each column, ``adc_dev`` [Q, adc_max] the
+    CADC threshold deviations (codes)."""
     n_b = ev_ptr.shape[0] - 1
     m_cols = a_exc.shape[1]
+    n_comp = flk.shape[2]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     stream = isc[I_STREAM]
-    adc_noise = (isc[I_FLAGS] & FLAG_ADC_NOISE) != 0
+    flags = isc[I_FLAGS]
+    adc_noise = (flags & FLAG_ADC_NOISE) != 0
     sigma_adc = sc[S_SIGMA_ADC] if adc_noise else 0.0
+    sigma_ramp = sc[S_SIGMA_RAMP] if (flags & FLAG_RAMP) != 0 else 0.0
+    flicker = (flags & FLAG_FLICKER) != 0
+    bias = (flags & FLAG_BIAS) != 0
+    adc_max = isc[I_ADC_MAX]
     v_reset = sc[S_V_RESET]
     for b in prange(n_b):
         b_key = sample_index[b]
@@ -550,11 +831,17 @@ def simulate_batch(
         ni = np.empty(m_cols, np.float32)
         nem = np.empty(m_cols, np.float32)
         nim = np.empty(m_cols, np.float32)
+        xe = np.empty(m_cols, np.float32)
+        xi = np.empty(m_cols, np.float32)
         y = np.empty(m_cols, np.float32)
+        gb = np.ones(m_cols, np.float32)
+        fse = np.zeros((n_comp, m_cols), np.float64)
+        fsi = np.zeros((n_comp, m_cols), np.float64)
         c_read = np.empty(m_cols, np.float64)
         c_base = np.empty(m_cols, np.float64)
         volts = np.empty(m_cols, np.float64)
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
+        r_lo, r_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_RAMP)
 
         e_step, e_u, e_row, e_sign = _build_edges(
             b,
@@ -573,45 +860,15 @@ def simulate_batch(
             stream,
             table,
         )
+        # ---- the baseline window first (reset, no events): the flicker starts stationary ----
+        if flicker:
+            s_lo, s_hi = rng.make_key(
+                seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
+            )
+            stat = np.full(n_comp, sc[S_SIGMA_F])
+            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table)
+            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table)
         n_lost = _window(
-            b_key,
-            WINDOW_READ,
-            win_read[b],
-            n_full_read[b],
-            n_steps_read[b],
-            e_step,
-            e_u,
-            e_row,
-            e_sign,
-            a_exc,
-            a_inh,
-            col32,
-            win32,
-            col64,
-            sc,
-            isc,
-            table,
-            rec_slot[b],
-            rec_cols,
-            tr_exc,
-            tr_inh,
-            tr_mem,
-            ve,
-            vi,
-            ie,
-            ii,
-            me,
-            mi,
-            ne,
-            ni,
-            nem,
-            nim,
-            y,
-        )
-        _adc(y, col64, sigma_adc, k_lo, k_hi, 0, table, c_read, volts, v_reset)
-        for c in range(m_cols):
-            v_read[b, c] = volts[c]
-        n_lost += _window(
             b_key,
             WINDOW_BASE,
             0,
@@ -645,11 +902,104 @@ def simulate_batch(
             nem,
             nim,
             y,
+            fse,
+            fsi,
+            flk,
+            gb,
+            xe,
+            xi,
         )
-        lost[b] = n_lost
-        _adc(y, col64, sigma_adc, k_lo, k_hi, 1, table, c_base, volts, v_reset)
+        _adc(
+            y,
+            col64,
+            sigma_adc,
+            k_lo,
+            k_hi,
+            1,
+            sigma_ramp,
+            r_lo,
+            r_hi,
+            quadrant,
+            adc_dev,
+            adc_max,
+            table,
+            c_base,
+            volts,
+            v_reset,
+        )
         for c in range(m_cols):
             v_base[b, c] = volts[c]
+        # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
+        if flicker:
+            s_lo, s_hi = rng.make_key(
+                seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
+            )
+            _flicker_start(s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
+            _flicker_start(s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
+        if bias:
+            _bias_factors(seed, stream, b_key, sc, quadrant, gb, table)
+        n_lost += _window(
+            b_key,
+            WINDOW_READ,
+            win_read[b],
+            n_full_read[b],
+            n_steps_read[b],
+            e_step,
+            e_u,
+            e_row,
+            e_sign,
+            a_exc,
+            a_inh,
+            col32,
+            win32,
+            col64,
+            sc,
+            isc,
+            table,
+            rec_slot[b],
+            rec_cols,
+            tr_exc,
+            tr_inh,
+            tr_mem,
+            ve,
+            vi,
+            ie,
+            ii,
+            me,
+            mi,
+            ne,
+            ni,
+            nem,
+            nim,
+            y,
+            fse,
+            fsi,
+            flk,
+            gb,
+            xe,
+            xi,
+        )
+        lost[b] = n_lost
+        _adc(
+            y,
+            col64,
+            sigma_adc,
+            k_lo,
+            k_hi,
+            0,
+            sigma_ramp,
+            r_lo,
+            r_hi,
+            quadrant,
+            adc_dev,
+            adc_max,
+            table,
+            c_read,
+            volts,
+            v_reset,
+        )
+        for c in range(m_cols):
+            v_read[b, c] = volts[c]
             code_read[b, c] = np.int16(c_read[c])
             code_base[b, c] = np.int16(c_base[c])
             o = c_read[c] - c_base[c]
