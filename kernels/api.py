@@ -502,6 +502,10 @@ def half_params(
         flags |= _h.FLAG_BIAS
     if noise and sigma_ramp > 0:
         flags |= _h.FLAG_RAMP
+    if np.any(gm != gm_inh):
+        flags |= _h.FLAG_SPLIT_GM
+    if np.any(tau_syn != tau_inh):
+        flags |= _h.FLAG_SPLIT_TAU
     sigma_n = sigma_line / v_lin
     drift = i_offset / c_m + lam * (v_leak_c - v_reset)
     # the OTA offsets inside the tanh: their currents at rest, in the prephase's drift

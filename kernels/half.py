@@ -124,6 +124,8 @@ FLAG_CLOSED_FORM = 16
 FLAG_FLICKER = 32
 FLAG_BIAS = 64
 FLAG_RAMP = 128
+FLAG_SPLIT_GM = 256  # g_exc != g_inh in some column (otherwise the membrane step uses one k_I)
+FLAG_SPLIT_TAU = 512  # tau_exc != tau_inh in some column (otherwise the lines share edge terms)
 
 WINDOW_READ = 0
 WINDOW_BASE = 1
@@ -505,6 +507,9 @@ def _window(
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
     flicker = (flags & FLAG_FLICKER) != 0
+    bias = (flags & FLAG_BIAS) != 0 and window == WINDOW_READ
+    split_gm = (flags & FLAG_SPLIT_GM) != 0
+    general_edges = bias or (flags & FLAG_SPLIT_TAU) != 0
     last_blk = (n_steps - 1) // n_sub
     last_flk = (n_steps - 1) // (n_sub * n_flk)
     n_edges = e_step.shape[0]
@@ -648,17 +653,36 @@ def _window(
                 sg = e_sign[e]
                 ar = a_exc[r]
                 br = a_inh[r]
-                for c in range(m_cols):
-                    ue = u * qq_e[c]
-                    ui = u * qq_i[c]
-                    ae = sg * ar[c] * gb[c]
-                    ai = sg * br[c] * gb[c]
-                    ve[c] = min(ve[c] + ae * (tau_e[c] * step_rise(ue)), x_max)
-                    me[c] += ae * (t2dt_e[c] * step_area(ue))
-                    ie[c] += ae
-                    vi[c] = min(vi[c] + ai * (tau_i[c] * step_rise(ui)), x_max)
-                    mi[c] += ai * (t2dt_i[c] * step_area(ui))
-                    ii[c] += ai
+                if general_edges:
+                    for c in range(m_cols):
+                        ae = sg * (ar[c] * gb[c])
+                        ai = sg * (br[c] * gb[c])
+                        x = u * qq_e[c]
+                        rise = tau_e[c] * step_rise(x)
+                        area = t2dt_e[c] * step_area(x)
+                        ve[c] = min(ve[c] + ae * rise, x_max)
+                        me[c] += ae * area
+                        ie[c] += ae
+                        x = u * qq_i[c]
+                        rise = tau_i[c] * step_rise(x)
+                        area = t2dt_i[c] * step_area(x)
+                        vi[c] = min(vi[c] + ai * rise, x_max)
+                        mi[c] += ai * area
+                        ii[c] += ai
+                else:
+                    # one time constant for both lines, no bias factor
+                    for c in range(m_cols):
+                        x = u * qq_e[c]
+                        rise = tau_e[c] * step_rise(x)
+                        area = t2dt_e[c] * step_area(x)
+                        ae = sg * ar[c]
+                        ai = sg * br[c]
+                        ve[c] = min(ve[c] + ae * rise, x_max)
+                        me[c] += ae * area
+                        ie[c] += ae
+                        vi[c] = min(vi[c] + ai * rise, x_max)
+                        mi[c] += ai * area
+                        ii[c] += ai
                 if sg > _F0:
                     n_active += 1
                 else:
@@ -671,18 +695,23 @@ def _window(
                 e += 1
             # membrane: explicit step with the step-mean line voltages (limited to the bound)
             # plus noise, offset and flicker, through the OTAs
-            for c in range(m_cols):
-                yc = y[c]
-                th_e = tanh32(min(me[c], x_max) + xe[c])
-                th_i = tanh32(min(mi[c], x_max) + xi[c])
-                f_up = compliance(yhi[c] - yc, inv_w)
-                f_dn = compliance(yc - ylo[c], inv_w)
-                y[c] = (
-                    yc
-                    + ki[c] * (re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i))
-                    + off[c]
-                    - ldt[c] * yc
-                )
+            if split_gm:
+                for c in range(m_cols):
+                    yc = y[c]
+                    th_e = tanh32(min(me[c], x_max) + xe[c])
+                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    f_up = compliance(yhi[c] - yc, inv_w)
+                    f_dn = compliance(yc - ylo[c], inv_w)
+                    drive = re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i)
+                    y[c] = yc + ki[c] * drive + off[c] - ldt[c] * yc
+            else:
+                for c in range(m_cols):
+                    yc = y[c]
+                    th_e = tanh32(min(me[c], x_max) + xe[c])
+                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    f_up = compliance(yhi[c] - yc, inv_w)
+                    f_dn = compliance(yc - ylo[c], inv_w)
+                    y[c] = yc + ki[c] * (f_up * th_e - f_dn * th_i) + off[c] - ldt[c] * yc
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]
