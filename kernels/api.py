@@ -803,6 +803,8 @@ def run_half(
     isc = params.isc.copy()
     isc[_h.I_N_FULL_BASE] = base[0]
     isc[_h.I_N_STEPS_BASE] = base[1]
+    sc = params.sc.copy()
+    sc[_h.S_REM_BASE] = base[2]
 
     # ---- recording --------------------------------------------------------------------------
     rec_slot = np.full(n_b, -1, dtype=np.int64)
@@ -855,7 +857,7 @@ def run_half(
         params.col32,
         win32,
         params.col64,
-        params.sc,
+        sc,
         isc,
         _TABLE,
         win_read,

@@ -100,7 +100,8 @@ S_SIGMA_F = 10  # stationary std of one normalized flicker component, sqrt(K_f l
 S_SIGMA_BIAS = 11  # relative std of the per-column synaptic current factor
 S_SIGMA_BIAS_Q = 12  # relative std of the per-quadrant synaptic current factor
 S_SIGMA_RAMP = 13  # CADC ramp noise std (codes), common to a quadrant
-N_SC = 14
+S_REM_BASE = 14  # length of the last, shorter step of the baseline window (s; set per call)
+N_SC = 15
 
 # Integer scalars ``isc``. The read window is per sample (arguments of simulate_batch).
 I_N_FULL_BASE = 0  # full steps in the baseline window
@@ -414,12 +415,28 @@ def _prephase(
 
 
 @njit
+def _bounded_piece(d, v, m, rate, qq, tau, x_max):
+    """Advance bounded lines over a piece of length ``d`` (s, <= dt) with constant input rate:
+    the state becomes min(free solution, x_max) (exact: with a constant rate the free solution
+    is monotone, so once at the bound the line stays there while the rate holds it), and the
+    piece's integral of the free solution, limited to x_max d, is added to ``m``."""
+    for c in range(v.shape[0]):
+        x = np.float32(d) * qq[c]
+        r = step_rise(x)
+        t = tau[c]
+        v0 = v[c]
+        m[c] += min(t * (v0 * r + rate[c] * t * step_area(x)), x_max * np.float32(d))
+        v[c] = min(v0 + r * (rate[c] * t - v0), x_max)
+
+
+@njit
 def _window(
     b_key,
     window,
     wrow,
     n_full,
     n_steps,
+    step_last,
     e_step,
     e_u,
     e_row,
@@ -455,8 +472,8 @@ def _window(
     xe,
     xi,
 ):
-    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
-    ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
+    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step of
+    ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
     ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation in ``y`` and the
     flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with the states at
     the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise; ``gb`` [M] scales
@@ -508,6 +525,8 @@ def _window(
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
     flicker = (flags & FLAG_FLICKER) != 0
     bias = (flags & FLAG_BIAS) != 0 and window == WINDOW_READ
+    bounded = not math.isinf(sc[S_X_MAX])
+    dt = sc[S_DT]
     split_gm = (flags & FLAG_SPLIT_GM) != 0
     general_edges = bias or (flags & FLAG_SPLIT_TAU) != 0
     last_blk = (n_steps - 1) // n_sub
@@ -637,62 +656,100 @@ def _window(
                 ki = win32[wrow, W_KI]
                 off = win32[wrow, W_OFF]
                 ldt = win32[wrow, W_LDT]
-            # lines: exact step of dV/dt = rate - V/tau with the rate held over the step; the
-            # deterministic state is bounded by x_max (charge above the bound is lost)
-            for c in range(m_cols):
-                v = ve[c]
-                me[c] = lmu_e[c] * v + lgam_e[c] * ie[c]
-                ve[c] = min(la_e[c] * v + lb_e[c] * ie[c], x_max)
-                v = vi[c]
-                mi[c] = lmu_i[c] * v + lgam_i[c] * ii[c]
-                vi[c] = min(la_i[c] * v + lb_i[c] * ii[c], x_max)
-            # pulse edges inside this step: exact response to a rate step at time s
-            while e < n_edges and e_step[e] == k:
-                u = e_u[e]
-                r = e_row[e]
-                sg = e_sign[e]
-                ar = a_exc[r]
-                br = a_inh[r]
-                if general_edges:
+            if bounded and e < n_edges and e_step[e] == k:
+                # bounded lines with edges in this step: integrated piece by piece between the
+                # edges (constant rate on each piece, where min(free solution, bound) is the
+                # exact bounded state); the step mean is the sum of the pieces' integrals, each
+                # limited to x_max times its length
+                step_len = dt if k < n_full else step_last
+                u_prev = np.float32(step_len)
+                for c in range(m_cols):
+                    me[c] = _F0
+                    mi[c] = _F0
+                while e < n_edges and e_step[e] == k:
+                    u = e_u[e]
+                    _bounded_piece(u_prev - u, ve, me, ie, qq_e, tau_e, x_max)
+                    _bounded_piece(u_prev - u, vi, mi, ii, qq_i, tau_i, x_max)
+                    u_prev = u
+                    r = e_row[e]
+                    sg = e_sign[e]
+                    ar = a_exc[r]
+                    br = a_inh[r]
                     for c in range(m_cols):
-                        ae = sg * (ar[c] * gb[c])
-                        ai = sg * (br[c] * gb[c])
-                        x = u * qq_e[c]
-                        rise = tau_e[c] * step_rise(x)
-                        area = t2dt_e[c] * step_area(x)
-                        ve[c] = min(ve[c] + ae * rise, x_max)
-                        me[c] += ae * area
-                        ie[c] += ae
-                        x = u * qq_i[c]
-                        rise = tau_i[c] * step_rise(x)
-                        area = t2dt_i[c] * step_area(x)
-                        vi[c] = min(vi[c] + ai * rise, x_max)
-                        mi[c] += ai * area
-                        ii[c] += ai
-                else:
-                    # one time constant for both lines, no bias factor
-                    for c in range(m_cols):
-                        x = u * qq_e[c]
-                        rise = tau_e[c] * step_rise(x)
-                        area = t2dt_e[c] * step_area(x)
-                        ae = sg * ar[c]
-                        ai = sg * br[c]
-                        ve[c] = min(ve[c] + ae * rise, x_max)
-                        me[c] += ae * area
-                        ie[c] += ae
-                        vi[c] = min(vi[c] + ai * rise, x_max)
-                        mi[c] += ai * area
-                        ii[c] += ai
-                if sg > _F0:
-                    n_active += 1
-                else:
-                    n_active -= 1
-                    if n_active == 0:
-                        # no pulse left: the held rates are exactly zero (no rounding residue)
+                        ie[c] += sg * (ar[c] * gb[c])
+                        ii[c] += sg * (br[c] * gb[c])
+                    if sg > _F0:
+                        n_active += 1
+                    else:
+                        n_active -= 1
+                        if n_active == 0:
+                            for c in range(m_cols):
+                                ie[c] = _F0
+                                ii[c] = _F0
+                    e += 1
+                _bounded_piece(u_prev, ve, me, ie, qq_e, tau_e, x_max)
+                _bounded_piece(u_prev, vi, mi, ii, qq_i, tau_i, x_max)
+                inv_len = np.float32(1.0 / step_len)
+                for c in range(m_cols):
+                    me[c] *= inv_len
+                    mi[c] *= inv_len
+            else:
+                # lines: exact step of dV/dt = rate - V/tau with the rate held over the step; the
+                # deterministic state is bounded by x_max (charge above the bound is lost)
+                for c in range(m_cols):
+                    v = ve[c]
+                    me[c] = lmu_e[c] * v + lgam_e[c] * ie[c]
+                    ve[c] = min(la_e[c] * v + lb_e[c] * ie[c], x_max)
+                    v = vi[c]
+                    mi[c] = lmu_i[c] * v + lgam_i[c] * ii[c]
+                    vi[c] = min(la_i[c] * v + lb_i[c] * ii[c], x_max)
+                # pulse edges inside this step: exact response to a rate step at time s
+                while e < n_edges and e_step[e] == k:
+                    u = e_u[e]
+                    r = e_row[e]
+                    sg = e_sign[e]
+                    ar = a_exc[r]
+                    br = a_inh[r]
+                    if general_edges:
                         for c in range(m_cols):
-                            ie[c] = _F0
-                            ii[c] = _F0
-                e += 1
+                            ae = sg * (ar[c] * gb[c])
+                            ai = sg * (br[c] * gb[c])
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = t2dt_e[c] * step_area(x)
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
+                            x = u * qq_i[c]
+                            rise = tau_i[c] * step_rise(x)
+                            area = t2dt_i[c] * step_area(x)
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    else:
+                        # one time constant for both lines, no bias factor
+                        for c in range(m_cols):
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = t2dt_e[c] * step_area(x)
+                            ae = sg * ar[c]
+                            ai = sg * br[c]
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    if sg > _F0:
+                        n_active += 1
+                    else:
+                        n_active -= 1
+                        if n_active == 0:
+                            # no pulse left: the held rates are exactly zero (no rounding residue)
+                            for c in range(m_cols):
+                                ie[c] = _F0
+                                ii[c] = _F0
+                    e += 1
             # membrane: explicit step with the step-mean line voltages (limited to the bound)
             # plus noise, offset and flicker, through the OTAs
             if split_gm:
@@ -903,6 +960,7 @@ def simulate_batch(
             0,
             isc[I_N_FULL_BASE],
             isc[I_N_STEPS_BASE],
+            sc[S_REM_BASE],
             e_step[:0],
             e_u[:0],
             e_row[:0],
@@ -973,6 +1031,7 @@ def simulate_batch(
             win_read[b],
             n_full_read[b],
             n_steps_read[b],
+            rem_read[b],
             e_step,
             e_u,
             e_row,
