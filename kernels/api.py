@@ -553,6 +553,10 @@ def half_params(
     col64[_h.D_YLO] = v_rail_lo - v_reset
     col64[_h.D_ADC_SLOPE] = 1.0 / adc_lsb
     col64[_h.D_ADC_ZERO] = (v_reset - v_adc_lo) / adc_lsb + adc_offset
+    col64[_h.D_G_E] = gm * v_lin / c_m
+    col64[_h.D_G_I] = gm_inh * v_lin / c_m
+    col64[_h.D_OS_E] = os_e
+    col64[_h.D_OS_I] = os_i
 
     taus = flicker_taus(flicker_tau_min, flicker_tau_max, flicker_components)
     sigma_f = flicker_sigma(flicker_psd_1mhz, flicker_tau_min, flicker_tau_max, flicker_components)

@@ -83,7 +83,11 @@ D_YHI = 6  # v_rail_hi - v_reset
 D_YLO = 7  # v_rail_lo - v_reset
 D_ADC_SLOPE = 8  # 1 / adc_lsb (codes/V)
 D_ADC_ZERO = 9  # (v_reset - v_adc_lo) / adc_lsb + adc_offset (codes at y = 0)
-N_COL64 = 10
+D_G_E = 10  # g_exc v_lin / C_m (V/s): membrane slope per unit of tanh
+D_G_I = 11  # g_inh v_lin / C_m
+D_OS_E = 12  # v_offset_exc / v_lin
+D_OS_I = 13  # v_offset_inh / v_lin
+N_COL64 = 14
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
@@ -395,7 +399,8 @@ def _prephase(
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
     if flicker and k_s > 0:
-        # the flicker's linear contribution, block by block: the block mean held over the block,
+        # the flicker's contribution, block by block: the block mean held over the block (with
+        # the lines at rest the OTA current of a block is exact, its tanh taken in full),
         # weighted by the leak's decay from the block end to t_s
         h_f = isc[I_N_SUB] * isc[I_N_FLK] * sc[S_DT]
         n_pre = k_s // (isc[I_N_SUB] * isc[I_N_FLK])
@@ -410,7 +415,11 @@ def _prephase(
             _flicker_block(k_lo, k_hi, fsi, 1, coef, fmi, table)
             wgt = math.exp(-lam * (t_s - (j + 1) * h_f)) * ph_f
             for c in range(m_cols):
-                d = col64[D_GV_E, c] * fme[c] - col64[D_GV_I, c] * fmi[c]
+                os_e = col64[D_OS_E, c]
+                os_i = col64[D_OS_I, c]
+                d = col64[D_G_E, c] * (math.tanh(os_e + fme[c]) - math.tanh(os_e)) - col64[
+                    D_G_I, c
+                ] * (math.tanh(os_i + fmi[c]) - math.tanh(os_i))
                 y[c] = np.float32(y[c] + d * wgt)
 
 
