@@ -518,27 +518,17 @@ def half_params(
     g_ref = np.where(g_max > 0, g_max, 1.0)
 
     col32 = np.empty((_h.N_COL32, n_m), dtype=np.float64)
-    for row, tau in ((_h.C_E, tau_syn), (_h.C_I, tau_inh)):
-        la, lb, lmu, lgam, t2dt = _line_coefficients(tau, dt)
-        col32[row + _h.L_A], col32[row + _h.L_B], col32[row + _h.L_MU] = la, lb, lmu
-        col32[row + _h.L_GAM], col32[row + _h.L_T2DT] = lgam, t2dt
-        col32[row + _h.L_TAU] = tau
-        col32[row + _h.L_Q] = 1.0 / tau
-        (
-            col32[row + _h.L_OU_A],
-            col32[row + _h.L_OU_S1],
-            col32[row + _h.L_OU_M0],
-            col32[row + _h.L_OU_M1],
-            col32[row + _h.L_OU_M2],
-        ) = _ou_block(tau, sigma_n, h)
-    col32[_h.C_KI] = g_max * v_lin * dt / c_m
+    _step_and_block_rows(
+        col32, tau_syn, tau_inh, g_max, v_lin, c_m, drift, lam, ota_rate, sigma_n, dt, h
+    )
+    col32[_h.C_TAU_E] = tau_syn
+    col32[_h.C_Q_E] = 1.0 / tau_syn
+    col32[_h.C_TAU_I] = tau_inh
+    col32[_h.C_Q_I] = 1.0 / tau_inh
     col32[_h.C_RE] = np.where(g_max > 0, gm / g_ref, 0.0)
     col32[_h.C_RI] = np.where(g_max > 0, gm_inh / g_ref, 0.0)
-    col32[_h.C_OFF] = drift * dt
-    col32[_h.C_LDT] = lam * dt
     col32[_h.C_YHI] = v_rail_hi - v_reset
     col32[_h.C_YLO] = v_rail_lo - v_reset
-    col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
     col32[_h.C_OS_E] = os_e
     col32[_h.C_OS_I] = os_i
 
@@ -649,6 +639,20 @@ def half_params(
     )
 
 
+def _step_and_block_rows(
+    t, tau_e, tau_i, g_max, v_lin, c_m, drift, lam, ota_rate, sigma_n, step, h
+):
+    """Fill the rows shared by ``col32`` and ``win32`` (``half.R_*``) of ``t`` for a step of
+    length ``step`` (s) and a noise block of length ``h`` (s)."""
+    for r_line, r_ou, tau in ((_h.R_A_E, _h.R_OU_A_E, tau_e), (_h.R_A_I, _h.R_OU_A_I, tau_i)):
+        t[r_line : r_line + 5] = _line_coefficients(tau, step)  # A, B, MU, GAM, T2DT
+        t[r_ou : r_ou + 5] = _ou_block(tau, sigma_n, h)  # A, S1, M0, M1, M2
+    t[_h.R_KI] = g_max * v_lin * step / c_m
+    t[_h.R_OFF] = drift * step
+    t[_h.R_LDT] = lam * step
+    t[_h.R_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
+
+
 def _window_table(params, windows):
     """float32 [len(windows), N_WIN32, M]: the coefficients of the last, possibly shorter step
     and of the last noise block of each window ``(n_full, n_steps, rem)``."""
@@ -659,22 +663,20 @@ def _window_table(params, windows):
         step = rem if rem > 0 else dt
         # the last noise block: from the start of its first step to the end of the window
         h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
-        for row, tau in ((_h.W_E, params.tau_syn), (_h.W_I, params.tau_syn_inh)):
-            la, lb, lmu, lgam, t2dt = _line_coefficients(tau, step)
-            table[w, row + _h.WL_A], table[w, row + _h.WL_B] = la, lb
-            table[w, row + _h.WL_MU], table[w, row + _h.WL_GAM] = lmu, lgam
-            table[w, row + _h.WL_T2DT] = t2dt
-            (
-                table[w, row + _h.WL_OU_A],
-                table[w, row + _h.WL_OU_S1],
-                table[w, row + _h.WL_OU_M0],
-                table[w, row + _h.WL_OU_M1],
-                table[w, row + _h.WL_OU_M2],
-            ) = _ou_block(tau, params.sigma_n, h_last)
-        table[w, _h.W_KI] = g_max * params.v_lin * step / params.c_m
-        table[w, _h.W_OFF] = params.drift * step
-        table[w, _h.W_LDT] = params.lam * step
-        table[w, _h.W_OTA] = np.sqrt(params.ota_rate * _phi(2 * params.lam, h_last))
+        _step_and_block_rows(
+            table[w],
+            params.tau_syn,
+            params.tau_syn_inh,
+            g_max,
+            params.v_lin,
+            params.c_m,
+            params.drift,
+            params.lam,
+            params.ota_rate,
+            params.sigma_n,
+            step,
+            h_last,
+        )
     return np.ascontiguousarray(table, dtype=np.float32)
 
 

@@ -18,57 +18,48 @@ from . import rng
 from ._jit import njit, njit_parallel
 from .circuit import compliance, step_area, step_rise, tanh32
 
-# Rows of the float32 per-column table ``col32`` [N_COL32, M] (full step dt, full noise block h).
-# The line rows come twice: rows C_E + L_* of the excitatory line, C_I + L_* of the inhibitory one.
-L_A = 0  # a = exp(-dt/tau): line decay per step
-L_B = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
-L_MU = 2  # mu = b / dt: step mean of the decaying part
-L_GAM = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
-L_T2DT = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
-L_TAU = 5  # tau (s)
-L_Q = 6  # 1 / tau (1/s)
-L_OU_A = 7  # exp(-h/tau): OU decay per noise block
-L_OU_S1 = 8  # innovation std of the OU end value
-L_OU_M0 = 9  # block mean = M0 * n_start + M1 * z1 + M2 * z2
-L_OU_M1 = 10
-L_OU_M2 = 11
-N_LINE = 12
-C_E = 0  # first row of the excitatory line
-C_I = N_LINE  # first row of the inhibitory line
-C_KI = 2 * N_LINE  # k_I = g_max v_lin dt / C_m (V), g_max = max(g_exc, g_inh)
-C_RE = C_KI + 1  # g_exc / g_max
-C_RI = C_KI + 2  # g_inh / g_max
-C_OFF = C_KI + 3  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt (V)
-C_LDT = C_KI + 4  # dt / tau_leak
-C_YHI = C_KI + 5  # v_rail_hi - v_reset (V)
-C_YLO = C_KI + 6  # v_rail_lo - v_reset (V)
-C_OTA = C_KI + 7  # std (V) of the membrane increment by OTA current noise over a block
-C_OS_E = C_KI + 8  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
-C_OS_I = C_KI + 9  # v_offset_inh / v_lin
-N_COL32 = C_KI + 10
-
-# Rows of the float32 per-window table ``win32`` [W, N_WIN32, M]: coefficients of the last,
-# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block of a window,
-# per line (rows W_E + WL_*, W_I + WL_*). Row 0 is the baseline window, rows 1.. the read
-# windows (one per read time of the batch).
-WL_A = 0
-WL_B = 1
-WL_MU = 2
-WL_GAM = 3
-WL_T2DT = 4
-WL_OU_A = 5
-WL_OU_S1 = 6
-WL_OU_M0 = 7
-WL_OU_M1 = 8
-WL_OU_M2 = 9
-N_WLINE = 10
-W_E = 0
-W_I = N_WLINE
-W_KI = 2 * N_WLINE
-W_OFF = W_KI + 1
-W_LDT = W_KI + 2
-W_OTA = W_KI + 3
-N_WIN32 = W_KI + 4
+# Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
+# noise block h) and the float32 per-window table ``win32`` [W, N_WIN32, M] (the last, possibly
+# shorter step of length rem = t_end - n_full dt and the last noise block of a window; row 0 is
+# the baseline window, rows 1.. the read windows, one per read time of the batch). A step or a
+# block picks one of the two tables and reads its rows directly (no per-row views in the loops).
+R_A_E = 0  # a = exp(-dt/tau): line decay per step (excitatory line)
+R_B_E = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
+R_MU_E = 2  # mu = b / dt: step mean of the decaying part
+R_GAM_E = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
+R_T2DT_E = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
+R_A_I = 5  # the same five rows for the inhibitory line
+R_B_I = 6
+R_MU_I = 7
+R_GAM_I = 8
+R_T2DT_I = 9
+R_KI = 10  # k_I = g_max v_lin dt / C_m (V), g_max = max(g_exc, g_inh)
+R_OFF = 11  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt (V)
+R_LDT = 12  # dt / tau_leak
+R_OU_A_E = 13  # exp(-h/tau): OU decay per noise block (excitatory line)
+R_OU_S1_E = 14  # innovation std of the OU end value
+R_OU_M0_E = 15  # block mean = M0 * n_start + M1 * z1 + M2 * z2
+R_OU_M1_E = 16
+R_OU_M2_E = 17
+R_OU_A_I = 18  # the same five rows for the inhibitory line
+R_OU_S1_I = 19
+R_OU_M0_I = 20
+R_OU_M1_I = 21
+R_OU_M2_I = 22
+R_OTA = 23  # std (V) of the membrane increment by OTA current noise over a block
+N_WIN32 = 24
+# rows of ``col32`` only
+C_TAU_E = 24  # tau_exc (s)
+C_Q_E = 25  # 1 / tau_exc (1/s)
+C_TAU_I = 26  # tau_inh (s)
+C_Q_I = 27  # 1 / tau_inh (1/s)
+C_RE = 28  # g_exc / g_max
+C_RI = 29  # g_inh / g_max
+C_YHI = 30  # v_rail_hi - v_reset (V)
+C_YLO = 31  # v_rail_lo - v_reset (V)
+C_OS_E = 32  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
+C_OS_I = 33  # v_offset_inh / v_lin
+N_COL32 = 34
 
 # Rows of the float64 per-column table ``col64`` [N_COL64, M] for the closed-form prephase.
 D_Q_E = 0  # 1 / tau_exc
@@ -258,15 +249,12 @@ def _build_edges(
 @njit
 def _stepping_start(n_steps, e_step, col64, sc, isc):
     """k_s: the step where stepping starts, the first step of the noise block that holds the
-    first edge (the last block without edges), rounded down to a flicker-block boundary when
-    flicker noise is on (the prephase handles whole flicker blocks); 0 without the closed-form
-    prephase, or when the drift would take a column out of full compliance before
-    t_s = k_s dt. Integers only, so no edge can lie before it."""
+    first edge (the last block without edges); 0 without the closed-form prephase, or when the
+    drift would take a column out of full compliance before t_s = k_s dt. Integers only, so no
+    edge can lie before it."""
     n_sub = isc[I_N_SUB]
     if (isc[I_FLAGS] & FLAG_CLOSED_FORM) == 0:
         return np.int64(0)
-    if (isc[I_FLAGS] & FLAG_FLICKER) != 0:
-        n_sub = n_sub * isc[I_N_FLK]
     if e_step.shape[0] > 0:
         k_first = min(e_step[0], n_steps - 1)
     else:
@@ -291,34 +279,40 @@ def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table):
     """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
     drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
     over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component)."""
-    n_k = fs.shape[0]
-    for c in range(fs.shape[1]):
-        for k in range(n_k):
+    for k in range(fs.shape[0]):
+        ak = a[k]
+        sk = s1[k]
+        fsk = fs[k]
+        for c in range(fs.shape[1]):
             z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
             if stationary:
-                fs[k, c] = s1[k] * z
+                fsk[c] = sk * z
             else:
-                fs[k, c] = a[k] * fs[k, c] + s1[k] * z
+                fsk[c] = ak * fsk[c] + sk * z
 
 
 @njit
 def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table):
     """One flicker block of one OTA path for every column: the K OU components advance exactly
     over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
-    block mean of their sum (normalized) is written to ``mean`` [M]. Draws: K per column for the
-    end values, one for the combined residual of the block mean."""
+    block mean of their sum (normalized) is written to ``mean`` [M]. Draws per column: K for
+    the end values (counters 64 c + 32 path + k), one for the combined residual of the block
+    mean (counter 64 c + 32 path + K)."""
     n_k = fs.shape[0]
     m2 = coef[F_M2, 0]
     for c in range(fs.shape[1]):
-        acc = 0.0
-        base = 64 * c + 32 * path
-        for k in range(n_k):
-            z = rng.normal(k_lo, k_hi, base + k, table)
-            s = fs[k, c]
-            acc += coef[F_M0, k] * s + coef[F_M1, k] * z
-            fs[k, c] = coef[F_A, k] * s + coef[F_S1, k] * z
-        acc += m2 * rng.normal(k_lo, k_hi, base + n_k, table)
-        mean[c] = acc
+        mean[c] = m2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+    for k in range(n_k):
+        a = coef[F_A, k]
+        s1 = coef[F_S1, k]
+        m0 = coef[F_M0, k]
+        m1 = coef[F_M1, k]
+        fsk = fs[k]
+        for c in range(fs.shape[1]):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            s = fsk[c]
+            mean[c] += m0 * s + m1 * z
+            fsk[c] = a * s + s1 * z
 
 
 @njit
@@ -343,13 +337,42 @@ def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, 
 
 @njit
 def _prephase(
-    b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y, fse, fsi, flk
+    b_key,
+    window,
+    wrow,
+    n_steps,
+    k_s,
+    col32,
+    col64,
+    sc,
+    isc,
+    table,
+    ve,
+    vi,
+    ie,
+    ii,
+    ne,
+    ni,
+    nem,
+    nim,
+    y,
+    fse,
+    fsi,
+    flk,
+    fme,
+    fmi,
+    oe,
+    oi,
 ):
     """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
-    linear (drift including the OTA offsets, the line noise and the flicker through the
-    linearized OTAs, OTA noise); the plain reset state plus stationary line noise for k_s = 0.
-    The flicker blocks before t_s (whole blocks: k_s is on a flicker-block boundary) are drawn
-    as in the stepped part, advancing the flicker states ``fse``, ``fsi``."""
+    linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
+    noise); the plain reset state plus stationary line noise for k_s = 0.
+
+    Flicker: the flicker blocks that start before t_s are drawn as in the stepped part (same
+    keys, whole blocks), advancing the flicker states ``fse``, ``fsi``; each adds the exact OTA
+    current of its held block mean with the lines at rest, g v_lin (tanh(os + f) - tanh(os)) /
+    C_m, over its part before t_s, weighted by the leak. A block that straddles t_s stays held
+    in the stepped part: its OTA inputs (offset plus block mean) are left in ``oe``, ``oi``."""
     m_cols = y.shape[0]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
@@ -369,6 +392,8 @@ def _prephase(
         ii[c] = _F0
         nem[c] = _F0
         nim[c] = _F0
+        oe[c] = col32[C_OS_E, c]
+        oi[c] = col32[C_OS_I, c]
         yc = col64[D_DRIFT, c] * ph_l
         ne_c = 0.0
         ni_c = 0.0
@@ -399,28 +424,30 @@ def _prephase(
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
     if flicker and k_s > 0:
-        # the flicker's contribution, block by block: the block mean held over the block (with
-        # the lines at rest the OTA current of a block is exact, its tanh taken in full),
-        # weighted by the leak's decay from the block end to t_s
-        h_f = isc[I_N_SUB] * isc[I_N_FLK] * sc[S_DT]
-        n_pre = k_s // (isc[I_N_SUB] * isc[I_N_FLK])
-        ph_f = _phi(lam, h_f)
+        f_steps = isc[I_N_SUB] * isc[I_N_FLK]
+        dt = sc[S_DT]
+        h_f = f_steps * dt
+        last_flk = (n_steps - 1) // f_steps
         f_lo, f_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER)
-        fme = np.empty(m_cols, dtype=np.float64)
-        fmi = np.empty(m_cols, dtype=np.float64)
-        coef = flk[F_FULL]
+        n_pre = (k_s + f_steps - 1) // f_steps  # flicker blocks that start before t_s
         for j in range(n_pre):
+            coef = flk[F_LAST + wrow] if j == last_flk else flk[F_FULL]
             k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
             _flicker_block(k_lo, k_hi, fse, 0, coef, fme, table)
             _flicker_block(k_lo, k_hi, fsi, 1, coef, fmi, table)
-            wgt = math.exp(-lam * (t_s - (j + 1) * h_f)) * ph_f
+            t_end = min((j + 1) * h_f, t_s)
+            wgt = np.float32(math.exp(-lam * (t_s - t_end)) * _phi(lam, t_end - j * h_f))
             for c in range(m_cols):
-                os_e = col64[D_OS_E, c]
-                os_i = col64[D_OS_I, c]
-                d = col64[D_G_E, c] * (math.tanh(os_e + fme[c]) - math.tanh(os_e)) - col64[
-                    D_G_I, c
-                ] * (math.tanh(os_i + fmi[c]) - math.tanh(os_i))
+                os_e = col32[C_OS_E, c]
+                os_i = col32[C_OS_I, c]
+                fe = np.float32(os_e + fme[c])
+                fi = np.float32(os_i + fmi[c])
+                d = col64[D_G_E, c] * (tanh32(fe) - tanh32(os_e)) - col64[D_G_I, c] * (
+                    tanh32(fi) - tanh32(os_i)
+                )
                 y[c] = np.float32(y[c] + d * wgt)
+                oe[c] = fe
+                oi[c] = fi
 
 
 @njit
@@ -482,22 +509,31 @@ def _window(
     xi,
 ):
     """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step of
-    ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
-    ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation in ``y`` and the
-    flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with the states at
-    the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise; ``gb`` [M] scales
-    the synaptic currents (the synapse DAC bias factor of the vector, 1 without bias noise).
+    ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of
+    row ``wrow`` of ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation
+    in ``y`` and the flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with
+    the states at the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
+    ``gb`` [M] scales the synaptic currents (the synapse DAC bias factor of the vector).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
     written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
     once: 0, or the kernel has a bug (the caller turns it into an error).
     """
+    m_cols = y.shape[0]
+    # OTA inputs besides the lines: offset plus the flicker block mean (normalized)
+    oe = np.empty(m_cols, dtype=np.float32)
+    oi = np.empty(m_cols, dtype=np.float32)
+    fme = np.empty(m_cols, dtype=np.float64)
+    fmi = np.empty(m_cols, dtype=np.float64)
     k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
     _prephase(
         b_key,
         window,
+        wrow,
+        n_steps,
         k_s,
+        col32,
         col64,
         sc,
         isc,
@@ -514,6 +550,10 @@ def _window(
         fse,
         fsi,
         flk,
+        fme,
+        fmi,
+        oe,
+        oi,
     )
     slot = rec_slot
     if slot >= 0:
@@ -524,7 +564,6 @@ def _window(
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
-    m_cols = y.shape[0]
     n_sub = isc[I_N_SUB]
     n_flk = isc[I_N_FLK]
     flags = isc[I_FLAGS]
@@ -535,9 +574,10 @@ def _window(
     flicker = (flags & FLAG_FLICKER) != 0
     bias = (flags & FLAG_BIAS) != 0 and window == WINDOW_READ
     bounded = not math.isinf(sc[S_X_MAX])
-    dt = sc[S_DT]
     split_gm = (flags & FLAG_SPLIT_GM) != 0
-    general_edges = bias or (flags & FLAG_SPLIT_TAU) != 0
+    split_tau = (flags & FLAG_SPLIT_TAU) != 0
+    general_edges = bias or split_tau
+    dt = sc[S_DT]
     last_blk = (n_steps - 1) // n_sub
     last_flk = (n_steps - 1) // (n_sub * n_flk)
     n_edges = e_step.shape[0]
@@ -547,24 +587,15 @@ def _window(
 
     # ---- stepped part [t_s, t_end] -----------------------------------------------------------
     inv_w = np.float32(1.0 / width)
+    wtab = win32[wrow]
     yhi = col32[C_YHI]
     ylo = col32[C_YLO]
-    tau_e = col32[C_E + L_TAU]
-    qq_e = col32[C_E + L_Q]
-    tau_i = col32[C_I + L_TAU]
-    qq_i = col32[C_I + L_Q]
-    t2dt_e = col32[C_E + L_T2DT]
-    t2dt_i = col32[C_I + L_T2DT]
+    tau_e = col32[C_TAU_E]
+    qq_e = col32[C_Q_E]
+    tau_i = col32[C_TAU_I]
+    qq_i = col32[C_Q_I]
     re = col32[C_RE]
     ri = col32[C_RI]
-    # input-referred offsets (and, per flicker block, the flicker) of the two OTAs, normalized
-    oe = np.empty(m_cols, dtype=np.float32)
-    oi = np.empty(m_cols, dtype=np.float32)
-    fme = np.empty(m_cols, dtype=np.float64)
-    fmi = np.empty(m_cols, dtype=np.float64)
-    for c in range(m_cols):
-        oe[c] = col32[C_OS_E, c]
-        oi[c] = col32[C_OS_I, c]
     f_lo = np.uint64(0)
     f_hi = np.uint64(0)
     if flicker:
@@ -579,34 +610,12 @@ def _window(
     k_lo = np.uint64(0)
     k_hi = np.uint64(0)
     for blk in range(k_s // n_sub, last_blk + 1):
-        is_last = blk == last_blk
-        if is_last:
-            ou_ae = win32[wrow, W_E + WL_OU_A]
-            ou_s1e = win32[wrow, W_E + WL_OU_S1]
-            ou_m0e = win32[wrow, W_E + WL_OU_M0]
-            ou_m1e = win32[wrow, W_E + WL_OU_M1]
-            ou_m2e = win32[wrow, W_E + WL_OU_M2]
-            ou_ai = win32[wrow, W_I + WL_OU_A]
-            ou_s1i = win32[wrow, W_I + WL_OU_S1]
-            ou_m0i = win32[wrow, W_I + WL_OU_M0]
-            ou_m1i = win32[wrow, W_I + WL_OU_M1]
-            ou_m2i = win32[wrow, W_I + WL_OU_M2]
-            ota = win32[wrow, W_OTA]
-        else:
-            ou_ae = col32[C_E + L_OU_A]
-            ou_s1e = col32[C_E + L_OU_S1]
-            ou_m0e = col32[C_E + L_OU_M0]
-            ou_m1e = col32[C_E + L_OU_M1]
-            ou_m2e = col32[C_E + L_OU_M2]
-            ou_ai = col32[C_I + L_OU_A]
-            ou_s1i = col32[C_I + L_OU_S1]
-            ou_m0i = col32[C_I + L_OU_M0]
-            ou_m1i = col32[C_I + L_OU_M1]
-            ou_m2i = col32[C_I + L_OU_M2]
-            ota = col32[C_OTA]
+        # the coefficients of this noise block: a full block, or the window's last one
+        btab = wtab if blk == last_blk else col32
         if flicker and blk % n_flk == 0:
-            # a new flicker block (k_s lies on a flicker-block boundary): exact OU block draws,
-            # the block mean held over the flicker block, inside the tanh like the offset
+            # a new flicker block (a block straddling t_s was drawn by the prephase): exact OU
+            # block draws, the block mean held over the flicker block, inside the tanh like
+            # the offset
             fb = blk // n_flk
             coef = flk[F_LAST + wrow] if fb == last_flk else flk[F_FULL]
             b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
@@ -626,45 +635,19 @@ def _window(
                 z3 = rng.normal(k_lo, k_hi, 8 * c + 2, table)
                 z4 = rng.normal(k_lo, k_hi, 8 * c + 3, table)
                 n0 = ne[c]
-                nem[c] = ou_m0e[c] * n0 + ou_m1e[c] * z1 + ou_m2e[c] * z2
-                ne[c] = ou_ae[c] * n0 + ou_s1e[c] * z1
+                nem[c] = btab[R_OU_M0_E, c] * n0 + btab[R_OU_M1_E, c] * z1 + btab[R_OU_M2_E, c] * z2
+                ne[c] = btab[R_OU_A_E, c] * n0 + btab[R_OU_S1_E, c] * z1
                 n0 = ni[c]
-                nim[c] = ou_m0i[c] * n0 + ou_m1i[c] * z3 + ou_m2i[c] * z4
-                ni[c] = ou_ai[c] * n0 + ou_s1i[c] * z3
+                nim[c] = btab[R_OU_M0_I, c] * n0 + btab[R_OU_M1_I, c] * z3 + btab[R_OU_M2_I, c] * z4
+                ni[c] = btab[R_OU_A_I, c] * n0 + btab[R_OU_S1_I, c] * z3
         # everything the OTAs see besides the line's deterministic state, held over the block
         for c in range(m_cols):
             xe[c] = nem[c] + oe[c]
             xi[c] = nim[c] + oi[c]
         k_hi_step = min((blk + 1) * n_sub, n_steps)
         for k in range(blk * n_sub, k_hi_step):
-            if k < n_full:
-                la_e = col32[C_E + L_A]
-                lb_e = col32[C_E + L_B]
-                lmu_e = col32[C_E + L_MU]
-                lgam_e = col32[C_E + L_GAM]
-                la_i = col32[C_I + L_A]
-                lb_i = col32[C_I + L_B]
-                lmu_i = col32[C_I + L_MU]
-                lgam_i = col32[C_I + L_GAM]
-                t2dt_e = col32[C_E + L_T2DT]
-                t2dt_i = col32[C_I + L_T2DT]
-                ki = col32[C_KI]
-                off = col32[C_OFF]
-                ldt = col32[C_LDT]
-            else:
-                la_e = win32[wrow, W_E + WL_A]
-                lb_e = win32[wrow, W_E + WL_B]
-                lmu_e = win32[wrow, W_E + WL_MU]
-                lgam_e = win32[wrow, W_E + WL_GAM]
-                la_i = win32[wrow, W_I + WL_A]
-                lb_i = win32[wrow, W_I + WL_B]
-                lmu_i = win32[wrow, W_I + WL_MU]
-                lgam_i = win32[wrow, W_I + WL_GAM]
-                t2dt_e = win32[wrow, W_E + WL_T2DT]
-                t2dt_i = win32[wrow, W_I + WL_T2DT]
-                ki = win32[wrow, W_KI]
-                off = win32[wrow, W_OFF]
-                ldt = win32[wrow, W_LDT]
+            # the coefficients of this step: a full step, or the window's last, shorter one
+            stab = col32 if k < n_full else wtab
             if bounded and e < n_edges and e_step[e] == k:
                 # bounded lines with edges in this step: integrated piece by piece between the
                 # edges (constant rate on each piece, where min(free solution, bound) is the
@@ -682,11 +665,9 @@ def _window(
                     u_prev = u
                     r = e_row[e]
                     sg = e_sign[e]
-                    ar = a_exc[r]
-                    br = a_inh[r]
                     for c in range(m_cols):
-                        ie[c] += sg * (ar[c] * gb[c])
-                        ii[c] += sg * (br[c] * gb[c])
+                        ie[c] += sg * (a_exc[r, c] * gb[c])
+                        ii[c] += sg * (a_inh[r, c] * gb[c])
                     if sg > _F0:
                         n_active += 1
                     else:
@@ -703,35 +684,47 @@ def _window(
                     me[c] *= inv_len
                     mi[c] *= inv_len
             else:
-                # lines: exact step of dV/dt = rate - V/tau with the rate held over the step; the
-                # deterministic state is bounded by x_max (charge above the bound is lost)
-                for c in range(m_cols):
-                    v = ve[c]
-                    me[c] = lmu_e[c] * v + lgam_e[c] * ie[c]
-                    ve[c] = min(la_e[c] * v + lb_e[c] * ie[c], x_max)
-                    v = vi[c]
-                    mi[c] = lmu_i[c] * v + lgam_i[c] * ii[c]
-                    vi[c] = min(la_i[c] * v + lb_i[c] * ii[c], x_max)
+                # lines: exact step of dV/dt = rate - V/tau with the rate held over the step;
+                # the deterministic state is bounded by x_max (charge above the bound is lost)
+                if split_tau:
+                    for c in range(m_cols):
+                        v = ve[c]
+                        me[c] = stab[R_MU_E, c] * v + stab[R_GAM_E, c] * ie[c]
+                        ve[c] = min(stab[R_A_E, c] * v + stab[R_B_E, c] * ie[c], x_max)
+                        v = vi[c]
+                        mi[c] = stab[R_MU_I, c] * v + stab[R_GAM_I, c] * ii[c]
+                        vi[c] = min(stab[R_A_I, c] * v + stab[R_B_I, c] * ii[c], x_max)
+                else:
+                    # one time constant for both lines
+                    for c in range(m_cols):
+                        la = stab[R_A_E, c]
+                        lb = stab[R_B_E, c]
+                        lmu = stab[R_MU_E, c]
+                        lgam = stab[R_GAM_E, c]
+                        v = ve[c]
+                        me[c] = lmu * v + lgam * ie[c]
+                        ve[c] = min(la * v + lb * ie[c], x_max)
+                        v = vi[c]
+                        mi[c] = lmu * v + lgam * ii[c]
+                        vi[c] = min(la * v + lb * ii[c], x_max)
                 # pulse edges inside this step: exact response to a rate step at time s
                 while e < n_edges and e_step[e] == k:
                     u = e_u[e]
                     r = e_row[e]
                     sg = e_sign[e]
-                    ar = a_exc[r]
-                    br = a_inh[r]
                     if general_edges:
                         for c in range(m_cols):
-                            ae = sg * (ar[c] * gb[c])
-                            ai = sg * (br[c] * gb[c])
+                            ae = sg * (a_exc[r, c] * gb[c])
+                            ai = sg * (a_inh[r, c] * gb[c])
                             x = u * qq_e[c]
                             rise = tau_e[c] * step_rise(x)
-                            area = t2dt_e[c] * step_area(x)
+                            area = stab[R_T2DT_E, c] * step_area(x)
                             ve[c] = min(ve[c] + ae * rise, x_max)
                             me[c] += ae * area
                             ie[c] += ae
                             x = u * qq_i[c]
                             rise = tau_i[c] * step_rise(x)
-                            area = t2dt_i[c] * step_area(x)
+                            area = stab[R_T2DT_I, c] * step_area(x)
                             vi[c] = min(vi[c] + ai * rise, x_max)
                             mi[c] += ai * area
                             ii[c] += ai
@@ -740,9 +733,9 @@ def _window(
                         for c in range(m_cols):
                             x = u * qq_e[c]
                             rise = tau_e[c] * step_rise(x)
-                            area = t2dt_e[c] * step_area(x)
-                            ae = sg * ar[c]
-                            ai = sg * br[c]
+                            area = stab[R_T2DT_E, c] * step_area(x)
+                            ae = sg * a_exc[r, c]
+                            ai = sg * a_inh[r, c]
                             ve[c] = min(ve[c] + ae * rise, x_max)
                             me[c] += ae * area
                             ie[c] += ae
@@ -769,7 +762,7 @@ def _window(
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
                     drive = re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i)
-                    y[c] = yc + ki[c] * drive + off[c] - ldt[c] * yc
+                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
             else:
                 for c in range(m_cols):
                     yc = y[c]
@@ -777,7 +770,12 @@ def _window(
                     th_i = tanh32(min(mi[c], x_max) + xi[c])
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
-                    y[c] = yc + ki[c] * (f_up * th_e - f_dn * th_i) + off[c] - ldt[c] * yc
+                    y[c] = (
+                        yc
+                        + stab[R_KI, c] * (f_up * th_e - f_dn * th_i)
+                        + stab[R_OFF, c]
+                        - stab[R_LDT, c] * yc
+                    )
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]
@@ -788,7 +786,7 @@ def _window(
                     tr_mem[slot, j, k + 1] = v_reset + y[c]
         if ota_noise:
             for c in range(m_cols):
-                y[c] += ota[c] * rng.normal(k_lo, k_hi, 8 * c + 4, table)
+                y[c] += btab[R_OTA, c] * rng.normal(k_lo, k_hi, 8 * c + 4, table)
             if slot >= 0:
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
@@ -831,10 +829,9 @@ def _adc(
             x += sigma_ramp * rng.normal(r_lo, r_hi, 2 * q + conv, table)
         u = x + 0.5  # threshold k is reached when u - adc_dev[q, k-1] >= k
         code = min(max(math.floor(u), 0.0), top)
-        dev = adc_dev[q]
-        while code < top and u - dev[np.int64(code)] >= code + 1.0:
+        while code < top and u - adc_dev[q, np.int64(code)] >= code + 1.0:
             code += 1.0
-        while code > 0.0 and u - dev[np.int64(code) - 1] < code:
+        while code > 0.0 and u - adc_dev[q, np.int64(code) - 1] < code:
             code -= 1.0
         codes[c] = code
         volts[c] = v_reset + y[c]
