@@ -24,7 +24,8 @@ class Traces(NamedTuple):
 
     ``time`` [T] (s): 0, dt, 2 dt, ..., n_full dt and finally t_read. ``v_exc``, ``v_inh``
     [S, C, T] (V): the line voltages seen by the OTAs (the step mean over the step that ends at
-    ``time``, including line noise). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
+    ``time``, limited to ``v_line_max``, including line noise; the OTA offsets and the flicker
+    noise, input-referred, are not part of the line). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
     Points before the start of the stepped part (the closed-form prephase, see
     ``closed_form_prephase``) are NaN. S follows ``record_samples``, C ``record_columns``.
     """

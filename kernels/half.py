@@ -1,8 +1,9 @@
 """The batch kernel: one half (hemisphere) of a chip, B input vectors, all columns.
 
-Per sample the work is: build the pulse edges, integrate the read window (reset at t = 0, events,
-ADC read at t_read), integrate the baseline window (reset, no events, read at t_baseline), convert
-both with the ADC. The samples are independent (``prange``); every random number is keyed by the
+Per sample the work is: build the pulse edges, integrate the baseline window (reset, no events,
+read at t_baseline; the flicker noise starts from its stationary distribution), convert it,
+propagate the flicker state over the gap, integrate the read window (reset at t = 0, events, ADC
+read at t_read), convert it. The samples are independent (``prange``); every random number is keyed by the
 sample's global index, so the result of a sample does not depend on the batch it is in.
 
 The discretized update is documented in the docstring of the :mod:`kernels` package; the names of the
