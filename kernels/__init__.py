@@ -143,7 +143,7 @@ Noise (model.md section 6), on blocks of h = noise_substeps * dt (the last block
   from flicker_tau_min to flicker_tau_max (ratio r), each of stationary variance K_f ln(r), so
   the sum has the one-sided PSD K_f / f between about 1/(2 pi tau_max) and 1/(2 pi tau_min).
   Drawn on flicker blocks of h_f = flicker_blocks * h (the last block of a window ends at its
-  end and has its own coefficients): per block the K end values and the block mean of the sum
+  end and has its own coefficients, as has the first block after a closed-form prephase): per block the K end values and the block mean of the sum
   jointly, with the block statistics above (K draws for the end values, the K residuals of the
   block mean combined into one normal); the block mean is held over the block, inside the tanh
   with the offset. The baseline window starts from the stationary distribution; the states at
@@ -163,11 +163,15 @@ t = 0) the state at the block start t_s is drawn exactly: y_det = D (1 - exp(-la
 / C_m, lambda = 1/tau_leak), and (n_exc, n_inh, y) jointly normal with the OU integrals
 J = int_0^t_s exp(-lambda (t_s - s)) n(s) ds of each line (its own tau) entering y through
 g v_lin sech^2(os) / C_m (the OTA linearized for the line noise around its offset, the noise
-being a few mV against v_lin = 150 mV), plus the OTA noise term. The flicker blocks that start
-before t_s are drawn block by block as in the stepped part (same draws); each adds its exact OTA
-current with the lines at rest, g v_lin (tanh(os + f) - tanh(os)) / C_m, over its part before
-t_s, leak-weighted; a flicker block that straddles t_s stays held in the stepped part. The
-baseline window has no events, so it is closed form up to its last noise block.
+being a few mV against v_lin = 150 mV), plus the OTA noise term. The flicker enters the same
+way: per component k, its value at t_s and its leak-weighted integral
+I_k = int_0^t_s exp(-lambda (t_s - s)) s_k(s) ds are jointly normal given s_k(0) (exact OU
+statistics: E[I_k | s_k(0)] = s_k(0) exp(-lambda t_s) phi(1/tau_k - lambda, t_s), ...), y gets
+g v_lin sech^2(os) sum_k I_k / C_m per OTA (K draws for the end values, one for the combined
+residuals), and the stepped part starts with a partial flicker block from t_s to the next
+flicker-block boundary (or the window end), with exact coefficients of its own. So the prephase
+costs the same whatever its length, and stepping still starts at the noise block of the first
+edge. The baseline window has no events, so it is closed form up to its last noise block.
 
 Times on the grid: every time (pulse edges, t_read, t_baseline) is placed on the step grid once,
 in integers: step k and offset s with t = k dt + s, 0 <= s < dt; a time within 1e-9 dt of a grid

@@ -682,11 +682,14 @@ def _window_table(params, windows):
 
 
 def _flicker_table(params, windows, gap):
-    """float64 [2 + len(windows), N_FLK, K]: the flicker coefficients of a full flicker block
-    (set F_FULL), of the gap between the windows (F_GAP: F_A, F_S1) and of the last, possibly
-    shorter flicker block of each window ``(n_full, n_steps, rem)`` (F_LAST + w)."""
+    """float64 [3 + len(windows), N_FLK, K]: the flicker coefficients of a full flicker block
+    (set F_FULL), of the gap between the windows (F_GAP: F_A, F_S1), the components' time
+    constants and stationary std (F_TAU) and of the last, possibly shorter flicker block of each
+    window ``(n_full, n_steps, rem)`` (F_LAST + w)."""
     taus, sig, dt, nf = params.flicker_taus, params.flicker_sigma_n, params.dt, params.flicker_steps
-    table = np.zeros((2 + len(windows), _h.N_FLK, taus.size), dtype=np.float64)
+    table = np.zeros((3 + len(windows), _h.N_FLK, taus.size), dtype=np.float64)
+    table[_h.F_TAU, 0] = taus
+    table[_h.F_TAU, 1] = sig
     table[_h.F_FULL] = flicker_block_coefficients(taus, sig, nf * dt)
     table[_h.F_GAP, _h.F_A] = np.exp(-gap / taus)
     table[_h.F_GAP, _h.F_S1] = sig * np.sqrt(-np.expm1(-2.0 * gap / taus))

@@ -127,9 +127,11 @@ FLAG_SPLIT_TAU = 512  # tau_exc != tau_inh in some column (otherwise the lines s
 WINDOW_READ = 0
 WINDOW_BASE = 1
 
-# Flicker coefficient table ``flk`` [2 + W, N_FLK, K] (float64, per component k): set F_FULL for
+# Flicker coefficient table ``flk`` [3 + W, N_FLK, K] (float64, per component k): set F_FULL for
 # a full flicker block, F_GAP for the propagation over the gap between the windows (F_A, F_S1
-# only), F_LAST + w for the last (shorter) flicker block of window w (0: baseline, 1..: reads).
+# only), F_TAU for the components themselves (row 0: tau_k (s), row 1: stationary std,
+# normalized), F_LAST + w for the last (shorter) flicker block of window w (0: baseline, 1..:
+# reads).
 F_A = 0  # exp(-h_f/tau_k)
 F_S1 = 1  # innovation std of the end value
 F_M0 = 2  # block mean = sum_k (M0 s_k + M1 z_k) + M2 z (the K residuals combined in one normal)
@@ -138,7 +140,8 @@ F_M2 = 4  # sqrt(sum_k M2_k^2): the combined residual std (the same in every ent
 N_FLK = 5
 F_FULL = 0
 F_GAP = 1
-F_LAST = 2
+F_TAU = 2
+F_LAST = 3
 #: Largest number of flicker components (draw counters per column and OTA are 32 apart).
 MAX_FLICKER_COMPONENTS = 31
 
@@ -337,6 +340,65 @@ def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, 
 
 
 @njit
+def _flicker_coefficients(flk, h, coef):
+    """Exact flicker block coefficients ``coef`` [N_FLK, K] of a block of length ``h`` (s) (the
+    first, partial flicker block of a stepped part); the same formulas as the wrapper's."""
+    acc = 0.0
+    for k in range(flk.shape[2]):
+        tau = flk[F_TAU, 0, k]
+        sig = flk[F_TAU, 1, k]
+        x = h / tau
+        one_a = -math.expm1(-x)
+        s1 = sig * math.sqrt(-math.expm1(-2.0 * x))
+        cov = sig * sig * tau * one_a * one_a  # Cov(s_end, integral)
+        var_int = sig * sig * tau * (2.0 * h - 2.0 * tau * one_a - tau * one_a * one_a)
+        coef[F_A, k] = 1.0 - one_a
+        coef[F_S1, k] = s1
+        coef[F_M0, k] = tau * one_a / h
+        if s1 > 0.0:
+            coef[F_M1, k] = cov / s1 / h
+            acc += max(var_int - (cov / s1) ** 2, 0.0)
+        else:
+            coef[F_M1, k] = 0.0
+    m2 = math.sqrt(acc) / h
+    for k in range(flk.shape[2]):
+        coef[F_M2, k] = m2
+
+
+@njit
+def _flicker_prephase(k_lo, k_hi, fs, path, flk, lam, t_s, gain, y, table):
+    """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
+    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam (t_s - t)) s(t) dt
+    are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
+    (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
+    the end values, one for the K combined residuals of the integrals."""
+    n_k = fs.shape[0]
+    m_cols = fs.shape[1]
+    acc = 0.0
+    for k in range(n_k):
+        tau = flk[F_TAU, 0, k]
+        sig = flk[F_TAU, 1, k]
+        q = 1.0 / tau
+        a = math.exp(-q * t_s)
+        s1 = sig * math.sqrt(-math.expm1(-2.0 * q * t_s))
+        m = math.exp(-lam * t_s) * _phi(q - lam, t_s)  # E[I | s(0)] / s(0)
+        cov = sig * sig * (_phi(lam + q, t_s) - a * m)  # Cov(s(t_s), I | s(0))
+        v_stat = 2.0 * (_phi(2.0 * lam, t_s) - _phi(lam + q, t_s)) / (q - lam)
+        var_i = sig * sig * (v_stat - m * m)  # Var(I | s(0))
+        c1 = cov / s1 if s1 > 0.0 else 0.0
+        acc += max(var_i - c1 * c1, 0.0)
+        fsk = fs[k]
+        for c in range(m_cols):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            s0 = fsk[c]
+            y[c] += gain[c] * (m * s0 + c1 * z)
+            fsk[c] = a * s0 + s1 * z
+    c2 = math.sqrt(acc)
+    for c in range(m_cols):
+        y[c] += gain[c] * c2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+
+
+@njit
 def _prephase(
     b_key,
     window,
@@ -369,11 +431,10 @@ def _prephase(
     linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
     noise); the plain reset state plus stationary line noise for k_s = 0.
 
-    Flicker: the flicker blocks that start before t_s are drawn as in the stepped part (same
-    keys, whole blocks), advancing the flicker states ``fse``, ``fsi``; each adds the exact OTA
-    current of its held block mean with the lines at rest, g v_lin (tanh(os + f) - tanh(os)) /
-    C_m, over its part before t_s, weighted by the leak. A block that straddles t_s stays held
-    in the stepped part: its OTA inputs (offset plus block mean) are left in ``oe``, ``oi``."""
+    Flicker: over [0, t_s] in closed form (:func:`_flicker_prephase`), through the OTAs
+    linearized around their offsets; the flicker states ``fse``, ``fsi`` advance to t_s, and the
+    stepped part starts with a (possibly partial) flicker block at t_s. ``oe``, ``oi`` get the
+    OTA offsets (normalized)."""
     m_cols = y.shape[0]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
@@ -425,30 +486,16 @@ def _prephase(
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
     if flicker and k_s > 0:
-        f_steps = isc[I_N_SUB] * isc[I_N_FLK]
-        dt = sc[S_DT]
-        h_f = f_steps * dt
-        last_flk = (n_steps - 1) // f_steps
-        f_lo, f_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER)
-        n_pre = (k_s + f_steps - 1) // f_steps  # flicker blocks that start before t_s
-        for j in range(n_pre):
-            coef = flk[F_LAST + wrow] if j == last_flk else flk[F_FULL]
-            k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
-            _flicker_block(k_lo, k_hi, fse, 0, coef, fme, table)
-            _flicker_block(k_lo, k_hi, fsi, 1, coef, fmi, table)
-            t_end = min((j + 1) * h_f, t_s)
-            wgt = np.float32(math.exp(-lam * (t_s - t_end)) * _phi(lam, t_end - j * h_f))
-            for c in range(m_cols):
-                os_e = col32[C_OS_E, c]
-                os_i = col32[C_OS_I, c]
-                fe = np.float32(os_e + fme[c])
-                fi = np.float32(os_i + fmi[c])
-                d = col64[D_G_E, c] * (tanh32(fe) - tanh32(os_e)) - col64[D_G_I, c] * (
-                    tanh32(fi) - tanh32(os_i)
-                )
-                y[c] = np.float32(y[c] + d * wgt)
-                oe[c] = fe
-                oi[c] = fi
+        f_lo, f_hi = rng.make_key(
+            seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER_PREPHASE
+        )
+        yf = np.zeros(m_cols, dtype=np.float64)
+        _flicker_prephase(f_lo, f_hi, fse, 0, flk, lam, t_s, col64[D_GV_E], yf, table)
+        for c in range(m_cols):
+            yf[c] = -yf[c]
+        _flicker_prephase(f_lo, f_hi, fsi, 1, flk, lam, t_s, col64[D_GV_I], yf, table)
+        for c in range(m_cols):
+            y[c] = np.float32(y[c] - yf[c])
 
 
 @njit
@@ -599,6 +646,10 @@ def _window(
     ri = col32[C_RI]
     f_lo = np.uint64(0)
     f_hi = np.uint64(0)
+    first_blk = k_s // n_sub
+    coef_part = np.empty((N_FLK, flk.shape[2]), dtype=np.float64)
+    # length of the last step beyond n_full steps (0 if the window ends on the grid)
+    step_last_rem = step_last if n_steps > n_full else 0.0
     if flicker:
         f_lo, f_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_FLICKER)
     e = 0
@@ -613,12 +664,20 @@ def _window(
     for blk in range(k_s // n_sub, last_blk + 1):
         # the coefficients of this noise block: a full block, or the window's last one
         btab = wtab if blk == last_blk else col32
-        if flicker and blk % n_flk == 0:
-            # a new flicker block (a block straddling t_s was drawn by the prephase): exact OU
-            # block draws, the block mean held over the flicker block, inside the tanh like
-            # the offset
+        if flicker and (blk % n_flk == 0 or blk == first_blk):
+            # a new flicker block: exact OU block draws, the block mean held over the flicker
+            # block, inside the tanh like the offset. The first block of the stepped part may
+            # start inside a flicker block (after the closed-form prephase): it runs from t_s to
+            # the end of that flicker block (or of the window) with coefficients of its own
             fb = blk // n_flk
-            coef = flk[F_LAST + wrow] if fb == last_flk else flk[F_FULL]
+            if blk % n_flk != 0:
+                h_part = min((fb + 1) * n_sub * n_flk * dt, n_full * dt + step_last_rem) - k_s * dt
+                _flicker_coefficients(flk, h_part, coef_part)
+                coef = coef_part
+            elif fb == last_flk:
+                coef = flk[F_LAST + wrow]
+            else:
+                coef = flk[F_FULL]
             b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
             _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table)
             _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table)

@@ -27,7 +27,9 @@ def test_codes_count_the_thresholds_reached(adc_max):
     dev = rng.uniform(-0.45, 0.45, (4, adc_max))
     # ADC values across codes 116..124 and beyond adc_max, fine steps, some on thresholds
     offset = np.linspace(-4.2, 4.2, M)
-    offset[::7] = np.round(offset[::7]) + 0.5 + dev[quadrant[::7], 119 + np.round(offset[::7]).astype(int)]
+    offset[::7] = (
+        np.round(offset[::7]) + 0.5 + dev[quadrant[::7], 119 + np.round(offset[::7]).astype(int)]
+    )
     if adc_max < 130:
         offset[-4:] = adc_max - 120 + np.array([-0.6, 0.3, 2.0, 50.0])
     ev, w, p = _constant_membrane(adc_max, adc_offset=offset, quadrant=quadrant, adc_dev=dev)

@@ -101,8 +101,12 @@ def _membrane_var(psd, t, c_m):
 
 
 @pytest.mark.parametrize("closed_form", [True, False])
-def test_membrane_variance_and_read_baseline_correlation(closed_form):
-    psd, n_b, t = 1e-12, 300, 5e-6
+@pytest.mark.parametrize("t", [5e-6, 4.096e-6, 4.2e-6, 0.5e-6])
+def test_membrane_variance_and_read_baseline_correlation(closed_form, t):
+    """Windows ending on a flicker-block boundary (4.096 us), inside one (a last, shorter flicker
+    block), and shorter than one flicker block; the closed-form prephase draws the flicker up to
+    the start of the stepped part in closed form, which then starts with a partial block."""
+    psd, n_b = 1e-12, 300
     p = _params(t_read=t, t_baseline=t, closed_form_prephase=closed_form)
     args = (*_no_events(n_b), np.zeros((1, M), np.int8))
     near = kernels.simulate_half(*args, **p, flicker_psd_1mhz=psd, noise_seed=3, t_gap=20e-6)

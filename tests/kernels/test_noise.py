@@ -197,7 +197,11 @@ def test_ramp_noise_is_common_to_a_quadrant_and_independent_per_conversion():
     quadrant = np.arange(M) // 8
     p = _params(t_read=2e-6, t_baseline=1e-6, adc_offset=np.arange(M) / M)
     r = kernels.simulate_half(
-        *NO_EVENTS(n_b), np.zeros((1, M), np.int8), **p, sigma_ramp=sr, quadrant=quadrant,
+        *NO_EVENTS(n_b),
+        np.zeros((1, M), np.int8),
+        **p,
+        sigma_ramp=sr,
+        quadrant=quadrant,
         noise_seed=13,
     )
     code = r.code_read.astype(float)
