@@ -10,7 +10,11 @@ matmul of the same batch measured in the same run, and the JIT cost separately: 
 with an empty on-disk cache (compilation) and with a warm cache (loading), each in a fresh
 process. Never fails on time.
 
-    python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3]
+    python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3] [--flicker PSD]
+
+The noise is that of the built-in bss2 chip, its OTA flicker noise included (5 OU processes
+from 1 us to 1 ms, drawn every 16 noise blocks); ``--flicker PSD`` sets the flicker's level
+(V^2/Hz at 1 MHz; 0 switches it off) to measure its cost.
 """
 
 import argparse
@@ -84,7 +88,15 @@ def _bss2_noise():
         sigma_line=n.sigma_line,
         ota_noise_psd=n.ota_current_psd_per_gm,
         sigma_jitter=n.sigma_jitter,
+        sigma_bias=n.sigma_bias,
+        sigma_bias_common=n.sigma_bias_common,
+        flicker_psd_1mhz=n.flicker.psd_at_1MHz,
+        flicker_tau_min=n.flicker.tau_min,
+        flicker_tau_max=n.flicker.tau_max,
+        flicker_components=n.flicker.components,
+        flicker_blocks=n.flicker.blocks,
         sigma_adc=n.sigma_adc,
+        sigma_ramp=n.sigma_ramp,
     )
 
 
@@ -133,6 +145,12 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-compile", action="store_true", help="do not measure JIT cost")
+    ap.add_argument(
+        "--flicker",
+        type=float,
+        default=None,
+        help="flicker PSD at 1 MHz (V^2/Hz; default: bss2's; 0: off)",
+    )
     args = ap.parse_args(argv)
 
     import numba
@@ -142,11 +160,14 @@ def main(argv=None):
     if args.threads:
         numba.set_num_threads(args.threads)
     ev, w, x, p = workload(args.batch)
+    if args.flicker is not None:
+        p["flicker_psd_1mhz"] = args.flicker
     n_events = ev[1].size
     print(
         f"tile {K} x {M}, batch {args.batch}, {n_events / args.batch:.1f} events per vector, "
         f"wait 5, num_sends 1, t_read {p['t_read'] * 1e6:.2f} us, dt {p['dt'] * 1e9:.0f} ns, "
-        f"all noise on, {numba.get_num_threads()} numba threads"
+        f"all noise on (flicker {p['flicker_psd_1mhz']:g} V^2/Hz at 1 MHz), "
+        f"{numba.get_num_threads()} numba threads"
     )
 
     if not args.skip_compile:

@@ -463,12 +463,17 @@ def description_parts(desc) -> dict:
     synapses = g.halves * g.rows * g.columns
     k = desc.tile_shape[0]
     steps = steps_per_vector(desc, k, 1, 5)
+    # the ADC threshold table: one row of formats.adc.max deviations per quadrant
+    adc_table = (g.columns // desc.analog.adc.quadrant_columns) * desc.formats.adc.max * 8
     return {
         # kept: the excitatory and inhibitory factors (float64, rows x columns per half between
-        # them); while one half is drawn: three more float64 rows x columns temporaries
+        # them), the per-column arrays and the ADC table; while one half is drawn: three more
+        # float64 rows x columns temporaries and two more ADC tables
         "pattern_bytes": synapses * 8
         + 3 * g.rows * g.columns * 8
-        + 64 * g.halves * (g.rows + g.columns),
+        + 64 * g.halves * g.rows
+        + 128 * g.halves * g.columns
+        + (g.halves + 2) * adc_table,
         "steps_nominal": steps,
         "trace_bytes_per_vector_column": 24 * (steps + 2),
     }

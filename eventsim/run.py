@@ -75,8 +75,15 @@ def assemble(
         0 if prog.baseline_reset_index < 0 else start[0, prog.baseline_reset_index] - start[0, 0]
     )
     t_baseline = float((start[0, prog.baseline_read_index] - start[0, 0] - base_origin) * ct)
+    t_gap = float((start[0, prog.integration_reset_index] - start[0, 0] - base_origin) * ct)
     schedule = Schedule(
-        halves=H, ev_ptr=ev_ptr, ev_time=ev_time, t_read=t_read, t_baseline=t_baseline, **events
+        halves=H,
+        ev_ptr=ev_ptr,
+        ev_time=ev_time,
+        t_read=t_read,
+        t_baseline=t_baseline,
+        t_gap=t_gap,
+        **events,
     )
     timeline = Timeline(prog.phase_names, prog.phase_kinds, start, end, ct)
     return schedule, timeline
@@ -203,7 +210,10 @@ def concatenate(runs) -> EventRun:
             raise ValueError(
                 f"runs[{i}] comes from chip {r.chip_name!r}, which differs from runs[0] ({first.chip_name!r})"
             )
-        if r.schedule.t_baseline != first.schedule.t_baseline:
+        if (r.schedule.t_baseline, r.schedule.t_gap) != (
+            first.schedule.t_baseline,
+            first.schedule.t_gap,
+        ):
             raise ValueError(
                 f"runs[{i}] has a different baseline window than runs[0]: not the same chip"
             )
@@ -249,6 +259,7 @@ def concatenate(runs) -> EventRun:
         halves=first.schedule.halves,
         ev_ptr=np.concatenate(ptrs),
         t_baseline=first.schedule.t_baseline,
+        t_gap=first.schedule.t_gap,
         **{
             k: cat[k]
             for k in (

@@ -92,6 +92,9 @@ class Schedule:
     t_baseline: float
     """Baseline window (s): from the start of the reset before the baseline read (or of the
     vector, if there is none) to the start of the baseline read. The same for every vector."""
+    t_gap: float
+    """From the start of the baseline window (as in ``t_baseline``) to the start of the read
+    window, the integration reset (s); at least ``t_baseline``. The same for every vector."""
 
     @property
     def ev_row(self) -> np.ndarray:

@@ -54,6 +54,24 @@ RANGES: dict[str, Range] = {
         "voltage",
         "OTA linear input range: below 1 mV it is below the offsets; " + _VOLT + " (bss2: 150 mV)",
     ),
+    "analog.synaptic_input.v_max": Range(
+        1e-3,
+        10.0,
+        "voltage",
+        "bound of a line above its rest level: below 1 mV no pulse fits; "
+        + _VOLT
+        + " (bss2: 600 mV)",
+    ),
+    "analog.synaptic_input.tau_gm_coupling.reference_gm": Range(
+        1e-12, 1e-3, "conductance", "an on-chip OTA: 1 pS .. 1 mS (bss2: 0.9 uS)"
+    ),
+    "analog.synaptic_input.tau_gm_coupling.exponent": Range(
+        0.0,
+        1.0,
+        "dimensionless",
+        "beyond 1 the time constant would change faster than inversely with g_m: not a coupling "
+        "but another circuit (bss2: 0.06)",
+    ),
     "analog.membrane.tau_leak": Range(
         1e-9,
         1e6,
@@ -68,6 +86,12 @@ RANGES: dict[str, Range] = {
     "analog.adc.v_lsb": Range(
         1e-6, 1.0, "voltage", "volts per ADC code: 1 uV .. 1 V (bss2: 2.5 mV)"
     ),
+    "analog.adc.conversion_time": Range(
+        0.0, 1e-3, "time", "an on-chip ADC conversion: up to 1 ms (bss2: 540 ns)"
+    ),
+    "analog.adc.inl": Range(
+        0.0, 10.0, "dimensionless", "ADC integral non-linearity in codes (bss2: 0.3)"
+    ),
     "noise.sigma_line": Range(
         0.0, 1.0, "voltage", "line noise beyond 1 V swamps any signal (bss2: 1.4 mV)"
     ),
@@ -78,9 +102,23 @@ RANGES: dict[str, Range] = {
         "thermal noise is about 1e-20 A**2/Hz/S; up to 1e8 times that (bss2: 2e-18)",
     ),
     "noise.sigma_jitter": Range(
-        0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 1 ns)"
+        0.0, 1e-6, "time", "pulse jitter beyond 1 us exceeds any pulse (bss2: 0.2 ns)"
+    ),
+    "noise.flicker.psd_at_1MHz": Range(
+        0.0,
+        1e-8,
+        "voltage_psd",
+        "input-referred 1/f noise of an OTA: (100 uV)^2/Hz at 1 MHz is millivolts in every "
+        "octave (bss2: 1e-14 V**2/Hz)",
+    ),
+    "noise.flicker.tau_min": Range(
+        1e-12, 1e3, "time", "1/f band edge: 1 ps .. 1000 s (bss2: 1 us)"
+    ),
+    "noise.flicker.tau_max": Range(
+        1e-12, 1e3, "time", "1/f band edge: 1 ps .. 1000 s (bss2: 1 ms)"
     ),
     "noise.sigma_adc": Range(0.0, 100.0, "dimensionless", "ADC noise in codes (bss2: 0.5)"),
+    "noise.sigma_ramp": Range(0.0, 100.0, "dimensionless", "ADC ramp noise in codes (bss2: 0.3)"),
     "fixed_pattern.synapse_current": Range(0.0, 1.0, "dimensionless", _REL),
     "fixed_pattern.driver_pulse_gain": Range(0.0, 1.0, "dimensionless", _REL),
     "fixed_pattern.driver_pulse_offset": Range(
@@ -88,13 +126,20 @@ RANGES: dict[str, Range] = {
     ),
     "fixed_pattern.gm": Range(0.0, 1.0, "dimensionless", _REL),
     "fixed_pattern.tau_syn": Range(0.0, 1.0, "dimensionless", _REL),
+    "fixed_pattern.ota_offset": Range(
+        0.0, 1.0, "voltage", _VOLT + "; an OTA offset is millivolts (bss2: 0.3 mV)"
+    ),
+    "fixed_pattern.leak_level": Range(0.0, 1.0, "voltage", _VOLT + " (bss2: 5 mV)"),
     "fixed_pattern.offset_current": Range(
-        0.0, 1e-6, "current", "offset currents of on-chip neurons are pA .. nA (bss2: 1 pA)"
+        0.0, 1e-6, "current", "offset currents of on-chip neurons are pA .. nA (bss2: 10 pA)"
     ),
     "fixed_pattern.rail": Range(0.0, 1.0, "voltage", _VOLT + " (bss2: 10 mV)"),
     "fixed_pattern.adc_slope": Range(0.0, 1.0, "dimensionless", _REL),
+    "fixed_pattern.adc_ramp_offset": Range(
+        0.0, 100.0, "dimensionless", "ADC ramp offset spread in codes (bss2: 0.5)"
+    ),
     "fixed_pattern.adc_offset": Range(
-        0.0, 100.0, "dimensionless", "ADC offset spread in codes (bss2: 0.5)"
+        0.0, 100.0, "dimensionless", "ADC comparator offset spread in codes (bss2: 0.5)"
     ),
     "energy.event_sent": Range(
         0.0,

@@ -64,6 +64,7 @@ Duration = quantity("time", ge=0, lt=1.0)
 PositiveDuration = quantity("time", gt=0, lt=1.0)
 Frequency = quantity("frequency", ge=1e3, le=1e11)
 Capacitance = quantity("capacitance", gt=0)
+PositiveConductance = quantity("conductance", gt=0)
 Voltage = quantity("voltage")
 PositiveVoltage = quantity("voltage", gt=0)
 NonNegativeVoltage = quantity("voltage", ge=0)
@@ -73,6 +74,7 @@ Power = quantity("power", ge=0)
 Fraction = quantity("dimensionless", ge=0, le=1)
 NonNegative = quantity("dimensionless", ge=0)
 CurrentPsdPerGm = quantity("current_psd_per_conductance", ge=0)
+VoltagePsd = quantity("voltage_psd", ge=0)
 
 
 class Section(BaseModel):
@@ -366,9 +368,34 @@ class Pulse(Section):
     t_lsb: PositiveTime = Field(description="pulse length per activation step (s)")
 
 
+class TauGmCoupling(Section):
+    """How the synaptic time constant follows the OTA bias (model.md sections 3-4):
+    ``tau_eff = tau_knob * (g_m / reference_gm) ** (-exponent)``."""
+
+    reference_gm: PositiveConductance = Field(
+        description="g_m at which the line time constant equals the calibrated tau_syn (S)"
+    )
+    exponent: NonNegative = Field(
+        description="tau_eff = tau_syn * (g_m / reference_gm)^(-exponent); 0: no coupling"
+    )
+
+    def factor(self, gm: float) -> float:
+        """``(gm / reference_gm) ** (-exponent)``: the factor of the calibrated tau_syn at OTA
+        transconductance ``gm`` (S). Exactly 1 at the reference (to 1e-12) or with exponent 0."""
+        exponent, reference = float(self.exponent), float(self.reference_gm)
+        if exponent == 0.0 or math.isclose(gm, reference, rel_tol=1e-12):
+            return 1.0
+        return float((gm / reference) ** -exponent)
+
+
 class SynapticInput(Section):
     c_syn: Capacitance = Field(description="synaptic input line capacitance (F)")
     v_lin: PositiveVoltage = Field(description="OTA linear input range, I_sat = g_m * v_lin (V)")
+    v_max: PositiveVoltage = Field(
+        description="bound of a synaptic input line above its rest level: the synapse current "
+        "sources leave compliance there and further charge is lost (V)"
+    )
+    tau_gm_coupling: TauGmCoupling
 
 
 class Membrane(Section):
@@ -382,6 +409,23 @@ class Membrane(Section):
 class AdcAnalog(Section):
     v_lo: Voltage = Field(description="voltage read as code 0 (V)")
     v_lsb: PositiveVoltage = Field(description="volts per ADC code (V)")
+    conversion_time: Duration = Field(
+        description="one conversion, from the sample at an adc_read to the code (s); only wait "
+        "phases may follow an adc_read while it runs"
+    )
+    quadrant_columns: Int = Field(
+        ge=1,
+        le=65536,
+        description="columns sharing one ramp (and one synapse DAC bias): a quadrant; the "
+        "quadrant of column c is c // quadrant_columns",
+    )
+    inl: NonNegative = Field(
+        description="integral non-linearity: std of the amplitude of the smooth bow of the "
+        "thresholds of each quadrant (codes)"
+    )
+    dnl: NonNegative = Field(
+        description="differential non-linearity: std of each threshold's own deviation (codes)"
+    )
 
 
 class Analog(Section):
@@ -394,6 +438,36 @@ class Analog(Section):
     adc: AdcAnalog
 
 
+class Flicker(Section):
+    """1/f noise of every OTA, input-referred (model.md section 6): a sum of ``components``
+    Ornstein-Uhlenbeck processes with time constants spaced geometrically from ``tau_min`` to
+    ``tau_max``, held over ``blocks`` noise blocks at a time."""
+
+    psd_at_1MHz: VoltagePsd = Field(
+        description="one-sided input-referred PSD at 1 MHz (V^2/Hz): S(f) = psd_at_1MHz * 1 MHz / f; "
+        "0 switches it off"
+    )
+    tau_min: PositiveTime = Field(description="shortest time constant (s): the band's upper edge")
+    tau_max: PositiveTime = Field(description="longest time constant (s): the band's lower edge")
+    components: Int = Field(
+        ge=2, le=31, description="OU processes that make up the 1/f band (the kernels hold 31)"
+    )
+    blocks: Int = Field(
+        ge=1, le=4096, description="noise blocks over which the flicker is held constant"
+    )
+
+    @model_validator(mode="after")
+    def _band(self) -> Flicker:
+        if not float(self.tau_min) < float(self.tau_max):
+            raise FieldProblem(
+                ("tau_max",),
+                f"tau_max = {format_si(self.tau_max, 'time')} is not longer than tau_min = "
+                f"{format_si(self.tau_min, 'time')}",
+                "the 1/f band runs from 1 / (2 pi tau_max) to 1 / (2 pi tau_min): tau_min < tau_max",
+            )
+        return self
+
+
 class Noise(Section):
     """Temporal noise sources."""
 
@@ -402,7 +476,21 @@ class Noise(Section):
         description="one-sided PSD of the OTA output current noise per siemens of g_m (A^2/Hz/S)"
     )
     sigma_jitter: Time = Field(description="std of the per-event pulse length jitter (s)")
+    sigma_bias: NonNegative = Field(
+        le=0.5,
+        description="relative std of the per-vector factor of every synaptic current of a column "
+        "(synapse DAC bias fluctuation); at most 0.5, beyond the factor is often negative",
+    )
+    sigma_bias_common: NonNegative = Field(
+        le=0.5,
+        description="relative std of the per-vector synaptic current factor common to a quadrant; "
+        "at most 0.5",
+    )
+    flicker: Flicker
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")
+    sigma_ramp: NonNegative = Field(
+        description="ADC ramp noise per conversion, common to the columns of a quadrant (codes)"
+    )
 
 
 class FixedPattern(Section):
@@ -413,14 +501,33 @@ class FixedPattern(Section):
         description="relative std of the pulse length per driver"
     )
     driver_pulse_offset: Time = Field(description="std of the pulse length offset per driver (s)")
-    gm: NonNegative = Field(description="relative std of the OTA transconductance per neuron")
-    tau_syn: NonNegative = Field(
-        description="relative std of the synaptic time constant per neuron"
+    gm: NonNegative = Field(
+        description="relative std of the OTA transconductance per neuron, drawn separately for "
+        "the excitatory and the inhibitory OTA"
     )
-    offset_current: Current = Field(description="std of the membrane offset current per neuron (A)")
+    tau_syn: NonNegative = Field(
+        description="relative std of the synaptic time constant per neuron, drawn separately for "
+        "the excitatory and the inhibitory line"
+    )
+    ota_offset: NonNegativeVoltage = Field(
+        description="std of the input-referred offset of each OTA left by the calibration (V)"
+    )
+    leak_level: NonNegativeVoltage = Field(
+        description="std of the level the pseudo-leak pulls each neuron towards (V)"
+    )
+    offset_current: Current = Field(
+        description="std of the other leakage current into the membrane per neuron (A)"
+    )
     rail: NonNegativeVoltage = Field(description="std of both rail distances per neuron (V)")
-    adc_slope: NonNegative = Field(description="relative std of the ADC slope per neuron")
-    adc_offset: NonNegative = Field(description="std of the per-neuron ADC offset (codes)")
+    adc_slope: NonNegative = Field(
+        description="relative std of the ramp slope per ADC quadrant (volts per code)"
+    )
+    adc_ramp_offset: NonNegative = Field(
+        description="std of the ramp offset per ADC quadrant (codes)"
+    )
+    adc_offset: NonNegative = Field(
+        description="std of the comparator offset per ADC channel (column) (codes)"
+    )
     spatial_gradient: Fraction = Field(description="current loss from the first to the last column")
 
 
@@ -678,8 +785,84 @@ class ChipDescription(Section):
             )
         for pname, profile in self.calibration.items():
             self._check_profile(pname, profile)
-        self._check_plausible()
+        self._check_plausible()  # first: a unit slip is reported as one
+        self._check_adc()
         return self
+
+    #: Largest ``analog.adc.dnl`` (codes). The thresholds ``k - 0.5 + dev_k`` must increase; two
+    #: neighbours differ by ``1 + dev_{k+1} - dev_k``, whose random part has std ``dnl * sqrt(2)``.
+    #: At 0.3 codes a step shorter than 0.2 codes (the floor the fixed pattern clips to) is a
+    #: 1.9-sigma event (3 % of the steps); beyond, the clipping, not ``dnl``, would shape the steps.
+    MAX_DNL: ClassVar[float] = 0.3
+
+    def _check_adc(self) -> None:
+        """The ADC quadrants tile a half, its thresholds stay increasing, and every conversion
+        ends before the next phase that needs or disturbs it."""
+        adc = self.analog.adc
+        columns = self.geometry.columns
+        if adc.quadrant_columns > columns or columns % adc.quadrant_columns:
+            raise FieldProblem(
+                ("analog", "adc", "quadrant_columns"),
+                f"quadrant_columns ({adc.quadrant_columns}) does not divide the "
+                f"{columns} columns of a half (geometry.columns) into whole quadrants",
+                f"use a divisor of {columns} (BrainScaleS-2: 128 of 256, two quadrants per half)",
+            )
+        if adc.dnl > self.MAX_DNL:
+            raise FieldProblem(
+                ("analog", "adc", "dnl"),
+                f"dnl = {adc.dnl:g} codes is too large for increasing thresholds",
+                f"dnl <= {self.MAX_DNL:g} codes: neighbouring thresholds differ by 1 code plus "
+                "two independent deviations (std dnl x 1.41); above 0.3 codes many of them would "
+                "cross and be clipped, so the drawn DNL would no longer be the one declared",
+            )
+        # the bow of quadrant q is inl_q sin(pi (k - 0.5) / max) with inl_q ~ inl N(0, 1): its
+        # steepest step, inl_q pi / max, must stay below half a code up to inl_q = 4 inl
+        max_inl = self.formats.adc.max / (8 * math.pi)
+        if adc.inl > max_inl:
+            raise FieldProblem(
+                ("analog", "adc", "inl"),
+                f"inl = {adc.inl:g} codes is too large for increasing thresholds of a "
+                f"{self.formats.adc.max + 1}-code ADC",
+                f"inl <= formats.adc.max / (8 pi) = {max_inl:.3g} codes: the bow's steepest step "
+                "(pi inl_q / max) must stay below half a code for a quadrant 4 standard deviations "
+                "out",
+            )
+        self._check_conversion()
+
+    def _check_conversion(self) -> None:
+        """After every adc_read, wait phases of at least ``analog.adc.conversion_time`` (the
+        read's own duration counts) before any other phase; the program repeats per vector, so
+        the waits at the start of the next vector count after the last phase."""
+        t_conv = self.analog.adc.conversion_time
+        if t_conv <= 0:
+            return
+        phases = self.schedule.phases
+        n = len(phases)
+        for index, phase in enumerate(phases):
+            if phase.kind != "adc_read":
+                continue
+            total = phase.duration or 0.0
+            nxt = (index + 1) % n
+            for _ in range(n - 1):
+                if phases[nxt].kind != "wait":
+                    break
+                total += phases[nxt].duration or 0.0
+                nxt = (nxt + 1) % n
+            if total < t_conv * (1 - 1e-9):
+                after = phases[nxt]
+                # a wait is whole FPGA cycles: the shortest one that holds the conversion
+                need = math.ceil(t_conv / self.cycle_time - 1e-6) * self.cycle_time
+                raise FieldProblem(
+                    ("schedule", "phases", index),
+                    f"the conversion of adc_read phase '{phase.name}' takes "
+                    f"{format_si(t_conv, 'time')} (analog.adc.conversion_time), but only "
+                    f"{format_si(total, 'time')} of wait follow before phase '{after.name}' "
+                    f"({after.kind})",
+                    f"lengthen the wait phase(s) after '{phase.name}' to at least "
+                    f"{format_si(need, 'time')} in total, or insert "
+                    f"'{{name: ..., kind: wait, duration: {format_si(need, 'time')}}}' after it "
+                    "(the conversion must end before the next reset, read, events or transfer)",
+                )
 
     def _check_plausible(self) -> None:
         """Every physical value within its plausibility range, unless ``exotic`` names it."""
@@ -802,11 +985,20 @@ class ChipDescription(Section):
                     f"the mapping in `knobs.{kname}`",
                 )
         kname, tau = values["tau_syn"]
+        # the lines run at the time constant the OTA bias leaves (tau_gm_coupling)
+        factor = self.analog.synaptic_input.tau_gm_coupling.factor(values["gm"][1])
+        which = f"of profile '{pname}'"
+        if factor != 1.0:
+            which += (
+                f" (the calibrated {format_si(tau, 'time')} x {factor:.4g} at g_m = "
+                f"{format_si(values['gm'][1], 'conductance')}: analog.synaptic_input.tau_gm_coupling)"
+            )
+            tau *= factor
         if self.analog.dt > 0.45 * tau:
             raise FieldProblem(
                 ("analog", "dt"),
                 f"dt = {format_si(self.analog.dt, 'time')} is too long for tau_syn = "
-                f"{format_si(tau, 'time')} of profile '{pname}'",
+                f"{format_si(tau, 'time')} {which}",
                 f"the kernels integrate exactly up to dt = tau_syn / 2 (with a margin for the "
                 f"fixed pattern: dt <= 0.45 tau_syn = {format_si(0.45 * tau, 'time')})",
             )
@@ -814,7 +1006,7 @@ class ChipDescription(Section):
             raise FieldProblem(
                 ("analog", "membrane", "tau_leak"),
                 f"tau_leak = {format_si(self.analog.membrane.tau_leak, 'time')} is not slow "
-                f"compared with tau_syn = {format_si(tau, 'time')} of profile '{pname}'",
+                f"compared with tau_syn = {format_si(tau, 'time')} {which}",
                 f"the pseudo-leak must be slow: tau_leak >= 2.5 tau_syn = {format_si(2.5 * tau, 'time')}",
             )
 

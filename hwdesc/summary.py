@@ -8,7 +8,8 @@ from .units import format_si
 
 
 def summary(chip: ChipDescription) -> str:
-    """Geometry, formats, calibration profiles, schedule and energy table, as text."""
+    """Geometry, formats, calibration profiles, schedule, the ADC, the noise and the energy
+    table, as text."""
     g, f = chip.geometry, chip.formats
     k, m = chip.tile_shape
     lines = [
@@ -39,6 +40,12 @@ def summary(chip: ChipDescription) -> str:
             value = format_si(getattr(resolved, target), KNOB_TARGETS[target])
             code = f"code {raw:<5}" if isinstance(knob, CodeKnob) else f"{'target':<10}"
             lines.append(f"    {kname:<22} {code} -> {target} = {value}")
+        factor = chip.analog.synaptic_input.tau_gm_coupling.factor(resolved.gm)
+        if factor != 1.0:
+            lines.append(
+                f"    line time constant at this g_m: tau_syn x {factor:.4g} = "
+                f"{format_si(resolved.tau_syn * factor, 'time')}"
+            )
         if profile.fixed_pattern_scale != 1.0:
             lines.append(f"    fixed pattern x {profile.fixed_pattern_scale:g}")
     lines.append("schedule per vector:")
@@ -55,6 +62,30 @@ def summary(chip: ChipDescription) -> str:
         f"({chip.vector_cycles(k, DEFAULT_NUM_SENDS, DEFAULT_WAIT_BETWEEN_EVENTS)} cycles; "
         f"fixed phases {format_si(chip.fixed_cycles() * chip.cycle_time, 'time')})"
     )
+    adc, syn, nz = chip.analog.adc, chip.analog.synaptic_input, chip.noise
+    rate = (
+        f"at most {1e-6 / adc.conversion_time:.3g} MSample/s per channel"
+        if adc.conversion_time > 0
+        else "instantaneous"
+    )
+    quadrants = g.columns // adc.quadrant_columns
+    coupling = syn.tau_gm_coupling
+    fl = nz.flicker
+    lines += [
+        "analog:",
+        f"  ADC: conversion {format_si(adc.conversion_time, 'time')} ({rate}); "
+        f"{quadrants} quadrant(s) of {adc.quadrant_columns} columns per half share a ramp; "
+        f"INL {adc.inl:g} codes, DNL {adc.dnl:g} codes",
+        f"  synaptic lines bounded at {format_si(syn.v_max, 'voltage')} above rest; tau_syn x "
+        f"(g_m / {format_si(coupling.reference_gm, 'conductance')})^-{coupling.exponent:g}",
+        "noise:",
+        f"  line {format_si(nz.sigma_line, 'voltage')}, OTA {nz.ota_current_psd_per_gm:.3g} "
+        f"A**2/Hz/S, jitter {format_si(nz.sigma_jitter, 'time')}, synapse bias "
+        f"{100 * nz.sigma_bias:g} % per column + {100 * nz.sigma_bias_common:g} % per quadrant",
+        f"  flicker {fl.psd_at_1MHz:.3g} V**2/Hz at 1 MHz, {fl.components} components "
+        f"{format_si(fl.tau_min, 'time')} .. {format_si(fl.tau_max, 'time')}; ADC "
+        f"{nz.sigma_adc:g} codes per channel + {nz.sigma_ramp:g} codes per ramp",
+    ]
     e = chip.energy
     lines += [
         "energy per action:",

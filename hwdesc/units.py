@@ -18,6 +18,7 @@ SI_UNIT: dict[str, str] = {
     "energy": "J",
     "power": "W",
     "current_psd_per_conductance": "A**2/Hz/S",
+    "voltage_psd": "V**2/Hz",
     "dimensionless": "",
 }
 
@@ -32,12 +33,14 @@ EXAMPLES: dict[str, str] = {
     "energy": "20 pJ",
     "power": "0.6 W",
     "current_psd_per_conductance": "4e-18 A**2/Hz/S",
+    "voltage_psd": "1e-14 V**2/Hz",
     "dimensionless": "3 %",
 }
 
 _LABELS: dict[str, str] = {
     "dimensionless": "plain number (or percentage)",
     "current_psd_per_conductance": "current noise density per conductance",
+    "voltage_psd": "voltage noise density",
 }
 
 # A number, then optionally a unit expression: names joined by '*' or '/', each with an optional

@@ -24,7 +24,8 @@ class Traces(NamedTuple):
 
     ``time`` [T] (s): 0, dt, 2 dt, ..., n_full dt and finally t_read. ``v_exc``, ``v_inh``
     [S, C, T] (V): the line voltages seen by the OTAs (the step mean over the step that ends at
-    ``time``, including line noise). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
+    ``time``, limited to ``v_line_max``, including line noise; the OTA offsets and the flicker
+    noise, input-referred, are not part of the line). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
     Points before the start of the stepped part (the closed-form prephase, see
     ``closed_form_prephase``) are NaN. S follows ``record_samples``, C ``record_columns``.
     """
@@ -39,8 +40,8 @@ class HalfResult(NamedTuple):
     """Result of :func:`simulate_half` for a batch of B vectors and M columns."""
 
     output: np.ndarray  #: int32 [B, M]: clip(code_read - code_baseline, out_min, out_max)
-    code_read: np.ndarray  #: int16 [B, M]: ADC code of the read conversion (0..255)
-    code_baseline: np.ndarray  #: int16 [B, M]: ADC code of the baseline conversion (0..255)
+    code_read: np.ndarray  #: int16 [B, M]: ADC code of the read conversion (0..adc_max)
+    code_baseline: np.ndarray  #: int16 [B, M]: ADC code of the baseline conversion (0..adc_max)
     v_read: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_read, before the ADC
     v_baseline: np.ndarray  #: float64 [B, M]: membrane voltage (V) at t_baseline
     traces: Traces | None  #: recorded waveforms, or None
@@ -91,6 +92,73 @@ def _finite(name, value):
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {value!r}")
     return v
+
+
+def _column_value(name, value, m, unit, default=None):
+    """A per-column float [M] given as a number (the same for every column), an array of
+    length m, or None (``default``, a number); as float64."""
+    if value is None:
+        value = default
+    if np.ndim(value) == 0:
+        v = float(value)
+        if not math.isfinite(v):
+            raise ValueError(
+                f"{name} must be finite ({unit}; one number or one per column, float [{m}]), "
+                f"got {value!r}"
+            )
+        return np.full(m, v)
+    return _float_vec(name, np.asarray(value) if isinstance(value, list) else value, m)
+
+
+def _bounded(name, value, lo, hi, what, hi_open=True):
+    """A float in [lo, hi) (or [lo, hi]) with a message that says what it is and how to fix it."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a number ({what}), got {type(value).__name__}") from None
+    ok = lo <= v < hi if hi_open else lo <= v <= hi
+    if not ok or math.isnan(v):
+        bracket = ")" if hi_open else "]"
+        raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}{bracket} ({what}), got {value!r}")
+    return v
+
+
+def _int_in(name, value, lo, hi, what):
+    """An integer lo..hi (bool refused) with a message that says what it is."""
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an integer ({what}), got {type(value).__name__} {value!r}"
+        ) from None
+    if isinstance(value, bool) or not lo <= v <= hi:
+        raise ValueError(f"{name} must be an integer in {lo}..{hi} ({what}), got {value!r}")
+    return int(v)
+
+
+def flicker_taus(tau_min, tau_max, n_components):
+    """Time constants (s) of the K OU components of the flicker noise: geometric from
+    ``tau_min`` to ``tau_max`` (ratio r = (tau_max / tau_min) ** (1 / (K - 1)))."""
+    return tau_min * (tau_max / tau_min) ** (np.arange(n_components) / (n_components - 1))
+
+
+def flicker_sigma(psd_1mhz, tau_min, tau_max, n_components):
+    """Stationary std (V) of each flicker component, sqrt(K_f ln r), K_f = psd_1mhz * 1e6 Hz:
+    the sum of the K components then has the one-sided PSD K_f / f between about
+    1 / (2 pi tau_max) and 1 / (2 pi tau_min)."""
+    ratio = (tau_max / tau_min) ** (1.0 / (n_components - 1))
+    return math.sqrt(psd_1mhz * 1e6 * math.log(ratio))
+
+
+def flicker_block_coefficients(taus, sigma, h):
+    """float64 [N_FLK, K]: exact OU block coefficients of the K flicker components (stationary
+    std ``sigma``, normalized or in V) over a block of length ``h`` (s), the K residual terms of
+    the block mean combined into one normal (row F_M2, the same in every entry)."""
+    a, s1, m0, m1, m2 = _ou_block(taus, sigma, h)
+    out = np.empty((_h.N_FLK, taus.size), dtype=np.float64)
+    out[_h.F_A], out[_h.F_S1], out[_h.F_M0], out[_h.F_M1] = a, s1, m0, m1
+    out[_h.F_M2] = math.sqrt(float(np.sum(m2**2)))
+    return out
 
 
 def _phi(r, t):
@@ -170,16 +238,24 @@ class HalfParams(NamedTuple):
     drv_offset: np.ndarray  #: float64 [K]: pulse-length offset per driver (s)
     col32: np.ndarray  #: float32 [N_COL32, M]: per-column coefficients of a full step and block
     col64: np.ndarray  #: float64 [N_COL64, M]: prephase and ADC coefficients
-    tau_syn: np.ndarray  #: float64 [M]: line time constant (s)
-    gm: np.ndarray  #: float64 [M]: OTA transconductance (S)
+    tau_syn: np.ndarray  #: float64 [M]: excitatory line time constant (s)
+    gm: np.ndarray  #: float64 [M]: excitatory OTA transconductance (S)
     v_lin: float  #: linear input range of the OTA (V)
     c_m: float  #: membrane capacitance (F)
-    drift: np.ndarray  #: float64 [M]: I_off / C_m + lambda (v_leak - v_reset) (V/s)
+    drift: np.ndarray  #: float64 [M]: I_off / C_m + lambda (v_leak,c - v_reset) (V/s)
     ota_rate: np.ndarray  #: float64 [M]: membrane variance rate of the OTA noise (V^2/s)
     lam: float  #: 1 / tau_leak (1/s), 0 for no leak
     sigma_n: float  #: stationary std of the normalized line noise
     sc: np.ndarray  #: float64 [N_SC]: kernel scalars (the per-window entries are unused)
     isc: np.ndarray  #: int64 [N_ISC]: kernel integer scalars (the per-window entries unused)
+    tau_syn_inh: np.ndarray  #: float64 [M]: inhibitory line time constant (s)
+    gm_inh: np.ndarray  #: float64 [M]: inhibitory OTA transconductance (S)
+    flicker_taus: np.ndarray  #: float64 [K_f]: time constants of the flicker components (s)
+    flicker_sigma_n: float  #: stationary std of one normalized flicker component
+    flicker_steps: int  #: steps per flicker block (noise_substeps * flicker_blocks)
+    quadrant: np.ndarray  #: int64 [M]: quadrant of each column
+    adc_dev: np.ndarray  #: float64 [Q, adc_max]: CADC threshold deviations (codes)
+    adc_max: int  #: largest ADC code
 
 
 def half_params(
@@ -220,6 +296,22 @@ def half_params(
     weight_min=-63,
     weight_max=63,
     act_max=31,
+    gm_inh=None,
+    tau_syn_inh=None,
+    v_offset_exc=None,
+    v_offset_inh=None,
+    v_line_max=math.inf,
+    sigma_bias=0.0,
+    sigma_bias_common=0.0,
+    quadrant=None,
+    flicker_psd_1mhz=0.0,
+    flicker_tau_min=1e-6,
+    flicker_tau_max=1e-3,
+    flicker_components=5,
+    flicker_blocks=16,
+    sigma_ramp=0.0,
+    adc_max=255,
+    adc_dev=None,
 ) -> HalfParams:
     """Validate the parameters of one half and build its coefficient tables (see
     :mod:`kernels` for the arguments; they are those of :func:`simulate_half` without the events,
@@ -239,15 +331,32 @@ def half_params(
     drv_offset = _float_vec("drv_offset", drv_offset, n_k)
     gm = _float_vec("gm", gm, n_m)
     tau_syn = _float_vec("tau_syn", tau_syn, n_m)
+    gm_inh = gm.copy() if gm_inh is None else _float_vec("gm_inh", gm_inh, n_m)
+    tau_inh = tau_syn.copy() if tau_syn_inh is None else _float_vec("tau_syn_inh", tau_syn_inh, n_m)
     i_offset = _float_vec("i_offset", i_offset, n_m)
     v_rail_hi = _float_vec("v_rail_hi", v_rail_hi, n_m)
     v_rail_lo = _float_vec("v_rail_lo", v_rail_lo, n_m)
     adc_offset = _float_vec("adc_offset", adc_offset, n_m)
     adc_lsb = _float_vec("adc_lsb", adc_lsb, n_m)
+    v_os_e = (
+        np.zeros(n_m) if v_offset_exc is None else _float_vec("v_offset_exc", v_offset_exc, n_m)
+    )
+    v_os_i = (
+        np.zeros(n_m) if v_offset_inh is None else _float_vec("v_offset_inh", v_offset_inh, n_m)
+    )
     if np.any(gm < 0):
         raise ValueError("gm must be >= 0 (S)")
+    if np.any(gm_inh < 0):
+        raise ValueError(
+            "gm_inh must be >= 0 (S; the inhibitory OTA transconductance, None: the same as gm)"
+        )
     if np.any(tau_syn <= 0):
         raise ValueError("tau_syn must be > 0 (s)")
+    if np.any(tau_inh <= 0):
+        raise ValueError(
+            "tau_syn_inh must be > 0 (s; the inhibitory line time constant, None: the same as "
+            "tau_syn)"
+        )
     if np.any(adc_lsb <= 0):
         raise ValueError("adc_lsb must be > 0 (V per code)")
     # ---- scalars --------------------------------------------------------------------------
@@ -259,22 +368,102 @@ def half_params(
     v_lin = _positive("v_lin", v_lin)
     tau_leak = _positive("tau_leak", tau_leak, allow_inf=True)
     v_reset = _finite("v_reset", v_reset)
-    v_leak = _finite("v_leak", v_leak)
+    v_leak_c = _column_value("v_leak", v_leak, n_m, "V")
     v_adc_lo = _finite("v_adc_lo", v_adc_lo)
     v_compliance = _positive("v_compliance", v_compliance)
     sigma_line = _nonneg("sigma_line", sigma_line)
     ota_noise_psd = _nonneg("ota_noise_psd", ota_noise_psd)
     sigma_jitter = _nonneg("sigma_jitter", sigma_jitter)
     sigma_adc = _nonneg("sigma_adc", sigma_adc)
-    if dt > MAX_DT_OVER_TAU * tau_syn.min():
+    try:
+        v_line_max = float(v_line_max)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"v_line_max must be a number (V; the bound of every synaptic line voltage, "
+            f"math.inf: unbounded), got {type(v_line_max).__name__}"
+        ) from None
+    if not v_line_max > 0.0:
         raise ValueError(
-            f"dt must be <= {MAX_DT_OVER_TAU} * min(tau_syn) = "
-            f"{MAX_DT_OVER_TAU * tau_syn.min():.4g} s, got {dt:.4g} s"
+            f"v_line_max must be > 0 (V; the bound of every synaptic line voltage, math.inf: "
+            f"unbounded), got {v_line_max!r}"
+        )
+    sigma_bias = _bounded(
+        "sigma_bias",
+        sigma_bias,
+        0.0,
+        0.5,
+        "relative std of the per-vector synaptic current factor of a column; 0 turns it off",
+    )
+    sigma_bias_common = _bounded(
+        "sigma_bias_common",
+        sigma_bias_common,
+        0.0,
+        0.5,
+        "relative std of the per-vector "
+        "synaptic current factor common to a quadrant; 0 turns it off",
+    )
+    sigma_ramp = _nonneg("sigma_ramp", sigma_ramp)
+    flicker_psd_1mhz = _nonneg("flicker_psd_1mhz", flicker_psd_1mhz)
+    flicker_components = _int_in(
+        "flicker_components",
+        flicker_components,
+        2,
+        _h.MAX_FLICKER_COMPONENTS,
+        "number of OU processes summed to the 1/f noise",
+    )
+    flicker_blocks = _int_in(
+        "flicker_blocks", flicker_blocks, 1, 2**20, "noise blocks per flicker block"
+    )
+    flicker_tau_min = _positive("flicker_tau_min", flicker_tau_min)
+    flicker_tau_max = _positive("flicker_tau_max", flicker_tau_max)
+    if not flicker_tau_max > flicker_tau_min:
+        raise ValueError(
+            f"flicker_tau_max ({flicker_tau_max:g} s) must be > flicker_tau_min "
+            f"({flicker_tau_min:g} s): the 1/f band of the flicker noise runs from about "
+            "1 / (2 pi flicker_tau_max) to 1 / (2 pi flicker_tau_min)"
+        )
+    adc_max = _int_in("adc_max", adc_max, 1, 32767, "largest ADC code; codes are 0..adc_max")
+    if quadrant is None:
+        quadrant = np.zeros(n_m, dtype=np.int64)
+    else:
+        quadrant = _arr("quadrant", quadrant, 1, "iu", (n_m,)).astype(np.int64)
+        if quadrant.min() < 0:
+            raise ValueError(
+                f"quadrant must be >= 0 (the quadrant of each column, int [{n_m}]), got "
+                f"{quadrant.min()}"
+            )
+    n_q = int(quadrant.max()) + 1
+    if adc_dev is None:
+        adc_dev = np.zeros((n_q, adc_max), dtype=np.float64)
+    else:
+        adc_dev = _arr("adc_dev", adc_dev, 2, "fiu").astype(np.float64)
+        if adc_dev.shape[1] != adc_max or adc_dev.shape[0] < n_q:
+            raise ValueError(
+                f"adc_dev must have shape (Q, adc_max) = (Q, {adc_max}) with Q > max(quadrant) "
+                f"= {n_q - 1} (one row of threshold deviations per quadrant, codes), got "
+                f"{adc_dev.shape}"
+            )
+        if not np.all(np.isfinite(adc_dev)):
+            raise ValueError("adc_dev must be finite (threshold deviations, codes)")
+        steps = np.diff(adc_dev, axis=1) + 1.0
+        if adc_max > 1 and not np.all(steps > 0.0):
+            q, k = np.argwhere(~(steps > 0.0))[0]
+            raise ValueError(
+                "adc_dev must keep the CADC thresholds k - 0.5 + adc_dev[q, k-1] strictly "
+                "increasing in k (adc_dev[q, k] - adc_dev[q, k-1] > -1 code); quadrant "
+                f"{q}: threshold {k + 2} ({k + 1.5 + adc_dev[q, k + 1]:g}) is not above "
+                f"threshold {k + 1} ({k + 0.5 + adc_dev[q, k]:g})"
+            )
+    tau_lo, tau_lo_name = min((tau_syn.min(), "tau_syn"), (tau_inh.min(), "tau_syn_inh"))
+    if dt > MAX_DT_OVER_TAU * tau_lo:
+        raise ValueError(
+            f"dt must be <= {MAX_DT_OVER_TAU} * min({tau_lo_name}) = "
+            f"{MAX_DT_OVER_TAU * tau_lo:.4g} s, got {dt:.4g} s"
         )
     lam = 0.0 if math.isinf(tau_leak) else 1.0 / tau_leak
-    if lam >= 0.5 / tau_syn.max():
+    if lam >= 0.5 / max(tau_syn.max(), tau_inh.max()):
         raise ValueError(
-            f"tau_leak must be > 2 * max(tau_syn) = {2 * tau_syn.max():.4g} s "
+            f"tau_leak must be > 2 * max(tau_syn) = {2 * max(tau_syn.max(), tau_inh.max()):.4g} s "
             f"(the pseudo-leak is slow), got {tau_leak:.4g} s"
         )
     if np.any(v_rail_hi - v_reset <= 0) or np.any(v_reset - v_rail_lo <= 0):
@@ -308,45 +497,61 @@ def half_params(
         flags |= _h.FLAG_JITTER
     if noise and sigma_adc > 0:
         flags |= _h.FLAG_ADC_NOISE
+    if noise and flicker_psd_1mhz > 0:
+        flags |= _h.FLAG_FLICKER
+    if noise and (sigma_bias > 0 or sigma_bias_common > 0):
+        flags |= _h.FLAG_BIAS
+    if noise and sigma_ramp > 0:
+        flags |= _h.FLAG_RAMP
+    if np.any(gm != gm_inh):
+        flags |= _h.FLAG_SPLIT_GM
+    if np.any(tau_syn != tau_inh):
+        flags |= _h.FLAG_SPLIT_TAU
     sigma_n = sigma_line / v_lin
-    drift = i_offset / c_m + lam * (v_leak - v_reset)
-    ota_rate = 0.5 * ota_noise_psd * gm / c_m**2  # V^2/s
+    drift = i_offset / c_m + lam * (v_leak_c - v_reset)
+    # the OTA offsets inside the tanh: their currents at rest, in the prephase's drift
+    os_e = v_os_e / v_lin
+    os_i = v_os_i / v_lin
+    drift_all = drift + (gm * np.tanh(os_e) - gm_inh * np.tanh(os_i)) * v_lin / c_m
+    ota_rate = 0.5 * ota_noise_psd * ((gm + gm_inh) * 0.5) / c_m**2  # V^2/s
     h = n_sub * dt
+    g_max = np.maximum(gm, gm_inh)
+    g_ref = np.where(g_max > 0, g_max, 1.0)
 
     col32 = np.empty((_h.N_COL32, n_m), dtype=np.float64)
-    la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, dt)
-    col32[_h.C_A], col32[_h.C_B], col32[_h.C_MU], col32[_h.C_GAM], col32[_h.C_T2DT] = (
-        la,
-        lb,
-        lmu,
-        lgam,
-        t2dt,
+    _step_and_block_rows(
+        col32, tau_syn, tau_inh, g_max, v_lin, c_m, drift, lam, ota_rate, sigma_n, dt, h
     )
-    col32[_h.C_KI] = gm * v_lin * dt / c_m
-    col32[_h.C_OFF] = drift * dt
-    col32[_h.C_LDT] = lam * dt
-    col32[_h.C_TAU] = tau_syn
-    col32[_h.C_Q] = 1.0 / tau_syn
+    col32[_h.C_TAU_E] = tau_syn
+    col32[_h.C_Q_E] = 1.0 / tau_syn
+    col32[_h.C_TAU_I] = tau_inh
+    col32[_h.C_Q_I] = 1.0 / tau_inh
+    col32[_h.C_RE] = np.where(g_max > 0, gm / g_ref, 0.0)
+    col32[_h.C_RI] = np.where(g_max > 0, gm_inh / g_ref, 0.0)
     col32[_h.C_YHI] = v_rail_hi - v_reset
     col32[_h.C_YLO] = v_rail_lo - v_reset
-    (
-        col32[_h.C_OU_A],
-        col32[_h.C_OU_S1],
-        col32[_h.C_OU_M0],
-        col32[_h.C_OU_M1],
-        col32[_h.C_OU_M2],
-    ) = _ou_block(tau_syn, sigma_n, h)
-    col32[_h.C_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
+    col32[_h.C_OS_E] = os_e
+    col32[_h.C_OS_I] = os_i
 
     col64 = np.empty((_h.N_COL64, n_m), dtype=np.float64)
-    col64[_h.D_Q] = 1.0 / tau_syn
-    col64[_h.D_GV] = gm * v_lin / c_m
+    col64[_h.D_Q_E] = 1.0 / tau_syn
+    col64[_h.D_Q_I] = 1.0 / tau_inh
+    col64[_h.D_GV_E] = gm * v_lin / c_m / np.cosh(os_e) ** 2
+    col64[_h.D_GV_I] = gm_inh * v_lin / c_m / np.cosh(os_i) ** 2
     col64[_h.D_OTA] = ota_rate
-    col64[_h.D_DRIFT] = drift
+    col64[_h.D_DRIFT] = drift_all
     col64[_h.D_YHI] = v_rail_hi - v_reset
     col64[_h.D_YLO] = v_rail_lo - v_reset
     col64[_h.D_ADC_SLOPE] = 1.0 / adc_lsb
     col64[_h.D_ADC_ZERO] = (v_reset - v_adc_lo) / adc_lsb + adc_offset
+    col64[_h.D_G_E] = gm * v_lin / c_m
+    col64[_h.D_G_I] = gm_inh * v_lin / c_m
+    col64[_h.D_OS_E] = os_e
+    col64[_h.D_OS_I] = os_i
+
+    taus = flicker_taus(flicker_tau_min, flicker_tau_max, flicker_components)
+    sigma_f = flicker_sigma(flicker_psd_1mhz, flicker_tau_min, flicker_tau_max, flicker_components)
+    sigma_fn = sigma_f / v_lin
 
     sc = np.zeros(_h.N_SC, dtype=np.float64)
     sc[_h.S_DT] = dt
@@ -358,6 +563,11 @@ def half_params(
     sc[_h.S_SIGMA_ADC] = sigma_adc
     sc[_h.S_V_LIN] = v_lin
     sc[_h.S_V_RESET] = v_reset
+    sc[_h.S_X_MAX] = v_line_max / v_lin
+    sc[_h.S_SIGMA_F] = sigma_fn
+    sc[_h.S_SIGMA_BIAS] = sigma_bias
+    sc[_h.S_SIGMA_BIAS_Q] = sigma_bias_common
+    sc[_h.S_SIGMA_RAMP] = sigma_ramp
     isc = np.zeros(_h.N_ISC, dtype=np.int64)
     isc[_h.I_N_SUB] = n_sub
     isc[_h.I_SEED_LO] = seed & 0xFFFFFFFF
@@ -366,12 +576,30 @@ def half_params(
     isc[_h.I_OUT_MIN] = out_min
     isc[_h.I_OUT_MAX] = out_max
     isc[_h.I_FLAGS] = flags
+    isc[_h.I_N_FLK] = flicker_blocks
+    isc[_h.I_ADC_MAX] = adc_max
 
     w = weights.astype(np.float64)
     scale = i_lsb * syn_gain.astype(np.float64) / (c_syn * v_lin)
     a_exc = np.ascontiguousarray(np.maximum(w, 0.0) * scale, dtype=np.float32)
     a_inh = np.ascontiguousarray(np.maximum(-w, 0.0) * scale, dtype=np.float32)
-    for a in (a_exc, a_inh, drv_gain, drv_offset, tau_syn, drift, col64, sc, isc):
+    adc_dev = np.ascontiguousarray(adc_dev)
+    for a in (
+        a_exc,
+        a_inh,
+        drv_gain,
+        drv_offset,
+        tau_syn,
+        tau_inh,
+        drift,
+        col64,
+        sc,
+        isc,
+        taus,
+        quadrant,
+        adc_dev,
+        gm_inh,
+    ):
         a.setflags(write=False)
     col32 = np.ascontiguousarray(col32, dtype=np.float32)
     col32.setflags(write=False)
@@ -401,33 +629,74 @@ def half_params(
         sigma_n,
         sc,
         isc,
+        tau_inh,
+        gm_inh,
+        taus,
+        sigma_fn,
+        n_sub * flicker_blocks,
+        quadrant,
+        adc_dev,
+        adc_max,
     )
+
+
+def _step_and_block_rows(
+    t, tau_e, tau_i, g_max, v_lin, c_m, drift, lam, ota_rate, sigma_n, step, h
+):
+    """Fill the rows shared by ``col32`` and ``win32`` (``half.R_*``) of ``t`` for a step of
+    length ``step`` (s) and a noise block of length ``h`` (s)."""
+    for r_line, r_ou, tau in ((_h.R_A_E, _h.R_OU_A_E, tau_e), (_h.R_A_I, _h.R_OU_A_I, tau_i)):
+        t[r_line : r_line + 5] = _line_coefficients(tau, step)  # A, B, MU, GAM, T2DT
+        t[r_ou : r_ou + 5] = _ou_block(tau, sigma_n, h)  # A, S1, M0, M1, M2
+    t[_h.R_KI] = g_max * v_lin * step / c_m
+    t[_h.R_OFF] = drift * step
+    t[_h.R_LDT] = lam * step
+    t[_h.R_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
 
 
 def _window_table(params, windows):
     """float32 [len(windows), N_WIN32, M]: the coefficients of the last, possibly shorter step
     and of the last noise block of each window ``(n_full, n_steps, rem)``."""
-    dt, n_sub, tau_syn = params.dt, params.n_sub, params.tau_syn
+    dt, n_sub = params.dt, params.n_sub
     table = np.empty((len(windows), _h.N_WIN32, params.n_m), dtype=np.float64)
+    g_max = np.maximum(params.gm, params.gm_inh)
     for w, (n_full, n_steps, rem) in enumerate(windows):
         step = rem if rem > 0 else dt
-        la, lb, lmu, lgam, t2dt = _line_coefficients(tau_syn, step)
-        table[w, _h.W_A], table[w, _h.W_B], table[w, _h.W_MU] = la, lb, lmu
-        table[w, _h.W_GAM], table[w, _h.W_T2DT] = lgam, t2dt
-        table[w, _h.W_KI] = params.gm * params.v_lin * step / params.c_m
-        table[w, _h.W_OFF] = params.drift * step
-        table[w, _h.W_LDT] = params.lam * step
         # the last noise block: from the start of its first step to the end of the window
         h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
-        (
-            table[w, _h.W_OU_A],
-            table[w, _h.W_OU_S1],
-            table[w, _h.W_OU_M0],
-            table[w, _h.W_OU_M1],
-            table[w, _h.W_OU_M2],
-        ) = _ou_block(tau_syn, params.sigma_n, h_last)
-        table[w, _h.W_OTA] = np.sqrt(params.ota_rate * _phi(2 * params.lam, h_last))
+        _step_and_block_rows(
+            table[w],
+            params.tau_syn,
+            params.tau_syn_inh,
+            g_max,
+            params.v_lin,
+            params.c_m,
+            params.drift,
+            params.lam,
+            params.ota_rate,
+            params.sigma_n,
+            step,
+            h_last,
+        )
     return np.ascontiguousarray(table, dtype=np.float32)
+
+
+def _flicker_table(params, windows, gap):
+    """float64 [3 + len(windows), N_FLK, K]: the flicker coefficients of a full flicker block
+    (set F_FULL), of the gap between the windows (F_GAP: F_A, F_S1), the components' time
+    constants and stationary std (F_TAU) and of the last, possibly shorter flicker block of each
+    window ``(n_full, n_steps, rem)`` (F_LAST + w)."""
+    taus, sig, dt, nf = params.flicker_taus, params.flicker_sigma_n, params.dt, params.flicker_steps
+    table = np.zeros((3 + len(windows), _h.N_FLK, taus.size), dtype=np.float64)
+    table[_h.F_TAU, 0] = taus
+    table[_h.F_TAU, 1] = sig
+    table[_h.F_FULL] = flicker_block_coefficients(taus, sig, nf * dt)
+    table[_h.F_GAP, _h.F_A] = np.exp(-gap / taus)
+    table[_h.F_GAP, _h.F_S1] = sig * np.sqrt(-np.expm1(-2.0 * gap / taus))
+    for w, (n_full, n_steps, rem) in enumerate(windows):
+        h_last = (n_full - ((n_steps - 1) // nf) * nf) * dt + rem
+        table[_h.F_LAST + w] = flicker_block_coefficients(taus, sig, h_last)
+    return table
 
 
 def _window_on_grid(name, t, dt):
@@ -454,13 +723,16 @@ def run_half(
     sample_index=None,
     record_samples=None,
     record_columns=None,
+    t_gap=None,
 ) -> HalfResult:
     """Simulate a batch of B input vectors on a prepared half (see :func:`half_params`).
 
     ``t_read`` (s) is one read time for the whole batch or one per sample (float [B]); samples
-    with different read times run in the same call. ``t_baseline`` (s) is one time. Recorded
-    samples (``record_samples``) must share one read time. The other arguments are those of
-    :func:`simulate_half`.
+    with different read times run in the same call. ``t_baseline`` (s) is one time. ``t_gap``
+    (s, >= t_baseline; None: t_baseline) is the time from the reset of the baseline window to
+    the reset of the read window: the flicker state runs on over t_gap - t_baseline between
+    them. Recorded samples (``record_samples``) must share one read time. The other arguments
+    are those of :func:`simulate_half`.
     """
     if not isinstance(params, HalfParams):
         raise TypeError(
@@ -513,8 +785,27 @@ def run_half(
         reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt) for v in values]
         win_read = win_read.astype(np.int64).reshape(n_b)
     base = _window_on_grid("t_baseline", t_baseline, dt)
+    if t_gap is None:
+        gap = 0.0
+    else:
+        try:
+            t_gap_f = float(t_gap)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"t_gap must be a number (s; from the baseline reset to the read reset) or None, "
+                f"got {type(t_gap).__name__}"
+            ) from None
+        if not math.isfinite(t_gap_f) or t_gap_f < float(t_baseline):
+            raise ValueError(
+                f"t_gap must be finite and >= t_baseline = {float(t_baseline):.6g} s (the read "
+                f"window starts after the baseline window; None: t_gap = t_baseline), "
+                f"got {t_gap!r}"
+            )
+        gap = max(t_gap_f - base[3], 0.0)
     # row 0 of the window table: the baseline; row 1 + g: read window g
-    win32 = _window_table(params, [base[:3]] + [r[:3] for r in reads])
+    windows = [base[:3]] + [r[:3] for r in reads]
+    win32 = _window_table(params, windows)
+    flk = _flicker_table(params, windows, gap)
     n_full_read = np.array([r[0] for r in reads], dtype=np.int64)[win_read]
     n_steps_read = np.array([r[1] for r in reads], dtype=np.int64)[win_read]
     rem_read = np.array([r[2] for r in reads], dtype=np.float64)[win_read]
@@ -522,6 +813,8 @@ def run_half(
     isc = params.isc.copy()
     isc[_h.I_N_FULL_BASE] = base[0]
     isc[_h.I_N_STEPS_BASE] = base[1]
+    sc = params.sc.copy()
+    sc[_h.S_REM_BASE] = base[2]
 
     # ---- recording --------------------------------------------------------------------------
     rec_slot = np.full(n_b, -1, dtype=np.int64)
@@ -574,7 +867,7 @@ def run_half(
         params.col32,
         win32,
         params.col64,
-        params.sc,
+        sc,
         isc,
         _TABLE,
         win_read,
@@ -592,6 +885,9 @@ def run_half(
         tr_inh,
         tr_mem,
         lost,
+        flk,
+        params.quadrant,
+        params.adc_dev,
     )
     _check_no_edge_lost(lost, sample_index)
     traces = None
@@ -615,6 +911,7 @@ def simulate_half(
     sample_index=None,
     record_samples=None,
     record_columns=None,
+    t_gap=None,
     **parameters,
 ) -> HalfResult:
     """Simulate one half of the chip for a batch of input vectors. See :mod:`kernels`.
@@ -635,4 +932,5 @@ def simulate_half(
         sample_index=sample_index,
         record_samples=record_samples,
         record_columns=record_columns,
+        t_gap=t_gap,
     )

@@ -1,8 +1,9 @@
 """The batch kernel: one half (hemisphere) of a chip, B input vectors, all columns.
 
-Per sample the work is: build the pulse edges, integrate the read window (reset at t = 0, events,
-ADC read at t_read), integrate the baseline window (reset, no events, read at t_baseline), convert
-both with the ADC. The samples are independent (``prange``); every random number is keyed by the
+Per sample the work is: build the pulse edges, integrate the baseline window (reset, no events,
+read at t_baseline; the flicker noise starts from its stationary distribution), convert it,
+propagate the flicker state over the gap, integrate the read window (reset at t = 0, events, ADC
+read at t_read), convert it. The samples are independent (``prange``); every random number is keyed by the
 sample's global index, so the result of a sample does not depend on the batch it is in.
 
 The discretized update is documented in the docstring of the :mod:`kernels` package; the names of the
@@ -18,56 +19,67 @@ from . import rng
 from ._jit import njit, njit_parallel
 from .circuit import compliance, step_area, step_rise, tanh32
 
-# Rows of the float32 per-column table ``col32`` [N_COL32, M] (full step dt, full noise block h).
-C_A = 0  # a = exp(-dt/tau): line decay per step
-C_B = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
-C_MU = 2  # mu = b / dt: step mean of the decaying part
-C_GAM = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
-C_T2DT = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
-C_KI = 5  # k_I = g_m v_lin dt / C_m (V): membrane step per unit of tanh
-C_OFF = 6  # (I_off / C_m + (v_leak - v_reset) / tau_leak) dt (V)
-C_LDT = 7  # dt / tau_leak
-C_TAU = 8  # tau (s)
-C_Q = 9  # 1 / tau (1/s)
-C_YHI = 10  # v_rail_hi - v_reset (V)
-C_YLO = 11  # v_rail_lo - v_reset (V)
-C_OU_A = 12  # exp(-h/tau): OU decay per noise block
-C_OU_S1 = 13  # innovation std of the OU end value
-C_OU_M0 = 14  # block mean = M0 * n_start + M1 * z1 + M2 * z2
-C_OU_M1 = 15
-C_OU_M2 = 16
-C_OTA = 17  # std (V) of the membrane increment by OTA current noise over a block
-N_COL32 = 18
-
-# Rows of the float32 per-window table ``win32`` [W, N_WIN32, M]: coefficients of the last,
-# possibly shorter step (length rem = t_end - n_full dt) and of the last noise block of a window.
-# Row 0 is the baseline window, rows 1.. the read windows (one per read time of the batch).
-W_A = 0
-W_B = 1
-W_MU = 2
-W_GAM = 3
-W_T2DT = 4
-W_KI = 5
-W_OFF = 6
-W_LDT = 7
-W_OU_A = 8
-W_OU_S1 = 9
-W_OU_M0 = 10
-W_OU_M1 = 11
-W_OU_M2 = 12
-W_OTA = 13
-N_WIN32 = 14
+# Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
+# noise block h) and the float32 per-window table ``win32`` [W, N_WIN32, M] (the last, possibly
+# shorter step of length rem = t_end - n_full dt and the last noise block of a window; row 0 is
+# the baseline window, rows 1.. the read windows, one per read time of the batch). A step or a
+# block picks one of the two tables and reads its rows directly (no per-row views in the loops).
+R_A_E = 0  # a = exp(-dt/tau): line decay per step (excitatory line)
+R_B_E = 1  # b = tau * E1(dt/tau) (s): end-of-step response to the held input rate
+R_MU_E = 2  # mu = b / dt: step mean of the decaying part
+R_GAM_E = 3  # gamma = tau^2 G(dt/tau) / dt (s): step mean response to the held input rate
+R_T2DT_E = 4  # tau^2 / dt (s): step-mean weight of an edge inside the step
+R_A_I = 5  # the same five rows for the inhibitory line
+R_B_I = 6
+R_MU_I = 7
+R_GAM_I = 8
+R_T2DT_I = 9
+R_KI = 10  # k_I = g_max v_lin dt / C_m (V), g_max = max(g_exc, g_inh)
+R_OFF = 11  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt (V)
+R_LDT = 12  # dt / tau_leak
+R_OU_A_E = 13  # exp(-h/tau): OU decay per noise block (excitatory line)
+R_OU_S1_E = 14  # innovation std of the OU end value
+R_OU_M0_E = 15  # block mean = M0 * n_start + M1 * z1 + M2 * z2
+R_OU_M1_E = 16
+R_OU_M2_E = 17
+R_OU_A_I = 18  # the same five rows for the inhibitory line
+R_OU_S1_I = 19
+R_OU_M0_I = 20
+R_OU_M1_I = 21
+R_OU_M2_I = 22
+R_OTA = 23  # std (V) of the membrane increment by OTA current noise over a block
+N_WIN32 = 24
+# rows of ``col32`` only
+C_TAU_E = 24  # tau_exc (s)
+C_Q_E = 25  # 1 / tau_exc (1/s)
+C_TAU_I = 26  # tau_inh (s)
+C_Q_I = 27  # 1 / tau_inh (1/s)
+C_RE = 28  # g_exc / g_max
+C_RI = 29  # g_inh / g_max
+C_YHI = 30  # v_rail_hi - v_reset (V)
+C_YLO = 31  # v_rail_lo - v_reset (V)
+C_OS_E = 32  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
+C_OS_I = 33  # v_offset_inh / v_lin
+N_COL32 = 34
 
 # Rows of the float64 per-column table ``col64`` [N_COL64, M] for the closed-form prephase.
-D_Q = 0  # 1 / tau
-D_GV = 1  # g_m v_lin / C_m (1/s): membrane volts per (normalized line * second)
-D_OTA = 2  # (S_ota g_m / 2) / C_m^2 (V^2/s): membrane variance rate of OTA current noise
-D_DRIFT = 3  # I_off / C_m + (v_leak - v_reset) / tau_leak (V/s)
-D_YHI = 4  # v_rail_hi - v_reset
-D_YLO = 5  # v_rail_lo - v_reset
-D_ADC_SLOPE = 6  # 1 / adc_lsb (codes/V)
-D_ADC_ZERO = 7  # (v_reset - v_adc_lo) / adc_lsb + adc_offset (codes at y = 0)
-N_COL64 = 8
+D_Q_E = 0  # 1 / tau_exc
+D_Q_I = 1  # 1 / tau_inh
+D_GV_E = 2  # g_exc v_lin sech^2(v_os,e / v_lin) / C_m (1/s): linearized OTA, V per (line * s)
+D_GV_I = 3  # g_inh v_lin sech^2(v_os,i / v_lin) / C_m
+D_OTA = 4  # (S_ota (g_exc + g_inh) / 4) / C_m^2 (V^2/s): membrane variance rate of OTA noise
+D_DRIFT = (
+    5  # I_off/C_m + (v_leak,c - v_reset)/tau_leak + (g_e tanh(os_e) - g_i tanh(os_i)) v_lin/C_m
+)
+D_YHI = 6  # v_rail_hi - v_reset
+D_YLO = 7  # v_rail_lo - v_reset
+D_ADC_SLOPE = 8  # 1 / adc_lsb (codes/V)
+D_ADC_ZERO = 9  # (v_reset - v_adc_lo) / adc_lsb + adc_offset (codes at y = 0)
+D_G_E = 10  # g_exc v_lin / C_m (V/s): membrane slope per unit of tanh
+D_G_I = 11  # g_inh v_lin / C_m
+D_OS_E = 12  # v_offset_exc / v_lin
+D_OS_I = 13  # v_offset_inh / v_lin
+N_COL64 = 14
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
@@ -79,7 +91,13 @@ S_SIGMA_JIT = 5  # pulse jitter std (s)
 S_SIGMA_ADC = 6  # ADC noise std (codes)
 S_V_LIN = 7
 S_V_RESET = 8
-N_SC = 9
+S_X_MAX = 9  # v_line_max / v_lin: bound of the normalized line state (inf: unbounded)
+S_SIGMA_F = 10  # stationary std of one normalized flicker component, sqrt(K_f ln r) / v_lin
+S_SIGMA_BIAS = 11  # relative std of the per-column synaptic current factor
+S_SIGMA_BIAS_Q = 12  # relative std of the per-quadrant synaptic current factor
+S_SIGMA_RAMP = 13  # CADC ramp noise std (codes), common to a quadrant
+S_REM_BASE = 14  # length of the last, shorter step of the baseline window (s; set per call)
+N_SC = 15
 
 # Integer scalars ``isc``. The read window is per sample (arguments of simulate_batch).
 I_N_FULL_BASE = 0  # full steps in the baseline window
@@ -91,16 +109,41 @@ I_STREAM = 5
 I_OUT_MIN = 6
 I_OUT_MAX = 7
 I_FLAGS = 8
-N_ISC = 9
+I_N_FLK = 9  # noise blocks per flicker block
+I_ADC_MAX = 10  # largest ADC code
+N_ISC = 11
 
 FLAG_LINE_NOISE = 1
 FLAG_OTA_NOISE = 2
 FLAG_JITTER = 4
 FLAG_ADC_NOISE = 8
 FLAG_CLOSED_FORM = 16
+FLAG_FLICKER = 32
+FLAG_BIAS = 64
+FLAG_RAMP = 128
+FLAG_SPLIT_GM = 256  # g_exc != g_inh in some column (otherwise the membrane step uses one k_I)
+FLAG_SPLIT_TAU = 512  # tau_exc != tau_inh in some column (otherwise the lines share edge terms)
 
 WINDOW_READ = 0
 WINDOW_BASE = 1
+
+# Flicker coefficient table ``flk`` [3 + W, N_FLK, K] (float64, per component k): set F_FULL for
+# a full flicker block, F_GAP for the propagation over the gap between the windows (F_A, F_S1
+# only), F_TAU for the components themselves (row 0: tau_k (s), row 1: stationary std,
+# normalized), F_LAST + w for the last (shorter) flicker block of window w (0: baseline, 1..:
+# reads).
+F_A = 0  # exp(-h_f/tau_k)
+F_S1 = 1  # innovation std of the end value
+F_M0 = 2  # block mean = sum_k (M0 s_k + M1 z_k) + M2 z (the K residuals combined in one normal)
+F_M1 = 3
+F_M2 = 4  # sqrt(sum_k M2_k^2): the combined residual std (the same in every entry k)
+N_FLK = 5
+F_FULL = 0
+F_GAP = 1
+F_TAU = 2
+F_LAST = 3
+#: Largest number of flicker components (draw counters per column and OTA are 32 apart).
+MAX_FLICKER_COMPONENTS = 31
 
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
@@ -236,15 +279,168 @@ def _stepping_start(n_steps, e_step, col64, sc, isc):
 
 
 @njit
-def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y):
+def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table):
+    """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
+    drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
+    over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component)."""
+    for k in range(fs.shape[0]):
+        ak = a[k]
+        sk = s1[k]
+        fsk = fs[k]
+        for c in range(fs.shape[1]):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            if stationary:
+                fsk[c] = sk * z
+            else:
+                fsk[c] = ak * fsk[c] + sk * z
+
+
+@njit
+def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table):
+    """One flicker block of one OTA path for every column: the K OU components advance exactly
+    over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
+    block mean of their sum (normalized) is written to ``mean`` [M]. Draws per column: K for
+    the end values (counters 64 c + 32 path + k), one for the combined residual of the block
+    mean (counter 64 c + 32 path + K)."""
+    n_k = fs.shape[0]
+    m2 = coef[F_M2, 0]
+    for c in range(fs.shape[1]):
+        mean[c] = m2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+    for k in range(n_k):
+        a = coef[F_A, k]
+        s1 = coef[F_S1, k]
+        m0 = coef[F_M0, k]
+        m1 = coef[F_M1, k]
+        fsk = fs[k]
+        for c in range(fs.shape[1]):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            s = fsk[c]
+            mean[c] += m0 * s + m1 * z
+            fsk[c] = a * s + s1 * z
+
+
+@njit
+def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, table):
+    """Block means [n_blocks, n_cols] (normalized) of the excitatory flicker process of one
+    sample and window, with the kernel's own draws and code: a stationary start, then
+    ``n_blocks`` blocks with coefficients ``coef`` [N_FLK, K] (for tests and tools)."""
+    n_k = coef.shape[1]
+    fs = np.empty((n_k, n_cols), dtype=np.float64)
+    s_lo, s_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER_START)
+    stat = np.full(n_k, sigma)
+    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, table)
+    out = np.empty((n_blocks, n_cols), dtype=np.float64)
+    mean = np.empty(n_cols, dtype=np.float64)
+    f_lo, f_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER)
+    for j in range(n_blocks):
+        k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
+        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, table)
+        out[j] = mean
+    return out
+
+
+@njit
+def _flicker_coefficients(flk, h, coef):
+    """Exact flicker block coefficients ``coef`` [N_FLK, K] of a block of length ``h`` (s) (the
+    first, partial flicker block of a stepped part); the same formulas as the wrapper's."""
+    acc = 0.0
+    for k in range(flk.shape[2]):
+        tau = flk[F_TAU, 0, k]
+        sig = flk[F_TAU, 1, k]
+        x = h / tau
+        one_a = -math.expm1(-x)
+        s1 = sig * math.sqrt(-math.expm1(-2.0 * x))
+        cov = sig * sig * tau * one_a * one_a  # Cov(s_end, integral)
+        var_int = sig * sig * tau * (2.0 * h - 2.0 * tau * one_a - tau * one_a * one_a)
+        coef[F_A, k] = 1.0 - one_a
+        coef[F_S1, k] = s1
+        coef[F_M0, k] = tau * one_a / h
+        if s1 > 0.0:
+            coef[F_M1, k] = cov / s1 / h
+            acc += max(var_int - (cov / s1) ** 2, 0.0)
+        else:
+            coef[F_M1, k] = 0.0
+    m2 = math.sqrt(acc) / h
+    for k in range(flk.shape[2]):
+        coef[F_M2, k] = m2
+
+
+@njit
+def _flicker_prephase(k_lo, k_hi, fs, path, flk, lam, t_s, gain, y, table):
+    """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
+    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam (t_s - t)) s(t) dt
+    are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
+    (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
+    the end values, one for the K combined residuals of the integrals."""
+    n_k = fs.shape[0]
+    m_cols = fs.shape[1]
+    acc = 0.0
+    for k in range(n_k):
+        tau = flk[F_TAU, 0, k]
+        sig = flk[F_TAU, 1, k]
+        q = 1.0 / tau
+        a = math.exp(-q * t_s)
+        s1 = sig * math.sqrt(-math.expm1(-2.0 * q * t_s))
+        m = math.exp(-lam * t_s) * _phi(q - lam, t_s)  # E[I | s(0)] / s(0)
+        cov = sig * sig * (_phi(lam + q, t_s) - a * m)  # Cov(s(t_s), I | s(0))
+        v_stat = 2.0 * (_phi(2.0 * lam, t_s) - _phi(lam + q, t_s)) / (q - lam)
+        var_i = sig * sig * (v_stat - m * m)  # Var(I | s(0))
+        c1 = cov / s1 if s1 > 0.0 else 0.0
+        acc += max(var_i - c1 * c1, 0.0)
+        fsk = fs[k]
+        for c in range(m_cols):
+            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            s0 = fsk[c]
+            y[c] += gain[c] * (m * s0 + c1 * z)
+            fsk[c] = a * s0 + s1 * z
+    c2 = math.sqrt(acc)
+    for c in range(m_cols):
+        y[c] += gain[c] * c2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+
+
+@njit
+def _prephase(
+    b_key,
+    window,
+    wrow,
+    n_steps,
+    k_s,
+    col32,
+    col64,
+    sc,
+    isc,
+    table,
+    ve,
+    vi,
+    ie,
+    ii,
+    ne,
+    ni,
+    nem,
+    nim,
+    y,
+    fse,
+    fsi,
+    flk,
+    fme,
+    fmi,
+    oe,
+    oi,
+):
     """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
-    linear (drift, the line noise through the linearized OTA, OTA noise); the plain reset
-    state plus stationary line noise for k_s = 0."""
+    linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
+    noise); the plain reset state plus stationary line noise for k_s = 0.
+
+    Flicker: over [0, t_s] in closed form (:func:`_flicker_prephase`), through the OTAs
+    linearized around their offsets; the flicker states ``fse``, ``fsi`` advance to t_s, and the
+    stepped part starts with a (possibly partial) flicker block at t_s. ``oe``, ``oi`` get the
+    OTA offsets (normalized)."""
     m_cols = y.shape[0]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    flicker = (flags & FLAG_FLICKER) != 0
     lam = sc[S_LAMBDA]
     t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
@@ -258,6 +454,8 @@ def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni,
         ii[c] = _F0
         nem[c] = _F0
         nim[c] = _F0
+        oe[c] = col32[C_OS_E, c]
+        oi[c] = col32[C_OS_I, c]
         yc = col64[D_DRIFT, c] * ph_l
         ne_c = 0.0
         ni_c = 0.0
@@ -265,20 +463,54 @@ def _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni,
             ne_c = sig_n * rng.normal(p_lo, p_hi, 8 * c, table)
             ni_c = sig_n * rng.normal(p_lo, p_hi, 8 * c + 1, table)
             if k_s > 0:
-                q = col64[D_Q, c]
+                # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t), per line
+                q = col64[D_Q_E, c]
                 ph_lq = _phi(lam + q, t_s)
-                # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t)
                 reg = ph_lq  # Cov(n(t), J) / sigma^2
                 var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)  # Var(J) / sigma^2
                 sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
                 j_e = reg * ne_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 2, table)
+                q = col64[D_Q_I, c]
+                ph_lq = _phi(lam + q, t_s)
+                reg = ph_lq
+                var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)
+                sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
                 j_i = reg * ni_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 3, table)
-                yc += col64[D_GV, c] * (j_e - j_i)
+                if col64[D_GV_E, c] == col64[D_GV_I, c]:
+                    yc += col64[D_GV_E, c] * (j_e - j_i)
+                else:
+                    yc += col64[D_GV_E, c] * j_e - col64[D_GV_I, c] * j_i
         if ota_noise and k_s > 0:
             yc += math.sqrt(col64[D_OTA, c] * ph_2l) * rng.normal(p_lo, p_hi, 8 * c + 4, table)
         ne[c] = np.float32(ne_c)
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
+    if flicker and k_s > 0:
+        f_lo, f_hi = rng.make_key(
+            seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER_PREPHASE
+        )
+        yf = np.zeros(m_cols, dtype=np.float64)
+        _flicker_prephase(f_lo, f_hi, fse, 0, flk, lam, t_s, col64[D_GV_E], yf, table)
+        for c in range(m_cols):
+            yf[c] = -yf[c]
+        _flicker_prephase(f_lo, f_hi, fsi, 1, flk, lam, t_s, col64[D_GV_I], yf, table)
+        for c in range(m_cols):
+            y[c] = np.float32(y[c] - yf[c])
+
+
+@njit
+def _bounded_piece(d, v, m, rate, qq, tau, x_max):
+    """Advance bounded lines over a piece of length ``d`` (s, <= dt) with constant input rate:
+    the state becomes min(free solution, x_max) (exact: with a constant rate the free solution
+    is monotone, so once at the bound the line stays there while the rate holds it), and the
+    piece's integral of the free solution, limited to x_max d, is added to ``m``."""
+    for c in range(v.shape[0]):
+        x = np.float32(d) * qq[c]
+        r = step_rise(x)
+        t = tau[c]
+        v0 = v[c]
+        m[c] += min(t * (v0 * r + rate[c] * t * step_area(x)), x_max * np.float32(d))
+        v[c] = min(v0 + r * (rate[c] * t - v0), x_max)
 
 
 @njit
@@ -288,6 +520,7 @@ def _window(
     wrow,
     n_full,
     n_steps,
+    step_last,
     e_step,
     e_u,
     e_row,
@@ -316,19 +549,60 @@ def _window(
     nem,
     nim,
     y,
+    fse,
+    fsi,
+    flk,
+    gb,
+    xe,
+    xi,
 ):
-    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step if
-    ``n_steps > n_full``, with the last-step and last-block coefficients of row ``wrow`` of
-    ``win32``; leaves the membrane deviation in ``y``. ``window`` (WINDOW_READ or WINDOW_BASE)
-    keys the noise.
+    """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step of
+    ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of
+    row ``wrow`` of ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation
+    in ``y`` and the flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with
+    the states at the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
+    ``gb`` [M] scales the synaptic currents (the synapse DAC bias factor of the vector).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
     written when ``rec_slot >= 0``. Returns the number of edges that were not integrated exactly
     once: 0, or the kernel has a bug (the caller turns it into an error).
     """
+    m_cols = y.shape[0]
+    # OTA inputs besides the lines: offset plus the flicker block mean (normalized)
+    oe = np.empty(m_cols, dtype=np.float32)
+    oi = np.empty(m_cols, dtype=np.float32)
+    fme = np.empty(m_cols, dtype=np.float64)
+    fmi = np.empty(m_cols, dtype=np.float64)
     k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
-    _prephase(b_key, window, k_s, col64, sc, isc, table, ve, vi, ie, ii, ne, ni, nem, nim, y)
+    _prephase(
+        b_key,
+        window,
+        wrow,
+        n_steps,
+        k_s,
+        col32,
+        col64,
+        sc,
+        isc,
+        table,
+        ve,
+        vi,
+        ie,
+        ii,
+        ne,
+        ni,
+        nem,
+        nim,
+        y,
+        fse,
+        fsi,
+        flk,
+        fme,
+        fmi,
+        oe,
+        oi,
+    )
     slot = rec_slot
     if slot >= 0:
         v_lin = sc[S_V_LIN]
@@ -338,24 +612,46 @@ def _window(
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
-    m_cols = y.shape[0]
     n_sub = isc[I_N_SUB]
+    n_flk = isc[I_N_FLK]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     stream = isc[I_STREAM]
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    flicker = (flags & FLAG_FLICKER) != 0
+    bias = (flags & FLAG_BIAS) != 0 and window == WINDOW_READ
+    bounded = not math.isinf(sc[S_X_MAX])
+    split_gm = (flags & FLAG_SPLIT_GM) != 0
+    split_tau = (flags & FLAG_SPLIT_TAU) != 0
+    general_edges = bias or split_tau
+    dt = sc[S_DT]
     last_blk = (n_steps - 1) // n_sub
+    last_flk = (n_steps - 1) // (n_sub * n_flk)
     n_edges = e_step.shape[0]
     purpose_base = 16 * window
     width = sc[S_WIDTH]
+    x_max = np.float32(sc[S_X_MAX])
 
     # ---- stepped part [t_s, t_end] -----------------------------------------------------------
     inv_w = np.float32(1.0 / width)
+    wtab = win32[wrow]
     yhi = col32[C_YHI]
     ylo = col32[C_YLO]
-    tau = col32[C_TAU]
-    qq = col32[C_Q]
+    tau_e = col32[C_TAU_E]
+    qq_e = col32[C_Q_E]
+    tau_i = col32[C_TAU_I]
+    qq_i = col32[C_Q_I]
+    re = col32[C_RE]
+    ri = col32[C_RI]
+    f_lo = np.uint64(0)
+    f_hi = np.uint64(0)
+    first_blk = k_s // n_sub
+    coef_part = np.empty((N_FLK, flk.shape[2]), dtype=np.float64)
+    # length of the last step beyond n_full steps (0 if the window ends on the grid)
+    step_last_rem = step_last if n_steps > n_full else 0.0
+    if flicker:
+        f_lo, f_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_FLICKER)
     e = 0
     # edges before the stepped part cannot exist (k_s <= e_step[0]); were there any, they are
     # counted as lost, never silently skipped
@@ -366,21 +662,28 @@ def _window(
     k_lo = np.uint64(0)
     k_hi = np.uint64(0)
     for blk in range(k_s // n_sub, last_blk + 1):
-        is_last = blk == last_blk
-        if is_last:
-            ou_a = win32[wrow, W_OU_A]
-            ou_s1 = win32[wrow, W_OU_S1]
-            ou_m0 = win32[wrow, W_OU_M0]
-            ou_m1 = win32[wrow, W_OU_M1]
-            ou_m2 = win32[wrow, W_OU_M2]
-            ota = win32[wrow, W_OTA]
-        else:
-            ou_a = col32[C_OU_A]
-            ou_s1 = col32[C_OU_S1]
-            ou_m0 = col32[C_OU_M0]
-            ou_m1 = col32[C_OU_M1]
-            ou_m2 = col32[C_OU_M2]
-            ota = col32[C_OTA]
+        # the coefficients of this noise block: a full block, or the window's last one
+        btab = wtab if blk == last_blk else col32
+        if flicker and (blk % n_flk == 0 or blk == first_blk):
+            # a new flicker block: exact OU block draws, the block mean held over the flicker
+            # block, inside the tanh like the offset. The first block of the stepped part may
+            # start inside a flicker block (after the closed-form prephase): it runs from t_s to
+            # the end of that flicker block (or of the window) with coefficients of its own
+            fb = blk // n_flk
+            if blk % n_flk != 0:
+                h_part = min((fb + 1) * n_sub * n_flk * dt, n_full * dt + step_last_rem) - k_s * dt
+                _flicker_coefficients(flk, h_part, coef_part)
+                coef = coef_part
+            elif fb == last_flk:
+                coef = flk[F_LAST + wrow]
+            else:
+                coef = flk[F_FULL]
+            b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
+            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table)
+            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table)
+            for c in range(m_cols):
+                oe[c] = np.float32(col32[C_OS_E, c] + fme[c])
+                oi[c] = np.float32(col32[C_OS_I, c] + fmi[c])
         if line_noise or ota_noise:
             k_lo, k_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_BLOCK)
             k_lo, k_hi = rng.mix_key(k_lo, k_hi, blk)
@@ -392,87 +695,158 @@ def _window(
                 z3 = rng.normal(k_lo, k_hi, 8 * c + 2, table)
                 z4 = rng.normal(k_lo, k_hi, 8 * c + 3, table)
                 n0 = ne[c]
-                nem[c] = ou_m0[c] * n0 + ou_m1[c] * z1 + ou_m2[c] * z2
-                ne[c] = ou_a[c] * n0 + ou_s1[c] * z1
+                nem[c] = btab[R_OU_M0_E, c] * n0 + btab[R_OU_M1_E, c] * z1 + btab[R_OU_M2_E, c] * z2
+                ne[c] = btab[R_OU_A_E, c] * n0 + btab[R_OU_S1_E, c] * z1
                 n0 = ni[c]
-                nim[c] = ou_m0[c] * n0 + ou_m1[c] * z3 + ou_m2[c] * z4
-                ni[c] = ou_a[c] * n0 + ou_s1[c] * z3
+                nim[c] = btab[R_OU_M0_I, c] * n0 + btab[R_OU_M1_I, c] * z3 + btab[R_OU_M2_I, c] * z4
+                ni[c] = btab[R_OU_A_I, c] * n0 + btab[R_OU_S1_I, c] * z3
+        # everything the OTAs see besides the line's deterministic state, held over the block
+        for c in range(m_cols):
+            xe[c] = nem[c] + oe[c]
+            xi[c] = nim[c] + oi[c]
         k_hi_step = min((blk + 1) * n_sub, n_steps)
         for k in range(blk * n_sub, k_hi_step):
-            if k < n_full:
-                la = col32[C_A]
-                lb = col32[C_B]
-                lmu = col32[C_MU]
-                lgam = col32[C_GAM]
-                t2dt = col32[C_T2DT]
-                ki = col32[C_KI]
-                off = col32[C_OFF]
-                ldt = col32[C_LDT]
-            else:
-                la = win32[wrow, W_A]
-                lb = win32[wrow, W_B]
-                lmu = win32[wrow, W_MU]
-                lgam = win32[wrow, W_GAM]
-                t2dt = win32[wrow, W_T2DT]
-                ki = win32[wrow, W_KI]
-                off = win32[wrow, W_OFF]
-                ldt = win32[wrow, W_LDT]
-            # lines: exact step of dV/dt = rate - V/tau with the rate held over the step
-            for c in range(m_cols):
-                v = ve[c]
-                me[c] = lmu[c] * v + lgam[c] * ie[c]
-                ve[c] = la[c] * v + lb[c] * ie[c]
-                v = vi[c]
-                mi[c] = lmu[c] * v + lgam[c] * ii[c]
-                vi[c] = la[c] * v + lb[c] * ii[c]
-            # pulse edges inside this step: exact response to a rate step at time s
-            while e < n_edges and e_step[e] == k:
-                u = e_u[e]
-                r = e_row[e]
-                sg = e_sign[e]
-                ar = a_exc[r]
-                br = a_inh[r]
+            # the coefficients of this step: a full step, or the window's last, shorter one
+            stab = col32 if k < n_full else wtab
+            if bounded and e < n_edges and e_step[e] == k:
+                # bounded lines with edges in this step: integrated piece by piece between the
+                # edges (constant rate on each piece, where min(free solution, bound) is the
+                # exact bounded state); the step mean is the sum of the pieces' integrals, each
+                # limited to x_max times its length
+                step_len = dt if k < n_full else step_last
+                u_prev = np.float32(step_len)
                 for c in range(m_cols):
-                    x = u * qq[c]
-                    rise = tau[c] * step_rise(x)
-                    area = t2dt[c] * step_area(x)
-                    ae = sg * ar[c]
-                    ai = sg * br[c]
-                    ve[c] += ae * rise
-                    me[c] += ae * area
-                    ie[c] += ae
-                    vi[c] += ai * rise
-                    mi[c] += ai * area
-                    ii[c] += ai
-                if sg > _F0:
-                    n_active += 1
+                    me[c] = _F0
+                    mi[c] = _F0
+                while e < n_edges and e_step[e] == k:
+                    u = e_u[e]
+                    _bounded_piece(u_prev - u, ve, me, ie, qq_e, tau_e, x_max)
+                    _bounded_piece(u_prev - u, vi, mi, ii, qq_i, tau_i, x_max)
+                    u_prev = u
+                    r = e_row[e]
+                    sg = e_sign[e]
+                    for c in range(m_cols):
+                        ie[c] += sg * (a_exc[r, c] * gb[c])
+                        ii[c] += sg * (a_inh[r, c] * gb[c])
+                    if sg > _F0:
+                        n_active += 1
+                    else:
+                        n_active -= 1
+                        if n_active == 0:
+                            for c in range(m_cols):
+                                ie[c] = _F0
+                                ii[c] = _F0
+                    e += 1
+                _bounded_piece(u_prev, ve, me, ie, qq_e, tau_e, x_max)
+                _bounded_piece(u_prev, vi, mi, ii, qq_i, tau_i, x_max)
+                inv_len = np.float32(1.0 / step_len)
+                for c in range(m_cols):
+                    me[c] *= inv_len
+                    mi[c] *= inv_len
+            else:
+                # lines: exact step of dV/dt = rate - V/tau with the rate held over the step;
+                # the deterministic state is bounded by x_max (charge above the bound is lost)
+                if split_tau:
+                    for c in range(m_cols):
+                        v = ve[c]
+                        me[c] = stab[R_MU_E, c] * v + stab[R_GAM_E, c] * ie[c]
+                        ve[c] = min(stab[R_A_E, c] * v + stab[R_B_E, c] * ie[c], x_max)
+                        v = vi[c]
+                        mi[c] = stab[R_MU_I, c] * v + stab[R_GAM_I, c] * ii[c]
+                        vi[c] = min(stab[R_A_I, c] * v + stab[R_B_I, c] * ii[c], x_max)
                 else:
-                    n_active -= 1
-                    if n_active == 0:
-                        # no pulse left: the held rates are exactly zero (no rounding residue)
+                    # one time constant for both lines
+                    for c in range(m_cols):
+                        la = stab[R_A_E, c]
+                        lb = stab[R_B_E, c]
+                        lmu = stab[R_MU_E, c]
+                        lgam = stab[R_GAM_E, c]
+                        v = ve[c]
+                        me[c] = lmu * v + lgam * ie[c]
+                        ve[c] = min(la * v + lb * ie[c], x_max)
+                        v = vi[c]
+                        mi[c] = lmu * v + lgam * ii[c]
+                        vi[c] = min(la * v + lb * ii[c], x_max)
+                # pulse edges inside this step: exact response to a rate step at time s
+                while e < n_edges and e_step[e] == k:
+                    u = e_u[e]
+                    r = e_row[e]
+                    sg = e_sign[e]
+                    if general_edges:
                         for c in range(m_cols):
-                            ie[c] = _F0
-                            ii[c] = _F0
-                e += 1
-            # membrane: explicit step with the step-mean line voltages through the OTA
-            for c in range(m_cols):
-                yc = y[c]
-                th_e = tanh32(me[c] + nem[c])
-                th_i = tanh32(mi[c] + nim[c])
-                f_up = compliance(yhi[c] - yc, inv_w)
-                f_dn = compliance(yc - ylo[c], inv_w)
-                y[c] = yc + ki[c] * (f_up * th_e - f_dn * th_i) + off[c] - ldt[c] * yc
+                            ae = sg * (a_exc[r, c] * gb[c])
+                            ai = sg * (a_inh[r, c] * gb[c])
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = stab[R_T2DT_E, c] * step_area(x)
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
+                            x = u * qq_i[c]
+                            rise = tau_i[c] * step_rise(x)
+                            area = stab[R_T2DT_I, c] * step_area(x)
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    else:
+                        # one time constant for both lines, no bias factor
+                        for c in range(m_cols):
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = stab[R_T2DT_E, c] * step_area(x)
+                            ae = sg * a_exc[r, c]
+                            ai = sg * a_inh[r, c]
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    if sg > _F0:
+                        n_active += 1
+                    else:
+                        n_active -= 1
+                        if n_active == 0:
+                            # no pulse left: the held rates are exactly zero (no rounding residue)
+                            for c in range(m_cols):
+                                ie[c] = _F0
+                                ii[c] = _F0
+                    e += 1
+            # membrane: explicit step with the step-mean line voltages (limited to the bound)
+            # plus noise, offset and flicker, through the OTAs
+            if split_gm:
+                for c in range(m_cols):
+                    yc = y[c]
+                    th_e = tanh32(min(me[c], x_max) + xe[c])
+                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    f_up = compliance(yhi[c] - yc, inv_w)
+                    f_dn = compliance(yc - ylo[c], inv_w)
+                    drive = re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i)
+                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+            else:
+                for c in range(m_cols):
+                    yc = y[c]
+                    th_e = tanh32(min(me[c], x_max) + xe[c])
+                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    f_up = compliance(yhi[c] - yc, inv_w)
+                    f_dn = compliance(yc - ylo[c], inv_w)
+                    y[c] = (
+                        yc
+                        + stab[R_KI, c] * (f_up * th_e - f_dn * th_i)
+                        + stab[R_OFF, c]
+                        - stab[R_LDT, c] * yc
+                    )
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
                     c = rec_cols[j]
-                    tr_exc[slot, j, k + 1] = v_lin * (me[c] + nem[c])
-                    tr_inh[slot, j, k + 1] = v_lin * (mi[c] + nim[c])
+                    tr_exc[slot, j, k + 1] = v_lin * (min(me[c], x_max) + nem[c])
+                    tr_inh[slot, j, k + 1] = v_lin * (min(mi[c], x_max) + nim[c])
                     tr_mem[slot, j, k + 1] = v_reset + y[c]
         if ota_noise:
             for c in range(m_cols):
-                y[c] += ota[c] * rng.normal(k_lo, k_hi, 8 * c + 4, table)
+                y[c] += btab[R_OTA, c] * rng.normal(k_lo, k_hi, 8 * c + 4, table)
             if slot >= 0:
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
@@ -481,15 +855,62 @@ def _window(
 
 
 @njit
-def _adc(y, col64, sigma, k_lo, k_hi, counter_offset, table, codes, volts, v_reset):
-    """code = clip(floor((V - v_adc_lo)/lsb + offset + sigma z + 1/2), 0, 255)."""
+def _adc(
+    y,
+    col64,
+    sigma,
+    k_lo,
+    k_hi,
+    conv,
+    sigma_ramp,
+    r_lo,
+    r_hi,
+    quadrant,
+    adc_dev,
+    adc_max,
+    table,
+    codes,
+    volts,
+    v_reset,
+):
+    """One conversion (``conv`` 0: read, 1: baseline) of every column. With
+    x = (V - v_adc_lo)/lsb_c + offset_c + sigma_adc z_c + sigma_ramp z_q (z_q common to the
+    columns of quadrant q), the code is the number of thresholds k - 1/2 + adc_dev[q, k-1],
+    k = 1..adc_max, that x reaches; with adc_dev = 0 exactly clip(floor(x + 1/2), 0, adc_max).
+    Found from that start by moving up or down while a threshold says so (thresholds strictly
+    increase, so the count is the index of the last threshold <= x)."""
+    top = np.float64(adc_max)
     for c in range(y.shape[0]):
         x = col64[D_ADC_ZERO, c] + col64[D_ADC_SLOPE, c] * y[c]
         if sigma > 0.0:
-            x += sigma * rng.normal(k_lo, k_hi, 2 * c + counter_offset, table)
-        code = math.floor(x + 0.5)
-        codes[c] = min(max(code, 0.0), 255.0)
+            x += sigma * rng.normal(k_lo, k_hi, 2 * c + conv, table)
+        q = quadrant[c]
+        if sigma_ramp > 0.0:
+            x += sigma_ramp * rng.normal(r_lo, r_hi, 2 * q + conv, table)
+        u = x + 0.5  # threshold k is reached when u - adc_dev[q, k-1] >= k
+        code = min(max(math.floor(u), 0.0), top)
+        while code < top and u - adc_dev[q, np.int64(code)] >= code + 1.0:
+            code += 1.0
+        while code > 0.0 and u - adc_dev[q, np.int64(code) - 1] < code:
+            code -= 1.0
+        codes[c] = code
         volts[c] = v_reset + y[c]
+
+
+@njit
+def _bias_factors(seed, stream, b_key, sc, quadrant, gb, table):
+    """Synapse DAC bias factor of one vector per column: g_c = 1 + sigma_bias z_c +
+    sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's own key)."""
+    k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_BIAS)
+    s_c = sc[S_SIGMA_BIAS]
+    s_q = sc[S_SIGMA_BIAS_Q]
+    for c in range(gb.shape[0]):
+        g = 1.0
+        if s_c > 0.0:
+            g += s_c * rng.normal(k_lo, k_hi, 2 * c, table)
+        if s_q > 0.0:
+            g += s_q * rng.normal(k_lo, k_hi, 2 * quadrant[c] + 1, table)
+        gb[c] = np.float32(g)
 
 
 @njit_parallel
@@ -524,19 +945,31 @@ def simulate_batch(
     tr_inh,
     tr_mem,
     lost,
+    flk,
+    quadrant,
+    adc_dev,
 ):
     """Simulate all samples of a batch (see :func:`kernels.run_half`); writes the outputs.
 
     Sample b's read window has ``n_full_read[b]`` full steps, a last step of ``rem_read[b]`` (s)
     if it is > 0 (``n_steps_read[b]`` steps in all) and the coefficients of row ``win_read[b]``
-    of ``win32``; the baseline window uses row 0. ``lost[b]`` counts the pulse edges of sample b
-    that were not integrated (0 unless the kernel has a bug)."""
+    of ``win32``; the baseline window uses row 0. The baseline window is simulated first (the
+    flicker state carries over to the read window). ``lost[b]`` counts the pulse edges of
+    sample b that were not integrated (0 unless the kernel has a bug). ``flk`` are the flicker
+    coefficients, ``quadrant`` [M] the quadrant of each column, ``adc_dev`` [Q, adc_max] the
+    CADC threshold deviations (codes)."""
     n_b = ev_ptr.shape[0] - 1
     m_cols = a_exc.shape[1]
+    n_comp = flk.shape[2]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     stream = isc[I_STREAM]
-    adc_noise = (isc[I_FLAGS] & FLAG_ADC_NOISE) != 0
+    flags = isc[I_FLAGS]
+    adc_noise = (flags & FLAG_ADC_NOISE) != 0
     sigma_adc = sc[S_SIGMA_ADC] if adc_noise else 0.0
+    sigma_ramp = sc[S_SIGMA_RAMP] if (flags & FLAG_RAMP) != 0 else 0.0
+    flicker = (flags & FLAG_FLICKER) != 0
+    bias = (flags & FLAG_BIAS) != 0
+    adc_max = isc[I_ADC_MAX]
     v_reset = sc[S_V_RESET]
     for b in prange(n_b):
         b_key = sample_index[b]
@@ -550,11 +983,17 @@ def simulate_batch(
         ni = np.empty(m_cols, np.float32)
         nem = np.empty(m_cols, np.float32)
         nim = np.empty(m_cols, np.float32)
+        xe = np.empty(m_cols, np.float32)
+        xi = np.empty(m_cols, np.float32)
         y = np.empty(m_cols, np.float32)
+        gb = np.ones(m_cols, np.float32)
+        fse = np.zeros((n_comp, m_cols), np.float64)
+        fsi = np.zeros((n_comp, m_cols), np.float64)
         c_read = np.empty(m_cols, np.float64)
         c_base = np.empty(m_cols, np.float64)
         volts = np.empty(m_cols, np.float64)
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
+        r_lo, r_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_RAMP)
 
         e_step, e_u, e_row, e_sign = _build_edges(
             b,
@@ -573,50 +1012,21 @@ def simulate_batch(
             stream,
             table,
         )
+        # ---- the baseline window first (reset, no events): the flicker starts stationary ----
+        if flicker:
+            s_lo, s_hi = rng.make_key(
+                seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
+            )
+            stat = np.full(n_comp, sc[S_SIGMA_F])
+            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table)
+            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table)
         n_lost = _window(
-            b_key,
-            WINDOW_READ,
-            win_read[b],
-            n_full_read[b],
-            n_steps_read[b],
-            e_step,
-            e_u,
-            e_row,
-            e_sign,
-            a_exc,
-            a_inh,
-            col32,
-            win32,
-            col64,
-            sc,
-            isc,
-            table,
-            rec_slot[b],
-            rec_cols,
-            tr_exc,
-            tr_inh,
-            tr_mem,
-            ve,
-            vi,
-            ie,
-            ii,
-            me,
-            mi,
-            ne,
-            ni,
-            nem,
-            nim,
-            y,
-        )
-        _adc(y, col64, sigma_adc, k_lo, k_hi, 0, table, c_read, volts, v_reset)
-        for c in range(m_cols):
-            v_read[b, c] = volts[c]
-        n_lost += _window(
             b_key,
             WINDOW_BASE,
             0,
             isc[I_N_FULL_BASE],
             isc[I_N_STEPS_BASE],
+            sc[S_REM_BASE],
             e_step[:0],
             e_u[:0],
             e_row[:0],
@@ -645,11 +1055,105 @@ def simulate_batch(
             nem,
             nim,
             y,
+            fse,
+            fsi,
+            flk,
+            gb,
+            xe,
+            xi,
         )
-        lost[b] = n_lost
-        _adc(y, col64, sigma_adc, k_lo, k_hi, 1, table, c_base, volts, v_reset)
+        _adc(
+            y,
+            col64,
+            sigma_adc,
+            k_lo,
+            k_hi,
+            1,
+            sigma_ramp,
+            r_lo,
+            r_hi,
+            quadrant,
+            adc_dev,
+            adc_max,
+            table,
+            c_base,
+            volts,
+            v_reset,
+        )
         for c in range(m_cols):
             v_base[b, c] = volts[c]
+        # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
+        if flicker:
+            s_lo, s_hi = rng.make_key(
+                seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
+            )
+            _flicker_start(s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
+            _flicker_start(s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
+        if bias:
+            _bias_factors(seed, stream, b_key, sc, quadrant, gb, table)
+        n_lost += _window(
+            b_key,
+            WINDOW_READ,
+            win_read[b],
+            n_full_read[b],
+            n_steps_read[b],
+            rem_read[b],
+            e_step,
+            e_u,
+            e_row,
+            e_sign,
+            a_exc,
+            a_inh,
+            col32,
+            win32,
+            col64,
+            sc,
+            isc,
+            table,
+            rec_slot[b],
+            rec_cols,
+            tr_exc,
+            tr_inh,
+            tr_mem,
+            ve,
+            vi,
+            ie,
+            ii,
+            me,
+            mi,
+            ne,
+            ni,
+            nem,
+            nim,
+            y,
+            fse,
+            fsi,
+            flk,
+            gb,
+            xe,
+            xi,
+        )
+        lost[b] = n_lost
+        _adc(
+            y,
+            col64,
+            sigma_adc,
+            k_lo,
+            k_hi,
+            0,
+            sigma_ramp,
+            r_lo,
+            r_hi,
+            quadrant,
+            adc_dev,
+            adc_max,
+            table,
+            c_read,
+            volts,
+            v_reset,
+        )
+        for c in range(m_cols):
+            v_read[b, c] = volts[c]
             code_read[b, c] = np.int16(c_read[c])
             code_base[b, c] = np.int16(c_base[c])
             o = c_read[c] - c_base[c]

@@ -43,6 +43,11 @@ PURPOSE_JITTER = 1
 PURPOSE_PREPHASE = 2
 PURPOSE_BLOCK = 3
 PURPOSE_ADC = 4
+PURPOSE_FLICKER = 5  # flicker block draws (end values and block means), keyed by window and block
+PURPOSE_FLICKER_START = 6  # flicker state: stationary start (baseline), gap propagation (read)
+PURPOSE_RAMP = 7  # CADC ramp noise, one draw per quadrant and conversion
+PURPOSE_BIAS = 8  # synapse DAC bias factor, one draw per column and one per quadrant per vector
+PURPOSE_FLICKER_PREPHASE = 9  # flicker over the closed-form prephase, keyed by window
 
 
 def normal_table() -> np.ndarray:

@@ -1,6 +1,7 @@
 """``chipsim characterize CHIP``: the study's figures for a chip (noise against the five
-factors, transfer curve per neuron, gain against the wait, default vs custom calibration), as
-PNG figures plus the numbers in JSON and CSV."""
+factors, transfer curve per neuron, gain against the wait, default vs custom calibration) and
+the drift, the membrane noise spectrum and the exc/inh imbalance, as PNG figures plus the
+numbers in JSON and CSV."""
 
 from __future__ import annotations
 
@@ -31,6 +32,66 @@ def _csv_rows(results: dict):
         yield ("transfer_gain", f"neuron {c}", c, g, "")
         yield ("transfer_linear_to", f"neuron {c}", c, hi, lo)
         yield ("transfer_max_deviation_within_80", f"neuron {c}", c, dev, "")
+    dr = results.get("drift")
+    if dr is not None:
+        for i, wait in enumerate(dr["waits"]):
+            t = dr["read_time"][i]
+            yield ("drift_mean", f"wait {wait}", t, dr["mean"][i], dr["mean_stderr"][i])
+            yield ("drift_spread", f"wait {wait}", t, dr["spread"][i], dr["spread_noise_floor"][i])
+            yield ("drift_fixed_mean", f"wait {wait}", t, dr["fixed_mean"][i], "")
+            yield ("drift_fixed_spread", f"wait {wait}", t, dr["fixed_spread"][i], "")
+    sp = results.get("noise_spectrum")
+    if sp is not None:
+        for f, pi, pv in zip(sp["frequency"], sp["psd_current"], sp["psd_voltage"]):
+            yield ("psd_membrane_current", "A^2/Hz", f, pi, "")
+            yield ("psd_membrane_voltage", "V^2/Hz", f, pv, "")
+    im = results.get("imbalance")
+    if im is not None:
+        for c, (ge, gi, e) in enumerate(zip(im["gain_exc"], im["gain_inh"], im["balanced_error"])):
+            yield ("gain_exc_inh", f"neuron {c}", c, ge, gi)
+            yield ("balanced_error", f"neuron {c}", c, e, im["balanced_error_output"][c])
+
+
+def _new_panels_summary(results: dict) -> dict:
+    """The summary numbers of the drift, noise-spectrum and imbalance panels: the drift at the
+    waits of ``DRIFT_REPORT_WAITS``, the spectral slopes and the imbalance spread."""
+    from chipsim.studies import characterization as ch
+
+    dr, sp, im = results["drift"], results["noise_spectrum"], results["imbalance"]
+    drift = {}
+    for wait in ch.DRIFT_REPORT_WAITS:
+        if wait not in dr["waits"]:
+            continue
+        i = dr["waits"].index(wait)
+        drift[f"wait {wait}"] = {
+            "read_time_us": dr["read_time"][i] * 1e6,
+            "mean": dr["mean"][i],
+            "mean_stderr": dr["mean_stderr"][i],
+            "spread": dr["spread"][i],
+            "spread_noise_floor": dr["spread_noise_floor"][i],
+            "spread_excess": dr["spread_excess"][i],
+            "fixed_mean": dr["fixed_mean"][i],
+            "fixed_spread": dr["fixed_spread"][i],
+        }
+    return {
+        "drift": drift,
+        "noise_spectrum": {
+            "band_hz": sp["band"],
+            "window_us": sp["window"] * 1e6,
+            "slope_current": sp["slope_current"],
+            "slope_voltage": sp["slope_voltage"],
+            "psd_current_1mhz": sp["psd_current_1mhz"],
+        },
+        "imbalance": {
+            "mean": im["imbalance_mean"],
+            "std": im["imbalance_std"],
+            "max": im["imbalance_max"],
+            "balanced_error_std": im["balanced_error_std"],
+            "balanced_error_max": im["balanced_error_max"],
+            "balanced_error_output_std": im["balanced_error_output_std"],
+            "balanced_error_output_max": im["balanced_error_output_max"],
+        },
+    }
 
 
 def check_work(desc, repeats: int) -> None:
@@ -44,6 +105,27 @@ def check_work(desc, repeats: int) -> None:
     k, m = desc.tile_shape
     points = [(w, 1) for w in ch.NOISE_WAITS] + [(5, s) for s in ch.NOISE_SENDS]
     points += [(5, 1)] * (len(ch.NOISE_INPUTS) + len(ch.NOISE_WEIGHTS) + len(ch.NOISE_OTA_CODES))
+    fixed = [
+        limits.estimate_run(
+            desc,
+            (ch.DRIFT_REPEATS, k),
+            (k, m),
+            wait_between_events=w,
+            what="the characterization",
+        )
+        for w in ch.DRIFT_WAITS
+    ]
+    fixed.append(
+        limits.estimate_run(
+            desc,
+            (ch.SPECTRUM_VECTORS, k),
+            (k, m),
+            wait_between_events=ch.SPECTRUM_WAIT,
+            record_vectors=ch.SPECTRUM_VECTORS,
+            record_columns=min(ch.SPECTRUM_COLUMNS, m),
+            what="the characterization",
+        )
+    )
     est = limits.combine(
         [
             limits.estimate_run(
@@ -55,7 +137,8 @@ def check_work(desc, repeats: int) -> None:
                 what="the characterization",
             )
             for w, s in points
-        ],
+        ]
+        + fixed,
         "the characterization",
     )
     memory = dict(est.memory)
@@ -120,6 +203,11 @@ def run(args) -> int:
     results["calibration"] = step(
         "calibration profiles", lambda: ch.compare_calibrations(chip, profiles, seed=seed)
     )
+    results["drift"] = step("drift", lambda: ch.drift_vs_read_time(chip, seed=seed))
+    results["noise_spectrum"] = step(
+        "membrane noise spectrum", lambda: ch.noise_spectrum(chip, seed=seed)
+    )
+    results["imbalance"] = step("exc/inh imbalance", lambda: ch.exc_inh_imbalance(chip, seed=seed))
 
     tc = results["transfer"]
     hi, lo = np.asarray(tc["linear_to_hi"]), np.asarray(tc["linear_to_lo"])
@@ -135,6 +223,7 @@ def run(args) -> int:
             float(np.median(tc["max_abs_output"])),
         ],
     }
+    summary.update(_new_panels_summary(results))
     results["summary"] = summary
     with args.out.writing() as out:
         paths = step(
@@ -176,6 +265,27 @@ def run(args) -> int:
             f"10 events: gain {d['sparse_gain']:.5f}, noise {d['sparse_noise']:.2f}; {d['gain_vs_events']['events'][-1]} events: gain "
             f"{d['dense_gain']:.5f}; saturation onset {d['saturation_onset_events']} events"
         )
+    for wait, d in summary["drift"].items():
+        print(
+            f"drift         {wait} (read at {d['read_time_us']:.1f} us): mean "
+            f"{d['mean']:+.3f} +- {d['mean_stderr']:.3f} LSB (noise off {d['fixed_mean']:+.2f}), "
+            f"spread over neurons {d['spread']:.3f} (noise floor {d['spread_noise_floor']:.3f}; "
+            f"noise off {d['fixed_spread']:.2f})"
+        )
+    ns = summary["noise_spectrum"]
+    print(
+        f"noise PSD     membrane current slope {ns['slope_current']:.2f}, voltage slope "
+        f"{ns['slope_voltage']:.2f} over {ns['band_hz'][0] / 1e3:.0f} kHz - "
+        f"{ns['band_hz'][1] / 1e6:.0f} MHz ({ns['window_us']:.1f} us window); current PSD "
+        f"{ns['psd_current_1mhz']:.3g} A^2/Hz at 1 MHz"
+    )
+    ib = summary["imbalance"]
+    print(
+        f"exc/inh       (gain_exc - gain_inh)/mean: std {100 * ib['std']:.2f} %, max "
+        f"{100 * ib['max']:.2f} %; balanced mix error std {ib['balanced_error_std']:.3f} LSB, "
+        f"max {ib['balanced_error_max']:.3f} LSB (ADC outputs: std "
+        f"{ib['balanced_error_output_std']:.2f}, max {ib['balanced_error_output_max']:.0f})"
+    )
     print(
         f"wall time     {time.perf_counter() - t0:.1f} s ("
         + ", ".join(f"{k} {v} s" for k, v in timings.items())
@@ -191,12 +301,15 @@ def run(args) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "characterize",
-        help="the study's characterization figures for a chip (noise factors, transfer, saturation)",
+        help="the study's characterization figures for a chip (noise factors, transfer, saturation, "
+        "drift, noise spectrum, exc/inh imbalance)",
         description="Characterize a simulated chip as the study did on hardware: output noise "
         "against wait between events, num_sends, number of inputs, weight magnitude and OTA gain; "
         "the transfer curve per neuron (linear range, compression, clipping); gain against the "
         "wait for dense and sparse inputs (dynamic saturation); and the default against the "
-        "custom calibration (measured mock gain and noise, saturation onset). Writes PNG "
+        "custom calibration (measured mock gain and noise, saturation onset); the drift of the "
+        "output with no charge against the read time, the spectrum of the membrane noise, and "
+        "the imbalance of the excitatory and inhibitory paths per neuron. Writes PNG "
         "figures, characterization.json and characterization.csv to OUT.",
     )
     add_chip(p)

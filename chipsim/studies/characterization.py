@@ -326,11 +326,300 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
     return out
 
 
+# ---- drift: the output with no charge against the read time --------------------------------
+
+#: Waits of the drift panel: with DRIFT_INPUTS zero-weight events they set the read time.
+DRIFT_WAITS = (2, 5, 10, 15, 20, 25)
+DRIFT_INPUTS = 128
+DRIFT_REPEATS = 16
+#: Waits whose drift the summary reports.
+DRIFT_REPORT_WAITS = (5, 25)
+
+
+def drift_vs_read_time(
+    chip,
+    *,
+    waits=DRIFT_WAITS,
+    inputs: int = DRIFT_INPUTS,
+    repeats: int = DRIFT_REPEATS,
+    activation: int = 1,
+    seed: int = 0,
+) -> dict:
+    """The output of a vector that moves no charge, against the read time: ``inputs`` rows
+    active at ``activation`` with every weight 0. The events lengthen the event phase as real
+    ones would (the read time is set by the number of events and the wait), but no synaptic
+    current flows, so the output (read minus baseline, LSB) is the drift of the membrane
+    between the baseline read and the read (model.md sections 5 and 8: offset current, leak,
+    and whatever else moves the membrane without input).
+
+    Per wait: ``read_time`` (s since the reset before the events phase; the baseline read is at
+    ``baseline_time`` after its own reset); with temporal noise off, the deterministic output
+    per column (``fixed_per_column``; ADC-rounded, so a drift below half an LSB reads as the
+    rounding of each column's ADC offset), its mean over columns (``fixed_mean``) and std over
+    columns (``fixed_spread``); with noise on, ``repeats`` repeats of the vector: the per-column
+    mean over repeats (``per_column``; the noise dithers the ADC rounding, so this resolves a
+    fraction of an LSB), its mean (``mean``) and std over columns (``spread``), and the
+    standard error of ``mean`` from the repeats (``mean_stderr``). ``spread`` includes the
+    temporal noise left in a mean of ``repeats`` (``spread_noise_floor``: the RMS over columns of
+    the standard error of the per-column mean); ``spread_excess`` is the spread beyond it
+    (sqrt(spread^2 - floor^2), 0 when the floor explains it all)."""
+    k, m = chip.tile_shape
+    n = min(int(inputs), k)
+    x = np.zeros((repeats, k), dtype=np.int64)
+    x[:, :n] = activation
+    w = np.zeros((k, m), dtype=np.int64)
+    out: dict[str, Any] = {
+        "waits": list(waits),
+        "inputs": n,
+        "repeats": repeats,
+        "read_time": [],
+        "fixed_per_column": [],
+        "fixed_mean": [],
+        "fixed_spread": [],
+        "per_column": [],
+        "mean": [],
+        "spread": [],
+        "mean_stderr": [],
+        "spread_noise_floor": [],
+        "spread_excess": [],
+    }
+    for wait in waits:
+        quiet = chip.run(x[:1], w, wait_between_events=wait, noise=False, noise_seed=seed)
+        fixed = quiet.outputs[0].astype(np.float64)
+        y = chip.run(x, w, wait_between_events=wait, noise_seed=seed).outputs.astype(np.float64)
+        per_col = y.mean(axis=0)
+        sched = quiet.events.schedule
+        out["read_time"].append(float(sched.t_read[0]))
+        out["baseline_time"] = float(sched.t_baseline)
+        out["fixed_per_column"].append(fixed.tolist())
+        out["fixed_mean"].append(float(fixed.mean()))
+        out["fixed_spread"].append(float(fixed.std()))
+        out["per_column"].append(per_col.tolist())
+        out["mean"].append(float(per_col.mean()))
+        out["spread"].append(float(per_col.std()))
+        out["mean_stderr"].append(float(y.mean(axis=1).std(ddof=1) / np.sqrt(repeats)))
+        floor = float(np.sqrt(np.mean(y.var(axis=0, ddof=1)) / repeats))
+        out["spread_noise_floor"].append(floor)
+        out["spread_excess"].append(float(np.sqrt(max(per_col.std() ** 2 - floor**2, 0.0))))
+    return out
+
+
+# ---- spectrum of the membrane noise -----------------------------------------------------------
+
+SPECTRUM_WAIT = 25
+SPECTRUM_VECTORS = 8
+SPECTRUM_COLUMNS = 32
+#: The band of the slope fit (Hz); its lower edge is raised to three frequency bins of the
+#: recorded window if the window is too short to resolve it.
+SPECTRUM_BAND = (100e3, 10e6)
+
+
+def _loglog_slope(f, p, band) -> float:
+    """Least-squares slope of log10 p against log10 f over ``band``, each decade weighted
+    equally (weight 1/f per bin of a linear frequency grid)."""
+    sel = (f >= band[0]) & (f <= band[1]) & (p > 0)
+    if sel.sum() < 3:
+        return float("nan")
+    slope = np.polyfit(np.log10(f[sel]), np.log10(p[sel]), 1, w=f[sel] ** -0.5)[0]
+    return float(slope)
+
+
+def noise_spectrum(
+    chip,
+    *,
+    wait: int = SPECTRUM_WAIT,
+    inputs: int = DRIFT_INPUTS,
+    vectors: int = SPECTRUM_VECTORS,
+    columns: int = SPECTRUM_COLUMNS,
+    band=SPECTRUM_BAND,
+    seed: int = 0,
+) -> dict:
+    """One-sided PSD of the simulated membrane noise, from the recorded membrane waveform.
+
+    The window: ``inputs`` zero-weight events at ``wait`` (no charge, as in
+    :func:`drift_vs_read_time`; they only stretch the integration window), all temporal noise
+    on, ``vectors`` vectors, ``columns`` columns spread over the tile. The membrane voltage is
+    recorded every ``dt`` over the stepped part of the window (from the first event to the
+    read). The membrane integrates its input current, C_m dV/dt = I, so the spectrum of V is
+    that of the current divided by (2 pi f C_m)^2: white current noise gives a 1/f^2 voltage
+    spectrum, and the current's own shape is seen directly in C_m dV/dt. Both are estimated
+    with Welch's method (``matplotlib.mlab.psd``, Hann window, one segment per recording of
+    the whole window, detrended: mean for the current, linear for the voltage) and averaged
+    over every recorded (vector, column). The slopes are fitted in log-log over ``band``, whose
+    lower edge is raised to 3 frequency bins if the window cannot resolve it.
+
+    Returns frequencies (Hz), ``psd_current`` (A^2/Hz), ``psd_voltage`` (V^2/Hz), the fitted
+    ``slope_current`` and ``slope_voltage`` (the latter close to ``slope_current - 2``), the
+    ``band`` used, the window length and the current PSD at the frequency bin nearest 1 MHz."""
+    from matplotlib import mlab
+
+    k, m = chip.tile_shape
+    n = min(int(inputs), k)
+    x = np.zeros((vectors, k), dtype=np.int64)
+    x[:, :n] = 1
+    cols = np.unique(np.linspace(0, m - 1, min(int(columns), m)).round().astype(np.int64))
+    res = chip.run(
+        x,
+        np.zeros((k, m), dtype=np.int64),
+        wait_between_events=wait,
+        noise_seed=seed,
+        record_vectors=np.arange(vectors),
+        record_columns=cols,
+    )
+    dt = float(chip.description.analog.dt)
+    c_m = float(chip.knobs.c_m)
+    assert res.traces is not None
+    volts = []
+    for tr in res.traces:
+        v = np.asarray(tr.v_mem, dtype=np.float64)
+        t = np.asarray(tr.time, dtype=np.float64)
+        # the last point is the read; it ends a shorter step when the read is off the grid
+        stop = t.size if np.isclose(t[-1] - t[-2], dt, rtol=1e-6, atol=0.0) else t.size - 1
+        start = int(np.argmax(np.all(np.isfinite(v), axis=0)))
+        volts.append(v[:, start:stop])
+    length = min(s.shape[1] for s in volts)
+    v_all = np.concatenate([s[:, -length:] for s in volts])  # (series, samples), end at the read
+    fs = 1.0 / dt
+    current = c_m * np.diff(v_all, axis=1) / dt
+    nfft_i, nfft_v = current.shape[1], v_all.shape[1]
+    p_i = np.zeros(nfft_i // 2 + 1)
+    p_v = np.zeros(nfft_v // 2 + 1)
+    f = fv = np.zeros(0)
+    for i_series, v_series in zip(current, v_all):
+        pi, f_i = mlab.psd(
+            i_series, NFFT=nfft_i, Fs=fs, detrend="mean", window=mlab.window_hanning, noverlap=0
+        )
+        pv, f_v = mlab.psd(
+            v_series, NFFT=nfft_v, Fs=fs, detrend="linear", window=mlab.window_hanning, noverlap=0
+        )
+        p_i += np.asarray(pi, dtype=np.float64).ravel()
+        p_v += np.asarray(pv, dtype=np.float64).ravel()
+        f, fv = np.asarray(f_i, dtype=np.float64), np.asarray(f_v, dtype=np.float64)
+    p_i /= len(current)
+    p_v /= len(v_all)
+    # the voltage spectrum on the current's frequency grid
+    p_v = np.interp(f, fv, p_v)
+    lo = max(float(band[0]), 3.0 * fs / nfft_i)
+    hi = min(float(band[1]), fs / 2)
+    used = (lo, hi)
+    i1 = int(np.argmin(np.abs(f - 1e6)))
+    return {
+        "wait": wait,
+        "inputs": n,
+        "vectors": vectors,
+        "columns": cols.tolist(),
+        "window": length * dt,
+        "dt": dt,
+        "c_m": c_m,
+        "frequency": f[1:].tolist(),
+        "psd_current": p_i[1:].tolist(),
+        "psd_voltage": p_v[1:].tolist(),
+        "band": list(used),
+        "slope_current": _loglog_slope(f, p_i, used),
+        "slope_voltage": _loglog_slope(f, p_v, used),
+        "psd_current_1mhz": float(p_i[i1]),
+        "frequency_1mhz_bin": float(f[i1]),
+    }
+
+
+# ---- imbalance of the excitatory and the inhibitory path --------------------------------------
+
+IMBALANCE_INPUTS = 64
+IMBALANCE_ACTIVATION = 8
+
+
+def exc_inh_imbalance(
+    chip,
+    *,
+    inputs: int = IMBALANCE_INPUTS,
+    activation: int = IMBALANCE_ACTIVATION,
+    weight: int = UNIT_WEIGHT,
+    wait: int = DEFAULT_WAIT_BETWEEN_EVENTS,
+    seed: int = 0,
+) -> dict:
+    """Gain of the excitatory and of the inhibitory path of every neuron, and the output error
+    of a balanced signed mix, temporal noise off (the fixed pattern of this chip instance).
+
+    One input pattern (``inputs`` rows at ``activation``, ``wait``) is run with four weight
+    matrices on the first ``inputs`` rows: 0 (the drift), ``+weight`` (every event on the
+    excitatory path), ``-weight`` (the inhibitory path) and alternating ``+weight`` / ``-weight``
+    by row (a balanced mix: equal positive and negative nominal charge, ideal output 0). The
+    events and the read time are the same in all four, so subtracting the zero-weight run
+    removes the drift exactly. The membrane at the read is taken from the recorded waveform
+    (continuous, before the ADC rounding): ``gain_exc = (V+ - V0) / Q`` and
+    ``gain_inh = (V0 - V-) / Q`` per neuron (Q = inputs x activation x weight), in LSB per unit
+    of x . w (the column's ADC slope); ``imbalance = (gain_exc - gain_inh) / mean`` with the
+    mean of the two gains of that neuron. The balanced-mix error is ``(V_bal - V0)`` in LSB
+    (``balanced_error``), and the same from the ADC outputs (``balanced_error_output``:
+    output of the mix minus that of the zero-weight run, integers)."""
+    k, m = chip.tile_shape
+    n = min(int(inputs), k)
+    x = np.zeros((1, k), dtype=np.int64)
+    x[0, :n] = activation
+    rows = np.arange(k)[:, None] < n
+    sign = np.where(np.arange(k)[:, None] % 2 == 0, 1, -1)
+    mats = {
+        "zero": np.zeros((k, m), dtype=np.int64),
+        "exc": np.where(rows, weight, 0) * np.ones((1, m), dtype=np.int64),
+        "inh": np.where(rows, -weight, 0) * np.ones((1, m), dtype=np.int64),
+        "balanced": np.where(rows, sign * weight, 0) * np.ones((1, m), dtype=np.int64),
+    }
+    v_read, outputs = {}, {}
+    lsb = np.full(m, np.nan)
+    for name, w in mats.items():
+        res = chip.run(
+            x,
+            w,
+            wait_between_events=wait,
+            noise=False,
+            noise_seed=seed,
+            record_vectors=[0],
+            record_columns=np.arange(m),
+        )
+        assert res.traces is not None
+        v = np.full(m, np.nan)
+        for tr in res.traces:
+            cols = list(tr.columns)
+            v[cols] = np.asarray(tr.v_mem, dtype=np.float64)[:, -1]
+            # a one-tile product: column c is neuron c of the half the trace was taken on
+            lsb[cols] = np.asarray(chip.pattern[tr.half].adc_lsb, dtype=np.float64)[cols]
+        v_read[name] = v
+        outputs[name] = res.outputs[0].astype(np.float64)
+    q = float(n * activation * weight)
+    g_exc = (v_read["exc"] - v_read["zero"]) / lsb / q
+    g_inh = (v_read["zero"] - v_read["inh"]) / lsb / q
+    mean = (g_exc + g_inh) / 2
+    imbalance = (g_exc - g_inh) / mean
+    bal = (v_read["balanced"] - v_read["zero"]) / lsb
+    bal_out = outputs["balanced"] - outputs["zero"]
+    return {
+        "inputs": n,
+        "activation": activation,
+        "weight": weight,
+        "wait": wait,
+        "charge": q,
+        "gain_exc": g_exc.tolist(),
+        "gain_inh": g_inh.tolist(),
+        "imbalance": imbalance.tolist(),
+        "imbalance_mean": float(imbalance.mean()),
+        "imbalance_std": float(imbalance.std()),
+        "imbalance_max": float(np.max(np.abs(imbalance))),
+        "balanced_error": bal.tolist(),
+        "balanced_error_mean": float(bal.mean()),
+        "balanced_error_std": float(bal.std()),
+        "balanced_error_max": float(np.max(np.abs(bal))),
+        "balanced_error_output": bal_out.tolist(),
+        "balanced_error_output_std": float(bal_out.std()),
+        "balanced_error_output_max": float(np.max(np.abs(bal_out))),
+    }
+
+
 # ---- figures ----------------------------------------------------------------------------------
 
 
 def figures(results: dict, out_dir, chip_label: str) -> list:
-    """Draw the four figures into ``out_dir``; returns their paths."""
+    """Draw the figures into ``out_dir`` (three, and a fourth with the drift, the noise spectrum
+    and the imbalance when ``results`` holds them); returns their paths."""
     from pathlib import Path
 
     import matplotlib
@@ -439,4 +728,117 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     paths.append(out_dir / "gain_vs_wait.png")
     fig.savefig(paths[-1], dpi=110)
     plt.close(fig)
+    if all(key in results for key in ("drift", "noise_spectrum", "imbalance")):
+        paths.append(drift_noise_imbalance_figure(results, out_dir, chip_label))
     return paths
+
+
+def drift_noise_imbalance_figure(results: dict, out_dir, chip_label: str):
+    """Draw the drift, the membrane noise spectrum and the exc/inh imbalance into
+    ``out_dir/drift_spectrum_imbalance.png``; returns its path."""
+    from pathlib import Path
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dr, sp, im = results["drift"], results["noise_spectrum"], results["imbalance"]
+    fig, axes = plt.subplots(1, 4, figsize=(16, 3.8), constrained_layout=True)
+    a = axes[0]
+    t_us = np.asarray(dr["read_time"]) * 1e6
+    a.errorbar(
+        t_us,
+        dr["mean"],
+        yerr=dr["mean_stderr"],
+        fmt="o-",
+        color="C0",
+        ms=4,
+        label=f"mean, noise on ({dr['repeats']} repeats)",
+    )
+    a.plot(t_us, dr["fixed_mean"], "s--", color="C1", ms=4, label="mean, noise off")
+    a.plot(t_us, dr["spread"], "^-", color="C2", ms=4, label="spread over neurons, noise on")
+    a.plot(t_us, dr["spread_noise_floor"], ":", color="C2", label="  its noise floor")
+    a.plot(t_us, dr["fixed_spread"], "v--", color="C3", ms=4, label="spread, noise off")
+    for t, wait in zip(t_us, dr["waits"]):
+        a.axvline(t, color="0.85", lw=0.5, zorder=0)
+        a.text(
+            t,
+            1.01,
+            f"wait {wait}",
+            transform=a.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color="0.3",
+        )
+    a.axhline(0, color="k", lw=0.5)
+    a.set_xlabel("read time since the reset (us)")
+    a.set_ylabel("output with no charge (LSB)")
+    a.set_title(
+        f"drift: {dr['inputs']} zero-weight events; baseline read at "
+        f"{dr['baseline_time'] * 1e6:.3g} us",
+        fontsize=9,
+        pad=14,
+    )
+    a.legend(fontsize=6.5)
+    a.grid(alpha=0.3)
+
+    f = np.asarray(sp["frequency"])
+    band = sp["band"]
+    for ax, key, unit, slope, note in (
+        (axes[1], "psd_current", "A^2/Hz", sp["slope_current"], "membrane current C_m dV/dt"),
+        (
+            axes[2],
+            "psd_voltage",
+            "V^2/Hz",
+            sp["slope_voltage"],
+            "membrane voltage (integrates the current: 1/f^2 more)",
+        ),
+    ):
+        p = np.asarray(sp[key])
+        ax.loglog(f, p, color="C0", lw=1)
+        sel = (f >= band[0]) & (f <= band[1])
+        if sel.any() and np.isfinite(slope):
+            ref = p[sel][0] * (f[sel] / f[sel][0]) ** slope
+            ax.loglog(
+                f[sel],
+                ref,
+                "k--",
+                lw=1,
+                label=f"slope {slope:.2f} over {band[0] / 1e3:.0f} kHz - {band[1] / 1e6:.0f} MHz",
+            )
+        ax.axvspan(band[0], band[1], color="C2", alpha=0.06)
+        ax.set_xlabel("frequency (Hz)")
+        ax.set_ylabel(f"one-sided PSD ({unit})")
+        ax.set_title(f"{note}", fontsize=8)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3, which="both")
+    axes[1].text(
+        0.02,
+        0.02,
+        f"no charge, wait {sp['wait']}: {sp['window'] * 1e6:.1f} us window, "
+        f"{sp['vectors']} vectors x {len(sp['columns'])} neurons",
+        transform=axes[1].transAxes,
+        fontsize=6.5,
+    )
+
+    a = axes[3]
+    imb = 100 * np.asarray(im["imbalance"])
+    bal = np.asarray(im["balanced_error"])
+    a.plot(imb, bal, ".", ms=3, alpha=0.6, color="C0")
+    a.axhline(0, color="k", lw=0.5)
+    a.axvline(0, color="k", lw=0.5)
+    a.set_xlabel("(gain_exc - gain_inh) / mean, per neuron (%)")
+    a.set_ylabel("balanced mix: output - drift (LSB, before the ADC)")
+    a.set_title(
+        f"exc/inh imbalance: std {100 * im['imbalance_std']:.2f} %, max "
+        f"{100 * im['imbalance_max']:.2f} %; error std {im['balanced_error_std']:.2f} LSB",
+        fontsize=8,
+    )
+    a.grid(alpha=0.3)
+    fig.suptitle(f"{chip_label}: drift, membrane noise spectrum, exc/inh imbalance", fontsize=9)
+    path = Path(out_dir) / "drift_spectrum_imbalance.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

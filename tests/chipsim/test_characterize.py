@@ -42,6 +42,7 @@ def test_characterize_command_writes_figures_and_numbers(tmp_path, capsys):
         "noise_factors.png",
         "transfer_curve.png",
         "gain_vs_wait.png",
+        "drift_spectrum_imbalance.png",
         "characterization.json",
         "characterization.csv",
     ):
@@ -58,6 +59,17 @@ def test_characterize_command_writes_figures_and_numbers(tmp_path, capsys):
     assert len(data["transfer"]["gain"]) == 256
     header = (tmp_path / "characterization.csv").read_text().splitlines()[0]
     assert header == "experiment,series,x,value,extra"
+    summary = data["summary"]
+    assert set(summary["drift"]) == {"wait 5", "wait 25"}
+    for d in summary["drift"].values():
+        assert all(np.isfinite(v) for v in d.values())
+        assert d["spread"] >= 0 and d["fixed_spread"] >= 0 and d["spread_noise_floor"] > 0
+    assert summary["drift"]["wait 25"]["read_time_us"] > summary["drift"]["wait 5"]["read_time_us"]
+    ns = summary["noise_spectrum"]
+    assert np.isfinite(ns["slope_current"]) and np.isfinite(ns["slope_voltage"])
+    assert 0 < ns["band_hz"][0] < ns["band_hz"][1] and ns["psd_current_1mhz"] > 0
+    assert 0 <= summary["imbalance"]["std"] <= summary["imbalance"]["max"]
+    assert "drift         wait 25" in text and "noise PSD" in text and "exc/inh" in text
 
 
 def test_characterize_errors(tmp_path, capsys):
@@ -73,3 +85,141 @@ def test_other_chip_descriptions_still_load():
 
     chipsim.load(TUTORIAL)
     assert hwdesc.load(BSS2.with_name("bss2-synin.yaml")).geometry.readout == "synaptic_input"
+
+
+# ---- drift, noise spectrum, exc/inh imbalance (tutorial chip: 8 x 8, fast) -------------------
+
+
+def _tutorial(fixed_pattern=None, noise=None, seed=0):
+    """The tutorial chip with some fixed-pattern or noise entries replaced (entries the
+    description does not have are left out, so that the helpers hold across model versions)."""
+    import hwdesc
+    from chipsim.chip import Chip
+
+    desc = hwdesc.load(TUTORIAL)
+    update = {}
+    for section, changes in (("fixed_pattern", fixed_pattern), ("noise", noise)):
+        if changes:
+            model = getattr(desc, section)
+            known = {k: v for k, v in changes.items() if k in type(model).model_fields}
+            update[section] = model.model_copy(update=known)
+    return Chip(desc.model_copy(update=update), seed=seed)
+
+
+def _only_ota_noise():
+    """Every temporal noise source of the tutorial chip off but the OTA's white current noise."""
+    import hwdesc
+
+    changes = {}
+    for name, value in hwdesc.load(TUTORIAL).noise:
+        if name == "ota_current_psd_per_gm":
+            continue
+        if isinstance(value, (int, float)):
+            changes[name] = 0.0
+        elif hasattr(value, "psd_at_1MHz"):  # 1/f noise
+            changes[name] = value.model_copy(update={"psd_at_1MHz": 0.0})
+    return changes
+
+
+#: Fixed-pattern spreads that make a neuron's excitatory and inhibitory path differ.
+PATH_SPREADS = {"synapse_current": 0.0, "gm": 0.0, "tau_syn": 0.0, "ota_offset": 0.0}
+
+
+def _kernel_outputs(chip, x, w, wait, seed, noise):
+    """The outputs of ``x @ w`` computed by calling the analog kernel directly on the event
+    schedule of the same product (one tile, one half), with the same noise seed."""
+    import kernels
+    from chipsim import tiling
+
+    k, m = chip.tile_shape
+    res = chip.run(x, w, wait_between_events=wait, noise=noise, noise_seed=seed)
+    (run,) = tiling.plan(k, m, chip.tile_shape, chip.description.geometry.halves)
+    prepared = chip._prepare_run(run, np.asarray(w), seed, noise, 0)
+    sched = res.events.schedule
+    ev_ptr, ev_row, ev_act, ev_time = sched.half_csr(0)
+    # noise carried from the baseline to the read window needs the gap between them
+    gap = {"t_gap": sched.t_gap} if hasattr(sched, "t_gap") else {}
+    out = kernels.run_half(
+        prepared.params[0],
+        ev_ptr,
+        ev_row,
+        ev_act,
+        ev_time,
+        t_read=sched.t_read,
+        t_baseline=sched.t_baseline,
+        sample_index=np.arange(x.shape[0]),
+        **gap,
+    )
+    return out
+
+
+def test_drift_equals_the_kernel_with_the_same_seed():
+    # a large offset current so that the drift is several LSB and grows with the read time
+    chip = _tutorial(fixed_pattern={"offset_current": 2e-8})
+    k, m = chip.tile_shape
+    d = ch.drift_vs_read_time(chip, waits=(2, 10, 25), repeats=6, seed=11)
+    assert d["inputs"] == k and len(d["read_time"]) == 3
+    assert np.all(np.diff(d["read_time"]) > 0)
+    for key in ("mean", "spread", "fixed_mean", "fixed_spread", "spread_noise_floor"):
+        assert np.all(np.isfinite(d[key]))
+    assert min(d["spread"] + d["fixed_spread"] + d["spread_excess"]) >= 0
+    assert d["fixed_spread"][-1] > 1  # the offset currents differ per neuron: a real spread
+    x = np.zeros((6, k), dtype=np.int64)
+    x[:, :k] = 1
+    w = np.zeros((k, m), dtype=np.int64)
+    for i, wait in enumerate(d["waits"]):
+        quiet = _kernel_outputs(chip, x[:1], w, wait, 11, noise=False)
+        np.testing.assert_array_equal(d["fixed_per_column"][i], quiet.output[0])
+        noisy = _kernel_outputs(chip, x, w, wait, 11, noise=True)
+        np.testing.assert_allclose(d["per_column"][i], noisy.output.mean(axis=0))
+        # the drift the membrane makes between the baseline read and the read, in LSB
+        analog = (quiet.v_read[0] - quiet.v_baseline[0]) / chip.pattern[0].adc_lsb
+        assert abs(d["fixed_mean"][i] - analog.mean()) < 0.6
+    # the same seed gives the same numbers
+    assert ch.drift_vs_read_time(chip, waits=(2, 10, 25), repeats=6, seed=11) == d
+
+
+def test_noise_spectrum_of_white_current_noise_is_flat_at_the_ota_psd():
+    # only the OTA's white current noise: the membrane current PSD is S_I = psd_per_gm * g_m
+    chip = _tutorial(noise=_only_ota_noise())
+    sp = ch.noise_spectrum(chip, wait=100, vectors=4, columns=8, seed=3)
+    p_i, p_v = np.asarray(sp["psd_current"]), np.asarray(sp["psd_voltage"])
+    assert np.all(p_i > 0) and np.all(p_v > 0) and np.all(np.isfinite(p_i))
+    pat = chip.pattern[0]
+    gm = (pat.gm + getattr(pat, "gm_inh", pat.gm)) / 2  # the noise of both OTAs
+    s_i = chip.description.noise.ota_current_psd_per_gm * np.mean(gm)
+    assert np.mean(p_i) == pytest.approx(s_i, rel=0.1)
+    assert abs(sp["slope_current"]) < 0.25
+    assert sp["slope_voltage"] == pytest.approx(-2, abs=0.25)  # the membrane integrates it
+    assert sp["band"][0] >= 3 / sp["window"] and sp["band"][1] <= 1 / (2 * sp["dt"])
+    assert sp == ch.noise_spectrum(chip, wait=100, vectors=4, columns=8, seed=3)
+
+
+def test_noise_spectrum_with_every_source_is_positive_and_finite():
+    sp = ch.noise_spectrum(_tutorial(), wait=100, vectors=2, columns=4)
+    assert np.all(np.asarray(sp["psd_current"]) > 0) and np.isfinite(sp["slope_current"])
+    assert np.isfinite(sp["slope_voltage"]) and sp["psd_current_1mhz"] > 0
+
+
+def test_imbalance_is_zero_when_both_paths_are_equal():
+    # without mismatch of synapses, OTAs and lines both paths of a neuron are equal
+    equal = ch.exc_inh_imbalance(_tutorial(fixed_pattern=PATH_SPREADS))
+    assert equal["imbalance_max"] < 1e-5
+    assert np.allclose(equal["gain_exc"], equal["gain_inh"], rtol=1e-5)
+    mismatch = ch.exc_inh_imbalance(_tutorial())
+    assert mismatch["imbalance_std"] > 1e-3
+    assert 0 <= mismatch["imbalance_std"] <= mismatch["imbalance_max"]
+    assert np.all(np.asarray(mismatch["gain_exc"]) > 0)
+    assert np.all(np.isfinite(mismatch["balanced_error"]))
+    assert mismatch["balanced_error_max"] >= mismatch["balanced_error_std"] >= 0
+
+
+def test_figure_of_the_new_panels(tmp_path):
+    chip = _tutorial()
+    results = {
+        "drift": ch.drift_vs_read_time(chip, waits=(2, 25), repeats=3),
+        "noise_spectrum": ch.noise_spectrum(chip, wait=100, vectors=2, columns=4),
+        "imbalance": ch.exc_inh_imbalance(chip),
+    }
+    path = ch.drift_noise_imbalance_figure(results, tmp_path, "tutorial")
+    assert path.name == "drift_spectrum_imbalance.png" and path.stat().st_size > 0

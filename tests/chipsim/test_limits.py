@@ -100,7 +100,11 @@ def test_check_command_reports_the_work(capsys):
     parts = limits.description_parts(
         chipsim.load(ROOT / "hwdesc" / "chips" / "bss2.yaml").description
     )
-    assert parts["pattern_bytes"] == 2 * 256 * 256 * 8 + 3 * 256 * 256 * 8 + 64 * 2 * 512
+    # synapse factors, draw temporaries, per-row and per-column arrays, and the ADC threshold
+    # tables (2 quadrants x 255 thresholds per half, kept for 2 halves plus 2 while drawn)
+    assert parts["pattern_bytes"] == (
+        2 * 256 * 256 * 8 + 3 * 256 * 256 * 8 + 64 * 2 * 256 + 128 * 2 * 256 + 4 * 2 * 255 * 8
+    )
 
 
 # ---- limits: defaults, environment, override -----------------------------------------------------

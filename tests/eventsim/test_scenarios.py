@@ -64,6 +64,8 @@ def test_tutorial_wait5_two_sends_exact_log(tutorial, vector, engine):
     )
     np.testing.assert_allclose(s.t_read, [480e-9], rtol=0, atol=1e-18)
     assert s.t_baseline == pytest.approx(96e-9, abs=1e-18)
+    # the integration reset follows the baseline read at once: the gap is the baseline window
+    assert s.t_gap == pytest.approx(96e-9, abs=1e-18)
     assert s.ev_ptr.tolist() == [0, 6, 6]
 
 

@@ -327,7 +327,9 @@ def test_unknown_key_suggests_the_closest_and_lists_the_allowed_keys():
     assert err.yaml_path == "analog.synaptic_input.c_sin"
     assert err.problem == "unknown key 'c_sin'"
     # The misspelling is one mistake: the "missing c_syn" it causes is not reported as another.
-    assert err.hint == "did you mean `c_syn`? allowed keys here: c_syn, v_lin"
+    assert err.hint == (
+        "did you mean `c_syn`? allowed keys here: c_syn, v_lin, v_max, tau_gm_coupling"
+    )
 
 
 def test_unknown_top_level_key_without_a_close_match():
@@ -727,3 +729,126 @@ def test_fifo_is_refused_without_blocking(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(hwdesc.ChipDescriptionError, match="this is a named pipe"):
         hwdesc.load(fifo)
+
+
+# ---- the ADC and the noise of issue 12 ----------------------------------------------------------
+
+
+def test_conversion_that_does_not_fit_before_the_next_phase_names_the_read():
+    # the tutorial's baseline read is followed at once by the integration reset
+    text = edited("    conversion_time: 0 ns ", "    conversion_time: 540 ns ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "name: baseline_read"), "schedule.phases[2]")
+    assert err.problem == (
+        "the conversion of adc_read phase 'baseline_read' takes 540 ns "
+        "(analog.adc.conversion_time), but only 0 s of wait follow before phase "
+        "'reset_integration' (reset)"
+    )
+    # the shortest wait of whole FPGA cycles that holds 540 ns: 68 cycles of 8 ns
+    assert "at least 544 ns in total" in err.hint
+    assert "'{name: ..., kind: wait, duration: 544 ns}'" in err.hint
+
+
+def test_conversion_counts_every_wait_up_to_the_next_phase_and_the_next_vector():
+    phases = (
+        "  phases:\n"
+        "    - {name: idle, kind: wait, duration: 24 ns}\n"
+        "    - {name: reset_baseline, kind: reset, duration: 0 us}\n"
+        "    - {name: settle_baseline, kind: wait, duration: 96 ns}\n"
+        "    - {name: baseline_read, kind: adc_read, duration: 8 ns}\n"
+        "    - {name: convert_a, kind: wait, duration: 16 ns}\n"
+        "    - {name: convert_b, kind: wait, duration: 24 ns}\n"
+        "    - {name: reset_integration, kind: reset, duration: 0 us}\n"
+        "    - {name: settle_reset, kind: wait, duration: 80 ns}\n"
+        "    - {name: event_phase, kind: events}\n"
+        "    - {name: post_events, kind: wait, duration: 160 ns}\n"
+        "    - {name: transfer, kind: transfer, duration: 64 ns}\n"
+        "    - {name: read, kind: adc_read, duration: 0 us}\n"
+        "    - {name: convert_c, kind: wait, duration: 24 ns}\n"
+    )
+    start = TUTORIAL.index("  phases:\n")
+    end = TUTORIAL.index("\nanalog:")
+    base = TUTORIAL[:start] + phases + TUTORIAL[end:]
+    # 8 + 16 + 24 ns after the baseline read; 24 ns after the read and 24 ns at the start of the
+    # next vector
+    ok = base.replace("conversion_time: 0 ns ", "conversion_time: 48 ns ")
+    assert hwdesc.loads(ok).analog.adc.conversion_time == pytest.approx(48e-9)
+    text = base.replace("conversion_time: 0 ns ", "conversion_time: 56 ns ")
+    err = rejected(text)
+    assert err.yaml_path == "schedule.phases[3]"
+    assert "only 48 ns of wait follow before phase 'reset_integration' (reset)" in err.problem
+    text = base.replace(
+        "convert_a, kind: wait, duration: 16 ns", "convert_a, kind: wait, duration: 24 ns"
+    )
+    err = rejected(text.replace("conversion_time: 0 ns ", "conversion_time: 56 ns "))
+    assert err.yaml_path == "schedule.phases[11]"
+    assert "only 48 ns of wait follow before phase 'reset_baseline' (reset)" in err.problem
+
+
+def test_dnl_that_would_cross_thresholds():
+    text = edited("    dnl: 0.1 ", "    dnl: 0.35 ")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "dnl: 0.35"), "analog.adc.dnl")
+    assert err.problem == "dnl = 0.35 codes is too large for increasing thresholds"
+    assert err.hint.startswith("dnl <= 0.3 codes: neighbouring thresholds differ by 1 code")
+
+
+def test_inl_that_would_bend_the_thresholds_backwards():
+    text = edited("    inl: 0.3 ", "    inl: 12 ")
+    # beyond the plausible 0 .. 10 codes of an 8-bit ADC; a declared exotic value is checked too
+    assert rejected(text).problem.startswith("the value, 12, is outside the plausible range")
+    text += 'exotic:\n  analog.adc.inl: "a badly bowed ramp"\n'
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "inl: 12"), "analog.adc.inl")
+    assert err.problem == "inl = 12 codes is too large for increasing thresholds of a 256-code ADC"
+    assert err.hint.startswith("inl <= formats.adc.max / (8 pi) = 10.1 codes")
+
+
+@pytest.mark.parametrize("columns", ["3", "16", "0"])
+def test_quadrants_must_tile_a_half(columns):
+    text = edited("    quadrant_columns: 4 ", f"    quadrant_columns: {columns} ")
+    err = rejected(text)
+    assert err.yaml_path == "analog.adc.quadrant_columns"
+    if columns != "0":
+        assert err.problem == (
+            f"quadrant_columns ({columns}) does not divide the 8 columns of a half "
+            "(geometry.columns) into whole quadrants"
+        )
+
+
+def test_flicker_band_must_be_ordered():
+    text = edited("    tau_max: 1 ms", "    tau_max: 1 us")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "tau_max: 1 us"), "noise.flicker.tau_max")
+    assert err.problem == "tau_max = 1 us is not longer than tau_min = 1 us"
+
+
+def test_flicker_psd_needs_a_voltage_density():
+    text = edited("    psd_at_1MHz: 1e-14 V**2/Hz", "    psd_at_1MHz: 1e-14 V")
+    err = rejected(text)
+    assert err.yaml_path == "noise.flicker.psd_at_1MHz"
+    assert err.problem == "'1e-14 V' is a voltage, but a voltage noise density is expected here"
+    assert "'1e-14 V**2/Hz'" in err.hint
+
+
+def test_flicker_needs_two_components():
+    err = rejected(edited("    components: 5", "    components: 1"))
+    assert err.yaml_path == "noise.flicker.components"
+
+
+def test_tau_coupling_moves_the_time_constant_checks():
+    # a strong coupling at a low OTA bias lengthens the line time constant beyond tau_leak / 2.5
+    text = edited("      exponent: 0.06", "      exponent: 1").replace(
+        "tau_leak: 500 us", "tau_leak: 2 us"
+    )
+    err = rejected(text)
+    assert err.yaml_path == "analog.membrane.tau_leak"
+    assert "compared with tau_syn = 1.28 us of profile 'custom' (the calibrated 640 ns x 2" in (
+        err.problem
+    )
+
+
+def test_synapse_bias_noise_is_at_most_half():
+    err = rejected(edited("  sigma_bias: 1 % ", "  sigma_bias: 60 % "))
+    assert err.yaml_path == "noise.sigma_bias"
+    assert "0.5" in err.hint

@@ -43,6 +43,20 @@ def test_shipped_chips_are_plausible_with_margin(name):
             "0 .. 1",
         ),
         ("static_power: 0.6 W ", "static_power: 6 MW ", "energy.static_power", "0 W .. 1 kW"),
+        ("v_max: 600 mV ", "v_max: 600 V ", "analog.synaptic_input.v_max", "1 mV .. 10 V"),
+        (
+            "psd_at_1MHz: 1e-14 V**2/Hz ",
+            "psd_at_1MHz: 1e-4 V**2/Hz ",
+            "noise.flicker.psd_at_1MHz",
+            "0 V**2/Hz .. 1e-08 V**2/Hz",
+        ),
+        ("ota_offset: 0.3 mV ", "ota_offset: 3 V ", "fixed_pattern.ota_offset", "0 V .. 1 V"),
+        (
+            "conversion_time: 540 ns ",
+            "conversion_time: 5 ms ",
+            "analog.adc.conversion_time",
+            "0 s .. 1 ms",
+        ),
         (
             "per_code: 34.92063492 fF ",
             "per_code: 34.92063492 uF ",

@@ -237,3 +237,48 @@ def test_an_edge_the_stepping_never_reaches_is_an_error_not_a_silent_loss(monkey
     monkeypatch.setattr(half, "simulate_batch", short_window)
     with pytest.raises(RuntimeError, match=r"1 sample\(s\) \(sample_index \[1\]\).*bug in kernels"):
         kernels.simulate_half(*ev, w, **p)
+
+
+@settings(max_examples=40, deadline=None)
+@given(windows(max_samples=4), st.integers(1, 4), st.integers(0, 2**16))
+@example(REPORTED, 2, 1)
+def test_flicker_blocks_closed_form_equals_stepping(case, flicker_blocks, seed):
+    """Flicker on at every position of the windows against the flicker-block grid (a first,
+    partial flicker block where the stepped part starts inside one, a last, shorter one at the
+    read) plus OTA offsets: closed form and stepping agree with each other and with the
+    flicker-free result to PATH_TOL. The flicker is tiny here (its statistics are tested in
+    test_flicker.py); what is tested is that no block length, weight or edge goes wrong."""
+    ev, w, p, n_sub = case
+    rng = np.random.default_rng(seed)
+    extra = dict(
+        noise_substeps=n_sub,
+        flicker_blocks=flicker_blocks,
+        flicker_psd_1mhz=1e-20,
+        flicker_tau_min=0.05e-6,
+        flicker_tau_max=5e-6,
+        v_offset_exc=1e-3 * rng.standard_normal(M),
+        v_offset_inh=1e-3 * rng.standard_normal(M),
+        noise_seed=seed,
+    )
+    closed = kernels.simulate_half(*ev, w, **p, **extra)
+    stepped = kernels.simulate_half(*ev, w, **p, **extra, closed_form_prephase=False)
+    quiet = kernels.simulate_half(*ev, w, **p, **extra, noise=False)
+    assert_same_up_to_rounding(closed, stepped, p)
+    assert_same_up_to_rounding(closed, quiet, p)
+    assert np.all(closed.v_baseline != quiet.v_baseline)  # the flicker is on
+
+
+@settings(max_examples=15, deadline=None)
+@given(windows(max_samples=4), st.sampled_from([0.05, 0.1, 0.2]))
+@example(REPORTED, 0.05)
+def test_bounded_lines_agree_with_the_reference_integrator(case, v_line_max):
+    """Edges on and beside step and block boundaries with the line bound active."""
+    ev, w, p, n_sub = case
+    p = dict(p, v_line_max=v_line_max)
+    ref = _reference(ev, w, p)
+    for closed_form in (True, False):
+        got = kernels.simulate_half(
+            *ev, w, **p, noise_substeps=n_sub, closed_form_prephase=closed_form
+        )
+        assert np.max(np.abs(got.v_read - ref["v_read"])) <= REF_TOL
+        assert np.max(np.abs(got.output - ref["output"])) <= 1

@@ -111,3 +111,78 @@ def test_tiny_batch_vs_chunks_of_seven():
     for field in range(5):
         np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
     assert whole.v_read.std() > 0
+
+
+def _new_physics(m):
+    """Every new noise source on, with the deterministic effects they interact with."""
+    rng = np.random.default_rng(21)
+    return dict(
+        flicker_psd_1mhz=1e-13,
+        flicker_blocks=3,
+        sigma_bias=0.02,
+        sigma_bias_common=0.01,
+        sigma_ramp=0.4,
+        quadrant=np.arange(m) * 4 // m,
+        adc_dev=0.2 * rng.uniform(-1, 1, (4, 255)),
+        gm_inh=0.9e-6 * (1 + 0.05 * rng.standard_normal(m)),
+        tau_syn_inh=0.36e-6 * np.ones(m),
+        v_offset_exc=0.3e-3 * rng.standard_normal(m),
+        v_offset_inh=0.3e-3 * rng.standard_normal(m),
+        v_line_max=0.2,
+    )
+
+
+def _run_new(x, w, p, sample_index=None, **kw):
+    return _run(x, w, p, sample_index=sample_index, t_gap=9e-6, **_new_physics(M), **kw)
+
+
+def test_all_new_noise_one_vs_two_threads(case):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba runs one thread here (NUMBA_NUM_THREADS < 2): nothing to compare")
+    x, w, p = case
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _run_new(x, w, p)
+        numba.set_num_threads(2)
+        two = _run_new(x, w, p)
+    finally:
+        numba.set_num_threads(before)
+    _assert_same(one, two)
+    assert one.v_read.std() > 0
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_all_new_noise_batch_vs_chunks_of_seven(case, closed_form):
+    x, w, p = case
+    whole = _run_new(x, w, p, closed_form_prephase=closed_form)
+    parts = [
+        _run_new(
+            x[i : i + 7],
+            w,
+            p,
+            sample_index=np.arange(i, min(i + 7, B)),
+            closed_form_prephase=closed_form,
+        )
+        for i in range(0, B, 7)
+    ]
+    for field in range(5):
+        np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
+    # every new source changes the result on its own
+    base = _run(x, w, p, closed_form_prephase=closed_form, t_gap=9e-6)
+    for name in ("flicker_psd_1mhz", "sigma_bias", "sigma_bias_common", "sigma_ramp"):
+        only = dict(_new_physics(M))
+        without = _run(
+            x, w, p, closed_form_prephase=closed_form, t_gap=9e-6, **dict(only, **{name: 0.0})
+        )
+        assert np.any(without.v_read != whole.v_read) or np.any(
+            without.code_read != whole.code_read
+        ), name
+    assert np.any(base.v_read != whole.v_read)
+
+
+def test_all_new_noise_sample_index_not_position_keys_the_noise(case):
+    x, w, p = case
+    whole = _run_new(x, w, p)
+    rev = _run_new(x[::-1], w, p, sample_index=np.arange(B)[::-1].copy())
+    _assert_same(whole, [f[::-1] for f in rev[:5]])

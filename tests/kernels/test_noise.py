@@ -1,5 +1,7 @@
 """Noise statistics with fixed seeds against their closed forms (one source on at a time)."""
 
+import math
+
 import numpy as np
 import pytest
 from kernel_cases import chip_params
@@ -152,3 +154,64 @@ def test_noise_switches():
     np.testing.assert_array_equal(quiet.code_read, off.code_read)
     assert np.all(quiet.v_read == quiet.v_read[0, 0])  # no noise: identical columns and samples
     assert on.v_read.std() > 0 and np.any(on.code_read != quiet.code_read)
+
+
+def test_bias_noise_grows_with_weight_magnitude_and_is_common_to_a_quadrant():
+    """One small event per vector: every column's charge is scaled by its bias factor
+    g = 1 + sigma_bias z_c + sigma_bias_common z_q, so std(y_c) = |E y_c| sqrt(sb^2 + sq^2), and
+    columns of one quadrant correlate by sq^2 / (sb^2 + sq^2)."""
+    sb, sq, n_b = 0.04, 0.03, 3000
+    p = _params(
+        n_k=1, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(1), drv_offset=np.zeros(1)
+    )
+    w = np.tile(np.array([[4, 16, -4, -16]], np.int8), (1, M // 4))
+    quadrant = np.arange(M) // 8
+    ev = (
+        np.arange(n_b + 1, dtype=np.int64),
+        np.zeros(n_b, np.int32),
+        np.full(n_b, 8, np.int32),
+        np.full(n_b, 1e-6),
+    )
+    r = kernels.simulate_half(
+        *ev, w, **p, sigma_bias=sb, sigma_bias_common=sq, quadrant=quadrant, noise_seed=12
+    )
+    quiet = kernels.simulate_half(*ev, w, **p, quadrant=quadrant)
+    y = r.v_read - p["v_reset"]
+    y0 = quiet.v_read[0] - p["v_reset"]
+    ratio = y.std(axis=0) / np.abs(y0)
+    assert np.all(np.abs(ratio / math.hypot(sb, sq) - 1) < 4 * np.sqrt(0.5 / n_b))
+    np.testing.assert_allclose(y.mean(axis=0), y0, rtol=4 * math.hypot(sb, sq) / np.sqrt(n_b))
+    g = y / y0  # the factor of every column and vector
+    c = np.corrcoef(g.T)
+    same = quadrant[:, None] == quadrant[None, :]
+    off_diag = ~np.eye(M, dtype=bool)
+    rho = sq**2 / (sb**2 + sq**2)
+    assert abs(c[same & off_diag].mean() - rho) < 0.03
+    assert abs(c[~same].mean()) < 0.01
+    # the baseline window has no synaptic current: untouched
+    np.testing.assert_array_equal(r.v_baseline, quiet.v_baseline)
+
+
+def test_ramp_noise_is_common_to_a_quadrant_and_independent_per_conversion():
+    sr, n_b = 2.0, 2000
+    quadrant = np.arange(M) // 8
+    p = _params(t_read=2e-6, t_baseline=1e-6, adc_offset=np.arange(M) / M)
+    r = kernels.simulate_half(
+        *NO_EVENTS(n_b),
+        np.zeros((1, M), np.int8),
+        **p,
+        sigma_ramp=sr,
+        quadrant=quadrant,
+        noise_seed=13,
+    )
+    code = r.code_read.astype(float)
+    assert abs(code.var(axis=0).mean() / (sr**2 + 1 / 12) - 1) < 0.05
+    c = np.corrcoef(code.T)
+    same = quadrant[:, None] == quadrant[None, :]
+    off_diag = ~np.eye(M, dtype=bool)
+    assert c[same & off_diag].min() > 0.9
+    assert abs(c[~same].mean()) < 0.02 and np.abs(c[~same]).max() < 0.1
+    # read and baseline are two conversions with independent ramp noise
+    cr = r.code_read - r.code_read.mean(axis=0)
+    cb = r.code_baseline - r.code_baseline.mean(axis=0)
+    assert abs(np.corrcoef(cr.ravel(), cb.ravel())[0, 1]) < 0.02

@@ -114,3 +114,64 @@ def test_shipped_bss2_values_agree_with_the_reference_more_cases(calibration, wa
     rms_out, rms_v, _ = _compare(ev, w, p)
     assert rms_out <= 0.25
     assert rms_v <= 0.05
+
+
+def _with_new_effects(p, m, seed, v_line_max=0.25):
+    """``p`` with every deterministic effect of model.md sections 3-8 on: excitatory/inhibitory
+    imbalance of g_m (10 %) and tau_syn (+15 % on the inhibitory line), OTA offsets inside the
+    tanh (0.4 mV), a leak level per column (+-20 mV around the reset, tau_leak 100 us), bounded
+    lines and CADC threshold deviations (+-0.3 code) on four quadrants."""
+    rng = np.random.default_rng(seed)
+    q = np.arange(m) * 4 // m
+    dev = 0.3 * rng.uniform(-1, 1, (4, 255))
+    return dict(
+        p,
+        gm_inh=p["gm"] * (1 + 0.1 * rng.standard_normal(m)),
+        tau_syn_inh=p["tau_syn"] * 1.15 * (1 + 0.03 * rng.standard_normal(m)),
+        v_offset_exc=0.4e-3 * rng.standard_normal(m),
+        v_offset_inh=0.4e-3 * rng.standard_normal(m),
+        v_leak=p["v_reset"] + 0.02 * rng.standard_normal(m),
+        tau_leak=100e-6,
+        v_line_max=v_line_max,
+        quadrant=q,
+        adc_dev=dev,
+    )
+
+
+def test_new_deterministic_effects_agree_with_the_reference():
+    """Dense large inputs at wait 2 (lines far beyond the bound), doubled g_m, every new
+    deterministic effect on."""
+    ev, w, p = _case(1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
+    p = _with_new_effects(p, 8, seed=2)
+    rms_out, rms_v, ref = _compare(ev, w, p)
+    assert np.abs(ref["output"]).max() > 100
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05
+    # the bound is active: without it the outputs differ by many codes
+    free = kernels.simulate_half(*ev, w, **dict(p, v_line_max=np.inf))
+    got = kernels.simulate_half(*ev, w, **p)
+    assert np.abs(free.v_read - got.v_read).max() > 5 * ADC_LSB
+
+
+def test_shipped_values_with_the_new_effects_agree_with_the_reference():
+    """The shipped bss2 values plus imbalance, offsets, the line bound (dense wait-2 inputs,
+    bound reached), per-column leak level and CADC threshold deviations."""
+    ev, w, p = _bss2_case(5, m=8, n_b=2, wait=2, num_sends=2)
+    p = _with_new_effects(p, 8, seed=3, v_line_max=0.2)
+    rms_out, rms_v, ref = _compare(ev, w, p)
+    assert np.abs(ref["output"]).max() > 60
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05
+    free = kernels.simulate_half(*ev, w, **dict(p, v_line_max=np.inf))
+    got = kernels.simulate_half(*ev, w, **p)
+    assert np.abs(free.v_read - got.v_read).max() > 2 * ADC_LSB
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wait, num_sends, v_line_max", [(5, 1, 0.3), (2, 1, 0.15), (8, 2, 0.2)])
+def test_new_effects_more_cases(wait, num_sends, v_line_max):
+    ev, w, p = _case(9, m=12, n_b=4, wait=wait, num_sends=num_sends, dens=1.0, act_lo=8)
+    p = _with_new_effects(p, 12, seed=wait, v_line_max=v_line_max)
+    rms_out, rms_v, _ = _compare(ev, w, p)
+    assert rms_out <= 0.25
+    assert rms_v <= 0.05

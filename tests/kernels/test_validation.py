@@ -91,3 +91,78 @@ def test_ranges_are_passed_in_not_assumed():
 def test_tau_leak_inf_means_no_leak():
     r = _call(tau_leak=np.inf, i_offset=np.zeros(M))
     assert np.all(np.isfinite(r.v_read))
+
+
+@pytest.mark.parametrize(
+    "changes, exc, words",
+    [
+        (dict(gm_inh=np.ones(M + 1)), ValueError, ["gm_inh", "(3,)", "(4,)"]),
+        (dict(gm_inh=-np.ones(M)), ValueError, ["gm_inh", ">= 0", "None"]),
+        (dict(tau_syn_inh=np.zeros(M)), ValueError, ["tau_syn_inh", "> 0", "None"]),
+        (dict(tau_syn_inh=np.full(M, 1e-8)), ValueError, ["dt", "min(tau_syn_inh)"]),
+        (dict(v_offset_exc=np.array([0, np.nan, 0])), ValueError, ["v_offset_exc", "finite"]),
+        (dict(v_offset_inh=np.zeros(2)), ValueError, ["v_offset_inh", "(3,)", "(2,)"]),
+        (dict(v_leak=np.full(M + 1, 0.6)), ValueError, ["v_leak", "(3,)", "(4,)"]),
+        (dict(v_leak=float("nan")), ValueError, ["v_leak", "finite", "one per column"]),
+        (dict(v_line_max=0.0), ValueError, ["v_line_max", "> 0", "math.inf"]),
+        (dict(v_line_max="high"), TypeError, ["v_line_max", "number"]),
+        (dict(sigma_bias=0.7), ValueError, ["sigma_bias", "[0, 0.5)", "0 turns it off"]),
+        (dict(sigma_bias_common=-0.1), ValueError, ["sigma_bias_common", "[0, 0.5)"]),
+        (dict(quadrant=np.array([0, -1, 0])), ValueError, ["quadrant", ">= 0"]),
+        (dict(quadrant=np.zeros(M)), TypeError, ["quadrant", "integer"]),
+        (dict(quadrant=np.zeros(M + 1, int)), ValueError, ["quadrant", "(3,)"]),
+        (dict(flicker_psd_1mhz=-1e-12), ValueError, ["flicker_psd_1mhz", ">= 0"]),
+        (
+            dict(flicker_tau_min=1e-3, flicker_tau_max=1e-6),
+            ValueError,
+            ["flicker_tau_max", "flicker_tau_min", "1/f band"],
+        ),
+        (dict(flicker_tau_min=0.0), ValueError, ["flicker_tau_min", "positive"]),
+        (dict(flicker_components=1), ValueError, ["flicker_components", "2..31"]),
+        (dict(flicker_components=2.5), TypeError, ["flicker_components", "integer"]),
+        (dict(flicker_blocks=0), ValueError, ["flicker_blocks", "1..1048576"]),
+        (dict(sigma_ramp=-1.0), ValueError, ["sigma_ramp", ">= 0"]),
+        (dict(adc_max=0), ValueError, ["adc_max", "1..32767", "codes are 0..adc_max"]),
+        (dict(adc_dev=np.zeros((1, 200))), ValueError, ["adc_dev", "(Q, 255)", "(1, 200)"]),
+        (
+            dict(adc_dev=np.zeros((1, 255)), quadrant=np.array([0, 2, 1])),
+            ValueError,
+            ["adc_dev", "max(quadrant) = 2", "(1, 255)"],
+        ),
+        (
+            dict(adc_dev=np.r_[np.zeros(10), [-1.2], np.zeros(244)][None, :]),
+            ValueError,
+            ["adc_dev", "strictly increasing", "quadrant 0", "threshold 11"],
+        ),
+        (dict(adc_dev=np.full((1, 255), np.inf)), ValueError, ["adc_dev", "finite"]),
+        (dict(t_gap=0.5e-6), ValueError, ["t_gap", ">= t_baseline", "None"]),
+        (dict(t_gap="later"), TypeError, ["t_gap", "number"]),
+    ],
+)
+def test_bad_new_arguments_are_named(changes, exc, words):
+    with pytest.raises(exc) as info:
+        _call(**changes)
+    for word in words:
+        assert word in str(info.value), (word, str(info.value))
+
+
+def test_new_arguments_accept_their_documented_forms():
+    r = _call(
+        gm_inh=np.full(M, 0.8e-6),
+        tau_syn_inh=np.full(M, 0.4e-6),
+        v_offset_exc=np.zeros(M),
+        v_offset_inh=np.zeros(M),
+        v_leak=np.full(M, 0.6),
+        v_line_max=0.3,
+        sigma_bias=0.01,
+        sigma_bias_common=0.01,
+        quadrant=np.array([0, 1, 1]),
+        flicker_psd_1mhz=1e-13,
+        flicker_components=3,
+        flicker_blocks=2,
+        sigma_ramp=0.2,
+        adc_max=200,
+        adc_dev=np.zeros((2, 200)),
+        t_gap=20e-6,
+    )
+    assert r.output.shape == (2, M) and r.code_read.max() <= 200

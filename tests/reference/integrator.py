@@ -4,15 +4,26 @@ integrated by classical RK4 on a fine uniform grid, in plain NumPy.
 Nothing here is shared with ``kernels``: the pulses are turned into the exact average current of
 every fine step (overlap of the rectangular pulse with the step), and the three ODEs
 
-    dV_exc/dt = I_exc(t) / C_syn - V_exc / tau_syn
-    dV_inh/dt = I_inh(t) / C_syn - V_inh / tau_syn
-    C_m dV/dt = f_up(V) g_m v_lin tanh(V_exc / v_lin) - f_down(V) g_m v_lin tanh(V_inh / v_lin)
-                - (C_m / tau_leak) (V - v_leak) + I_off
+    dV_exc/dt = I_exc(t) / C_syn - V_exc / tau_exc
+    dV_inh/dt = I_inh(t) / C_syn - V_inh / tau_inh
+    C_m dV/dt = f_up(V) g_exc v_lin tanh((V_exc + v_os,e) / v_lin)
+                - f_down(V) g_inh v_lin tanh((V_inh + v_os,i) / v_lin)
+                - (C_m / tau_leak) (V - v_leak,c) + I_off
 
-are stepped together with RK4 (input held at its step average). The step is ``dt / refine``;
-0.5 ns (refine 16 at dt = 8 ns) is converged: halving it changes the result by < 1e-5 LSB. The compliance is the documented smoothstep:
+are stepped together with RK4 (input held at its step average). Per column: g_exc = ``gm``,
+g_inh = ``gm_inh`` (default ``gm``), tau_exc = ``tau_syn``, tau_inh = ``tau_syn_inh`` (default
+``tau_syn``), the input-referred OTA offsets v_os,e = ``v_offset_exc``, v_os,i = ``v_offset_inh``
+(V, default 0) and the leak level v_leak,c = ``v_leak`` (V, a number or one per column). The
+lines are bounded: after every fine step each line voltage is clamped to ``v_line_max`` (V,
+default unbounded), so charge that would push a line above it is lost. The step is
+``dt / refine``; 0.5 ns (refine 16 at dt = 8 ns) is converged: halving it changes the result by
+< 1e-5 LSB. The compliance is the documented smoothstep:
 f_up(V) = s(clip((v_rail_hi - V) / w, 0, 1)), f_down(V) = s(clip((V - v_rail_lo) / w, 0, 1)),
 s(x) = x^2 (3 - 2 x).
+
+The ADC (noise-free) counts the thresholds k - 1/2 + adc_dev[q, k-1], k = 1..adc_max, that
+x = (V - v_adc_lo) / lsb_c + offset_c reaches, q = ``quadrant[c]`` (model.md section 8; without
+``adc_dev`` this is clip(floor(x + 1/2), 0, adc_max), adc_max default 255).
 """
 
 import numpy as np
@@ -34,6 +45,13 @@ def pulses(ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, t_lsb):
         keep = length > 0
         out.append((rows[keep], start[keep], start[keep] + length[keep]))
     return out
+
+
+def _column(p, name, default, n_m):
+    value = p.get(name)
+    if value is None:
+        value = default
+    return np.broadcast_to(np.asarray(value, dtype=np.float64), (n_m,))[None, :]
 
 
 def integrate_window(pulse_list, weights, p, t_end, refine=16):
@@ -60,19 +78,25 @@ def integrate_window(pulse_list, weights, p, t_end, refine=16):
     h = p["dt"] / refine
     n_steps = int(np.ceil(t_end / h - 1e-9))
     h_last = t_end - (n_steps - 1) * h
-    tau = p["tau_syn"][None, :]
-    gm = p["gm"][None, :]
+    tau_e = _column(p, "tau_syn", None, n_m)
+    tau_i = _column(p, "tau_syn_inh", p["tau_syn"], n_m)
+    g_e = _column(p, "gm", None, n_m)
+    g_i = _column(p, "gm_inh", p["gm"], n_m)
+    os_e = _column(p, "v_offset_exc", 0.0, n_m)
+    os_i = _column(p, "v_offset_inh", 0.0, n_m)
+    v_leak = _column(p, "v_leak", None, n_m)
+    v_max = float(p.get("v_line_max", np.inf))
     c_syn, c_m, v_lin = p["c_syn"], p["c_m"], p["v_lin"]
     g_leak = 0.0 if np.isinf(p["tau_leak"]) else c_m / p["tau_leak"]
     hi, lo, width = p["v_rail_hi"][None, :], p["v_rail_lo"][None, :], p["v_compliance"]
 
     def rhs(ve, vi, v, i_e, i_i):
-        dve = i_e / c_syn - ve / tau
-        dvi = i_i / c_syn - vi / tau
+        dve = i_e / c_syn - ve / tau_e
+        dvi = i_i / c_syn - vi / tau_i
         i_m = (
-            smoothstep_compliance(hi - v, width) * gm * v_lin * np.tanh(ve / v_lin)
-            - smoothstep_compliance(v - lo, width) * gm * v_lin * np.tanh(vi / v_lin)
-            - g_leak * (v - p["v_leak"])
+            smoothstep_compliance(hi - v, width) * g_e * v_lin * np.tanh((ve + os_e) / v_lin)
+            - smoothstep_compliance(v - lo, width) * g_i * v_lin * np.tanh((vi + os_i) / v_lin)
+            - g_leak * (v - v_leak)
             + p["i_offset"][None, :]
         )
         return dve, dvi, i_m / c_m
@@ -90,17 +114,25 @@ def integrate_window(pulse_list, weights, p, t_end, refine=16):
         k2 = rhs(ve + 0.5 * step * k1[0], vi + 0.5 * step * k1[1], v + 0.5 * step * k1[2], i_e, i_i)
         k3 = rhs(ve + 0.5 * step * k2[0], vi + 0.5 * step * k2[1], v + 0.5 * step * k2[2], i_e, i_i)
         k4 = rhs(ve + step * k3[0], vi + step * k3[1], v + step * k3[2], i_e, i_i)
-        ve = ve + step / 6.0 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        vi = vi + step / 6.0 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        ve = np.minimum(ve + step / 6.0 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0]), v_max)
+        vi = np.minimum(vi + step / 6.0 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1]), v_max)
         v = v + step / 6.0 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
         t += step
     return v, ve, vi
 
 
 def adc_code(v, p):
-    """Noise-free ADC: clip(floor((V - v_adc_lo)/lsb + offset + 1/2), 0, 255)."""
+    """Noise-free ADC: the number of thresholds k - 1/2 + adc_dev[q, k-1] (k = 1..adc_max) that
+    x = (V - v_adc_lo)/lsb + offset reaches; clip(floor(x + 1/2), 0, adc_max) without adc_dev."""
     x = (v - p["v_adc_lo"]) / p["adc_lsb"][None, :] + p["adc_offset"][None, :]
-    return np.clip(np.floor(x + 0.5), 0, 255)
+    adc_max = int(p.get("adc_max", 255))
+    dev = p.get("adc_dev")
+    if dev is None:
+        return np.clip(np.floor(x + 0.5), 0, adc_max)
+    n_m = x.shape[1]
+    quadrant = np.zeros(n_m, np.int64) if p.get("quadrant") is None else p["quadrant"]
+    thresholds = np.arange(1, adc_max + 1) - 0.5 + np.asarray(dev, np.float64)[quadrant]  # [M, K]
+    return np.sum(x[:, :, None] >= thresholds[None, :, :], axis=2).astype(np.float64)
 
 
 def simulate_half_reference(
