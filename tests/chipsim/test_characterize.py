@@ -195,6 +195,27 @@ def test_noise_spectrum_of_white_current_noise_is_flat_at_the_ota_psd():
     assert sp == ch.noise_spectrum(chip, wait=100, vectors=4, columns=8, seed=3)
 
 
+def test_noise_spectrum_of_flicker_noise_falls_as_1_over_f():
+    import hwdesc
+
+    flicker = getattr(hwdesc.load(TUTORIAL).noise, "flicker", None)
+    if flicker is None:
+        pytest.skip("this model has no 1/f noise")
+    noise = {**_only_ota_noise(), "ota_current_psd_per_gm": 0.0}
+    noise["flicker"] = flicker.model_copy(update={"psd_at_1MHz": 1e-11})
+    chip = _tutorial(noise=noise)
+    # 8 events at wait 1000: a 64 us window, resolving from 47 kHz
+    sp = ch.noise_spectrum(chip, wait=1000, vectors=4, columns=8, band=(30e3, 150e3))
+    assert sp["band"][0] == pytest.approx(3 / sp["window"], rel=0.01)
+    # 1/f up to the corner of the fastest component (1/(2 pi tau_min) = 160 kHz), then steeper
+    assert -1.8 < sp["slope_current"] < -0.8
+    f, p = np.asarray(sp["frequency"]), np.asarray(sp["psd_current"])
+    pat = chip.pattern[0]
+    expected = np.mean(pat.gm**2 + pat.gm_inh**2) * 1e-11 * 1e6 / f  # g_m^2 S_v(f), both OTAs
+    band = (f >= sp["band"][0]) & (f <= sp["band"][1])
+    assert 0.3 < np.median(p[band] / expected[band]) < 1.5
+
+
 def test_noise_spectrum_with_every_source_is_positive_and_finite():
     sp = ch.noise_spectrum(_tutorial(), wait=100, vectors=2, columns=4)
     assert np.all(np.asarray(sp["psd_current"]) > 0) and np.isfinite(sp["slope_current"])
