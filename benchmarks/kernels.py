@@ -90,6 +90,7 @@ def _bss2_noise():
         sigma_jitter=n.sigma_jitter,
         sigma_bias=n.sigma_bias,
         sigma_bias_common=n.sigma_bias_common,
+        sigma_gm=n.sigma_gm,
         flicker_psd_1mhz=n.flicker.psd_at_1MHz,
         flicker_tau_min=n.flicker.tau_min,
         flicker_tau_max=n.flicker.tau_max,

@@ -362,6 +362,7 @@ class Chip:
                     sigma_jitter=nz.sigma_jitter,
                     sigma_bias=nz.sigma_bias,
                     sigma_bias_common=nz.sigma_bias_common,
+                    sigma_gm=nz.sigma_gm,
                     quadrant=pat.quadrant[:mm],
                     flicker_psd_1mhz=nz.flicker.psd_at_1MHz,
                     flicker_tau_min=nz.flicker.tau_min,

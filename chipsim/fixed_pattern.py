@@ -123,6 +123,11 @@ def draw(chip: ChipDescription, knobs: ResolvedKnobs, seed: int) -> tuple[HalfPa
             exc, inh = syn[0::2], syn[1::2]
         else:
             exc = inh = syn
+        # the calibration sets each path's OTA bias to a common amplitude (g_m tau_syn in the
+        # linear regime), so the OTA bias makes up for the residual of the time constant: what
+        # remains of the amplitude is the spread `gm` (model.md section 7)
+        tau_exc = relative("tau_syn", fp.tau_syn, cols)
+        tau_inh = relative("tau_syn_inh", fp.tau_syn, cols)
         slope_q = relative("adc_slope", fp.adc_slope, n_quadrants)
         ramp_offset_q = normal("adc_ramp_offset", fp.adc_ramp_offset, n_quadrants)
         inl_q = _rng(seed, half, "adc_inl").standard_normal(n_quadrants) * adc.inl
@@ -133,10 +138,10 @@ def draw(chip: ChipDescription, knobs: ResolvedKnobs, seed: int) -> tuple[HalfPa
                 syn_gain_inh=_frozen(np.ascontiguousarray(inh)),
                 drv_gain=_frozen(normal("driver_pulse_gain", fp.driver_pulse_gain, k)),
                 drv_offset=_frozen(normal("driver_pulse_offset", fp.driver_pulse_offset, k)),
-                gm=_frozen(knobs.gm * relative("gm", fp.gm, cols)),
-                gm_inh=_frozen(knobs.gm * relative("gm_inh", fp.gm, cols)),
-                tau_syn=_frozen(tau * relative("tau_syn", fp.tau_syn, cols)),
-                tau_syn_inh=_frozen(tau * relative("tau_syn_inh", fp.tau_syn, cols)),
+                gm=_frozen(knobs.gm * relative("gm", fp.gm, cols) / tau_exc),
+                gm_inh=_frozen(knobs.gm * relative("gm_inh", fp.gm, cols) / tau_inh),
+                tau_syn=_frozen(tau * tau_exc),
+                tau_syn_inh=_frozen(tau * tau_inh),
                 v_offset_exc=_frozen(normal("ota_offset_exc", fp.ota_offset, cols)),
                 v_offset_inh=_frozen(normal("ota_offset_inh", fp.ota_offset, cols)),
                 v_leak=_frozen(m.v_leak + normal("leak_level", fp.leak_level, cols)),

@@ -486,6 +486,12 @@ class Noise(Section):
         description="relative std of the per-vector synaptic current factor common to a quadrant; "
         "at most 0.5",
     )
+    sigma_gm: NonNegative = Field(
+        le=0.5,
+        description="relative std of the per-vector factor on the OTA transconductance of each "
+        "path of a neuron (OTA bias fluctuation, independent for the excitatory and inhibitory "
+        "path); at most 0.5",
+    )
     flicker: Flicker
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")
     sigma_ramp: NonNegative = Field(
@@ -502,8 +508,10 @@ class FixedPattern(Section):
     )
     driver_pulse_offset: Time = Field(description="std of the pulse length offset per driver (s)")
     gm: NonNegative = Field(
-        description="relative std of the OTA transconductance per neuron, drawn separately for "
-        "the excitatory and the inhibitory OTA"
+        description="relative std of each path's amplitude (g_m tau_syn) per neuron after "
+        "calibration, drawn separately for the excitatory and the inhibitory path; g_m = "
+        "g_m,knob (1 + this) / (1 + tau_syn residual), as the calibration sets the OTA bias to "
+        "a common amplitude"
     )
     tau_syn: NonNegative = Field(
         description="relative std of the synaptic time constant per neuron, drawn separately for "

@@ -81,7 +81,8 @@ def summary(chip: ChipDescription) -> str:
         "noise:",
         f"  line {format_si(nz.sigma_line, 'voltage')}, OTA {nz.ota_current_psd_per_gm:.3g} "
         f"A**2/Hz/S, jitter {format_si(nz.sigma_jitter, 'time')}, synapse bias "
-        f"{100 * nz.sigma_bias:g} % per column + {100 * nz.sigma_bias_common:g} % per quadrant",
+        f"{100 * nz.sigma_bias:g} % per column + {100 * nz.sigma_bias_common:g} % per quadrant, "
+        f"OTA bias {100 * nz.sigma_gm:g} % per path",
         f"  flicker {fl.psd_at_1MHz:.3g} V**2/Hz at 1 MHz, {fl.components} components "
         f"{format_si(fl.tau_min, 'time')} .. {format_si(fl.tau_max, 'time')}; ADC "
         f"{nz.sigma_adc:g} codes per channel + {nz.sigma_ramp:g} codes per ramp",

@@ -66,6 +66,9 @@ Noise (keyword; 0 turns a source off, ``noise=False`` turns all off):
     sigma_bias, sigma_bias_common (relative, 0 <= . < 0.5)  synapse DAC bias noise: every
                                synaptic current of column c in a vector is scaled by
                                1 + sigma_bias z_c + sigma_bias_common z_q(c) (read window)
+    sigma_gm (relative, 0 <= . < 0.5)  OTA bias noise: per vector the charge of each path s of
+                               column c is scaled by 1 + sigma_gm z_s,c on top (independent
+                               for the two paths: the linear-regime form of a g_m factor)
     flicker_psd_1mhz (V^2/Hz)  one-sided input-referred 1/f PSD of each OTA at 1 MHz
                                (S_v(f) = K_f / f, K_f = flicker_psd_1mhz * 1e6 Hz);
                                flicker_tau_min, flicker_tau_max (s, default 1e-6, 1e-3),
@@ -92,8 +95,8 @@ Model and discretization
 Pulse (model.md section 2): an event (r, a, t0) drives a rectangular current from t0 to
 t0 + T, T = a t_lsb (1 + d_r) + o_r + sigma_jitter z (z ~ N(0,1), one per event), into the
 excitatory line of every column c with w_rc > 0 and the inhibitory line where w_rc < 0, with
-amplitude |w_rc| i_lsb s_rc g_c, g_c = 1 + sigma_bias z_c + sigma_bias_common z_q(c) the synapse
-DAC bias factor of the vector (1 without bias noise). Pulses with T <= 0 are dropped; a pulse is
+amplitude |w_rc| i_lsb s_rc g_c,s, g_c,s = (1 + sigma_bias z_c + sigma_bias_common z_q(c))
+(1 + sigma_gm z_s,c) the bias factors of the vector for path s (1 without bias noise). Pulses with T <= 0 are dropped; a pulse is
 cut at t_read.
 
 Lines (model.md section 3), in normalized units x = V_s / v_lin, with input rate

@@ -303,6 +303,7 @@ def half_params(
     v_line_max=math.inf,
     sigma_bias=0.0,
     sigma_bias_common=0.0,
+    sigma_gm=0.0,
     quadrant=None,
     flicker_psd_1mhz=0.0,
     flicker_tau_min=1e-6,
@@ -402,6 +403,13 @@ def half_params(
         "relative std of the per-vector "
         "synaptic current factor common to a quadrant; 0 turns it off",
     )
+    sigma_gm = _bounded(
+        "sigma_gm",
+        sigma_gm,
+        0.0,
+        0.5,
+        "relative std of the per-vector OTA bias factor of each path of a column; 0 turns it off",
+    )
     sigma_ramp = _nonneg("sigma_ramp", sigma_ramp)
     flicker_psd_1mhz = _nonneg("flicker_psd_1mhz", flicker_psd_1mhz)
     flicker_components = _int_in(
@@ -499,7 +507,7 @@ def half_params(
         flags |= _h.FLAG_ADC_NOISE
     if noise and flicker_psd_1mhz > 0:
         flags |= _h.FLAG_FLICKER
-    if noise and (sigma_bias > 0 or sigma_bias_common > 0):
+    if noise and (sigma_bias > 0 or sigma_bias_common > 0 or sigma_gm > 0):
         flags |= _h.FLAG_BIAS
     if noise and sigma_ramp > 0:
         flags |= _h.FLAG_RAMP
@@ -567,6 +575,7 @@ def half_params(
     sc[_h.S_SIGMA_F] = sigma_fn
     sc[_h.S_SIGMA_BIAS] = sigma_bias
     sc[_h.S_SIGMA_BIAS_Q] = sigma_bias_common
+    sc[_h.S_SIGMA_GM] = sigma_gm
     sc[_h.S_SIGMA_RAMP] = sigma_ramp
     isc = np.zeros(_h.N_ISC, dtype=np.int64)
     isc[_h.I_N_SUB] = n_sub

@@ -97,7 +97,8 @@ S_SIGMA_BIAS = 11  # relative std of the per-column synaptic current factor
 S_SIGMA_BIAS_Q = 12  # relative std of the per-quadrant synaptic current factor
 S_SIGMA_RAMP = 13  # CADC ramp noise std (codes), common to a quadrant
 S_REM_BASE = 14  # length of the last, shorter step of the baseline window (s; set per call)
-N_SC = 15
+S_SIGMA_GM = 15  # relative std of the per-vector, per-path OTA bias (g_m) factor
+N_SC = 16
 
 # Integer scalars ``isc``. The read window is per sample (arguments of simulate_batch).
 I_N_FULL_BASE = 0  # full steps in the baseline window
@@ -552,7 +553,8 @@ def _window(
     fse,
     fsi,
     flk,
-    gb,
+    gbe,
+    gbi,
     xe,
     xi,
 ):
@@ -561,7 +563,8 @@ def _window(
     row ``wrow`` of ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation
     in ``y`` and the flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with
     the states at the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
-    ``gb`` [M] scales the synaptic currents (the synapse DAC bias factor of the vector).
+    ``gbe``, ``gbi`` [M] scale the charge of the excitatory and inhibitory path (the bias
+    factors of the vector, :func:`_bias_factors`).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -726,8 +729,8 @@ def _window(
                     r = e_row[e]
                     sg = e_sign[e]
                     for c in range(m_cols):
-                        ie[c] += sg * (a_exc[r, c] * gb[c])
-                        ii[c] += sg * (a_inh[r, c] * gb[c])
+                        ie[c] += sg * (a_exc[r, c] * gbe[c])
+                        ii[c] += sg * (a_inh[r, c] * gbi[c])
                     if sg > _F0:
                         n_active += 1
                     else:
@@ -774,8 +777,8 @@ def _window(
                     sg = e_sign[e]
                     if general_edges:
                         for c in range(m_cols):
-                            ae = sg * (a_exc[r, c] * gb[c])
-                            ai = sg * (a_inh[r, c] * gb[c])
+                            ae = sg * (a_exc[r, c] * gbe[c])
+                            ai = sg * (a_inh[r, c] * gbi[c])
                             x = u * qq_e[c]
                             rise = tau_e[c] * step_rise(x)
                             area = stab[R_T2DT_E, c] * step_area(x)
@@ -898,19 +901,30 @@ def _adc(
 
 
 @njit
-def _bias_factors(seed, stream, b_key, sc, quadrant, gb, table):
-    """Synapse DAC bias factor of one vector per column: g_c = 1 + sigma_bias z_c +
-    sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's own key)."""
+def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table):
+    """Per-vector factors on the charge each path of a column delivers (model.md sections 3 and
+    4): the synapse DAC bias, common to both paths, g_c = 1 + sigma_bias z_c +
+    sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's bias key), times
+    the OTA bias factor of each path, 1 + sigma_gm z_s,c (counters 2c and 2c + 1 of the vector's
+    own g_m key), in its linear-regime form: a factor on the path's charge."""
     k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_BIAS)
+    g_lo, g_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_GM)
     s_c = sc[S_SIGMA_BIAS]
     s_q = sc[S_SIGMA_BIAS_Q]
-    for c in range(gb.shape[0]):
+    s_g = sc[S_SIGMA_GM]
+    for c in range(gbe.shape[0]):
         g = 1.0
         if s_c > 0.0:
             g += s_c * rng.normal(k_lo, k_hi, 2 * c, table)
         if s_q > 0.0:
             g += s_q * rng.normal(k_lo, k_hi, 2 * quadrant[c] + 1, table)
-        gb[c] = np.float32(g)
+        ge = g
+        gi = g
+        if s_g > 0.0:
+            ge *= 1.0 + s_g * rng.normal(g_lo, g_hi, 2 * c, table)
+            gi *= 1.0 + s_g * rng.normal(g_lo, g_hi, 2 * c + 1, table)
+        gbe[c] = np.float32(ge)
+        gbi[c] = np.float32(gi)
 
 
 @njit_parallel
@@ -986,7 +1000,8 @@ def simulate_batch(
         xe = np.empty(m_cols, np.float32)
         xi = np.empty(m_cols, np.float32)
         y = np.empty(m_cols, np.float32)
-        gb = np.ones(m_cols, np.float32)
+        gbe = np.ones(m_cols, np.float32)
+        gbi = np.ones(m_cols, np.float32)
         fse = np.zeros((n_comp, m_cols), np.float64)
         fsi = np.zeros((n_comp, m_cols), np.float64)
         c_read = np.empty(m_cols, np.float64)
@@ -1058,7 +1073,8 @@ def simulate_batch(
             fse,
             fsi,
             flk,
-            gb,
+            gbe,
+            gbi,
             xe,
             xi,
         )
@@ -1090,7 +1106,7 @@ def simulate_batch(
             _flicker_start(s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
             _flicker_start(s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
         if bias:
-            _bias_factors(seed, stream, b_key, sc, quadrant, gb, table)
+            _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table)
         n_lost += _window(
             b_key,
             WINDOW_READ,
@@ -1129,7 +1145,8 @@ def simulate_batch(
             fse,
             fsi,
             flk,
-            gb,
+            gbe,
+            gbi,
             xe,
             xi,
         )

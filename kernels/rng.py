@@ -48,6 +48,7 @@ PURPOSE_FLICKER_START = 6  # flicker state: stationary start (baseline), gap pro
 PURPOSE_RAMP = 7  # CADC ramp noise, one draw per quadrant and conversion
 PURPOSE_BIAS = 8  # synapse DAC bias factor, one draw per column and one per quadrant per vector
 PURPOSE_FLICKER_PREPHASE = 9  # flicker over the closed-form prephase, keyed by window
+PURPOSE_GM = 10  # OTA bias (g_m) factor, one draw per column and path per vector
 
 
 def normal_table() -> np.ndarray:

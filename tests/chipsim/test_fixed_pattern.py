@@ -22,11 +22,14 @@ def test_unchanged_quantities_keep_their_draws(bss2):
     fp = bss2.fixed_pattern
     cols = bss2.geometry.columns
     for half in range(2):
-        z = _rng(3, half, "gm").standard_normal(cols)
-        np.testing.assert_array_equal(pat[half].gm, knobs.gm * np.clip(1 + z * fp.gm, 0.05, None))
         z = _rng(3, half, "tau_syn").standard_normal(cols)
-        expected = knobs.tau_syn * np.clip(1 + z * fp.tau_syn, 0.05, None)
-        np.testing.assert_array_equal(pat[half].tau_syn, expected)  # coupling exactly 1 here
+        tau_rel = np.clip(1 + z * fp.tau_syn, 0.05, None)
+        np.testing.assert_array_equal(pat[half].tau_syn, knobs.tau_syn * tau_rel)  # coupling 1 here
+        # the calibration sets the OTA bias to a common amplitude g_m tau_syn: g_m makes up for
+        # the residual of tau_syn, what remains is the amplitude spread `gm`
+        z = _rng(3, half, "gm").standard_normal(cols)
+        amp = np.clip(1 + z * fp.gm, 0.05, None)
+        np.testing.assert_array_equal(pat[half].gm, knobs.gm * amp / tau_rel)
         z = _rng(3, half, "adc_offset").standard_normal(cols) * fp.adc_offset
         ramp = _rng(3, half, "adc_ramp_offset").standard_normal(2) * fp.adc_ramp_offset
         np.testing.assert_array_equal(pat[half].adc_offset, ramp[pat[half].quadrant] + z)
@@ -37,8 +40,14 @@ def test_excitatory_and_inhibitory_paths_are_drawn_separately(bss2):
     assert not np.array_equal(p.gm, p.gm_inh) and not np.array_equal(p.tau_syn, p.tau_syn_inh)
     assert not np.array_equal(p.v_offset_exc, p.v_offset_inh)
     # the same spreads
-    assert np.std(p.gm_inh / p.gm.mean()) == pytest.approx(0.02, rel=0.3)
     assert np.std(p.tau_syn_inh / p.tau_syn.mean()) == pytest.approx(0.03, rel=0.3)
+    # the amplitudes g_m tau_syn of the two paths spread by `gm` each (1 %), g_m alone by more
+    amp_e = p.gm * p.tau_syn / (p.gm * p.tau_syn).mean()
+    amp_i = p.gm_inh * p.tau_syn_inh / (p.gm_inh * p.tau_syn_inh).mean()
+    assert np.std(amp_e) == pytest.approx(0.01, rel=0.3)
+    assert np.std(amp_i) == pytest.approx(0.01, rel=0.3)
+    assert np.std(amp_e - amp_i) == pytest.approx(0.01 * np.sqrt(2), rel=0.3)
+    assert np.std(p.gm_inh / p.gm_inh.mean()) == pytest.approx(np.hypot(0.01, 0.03), rel=0.3)
     assert np.std(p.v_offset_exc) == pytest.approx(0.3e-3, rel=0.3)
     assert np.std(p.v_leak - 0.3) == pytest.approx(5e-3, rel=0.3)
     assert np.std(p.i_offset) == pytest.approx(10e-12, rel=0.3)

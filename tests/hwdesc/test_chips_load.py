@@ -32,14 +32,15 @@ def test_bss2_adc_noise_and_line_values_of_issue_12():
     assert adc.conversion_time == pytest.approx(540e-9)  # at most 1.85 MSample/s per channel
     assert adc.quadrant_columns == 128 and chip.geometry.columns // adc.quadrant_columns == 2
     assert (adc.inl, adc.dnl) == (0.3, 0.1)
-    assert syn.v_max == pytest.approx(0.6)
+    assert syn.v_max == pytest.approx(0.8) and syn.v_lin == pytest.approx(0.185)
     assert syn.tau_gm_coupling.reference_gm == pytest.approx(0.9e-6)
     # about +4 % tau per halving of the OTA bias; exactly the calibrated tau at the reference
     assert syn.tau_gm_coupling.factor(chip.resolve("custom").gm) == pytest.approx(1.0425, abs=1e-4)
     assert syn.tau_gm_coupling.factor(chip.resolve("default").gm) == 1.0
     assert nz.sigma_jitter == pytest.approx(0.2e-9)
-    assert (nz.sigma_bias, nz.sigma_bias_common, nz.sigma_ramp) == (0.01, 0.005, 0.3)
-    assert nz.flicker.psd_at_1MHz == pytest.approx(1e-14)
+    assert (nz.sigma_bias, nz.sigma_bias_common, nz.sigma_ramp) == (0.005, 0.003, 0.3)
+    assert nz.sigma_gm == pytest.approx(0.022)
+    assert nz.flicker.psd_at_1MHz == pytest.approx(4e-14)
     assert (nz.flicker.tau_min, nz.flicker.tau_max) == pytest.approx((1e-6, 1e-3))
     assert (nz.flicker.components, nz.flicker.blocks) == (5, 16)
     assert fp.ota_offset == pytest.approx(0.3e-3) and fp.leak_level == pytest.approx(5e-3)

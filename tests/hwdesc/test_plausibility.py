@@ -32,7 +32,7 @@ def test_shipped_chips_are_plausible_with_margin(name):
 @pytest.mark.parametrize(
     "old, new, path, shown",
     [
-        ("v_lin: 150 mV ", "v_lin: 1e300 V ", "analog.synaptic_input.v_lin", "1 mV .. 10 V"),
+        ("v_lin: 185 mV ", "v_lin: 1e300 V ", "analog.synaptic_input.v_lin", "1 mV .. 10 V"),
         ("v_lo: 0 V ", "v_lo: -1e300 V ", "analog.adc.v_lo", "-10 V .. 10 V"),
         ("  dt: 8 ns ", "  dt: 1 as ", "analog.dt", "1 ps .. 1 ms"),
         ("c_syn: 0.2 pF ", "c_syn: 0.2 F ", "analog.synaptic_input.c_syn", "1 aF .. 1 nF"),
@@ -43,9 +43,9 @@ def test_shipped_chips_are_plausible_with_margin(name):
             "0 .. 1",
         ),
         ("static_power: 0.6 W ", "static_power: 6 MW ", "energy.static_power", "0 W .. 1 kW"),
-        ("v_max: 600 mV ", "v_max: 600 V ", "analog.synaptic_input.v_max", "1 mV .. 10 V"),
+        ("v_max: 800 mV ", "v_max: 800 V ", "analog.synaptic_input.v_max", "1 mV .. 10 V"),
         (
-            "psd_at_1MHz: 1e-14 V**2/Hz ",
+            "psd_at_1MHz: 4e-14 V**2/Hz ",
             "psd_at_1MHz: 1e-4 V**2/Hz ",
             "noise.flicker.psd_at_1MHz",
             "0 V**2/Hz .. 1e-08 V**2/Hz",
@@ -80,7 +80,7 @@ def test_absurd_values_are_refused_where_they_are(old, new, path, shown):
 
 
 def test_exotic_lifts_one_named_range():
-    text = _edit("v_lin: 150 mV ", "v_lin: 20 V ")
+    text = _edit("v_lin: 185 mV ", "v_lin: 20 V ")
     exotic = text + 'exotic:\n  analog.synaptic_input.v_lin: "a high-voltage OTA"\n'
     assert hwdesc.loads(exotic).analog.synaptic_input.v_lin == 20.0
     both = _edit("v_lo: 0 V ", "v_lo: 50 V ", exotic)

@@ -121,6 +121,7 @@ def _new_physics(m):
         flicker_blocks=3,
         sigma_bias=0.02,
         sigma_bias_common=0.01,
+        sigma_gm=0.02,
         sigma_ramp=0.4,
         quadrant=np.arange(m) * 4 // m,
         adc_dev=0.2 * rng.uniform(-1, 1, (4, 255)),
@@ -170,7 +171,7 @@ def test_all_new_noise_batch_vs_chunks_of_seven(case, closed_form):
         np.testing.assert_array_equal(whole[field], np.concatenate([q[field] for q in parts]))
     # every new source changes the result on its own
     base = _run(x, w, p, closed_form_prephase=closed_form, t_gap=9e-6)
-    for name in ("flicker_psd_1mhz", "sigma_bias", "sigma_bias_common", "sigma_ramp"):
+    for name in ("flicker_psd_1mhz", "sigma_bias", "sigma_bias_common", "sigma_gm", "sigma_ramp"):
         only = dict(_new_physics(M))
         without = _run(
             x, w, p, closed_form_prephase=closed_form, t_gap=9e-6, **dict(only, **{name: 0.0})

@@ -192,6 +192,37 @@ def test_bias_noise_grows_with_weight_magnitude_and_is_common_to_a_quadrant():
     np.testing.assert_array_equal(r.v_baseline, quiet.v_baseline)
 
 
+def test_gm_noise_is_independent_per_path_so_balanced_columns_get_noisier_with_the_weight():
+    """One excitatory and one inhibitory event of the same size per vector (a balanced column:
+    mean output 0). Each path's charge is scaled by its own factor 1 + sigma_gm z_s, so
+    std(y) = sigma_gm sqrt(y_e^2 + y_i^2) = sqrt(2) sigma_gm |y_e|: it grows with the weight
+    although the mean stays 0. A factor common to both paths (sigma_bias) cancels there."""
+    sg, n_b = 0.03, 3000
+    p = _params(
+        n_k=2, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(2), drv_offset=np.zeros(2)
+    )
+    w = np.tile(np.array([[4, 16, 32, 63], [-4, -16, -32, -63]], np.int8), (1, M // 4))
+    ev = (
+        np.arange(0, 2 * n_b + 1, 2, dtype=np.int64),
+        np.tile(np.array([0, 1], np.int32), n_b),
+        np.full(2 * n_b, 8, np.int32),
+        np.full(2 * n_b, 1e-6),
+    )
+    one = (np.arange(n_b + 1, dtype=np.int64), np.zeros(n_b, np.int32), np.full(n_b, 8, np.int32))
+    p1 = _params(
+        n_k=1, t_read=1e-6 + 30 * TAU, t_baseline=1e-6, drv_gain=np.zeros(1), drv_offset=np.zeros(1)
+    )
+    exc = kernels.simulate_half(*one, np.full(n_b, 1e-6), w[:1], **p1)
+    y_e = exc.v_read[0] - p["v_reset"]  # the excitatory path alone, noise-free
+    r = kernels.simulate_half(*ev, w, **p, sigma_gm=sg, noise_seed=14)
+    y = r.v_read - p["v_reset"]
+    assert np.all(np.abs(y.mean(axis=0)) < 4 * sg * np.abs(y_e) * np.sqrt(2 / n_b) + 1e-7)
+    ratio = y.std(axis=0) / (np.sqrt(2) * sg * np.abs(y_e))
+    assert np.all(np.abs(ratio - 1) < 4 * np.sqrt(0.5 / n_b) + 0.01), ratio
+    common = kernels.simulate_half(*ev, w, **p, sigma_bias=sg, noise_seed=14)
+    assert np.all(np.abs(common.v_read - p["v_reset"]).max(axis=0) < 0.02 * sg * np.abs(y_e))
+
+
 def test_ramp_noise_is_common_to_a_quadrant_and_independent_per_conversion():
     sr, n_b = 2.0, 2000
     quadrant = np.arange(M) // 8

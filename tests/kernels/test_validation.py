@@ -108,6 +108,7 @@ def test_tau_leak_inf_means_no_leak():
         (dict(v_line_max="high"), TypeError, ["v_line_max", "number"]),
         (dict(sigma_bias=0.7), ValueError, ["sigma_bias", "[0, 0.5)", "0 turns it off"]),
         (dict(sigma_bias_common=-0.1), ValueError, ["sigma_bias_common", "[0, 0.5)"]),
+        (dict(sigma_gm=0.5), ValueError, ["sigma_gm", "[0, 0.5)", "each path"]),
         (dict(quadrant=np.array([0, -1, 0])), ValueError, ["quadrant", ">= 0"]),
         (dict(quadrant=np.zeros(M)), TypeError, ["quadrant", "integer"]),
         (dict(quadrant=np.zeros(M + 1, int)), ValueError, ["quadrant", "(3,)"]),
