@@ -220,8 +220,16 @@ def run(args) -> int:
         "neurons_linear_within_2_to_80": float(np.mean(dev80 <= ch.LINEAR_TOLERANCE)),
         "saturation_median": [
             float(np.median(tc["min_output"])),
-            float(np.median(tc["max_abs_output"])),
+            float(np.median(tc["max_output"])),
         ],
+        "neurons_clipped_at_output_max": float(
+            np.mean(np.asarray(tc["max_output"]) >= chip.description.formats.output.max)
+        ),
+        "path_gain_imbalance_std": float(
+            np.std(
+                (np.asarray(tc["gain_exc"]) - np.asarray(tc["gain_inh"])) / np.asarray(tc["gain"])
+            )
+        ),
     }
     summary.update(_new_panels_summary(results))
     results["summary"] = summary

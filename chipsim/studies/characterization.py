@@ -156,8 +156,11 @@ def transfer_curves(
     reach. Temporal noise off by default (the deterministic curve, fixed pattern included);
     with ``noise=True`` every point is the mean of ``repeats`` noisy runs.
 
-    Per neuron: the gain of a line fitted to outputs within +-60, and the largest |output| up to
-    which every point stays within +-2 of that line (``linear_to``), and the extreme outputs."""
+    Per neuron and sign (the excitatory and the inhibitory path have gains of their own,
+    model.md section 4): the gain of a line fitted to the outputs of that sign within +-60
+    (``gain_exc``, ``gain_inh``; ``gain`` is their mean), the deviation of every point from its
+    sign's line (``deviation``), the largest |output| up to which every point stays within +-2
+    of it (``linear_to_hi``, ``linear_to_lo``), and the extreme outputs."""
     k, m = chip.tile_shape
     rows = []
     for s in sends:
@@ -190,12 +193,21 @@ def transfer_curves(
     ideal, y = ideal[order], y[order]
     fit = np.abs(y) <= 60
     gains, offsets, linear_to_hi, linear_to_lo, max_dev80 = [], [], [], [], []
+    gains_exc, gains_inh, devs = [], [], []
     for c in range(m):
-        sel = fit[:, c]
-        g, o = np.polyfit(ideal[sel], y[sel, c], 1)
-        dev = y[:, c] - (g * ideal + o)
-        gains.append(g)
-        offsets.append(o)
+        dev = np.empty(ideal.shape)
+        per_sign = []
+        for side in (ideal >= 0, ideal <= 0):
+            sel = fit[:, c] & side
+            g, o = np.polyfit(ideal[sel], y[sel, c], 1)
+            dev[side] = y[side, c] - (g * ideal[side] + o)
+            per_sign.append((g, o))
+        (g_e, o_e), (g_i, o_i) = per_sign
+        gains_exc.append(g_e)
+        gains_inh.append(g_i)
+        gains.append(0.5 * (g_e + g_i))
+        offsets.append(0.5 * (o_e + o_i))
+        devs.append(dev.tolist())
         linear_to_hi.append(_linear_extent(ideal, y[:, c], dev, +1))
         linear_to_lo.append(_linear_extent(ideal, y[:, c], dev, -1))
         within = np.abs(y[:, c]) <= LINEAR_LIMIT
@@ -205,9 +217,13 @@ def transfer_curves(
         "outputs": y.T.tolist(),
         "gain": gains,
         "offset": offsets,
+        "gain_exc": gains_exc,
+        "gain_inh": gains_inh,
+        "deviation": devs,
         "linear_to_hi": linear_to_hi,
         "linear_to_lo": linear_to_lo,
-        "max_abs_output": np.max(y, axis=0).tolist(),
+        "max_abs_output": np.max(np.abs(y), axis=0).tolist(),
+        "max_output": np.max(y, axis=0).tolist(),
         "min_output": np.min(y, axis=0).tolist(),
         "max_deviation_within_80": max_dev80,
     }
@@ -673,15 +689,14 @@ def figures(results: dict, out_dir, chip_label: str) -> list:
     a1.legend(fontsize=7)
     a1.set_title("transfer curve per neuron (wait 5, 16 x +-21 per event)", fontsize=9)
     for c in range(y.shape[0]):
-        dev = y[c] - (tc["gain"][c] * ideal + tc["offset"][c])
-        a2.plot(y[c], dev, color="0.5", lw=0.3, alpha=0.5)
+        a2.plot(y[c], tc["deviation"][c], color="0.5", lw=0.3, alpha=0.5)
     a2.axhline(LINEAR_TOLERANCE, color="C3", lw=1)
     a2.axhline(-LINEAR_TOLERANCE, color="C3", lw=1)
     a2.axvline(LINEAR_LIMIT, color="C2", lw=1)
     a2.axvline(-LINEAR_LIMIT, color="C2", lw=1)
     a2.set_ylim(-15, 15)
     a2.set_xlabel("output (ADC steps)")
-    a2.set_ylabel("output - per-neuron linear fit")
+    a2.set_ylabel("output - per-neuron, per-sign linear fit")
     a2.set_title("deviation from linear (+-2 band, |output| 80)", fontsize=9)
     paths.append(out_dir / "transfer_curve.png")
     fig.savefig(paths[-1], dpi=110)

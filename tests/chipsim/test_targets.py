@@ -45,13 +45,20 @@ def test_linear_to_80_then_compresses(chip):
     tc = ch.transfer_curves(chip, seed=0)
     dev = np.asarray(tc["max_deviation_within_80"])
     assert np.all(dev <= 2.0), f"{np.sum(dev > 2)} neurons deviate by more than 2 LSB within |80|"
-    # beyond the linear range the output falls clearly below the line, and saturates per neuron
+    # beyond the linear range the output falls clearly below the line: positive outputs run into
+    # the top of the ADC range and the int8 clip, negative ones saturate on the inhibitory OTA's
+    # rail, per neuron (model.md section 8)
     ideal = np.asarray(tc["ideal"])
     y = np.asarray(tc["outputs"])
-    g = np.median(tc["gain"])
-    assert np.median(y[:, -1]) < g * ideal[-1] - 30 and np.median(y[:, 0]) > g * ideal[0] + 30
-    top = np.asarray(tc["max_abs_output"])
-    assert 90 < np.median(top) < 120 and np.ptp(top) >= 5  # saturation differs between neurons
+    g_e, g_i = np.median(tc["gain_exc"]), np.median(tc["gain_inh"])
+    assert np.median(y[:, -1]) < g_e * ideal[-1] - 20 and np.median(y[:, 0]) > g_i * ideal[0] + 30
+    top = np.asarray(tc["max_output"])
+    assert np.mean(top == 127) > 0.9  # the clip
+    bottom = np.asarray(tc["min_output"])
+    assert -120 < np.median(bottom) < -95 and np.ptp(bottom) >= 5  # the rail differs by neuron
+    # the two paths of a neuron differ in gain by the calibration's residual (1 % each)
+    imbalance = (np.asarray(tc["gain_exc"]) - np.asarray(tc["gain_inh"])) / np.asarray(tc["gain"])
+    assert 0.008 < np.std(imbalance) < 0.03
 
 
 def test_linear_to_80_with_full_noise_for_the_average_neuron(chip):
@@ -59,11 +66,13 @@ def test_linear_to_80_with_full_noise_for_the_average_neuron(chip):
     tc = ch.transfer_curves(chip, noise=True, repeats=8, step=8, seed=5)
     ideal = np.asarray(tc["ideal"])
     y = np.asarray(tc["outputs"]).mean(axis=0)
-    lin = np.abs(y) <= 60
-    g, o = np.polyfit(ideal[lin], y[lin], 1)
-    within = np.abs(y) <= 80
-    assert np.max(np.abs(y - (g * ideal + o))[within]) <= 2.0
-    assert y[-1] < g * ideal[-1] + o - 30  # compressed beyond
+    for side in (ideal >= 0, ideal <= 0):
+        lin = side & (np.abs(y) <= 60)
+        g, o = np.polyfit(ideal[lin], y[lin], 1)
+        within = side & (np.abs(y) <= 80)
+        assert np.max(np.abs(y - (g * ideal + o))[within]) <= 2.0
+        end = np.flatnonzero(side)[-1 if side[-1] else 0]
+        assert abs(y[end]) < abs(g * ideal[end] + o) - 20  # compressed beyond
 
 
 # ---- statement 3: dynamic saturation at wait 2; more drift/noise at wait 25 ------------------
@@ -144,3 +153,48 @@ def test_noise_grows_with_each_factor(noise_factors, factor):
     noise = np.asarray(noise_factors[factor]["noise"])
     assert noise[-1] > 1.08 * noise[0], (factor, noise)
     assert np.all(np.diff(noise) > -0.03), (factor, noise)  # monotone within the estimate's scatter
+
+
+# ---- drift: offsets and leak levels move the membrane between reset and read ------------------
+
+
+def test_drift_spread_grows_with_the_event_phase(chip):
+    """The OTA offsets (0.3 mV each, inside the tanh) and the leak levels make every neuron
+    drift; the baseline cancels the part of its own 5 us, the rest grows with the event phase.
+    Noise off: the fixed drift per neuron (codes), std over neurons of order 0.5 at wait 5 and
+    1.5-2.5 at wait 25 (128 inputs)."""
+    dr = ch.drift_vs_read_time(chip, waits=(5, 25), seed=0)
+    s5, s25 = dr["fixed_spread"]
+    assert 0.3 < s5 < 1.0 and 1.2 < s25 < 3.0 and s25 > 2.5 * s5, dr["fixed_spread"]
+    assert abs(dr["fixed_mean"][1]) < 0.3  # offsets of either sign: no common drift
+
+
+# ---- the reference's hardware test of one row repeated fast -------------------------------------
+
+
+def _single_row(chip, sign):
+    k, m = chip.tile_shape
+    x = np.zeros((1, k), dtype=np.int64)
+    x[0, 0] = 31
+    w = np.zeros((k, m), dtype=np.int64)
+    w[0, :] = sign * 63
+    return chip.run(x, w, num_sends=40, wait_between_events=2, noise=False).outputs[0]
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_one_row_sent_40_times_at_wait_2_is_not_compressed_much(chip, sign):
+    """What the model gives: the OTA's ceiling g_m v_lin holds the median neuron near 38."""
+    assert np.median(np.abs(_single_row(chip, sign))) >= 36
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "model: the real chip gives |output| > 40 here; the simulated median neuron gives 38. "
+        "With a tanh OTA the ceiling g_m v_lin, the small-signal gain and the level where dense "
+        "inputs compress are tied together: a larger v_lin passes this test (40 at 195 mV) but "
+        "takes away the earlier saturation of the custom profile (docs/model.md section 12)"
+    ),
+)
+def test_one_row_sent_40_times_at_wait_2_exceeds_40_as_on_the_chip(chip):
+    assert np.median(np.abs(_single_row(chip, 1))) > 40
