@@ -127,7 +127,9 @@ class Field:
 
 
 def _us(value: float) -> float:
-    return value * 1e-6
+    """``value`` microseconds in seconds, exactly as the unit parser reads ``"<value> us"`` (so
+    a bound given as "100 us" accepts the value 100 us: 100 * 1e-6 would lie one ulp below)."""
+    return parse_quantity(f"{value!r} us", "time")
 
 
 _DYNAMIC_RANGE_DOC = (

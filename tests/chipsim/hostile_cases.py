@@ -67,7 +67,7 @@ def cases(tmp: Path):
         _edit("  dt: 8 ns ", "  dt: 1 as ")
         + ('exotic:\n  analog.dt: "an attosecond step, declared on purpose"\n'),
     )
-    v_lin = _yaml(tmp, "v_lin", _edit("v_lin: 150 mV ", "v_lin: 1e300 V "))
+    v_lin = _yaml(tmp, "v_lin", _edit("v_lin: 185 mV ", "v_lin: 1e300 V "))
     v_lo = _yaml(tmp, "v_lo", _edit("v_lo: 0 V ", "v_lo: -1e300 V "))
     fifo = tmp / "fifo.yaml"
     os.mkfifo(fifo)

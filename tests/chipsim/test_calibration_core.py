@@ -645,3 +645,16 @@ def test_the_cache_folder_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv(CACHE_ENV, "")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert default_cache_dir() == tmp_path / ".cache" / "chipsim"
+
+
+@pytest.mark.parametrize("text", ["0.1 us", "100 us", "100.0 us", "1e-4 s", "100000 ns"])
+def test_the_ends_of_the_allowed_tau_syn_range_are_accepted(text):
+    """The bounds are read by the same unit parser as the values: 100 us is 1e-4 s, not
+    100 * 1e-6 (one ulp below)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TargetWarning)
+        HagenCalibTarget(tau_syn=text)
+    with pytest.raises(ValueError, match="tau_syn"):
+        HagenCalibTarget(tau_syn="100.001 us")

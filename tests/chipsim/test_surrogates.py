@@ -152,8 +152,13 @@ def test_fit_on_the_simulated_chip():
     # gain of dense inputs at wait 5 (some dynamic saturation), fixed pattern of a few percent
     assert 0.0015 < np.median(sur.gain) < 0.0020
     assert 0.01 < np.std(sur.gain) / np.mean(sur.gain) < 0.08
-    # per-tile noise: that of the reference measurement on the same chip, within 15 % (the fit
-    # spans denser inputs, whose noise differs a little)
+    # per-tile noise at the output of the reference measurement (63.5 over two tiles, about 32
+    # per tile): that of the measurement on the same chip, within 15 % (the fit spans denser
+    # inputs, whose noise differs a little). Much of the chip's noise grows with the output (the
+    # OTA bias noise), which the surrogate's noise_slope carries
     per_tile = mock.measure_mock_parameter(chip, seed=0, per_tile_noise=True).noise_std
-    assert np.median(sur.noise_std) == pytest.approx(per_tile, rel=0.15)
-    assert 85 < np.median(sur.limit_hi) < 125 and 85 < np.median(sur.limit_lo) < 125
+    at_32 = np.sqrt(np.median(sur.noise_std) ** 2 + sur.noise_slope * 32.0)
+    assert at_32 == pytest.approx(per_tile, rel=0.15)
+    assert sur.noise_slope > 0
+    # positive outputs reach the int8 clip, negative ones saturate on the rail (model.md section 8)
+    assert 120 < np.median(sur.limit_hi) < 135 and 85 < np.median(sur.limit_lo) < 125

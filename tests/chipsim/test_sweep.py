@@ -389,7 +389,7 @@ def test_cli_refuses_bad_input_with_exit_code_2(tmp_path, capsys):
 
 def test_built_in_experiments_on_bss2(tmp_path, bss2):
     from chipsim.models.mock import measure_mock_parameter
-    from chipsim.studies.characterization import with_knob
+    from chipsim.studies.characterization import gain_vs_events, with_knob
 
     rows = {}
     for name, options in (
@@ -403,7 +403,13 @@ def test_built_in_experiments_on_bss2(tmp_path, bss2):
         )
         (row,) = run(spec, tmp_path / name, serial=True).rows
         assert row["error"] is None, row["traceback"]
-        assert all(math.isfinite(row[m]) for m in sx.EXPERIMENTS[name].metrics), row
+        # saturation_onset_events is NaN (documented) when the gain does not fall 5 % within
+        # 128 events: at OTA bias 300 the dense gain stays within that
+        finite = [m for m in sx.EXPERIMENTS[name].metrics if m != "saturation_onset_events"]
+        assert all(math.isfinite(row[m]) for m in finite), row
+        if name == "characterization" and math.isnan(row["saturation_onset_events"]):
+            ev = gain_vs_events(with_knob(bss2, "i_synin_gm", 300), events=(12, 128))
+            assert ev["gain"][1] >= 0.95 * ev["gain"][0], ev  # no onset: the dense gain holds
         rows[name] = row
     reference = measure_mock_parameter(with_knob(bss2, "i_synin_gm", 300), seed=0, num_vectors=8)
     assert (rows["mock"]["gain"], rows["mock"]["noise_std"]) == (
