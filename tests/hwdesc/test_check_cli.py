@@ -45,7 +45,7 @@ def test_bss2_summary(capsys):
     assert "energy per action" in out and "static power" in out
     assert "ADC: conversion 540 ns (at most 1.85 MSample/s per channel)" in out
     assert "2 quadrant(s) of 128 columns per half share a ramp" in out
-    assert "flicker 4e-14 V**2/Hz at 1 MHz, 5 components 1 us .. 1 ms" in out
+    assert "flicker 4e-14 V**2/Hz at 1 MHz, 4 components 1 us .. 1 ms" in out
     assert re.search(
         r"custom: .*(\n    .*)*\n    line time constant at this g_m: tau_syn x 1.042", out
     )
