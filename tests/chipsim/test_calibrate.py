@@ -168,3 +168,23 @@ def test_the_calibrated_chip_keeps_the_published_mock_parameters(calibrated):
     mock = measure_mock_parameter(chip)
     assert 0.0017 <= mock.gain <= 0.0022
     assert 1.6 <= mock.noise_std <= 2.2
+
+
+def test_the_command_line(tmp_path, monkeypatch, capsys):
+    from chipsim.commands.cli import main
+
+    monkeypatch.setenv("CHIPSIM_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "calib.npz"
+    argv = ["calibrate", "bss2", "--chip-seed", "4", "--set", "i_synin_gm=300", "--out", str(out)]
+    assert main([*argv, "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "i_synin_gm=300" in printed and "i_synin_gm_exc" in printed
+    result = CalibrationResult.load(out)
+    assert result.chip_seed == 4 and result.target.i_synin_gm == 300
+    assert main([*argv, "-q"]) == 2  # the file exists
+    assert "--force replaces it" in capsys.readouterr().err
+    assert main([*argv, "-q", "--force"]) == 0
+    assert "(the cached result)" in capsys.readouterr().out
+    assert main(["calibrate", "bss2", "--set", "tau_syn"]) == 2
+    assert main(["calibrate", "bss2", "--set", "tau=1us"]) == 2
+    assert "no target field 'tau'" in capsys.readouterr().err
