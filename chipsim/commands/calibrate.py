@@ -8,51 +8,7 @@ import sys
 import time
 
 from .cli import UsageError
-from .options import add_chip, add_chip_seed, add_quiet
-
-
-def parse_overrides(items: list[str]) -> dict:
-    """``NAME=VALUE`` strings as target overrides, each value in its field's form: an integer
-    code or read, a range ``LOW,HIGH``, a time with its unit, a noise (``none`` for None)."""
-    from chipsim.calibration import HagenCalibTarget
-
-    fields = HagenCalibTarget.fields()
-    out: dict = {}
-    for item in items:
-        name, sep, text = item.partition("=")
-        name, text = name.strip(), text.strip()
-        if not sep or not name or not text:
-            raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. --set tau_syn=0.64us")
-        spec = fields.get(name)
-        if spec is None:
-            raise UsageError(
-                f"--set {item!r}: no target field {name!r}; fields: {', '.join(fields)}"
-            )
-        try:
-            if spec.kind in ("code", "read"):
-                out[name] = int(text)
-            elif spec.kind in ("code_range", "read_range"):
-                low, high = text.replace("..", ",").split(",")
-                out[name] = (int(low), int(high))
-            elif spec.kind == "noise":
-                out[name] = None if text.lower() == "none" else float(text)
-            else:
-                out[name] = text
-        except ValueError:
-            raise UsageError(
-                f"--set {item!r}: {name} takes {_form(spec.kind)}, got {text!r}"
-            ) from None
-    return out
-
-
-def _form(kind: str) -> str:
-    return {
-        "code": "an integer code",
-        "read": "an integer CADC read",
-        "code_range": "two integer codes LOW,HIGH",
-        "read_range": "two integer reads LOW,HIGH",
-        "noise": "a number of CADC LSB or none",
-    }.get(kind, "a time with its unit (0.64us)")
+from .options import add_chip, add_chip_seed, add_quiet, add_target_overrides, parse_overrides
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,12 +83,7 @@ def add_parser(sub) -> None:
     )
     add_chip(p)
     add_chip_seed(p)
-    p.add_argument(
-        "--set",
-        metavar="NAME=VALUE",
-        action="append",
-        help="change a field of the default target (repeatable), e.g. --set tau_syn=0.64us",
-    )
+    add_target_overrides(p)
     p.add_argument("--out", metavar="FILE", help="save the result to this file (.npz)")
     p.add_argument("--force", action="store_true", help="replace an existing --out file")
     p.add_argument(
