@@ -208,12 +208,20 @@ def _check_calibration(args, chip: str, desc) -> None:
         return
     file = Path(calibration)
     if not file.exists() or file.is_dir():
-        problem = "a folder" if file.is_dir() else "no such file"
+        problem = (
+            "it is a folder, not a calibration file"
+            if file.is_dir()
+            else "there is no calibration file of that name"
+        )
+        hint = (
+            f"\n  hint: save a calibration with `chipsim calibrate {chip} --chip-seed "
+            f"{getattr(args, 'chip_seed', 0)} --out FILE`"
+            if desc.uncalibrated is not None
+            else ""
+        )
         raise UsageError(
-            f"--calibration {calibration}: neither a calibration profile of the chip {chip} "
-            f"(its profiles: {', '.join(profiles)}) nor a saved calibration ({problem})"
-            "\n  hint: save one with `chipsim calibrate "
-            f"{chip} --chip-seed {getattr(args, 'chip_seed', 0)} --out FILE`"
+            f"--calibration {calibration}: the chip {chip} has no calibration profile "
+            f"{calibration!r} and {problem}; its profiles: {', '.join(profiles)}{hint}"
         )
     from chipsim.calibration import CalibrationFileError, CalibrationResult, description_hash
 

@@ -47,8 +47,12 @@ def test_every_command_refuses_a_wrong_calibration_file_naming_the_argument(
     out = ["--out", str(tmp_path / "out")]
     assert main([command, "bss2", "--calibration", str(tmp_path / "none.npz"), *out]) == 2
     first = _error(capsys, command)
-    assert "--calibration" in first and "neither a calibration profile" in first
-    assert "no such file" in first
+    assert "the chip bss2 has no calibration profile" in first
+    assert first.endswith(
+        "there is no calibration file of that name; its profiles: default, custom"
+    )
+    assert main([command, "bss2", "--calibration", str(tmp_path), *out]) == 2
+    assert "it is a folder, not a calibration file" in _error(capsys, command)
     damaged = tmp_path / "damaged.npz"
     damaged.write_bytes(saved.read_bytes()[:300])
     assert main([command, "bss2", "--calibration", str(damaged), *out]) == 2
