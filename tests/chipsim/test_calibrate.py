@@ -181,10 +181,27 @@ def test_the_command_line(tmp_path, monkeypatch, capsys):
     assert "i_synin_gm=300" in printed and "i_synin_gm_exc" in printed
     result = CalibrationResult.load(out)
     assert result.chip_seed == 4 and result.target.i_synin_gm == 300
+    figure = tmp_path / "calib.png"  # the histograms before/after, beside the result
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "calib.png" in printed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "calib.npz", "calib.png"]
     assert main([*argv, "-q"]) == 2  # the file exists
     assert "--force replaces it" in capsys.readouterr().err
+    out.unlink()
+    assert main([*argv, "-q"]) == 2  # its figure exists
+    assert "its figure" in capsys.readouterr().err
     assert main([*argv, "-q", "--force"]) == 0
     assert "(the cached result)" in capsys.readouterr().out
     assert main(["calibrate", "bss2", "--set", "tau_syn"]) == 2
     assert main(["calibrate", "bss2", "--set", "tau=1us"]) == 2
     assert "no target field 'tau'" in capsys.readouterr().err
+
+
+def test_the_figure_has_a_panel_per_quantity(calibrated, tmp_path):
+    from matplotlib.image import imread
+
+    from chipsim.commands.figures import calibration_figure
+
+    path = calibration_figure(tmp_path / "histograms.png", calibrated, title="bss2, chip seed 0")
+    assert [p.name for p in tmp_path.iterdir()] == ["histograms.png"]  # no temporary file left
+    height, width = imread(path).shape[:2]
+    assert width > 1000 and height > 3 * 300  # two columns, three rows for the five quantities
