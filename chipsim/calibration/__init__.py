@@ -25,7 +25,7 @@ from .algorithms import (
     noisy_binary_search,
     search_steps,
 )
-from .procedure import calibrate, format_summary, summary
+from .procedure import calibrate, format_summary, profile_target, summary
 from .result import (
     CACHE_ENV,
     FORMAT_VERSION,
@@ -57,6 +57,7 @@ __all__ = [
     "format_summary",
     "linear_prediction",
     "noisy_binary_search",
+    "profile_target",
     "search_steps",
     "summary",
 ]

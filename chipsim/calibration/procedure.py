@@ -369,6 +369,50 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     return codes
 
 
+#: The target field that each kind of knob (what it ``sets``) becomes in :func:`profile_target`.
+KNOB_FIELDS = {
+    "gm": "i_synin_gm",
+    "i_max": "synapse_dac_bias",
+    "tau_syn": "tau_syn",
+    "v_reset": "leak",
+}
+
+
+def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
+    """The calibration profile ``name`` of ``desc`` as a target: the default target with the
+    profile's knob values as overrides (``i_synin_gm`` the OTA bias, ``synapse_dac_bias``,
+    ``tau_syn``, the reset level as ``leak``). A knob no target field expresses (the membrane
+    capacitance) must keep the ``default`` profile's value, which a calibrated chip uses; the
+    profile's ``fixed_pattern_scale`` does not apply (the calibration sets the residuals)."""
+    profiles = desc.calibration
+    if not isinstance(name, str) or name not in profiles:
+        raise ValueError(
+            f"target: {name!r} is not a calibration profile of chip '{desc.identity.name}'; "
+            f"profiles: {', '.join(profiles)}"
+        )
+    knobs = desc.profile(name).knobs
+    default = desc.profile("default").knobs if "default" in profiles else {}
+    overrides: dict = {}
+    for knob, value in knobs.items():
+        spec = desc.knobs[knob]
+        field = KNOB_FIELDS.get(spec.sets)
+        if field is None:
+            if knob in default and value != default[knob]:
+                raise ValueError(
+                    f"target: profile {name!r} sets {knob} = {value}, which no field of a "
+                    f"calibration target expresses (a calibrated chip keeps the default "
+                    f"profile's {default[knob]})"
+                )
+            continue
+        if isinstance(value, (int, float)) and spec.sets == "tau_syn":
+            value = f"{float(value)!r} s"
+        overrides[field] = value
+    try:
+        return HagenCalibTarget().with_overrides(**overrides)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"target: profile {name!r}: {err}") from None
+
+
 def calibrate(
     chip,
     target: Target | None = None,
@@ -380,7 +424,8 @@ def calibrate(
 ) -> CalibrationResult:
     """Calibrate chip instance ``seed`` of ``chip`` (a description, the name of a built-in chip
     or the path of a chip YAML) for ``target`` (default: :class:`HagenCalibTarget` with the
-    reference's defaults) with ``target_overrides`` applied (``tau_syn="0.64 us"``,
+    reference's defaults; a string names a calibration profile of the chip, taken as a target
+    by :func:`profile_target`: ``target="custom"``) with ``target_overrides`` applied (``tau_syn="0.64 us"``,
     ``i_synin_gm=225``, ...), against the simulated chip; see docs/calibration.md.
 
     ``cache``: True keeps and reuses results in :class:`CalibrationCache` (keyed by the
@@ -394,9 +439,14 @@ def calibrate(
     from .result import CalibrationCache
 
     desc = chip if isinstance(chip, ChipDescription) else hwdesc.load(chip)
+    if isinstance(target, str):
+        target = profile_target(desc, target)
     target = HagenCalibTarget() if target is None else target
     if not isinstance(target, Target):
-        raise TypeError(f"target: expected a calibration target, got {type(target).__name__}")
+        raise TypeError(
+            f"target: expected a calibration target or the name of a calibration profile, got "
+            f"{type(target).__name__}"
+        )
     if target_overrides:
         target = target.with_overrides(**target_overrides)
     seed = rules.seed(seed, "seed")

@@ -8,7 +8,7 @@ import sys
 import time
 
 from .cli import UsageError
-from .options import add_chip, add_chip_seed, add_quiet, add_target_overrides, parse_overrides
+from .options import add_chip, add_chip_seed, add_quiet, add_target_overrides, calibration_target
 
 
 def figure_path(out):
@@ -21,10 +21,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     import chipsim
+    import hwdesc
     from chipsim.calibration import format_summary, summary
     from chipsim.calibration.procedure import MEANING, UNITS, label
 
-    overrides = parse_overrides(args.set or [])
+    target = calibration_target(args, hwdesc.load(args.chip))
     out = Path(args.out) if args.out else None
     figure = None if out is None else figure_path(out)
     if out is not None:
@@ -47,10 +48,10 @@ def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     result = chipsim.calibrate(
         args.chip,
+        target,
         seed=args.chip_seed,
         cache=not args.no_cache,
         progress=progress,
-        **overrides,
     )
     seconds = time.perf_counter() - start
     print(f"chip          {args.chip}, chip seed {result.chip_seed}")
@@ -94,7 +95,8 @@ def add_parser(sub) -> None:
         "target; --out saves the result for `chipsim.load(..., calibration=FILE)` and, beside it "
         "(FILE with .png), a figure of the histograms before and after per quantity.",
         epilog="Example: chipsim calibrate bss2 --chip-seed 3 --set tau_syn=0.64us "
-        "--set i_synin_gm=225 --out calib.npz. Target fields: dynamic_range, read_range, leak, "
+        "--set i_synin_gm=225 --out calib.npz (or --target custom: the profile custom as a "
+        "target). Target fields: dynamic_range, read_range, leak, "
         "tau_mem, tau_syn, i_synin_gm, target_noise, synapse_dac_bias (docs/calibration.md). "
         "leak sets the reset level (not trimmed per neuron yet); tau_syn sets the time "
         "constant cells at their nominal code (not measured yet); tau_mem and target_noise are "

@@ -52,12 +52,20 @@ def add_calibration(parser, *, calibrate: bool = True) -> None:
     )
     if calibrate:
         parser.add_argument("--calibrate", action="store_true", help=CALIBRATE_HELP)
-        add_target_overrides(parser, SET_HELP + " (implies --calibrate)")
+        add_target_overrides(parser, implies=" (implies --calibrate)")
 
 
-def add_target_overrides(parser, help: str = SET_HELP) -> None:
-    """``--set NAME=VALUE`` (repeatable): fields of the calibration target."""
-    parser.add_argument("--set", metavar="NAME=VALUE", action="append", help=help)
+TARGET_HELP = (
+    "the calibration target: a calibration profile of the chip taken as a target (default, "
+    "custom: its OTA bias, synapse DAC bias, tau_syn and reset level override the default "
+    "target's fields); --set changes fields on top (default: the default target)"
+)
+
+
+def add_target_overrides(parser, help: str = SET_HELP, implies: str = "") -> None:
+    """``--target PROFILE`` and ``--set NAME=VALUE`` (repeatable): the calibration target."""
+    parser.add_argument("--target", metavar="PROFILE", help=TARGET_HELP + implies)
+    parser.add_argument("--set", metavar="NAME=VALUE", action="append", help=help + implies)
 
 
 def parse_overrides(items: list[str]) -> dict:
@@ -102,6 +110,22 @@ def _form(kind: str) -> str:
         "read_range": "two integer reads LOW,HIGH",
         "noise": "a number of CADC LSB or none",
     }.get(kind, "a time with its unit (0.64us)")
+
+
+def calibration_target(args, desc):
+    """The target of ``--target`` (a profile of ``desc`` as a target) and ``--set``; a
+    :class:`UsageError` naming the option for a wrong one."""
+    name = getattr(args, "target", None)
+    base = None
+    if name is not None:
+        from chipsim.calibration import profile_target
+
+        try:
+            base = profile_target(desc, name)
+        except ValueError as err:
+            message = str(err).removeprefix("target: ")
+            raise UsageError(f"--target {name}: {message}") from None
+    return target_of(getattr(args, "set", None), base)
 
 
 def target_of(items: list[str] | None, base=None):
@@ -188,9 +212,14 @@ def _check_calibration(args, chip: str, desc) -> None:
     calibration = args.calibration
     profiles = desc.calibration
     items = getattr(args, "set", None) or []
+    named = getattr(args, "target", None)
     args.calibration_target = None
-    if getattr(args, "calibrate", False) or items:
-        given = "--set" if items and not getattr(args, "calibrate", False) else "--calibrate"
+    if getattr(args, "calibrate", False) or items or named is not None:
+        given = (
+            "--calibrate"
+            if getattr(args, "calibrate", False)
+            else ("--target" if named is not None else "--set")
+        )
         if calibration != "default":
             raise UsageError(
                 f"{given} and --calibration {calibration} exclude each other: {given} calibrates "
@@ -202,7 +231,7 @@ def _check_calibration(args, chip: str, desc) -> None:
                 f"`uncalibrated` section); use --calibration with one of its profiles: "
                 f"{', '.join(profiles)}"
             )
-        args.calibration_target = target_of(items)
+        args.calibration_target = calibration_target(args, desc)
         return
     if calibration in profiles:
         return

@@ -205,3 +205,28 @@ def test_the_figure_has_a_panel_per_quantity(calibrated, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["histograms.png"]  # no temporary file left
     height, width = imread(path).shape[:2]
     assert width > 1000 and height > 3 * 300  # two columns, three rows for the five quantities
+
+
+def test_the_profiles_are_named_targets(bss2_description, tmp_path):
+    from chipsim.calibration import HagenCalibTarget, profile_target
+
+    custom = HagenCalibTarget().with_overrides(tau_syn="0.64 us", i_synin_gm=225)
+    assert profile_target(bss2_description, "custom") == custom
+    assert profile_target(bss2_description, "default") == HagenCalibTarget()
+    cache = CalibrationCache(tmp_path)
+    named = chipsim.calibrate(bss2_description, target="custom", seed=1, cache=cache)
+    assert named.target == custom
+    assert chipsim.calibrate(bss2_description, custom, seed=1, cache=cache) == named  # one key
+    more = chipsim.calibrate(bss2_description, "custom", seed=1, cache=cache, i_synin_gm=300)
+    assert more.target == custom.with_overrides(i_synin_gm=300)
+    with pytest.raises(ValueError, match="'fast' is not a calibration profile.*default, custom"):
+        chipsim.calibrate(bss2_description, target="fast")
+    profiles = dict(bss2_description.calibration)
+    knobs = {**profiles["custom"].knobs, "membrane_capacitance": 40}
+    profiles["thin"] = profiles["custom"].model_copy(update={"knobs": knobs})
+    thin = bss2_description.model_copy(update={"calibration": profiles})
+    with pytest.raises(ValueError, match="sets membrane_capacitance = 40, which no field"):
+        profile_target(thin, "thin")
+    # the profiles themselves still run as profiles
+    chip = chipsim.load("bss2", calibration="custom")
+    assert chip.calibration == "custom" and chip.calibration_result is None

@@ -77,6 +77,10 @@ def test_every_command_checks_calibrate_and_set_before_any_work(command, tmp_pat
     assert "--set: tau_syn: a time needs a unit" in _error(capsys, command)
     assert main([command, "bss2", "--calibration", "custom", "--calibrate", *out]) == 2
     assert "exclude each other" in _error(capsys, command)
+    assert main([command, "bss2", "--target", "fast", *out]) == 2
+    assert "--target fast: 'fast' is not a calibration profile of chip 'bss2'; profiles: " in (
+        _error(capsys, command)
+    )
 
 
 def test_set_calibrates_through_the_cache(cache, tmp_path, capsys):
@@ -88,6 +92,16 @@ def test_set_calibrates_through_the_cache(cache, tmp_path, capsys):
     assert len(list((cache / "calibration").glob("*.npz"))) == 1
     assert main([*argv, "--out", str(tmp_path / "b")]) == 0
     assert "calibrating" not in capsys.readouterr().err  # the cached result
+
+
+def test_a_profile_as_a_target(cache, tmp_path, capsys):
+    argv = ["--target", "custom", "--set", "i_synin_gm=300", "-q"]
+    assert main(["calibrate", "bss2", *argv]) == 0
+    assert "i_synin_gm=300" in capsys.readouterr().out
+    assert main(["simulate", "bss2", *argv, "--batch", "20", "--out", str(tmp_path / "a")]) == 0
+    printed = capsys.readouterr().out
+    assert "calibration   calibrated+tau_syn=640 ns+i_synin_gm=300 (chip seed 0)" in printed
+    assert len(list((cache / "calibration").glob("*.npz"))) == 1  # calibrated once
 
 
 def test_a_calibrated_chip_with_a_changed_knob_is_calibrated_again(cache):
