@@ -408,9 +408,11 @@ def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
             value = f"{float(value)!r} s"
         overrides[field] = value
     try:
-        return HagenCalibTarget().with_overrides(**overrides)
+        target = HagenCalibTarget().with_overrides(**overrides)
     except (ValueError, TypeError) as err:
         raise ValueError(f"target: profile {name!r}: {err}") from None
+    assert isinstance(target, HagenCalibTarget)
+    return target
 
 
 def calibrate(
