@@ -175,6 +175,9 @@ residuals), and the stepped part starts with a partial flicker block from t_s to
 flicker-block boundary (or the window end), with exact coefficients of its own. So the prephase
 costs the same whatever its length, and stepping still starts at the noise block of the first
 edge. The baseline window has no events, so it is closed form up to its last noise block.
+The coefficients of a prephase (per column and per flicker component) depend only on its
+length t_s: they are computed once and reused while consecutive samples of a chunk of the batch
+have the same t_s.
 
 Times on the grid: every time (pulse edges, t_read, t_baseline) is placed on the step grid once,
 in integers: step k and offset s with t = k dt + s, 0 <= s < dt; a time within 1e-9 dt of a grid
