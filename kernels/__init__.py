@@ -187,7 +187,9 @@ every event and the read by whole noise blocks changes the membrane voltages onl
 rounding (noise off; the offset-current drift over the longer prephase aside).
 
 Random numbers: counter-based (:mod:`kernels.rng`), keyed by (noise_seed, stream, sample index,
-window, purpose, block, column, draw).
+window, purpose, block, column, draw); all draws of a block are made at once, a vectorized 32-bit
+hash pass into a buffer, then the table pass (``rng.fill_normals``), bit for bit the single
+draws.
 
 Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``half`` (the batch
 kernel), ``api`` (the wrapper). Not implemented: the "synin" readout (reading the synaptic line
