@@ -32,11 +32,24 @@ GM_RUNS = 5
 #: Weight and activation of each of those events.
 GM_WEIGHT = 63
 GM_ACTIVATION = 31
+#: The synaptic time constant measurement: rows sending one event each at the same time
+#: (weight 63, activation 31, through one path), runs averaged, and the part of the decay fitted
+#: (from the end of the pulses, in units of the target time constant).
+TAU_ROWS = 6
+TAU_RUNS = 4
+TAU_FIT = (0.25, 2.5)
+#: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
+#: time constants for the g_m the first OTA bias step set.
+NEURON_PASSES = 2
+#: Bytes of recorded line waveforms one kernel call may hold (longer windows: fewer runs a call).
+TAU_RECORD_BYTES = 64 << 20
 #: The order of the steps, as they appear in progress messages and summaries.
 STEPS = (
     "cadc_ramp_offset",
     "cadc_ramp_slope",
     "cadc_channel_offset",
+    "tau_syn_exc",
+    "tau_syn_inh",
     "i_synin_gm_exc",
     "i_synin_gm_inh",
 )
@@ -159,6 +172,98 @@ class Bench:
             out[h] = sign * res.output.astype(np.float64).mean(axis=0)
         return out
 
+    def time_constants(self, codes: dict[str, np.ndarray], path: int, tau: float) -> np.ndarray:
+        """(H, M) synaptic time constant (s) of path ``path`` (0 excitatory, 1 inhibitory) of
+        every neuron, with the chip at ``codes``: :data:`TAU_ROWS` rows send one event each at
+        the same time (weight 63, activation 31), the line's voltage is recorded as the membrane
+        ADC records a synaptic input through the readout multiplexer (every step, with the
+        line's noise), averaged over :data:`TAU_RUNS` runs, and the decay after the pulses is
+        fitted with an exponential (least squares on its logarithm, weighted by the squared
+        voltage) over :data:`TAU_FIT` times ``tau``, the target time constant. A decay the fit
+        cannot see (no positive voltage, or not falling) reads as 1 s."""
+        import kernels
+
+        desc = self.desc
+        k, m = desc.tile_shape
+        rows = np.linspace(0, k - 1, TAU_ROWS).round().astype(np.int64)
+        weights = np.zeros((k, m), dtype=np.int32)
+        weights[rows] = GM_WEIGHT if path == 0 else -GM_WEIGHT
+        t_baseline, t_gap, pre, _ = _windows(desc)
+        start = (
+            pre
+            + desc.io.link_latency
+            + desc.io.driver_latency
+            + GM_ACTIVATION * desc.analog.pulse.t_lsb
+        )
+        t_fit = (start + TAU_FIT[0] * tau, start + TAU_FIT[1] * tau)
+        t_read = t_fit[1] + 2 * desc.analog.dt
+        steps = int(np.ceil(t_read / desc.analog.dt)) + 2
+        per_call = int(max(1, min(TAU_RUNS, TAU_RECORD_BYTES // (steps * m * 3 * 8))))
+        patterns = self.raw.patterns(self.base, codes)
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, m))
+        for h, pat in enumerate(patterns):
+            params = kernel_params(
+                desc,
+                self.knobs,
+                pat,
+                weights,
+                noise=True,
+                noise_seed=self.noise_seed,
+                stream=stream + h,
+            )
+            total = None
+            time = None
+            for first in range(0, TAU_RUNS, per_call):
+                n = min(per_call, TAU_RUNS - first)
+                ev = (
+                    np.arange(n + 1, dtype=np.int64) * TAU_ROWS,
+                    np.tile(rows, n),
+                    np.full(n * TAU_ROWS, GM_ACTIVATION, dtype=np.int64),
+                    np.full(n * TAU_ROWS, pre),
+                )
+                res = kernels.run_half(
+                    params,
+                    *ev,
+                    t_read=t_read,
+                    t_baseline=t_baseline,
+                    t_gap=t_gap,
+                    sample_index=np.arange(first, first + n, dtype=np.int64),
+                    record_samples=np.arange(n),
+                    record_columns=np.arange(m),
+                )
+                assert res.traces is not None
+                lines = res.traces.v_exc if path == 0 else res.traces.v_inh  # (n, M, T)
+                part = lines.sum(axis=0)
+                total = part if total is None else total + part
+                time = res.traces.time
+            assert total is not None and time is not None
+            out[h] = _decay_time(time, total / TAU_RUNS, t_fit)
+        return out
+
+
+def _decay_time(time: np.ndarray, lines: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """(M,) the time constant of an exponential decay fitted to each row of ``lines`` (M, T)
+    at ``time`` (T,) within ``window``: least squares on the logarithm of the positive samples,
+    weighted by the squared voltage (the noise is the same at every sample, so a sample's
+    logarithm is as uncertain as the inverse of its voltage). 1 s (at most) where there is
+    nothing to fit or the voltage does not fall."""
+    inside = (time >= window[0]) & (time <= window[1])
+    t = time[inside]
+    v = lines[:, inside]
+    ok = np.isfinite(v) & (v > 0)
+    w = np.where(ok, v, 0.0) ** 2
+    logv = np.log(np.where(ok, v, 1.0))
+    sw = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mt = (w * t).sum(axis=1) / sw
+        ml = (w * logv).sum(axis=1) / sw
+        cov = (w * (t - mt[:, None]) * (logv - ml[:, None])).sum(axis=1)
+        var = (w * (t - mt[:, None]) ** 2).sum(axis=1)
+        slope = cov / var
+        tau = np.where((ok.sum(axis=1) >= 3) & (slope < 0), -1.0 / slope, 1.0)
+    return np.where(np.isfinite(tau), np.minimum(tau, 1.0), 1.0)
+
 
 def _windows(desc: ChipDescription) -> tuple[float, float, float, float]:
     """The description's program around the events (s): the baseline read after its reset,
@@ -200,7 +305,8 @@ def run(
     progress: Progress | None = None,
 ) -> tuple[CalibrationResult, list[Step]]:
     """Calibrate chip ``seed`` of ``desc`` for ``target``: the CADC (ramp offset and slope per
-    quadrant, channel offsets), then the excitatory and inhibitory OTA bias per neuron.
+    quadrant, channel offsets), then per neuron the excitatory and inhibitory synaptic time
+    constant and OTA bias.
     ``progress(step, index, total)`` is called before each step."""
     if not isinstance(target, HagenCalibTarget):
         raise TypeError(
@@ -216,7 +322,7 @@ def run(
 
     def tell(name: str) -> None:
         if progress is not None:
-            progress(name, len(steps), len(STEPS))
+            progress(name, STEPS.index(name), len(STEPS))
 
     def quadrant_median(reads: np.ndarray) -> np.ndarray:
         return np.stack(
@@ -297,42 +403,66 @@ def run(
         )
     )
 
-    # ---- neurons: each path's OTA bias to the median excitatory amplitude -------------------
-    tell("i_synin_gm_exc")
-    exc_before = bench.amplitudes(codes, 0)
-    inh_before = bench.amplitudes(codes, 1)
-    amplitude = float(np.median(exc_before))
-    if amplitude <= 0:
-        raise ValueError(
-            f"the median excitatory amplitude at OTA bias {target.i_synin_gm} is {amplitude:g} "
-            "CADC LSB: no signal to calibrate to; raise i_synin_gm or synapse_dac_bias"
-        )
+    # ---- neurons: each path's synaptic time constant to the target, then each path's OTA bias
+    # to the median excitatory amplitude; twice, as a time constant depends a little on its
+    # OTA's g_m, which the OTA bias step moves -----------------------------------------------
+    tau_target = float(target.tau_syn)
+    tau_before = [bench.time_constants(codes, p, tau_target) / tau_target - 1.0 for p in (0, 1)]
+    gm_before = [bench.amplitudes(codes, p) for p in (0, 1)]  # every cell at its nominal code
+    tau_codes = codes["i_bias_tau_syn"].copy()
     gm_codes = codes["i_synin_gm"].copy()
-    for path, before in ((0, exc_before), (1, inh_before)):
-        if path == 1:
-            tell("i_synin_gm_inh")
+    tau_ok: list[np.ndarray] = []
+    gm_ok: list[np.ndarray] = []
+    amplitude = 0.0
+    for rnd in range(NEURON_PASSES):
+        tau_ok, gm_ok = [], []
+        for path in (0, 1):
+            if rnd == 0:
+                tell(("tau_syn_exc", "tau_syn_inh")[path])
 
-        def measure(c: np.ndarray, path: int = path) -> np.ndarray:
-            trial = gm_codes.copy()
-            trial[:, path] = c.reshape(halves, m)
-            return bench.amplitudes(dict(codes, i_synin_gm=trial), path).reshape(-1) / amplitude
+            def measure_tau(c: np.ndarray, path: int = path) -> np.ndarray:
+                trial = tau_codes.copy()
+                trial[:, path] = c.reshape(halves, m)
+                taus = bench.time_constants(dict(codes, i_bias_tau_syn=trial), path, tau_target)
+                return taus.reshape(-1) / tau_target
 
-        search = noisy_binary_search(
-            measure, 1.0, 0, CAPMEM_MAX, halves * m, seed=raw.seed * 2 + path
-        )
-        gm_codes[:, path] = search.codes.reshape(halves, m)
-        codes["i_synin_gm"] = gm_codes.copy()
-        check = bench.amplitudes(codes, path)
-        steps.append(
-            Step(
-                ("i_synin_gm_exc", "i_synin_gm_inh")[path],
-                gm_codes[:, path].copy(),
-                before / amplitude - 1.0,
-                check / amplitude - 1.0,
-                search.success.reshape(halves, m),
-                "relative amplitude",
+            search = binary_search(measure_tau, 1.0, 0, CAPMEM_MAX, halves * m, inverted=True)
+            tau_codes[:, path] = search.codes.reshape(halves, m)
+            codes["i_bias_tau_syn"] = tau_codes.copy()
+            tau_ok.append(search.success.reshape(halves, m))
+        if rnd == 0:  # the common amplitude: the median at the nominal OTA bias, tau calibrated
+            amplitude = float(np.median(bench.amplitudes(codes, 0)))
+            if amplitude <= 0:
+                raise ValueError(
+                    f"the median excitatory amplitude at OTA bias {target.i_synin_gm} is "
+                    f"{amplitude:g} CADC LSB: no signal to calibrate to; raise i_synin_gm or "
+                    "synapse_dac_bias"
+                )
+        for path in (0, 1):
+            if rnd == 0:
+                tell(("i_synin_gm_exc", "i_synin_gm_inh")[path])
+
+            def measure(c: np.ndarray, path: int = path, amplitude: float = amplitude):
+                trial = gm_codes.copy()
+                trial[:, path] = c.reshape(halves, m)
+                amplitudes = bench.amplitudes(dict(codes, i_synin_gm=trial), path)
+                return amplitudes.reshape(-1) / amplitude
+
+            search = noisy_binary_search(
+                measure, 1.0, 0, CAPMEM_MAX, halves * m, seed=raw.seed * 2 + path + 2 * rnd
             )
-        )
+            gm_codes[:, path] = search.codes.reshape(halves, m)
+            codes["i_synin_gm"] = gm_codes.copy()
+            gm_ok.append(search.success.reshape(halves, m))
+    for path, name in enumerate(("tau_syn_exc", "tau_syn_inh")):
+        after = bench.time_constants(codes, path, tau_target) / tau_target - 1.0
+        ok = tau_ok[path]
+        steps.append(Step(name, tau_codes[:, path].copy(), tau_before[path], after, ok, "relative"))
+    for path, name in enumerate(("i_synin_gm_exc", "i_synin_gm_inh")):
+        after = bench.amplitudes(codes, path) / amplitude - 1.0
+        before = gm_before[path] / amplitude - 1.0
+        ok = gm_ok[path]
+        steps.append(Step(name, gm_codes[:, path].copy(), before, after, ok, "relative amplitude"))
     result = CalibrationResult(
         target=target,
         chip_seed=seed,
@@ -354,8 +484,8 @@ def require_range(desc: ChipDescription) -> tuple[int, int]:
 
 def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     """The codes of every calibrated cell of a result (in the names of
-    :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants) at their
-    nominal codes for its target."""
+    :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants of a
+    result made before they were calibrated) at their nominal codes for its target."""
     target = result.target
     if not isinstance(target, HagenCalibTarget):
         raise TypeError(f"a result for a {type(target).__name__} cannot be run yet")
@@ -366,6 +496,11 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     gm[:, 0] = result.codes["i_synin_gm_exc"]
     gm[:, 1] = result.codes["i_synin_gm_inh"]
     codes["i_synin_gm"] = gm
+    if "tau_syn_exc" in result.codes:  # results before the time constants were calibrated
+        tau = codes["i_bias_tau_syn"].copy()
+        tau[:, 0] = result.codes["tau_syn_exc"]
+        tau[:, 1] = result.codes["tau_syn_inh"]
+        codes["i_bias_tau_syn"] = tau
     return codes
 
 
@@ -467,6 +602,8 @@ UNITS = {
     "cadc_ramp_offset": "CADC LSB",
     "cadc_ramp_slope": "CADC LSB",
     "cadc_channel_offset": "CADC LSB",
+    "tau_syn_exc": "relative",
+    "tau_syn_inh": "relative",
     "i_synin_gm_exc": "relative",
     "i_synin_gm_inh": "relative",
 }
@@ -475,6 +612,8 @@ MEANING = {
     "cadc_ramp_offset": "median read of a quadrant at the lower end of the range minus its target",
     "cadc_ramp_slope": "median read of a quadrant at the upper end of the range minus its target",
     "cadc_channel_offset": "read of a channel in the middle of the range minus the median read",
+    "tau_syn_exc": "excitatory synaptic time constant of a neuron (fitted decay) / the target - 1",
+    "tau_syn_inh": "inhibitory synaptic time constant of a neuron (fitted decay) / the target - 1",
     "i_synin_gm_exc": "excitatory amplitude of a neuron / the median amplitude - 1",
     "i_synin_gm_inh": "inhibitory amplitude of a neuron / the median excitatory amplitude - 1",
 }

@@ -46,6 +46,10 @@ FORMAT = "chipsim-calibration"
 FORMAT_VERSION = 2
 #: The environment variable that moves the cache folder.
 CACHE_ENV = "CHIPSIM_CACHE_DIR"
+#: The version of the calibration steps, part of the cache key: raised whenever the steps
+#: change (2: the synaptic time constants are calibrated), so that a cache never returns the
+#: result of older steps.
+PROCEDURE_VERSION = 2
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _HASH = re.compile(r"[0-9a-f]{64}\Z")
@@ -347,7 +351,7 @@ def default_cache_dir() -> Path:
 
 class CalibrationCache:
     """Calibration results on disk, keyed by (description hash, chip seed, target, software
-    version, file format version); ``folder`` defaults to :func:`default_cache_dir` (read when
+    version, file format version, :data:`PROCEDURE_VERSION`); ``folder`` defaults to :func:`default_cache_dir` (read when
     the cache is made). Files go to ``folder/calibration/<key>.npz``.
 
     An entry that cannot be read (damaged, another format version) or that does not match its
@@ -372,6 +376,7 @@ class CalibrationCache:
                 "target": json.loads(target.key()),
                 "software_version": software_version,
                 "format_version": FORMAT_VERSION,
+                "procedure": PROCEDURE_VERSION,
             },
             sort_keys=True,
             separators=(",", ":"),

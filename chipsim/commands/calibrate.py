@@ -85,11 +85,13 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "calibrate",
-        help="calibrate a simulated chip instance for a target (CADC, OTA bias per neuron)",
+        help="calibrate a simulated chip instance for a target (CADC, tau_syn and OTA bias per "
+        "neuron)",
         description="Run the calibration steps against the simulated, uncalibrated chip "
         "instance (the description's `uncalibrated` section), with its temporal noise: the CADC "
         "ramp offset and slope per quadrant, the CADC channel offsets, then the excitatory and "
-        "inhibitory OTA bias of every neuron to a common amplitude. Prints, per calibrated "
+        "inhibitory synaptic time constant of every neuron to tau_syn and its OTA bias to a "
+        "common amplitude. Prints, per calibrated "
         "quantity, the deviation from the target before (every cell at its nominal code) and "
         "after, and the failed instances. Results are cached by description, chip seed and "
         "target; --out saves the result for `chipsim.load(..., calibration=FILE)` and, beside it "
@@ -98,8 +100,7 @@ def add_parser(sub) -> None:
         "--set i_synin_gm=225 --out calib.npz (or --target custom: the profile custom as a "
         "target). Target fields: dynamic_range, read_range, leak, "
         "tau_mem, tau_syn, i_synin_gm, target_noise, synapse_dac_bias (docs/calibration.md). "
-        "leak sets the reset level (not trimmed per neuron yet); tau_syn sets the time "
-        "constant cells at their nominal code (not measured yet); tau_mem and target_noise are "
+        "leak sets the reset level (not trimmed per neuron yet); tau_mem and target_noise are "
         "not used yet.",
     )
     add_chip(p)
