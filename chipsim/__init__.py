@@ -17,6 +17,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "Chip": "chipsim.chip",
     "load": "chipsim.chip",
+    "calibrate": "chipsim.calibration",
     "Result": "chipsim.result",
     "Timing": "chipsim.result",
     "Energy": "chipsim.result",

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,17 +26,28 @@ from .result import Result, RunAccumulator, Trace
 DEFAULT_CHUNK = 4096
 
 
-def load(path: str | Path, calibration: str = "default", seed: int = 0) -> Chip:
+def load(path: str | Path, calibration="default", seed: int = 0) -> Chip:
     """Load the chip description at ``path`` and build a :class:`Chip`.
 
     Args:
         path: the name of a built-in chip (``"bss2"``, ``"bss2-synin"``, ``"tutorial"``; see
             ``chipsim list-chips``) or the path of a chip YAML. An existing file wins over a name.
-        calibration: name of a calibration profile of the chip (``default``, ``custom``, ...).
+        calibration: name of a calibration profile of the chip (``default``, ``custom``, ...),
+            a :class:`~chipsim.calibration.CalibrationResult` (from :func:`chipsim.calibrate`),
+            or the path of a saved result (``.npz``). A profile name wins over a file.
         seed: picks the chip instance: its fixed pattern is drawn once from this seed (same
-            seed, same chip; another seed, another chip of the same statistics).
+            seed, same chip; another seed, another chip of the same statistics). A calibration
+            result belongs to one chip instance: ``seed`` must be its ``chip_seed``.
     """
-    return Chip(hwdesc.load(path), calibration=calibration, seed=seed)
+    description = hwdesc.load(path)
+    if isinstance(calibration, (str, os.PathLike)) and str(calibration) not in (
+        description.calibration
+    ):
+        if Path(calibration).is_file():
+            from .calibration import CalibrationResult
+
+            calibration = CalibrationResult.load(calibration)
+    return Chip(description, calibration=calibration, seed=seed)
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,15 +56,20 @@ class Chip:
 
     Attributes:
         description: the validated chip description.
-        calibration: name of the calibration profile in use.
+        calibration: name of the calibration profile in use; for a chip calibrated by
+            :func:`chipsim.calibrate`, ``"calibrated"`` followed by the target's differences
+            from the default target (``calibrated+tau_syn=640 ns``). Given as a profile name or
+            a :class:`~chipsim.calibration.CalibrationResult`.
+        calibration_result: the calibration result in use, or None (a profile).
         seed: seed of the fixed pattern.
         knobs: physical values (SI) the profile's knobs set (g_m, I_max, tau_syn, V_reset, C_m).
         pattern: fixed-pattern arrays per half (read-only).
     """
 
     description: ChipDescription
-    calibration: str = "default"
+    calibration: Any = "default"
     seed: int = 0
+    calibration_result: Any = field(init=False, default=None, repr=False)
     knobs: ResolvedKnobs = field(init=False)
     pattern: tuple = field(init=False, repr=False)
 
@@ -73,8 +91,49 @@ class Chip:
         ).check()
         seed = rules.seed(self.seed, "seed")
         object.__setattr__(self, "seed", seed)
+        from .calibration import CalibrationResult
+
+        if isinstance(self.calibration, CalibrationResult):
+            self._calibrated(self.calibration)
+            return
         object.__setattr__(self, "knobs", self.description.resolve(self.calibration))
         object.__setattr__(self, "pattern", _fp.draw(self.description, self.knobs, seed))
+
+    def _calibrated(self, result) -> None:
+        """Knobs and fixed pattern of this chip under a calibration result: the calibrated
+        circuits at their codes, the other circuits with the residual spreads of
+        ``fixed_pattern`` (docs/calibration.md)."""
+        from .calibration import CalibrationWarning, description_hash
+        from .calibration.circuits import RawChip, target_knobs
+        from .calibration.procedure import codes_of, label
+
+        desc = self.description
+        if result.description_hash != description_hash(desc):
+            raise ValueError(
+                f"calibration: the result was made for another chip description (hash "
+                f"{result.description_hash[:12]}..., this one {description_hash(desc)[:12]}...); "
+                "calibrate this description (chipsim.calibrate)"
+            )
+        if result.chip_seed != self.seed:
+            raise ValueError(
+                f"calibration: the result belongs to chip seed {result.chip_seed}, not seed "
+                f"{self.seed}; load with seed={result.chip_seed}, or calibrate seed {self.seed}"
+            )
+        if not result.ok:
+            failed = ", ".join(f"{q} {n}" for q, n in result.failures.items() if n)
+            warnings.warn(
+                f"chip '{desc.identity.name}' seed {self.seed}: its calibration failed for some "
+                f"instances ({failed}); they keep a code at the end of their range",
+                CalibrationWarning,
+                stacklevel=4,
+            )
+        knobs = target_knobs(desc, result.target)
+        raw = RawChip.draw(desc, self.seed)
+        pattern = raw.patterns(_fp.draw(desc, knobs, self.seed), codes_of(result, raw))
+        object.__setattr__(self, "calibration_result", result)
+        object.__setattr__(self, "calibration", label(result.target))
+        object.__setattr__(self, "knobs", knobs)
+        object.__setattr__(self, "pattern", pattern)
 
     # ---- conveniences ------------------------------------------------------------------------
     @property
@@ -85,8 +144,8 @@ class Chip:
     def tile_shape(self) -> tuple[int, int]:
         return self.description.tile_shape
 
-    def with_calibration(self, calibration: str) -> Chip:
-        """The same chip (same seed) under another calibration profile."""
+    def with_calibration(self, calibration) -> Chip:
+        """The same chip (same seed) under another calibration profile or result."""
         return Chip(self.description, calibration=calibration, seed=self.seed)
 
     def __repr__(self) -> str:
@@ -314,73 +373,25 @@ class Chip:
         chunk): the non-zero masks and MACs for the event simulator, and per tile the prepared
         kernel half (:class:`kernels.HalfParams`: weights, the synapse factors they use, the
         fixed pattern of the columns, validated and turned into coefficient tables)."""
-        import kernels
-
         desc = self.description
         halves = desc.geometry.halves
         k, m = self.tile_shape
-        a, nz, kn = desc.analog, desc.noise, self.knobs
-        w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+        kn = self.knobs
         masks = np.zeros((halves, k, m), dtype=bool)
         params = []
         for h, tile in enumerate(run):
             w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1], dtype=np.int32)
             kk, mm = w_tile.shape
             masks[h, :kk, :mm] = w_tile != 0
-            pat = self.pattern[h]
             params.append(
-                kernels.half_params(
+                kernel_params(
+                    desc,
+                    kn,
+                    self.pattern[h],
                     w_tile,
-                    syn_gain=pat.syn_gain(w_tile),
-                    drv_gain=pat.drv_gain[:kk],
-                    drv_offset=pat.drv_offset[:kk],
-                    gm=pat.gm[:mm],
-                    gm_inh=pat.gm_inh[:mm],
-                    tau_syn=pat.tau_syn[:mm],
-                    tau_syn_inh=pat.tau_syn_inh[:mm],
-                    v_offset_exc=pat.v_offset_exc[:mm],
-                    v_offset_inh=pat.v_offset_inh[:mm],
-                    i_offset=pat.i_offset[:mm],
-                    v_rail_hi=pat.v_rail_hi[:mm],
-                    v_rail_lo=pat.v_rail_lo[:mm],
-                    adc_offset=pat.adc_offset[:mm],
-                    adc_lsb=pat.adc_lsb[:mm],
-                    dt=a.dt,
-                    t_lsb=a.pulse.t_lsb,
-                    i_lsb=kn.i_max / w_max,
-                    c_syn=a.synaptic_input.c_syn,
-                    c_m=kn.c_m,
-                    v_lin=a.synaptic_input.v_lin,
-                    v_line_max=a.synaptic_input.v_max,
-                    tau_leak=a.membrane.tau_leak,
-                    v_reset=kn.v_reset,
-                    v_leak=pat.v_leak[:mm],
-                    v_adc_lo=a.adc.v_lo,
-                    v_compliance=a.membrane.compliance_width,
-                    sigma_line=nz.sigma_line,
-                    ota_noise_psd=nz.ota_current_psd_per_gm,
-                    sigma_jitter=nz.sigma_jitter,
-                    sigma_bias=nz.sigma_bias,
-                    sigma_bias_common=nz.sigma_bias_common,
-                    sigma_gm=nz.sigma_gm,
-                    quadrant=pat.quadrant[:mm],
-                    flicker_psd_1mhz=nz.flicker.psd_at_1MHz,
-                    flicker_tau_min=nz.flicker.tau_min,
-                    flicker_tau_max=nz.flicker.tau_max,
-                    flicker_components=nz.flicker.components,
-                    flicker_blocks=nz.flicker.blocks,
-                    sigma_adc=nz.sigma_adc,
-                    sigma_ramp=nz.sigma_ramp,
-                    adc_max=desc.formats.adc.max,
-                    adc_dev=pat.adc_dev,
                     noise=noise,
                     noise_seed=noise_seed,
                     stream=run_index * halves + h,
-                    out_min=desc.formats.output.min,
-                    out_max=desc.formats.output.max,
-                    weight_min=desc.formats.weight.min,
-                    weight_max=desc.formats.weight.max,
-                    act_max=desc.formats.input.max,
                 )
             )
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
@@ -519,6 +530,70 @@ class Chip:
                     )
                 )
         return res.output
+
+
+def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
+    """The kernels' parameters of one half (:class:`kernels.HalfParams`) running the weights
+    ``w_tile`` (k, m) on the first k rows and m columns of the half's fixed pattern ``pat``,
+    with the knob values ``kn``; shared by the chip and the calibration's experiments."""
+    import kernels
+
+    a, nz = desc.analog, desc.noise
+    kk, mm = w_tile.shape
+    w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+    return kernels.half_params(
+        w_tile,
+        syn_gain=pat.syn_gain(w_tile),
+        drv_gain=pat.drv_gain[:kk],
+        drv_offset=pat.drv_offset[:kk],
+        gm=pat.gm[:mm],
+        gm_inh=pat.gm_inh[:mm],
+        tau_syn=pat.tau_syn[:mm],
+        tau_syn_inh=pat.tau_syn_inh[:mm],
+        v_offset_exc=pat.v_offset_exc[:mm],
+        v_offset_inh=pat.v_offset_inh[:mm],
+        i_offset=pat.i_offset[:mm],
+        v_rail_hi=pat.v_rail_hi[:mm],
+        v_rail_lo=pat.v_rail_lo[:mm],
+        adc_offset=pat.adc_offset[:mm],
+        adc_lsb=pat.adc_lsb[:mm],
+        dt=a.dt,
+        t_lsb=a.pulse.t_lsb,
+        i_lsb=kn.i_max / w_max,
+        c_syn=a.synaptic_input.c_syn,
+        c_m=kn.c_m,
+        v_lin=a.synaptic_input.v_lin,
+        v_line_max=a.synaptic_input.v_max,
+        tau_leak=a.membrane.tau_leak,
+        v_reset=kn.v_reset,
+        v_leak=pat.v_leak[:mm],
+        v_adc_lo=a.adc.v_lo,
+        v_compliance=a.membrane.compliance_width,
+        sigma_line=nz.sigma_line,
+        ota_noise_psd=nz.ota_current_psd_per_gm,
+        sigma_jitter=nz.sigma_jitter,
+        sigma_bias=nz.sigma_bias,
+        sigma_bias_common=nz.sigma_bias_common,
+        sigma_gm=nz.sigma_gm,
+        quadrant=pat.quadrant[:mm],
+        flicker_psd_1mhz=nz.flicker.psd_at_1MHz,
+        flicker_tau_min=nz.flicker.tau_min,
+        flicker_tau_max=nz.flicker.tau_max,
+        flicker_components=nz.flicker.components,
+        flicker_blocks=nz.flicker.blocks,
+        sigma_adc=nz.sigma_adc,
+        sigma_ramp=nz.sigma_ramp,
+        adc_max=desc.formats.adc.max,
+        adc_dev=pat.adc_dev,
+        noise=noise,
+        noise_seed=noise_seed,
+        stream=stream,
+        out_min=desc.formats.output.min,
+        out_max=desc.formats.output.max,
+        weight_min=desc.formats.weight.min,
+        weight_max=desc.formats.weight.max,
+        act_max=desc.formats.input.max,
+    )
 
 
 @dataclass(frozen=True)

@@ -539,6 +539,77 @@ class FixedPattern(Section):
     spatial_gradient: Fraction = Field(description="current loss from the first to the last column")
 
 
+class CapMemTransfer(Section):
+    """The code-to-physical transfer of the analog parameter memory's cells (10 bit, codes
+    0..1022), before calibration (docs/calibration.md).
+
+    A cell at code ``c`` acts as the *effective code*
+    ``c_eff = (c + inl sin(pi c / 1022)) (1 + gain_i) + offset_i``, with ``gain_i`` and
+    ``offset_i`` drawn per cell (standard deviations ``gain_spread`` and ``offset_spread``); a
+    voltage cell gives ``v_at_zero + v_per_code c_eff``, a current cell a value proportional to
+    ``c_eff``."""
+
+    inl: NonNegative = Field(
+        description="amplitude of the smooth bow of every cell's transfer (codes, at mid-range)"
+    )
+    gain_spread: NonNegative = Field(
+        le=0.5, description="relative std of the slope of each cell's transfer"
+    )
+    offset_spread: NonNegative = Field(description="std of the offset of each cell (codes)")
+    v_per_code: PositiveVoltage = Field(description="volts per code of a voltage cell (V)")
+    v_at_zero: Voltage = Field(
+        description="voltage of a voltage cell at code 0 (V), in the model's frame (0 V: the "
+        "level a calibrated CADC reads as code 0 when the target range is the default)"
+    )
+
+
+class Uncalibrated(Section):
+    """The chip before calibration: the raw mismatch of the circuits the calibration trims and
+    the transfer of the knobs it sets (docs/calibration.md). Optional: a description without it
+    cannot be calibrated, only run with its profiles."""
+
+    capmem: CapMemTransfer
+    gm: NonNegative = Field(
+        le=0.5,
+        description="relative std of the raw OTA bias-to-g_m factor per neuron and path "
+        "(g_m = i_synin_gm's per_code x effective code x factor)",
+    )
+    tau_syn: NonNegative = Field(
+        le=0.5, description="relative std of the raw synaptic time constant per neuron and path"
+    )
+    tau_syn_bias: PositiveTime = Field(
+        description="time constant of a line whose bias cell has effective code 1 (s): "
+        "tau_syn = tau_syn_bias / effective code x raw factor (a bias current sets the rate)"
+    )
+    adc_ramp_offset: NonNegativeVoltage = Field(
+        description="std of the start voltage of each quadrant's ramp around its cell's (V)"
+    )
+    adc_slope: NonNegative = Field(
+        le=0.5, description="relative std of the slope of each quadrant's ramp"
+    )
+    adc_slope_per_code: PositiveVoltage = Field(
+        description="volts per CADC count per effective code of the ramp slope cell (V)"
+    )
+    adc_channel_offset: NonNegative = Field(
+        description="std of each channel's comparator offset before calibration (codes)"
+    )
+    adc_channel_offset_range: tuple[Int, Int] = Field(
+        default=(-128, 127),
+        description="digital offsets a channel can add to its reads (codes, lowest, highest)",
+    )
+
+    @model_validator(mode="after")
+    def _offset_range(self) -> Uncalibrated:
+        lo, hi = self.adc_channel_offset_range
+        if not lo < 0 < hi:
+            raise FieldProblem(
+                ("adc_channel_offset_range",),
+                f"[{lo}, {hi}] does not hold 0 inside",
+                "write [lowest, highest] with lowest < 0 < highest (BrainScaleS-2: [-128, 127])",
+            )
+        return self
+
+
 def _parse_target_values(data: Any, keys: tuple[str, ...]) -> Any:
     """Before validation of a knob: parse ``keys`` as quantities in the unit of its target.
 
@@ -744,6 +815,11 @@ class ChipDescription(Section):
     knobs: dict[str, Knob] = Field(description="knob name -> code knob or physical knob")
     calibration: dict[str, Profile] = Field(description="profile name -> knob values")
     energy: EnergyTable
+    uncalibrated: Uncalibrated | None = Field(
+        default=None,
+        description="the raw mismatch and knob transfers before calibration (None: the chip "
+        "runs only with its calibration profiles)",
+    )
     exotic: dict[str, str] = Field(
         default_factory=dict,
         description="YAML path -> reason: values allowed outside their plausibility range "

@@ -175,6 +175,9 @@ residuals), and the stepped part starts with a partial flicker block from t_s to
 flicker-block boundary (or the window end), with exact coefficients of its own. So the prephase
 costs the same whatever its length, and stepping still starts at the noise block of the first
 edge. The baseline window has no events, so it is closed form up to its last noise block.
+The coefficients of a prephase (per column and per flicker component) depend only on its
+length t_s: they are computed once and reused while consecutive samples of a chunk of the batch
+have the same t_s.
 
 Times on the grid: every time (pulse edges, t_read, t_baseline) is placed on the step grid once,
 in integers: step k and offset s with t = k dt + s, 0 <= s < dt; a time within 1e-9 dt of a grid
@@ -187,7 +190,9 @@ every event and the read by whole noise blocks changes the membrane voltages onl
 rounding (noise off; the offset-current drift over the longer prephase aside).
 
 Random numbers: counter-based (:mod:`kernels.rng`), keyed by (noise_seed, stream, sample index,
-window, purpose, block, column, draw).
+window, purpose, block, column, draw); all draws of a block are made at once, a vectorized 32-bit
+hash pass into a buffer, then the table pass (``rng.fill_normals``), bit for bit the single
+draws.
 
 Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``half`` (the batch
 kernel), ``api`` (the wrapper). Not implemented: the "synin" readout (reading the synaptic line

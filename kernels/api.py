@@ -7,6 +7,7 @@ import math
 import operator
 from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from . import half as _h
@@ -205,6 +206,13 @@ def _grid(t_end, dt):
     if s > 0.0:
         return k, k + 1, float(s), t_end
     return k, k, 0.0, k * dt
+
+
+def _chunk_size(n_b):
+    """Samples per chunk of the batch kernel: up to 32 (the per-chunk buffers and prephase
+    coefficients are reused), and at least 8 chunks per thread for the load balance. The results
+    do not depend on it."""
+    return max(1, min(32, n_b // (8 * numba.get_num_threads())))
 
 
 def _check_no_edge_lost(lost, sample_index):
@@ -897,6 +905,7 @@ def run_half(
         flk,
         params.quadrant,
         params.adc_dev,
+        _chunk_size(n_b),
     )
     _check_no_edge_lost(lost, sample_index)
     traces = None

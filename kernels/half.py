@@ -146,6 +146,23 @@ F_LAST = 3
 #: Largest number of flicker components (draw counters per column and OTA are 32 apart).
 MAX_FLICKER_COMPONENTS = 31
 
+# Prephase coefficients of one prephase length t_s = k_s dt: functions of t_s and the half only,
+# so they are computed once and reused by the following samples (of a chunk of the batch) whose
+# window has the same t_s. Per column, float64 ``pre`` [N_PRE, M]:
+P_REG_E = 0  # Cov(n(t_s), J) / sigma_n^2 = phi(lambda + 1/tau, t_s) (excitatory line)
+P_SD_E = 1  # std of J given n(t_s), J the leak-weighted integral of the line noise
+P_REG_I = 2  # the same two for the inhibitory line
+P_SD_I = 3
+P_OTA = 4  # std (V) of the membrane's OTA-noise part over [0, t_s]
+N_PRE = 5
+# Per flicker component k, float64 ``pre_f`` [N_PRE_F, K] (see :func:`_flicker_prephase`):
+PF_M = 0  # E[I_k | s_k(0)] / s_k(0)
+PF_C1 = 1  # Cov(s_k(t_s), I_k | s_k(0)) / innovation std of the end value
+PF_A = 2  # exp(-t_s / tau_k)
+PF_S1 = 3  # innovation std of the end value
+PF_C2 = 4  # std of the K combined residuals of the integrals (entry 0)
+N_PRE_F = 5
+
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
 
@@ -218,18 +235,17 @@ def _build_edges(
     rows = np.empty(2 * n, dtype=np.int64)
     signs = np.empty(2 * n, dtype=np.float32)
     jitter = (isc[I_FLAGS] & FLAG_JITTER) != 0
+    z_jit = np.empty(n if jitter else 0, dtype=np.float32)  # one normal per event
     if jitter:
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_JITTER)
-    else:
-        k_lo = np.uint64(0)
-        k_hi = np.uint64(0)
+        rng.fill_normals(k_lo, k_hi, 0, 1, z_jit, np.empty(n, dtype=np.uint32), table)
     m = 0
     for j in range(n):
         r = ev_row[j0 + j]
         t0 = ev_time[j0 + j]
         length = ev_act[j0 + j] * sc[S_T_LSB] * (1.0 + drv_gain[r]) + drv_offset[r]
         if jitter:
-            length += sc[S_SIGMA_JIT] * rng.normal(k_lo, k_hi, j, table)
+            length += sc[S_SIGMA_JIT] * z_jit[j]
         if length <= 0.0:
             continue
         for edge in range(2):
@@ -280,16 +296,21 @@ def _stepping_start(n_steps, e_step, col64, sc, isc):
 
 
 @njit
-def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table):
+def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table, zb, bits):
     """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
     drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
-    over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component)."""
+    over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component).
+    Draw k of column c has counter 64 c + 32 path + k; ``zb`` [>= K, M] and ``bits`` [>= M] are
+    scratch buffers (:func:`kernels.rng.fill_normals`)."""
+    for k in range(fs.shape[0]):
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
     for k in range(fs.shape[0]):
         ak = a[k]
         sk = s1[k]
         fsk = fs[k]
+        zk = zb[k]
         for c in range(fs.shape[1]):
-            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            z = zk[c]
             if stationary:
                 fsk[c] = sk * z
             else:
@@ -297,24 +318,28 @@ def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table):
 
 
 @njit
-def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table):
+def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table, zb, bits):
     """One flicker block of one OTA path for every column: the K OU components advance exactly
     over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
     block mean of their sum (normalized) is written to ``mean`` [M]. Draws per column: K for
     the end values (counters 64 c + 32 path + k), one for the combined residual of the block
-    mean (counter 64 c + 32 path + K)."""
+    mean (counter 64 c + 32 path + K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch."""
     n_k = fs.shape[0]
     m2 = coef[F_M2, 0]
+    for k in range(n_k + 1):
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+    zr = zb[n_k]
     for c in range(fs.shape[1]):
-        mean[c] = m2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+        mean[c] = m2 * zr[c]
     for k in range(n_k):
         a = coef[F_A, k]
         s1 = coef[F_S1, k]
         m0 = coef[F_M0, k]
         m1 = coef[F_M1, k]
         fsk = fs[k]
+        zk = zb[k]
         for c in range(fs.shape[1]):
-            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            z = zk[c]
             s = fsk[c]
             mean[c] += m0 * s + m1 * z
             fsk[c] = a * s + s1 * z
@@ -327,15 +352,17 @@ def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, 
     ``n_blocks`` blocks with coefficients ``coef`` [N_FLK, K] (for tests and tools)."""
     n_k = coef.shape[1]
     fs = np.empty((n_k, n_cols), dtype=np.float64)
+    zb = np.empty((n_k + 1, n_cols), dtype=np.float32)
+    bits = np.empty(n_cols, dtype=np.uint32)
     s_lo, s_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER_START)
     stat = np.full(n_k, sigma)
-    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, table)
+    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, table, zb, bits)
     out = np.empty((n_blocks, n_cols), dtype=np.float64)
     mean = np.empty(n_cols, dtype=np.float64)
     f_lo, f_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER)
     for j in range(n_blocks):
         k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
-        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, table)
+        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, table, zb, bits)
         out[j] = mean
     return out
 
@@ -367,14 +394,11 @@ def _flicker_coefficients(flk, h, coef):
 
 
 @njit
-def _flicker_prephase(k_lo, k_hi, fs, path, flk, lam, t_s, gain, y, table):
-    """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
-    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam (t_s - t)) s(t) dt
-    are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
-    (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
-    the end values, one for the K combined residuals of the integrals."""
-    n_k = fs.shape[0]
-    m_cols = fs.shape[1]
+def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
+    """The coefficients ``pre_f`` [N_PRE_F, K] of the flicker over a prephase of length ``t_s``
+    (s) with leak rate ``lam`` (1/s), the same for both OTA paths (see
+    :func:`_flicker_prephase`)."""
+    n_k = flk.shape[2]
     acc = 0.0
     for k in range(n_k):
         tau = flk[F_TAU, 0, k]
@@ -388,15 +412,74 @@ def _flicker_prephase(k_lo, k_hi, fs, path, flk, lam, t_s, gain, y, table):
         var_i = sig * sig * (v_stat - m * m)  # Var(I | s(0))
         c1 = cov / s1 if s1 > 0.0 else 0.0
         acc += max(var_i - c1 * c1, 0.0)
+        pre_f[PF_M, k] = m
+        pre_f[PF_C1, k] = c1
+        pre_f[PF_A, k] = a
+        pre_f[PF_S1, k] = s1
+    pre_f[PF_C2, 0] = math.sqrt(acc)
+
+
+@njit
+def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits):
+    """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
+    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam (t_s - t)) s(t) dt
+    are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
+    (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
+    the end values, one for the K combined residuals of the integrals (counters 64 c + 32 path
+    + k, k = 0..K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch. ``pre_f`` are the
+    coefficients of t_s (:func:`_flicker_prephase_coefficients`)."""
+    n_k = fs.shape[0]
+    m_cols = fs.shape[1]
+    for k in range(n_k + 1):
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+    for k in range(n_k):
+        m = pre_f[PF_M, k]
+        c1 = pre_f[PF_C1, k]
+        a = pre_f[PF_A, k]
+        s1 = pre_f[PF_S1, k]
         fsk = fs[k]
+        zk = zb[k]
         for c in range(m_cols):
-            z = rng.normal(k_lo, k_hi, 64 * c + 32 * path + k, table)
+            z = zk[c]
             s0 = fsk[c]
             y[c] += gain[c] * (m * s0 + c1 * z)
             fsk[c] = a * s0 + s1 * z
-    c2 = math.sqrt(acc)
+    c2 = pre_f[PF_C2, 0]
+    zr = zb[n_k]
     for c in range(m_cols):
-        y[c] += gain[c] * c2 * rng.normal(k_lo, k_hi, 64 * c + 32 * path + n_k, table)
+        y[c] += gain[c] * c2 * zr[c]
+
+
+@njit
+def _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f):
+    """The coefficients of a prephase of k_s steps: ``pre`` [N_PRE, M] of the line and OTA
+    noise, ``pre_f`` [N_PRE_F, K] of the flicker (rows of the noise sources that are off are
+    left as they are)."""
+    flags = isc[I_FLAGS]
+    lam = sc[S_LAMBDA]
+    t_s = k_s * sc[S_DT]
+    sig_n = sc[S_SIGMA_N]
+    ph_2l = _phi(2.0 * lam, t_s)
+    if (flags & FLAG_LINE_NOISE) != 0:
+        for c in range(col64.shape[1]):
+            # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t), per line
+            q = col64[D_Q_E, c]
+            ph_lq = _phi(lam + q, t_s)
+            reg = ph_lq  # Cov(n(t), J) / sigma^2
+            var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)  # Var(J) / sigma^2
+            pre[P_REG_E, c] = reg
+            pre[P_SD_E, c] = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
+            q = col64[D_Q_I, c]
+            ph_lq = _phi(lam + q, t_s)
+            reg = ph_lq
+            var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)
+            pre[P_REG_I, c] = reg
+            pre[P_SD_I, c] = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
+    if (flags & FLAG_OTA_NOISE) != 0:
+        for c in range(col64.shape[1]):
+            pre[P_OTA, c] = math.sqrt(col64[D_OTA, c] * ph_2l)
+    if (flags & FLAG_FLICKER) != 0:
+        _flicker_prephase_coefficients(flk, lam, t_s, pre_f)
 
 
 @njit
@@ -422,11 +505,15 @@ def _prephase(
     y,
     fse,
     fsi,
-    flk,
     fme,
     fmi,
     oe,
     oi,
+    zb,
+    bits,
+    pre,
+    pre_f,
+    yf,
 ):
     """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
     linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
@@ -435,7 +522,10 @@ def _prephase(
     Flicker: over [0, t_s] in closed form (:func:`_flicker_prephase`), through the OTAs
     linearized around their offsets; the flicker states ``fse``, ``fsi`` advance to t_s, and the
     stepped part starts with a (possibly partial) flicker block at t_s. ``oe``, ``oi`` get the
-    OTA offsets (normalized)."""
+    OTA offsets (normalized). Draw j of column c has counter 8 c + j (j = 0, 1: line noise at
+    t_s; 2, 3: its leak-weighted integrals; 4: OTA noise); ``zb`` [>= 5, M] and ``bits``
+    [>= M] are scratch. ``pre``, ``pre_f`` are the coefficients of t_s
+    (:func:`_prephase_coefficients`, used for k_s > 0), ``yf`` [M] float64 scratch."""
     m_cols = y.shape[0]
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
@@ -447,7 +537,11 @@ def _prephase(
     sig_n = sc[S_SIGMA_N]
     p_lo, p_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_PREPHASE)
     ph_l = _phi(lam, t_s)
-    ph_2l = _phi(2.0 * lam, t_s)
+    if line_noise:
+        for j in range(4 if k_s > 0 else 2):
+            rng.fill_normals(p_lo, p_hi, j, 8, zb[j], bits, table)
+    if ota_noise and k_s > 0:
+        rng.fill_normals(p_lo, p_hi, 4, 8, zb[4], bits, table)
     for c in range(m_cols):
         ve[c] = _F0
         vi[c] = _F0
@@ -461,28 +555,18 @@ def _prephase(
         ne_c = 0.0
         ni_c = 0.0
         if line_noise:
-            ne_c = sig_n * rng.normal(p_lo, p_hi, 8 * c, table)
-            ni_c = sig_n * rng.normal(p_lo, p_hi, 8 * c + 1, table)
+            ne_c = sig_n * zb[0, c]
+            ni_c = sig_n * zb[1, c]
             if k_s > 0:
-                # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t), per line
-                q = col64[D_Q_E, c]
-                ph_lq = _phi(lam + q, t_s)
-                reg = ph_lq  # Cov(n(t), J) / sigma^2
-                var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)  # Var(J) / sigma^2
-                sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
-                j_e = reg * ne_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 2, table)
-                q = col64[D_Q_I, c]
-                ph_lq = _phi(lam + q, t_s)
-                reg = ph_lq
-                var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)
-                sd_j = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
-                j_i = reg * ni_c + sd_j * rng.normal(p_lo, p_hi, 8 * c + 3, table)
+                # J = int_0^t exp(-lam (t - s)) n(s) ds of each line, jointly normal with n(t)
+                j_e = pre[P_REG_E, c] * ne_c + pre[P_SD_E, c] * zb[2, c]
+                j_i = pre[P_REG_I, c] * ni_c + pre[P_SD_I, c] * zb[3, c]
                 if col64[D_GV_E, c] == col64[D_GV_I, c]:
                     yc += col64[D_GV_E, c] * (j_e - j_i)
                 else:
                     yc += col64[D_GV_E, c] * j_e - col64[D_GV_I, c] * j_i
         if ota_noise and k_s > 0:
-            yc += math.sqrt(col64[D_OTA, c] * ph_2l) * rng.normal(p_lo, p_hi, 8 * c + 4, table)
+            yc += pre[P_OTA, c] * zb[4, c]
         ne[c] = np.float32(ne_c)
         ni[c] = np.float32(ni_c)
         y[c] = np.float32(yc)
@@ -490,11 +574,12 @@ def _prephase(
         f_lo, f_hi = rng.make_key(
             seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER_PREPHASE
         )
-        yf = np.zeros(m_cols, dtype=np.float64)
-        _flicker_prephase(f_lo, f_hi, fse, 0, flk, lam, t_s, col64[D_GV_E], yf, table)
+        for c in range(m_cols):
+            yf[c] = 0.0
+        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits)
         for c in range(m_cols):
             yf[c] = -yf[c]
-        _flicker_prephase(f_lo, f_hi, fsi, 1, flk, lam, t_s, col64[D_GV_I], yf, table)
+        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits)
         for c in range(m_cols):
             y[c] = np.float32(y[c] - yf[c])
 
@@ -557,6 +642,17 @@ def _window(
     gbi,
     xe,
     xi,
+    zb,
+    bits,
+    oe,
+    oi,
+    fme,
+    fmi,
+    coef_part,
+    yf,
+    pre,
+    pre_f,
+    pre_key,
 ):
     """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step of
     ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of
@@ -564,7 +660,11 @@ def _window(
     in ``y`` and the flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with
     the states at the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
     ``gbe``, ``gbi`` [M] scale the charge of the excitatory and inhibitory path (the bias
-    factors of the vector, :func:`_bias_factors`).
+    factors of the vector, :func:`_bias_factors`). ``zb`` [>= max(5, K + 1), M] (float32) and
+    ``bits`` [>= M] (uint32) are scratch buffers of the random numbers; ``oe``, ``oi`` (float32
+    [M]), ``fme``, ``fmi``, ``yf`` (float64 [M]) and ``coef_part`` [N_FLK, K] scratch of the window.
+    ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K] hold the prephase coefficients of the prephase
+    length ``pre_key[0]`` (steps; -1: none yet): computed here when this window's differs.
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -572,12 +672,11 @@ def _window(
     once: 0, or the kernel has a bug (the caller turns it into an error).
     """
     m_cols = y.shape[0]
-    # OTA inputs besides the lines: offset plus the flicker block mean (normalized)
-    oe = np.empty(m_cols, dtype=np.float32)
-    oi = np.empty(m_cols, dtype=np.float32)
-    fme = np.empty(m_cols, dtype=np.float64)
-    fmi = np.empty(m_cols, dtype=np.float64)
+    # oe, oi: the OTA inputs besides the lines, offset plus the flicker block mean (normalized)
     k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
+    if k_s > 0 and pre_key[0] != k_s:
+        _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f)
+        pre_key[0] = k_s
     _prephase(
         b_key,
         window,
@@ -600,11 +699,15 @@ def _window(
         y,
         fse,
         fsi,
-        flk,
         fme,
         fmi,
         oe,
         oi,
+        zb,
+        bits,
+        pre,
+        pre_f,
+        yf,
     )
     slot = rec_slot
     if slot >= 0:
@@ -650,7 +753,6 @@ def _window(
     f_lo = np.uint64(0)
     f_hi = np.uint64(0)
     first_blk = k_s // n_sub
-    coef_part = np.empty((N_FLK, flk.shape[2]), dtype=np.float64)
     # length of the last step beyond n_full steps (0 if the window ends on the grid)
     step_last_rem = step_last if n_steps > n_full else 0.0
     if flicker:
@@ -682,21 +784,31 @@ def _window(
             else:
                 coef = flk[F_FULL]
             b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
-            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table)
-            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table)
+            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table, zb, bits)
+            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table, zb, bits)
             for c in range(m_cols):
                 oe[c] = np.float32(col32[C_OS_E, c] + fme[c])
                 oi[c] = np.float32(col32[C_OS_I, c] + fmi[c])
         if line_noise or ota_noise:
             k_lo, k_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_BLOCK)
             k_lo, k_hi = rng.mix_key(k_lo, k_hi, blk)
+        # the block's draws of column c: counters 8 c + j, j = 0..3 line noise, 4 OTA noise
+        if line_noise:
+            for j in range(4):
+                rng.fill_normals(k_lo, k_hi, j, 8, zb[j], bits, table)
+        if ota_noise:
+            rng.fill_normals(k_lo, k_hi, 4, 8, zb[4], bits, table)
         if line_noise:
             # exact OU over the block: end value and block mean drawn jointly
+            z_1 = zb[0]
+            z_2 = zb[1]
+            z_3 = zb[2]
+            z_4 = zb[3]
             for c in range(m_cols):
-                z1 = rng.normal(k_lo, k_hi, 8 * c, table)
-                z2 = rng.normal(k_lo, k_hi, 8 * c + 1, table)
-                z3 = rng.normal(k_lo, k_hi, 8 * c + 2, table)
-                z4 = rng.normal(k_lo, k_hi, 8 * c + 3, table)
+                z1 = z_1[c]
+                z2 = z_2[c]
+                z3 = z_3[c]
+                z4 = z_4[c]
                 n0 = ne[c]
                 nem[c] = btab[R_OU_M0_E, c] * n0 + btab[R_OU_M1_E, c] * z1 + btab[R_OU_M2_E, c] * z2
                 ne[c] = btab[R_OU_A_E, c] * n0 + btab[R_OU_S1_E, c] * z1
@@ -848,8 +960,9 @@ def _window(
                     tr_inh[slot, j, k + 1] = v_lin * (min(mi[c], x_max) + nim[c])
                     tr_mem[slot, j, k + 1] = v_reset + y[c]
         if ota_noise:
+            z_ota = zb[4]
             for c in range(m_cols):
-                y[c] += btab[R_OTA, c] * rng.normal(k_lo, k_hi, 8 * c + 4, table)
+                y[c] += btab[R_OTA, c] * z_ota[c]
             if slot >= 0:
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
@@ -875,21 +988,30 @@ def _adc(
     codes,
     volts,
     v_reset,
+    zc,
+    zq,
+    bits,
 ):
     """One conversion (``conv`` 0: read, 1: baseline) of every column. With
     x = (V - v_adc_lo)/lsb_c + offset_c + sigma_adc z_c + sigma_ramp z_q (z_q common to the
     columns of quadrant q), the code is the number of thresholds k - 1/2 + adc_dev[q, k-1],
     k = 1..adc_max, that x reaches; with adc_dev = 0 exactly clip(floor(x + 1/2), 0, adc_max).
     Found from that start by moving up or down while a threshold says so (thresholds strictly
-    increase, so the count is the index of the last threshold <= x)."""
+    increase, so the count is the index of the last threshold <= x). Draws: counter 2 c + conv
+    of the ADC key (column c), 2 q + conv of the ramp key (quadrant q); ``zc`` [M], ``zq`` [Q]
+    and ``bits`` [>= M, Q] are scratch."""
     top = np.float64(adc_max)
+    if sigma > 0.0:
+        rng.fill_normals(k_lo, k_hi, conv, 2, zc, bits, table)
+    if sigma_ramp > 0.0:
+        rng.fill_normals(r_lo, r_hi, conv, 2, zq, bits, table)
     for c in range(y.shape[0]):
         x = col64[D_ADC_ZERO, c] + col64[D_ADC_SLOPE, c] * y[c]
         if sigma > 0.0:
-            x += sigma * rng.normal(k_lo, k_hi, 2 * c + conv, table)
+            x += sigma * zc[c]
         q = quadrant[c]
         if sigma_ramp > 0.0:
-            x += sigma_ramp * rng.normal(r_lo, r_hi, 2 * q + conv, table)
+            x += sigma_ramp * zq[q]
         u = x + 0.5  # threshold k is reached when u - adc_dev[q, k-1] >= k
         code = min(max(math.floor(u), 0.0), top)
         while code < top and u - adc_dev[q, np.int64(code)] >= code + 1.0:
@@ -901,28 +1023,36 @@ def _adc(
 
 
 @njit
-def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table):
+def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bits):
     """Per-vector factors on the charge each path of a column delivers (model.md sections 3 and
     4): the synapse DAC bias, common to both paths, g_c = 1 + sigma_bias z_c +
     sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's bias key), times
     the OTA bias factor of each path, 1 + sigma_gm z_s,c (counters 2c and 2c + 1 of the vector's
-    own g_m key), in its linear-regime form: a factor on the path's charge."""
+    own g_m key), in its linear-regime form: a factor on the path's charge. ``zb`` [>= 3, M],
+    ``zq`` [Q] and ``bits`` [>= M, Q] are scratch."""
     k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_BIAS)
     g_lo, g_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_GM)
     s_c = sc[S_SIGMA_BIAS]
     s_q = sc[S_SIGMA_BIAS_Q]
     s_g = sc[S_SIGMA_GM]
+    if s_c > 0.0:
+        rng.fill_normals(k_lo, k_hi, 0, 2, zb[0], bits, table)
+    if s_q > 0.0:
+        rng.fill_normals(k_lo, k_hi, 1, 2, zq, bits, table)
+    if s_g > 0.0:
+        rng.fill_normals(g_lo, g_hi, 0, 2, zb[1], bits, table)
+        rng.fill_normals(g_lo, g_hi, 1, 2, zb[2], bits, table)
     for c in range(gbe.shape[0]):
         g = 1.0
         if s_c > 0.0:
-            g += s_c * rng.normal(k_lo, k_hi, 2 * c, table)
+            g += s_c * zb[0, c]
         if s_q > 0.0:
-            g += s_q * rng.normal(k_lo, k_hi, 2 * quadrant[c] + 1, table)
+            g += s_q * zq[quadrant[c]]
         ge = g
         gi = g
         if s_g > 0.0:
-            ge *= 1.0 + s_g * rng.normal(g_lo, g_hi, 2 * c, table)
-            gi *= 1.0 + s_g * rng.normal(g_lo, g_hi, 2 * c + 1, table)
+            ge *= 1.0 + s_g * zb[1, c]
+            gi *= 1.0 + s_g * zb[2, c]
         gbe[c] = np.float32(ge)
         gbi[c] = np.float32(gi)
 
@@ -962,6 +1092,7 @@ def simulate_batch(
     flk,
     quadrant,
     adc_dev,
+    chunk,
 ):
     """Simulate all samples of a batch (see :func:`kernels.run_half`); writes the outputs.
 
@@ -971,7 +1102,10 @@ def simulate_batch(
     flicker state carries over to the read window). ``lost[b]`` counts the pulse edges of
     sample b that were not integrated (0 unless the kernel has a bug). ``flk`` are the flicker
     coefficients, ``quadrant`` [M] the quadrant of each column, ``adc_dev`` [Q, adc_max] the
-    CADC threshold deviations (codes)."""
+    CADC threshold deviations (codes). The samples run in chunks of ``chunk`` consecutive
+    samples (one set of buffers per chunk; the prephase coefficients of a window are kept while
+    its prephase length repeats); every result is a function of its sample alone, so neither the
+    chunk size nor the thread count changes anything."""
     n_b = ev_ptr.shape[0] - 1
     m_cols = a_exc.shape[1]
     n_comp = flk.shape[2]
@@ -985,8 +1119,9 @@ def simulate_batch(
     bias = (flags & FLAG_BIAS) != 0
     adc_max = isc[I_ADC_MAX]
     v_reset = sc[S_V_RESET]
-    for b in prange(n_b):
-        b_key = sample_index[b]
+    n_q = adc_dev.shape[0]
+    n_chunks = (n_b + chunk - 1) // chunk
+    for ch in prange(n_chunks):
         ve = np.empty(m_cols, np.float32)
         vi = np.empty(m_cols, np.float32)
         ie = np.empty(m_cols, np.float32)
@@ -1007,172 +1142,220 @@ def simulate_batch(
         c_read = np.empty(m_cols, np.float64)
         c_base = np.empty(m_cols, np.float64)
         volts = np.empty(m_cols, np.float64)
-        k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
-        r_lo, r_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_RAMP)
+        # scratch of the random numbers: normals by row and column, per quadrant, hash bits
+        zb = np.empty((max(5, n_comp + 1), m_cols), np.float32)
+        zq = np.empty(n_q, np.float32)
+        bits = np.empty(max(m_cols, n_q), np.uint32)
+        oe = np.empty(m_cols, np.float32)
+        oi = np.empty(m_cols, np.float32)
+        fme = np.empty(m_cols, np.float64)
+        fmi = np.empty(m_cols, np.float64)
+        yf = np.empty(m_cols, np.float64)
+        coef_part = np.empty((N_FLK, n_comp), np.float64)
+        stat = np.full(n_comp, sc[S_SIGMA_F])
+        # prephase coefficients per window (WINDOW_READ, WINDOW_BASE) and their k_s
+        pre = np.empty((2, N_PRE, m_cols), np.float64)
+        pre_f = np.empty((2, N_PRE_F, n_comp), np.float64)
+        pre_key = np.full(2, -1, np.int64)
+        for b in range(ch * chunk, min((ch + 1) * chunk, n_b)):
+            b_key = sample_index[b]
+            k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_ADC)
+            r_lo, r_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_RAMP)
 
-        e_step, e_u, e_row, e_sign = _build_edges(
-            b,
-            b_key,
-            ev_ptr,
-            ev_row,
-            ev_act,
-            ev_time,
-            drv_gain,
-            drv_offset,
-            n_full_read[b],
-            rem_read[b],
-            sc,
-            isc,
-            seed,
-            stream,
-            table,
-        )
-        # ---- the baseline window first (reset, no events): the flicker starts stationary ----
-        if flicker:
-            s_lo, s_hi = rng.make_key(
-                seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
+            e_step, e_u, e_row, e_sign = _build_edges(
+                b,
+                b_key,
+                ev_ptr,
+                ev_row,
+                ev_act,
+                ev_time,
+                drv_gain,
+                drv_offset,
+                n_full_read[b],
+                rem_read[b],
+                sc,
+                isc,
+                seed,
+                stream,
+                table,
             )
-            stat = np.full(n_comp, sc[S_SIGMA_F])
-            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table)
-            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table)
-        n_lost = _window(
-            b_key,
-            WINDOW_BASE,
-            0,
-            isc[I_N_FULL_BASE],
-            isc[I_N_STEPS_BASE],
-            sc[S_REM_BASE],
-            e_step[:0],
-            e_u[:0],
-            e_row[:0],
-            e_sign[:0],
-            a_exc,
-            a_inh,
-            col32,
-            win32,
-            col64,
-            sc,
-            isc,
-            table,
-            -1,
-            rec_cols,
-            tr_exc,
-            tr_inh,
-            tr_mem,
-            ve,
-            vi,
-            ie,
-            ii,
-            me,
-            mi,
-            ne,
-            ni,
-            nem,
-            nim,
-            y,
-            fse,
-            fsi,
-            flk,
-            gbe,
-            gbi,
-            xe,
-            xi,
-        )
-        _adc(
-            y,
-            col64,
-            sigma_adc,
-            k_lo,
-            k_hi,
-            1,
-            sigma_ramp,
-            r_lo,
-            r_hi,
-            quadrant,
-            adc_dev,
-            adc_max,
-            table,
-            c_base,
-            volts,
-            v_reset,
-        )
-        for c in range(m_cols):
-            v_base[b, c] = volts[c]
-        # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
-        if flicker:
-            s_lo, s_hi = rng.make_key(
-                seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
+            # ---- the baseline window first (reset, no events): the flicker starts stationary ----
+            if flicker:
+                s_lo, s_hi = rng.make_key(
+                    seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
+                )
+                _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table, zb, bits)
+                _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table, zb, bits)
+            n_lost = _window(
+                b_key,
+                WINDOW_BASE,
+                0,
+                isc[I_N_FULL_BASE],
+                isc[I_N_STEPS_BASE],
+                sc[S_REM_BASE],
+                e_step[:0],
+                e_u[:0],
+                e_row[:0],
+                e_sign[:0],
+                a_exc,
+                a_inh,
+                col32,
+                win32,
+                col64,
+                sc,
+                isc,
+                table,
+                -1,
+                rec_cols,
+                tr_exc,
+                tr_inh,
+                tr_mem,
+                ve,
+                vi,
+                ie,
+                ii,
+                me,
+                mi,
+                ne,
+                ni,
+                nem,
+                nim,
+                y,
+                fse,
+                fsi,
+                flk,
+                gbe,
+                gbi,
+                xe,
+                xi,
+                zb,
+                bits,
+                oe,
+                oi,
+                fme,
+                fmi,
+                coef_part,
+                yf,
+                pre[WINDOW_BASE],
+                pre_f[WINDOW_BASE],
+                pre_key[WINDOW_BASE:],
             )
-            _flicker_start(s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
-            _flicker_start(s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table)
-        if bias:
-            _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table)
-        n_lost += _window(
-            b_key,
-            WINDOW_READ,
-            win_read[b],
-            n_full_read[b],
-            n_steps_read[b],
-            rem_read[b],
-            e_step,
-            e_u,
-            e_row,
-            e_sign,
-            a_exc,
-            a_inh,
-            col32,
-            win32,
-            col64,
-            sc,
-            isc,
-            table,
-            rec_slot[b],
-            rec_cols,
-            tr_exc,
-            tr_inh,
-            tr_mem,
-            ve,
-            vi,
-            ie,
-            ii,
-            me,
-            mi,
-            ne,
-            ni,
-            nem,
-            nim,
-            y,
-            fse,
-            fsi,
-            flk,
-            gbe,
-            gbi,
-            xe,
-            xi,
-        )
-        lost[b] = n_lost
-        _adc(
-            y,
-            col64,
-            sigma_adc,
-            k_lo,
-            k_hi,
-            0,
-            sigma_ramp,
-            r_lo,
-            r_hi,
-            quadrant,
-            adc_dev,
-            adc_max,
-            table,
-            c_read,
-            volts,
-            v_reset,
-        )
-        for c in range(m_cols):
-            v_read[b, c] = volts[c]
-            code_read[b, c] = np.int16(c_read[c])
-            code_base[b, c] = np.int16(c_base[c])
-            o = c_read[c] - c_base[c]
-            o = min(max(o, np.float64(isc[I_OUT_MIN])), np.float64(isc[I_OUT_MAX]))
-            out[b, c] = np.int32(o)
+            _adc(
+                y,
+                col64,
+                sigma_adc,
+                k_lo,
+                k_hi,
+                1,
+                sigma_ramp,
+                r_lo,
+                r_hi,
+                quadrant,
+                adc_dev,
+                adc_max,
+                table,
+                c_base,
+                volts,
+                v_reset,
+                zb[0],
+                zq,
+                bits,
+            )
+            for c in range(m_cols):
+                v_base[b, c] = volts[c]
+            # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
+            if flicker:
+                s_lo, s_hi = rng.make_key(
+                    seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
+                )
+                _flicker_start(
+                    s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table, zb, bits
+                )
+                _flicker_start(
+                    s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table, zb, bits
+                )
+            if bias:
+                _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bits)
+            n_lost += _window(
+                b_key,
+                WINDOW_READ,
+                win_read[b],
+                n_full_read[b],
+                n_steps_read[b],
+                rem_read[b],
+                e_step,
+                e_u,
+                e_row,
+                e_sign,
+                a_exc,
+                a_inh,
+                col32,
+                win32,
+                col64,
+                sc,
+                isc,
+                table,
+                rec_slot[b],
+                rec_cols,
+                tr_exc,
+                tr_inh,
+                tr_mem,
+                ve,
+                vi,
+                ie,
+                ii,
+                me,
+                mi,
+                ne,
+                ni,
+                nem,
+                nim,
+                y,
+                fse,
+                fsi,
+                flk,
+                gbe,
+                gbi,
+                xe,
+                xi,
+                zb,
+                bits,
+                oe,
+                oi,
+                fme,
+                fmi,
+                coef_part,
+                yf,
+                pre[WINDOW_READ],
+                pre_f[WINDOW_READ],
+                pre_key[WINDOW_READ:],
+            )
+            lost[b] = n_lost
+            _adc(
+                y,
+                col64,
+                sigma_adc,
+                k_lo,
+                k_hi,
+                0,
+                sigma_ramp,
+                r_lo,
+                r_hi,
+                quadrant,
+                adc_dev,
+                adc_max,
+                table,
+                c_read,
+                volts,
+                v_reset,
+                zb[0],
+                zq,
+                bits,
+            )
+            for c in range(m_cols):
+                v_read[b, c] = volts[c]
+                code_read[b, c] = np.int16(c_read[c])
+                code_base[b, c] = np.int16(c_base[c])
+                o = c_read[c] - c_base[c]
+                o = min(max(o, np.float64(isc[I_OUT_MIN])), np.float64(isc[I_OUT_MAX]))
+                out[b, c] = np.int32(o)

@@ -8,8 +8,12 @@ saved, cached result (docs/calibration.md).
 
 The searches take the measurement as a function ``measure(codes) -> values`` (one value per
 instance), so that the same search runs against a synthetic transfer in the tests and against a
-simulated experiment. Running the calibration steps against the simulated chip is not part of
-this package yet.
+simulated experiment.
+
+:func:`calibrate` runs the calibration steps against the simulated uncalibrated chip (the
+description's ``uncalibrated`` section, :mod:`.circuits`; the steps in :mod:`.procedure`) and
+returns a :class:`CalibrationResult`, cached; ``chipsim.load(..., calibration=result)`` runs the
+calibrated chip.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from .algorithms import (
     noisy_binary_search,
     search_steps,
 )
+from .procedure import calibrate, format_summary, profile_target, summary
 from .result import (
     CACHE_ENV,
     FORMAT_VERSION,
     CalibrationCache,
     CalibrationFileError,
     CalibrationResult,
+    CalibrationWarning,
     default_cache_dir,
     description_hash,
 )
@@ -38,15 +44,20 @@ __all__ = [
     "CalibrationCache",
     "CalibrationFileError",
     "CalibrationResult",
+    "CalibrationWarning",
     "HagenCalibTarget",
     "HagenSyninCalibTarget",
     "SearchResult",
     "Target",
     "TargetWarning",
     "binary_search",
+    "calibrate",
     "default_cache_dir",
     "description_hash",
+    "format_summary",
     "linear_prediction",
     "noisy_binary_search",
+    "profile_target",
     "search_steps",
+    "summary",
 ]

@@ -5,7 +5,9 @@ versioned file and cached.
 The file is a NumPy ``.npz`` archive (readable by ``numpy.load(path, allow_pickle=False)``)
 holding ``header`` (JSON text as bytes: format name and version, software version, chip seed,
 description hash, target, the quantities and their shapes) and, per quantity ``q``, the arrays
-``codes.q`` (int64), ``residuals.q`` (float64) and ``success.q`` (bool). It is written to a
+``codes.q`` (int64), ``residuals.q`` (float64) and ``success.q`` (bool), and for the quantities
+measured before calibration ``before.q`` (float64; file format version 2, version 1 files have
+none). It is written to a
 temporary file beside the target and renamed into place, so a reader never sees a partial file;
 the same result gives the same bytes.
 
@@ -41,9 +43,13 @@ from .target import Target, TargetWarning
 #: The format name written into every file.
 FORMAT = "chipsim-calibration"
 #: The version of the file format this software writes (and the newest it reads).
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: The environment variable that moves the cache folder.
 CACHE_ENV = "CHIPSIM_CACHE_DIR"
+#: The version of the calibration steps, part of the cache key: raised whenever the steps
+#: change (2: the synaptic time constants are calibrated), so that a cache never returns the
+#: result of older steps.
+PROCEDURE_VERSION = 2
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _HASH = re.compile(r"[0-9a-f]{64}\Z")
@@ -55,6 +61,10 @@ _PARTS = ("codes", "residuals", "success")
 class CalibrationFileError(ValueError):
     """A file that is not a readable calibration result: damaged, of another kind, or written
     in a file format version this software does not read."""
+
+
+class CalibrationWarning(UserWarning):
+    """A chip runs with a calibration in which some instances failed."""
 
 
 def description_hash(description) -> str:
@@ -78,7 +88,9 @@ class CalibrationResult:
     an instance whose code ended on a boundary of its range; the three arrays of a quantity have
     one shape. ``target`` the target calibrated for, ``chip_seed`` the seed of the chip instance,
     ``description_hash`` that of its description (:func:`description_hash`), ``software_version``
-    the chipsim version that calibrated. The arrays are read-only copies.
+    the chipsim version that calibrated. ``before[q]`` (optional, for some or all quantities)
+    the deviation from the target measured before calibration, in the unit of the residuals.
+    The arrays are read-only copies.
     """
 
     target: Target
@@ -88,6 +100,7 @@ class CalibrationResult:
     residuals: Mapping[str, np.ndarray]
     success: Mapping[str, np.ndarray]
     software_version: str = field(default=__version__)
+    before: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.target, Target):
@@ -137,6 +150,18 @@ class CalibrationResult:
             codes[name] = _frozen(code.astype(np.int64))
             residuals[name] = _frozen(residual.astype(np.float64))
             success[name] = _frozen(ok)
+        before: dict[str, np.ndarray] = {}
+        for name in sorted(self.before):
+            if name not in codes:
+                raise ValueError(f"before: quantity {name!r} is not one of codes {sorted(codes)}")
+            value = rules.plain_array(self.before[name], f"before[{name!r}]")
+            if value.dtype.kind not in "iuf" or value.shape != codes[name].shape:
+                raise ValueError(
+                    f"before[{name!r}]: expected real numbers of shape {codes[name].shape}, got "
+                    f"dtype {value.dtype} and shape {value.shape}"
+                )
+            before[name] = _frozen(value.astype(np.float64))
+        object.__setattr__(self, "before", before)
         object.__setattr__(self, "codes", codes)
         object.__setattr__(self, "residuals", residuals)
         object.__setattr__(self, "success", success)
@@ -166,8 +191,13 @@ class CalibrationResult:
             or self.description_hash != other.description_hash
             or self.software_version != other.software_version
             or self.quantities != other.quantities
+            or sorted(self.before) != sorted(other.before)
         ):
             return False
+        for name in self.before:
+            a, b = self.before[name], other.before[name]
+            if a.shape != b.shape or a.tobytes() != b.tobytes():
+                return False
         for part in _PARTS:
             mine, theirs = getattr(self, part), getattr(other, part)
             for name in self.quantities:
@@ -188,6 +218,7 @@ class CalibrationResult:
             "description_hash": self.description_hash,
             "target": self.target.to_dict(),
             "quantities": {name: list(self.codes[name].shape) for name in self.quantities},
+            "before": sorted(self.before),
         }
 
     def to_bytes(self) -> bytes:
@@ -198,6 +229,7 @@ class CalibrationResult:
             members = [("header", np.frombuffer(text, dtype=np.uint8))]
             for part in _PARTS:
                 members += [(f"{part}.{n}", getattr(self, part)[n]) for n in self.quantities]
+            members += [(f"before.{n}", self.before[n]) for n in sorted(self.before)]
             for name, array in members:
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_STAMP)
                 info.compress_type = zipfile.ZIP_DEFLATED
@@ -251,7 +283,11 @@ class CalibrationResult:
                         f"again with this one"
                     )
                 shapes = header["quantities"]
+                measured = header.get("before", []) if version >= 2 else []
+                if not isinstance(measured, list):
+                    raise broken("its header's 'before' is not a list")
                 expected = {"header"} | {f"{p}.{q}" for p in _PARTS for q in shapes}
+                expected |= {f"before.{q}" for q in measured}
                 if set(archive.files) != expected:
                     raise broken(
                         f"its arrays {sorted(archive.files)} do not match its header "
@@ -272,6 +308,7 @@ class CalibrationResult:
                     residuals=parts["residuals"],
                     success=parts["success"],
                     software_version=header["software_version"],
+                    before={q: archive[f"before.{q}"] for q in measured},
                 )
         except CalibrationFileError:
             raise
@@ -314,7 +351,7 @@ def default_cache_dir() -> Path:
 
 class CalibrationCache:
     """Calibration results on disk, keyed by (description hash, chip seed, target, software
-    version, file format version); ``folder`` defaults to :func:`default_cache_dir` (read when
+    version, file format version, :data:`PROCEDURE_VERSION`); ``folder`` defaults to :func:`default_cache_dir` (read when
     the cache is made). Files go to ``folder/calibration/<key>.npz``.
 
     An entry that cannot be read (damaged, another format version) or that does not match its
@@ -339,6 +376,7 @@ class CalibrationCache:
                 "target": json.loads(target.key()),
                 "software_version": software_version,
                 "format_version": FORMAT_VERSION,
+                "procedure": PROCEDURE_VERSION,
             },
             sort_keys=True,
             separators=(",", ":"),

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from .cli import UsageError, int_at_least
-from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet, load_chip
 from .output import add_out
 
 
@@ -159,19 +159,20 @@ def run(args) -> int:
 
     import numpy as np
 
-    import chipsim
     from chipsim.commands.compile_notice import compile_notice
     from chipsim.studies import characterization as ch
 
     t0 = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
+    chip = load_chip(args)
     check_work(chip.description, args.repeats)
     seed = args.noise_seed
-    profiles = [p for p in ("default", "custom") if p in chip.description.calibration]
-    if not profiles:
+    names = [p for p in ("default", "custom") if p in chip.description.calibration]
+    if not names:
         raise UsageError(f"chip {chip.name!r} has neither a 'default' nor a 'custom' profile")
-    if args.calibration not in profiles:
-        profiles.insert(0, args.calibration)
+    # the chip's own calibration first, unless it is one of the two profiles
+    profiles: list = [chip.with_calibration(p) for p in names]
+    if chip.calibration not in names:
+        profiles.insert(0, chip)
     timings = {}
 
     def step(name, fn):
@@ -198,7 +199,7 @@ def run(args) -> int:
     results["transfer"] = step("transfer curves", lambda: ch.transfer_curves(chip, seed=seed))
     results["gain_vs_wait"] = step(
         "gain against the wait",
-        lambda: {p: ch.gain_vs_wait(chip.with_calibration(p), seed=seed) for p in profiles},
+        lambda: {c.calibration: ch.gain_vs_wait(c, seed=seed) for c in profiles},
     )
     results["calibration"] = step(
         "calibration profiles", lambda: ch.compare_calibrations(chip, profiles, seed=seed)

@@ -54,6 +54,7 @@ def int_at_least(minimum: int):
 COMMAND_MODULES = (
     "chipsim.commands.list_chips",
     "chipsim.commands.check",
+    "chipsim.commands.calibrate",
     "chipsim.commands.simulate",
     "chipsim.commands.validate_model",
     "chipsim.commands.characterize",

@@ -196,3 +196,67 @@ def _phase_timeline(ax, timeline) -> None:
         fontsize=7,
         frameon=False,
     )
+
+
+def calibration_figure(path: str | Path, result, *, title: str = "") -> Path:
+    """Write a PNG of a calibration result: per calibrated quantity (in the order of the
+    steps), the histogram of the deviation from the target before calibration (every cell at its
+    nominal code) and after, on common bins, with their means, standard deviations and
+    failures. Written atomically: the PNG goes to a temporary file beside ``path`` and is
+    renamed into place when complete."""
+    import io
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from chipsim.calibration.procedure import summary
+    from chipsim.calibration.result import _write_atomically
+
+    rows = summary(result)
+    cols = 2 if len(rows) > 1 else 1
+    nrows = (len(rows) + cols - 1) // cols
+    fig = Figure(figsize=(5.2 * cols, 3.0 * nrows + 0.6))
+    FigureCanvasAgg(fig)
+    axes = np.atleast_1d(fig.subplots(nrows, cols, squeeze=False)).ravel()
+    for ax, row in zip(axes, rows):
+        name = row["quantity"]
+        after = np.asarray(result.residuals[name], dtype=np.float64).ravel()
+        before = result.before.get(name)
+        both = after if before is None else np.concatenate([after, np.ravel(before)])
+        finite = both[np.isfinite(both)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
+        if high <= low:
+            low, high = low - 0.5, high + 0.5
+        bins = np.linspace(low, high, int(min(60, max(8, np.sqrt(after.size) * 2))) + 1)
+        if before is not None:
+            ax.hist(
+                np.ravel(before),
+                bins=bins,
+                color="tab:gray",
+                alpha=0.6,
+                label=f"before: mean {row['before_mean']:+.3g}, std {row['before_std']:.3g}",
+            )
+        failed = f", {row['failures']} failed" if row["failures"] else ""
+        ax.hist(
+            after,
+            bins=bins,
+            color="tab:blue",
+            alpha=0.75,
+            label=f"after: mean {row['after_mean']:+.3g}, std {row['after_std']:.3g}{failed}",
+        )
+        ax.axvline(0.0, color="black", lw=0.8)
+        ax.set_title(f"{name} ({row['instances']} instances)", fontsize=9)
+        ax.set_xlabel(f"deviation from the target ({row['unit']})", fontsize=8)
+        ax.set_ylabel("instances", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7, loc="upper left")
+    for ax in axes[len(rows) :]:
+        ax.set_axis_off()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    path = Path(path)
+    _write_atomically(path, buffer.getvalue())
+    return path

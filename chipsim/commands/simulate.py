@@ -12,7 +12,7 @@ from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
 from ..studies.characterization import LINEAR_LIMIT  # outputs beyond it: outside the linear range
 from .cli import UsageError, int_at_least
-from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet, load_chip
 from .output import add_out
 
 
@@ -139,7 +139,6 @@ def _check_work_cli(*args) -> None:
 
 
 def run(args) -> int:
-    import chipsim
     from chipsim.chip import DEFAULT_CHUNK
     from chipsim.commands import trace_files
     from chipsim.commands.compile_notice import compile_notice
@@ -147,7 +146,7 @@ def run(args) -> int:
     from chipsim.commands.workload import default_workload
 
     t_load = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
+    chip = load_chip(args)
     desc = chip.description
     if (args.inputs is None) != (args.weights is None):
         raise UsageError(

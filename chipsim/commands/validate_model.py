@@ -7,7 +7,7 @@ import argparse
 import time
 
 from .cli import UsageError, int_at_least
-from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet
+from .options import add_calibration, add_chip, add_chip_seed, add_noise_seed, add_quiet, load_chip
 from .output import add_out
 
 
@@ -84,12 +84,11 @@ def run(args) -> int:
     import csv
     import json
 
-    import chipsim
     from chipsim.commands.compile_notice import compile_notice
     from chipsim.models import mock, surrogates, validity
 
     t_start = time.perf_counter()
-    chip = chipsim.load(args.chip, calibration=args.calibration, seed=args.chip_seed)
+    chip = load_chip(args)
     check_work(chip.description, args)
     halves, columns = chip.description.geometry.halves, chip.tile_shape[1]
 

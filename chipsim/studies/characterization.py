@@ -47,6 +47,17 @@ def with_knob(chip, knob: str, value, profile_name: str | None = None):
         and not allowed[0] <= value <= allowed[1]
     ):
         raise ValueError(f"{knob}: {value} is outside the allowed range {allowed[0]}..{allowed[1]}")
+    result = chip.calibration_result
+    if result is not None:  # a calibrated chip: calibrated again for the changed target (cached)
+        from ..calibration import calibrate
+
+        if knob not in type(result.target).fields():
+            raise ValueError(
+                f"{knob}: not a field of the calibration target of this calibrated chip; "
+                f"fields: {', '.join(type(result.target).fields())}"
+            )
+        target = result.target.with_overrides(**{knob: value})
+        return Chip(desc, calibration=calibrate(desc, target, seed=chip.seed), seed=chip.seed)
     base = desc.profile(chip.calibration)
     name = profile_name or f"{chip.calibration}+{knob}={value}"
     prof = base.model_copy(
@@ -318,12 +329,19 @@ def sparse_noise(
 def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0) -> dict:
     """Per profile: the measured mock parameters (reference procedure), gain and noise of 10
     sparse events, the dense (128-event) gain at wait 5, and the saturation onset (events beyond
-    12 at which the gain falls 5 % below the 12-event gain)."""
+    12 at which the gain falls 5 % below the 12-event gain). An entry of ``profiles`` is the name
+    of a profile of the chip (others are skipped) or a :class:`~chipsim.Chip` (a calibrated one:
+    keyed by its ``calibration``, its knobs are its target's fields)."""
+    from ..chip import Chip
+
     out: dict[str, Any] = {}
-    for name in profiles:
-        if name not in chip.description.calibration:
+    for entry in profiles:
+        if isinstance(entry, Chip):
+            c, name = entry, entry.calibration
+        elif entry in chip.description.calibration:
+            c, name = chip.with_calibration(entry), entry
+        else:
             continue
-        c = chip.with_calibration(name)
         par = _mock.measure_mock_parameter(c, seed=seed)
         g10, noise10 = sparse_noise(c, seed=seed)
         ev = gain_vs_events(c, seed=seed)
@@ -337,9 +355,19 @@ def compare_calibrations(chip, profiles=("default", "custom"), *, seed: int = 0)
             "dense_gain": ev["gain"][-1],
             "saturation_onset_events": saturation_onset(ev["events"], ev["gain"], ref, after=ref_n),
             "gain_vs_events": ev,
-            "knobs": {k: v for k, v in c.description.profile(name).knobs.items()},
+            "knobs": _knobs_of(c),
         }
     return out
+
+
+def _knobs_of(chip) -> dict[str, Any]:
+    """The knob values a chip's calibration sets: its profile's, or its calibration target's
+    fields (JSON values; times in seconds)."""
+    if chip.calibration_result is not None:
+        fields = chip.calibration_result.target.to_dict()
+        fields.pop("kind")
+        return fields
+    return dict(chip.description.profile(chip.calibration).knobs.items())
 
 
 # ---- drift: the output with no charge against the read time --------------------------------

@@ -621,6 +621,15 @@ def test_cache_miss_then_hit(tmp_path):
     assert cache.key(HASH, 5, target) != cache.key(HASH, 5, target, software_version="0.0.1")
 
 
+def test_the_cache_key_holds_the_version_of_the_steps(monkeypatch):
+    from chipsim.calibration import result as module
+
+    target = HagenCalibTarget()
+    key = CalibrationCache.key(HASH, 5, target)
+    monkeypatch.setattr(module, "PROCEDURE_VERSION", module.PROCEDURE_VERSION + 1)
+    assert CalibrationCache.key(HASH, 5, target) != key  # other steps: calibrated again
+
+
 def test_a_damaged_cache_entry_is_a_miss_and_is_replaced(tmp_path):
     cache = CalibrationCache(tmp_path)
     target = HagenSyninCalibTarget()

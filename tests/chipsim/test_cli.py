@@ -380,7 +380,8 @@ def test_exit_codes_are_the_same_across_commands(tmp_path, capsys, command):
         assert main([*command, "tutorial", "--calibration", "fastest"]) == 2
         assert one_line_error(capsys.readouterr().err, name) == (
             f"chipsim {name}: error: --calibration fastest: the chip tutorial has no calibration "
-            "profile 'fastest'; its profiles: default, custom"
+            "profile 'fastest' and there is no calibration file of that name; its profiles: "
+            "default, custom"
         )
 
 

@@ -94,8 +94,11 @@ def test_adc_deviations_bow_dnl_and_the_clip():
 
 def test_inl_and_dnl_are_not_scaled_with_the_calibration(bss2):
     text = (CHIPS_DIR / "bss2.yaml").read_text()
-    assert text.count("fixed_pattern_scale: 1.0\n\nenergy") == 1
-    text = text.replace("fixed_pattern_scale: 1.0\n\nenergy", "fixed_pattern_scale: 0.0\n\nenergy")
+    # the custom profile's scale: the last one, before the uncalibrated section
+    head, tail = text.split("\nuncalibrated:", 1)
+    assert head.count("fixed_pattern_scale: 1.0") == 2
+    cut = head.rindex("fixed_pattern_scale: 1.0")
+    text = head[:cut] + "fixed_pattern_scale: 0.0" + head[cut + 24 :] + "\nuncalibrated:" + tail
     chip = hwdesc.loads(text)
     p = draw(chip, chip.resolve("custom"), 0)[0]
     assert np.all(p.gm == p.gm[0]) and np.all(p.adc_offset == 0)

@@ -53,7 +53,7 @@ def test_linear_to_80_then_compresses(chip):
     g_e, g_i = np.median(tc["gain_exc"]), np.median(tc["gain_inh"])
     assert np.median(y[:, -1]) < g_e * ideal[-1] - 20 and np.median(y[:, 0]) > g_i * ideal[0] + 30
     top = np.asarray(tc["max_output"])
-    assert np.mean(top == 127) > 0.9  # the clip
+    assert np.all(top == 127)  # the clip
     bottom = np.asarray(tc["min_output"])
     assert -120 < np.median(bottom) < -95 and np.ptp(bottom) >= 5  # the rail differs by neuron
     # the two paths of a neuron differ in gain by the calibration's residual (1 % each)
@@ -111,7 +111,7 @@ def test_custom_profile_lowers_the_noise(sparse_both):
     reason=(
         "physics: with tau_syn 0.64 us only about 85 % of the charge of 10 events reaches the membrane "
         "within the 1 us after the event phase (97 % at 0.32 us), and the longer tau piles the lines "
-        "higher into the OTA's tanh; the custom gain is about 17 % below the default, not within 10 %"
+        "higher into the OTA's tanh; the custom gain is about 14 % below the default, not within 10 %"
     ),
 )
 def test_custom_profile_keeps_the_sparse_gain_within_10_percent(sparse_both):

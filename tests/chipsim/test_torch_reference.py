@@ -442,7 +442,9 @@ def test_init_hardware_takes_the_chip_from_the_environment_or_the_arguments(no_e
 
 def test_init_hardware_errors_name_the_argument(no_env):
     with pytest.raises(
-        ValueError, match=r"calib_path: 'nightly' is not a calibration profile .* default, custom"
+        ValueError,
+        match=r"calib_path: 'nightly' is neither a calibration profile .* default, custom\) nor "
+        "a calibration file",
     ):
         hxp.init_hardware(hxp.CalibrationPath("nightly"))
     with pytest.raises(TypeError, match="calib_path"):
@@ -452,6 +454,33 @@ def test_init_hardware_errors_name_the_argument(no_env):
         hxp.init_hardware()
     with pytest.raises(RuntimeError):
         hxp.get_chip()  # nothing selected after a failed init
+
+
+def test_init_hardware_takes_a_saved_calibration_as_calib_path(no_env, tmp_path):
+    result = chipsim.calibrate("bss2", seed=2, cache=False)
+    path = result.save(tmp_path / "calib.npz")
+    chip = hxp.init_hardware(str(path))  # the reference's init_hardware(calib_path)
+    assert hxp.get_chip() is chip and chip.calibration_result == result
+    assert (chip.name, chip.calibration, chip.seed) == ("bss2", "calibrated", 2)  # its seed
+    assert hxp.get_unique_identifier() == ["bss2 seed 2 calibration calibrated"]
+    expected = chipsim.load("bss2", calibration=result, seed=2)
+    x, w = torch.full((3, 128), 20.0), torch.full((128, 4), 30.0)
+    np.testing.assert_array_equal(
+        hxp.matmul(x, w, noise_seed=1).numpy(),
+        expected.matmul(x.numpy().astype(int), w.numpy().astype(int), noise_seed=1),
+    )
+    assert hxp.init_hardware(hxp.CalibrationPath(path), seed=2).calibration_result == result
+    assert hxp.init_hardware(result).seed == 2  # a result in memory
+    no_env.setenv("CHIPSIM_CALIBRATION", str(path))
+    assert hxp.init_hardware().calibration_result == result
+    with pytest.raises(ValueError, match="calib_path: the calibration belongs to chip seed 2"):
+        hxp.init_hardware(path, seed=0)
+    with pytest.raises(ValueError, match="calib_path: the calibration was made for another chip"):
+        hxp.init_hardware(path, chip=CHIPS / "tutorial.yaml")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(path.read_bytes()[:200])
+    with pytest.raises(ValueError, match="calib_path: .*broken.npz: damaged"):
+        hxp.init_hardware(broken)
 
 
 def test_the_reference_import_forms():

@@ -338,7 +338,7 @@ def test_unknown_top_level_key_without_a_close_match():
     assert (err.line, err.yaml_path) == (line_of(text, "paint"), "paint")
     assert err.hint == (
         "allowed keys here: schema_version, identity, geometry, formats, clocks, io, schedule, "
-        "analog, noise, fixed_pattern, knobs, calibration, energy, exotic"
+        "analog, noise, fixed_pattern, knobs, calibration, energy, uncalibrated, exotic"
     )
 
 

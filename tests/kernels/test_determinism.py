@@ -187,3 +187,39 @@ def test_all_new_noise_sample_index_not_position_keys_the_noise(case):
     whole = _run_new(x, w, p)
     rev = _run_new(x[::-1], w, p, sample_index=np.arange(B)[::-1].copy())
     _assert_same(whole, [f[::-1] for f in rev[:5]])
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_chunk_size_and_reused_prephase_coefficients_change_nothing(monkeypatch, closed_form):
+    """The batch kernel runs chunks of consecutive samples and keeps a window's prephase
+    coefficients while its prephase length repeats: samples whose first events (so prephase
+    lengths) change from one to the next give the same results in chunks of 1, 3 and 32."""
+    rng = np.random.default_rng(8)
+    n_b, k, m = 40, 16, 12
+    w = rng.integers(-63, 64, (k, m)).astype(np.int8)
+    x = rng.integers(0, 32, (n_b, k))
+    x[rng.random((n_b, k)) < 0.6] = 0
+    x[5] = 0  # a sample without events
+    t_first = rng.choice([1e-6, 2.3e-6, 4.1e-6], n_b)
+    evs = [events_from_inputs(x[b : b + 1], wait=5, t_first=t_first[b]) for b in range(n_b)]
+    ptr = np.concatenate([[0], np.cumsum([e[1].size for e in evs])]).astype(np.int64)
+    ev = (ptr, *(np.concatenate([e[i] for e in evs]) for i in (1, 2, 3)))
+    p = chip_params(k, m, t_read=6e-6, t_baseline=2e-6)
+    runs = []
+    for chunk in (1, 3, 32):
+        monkeypatch.setattr(kernels.api, "_chunk_size", lambda n, chunk=chunk: chunk)
+        runs.append(
+            kernels.simulate_half(
+                *ev,
+                w,
+                **p,
+                **FULL_NOISE,
+                **_new_physics(m),
+                t_gap=4e-6,
+                noise_seed=9,
+                closed_form_prephase=closed_form,
+            )
+        )
+    for other in runs[1:]:
+        _assert_same(runs[0], other)
+    assert runs[0].v_read.std() > 0

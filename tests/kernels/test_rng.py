@@ -53,3 +53,29 @@ def test_keys_separate_streams():
         assert abs(np.corrcoef(base, other)[0, 1]) < 5 / np.sqrt(n)
     # consecutive counters are uncorrelated
     assert abs(np.corrcoef(base[:-1], base[1:])[0, 1]) < 5 / np.sqrt(n)
+
+
+def test_lowbias32_in_uint32_arithmetic_is_lowbias32():
+    xs = np.concatenate(
+        [
+            np.arange(1 << 12, dtype=np.uint64) * np.uint64(1048573),
+            np.array([0, 2**32 - 1], np.uint64),
+        ]
+    )
+    for x in xs:
+        assert rng.lowbias32_u32(np.uint32(x)) == rng.lowbias32(x)
+
+
+@pytest.mark.parametrize(
+    "seed, start, stride, n",
+    [(7, 0, 1, 1), (2**63 + 5, 4, 8, 300), (1, 32 + 3, 64, 37), (0, 1, 2, 0), (3, 2**31, 3, 9)],
+)
+def test_fill_normals_is_normal_draw_by_draw(seed, start, stride, n):
+    """The kernels' two-pass draws (hash pass, then table pass) are bit for bit those of
+    ``normal``, counter by counter."""
+    k_lo, k_hi = rng.make_key(np.uint64(seed), 5, 2**40 + 11, rng.PURPOSE_BLOCK)
+    out = np.empty(n, np.float32)
+    bits = np.zeros(n + 3, np.uint32)  # a longer scratch buffer is allowed
+    rng.fill_normals(k_lo, k_hi, start, stride, out, bits, TABLE)
+    want = [rng.normal(k_lo, k_hi, start + stride * i, TABLE) for i in range(n)]
+    np.testing.assert_array_equal(out, np.array(want, np.float32))

@@ -13,6 +13,8 @@ SMALL = [
     "test_closed_forms.py",
     "test_rng.py::test_table_has_zero_mean_unit_variance_and_is_monotone",
     "test_rng.py::test_lowbias32_is_a_bijection_on_a_block",
+    "test_rng.py::test_lowbias32_in_uint32_arithmetic_is_lowbias32",
+    "test_rng.py::test_fill_normals_is_normal_draw_by_draw",
     "test_noise.py::test_noise_switches",
     "test_determinism.py::test_tiny_batch_vs_chunks_of_seven",
 ]

@@ -1,0 +1,672 @@
+"""The calibration steps, run against the simulated uncalibrated chip (docs/calibration.md).
+
+Every measurement is a simulated experiment on the kernels of both halves, with the chip's
+temporal noise: the CADC steps read a reference voltage, the neuron steps send events and read
+the membranes. Nothing reads a hidden parameter of :class:`~.circuits.RawChip`: the searches
+only see reads.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from hwdesc import ChipDescription, rules
+
+from .. import fixed_pattern as _fp
+from ..chip import kernel_params
+from .algorithms import binary_search, linear_prediction, noisy_binary_search
+from .circuits import RawChip, target_knobs
+from .result import CalibrationResult, description_hash
+from .target import CAPMEM_MAX, HagenCalibTarget, Target
+
+#: Conversions per channel averaged by one CADC measurement (two per simulated vector).
+CADC_READS = 16
+#: The OTA bias measurement of the reference: events per run, their spacing, runs averaged.
+GM_EVENTS = 15
+GM_SPACING = 1e-6
+GM_RUNS = 5
+#: Weight and activation of each of those events.
+GM_WEIGHT = 63
+GM_ACTIVATION = 31
+#: The synaptic time constant measurement: rows sending one event each at the same time
+#: (weight 63, activation 31, through one path), runs averaged, and the part of the decay fitted
+#: (from the end of the pulses, in units of the target time constant).
+TAU_ROWS = 6
+TAU_RUNS = 4
+TAU_FIT = (0.25, 2.5)
+#: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
+#: time constants for the g_m the first OTA bias step set.
+NEURON_PASSES = 2
+#: Bytes of recorded line waveforms one kernel call may hold (longer windows: fewer runs a call).
+TAU_RECORD_BYTES = 64 << 20
+#: The order of the steps, as they appear in progress messages and summaries.
+STEPS = (
+    "cadc_ramp_offset",
+    "cadc_ramp_slope",
+    "cadc_channel_offset",
+    "tau_syn_exc",
+    "tau_syn_inh",
+    "i_synin_gm_exc",
+    "i_synin_gm_inh",
+)
+
+
+class Bench:
+    """The uncalibrated chip ``seed`` on the bench: its circuits at given codes, and the
+    experiments that read it. Every experiment draws fresh temporal noise (its own stream); the
+    sequence of experiments, and so every read, is a function of the chip seed alone."""
+
+    def __init__(self, desc: ChipDescription, target: HagenCalibTarget, seed: int) -> None:
+        self.desc = desc
+        self.raw = RawChip.draw(desc, seed)
+        self.knobs = target_knobs(desc, target)
+        self.base = _fp.draw(desc, self.knobs, seed)
+        self.noise_seed = int(zlib.crc32(f"calibration:{seed}".encode()))
+        self.experiments = 0
+
+    def _stream(self) -> int:
+        self.experiments += 1
+        return self.experiments * self.desc.geometry.halves
+
+    def _run(self, h, params, ev, n, *, t_read, t_baseline, t_gap):
+        import kernels
+
+        ev_ptr, ev_row, ev_act, ev_time = ev
+        return kernels.run_half(
+            params,
+            ev_ptr,
+            ev_row,
+            ev_act,
+            ev_time,
+            t_read=t_read,
+            t_baseline=t_baseline,
+            t_gap=t_gap,
+            sample_index=np.arange(n, dtype=np.int64),
+        )
+
+    def read_reference(self, code: int, codes: dict[str, np.ndarray], reads: int = CADC_READS):
+        """(H, M) mean CADC read of every channel holding the reference voltage of CapMem code
+        ``code`` (the membrane tied to it: OTAs off, no offset current, rails out of the way),
+        with the CADC at ``codes``. ``reads`` conversions, two per simulated vector."""
+        v_ref = self.raw.reference_voltage(code)
+        lsb, offset = self.raw.adc(
+            codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
+        )
+        m = self.desc.geometry.columns
+        n = max(1, reads // 2)
+        stream = self._stream()
+        out = np.empty((self.desc.geometry.halves, m))
+        zeros = np.zeros(m)
+        empty = (
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.float64),
+        )
+        for h, pat in enumerate(self.base):
+            v = float(v_ref[h])
+            held = replace(
+                pat,
+                gm=zeros,
+                gm_inh=zeros,
+                i_offset=zeros,
+                v_leak=np.full(m, v),
+                v_rail_hi=np.full(m, v + 1.0),
+                v_rail_lo=np.full(m, v - 1.0),
+                adc_lsb=lsb[h],
+                adc_offset=offset[h],
+            )
+            params = kernel_params(
+                self.desc,
+                self.knobs.model_copy(update={"v_reset": v}),
+                held,
+                np.zeros((1, m), dtype=np.int32),
+                noise=True,
+                noise_seed=self.noise_seed,
+                stream=stream + h,
+            )
+            res = self._run(h, params, empty, n, t_read=1e-6, t_baseline=1e-6, t_gap=2e-6)
+            both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
+            out[h] = both.mean(axis=0)
+        return out
+
+    def amplitudes(self, codes: dict[str, np.ndarray], path: int) -> np.ndarray:
+        """(H, M) mean amplitude (CADC LSB; positive for both paths) of every neuron for
+        :data:`GM_EVENTS` events :data:`GM_SPACING` apart through path ``path`` (0 excitatory,
+        1 inhibitory), averaged over :data:`GM_RUNS` runs, with the chip at ``codes``."""
+        desc = self.desc
+        k, m = desc.tile_shape
+        rows = np.linspace(0, k - 1, GM_EVENTS).round().astype(np.int64)
+        weights = np.zeros((k, m), dtype=np.int32)
+        weights[rows] = GM_WEIGHT if path == 0 else -GM_WEIGHT
+        latency = desc.io.link_latency + desc.io.driver_latency
+        t_baseline, t_gap, pre, post = _windows(desc)
+        times = pre + latency + GM_SPACING * np.arange(GM_EVENTS)
+        t_read = pre + GM_SPACING * (GM_EVENTS - 1) + post
+        n = GM_RUNS
+        ev = (
+            np.arange(n + 1, dtype=np.int64) * GM_EVENTS,
+            np.tile(rows, n),
+            np.full(n * GM_EVENTS, GM_ACTIVATION, dtype=np.int64),
+            np.tile(times, n),
+        )
+        patterns = self.raw.patterns(self.base, codes)
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, m))
+        for h, pat in enumerate(patterns):
+            params = kernel_params(
+                desc,
+                self.knobs,
+                pat,
+                weights,
+                noise=True,
+                noise_seed=self.noise_seed,
+                stream=stream + h,
+            )
+            res = self._run(h, params, ev, n, t_read=t_read, t_baseline=t_baseline, t_gap=t_gap)
+            sign = 1.0 if path == 0 else -1.0
+            out[h] = sign * res.output.astype(np.float64).mean(axis=0)
+        return out
+
+    def time_constants(self, codes: dict[str, np.ndarray], path: int, tau: float) -> np.ndarray:
+        """(H, M) synaptic time constant (s) of path ``path`` (0 excitatory, 1 inhibitory) of
+        every neuron, with the chip at ``codes``: :data:`TAU_ROWS` rows send one event each at
+        the same time (weight 63, activation 31), the line's voltage is recorded as the membrane
+        ADC records a synaptic input through the readout multiplexer (every step, with the
+        line's noise), averaged over :data:`TAU_RUNS` runs, and the decay after the pulses is
+        fitted with an exponential (least squares on its logarithm, weighted by the squared
+        voltage) over :data:`TAU_FIT` times ``tau``, the target time constant. A decay the fit
+        cannot see (no positive voltage, or not falling) reads as 1 s."""
+        import kernels
+
+        desc = self.desc
+        k, m = desc.tile_shape
+        rows = np.linspace(0, k - 1, TAU_ROWS).round().astype(np.int64)
+        weights = np.zeros((k, m), dtype=np.int32)
+        weights[rows] = GM_WEIGHT if path == 0 else -GM_WEIGHT
+        t_baseline, t_gap, pre, _ = _windows(desc)
+        start = (
+            pre
+            + desc.io.link_latency
+            + desc.io.driver_latency
+            + GM_ACTIVATION * desc.analog.pulse.t_lsb
+        )
+        t_fit = (start + TAU_FIT[0] * tau, start + TAU_FIT[1] * tau)
+        t_read = t_fit[1] + 2 * desc.analog.dt
+        steps = int(np.ceil(t_read / desc.analog.dt)) + 2
+        per_call = int(max(1, min(TAU_RUNS, TAU_RECORD_BYTES // (steps * m * 3 * 8))))
+        patterns = self.raw.patterns(self.base, codes)
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, m))
+        for h, pat in enumerate(patterns):
+            params = kernel_params(
+                desc,
+                self.knobs,
+                pat,
+                weights,
+                noise=True,
+                noise_seed=self.noise_seed,
+                stream=stream + h,
+            )
+            total = None
+            time = None
+            for first in range(0, TAU_RUNS, per_call):
+                n = min(per_call, TAU_RUNS - first)
+                ev = (
+                    np.arange(n + 1, dtype=np.int64) * TAU_ROWS,
+                    np.tile(rows, n),
+                    np.full(n * TAU_ROWS, GM_ACTIVATION, dtype=np.int64),
+                    np.full(n * TAU_ROWS, pre),
+                )
+                res = kernels.run_half(
+                    params,
+                    *ev,
+                    t_read=t_read,
+                    t_baseline=t_baseline,
+                    t_gap=t_gap,
+                    sample_index=np.arange(first, first + n, dtype=np.int64),
+                    record_samples=np.arange(n),
+                    record_columns=np.arange(m),
+                )
+                assert res.traces is not None
+                lines = res.traces.v_exc if path == 0 else res.traces.v_inh  # (n, M, T)
+                part = lines.sum(axis=0)
+                total = part if total is None else total + part
+                time = res.traces.time
+            assert total is not None and time is not None
+            out[h] = _decay_time(time, total / TAU_RUNS, t_fit)
+        return out
+
+
+def _decay_time(time: np.ndarray, lines: np.ndarray, window: tuple[float, float]) -> np.ndarray:
+    """(M,) the time constant of an exponential decay fitted to each row of ``lines`` (M, T)
+    at ``time`` (T,) within ``window``: least squares on the logarithm of the positive samples,
+    weighted by the squared voltage (the noise is the same at every sample, so a sample's
+    logarithm is as uncertain as the inverse of its voltage). 1 s (at most) where there is
+    nothing to fit or the voltage does not fall."""
+    inside = (time >= window[0]) & (time <= window[1])
+    t = time[inside]
+    v = lines[:, inside]
+    ok = np.isfinite(v) & (v > 0)
+    w = np.where(ok, v, 0.0) ** 2
+    logv = np.log(np.where(ok, v, 1.0))
+    sw = w.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mt = (w * t).sum(axis=1) / sw
+        ml = (w * logv).sum(axis=1) / sw
+        cov = (w * (t - mt[:, None]) * (logv - ml[:, None])).sum(axis=1)
+        var = (w * (t - mt[:, None]) ** 2).sum(axis=1)
+        slope = cov / var
+        tau = np.where((ok.sum(axis=1) >= 3) & (slope < 0), -1.0 / slope, 1.0)
+    return np.where(np.isfinite(tau), np.minimum(tau, 1.0), 1.0)
+
+
+def _windows(desc: ChipDescription) -> tuple[float, float, float, float]:
+    """The description's program around the events (s): the baseline read after its reset,
+    the baseline reset to the integration reset, that reset to the events, the events to the
+    read."""
+    phases = desc.schedule.phases
+    ev = desc.schedule.events_index
+    kinds = [p.kind for p in phases]
+    reset = max(i for i in range(ev) if kinds[i] == "reset")
+    base_read = max(i for i in range(reset) if kinds[i] == "adc_read")
+    base_reset = max((i for i in range(base_read) if kinds[i] == "reset"), default=0)
+    read = next(i for i in range(ev + 1, len(phases)) if kinds[i] == "adc_read")
+
+    def span(i: int, j: int) -> float:
+        return float(sum(p.duration or 0.0 for p in phases[i:j]))
+
+    return span(base_reset, base_read), span(base_reset, reset), span(reset, ev), span(ev + 1, read)
+
+
+@dataclass
+class Step:
+    """One finished step: its quantity, codes, measured residuals before and after, success."""
+
+    name: str
+    codes: np.ndarray
+    before: np.ndarray
+    residuals: np.ndarray
+    success: np.ndarray
+    unit: str
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def run(
+    desc: ChipDescription,
+    target: Target,
+    seed: int,
+    progress: Progress | None = None,
+) -> tuple[CalibrationResult, list[Step]]:
+    """Calibrate chip ``seed`` of ``desc`` for ``target``: the CADC (ramp offset and slope per
+    quadrant, channel offsets), then per neuron the excitatory and inhibitory synaptic time
+    constant and OTA bias.
+    ``progress(step, index, total)`` is called before each step."""
+    if not isinstance(target, HagenCalibTarget):
+        raise TypeError(
+            f"target: only a HagenCalibTarget can be calibrated so far, got {type(target).__name__}"
+        )
+    bench = Bench(desc, target, seed)
+    raw = bench.raw
+    codes = raw.nominal_codes(target)
+    halves, m = desc.geometry.halves, desc.geometry.columns
+    q = codes["cadc_ramp_offset"].shape[1]
+    (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
+    steps: list[Step] = []
+
+    def tell(name: str) -> None:
+        if progress is not None:
+            progress(name, STEPS.index(name), len(STEPS))
+
+    def quadrant_median(reads: np.ndarray) -> np.ndarray:
+        return np.stack(
+            [
+                np.median(reads[:, raw.quadrant == j], axis=1)  # (H,)
+                for j in range(q)
+            ],
+            axis=1,
+        ).reshape(-1)
+
+    def ramp_read(name: str, level: int):
+        def measure(c: np.ndarray) -> np.ndarray:
+            trial = dict(codes, **{name: c.reshape(halves, q)})
+            return quadrant_median(bench.read_reference(level, trial))
+
+        return measure
+
+    # ---- CADC: ramp offset at the lower end, slope at the upper end (twice: each moves the
+    # other's read a little) ------------------------------------------------------------------
+    tell("cadc_ramp_offset")
+    before_lo = ramp_read("cadc_ramp_offset", c_lo)(codes["cadc_ramp_offset"].reshape(-1)) - r_lo
+    before_hi = ramp_read("cadc_ramp_slope", c_hi)(codes["cadc_ramp_slope"].reshape(-1)) - r_hi
+    offset = slope = None
+    for _ in range(2):
+        offset = binary_search(
+            ramp_read("cadc_ramp_offset", c_lo), r_lo, 0, CAPMEM_MAX, halves * q, inverted=True
+        )
+        codes["cadc_ramp_offset"] = offset.codes.reshape(halves, q)
+        slope = binary_search(
+            ramp_read("cadc_ramp_slope", c_hi), r_hi, 0, CAPMEM_MAX, halves * q, inverted=True
+        )
+        codes["cadc_ramp_slope"] = slope.codes.reshape(halves, q)
+    assert offset is not None and slope is not None
+    check_lo = ramp_read("cadc_ramp_offset", c_lo)(codes["cadc_ramp_offset"].reshape(-1)) - r_lo
+    steps.append(
+        Step(
+            "cadc_ramp_offset",
+            codes["cadc_ramp_offset"],
+            before_lo.reshape(halves, q),
+            check_lo.reshape(halves, q),
+            offset.success.reshape(halves, q),
+            "CADC LSB",
+        )
+    )
+    tell("cadc_ramp_slope")
+    check_hi = ramp_read("cadc_ramp_slope", c_hi)(codes["cadc_ramp_slope"].reshape(-1)) - r_hi
+    steps.append(
+        Step(
+            "cadc_ramp_slope",
+            codes["cadc_ramp_slope"],
+            before_hi.reshape(halves, q),
+            check_hi.reshape(halves, q),
+            slope.success.reshape(halves, q),
+            "CADC LSB",
+        )
+    )
+
+    # ---- CADC: channel offsets toward the median read in the middle of the range ------------
+    tell("cadc_channel_offset")
+    middle = (c_lo + c_hi) // 2
+    lo_ch, hi_ch = require_range(desc)
+
+    def channel_read(c: np.ndarray) -> np.ndarray:
+        trial = dict(codes, cadc_channel_offset=c.reshape(halves, m))
+        return bench.read_reference(middle, trial).reshape(-1)
+
+    channels = linear_prediction(channel_read, lo_ch, hi_ch, halves * m, probe=0, slope=1.0)
+    codes["cadc_channel_offset"] = channels.codes.reshape(halves, m)
+    goal = channels.target
+    steps.append(
+        Step(
+            "cadc_channel_offset",
+            codes["cadc_channel_offset"],
+            (channels.tried_values[0] - goal).reshape(halves, m),
+            channels.residuals.reshape(halves, m),
+            channels.success.reshape(halves, m),
+            "CADC LSB",
+        )
+    )
+
+    # ---- neurons: each path's synaptic time constant to the target, then each path's OTA bias
+    # to the median excitatory amplitude; twice, as a time constant depends a little on its
+    # OTA's g_m, which the OTA bias step moves -----------------------------------------------
+    tau_target = float(target.tau_syn)
+    tau_before = [bench.time_constants(codes, p, tau_target) / tau_target - 1.0 for p in (0, 1)]
+    gm_before = [bench.amplitudes(codes, p) for p in (0, 1)]  # every cell at its nominal code
+    tau_codes = codes["i_bias_tau_syn"].copy()
+    gm_codes = codes["i_synin_gm"].copy()
+    tau_ok: list[np.ndarray] = []
+    gm_ok: list[np.ndarray] = []
+    amplitude = 0.0
+    for rnd in range(NEURON_PASSES):
+        tau_ok, gm_ok = [], []
+        for path in (0, 1):
+            if rnd == 0:
+                tell(("tau_syn_exc", "tau_syn_inh")[path])
+
+            def measure_tau(c: np.ndarray, path: int = path) -> np.ndarray:
+                trial = tau_codes.copy()
+                trial[:, path] = c.reshape(halves, m)
+                taus = bench.time_constants(dict(codes, i_bias_tau_syn=trial), path, tau_target)
+                return taus.reshape(-1) / tau_target
+
+            search = binary_search(measure_tau, 1.0, 0, CAPMEM_MAX, halves * m, inverted=True)
+            tau_codes[:, path] = search.codes.reshape(halves, m)
+            codes["i_bias_tau_syn"] = tau_codes.copy()
+            tau_ok.append(search.success.reshape(halves, m))
+        if rnd == 0:  # the common amplitude: the median at the nominal OTA bias, tau calibrated
+            amplitude = float(np.median(bench.amplitudes(codes, 0)))
+            if amplitude <= 0:
+                raise ValueError(
+                    f"the median excitatory amplitude at OTA bias {target.i_synin_gm} is "
+                    f"{amplitude:g} CADC LSB: no signal to calibrate to; raise i_synin_gm or "
+                    "synapse_dac_bias"
+                )
+        for path in (0, 1):
+            if rnd == 0:
+                tell(("i_synin_gm_exc", "i_synin_gm_inh")[path])
+
+            def measure(c: np.ndarray, path: int = path, amplitude: float = amplitude):
+                trial = gm_codes.copy()
+                trial[:, path] = c.reshape(halves, m)
+                amplitudes = bench.amplitudes(dict(codes, i_synin_gm=trial), path)
+                return amplitudes.reshape(-1) / amplitude
+
+            search = noisy_binary_search(
+                measure, 1.0, 0, CAPMEM_MAX, halves * m, seed=raw.seed * 2 + path + 2 * rnd
+            )
+            gm_codes[:, path] = search.codes.reshape(halves, m)
+            codes["i_synin_gm"] = gm_codes.copy()
+            gm_ok.append(search.success.reshape(halves, m))
+    for path, name in enumerate(("tau_syn_exc", "tau_syn_inh")):
+        after = bench.time_constants(codes, path, tau_target) / tau_target - 1.0
+        ok = tau_ok[path]
+        steps.append(Step(name, tau_codes[:, path].copy(), tau_before[path], after, ok, "relative"))
+    for path, name in enumerate(("i_synin_gm_exc", "i_synin_gm_inh")):
+        after = bench.amplitudes(codes, path) / amplitude - 1.0
+        before = gm_before[path] / amplitude - 1.0
+        ok = gm_ok[path]
+        steps.append(Step(name, gm_codes[:, path].copy(), before, after, ok, "relative amplitude"))
+    result = CalibrationResult(
+        target=target,
+        chip_seed=seed,
+        description_hash=description_hash(desc),
+        codes={s.name: s.codes for s in steps},
+        residuals={s.name: s.residuals for s in steps},
+        success={s.name: s.success for s in steps},
+        before={s.name: s.before for s in steps},
+    )
+    return result, steps
+
+
+def require_range(desc: ChipDescription) -> tuple[int, int]:
+    raw = desc.uncalibrated
+    assert raw is not None
+    lo, hi = raw.adc_channel_offset_range
+    return int(lo), int(hi)
+
+
+def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
+    """The codes of every calibrated cell of a result (in the names of
+    :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants of a
+    result made before they were calibrated) at their nominal codes for its target."""
+    target = result.target
+    if not isinstance(target, HagenCalibTarget):
+        raise TypeError(f"a result for a {type(target).__name__} cannot be run yet")
+    codes = raw.nominal_codes(target)
+    for name in ("cadc_ramp_offset", "cadc_ramp_slope", "cadc_channel_offset"):
+        codes[name] = np.asarray(result.codes[name], dtype=np.int64)
+    gm = codes["i_synin_gm"].copy()
+    gm[:, 0] = result.codes["i_synin_gm_exc"]
+    gm[:, 1] = result.codes["i_synin_gm_inh"]
+    codes["i_synin_gm"] = gm
+    if "tau_syn_exc" in result.codes:  # results before the time constants were calibrated
+        tau = codes["i_bias_tau_syn"].copy()
+        tau[:, 0] = result.codes["tau_syn_exc"]
+        tau[:, 1] = result.codes["tau_syn_inh"]
+        codes["i_bias_tau_syn"] = tau
+    return codes
+
+
+#: The target field that each kind of knob (what it ``sets``) becomes in :func:`profile_target`.
+KNOB_FIELDS = {
+    "gm": "i_synin_gm",
+    "i_max": "synapse_dac_bias",
+    "tau_syn": "tau_syn",
+    "v_reset": "leak",
+}
+
+
+def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
+    """The calibration profile ``name`` of ``desc`` as a target: the default target with the
+    profile's knob values as overrides (``i_synin_gm`` the OTA bias, ``synapse_dac_bias``,
+    ``tau_syn``, the reset level as ``leak``). A knob no target field expresses (the membrane
+    capacitance) must keep the ``default`` profile's value, which a calibrated chip uses; the
+    profile's ``fixed_pattern_scale`` does not apply (the calibration sets the residuals)."""
+    profiles = desc.calibration
+    if not isinstance(name, str) or name not in profiles:
+        raise ValueError(
+            f"target: {name!r} is not a calibration profile of chip '{desc.identity.name}'; "
+            f"profiles: {', '.join(profiles)}"
+        )
+    knobs = desc.profile(name).knobs
+    default = desc.profile("default").knobs if "default" in profiles else {}
+    overrides: dict = {}
+    for knob, value in knobs.items():
+        spec = desc.knobs[knob]
+        field = KNOB_FIELDS.get(spec.sets)
+        if field is None:
+            if knob in default and value != default[knob]:
+                raise ValueError(
+                    f"target: profile {name!r} sets {knob} = {value}, which no field of a "
+                    f"calibration target expresses (a calibrated chip keeps the default "
+                    f"profile's {default[knob]})"
+                )
+            continue
+        if isinstance(value, (int, float)) and spec.sets == "tau_syn":
+            value = f"{float(value)!r} s"
+        overrides[field] = value
+    try:
+        target = HagenCalibTarget().with_overrides(**overrides)
+    except (ValueError, TypeError) as err:
+        raise ValueError(f"target: profile {name!r}: {err}") from None
+    assert isinstance(target, HagenCalibTarget)
+    return target
+
+
+def calibrate(
+    chip,
+    target: Target | None = None,
+    seed: int = 0,
+    *,
+    cache=True,
+    progress: Progress | None = None,
+    **target_overrides,
+) -> CalibrationResult:
+    """Calibrate chip instance ``seed`` of ``chip`` (a description, the name of a built-in chip
+    or the path of a chip YAML) for ``target`` (default: :class:`HagenCalibTarget` with the
+    reference's defaults; a string names a calibration profile of the chip, taken as a target
+    by :func:`profile_target`: ``target="custom"``) with ``target_overrides`` applied (``tau_syn="0.64 us"``,
+    ``i_synin_gm=225``, ...), against the simulated chip; see docs/calibration.md.
+
+    ``cache``: True keeps and reuses results in :class:`CalibrationCache` (keyed by the
+    description, the seed and the target), a :class:`CalibrationCache` uses that one, False
+    calibrates without it. ``progress(step, index, total)`` is called before each step (not on
+    a cache hit). Instances whose code ends on a boundary of its range are failures:
+    ``result.success``, ``result.failures``.
+    """
+    import hwdesc
+
+    from .result import CalibrationCache
+
+    desc = chip if isinstance(chip, ChipDescription) else hwdesc.load(chip)
+    if isinstance(target, str):
+        target = profile_target(desc, target)
+    target = HagenCalibTarget() if target is None else target
+    if not isinstance(target, Target):
+        raise TypeError(
+            f"target: expected a calibration target or the name of a calibration profile, got "
+            f"{type(target).__name__}"
+        )
+    if target_overrides:
+        target = target.with_overrides(**target_overrides)
+    seed = rules.seed(seed, "seed")
+
+    def work() -> CalibrationResult:
+        return run(desc, target, seed, progress)[0]
+
+    if cache is False or cache is None:
+        return work()
+    store = cache if isinstance(cache, CalibrationCache) else CalibrationCache()
+    return store.get_or_calibrate(description_hash(desc), seed, target, work)
+
+
+#: Units of the residuals of each calibrated quantity.
+UNITS = {
+    "cadc_ramp_offset": "CADC LSB",
+    "cadc_ramp_slope": "CADC LSB",
+    "cadc_channel_offset": "CADC LSB",
+    "tau_syn_exc": "relative",
+    "tau_syn_inh": "relative",
+    "i_synin_gm_exc": "relative",
+    "i_synin_gm_inh": "relative",
+}
+#: What each quantity's residual is.
+MEANING = {
+    "cadc_ramp_offset": "median read of a quadrant at the lower end of the range minus its target",
+    "cadc_ramp_slope": "median read of a quadrant at the upper end of the range minus its target",
+    "cadc_channel_offset": "read of a channel in the middle of the range minus the median read",
+    "tau_syn_exc": "excitatory synaptic time constant of a neuron (fitted decay) / the target - 1",
+    "tau_syn_inh": "inhibitory synaptic time constant of a neuron (fitted decay) / the target - 1",
+    "i_synin_gm_exc": "excitatory amplitude of a neuron / the median amplitude - 1",
+    "i_synin_gm_inh": "inhibitory amplitude of a neuron / the median excitatory amplitude - 1",
+}
+
+
+def summary(result: CalibrationResult) -> list[dict]:
+    """One row per calibrated quantity, in the order of the steps: instances, the mean and
+    standard deviation of the deviation from the target before and after (over all instances;
+    before: every cell at the code the nominal transfer gives), failures."""
+    rows = []
+    names = [n for n in STEPS if n in result.quantities]
+    names += [n for n in result.quantities if n not in names]
+    for name in names:
+        after = result.residuals[name]
+        before = result.before.get(name)
+        rows.append(
+            {
+                "quantity": name,
+                "unit": UNITS.get(name, ""),
+                "instances": int(after.size),
+                "before_mean": float(before.mean()) if before is not None else float("nan"),
+                "before_std": float(before.std()) if before is not None else float("nan"),
+                "after_mean": float(after.mean()),
+                "after_std": float(after.std()),
+                "failures": result.failures[name],
+            }
+        )
+    return rows
+
+
+def format_summary(result: CalibrationResult) -> str:
+    """:func:`summary` as a text table."""
+    head = (
+        f"{'quantity':<22} {'unit':<9} {'n':>4}  {'before mean':>11} {'std':>8}  "
+        f"{'after mean':>10} {'std':>8}  {'failed':>6}"
+    )
+    lines = [head, "-" * len(head)]
+    for row in summary(result):
+        lines.append(
+            f"{row['quantity']:<22} {row['unit']:<9} {row['instances']:>4}  "
+            f"{row['before_mean']:>+11.4f} {row['before_std']:>8.4f}  "
+            f"{row['after_mean']:>+10.4f} {row['after_std']:>8.4f}  {row['failures']:>6}"
+        )
+    return "\n".join(lines)
+
+
+def label(target: Target) -> str:
+    """The name of a chip calibrated for ``target``: ``"calibrated"`` and the target's fields
+    that differ from the default target, e.g. ``calibrated+i_synin_gm=225+tau_syn=640 ns``."""
+    default = type(target)()
+    parts = []
+    for name, spec in type(target).fields().items():
+        value = getattr(target, name)
+        if value != getattr(default, name):
+            parts.append(f"+{name}={spec.show(value)}")
+    return "calibrated" + "".join(parts)
