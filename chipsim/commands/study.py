@@ -195,9 +195,9 @@ def add_parser(sub) -> None:
         "straight-through), under the default and the custom calibration profile, for several "
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
-        "OUT/figure.png. The full study takes about 3.5 minutes on two idle cores (up to about 10 "
-        "when they are shared); --quick runs a reduced one in about 1.5 minutes (79-86 s on two "
-        "idle cores; several minutes when they are shared).",
+        "OUT/figure.png. The full study takes about 16 minutes on two cores shared with other "
+        "work (20 with the first compilation of the kernels); --quick runs a reduced one in "
+        "about 1-1.5 minutes (72 s on the same shared cores).",
     )
     add_chip(t, default="bss2")
     t.add_argument(

@@ -85,8 +85,8 @@ class StudyConfig:
 
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
-        """A reduced study (two seeds, 200 test samples per run) that runs in about 1.5 minutes
-        (79-86 s) on two idle cores: a first look, and what CI runs."""
+        """A reduced study (two seeds, 200 test samples per run) that runs in about 1-1.5 minutes
+        (72 s on two shared cores): a first look, and what CI runs."""
         base: dict[str, Any] = dict(
             n_train=1200,
             n_test=300,
