@@ -6,9 +6,14 @@ phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise source
 values of the built-in bss2 chip (hwdesc/chips/bss2.yaml).
 
 Prints tile-VMMs per second, million MACs per second (128 x 256 per VMM), the ratio to a NumPy
-matmul of the same batch measured in the same run, and the JIT cost separately: a first call
-with an empty on-disk cache (compilation) and with a warm cache (loading), each in a fresh
-process. Never fails on time.
+matmul of the same batch measured in the same run, the JIT cost separately (a first call with
+an empty on-disk cache, compilation, and with a warm cache, loading, each in a fresh process),
+and, in the same run, the accuracy of the kernel with the benchmarked settings against the
+reference integrator (``tests/reference/integrator.py``, RK4 at 0.5 ns, noise off) on a fixed
+set of cases: the benchmark tile itself, saturating and rail-driven dense inputs at wait 2 and
+5, and the shipped bss2 values with every deterministic effect on. The accuracy bar is 0.25 LSB
+RMS on the outputs of every case (model.md section 9), so speed cannot be bought silently with
+error: the script exits with status 1 when a case misses it. Never fails on time.
 
     python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3] [--flicker PSD]
 
@@ -30,6 +35,20 @@ K, M = 128, 256
 CYCLE = 8e-9
 V_RESET = 0.6
 LSB = 2.5e-3
+#: Largest output RMS error (LSB) against the reference integrator on any accuracy case.
+ACCURACY_BAR = 0.25
+#: Step of the reference integrator (s): converged (halving it changes < 1e-5 LSB).
+REFERENCE_STEP = 0.5e-9
+#: Per-column arguments of the kernel (sliced when a case takes some columns of the tile).
+_COLUMN_ARGS = (
+    "gm",
+    "tau_syn",
+    "i_offset",
+    "v_rail_hi",
+    "v_rail_lo",
+    "adc_offset",
+    "adc_lsb",
+)
 
 
 def workload(batch, seed=0):
@@ -78,6 +97,28 @@ def workload(batch, seed=0):
     return ev, w, x, p
 
 
+#: The workload's arguments that are not noise (the accuracy cases are noise-free).
+_WORKLOAD_ARGS = (
+    "syn_gain",
+    "drv_gain",
+    "drv_offset",
+    *_COLUMN_ARGS,
+    "dt",
+    "t_lsb",
+    "i_lsb",
+    "c_syn",
+    "c_m",
+    "v_lin",
+    "tau_leak",
+    "v_reset",
+    "v_leak",
+    "v_adc_lo",
+    "v_compliance",
+    "t_read",
+    "t_baseline",
+)
+
+
 def _bss2_noise():
     """The temporal-noise values of the built-in bss2 chip (hwdesc/chips/bss2.yaml), as kernel arguments."""
     import hwdesc
@@ -99,6 +140,77 @@ def _bss2_noise():
         sigma_adc=n.sigma_adc,
         sigma_ramp=n.sigma_ramp,
     )
+
+
+def _reference_modules():
+    """The reference integrator and the case builders of the kernel tests
+    (``tests/reference/integrator.py``, ``tests/kernels/kernel_cases.py``)."""
+    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    for folder in (tests, os.path.join(tests, "kernels")):
+        if folder not in sys.path:
+            sys.path.append(folder)
+    import kernel_cases
+    from reference import integrator
+
+    return kernel_cases, integrator
+
+
+def accuracy_cases(kernel_cases):
+    """The fixed accuracy cases: [(name, events, weights, parameters)], noise-free.
+
+    The benchmark tile itself (3 vectors of its workload, 32 of its columns) and the
+    cases of the reference tests that stress the integration most: dense large inputs at wait 2
+    with two sends and doubled g_m (outputs far beyond the linear range, into the rails), the
+    same-sign columns of wait 5 with two sends (rail-driven), and the shipped bss2 values at
+    wait 2 with every deterministic effect (path imbalance, OTA offsets, bounded lines, leak
+    levels, CADC thresholds)."""
+    ev, w, _, p = workload(3)
+    cols = np.arange(0, M, M // 32)
+    tile = {key: value for key, value in p.items() if key in _WORKLOAD_ARGS}
+    for key in _COLUMN_ARGS:
+        tile[key] = tile[key][cols]
+    tile["syn_gain"] = tile["syn_gain"][:, cols]
+    kc = kernel_cases
+    ev_s, w_s, p_s = kc.bss2_reference_case(5, m=8, n_b=2, wait=2, num_sends=2)
+    return [
+        ("benchmark tile (3 vectors, 32 of its columns)", ev, w[:, cols], tile),
+        (
+            "saturating: dense large inputs, wait 2, 2 sends, 2 g_m",
+            *kc.reference_case(
+                1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0
+            ),
+        ),
+        (
+            "rail-driven: dense large inputs, wait 5, 2 sends",
+            *kc.reference_case(7, m=16, n_b=6, wait=5, num_sends=2, dens=1.0, act_lo=16),
+        ),
+        (
+            "shipped bss2, wait 2, 2 sends, every deterministic effect",
+            ev_s,
+            w_s,
+            kc.with_new_effects(p_s, 8, seed=3, v_line_max=0.2),
+        ),
+    ]
+
+
+def accuracy(kernels, options):
+    """Per accuracy case (name, output RMS error, membrane RMS error (LSB), seconds of the
+    reference): the kernel with the benchmarked ``options`` (dt and friends) against the
+    reference integrator, noise off."""
+    kernel_cases, integrator = _reference_modules()
+    rows = []
+    for name, ev, w, p in accuracy_cases(kernel_cases):
+        p = dict(p, **options)
+        t0 = time.perf_counter()
+        refine = max(16, round(p["dt"] / REFERENCE_STEP))
+        ref = integrator.simulate_half_reference(*ev, w, p, refine=refine)
+        seconds = time.perf_counter() - t0
+        got = kernels.simulate_half(*ev, w, **dict(p, noise=False))
+        out = float(np.sqrt(np.mean((got.output - ref["output"]) ** 2)))
+        lsb = np.asarray(p["adc_lsb"])[None, :]
+        mem = float(np.sqrt(np.mean(((got.v_read - ref["v_read"]) / lsb) ** 2)))
+        rows.append((name, out, mem, seconds))
+    return rows
 
 
 def _first_call_seconds(cache_dir):
@@ -207,7 +319,22 @@ def main(argv=None):
         f"sanity: output range {res.output.min()}..{res.output.max()}, "
         f"fitted gain {gain:.5f} per unit of x*w"
     )
+    options = {"dt": p["dt"]}  # the kernel settings of the speed run that shape the numerics
+    rows = accuracy(kernels, options)
+    print(
+        f"accuracy against the reference integrator (RK4 at {REFERENCE_STEP * 1e9:g} ns, noise "
+        f"off), kernel at dt {options['dt'] * 1e9:g} ns, output / membrane RMS error:"
+    )
+    for name, out, mem, seconds in rows:
+        print(f"  {name}: {out:.3f} / {mem:.3f} LSB (reference {seconds:.1f} s)")
+    worst = max(out for _, out, _, _ in rows)
+    verdict = "within" if worst <= ACCURACY_BAR else "MISSES"
+    print(
+        f"result: {vmm_s:,.0f} tile-VMMs/s, {best / best_mm:,.0f}x the NumPy matmul, largest "
+        f"output error {worst:.3f} LSB RMS ({verdict} the {ACCURACY_BAR} LSB bar)"
+    )
+    return 0 if worst <= ACCURACY_BAR else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

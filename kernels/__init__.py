@@ -73,14 +73,16 @@ Noise (keyword; 0 turns a source off, ``noise=False`` turns all off):
                                (S_v(f) = K_f / f, K_f = flicker_psd_1mhz * 1e6 Hz);
                                flicker_tau_min, flicker_tau_max (s, default 1e-6, 1e-3),
                                flicker_components (K, 2..31, default 5), flicker_blocks
-                               (noise blocks per flicker block, default 16)
+                               (noise blocks per flicker block, default 4: 1.024 us at
+                               dt = 8 ns)
     noise_seed (0..2**64-1), stream (0..2**32-1), sample_index int [B] (global index of each
     sample; default arange(B)): the noise of a sample depends only on (noise_seed, stream,
     sample_index[b]), never on the batch it is in or the number of threads.
 Options: out_min, out_max (output clamp, default -128, 127); weight_min, weight_max, act_max (the
     ranges the arrays are checked against: the chip's formats; default -63, 63, 31, those of
     BrainScaleS-2); noise_substeps (steps per noise
-    block, default 8); closed_form_prephase (default True); record_samples (batch positions) and
+    block, default 32: 256 ns at dt = 8 ns; the block length changes the random stream, not the
+    noise statistics); closed_form_prephase (default True); record_samples (batch positions) and
     record_columns (columns) to return traces of the read window.
 Every default reproduces the results of the model without these effects bit for bit.
 

@@ -42,7 +42,7 @@ def test_bss2_adc_noise_and_line_values_of_issue_12():
     assert nz.sigma_gm == pytest.approx(0.022)
     assert nz.flicker.psd_at_1MHz == pytest.approx(4e-14)
     assert (nz.flicker.tau_min, nz.flicker.tau_max) == pytest.approx((1e-6, 1e-3))
-    assert (nz.flicker.components, nz.flicker.blocks) == (4, 32)
+    assert (nz.flicker.components, nz.flicker.blocks) == (4, 8)
     assert fp.ota_offset == pytest.approx(0.3e-3) and fp.leak_level == pytest.approx(5e-3)
     assert fp.offset_current == pytest.approx(10e-12)
     assert (fp.adc_slope, fp.adc_ramp_offset, fp.adc_offset) == (0.02, 0.5, 0.5)

@@ -1,4 +1,6 @@
-"""Parameter sets and event lists for the kernel tests (the starting values of model.md section 11)."""
+"""Parameter sets and event lists for the kernel tests (the starting values of model.md section 11),
+and the cases compared with the reference integrator (``tests/kernels/test_reference.py``, the
+accuracy part of ``benchmarks/kernels.py``)."""
 
 from pathlib import Path
 
@@ -130,4 +132,66 @@ def bss2_params(n_k, n_m, seed=0, calibration="default"):
         v_leak=a.membrane.v_leak,
         v_adc_lo=a.adc.v_lo,
         v_compliance=a.membrane.compliance_width,
+    )
+
+
+def reference_case(
+    seed, m, n_b, wait, num_sends, dens, act_lo, gm_factor=1.0, t_first=1e-6, n_k=128
+):
+    """(events, weights [n_k, m], parameters) of a random noise-free case with the test
+    parameters of :func:`chip_params`: inputs act_lo..31 with density ``dens``, the first quarter
+    of the columns all-excitatory and the second all-inhibitory (driven into the rails), read
+    1 us after the last event, g_m scaled by ``gm_factor``."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (n_k, m)).astype(np.int8)
+    q = m // 4
+    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: driven into the rails
+    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
+    x = rng.integers(act_lo, 32, (n_b, n_k))
+    x[rng.random((n_b, n_k)) > dens] = 0
+    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=t_first)
+    p = chip_params(n_k, m, seed=seed + 100, t_read=read_time(ev[3]), t_baseline=t_first)
+    p["gm"] = p["gm"] * gm_factor
+    return ev, w, p
+
+
+def bss2_reference_case(seed, m, n_b, wait, num_sends, calibration="default", n_k=128):
+    """(events, weights, parameters) of dense inputs (density 0.7) through a half with the values
+    shipped in ``hwdesc/chips/bss2.yaml``; events timed as the event simulator times them (whole
+    cycles after the reset, plus link and driver latency), same-sign quarters as in
+    :func:`reference_case`."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (n_k, m)).astype(np.int8)
+    q = m // 4
+    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: into the compliance region and the rails
+    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
+    x = rng.integers(1, 32, (n_b, n_k))
+    x[rng.random((n_b, n_k)) > 0.7] = 0
+    ev = events_from_inputs(
+        x, wait=wait, num_sends=num_sends, t_first=125 * FPGA_CYCLE, latency=9 * FPGA_CYCLE
+    )
+    p = bss2_params(n_k, m, seed=seed + 100, calibration=calibration)
+    p.update(t_read=read_time(ev[3]), t_baseline=625 * FPGA_CYCLE)
+    return ev, w, p
+
+
+def with_new_effects(p, m, seed, v_line_max=0.25):
+    """``p`` with every deterministic effect of model.md sections 3-8 on: excitatory/inhibitory
+    imbalance of g_m (10 %) and tau_syn (+15 % on the inhibitory line), OTA offsets inside the
+    tanh (0.4 mV), a leak level per column (+-20 mV around the reset, tau_leak 100 us), bounded
+    lines and CADC threshold deviations (+-0.3 code) on four quadrants."""
+    rng = np.random.default_rng(seed)
+    q = np.arange(m) * 4 // m
+    dev = 0.3 * rng.uniform(-1, 1, (4, 255))
+    return dict(
+        p,
+        gm_inh=p["gm"] * (1 + 0.1 * rng.standard_normal(m)),
+        tau_syn_inh=p["tau_syn"] * 1.15 * (1 + 0.03 * rng.standard_normal(m)),
+        v_offset_exc=0.4e-3 * rng.standard_normal(m),
+        v_offset_inh=0.4e-3 * rng.standard_normal(m),
+        v_leak=p["v_reset"] + 0.02 * rng.standard_normal(m),
+        tau_leak=100e-6,
+        v_line_max=v_line_max,
+        quadrant=q,
+        adc_dev=dev,
     )

@@ -15,7 +15,7 @@ from kernels.rng import normal_table
 
 TABLE = normal_table()
 TAU_MIN, TAU_MAX, N_COMP = 1e-6, 1e-3, 5
-H_F = 16 * 8 * 8e-9  # default flicker block: 16 noise blocks of 8 steps of 8 ns (s)
+H_F = 4 * 32 * 8e-9  # default flicker block: 4 noise blocks of 32 steps of 8 ns (s)
 
 
 def _series(psd, h, n_blocks, n_cols, sample=0, window=0):

@@ -5,33 +5,10 @@ with the values shipped in ``hwdesc/chips/bss2.yaml``."""
 
 import numpy as np
 import pytest
-from kernel_cases import (
-    ADC_LSB,
-    FPGA_CYCLE,
-    bss2_params,
-    chip_params,
-    events_from_inputs,
-    read_time,
-)
+from kernel_cases import ADC_LSB, bss2_reference_case, reference_case, with_new_effects
 from reference.integrator import simulate_half_reference
 
 import kernels
-
-K = 128
-
-
-def _case(seed, m, n_b, wait, num_sends, dens, act_lo, gm_factor=1.0, t_first=1e-6):
-    rng = np.random.default_rng(seed)
-    w = rng.integers(-63, 64, (K, m)).astype(np.int8)
-    q = m // 4
-    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: driven into the rails
-    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
-    x = rng.integers(act_lo, 32, (n_b, K))
-    x[rng.random((n_b, K)) > dens] = 0
-    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=t_first)
-    p = chip_params(K, m, seed=seed + 100, t_read=read_time(ev[3]), t_baseline=t_first)
-    p["gm"] = p["gm"] * gm_factor
-    return ev, w, p
 
 
 def _compare(ev, w, p, refine=16):
@@ -43,7 +20,9 @@ def _compare(ev, w, p, refine=16):
 
 
 def test_dense_large_inputs_at_wait_2_beyond_the_rails():
-    ev, w, p = _case(1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
+    ev, w, p = reference_case(
+        1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0
+    )
     rms_out, rms_v, ref = _compare(ev, w, p)
     # the case really saturates: outputs far beyond the linear +-80 range, near the rails
     assert np.abs(ref["output"]).max() > 100
@@ -63,7 +42,7 @@ def test_dense_large_inputs_at_wait_2_beyond_the_rails():
     ],
 )
 def test_random_cases(name, kw):
-    ev, w, p = _case(7, m=16, n_b=6, **kw)
+    ev, w, p = reference_case(7, m=16, n_b=6, **kw)
     rms_out, rms_v, _ = _compare(ev, w, p)
     assert rms_out <= 0.25, name
     assert rms_v <= 0.05, name
@@ -71,34 +50,18 @@ def test_random_cases(name, kw):
 
 @pytest.mark.slow
 def test_reference_is_converged():
-    ev, w, p = _case(3, m=8, n_b=3, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
+    ev, w, p = reference_case(
+        3, m=8, n_b=3, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0
+    )
     ref16 = simulate_half_reference(*ev, w, p, refine=16)
     ref32 = simulate_half_reference(*ev, w, p, refine=32)
     assert np.max(np.abs(ref16["v_read"] - ref32["v_read"])) < 0.002 * ADC_LSB
 
 
-def _bss2_case(seed, m, n_b, wait, num_sends, calibration="default"):
-    """Dense inputs through a half with the shipped bss2 values; events timed as the event
-    simulator times them (whole cycles after the reset, plus link and driver latency)."""
-    rng = np.random.default_rng(seed)
-    w = rng.integers(-63, 64, (K, m)).astype(np.int8)
-    q = m // 4
-    w[:, :q] = np.abs(w[:, :q])  # same-sign columns: into the compliance region and the rails
-    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
-    x = rng.integers(1, 32, (n_b, K))
-    x[rng.random((n_b, K)) > 0.7] = 0
-    ev = events_from_inputs(
-        x, wait=wait, num_sends=num_sends, t_first=125 * FPGA_CYCLE, latency=9 * FPGA_CYCLE
-    )
-    p = bss2_params(K, m, seed=seed + 100, calibration=calibration)
-    p.update(t_read=read_time(ev[3]), t_baseline=625 * FPGA_CYCLE)
-    return ev, w, p
-
-
 def test_shipped_bss2_values_agree_with_the_reference():
     """hwdesc/chips/bss2.yaml: 40 mV compliance width, 270 mV rails, its calibration and fixed-pattern
     spreads; the same-sign columns end in the compliance region."""
-    ev, w, p = _bss2_case(5, m=8, n_b=2, wait=5, num_sends=2)
+    ev, w, p = bss2_reference_case(5, m=8, n_b=2, wait=5, num_sends=2)
     rms_out, rms_v, ref = _compare(ev, w, p)
     assert np.abs(ref["output"]).max() > 95  # beyond the linear range, into the compliance
     assert rms_out <= 0.25
@@ -110,39 +73,21 @@ def test_shipped_bss2_values_agree_with_the_reference():
     "calibration, wait, num_sends", [("default", 2, 1), ("custom", 5, 1), ("custom", 2, 2)]
 )
 def test_shipped_bss2_values_agree_with_the_reference_more_cases(calibration, wait, num_sends):
-    ev, w, p = _bss2_case(6, m=12, n_b=4, wait=wait, num_sends=num_sends, calibration=calibration)
+    ev, w, p = bss2_reference_case(
+        6, m=12, n_b=4, wait=wait, num_sends=num_sends, calibration=calibration
+    )
     rms_out, rms_v, _ = _compare(ev, w, p)
     assert rms_out <= 0.25
     assert rms_v <= 0.05
 
 
-def _with_new_effects(p, m, seed, v_line_max=0.25):
-    """``p`` with every deterministic effect of model.md sections 3-8 on: excitatory/inhibitory
-    imbalance of g_m (10 %) and tau_syn (+15 % on the inhibitory line), OTA offsets inside the
-    tanh (0.4 mV), a leak level per column (+-20 mV around the reset, tau_leak 100 us), bounded
-    lines and CADC threshold deviations (+-0.3 code) on four quadrants."""
-    rng = np.random.default_rng(seed)
-    q = np.arange(m) * 4 // m
-    dev = 0.3 * rng.uniform(-1, 1, (4, 255))
-    return dict(
-        p,
-        gm_inh=p["gm"] * (1 + 0.1 * rng.standard_normal(m)),
-        tau_syn_inh=p["tau_syn"] * 1.15 * (1 + 0.03 * rng.standard_normal(m)),
-        v_offset_exc=0.4e-3 * rng.standard_normal(m),
-        v_offset_inh=0.4e-3 * rng.standard_normal(m),
-        v_leak=p["v_reset"] + 0.02 * rng.standard_normal(m),
-        tau_leak=100e-6,
-        v_line_max=v_line_max,
-        quadrant=q,
-        adc_dev=dev,
-    )
-
-
 def test_new_deterministic_effects_agree_with_the_reference():
     """Dense large inputs at wait 2 (lines far beyond the bound), doubled g_m, every new
     deterministic effect on."""
-    ev, w, p = _case(1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0)
-    p = _with_new_effects(p, 8, seed=2)
+    ev, w, p = reference_case(
+        1, m=8, n_b=4, wait=2, num_sends=2, dens=1.0, act_lo=16, gm_factor=2.0
+    )
+    p = with_new_effects(p, 8, seed=2)
     rms_out, rms_v, ref = _compare(ev, w, p)
     assert np.abs(ref["output"]).max() > 100
     assert rms_out <= 0.25
@@ -156,8 +101,8 @@ def test_new_deterministic_effects_agree_with_the_reference():
 def test_shipped_values_with_the_new_effects_agree_with_the_reference():
     """The shipped bss2 values plus imbalance, offsets, the line bound (dense wait-2 inputs,
     bound reached), per-column leak level and CADC threshold deviations."""
-    ev, w, p = _bss2_case(5, m=8, n_b=2, wait=2, num_sends=2)
-    p = _with_new_effects(p, 8, seed=3, v_line_max=0.2)
+    ev, w, p = bss2_reference_case(5, m=8, n_b=2, wait=2, num_sends=2)
+    p = with_new_effects(p, 8, seed=3, v_line_max=0.2)
     rms_out, rms_v, ref = _compare(ev, w, p)
     assert np.abs(ref["output"]).max() > 60
     assert rms_out <= 0.25
@@ -170,8 +115,8 @@ def test_shipped_values_with_the_new_effects_agree_with_the_reference():
 @pytest.mark.slow
 @pytest.mark.parametrize("wait, num_sends, v_line_max", [(5, 1, 0.3), (2, 1, 0.15), (8, 2, 0.2)])
 def test_new_effects_more_cases(wait, num_sends, v_line_max):
-    ev, w, p = _case(9, m=12, n_b=4, wait=wait, num_sends=num_sends, dens=1.0, act_lo=8)
-    p = _with_new_effects(p, 12, seed=wait, v_line_max=v_line_max)
+    ev, w, p = reference_case(9, m=12, n_b=4, wait=wait, num_sends=num_sends, dens=1.0, act_lo=8)
+    p = with_new_effects(p, 12, seed=wait, v_line_max=v_line_max)
     rms_out, rms_v, _ = _compare(ev, w, p)
     assert rms_out <= 0.25
     assert rms_v <= 0.05
