@@ -195,9 +195,9 @@ def add_parser(sub) -> None:
         "straight-through), under the default and the custom calibration profile, for several "
         "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
-        "OUT/figure.png. The full study takes about 6 minutes on two idle cores (about 15 when "
-        "they are shared with other work); --quick runs a reduced one in about half a minute "
-        "(26 s on two idle cores, 72 s on shared ones).",
+        "OUT/figure.png. The full study takes about 5 minutes on two idle cores (14-20 when "
+        "they are shared with other work); --quick runs a reduced one in about 25 s on two "
+        "idle cores (about 70 s on shared ones).",
     )
     add_chip(t, default="bss2")
     t.add_argument(

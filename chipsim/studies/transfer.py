@@ -85,8 +85,8 @@ class StudyConfig:
 
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
-        """A reduced study (two seeds, 200 test samples per run) that runs in about half a
-        minute on two idle cores (26 s; 72 s on shared ones): a first look, and what CI runs."""
+        """A reduced study (two seeds, 200 test samples per run) that runs in about 25 s on two
+        idle cores (about 70 s on shared ones): a first look, and what CI runs."""
         base: dict[str, Any] = dict(
             n_train=1200,
             n_test=300,
