@@ -72,6 +72,19 @@ class Bench:
         self.experiments += 1
         return self.experiments * self.desc.geometry.halves
 
+    def _params(self, h, pattern, weights, stream, knobs=None):
+        """The kernel half of half ``h`` for one experiment: ``pattern`` with ``weights``, all
+        noise on, keyed by the experiment's ``stream``."""
+        return kernel_params(
+            self.desc,
+            self.knobs if knobs is None else knobs,
+            pattern,
+            weights,
+            noise=True,
+            noise_seed=self.noise_seed,
+            stream=stream + h,
+        )
+
     def _run(self, h, params, ev, n, *, t_read, t_baseline, t_gap):
         import kernels
 
@@ -120,15 +133,8 @@ class Bench:
                 adc_lsb=lsb[h],
                 adc_offset=offset[h],
             )
-            params = kernel_params(
-                self.desc,
-                self.knobs.model_copy(update={"v_reset": v}),
-                held,
-                np.zeros((1, m), dtype=np.int32),
-                noise=True,
-                noise_seed=self.noise_seed,
-                stream=stream + h,
-            )
+            knobs = self.knobs.model_copy(update={"v_reset": v})
+            params = self._params(h, held, np.zeros((1, m), dtype=np.int32), stream, knobs)
             res = self._run(h, params, empty, n, t_read=1e-6, t_baseline=1e-6, t_gap=2e-6)
             both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
             out[h] = both.mean(axis=0)
@@ -158,15 +164,7 @@ class Bench:
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
-            params = kernel_params(
-                desc,
-                self.knobs,
-                pat,
-                weights,
-                noise=True,
-                noise_seed=self.noise_seed,
-                stream=stream + h,
-            )
+            params = self._params(h, pat, weights, stream)
             res = self._run(h, params, ev, n, t_read=t_read, t_baseline=t_baseline, t_gap=t_gap)
             sign = 1.0 if path == 0 else -1.0
             out[h] = sign * res.output.astype(np.float64).mean(axis=0)
@@ -203,15 +201,7 @@ class Bench:
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
-            params = kernel_params(
-                desc,
-                self.knobs,
-                pat,
-                weights,
-                noise=True,
-                noise_seed=self.noise_seed,
-                stream=stream + h,
-            )
+            params = self._params(h, pat, weights, stream)
             total = None
             time = None
             for first in range(0, TAU_RUNS, per_call):
