@@ -33,8 +33,6 @@ import numpy as np
 
 K, M = 128, 256
 CYCLE = 8e-9
-V_RESET = 0.6
-LSB = 2.5e-3
 #: Largest output RMS error (LSB) against the reference integrator on any accuracy case.
 ACCURACY_BAR = 0.25
 #: Step of the reference integrator (s): converged (halving it changes < 1e-5 LSB).
@@ -66,33 +64,10 @@ def workload(batch, seed=0):
     times = t_first + pos * 5 * CYCLE
     ev = (ptr, rows.astype(np.int32), x[b_idx, rows].astype(np.int32), times)
     t_read = t_first + (counts.max() - 1) * 5 * CYCLE + 1e-6
-    fp = np.random.default_rng(seed + 1)
-    p = dict(
-        syn_gain=(1 + 0.03 * fp.standard_normal((K, M))).astype(np.float32),
-        drv_gain=0.01 * fp.standard_normal(K),
-        drv_offset=0.2e-9 * fp.standard_normal(K),
-        gm=0.9e-6 * (1 + 0.02 * fp.standard_normal(M)),
-        tau_syn=0.32e-6 * (1 + 0.03 * fp.standard_normal(M)),
-        i_offset=2e-15 * fp.standard_normal(M),
-        v_rail_hi=V_RESET + 0.28 + 0.01 * fp.standard_normal(M),
-        v_rail_lo=V_RESET - 0.28 + 0.01 * fp.standard_normal(M),
-        adc_offset=0.5 * fp.standard_normal(M),
-        adc_lsb=LSB * (1 + 0.02 * fp.standard_normal(M)),
-        dt=CYCLE,
-        t_lsb=1e-9,
-        i_lsb=0.5e-6 / 63,
-        c_syn=0.2e-12,
-        c_m=2.2e-12,
-        v_lin=0.15,
-        tau_leak=500e-6,
-        v_reset=V_RESET,
-        v_leak=V_RESET,
-        v_adc_lo=V_RESET - 120 * LSB,
-        v_compliance=0.08,
-        t_read=t_read,
-        t_baseline=5e-6,
-        **_bss2_noise(),
-        noise_seed=1234,
+    kernel_cases, _ = _reference_modules()
+    # the fixed pattern and circuit values of the kernel tests (model.md section 11, start values)
+    p = kernel_cases.chip_params(
+        K, M, seed=seed + 1, t_read=t_read, **_bss2_noise(), noise_seed=1234
     )
     return ev, w, x, p
 
@@ -145,7 +120,11 @@ def _bss2_noise():
 def _reference_modules():
     """The reference integrator and the case builders of the kernel tests
     (``tests/reference/integrator.py``, ``tests/kernels/kernel_cases.py``)."""
-    tests = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests")
+    import hwdesc  # the repository holding this package holds the tests (also for a copy of
+    # this file run from elsewhere, see _first_call_seconds)
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(hwdesc.__file__)))
+    tests = os.path.join(root, "tests")
     for folder in (tests, os.path.join(tests, "kernels")):
         if folder not in sys.path:
             sys.path.append(folder)
