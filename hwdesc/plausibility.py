@@ -60,7 +60,7 @@ RANGES: dict[str, Range] = {
         "voltage",
         "bound of a line above its rest level: below 1 mV no pulse fits; "
         + _VOLT
-        + " (bss2: 600 mV)",
+        + " (bss2: 800 mV)",
     ),
     "analog.synaptic_input.tau_gm_coupling.reference_gm": Range(
         1e-12, 1e-3, "conductance", "an on-chip OTA: 1 pS .. 1 mS (bss2: 0.9 uS)"
