@@ -265,7 +265,10 @@ def test_flicker_blocks_closed_form_equals_stepping(case, flicker_blocks, seed):
     quiet = kernels.simulate_half(*ev, w, **p, **extra, noise=False)
     assert_same_up_to_rounding(closed, stepped, p)
     assert_same_up_to_rounding(closed, quiet, p)
-    assert np.all(closed.v_baseline != quiet.v_baseline)  # the flicker is on
+    # the flicker is on: it moves both windows (per neuron it may by chance move one less than
+    # the float32 resolution of the membrane at this tiny level, so not every neuron is asked)
+    assert np.any(closed.v_baseline != quiet.v_baseline)
+    assert np.any(closed.v_read != quiet.v_read)
 
 
 @settings(max_examples=15, deadline=None)
