@@ -597,6 +597,50 @@ class Uncalibrated(Section):
         default=(-128, 127),
         description="digital offsets a channel can add to its reads (codes, lowest, highest)",
     )
+    synapse_dac: NonNegative = Field(
+        le=0.5,
+        description="relative std of the raw current factor of each quadrant's synapse DAC bias "
+        "(I_max = synapse_dac_bias's per_code x effective code x factor)",
+    )
+    driver_block: Int = Field(
+        ge=1,
+        description="synapse drivers per analog memory block: they share one ramp cell "
+        "(drivers 0..driver_block-1 of a half the first block, ...)",
+    )
+    driver_ramp: NonNegative = Field(
+        le=0.5, description="relative std of the raw ramp current factor of each driver block"
+    )
+    driver_ramp_code: Int = Field(
+        ge=1,
+        le=1022,
+        description="effective code of a ramp cell at which a driver's pulse grows by "
+        "analog.pulse.t_lsb per activation step (the pulse per step grows with the code)",
+    )
+    driver_pulse_window: PositiveTime = Field(
+        description="longest pulse a driver makes (s): the end of its ramp window; the "
+        "calibration aims for 90 % of it at the largest activation, as the reference does"
+    )
+    driver_pulse_gain: NonNegative = Field(
+        le=0.5,
+        description="relative std of each driver's raw pulse length per activation step (no "
+        "per-driver knob trims it)",
+    )
+    driver_pulse_offset: Time = Field(
+        description="std of each driver's raw pulse length offset (s)"
+    )
+    driver_offset_per_code: PositiveTime = Field(
+        description="pulse length one code of a driver's 6-bit DAC offset removes (s): a "
+        "higher code, a shorter pulse"
+    )
+    driver_offset_spread: NonNegative = Field(
+        le=0.5, description="relative std of each driver's DAC offset step"
+    )
+    driver_offset_zero: Int = Field(
+        description="DAC offset code at which a driver's offset adds nothing (its nominal code)"
+    )
+    driver_offset_range: tuple[Int, Int] = Field(
+        default=(0, 63), description="codes of a driver's DAC offset (lowest, highest)"
+    )
 
     @model_validator(mode="after")
     def _offset_range(self) -> Uncalibrated:
@@ -606,6 +650,13 @@ class Uncalibrated(Section):
                 ("adc_channel_offset_range",),
                 f"[{lo}, {hi}] does not hold 0 inside",
                 "write [lowest, highest] with lowest < 0 < highest (BrainScaleS-2: [-128, 127])",
+            )
+        lo, hi = self.driver_offset_range
+        if not lo <= self.driver_offset_zero <= hi or lo >= hi:
+            raise FieldProblem(
+                ("driver_offset_zero",),
+                f"{self.driver_offset_zero} is not a code of driver_offset_range [{lo}, {hi}]",
+                "give a code inside the range (BrainScaleS-2: 32 in [0, 63])",
             )
         return self
 

@@ -69,6 +69,13 @@ class RawChip:
     ramp_slope_cells: Cells  # (H, Q)
     reference_cells: Cells  # (H,) the voltage cell the CADC reads while it is calibrated
     channel_offset: np.ndarray  # (H, M) comparator offsets (codes)
+    dac_factor: np.ndarray  # (H, Q) raw current factor of each quadrant's synapse DAC bias
+    dac_cells: Cells  # (H, Q) the synapse DAC bias cells
+    ramp_factor: np.ndarray  # (H, B) raw ramp current factor of each driver block
+    ramp_cells: Cells  # (H, B) the ramp cells of the driver blocks
+    drv_gain: np.ndarray  # (H, K) raw relative pulse length per step of each driver
+    drv_offset: np.ndarray  # (H, K) raw pulse length offset of each driver (s)
+    drv_step: np.ndarray  # (H, K) relative size of each driver's DAC offset step (around 1)
 
     @classmethod
     def draw(cls, desc: ChipDescription, seed: int) -> RawChip:
@@ -77,6 +84,13 @@ class RawChip:
         raw = require_uncalibrated(desc)
         halves, m = desc.geometry.halves, desc.geometry.columns
         q = m // desc.analog.adc.quadrant_columns
+        k = desc.tile_shape[0]
+        if k % raw.driver_block:
+            raise ValueError(
+                f"chip '{desc.identity.name}': uncalibrated.driver_block = {raw.driver_block} "
+                f"does not divide the {k} synapse drivers of a half; give a divisor of {k}"
+            )
+        b = k // raw.driver_block
         cap = raw.capmem
 
         def normal(name: str, std: float, shape) -> np.ndarray:
@@ -107,6 +121,13 @@ class RawChip:
             ramp_slope_cells=cells("cadc_ramp_slope", q),
             reference_cells=cells("cadc_reference", ()),
             channel_offset=normal("raw_adc_channel_offset", raw.adc_channel_offset, m),
+            dac_factor=relative("raw_synapse_dac", raw.synapse_dac, q),
+            dac_cells=cells("synapse_dac_bias", q),
+            ramp_factor=relative("raw_driver_ramp", raw.driver_ramp, b),
+            ramp_cells=cells("driver_ramp", b),
+            drv_gain=normal("raw_driver_pulse_gain", raw.driver_pulse_gain, k),
+            drv_offset=normal("raw_driver_pulse_offset", raw.driver_pulse_offset, k),
+            drv_step=relative("raw_driver_offset_step", raw.driver_offset_spread, k),
         )
 
     # ---- transfers ---------------------------------------------------------------------------
@@ -153,6 +174,54 @@ class RawChip:
         offset = (v_lo - start[:, quadrant]) / lsb_c + self.channel_offset
         return lsb_c, offset + np.asarray(channel_codes, dtype=np.float64)
 
+    def i_max(self, codes) -> np.ndarray:
+        """(H, Q) synaptic current at weight 63 (A) of each quadrant at its synapse DAC bias
+        codes (H, Q)."""
+        knob = _code_knob(self.description, "i_max")
+        return np.clip(
+            knob.offset + knob.per_code * self.dac_cells.effective(codes) * self.dac_factor,
+            0.0,
+            None,
+        )
+
+    def driver_transfer(self, ramp_codes, offset_codes) -> tuple[np.ndarray, np.ndarray]:
+        """(H, K) relative gain ``d`` and offset ``o`` (s) of every driver's pulse length
+        ``T(a) = a t_lsb (1 + d) + o`` with its block's ramp cell at ``ramp_codes`` (H, B) and its
+        DAC offset at ``offset_codes`` (H, K); below the window :attr:`driver_window`.
+
+        The pulse lasts from the time the driver's ramp crosses the DAC level of the activation
+        to the end of the window ``W``: ``T(a) = W - g x``, with ``x = W - a t_lsb (1 + d_r) -
+        o_r + per_code s_r (c - zero)`` the crossing time of the nominal ramp (a higher
+        activation, a lower DAC level, an earlier crossing; a higher DAC offset code, a later
+        one) and ``g = driver_ramp_code / (c_eff f_b)`` the inverse of the block's ramp current
+        relative to the nominal one (a stronger ramp crosses earlier: longer pulses, a smaller
+        step per activation)."""
+        raw = self._raw
+        block = np.arange(self.drv_gain.shape[1]) // raw.driver_block
+        c_eff = np.maximum(self.ramp_cells.effective(ramp_codes), MIN_EFFECTIVE_CODE)
+        g = (raw.driver_ramp_code / (c_eff * self.ramp_factor))[:, block]
+        gain = g * (1.0 + self.drv_gain) - 1.0
+        codes = np.asarray(offset_codes, dtype=np.float64)
+        window = self.driver_window
+        start = (
+            window
+            - self.drv_offset
+            + raw.driver_offset_per_code * self.drv_step * (codes - raw.driver_offset_zero)
+        )
+        return gain, window - g * start
+
+    def driver_pulses(self, ramp_codes, offset_codes, activation: int) -> np.ndarray:
+        """(H, K) pulse length (s) of every driver at ``activation``: the transfer of
+        :meth:`driver_transfer`, limited to 0..:attr:`driver_window`."""
+        gain, offset = self.driver_transfer(ramp_codes, offset_codes)
+        t_lsb = self.description.analog.pulse.t_lsb
+        return np.clip(activation * t_lsb * (1.0 + gain) + offset, 0.0, self.driver_window)
+
+    @property
+    def driver_window(self) -> float:
+        """The longest pulse a driver makes (s)."""
+        return float(self._raw.driver_pulse_window)
+
     @property
     def quadrant(self) -> np.ndarray:
         """(M,) the quadrant of each column of a half."""
@@ -175,29 +244,57 @@ class RawChip:
         offset_code = _code((start - cap.v_at_zero) / cap.v_per_code)
         slope_code = _code(lsb / raw.adc_slope_per_code)
         tau_code = _code(raw.tau_syn_bias / target.tau_syn)
+        k = self.drv_gain.shape[1]
         return {
             "cadc_ramp_offset": np.full((halves, q), offset_code, dtype=np.int64),
             "cadc_ramp_slope": np.full((halves, q), slope_code, dtype=np.int64),
             "cadc_channel_offset": np.zeros((halves, m), dtype=np.int64),
             "i_synin_gm": np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64),
             "i_bias_tau_syn": np.full((halves, 2, m), tau_code, dtype=np.int64),
+            "synapse_dac_bias": np.full((halves, q), target.synapse_dac_bias, dtype=np.int64),
+            "driver_ramp": np.full(
+                (halves, k // raw.driver_block), raw.driver_ramp_code, dtype=np.int64
+            ),
+            "driver_offset": np.full((halves, k), raw.driver_offset_zero, dtype=np.int64),
         }
 
     # ---- the chip at given codes ------------------------------------------------------------
     def patterns(
-        self, base: tuple[HalfPattern, ...], codes: dict[str, np.ndarray]
+        self,
+        base: tuple[HalfPattern, ...],
+        codes: dict[str, np.ndarray],
+        i_max: float,
+        activation: int | None = None,
     ) -> tuple[HalfPattern, ...]:
         """The fixed pattern of each half with the calibrated circuits at ``codes`` (the names
         of :meth:`nominal_codes`): ``base`` (from :func:`chipsim.fixed_pattern.draw`) with g_m,
-        tau_syn and the CADC's steps and offsets replaced."""
+        tau_syn, the CADC's steps and offsets, the drivers' pulse gains and offsets and the
+        synaptic currents of each quadrant replaced. ``i_max`` (A) is the chip-wide current at
+        weight 63 the kernels run with: each column's synapses are scaled by its quadrant's
+        current over it. With ``activation``, every driver's pulse is set to its length at that
+        activation, limited to the window (an experiment that sends only that activation);
+        without, the transfer is the linear one of :meth:`driver_transfer`."""
         gm = self.gm(codes["i_synin_gm"])
         tau = self.tau_syn(codes["i_bias_tau_syn"], gm)
         lsb, offset = self.adc(
             codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
         )
+        if activation is None:
+            drv_gain, drv_offset = self.driver_transfer(
+                codes["driver_ramp"], codes["driver_offset"]
+            )
+        else:
+            pulse = self.driver_pulses(codes["driver_ramp"], codes["driver_offset"], activation)
+            drv_gain = np.zeros_like(pulse)
+            drv_offset = pulse - activation * self.description.analog.pulse.t_lsb
+        scale = (self.i_max(codes["synapse_dac_bias"]) / float(i_max))[:, self.quadrant]
         return tuple(
             replace(
                 pat,
+                syn_gain_exc=_frozen(pat.syn_gain_exc * scale[h][None, :]),
+                syn_gain_inh=_frozen(pat.syn_gain_inh * scale[h][None, :]),
+                drv_gain=_frozen(drv_gain[h]),
+                drv_offset=_frozen(drv_offset[h]),
                 gm=_frozen(gm[h, 0]),
                 gm_inh=_frozen(gm[h, 1]),
                 tau_syn=_frozen(tau[h, 0]),

@@ -19,7 +19,7 @@ from hwdesc import ChipDescription, rules
 from .. import fixed_pattern as _fp
 from ..chip import kernel_params
 from .algorithms import binary_search, linear_prediction, noisy_binary_search
-from .circuits import RawChip, target_knobs
+from .circuits import RawChip, require_uncalibrated, target_knobs
 from .result import CalibrationResult, description_hash
 from .target import CAPMEM_MAX, HagenCalibTarget, Target
 
@@ -38,6 +38,37 @@ GM_ACTIVATION = 31
 TAU_ROWS = 6
 TAU_RUNS = 4
 TAU_FIT = (0.25, 2.5)
+#: The CADC range of the synapse driver steps (CapMem codes), narrower than the default target
+#: for a finer step: 150..340 read as the target's read range, as the reference does.
+NARROW_RANGE = (150, 340)
+#: The synapse DAC bias set (and calibrated per quadrant) for the synapse driver steps.
+DRIVER_DAC_BIAS = 800
+#: The synapse DAC bias measurement (the reference's, on the synaptic input lines): rows
+#: sending one event each at the same time (weight 63, activation 31, excitatory), the drop of
+#: every excitatory line at the end of the pulses, averaged over :data:`GM_RUNS` runs; the
+#: median per quadrant.
+DAC_ROWS = 6
+#: The synapse driver measurement (reference: synapse_driver.py): each driver sends
+#: :data:`DRIVER_SENDS` events (weight 63) to its own columns, the sends :data:`DRIVER_SEND_SPACING`
+#: apart, the drivers of a vector :data:`DRIVER_EVENT_SPACING` apart (4 FPGA cycles); the median
+#: output over a driver's columns, averaged over :data:`DRIVER_RUNS` runs.
+DRIVER_SENDS = 3
+DRIVER_SEND_SPACING = 1e-6
+DRIVER_EVENT_SPACING = 32e-9
+DRIVER_RUNS = 5
+#: Drivers measured at once (on disjoint columns) while the ramp is searched, and in the final
+#: offset search (the reference: 8 and 1).
+DRIVER_PARALLEL_RAMP = 8
+DRIVER_PARALLEL_OFFSET = 2
+#: Runs of the final offset search: twice the reference's five, with two drivers at a time
+#: instead of one, the same number of vectors; it halves the variance of the CADC ramp noise
+#: common to a quadrant, which no median over columns removes.
+DRIVER_RUNS_OFFSET = 10
+#: The activations of the driver steps: the ramp is searched at a low one, the offsets at a high
+#: one; 90 % of the largest pulse at the largest activation is the target (the reference's).
+RAMP_ACTIVATION = 2
+OFFSET_ACTIVATION = 29
+RANGE_LIMIT = 0.9
 #: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
 #: time constants for the g_m the first OTA bias step set.
 NEURON_PASSES = 2
@@ -45,9 +76,29 @@ NEURON_PASSES = 2
 TAU_RECORD_BYTES = 64 << 20
 #: The order of the steps, as they appear in progress messages and summaries.
 STEPS = (
+    "driver_ramp",
+    "driver_offset",
     "cadc_ramp_offset",
     "cadc_ramp_slope",
     "cadc_channel_offset",
+    "synapse_dac_bias",
+    "tau_syn_exc",
+    "tau_syn_inh",
+    "i_synin_gm_exc",
+    "i_synin_gm_inh",
+)
+#: The steps as the progress callback names them, in the order they run: the CADC to the
+#: narrow range, the synapse DAC bias for the driver steps, the drivers, then the result's
+#: quantities.
+PROGRESS = (
+    "cadc_narrow",
+    "synapse_dac_bias_narrow",
+    "driver_ramp",
+    "driver_offset",
+    "cadc_ramp_offset",
+    "cadc_ramp_slope",
+    "cadc_channel_offset",
+    "synapse_dac_bias",
     "tau_syn_exc",
     "tau_syn_inh",
     "i_synin_gm_exc",
@@ -140,27 +191,30 @@ class Bench:
             out[h] = both.mean(axis=0)
         return out
 
-    def amplitudes(self, codes: dict[str, np.ndarray], path: int) -> np.ndarray:
+    def amplitudes(
+        self, codes: dict[str, np.ndarray], path: int, events: int = GM_EVENTS
+    ) -> np.ndarray:
         """(H, M) mean amplitude (CADC LSB; positive for both paths) of every neuron for
-        :data:`GM_EVENTS` events :data:`GM_SPACING` apart through path ``path`` (0 excitatory,
-        1 inhibitory), averaged over :data:`GM_RUNS` runs, with the chip at ``codes``."""
+        ``events`` events (rows spread over the half) :data:`GM_SPACING` apart through path
+        ``path`` (0 excitatory, 1 inhibitory), averaged over :data:`GM_RUNS` runs, with the chip
+        at ``codes``."""
         desc = self.desc
         k, m = desc.tile_shape
-        rows = np.linspace(0, k - 1, GM_EVENTS).round().astype(np.int64)
+        rows = np.linspace(0, k - 1, events).round().astype(np.int64)
         weights = np.zeros((k, m), dtype=np.int32)
         weights[rows] = GM_WEIGHT if path == 0 else -GM_WEIGHT
         latency = desc.io.link_latency + desc.io.driver_latency
         t_baseline, t_gap, pre, post = _windows(desc)
-        times = pre + latency + GM_SPACING * np.arange(GM_EVENTS)
-        t_read = pre + GM_SPACING * (GM_EVENTS - 1) + post
+        times = pre + latency + GM_SPACING * np.arange(events)
+        t_read = pre + GM_SPACING * (events - 1) + post
         n = GM_RUNS
         ev = (
-            np.arange(n + 1, dtype=np.int64) * GM_EVENTS,
+            np.arange(n + 1, dtype=np.int64) * events,
             np.tile(rows, n),
-            np.full(n * GM_EVENTS, GM_ACTIVATION, dtype=np.int64),
+            np.full(n * events, GM_ACTIVATION, dtype=np.int64),
             np.tile(times, n),
         )
-        patterns = self.raw.patterns(self.base, codes)
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
@@ -197,7 +251,7 @@ class Bench:
         t_read = t_fit[1] + 2 * desc.analog.dt
         steps = int(np.ceil(t_read / desc.analog.dt)) + 2
         per_call = int(max(1, min(TAU_RUNS, TAU_RECORD_BYTES // (steps * m * 3 * 8))))
-        patterns = self.raw.patterns(self.base, codes)
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
@@ -229,6 +283,106 @@ class Bench:
                 time = res.traces.time
             assert total is not None and time is not None
             out[h] = _decay_time(time, total / TAU_RUNS, t_fit)
+        return out
+
+    def line_drops(self, codes: dict[str, np.ndarray]) -> np.ndarray:
+        """(H, M) voltage (V) of every excitatory synaptic input line at the end of the pulses
+        of :data:`DAC_ROWS` rows (spread over the half) sending one event each at the same time
+        (weight 63, activation 31), as the membrane ADC records a synaptic input through the
+        readout multiplexer (with the line's noise), averaged over :data:`GM_RUNS` runs."""
+        import kernels
+
+        desc = self.desc
+        k, m = desc.tile_shape
+        rows = np.linspace(0, k - 1, DAC_ROWS).round().astype(np.int64)
+        weights = np.zeros((k, m), dtype=np.int32)
+        weights[rows] = GM_WEIGHT
+        t_baseline, t_gap, pre, _ = _windows(desc)
+        window = self.raw.driver_window
+        t_end = pre + desc.io.link_latency + desc.io.driver_latency + window
+        t_read = t_end + 2 * desc.analog.dt
+        n = GM_RUNS
+        ev = (
+            np.arange(n + 1, dtype=np.int64) * DAC_ROWS,
+            np.tile(rows, n),
+            np.full(n * DAC_ROWS, GM_ACTIVATION, dtype=np.int64),
+            np.full(n * DAC_ROWS, pre),
+        )
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=GM_ACTIVATION)
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, m))
+        for h, pat in enumerate(patterns):
+            params = self._params(h, pat, weights, stream)
+            res = kernels.run_half(
+                params,
+                *ev,
+                t_read=t_read,
+                t_baseline=t_baseline,
+                t_gap=t_gap,
+                sample_index=np.arange(n, dtype=np.int64),
+                record_samples=np.arange(n),
+                record_columns=np.arange(m),
+            )
+            assert res.traces is not None
+            at = int(np.argmin(np.abs(res.traces.time - t_end)))
+            out[h] = res.traces.v_exc[:, :, at].mean(axis=0)
+        return out
+
+    def driver_amplitudes(
+        self,
+        codes: dict[str, np.ndarray],
+        activation: int,
+        parallel: int,
+        runs: int = DRIVER_RUNS,
+    ) -> np.ndarray:
+        """(H, K) amplitude (CADC LSB) of every synapse driver at ``activation``, with the chip
+        at ``codes``: ``parallel`` drivers at a time, each on its own columns (driver ``r`` on
+        the columns ``c`` with ``c % parallel == r % parallel``, spread over the half), send
+        :data:`DRIVER_SENDS` events each (weight 63, excitatory row); a driver's amplitude is
+        the median output of its columns, averaged over ``runs`` runs. Every pulse is the
+        driver's length at ``activation``, limited to its window (the reference's measurement,
+        on the membranes instead of the synaptic input lines)."""
+        desc = self.desc
+        k, m = desc.tile_shape
+        if k % parallel or m % parallel:
+            raise ValueError(f"parallel: {parallel} must divide {k} drivers and {m} columns")
+        group = np.arange(k) % parallel
+        weights = np.zeros((k, m), dtype=np.int32)
+        columns = np.arange(m) % parallel
+        weights[:] = np.where(columns[None, :] == group[:, None], GM_WEIGHT, 0)
+        per_run = k // parallel
+        latency = desc.io.link_latency + desc.io.driver_latency
+        t_baseline, t_gap, pre, post = _windows(desc)
+        j = np.arange(parallel)
+        send = np.arange(DRIVER_SENDS)
+        # one vector: every send of its drivers, send by send
+        times = (
+            pre + latency + send[:, None] * DRIVER_SEND_SPACING + j[None, :] * DRIVER_EVENT_SPACING
+        ).reshape(-1)
+        t_read = float(times.max()) - latency + post
+        n = runs * per_run
+        first = (np.arange(n) % per_run) * parallel  # the first driver of each vector
+        rows = (first[:, None, None] + j[None, None, :]).repeat(DRIVER_SENDS, axis=1)
+        per_vector = DRIVER_SENDS * parallel
+        ev = (
+            np.arange(n + 1, dtype=np.int64) * per_vector,
+            rows.reshape(-1).astype(np.int64),
+            np.full(n * per_vector, activation, dtype=np.int64),
+            np.tile(times, n),
+        )
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=activation)
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, k))
+        for h, pat in enumerate(patterns):
+            params = self._params(h, pat, weights, stream)
+            res = self._run(h, params, ev, n, t_read=t_read, t_baseline=t_baseline, t_gap=t_gap)
+            output = res.output.astype(np.float64).reshape(runs, per_run, m)
+            # (runs, per_run, parallel): the median over the columns of each driver's group
+            med = np.stack(
+                [np.median(output[:, :, columns == g], axis=2) for g in range(parallel)],
+                axis=2,
+            )
+            out[h] = med.reshape(runs, k).mean(axis=0)
         return out
 
 
@@ -294,10 +448,13 @@ def run(
     seed: int,
     progress: Progress | None = None,
 ) -> tuple[CalibrationResult, list[Step]]:
-    """Calibrate chip ``seed`` of ``desc`` for ``target``: the CADC (ramp offset and slope per
-    quadrant, channel offsets), then per neuron the excitatory and inhibitory synaptic time
-    constant and OTA bias.
-    ``progress(step, index, total)`` is called before each step."""
+    """Calibrate chip ``seed`` of ``desc`` for ``target``, in the reference's order: the CADC to
+    the narrow range :data:`NARROW_RANGE`; the synapse DAC bias per quadrant at
+    :data:`DRIVER_DAC_BIAS`; the synapse drivers (ramp per block, DAC offset per driver); the
+    CADC to the target range (ramp offset and slope per quadrant, channel offsets); the synapse
+    DAC bias per quadrant at the target's; per neuron the excitatory and inhibitory synaptic
+    time constant and OTA bias (docs/calibration.md).
+    ``progress(step, index, total)`` is called before each step (names: :data:`PROGRESS`)."""
     if not isinstance(target, HagenCalibTarget):
         raise TypeError(
             f"target: only a HagenCalibTarget can be calibrated so far, got {type(target).__name__}"
@@ -305,34 +462,77 @@ def run(
     bench = Bench(desc, target, seed)
     raw = bench.raw
     codes = raw.nominal_codes(target)
-    halves, m = desc.geometry.halves, desc.geometry.columns
-    q = codes["cadc_ramp_offset"].shape[1]
-    (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
-    steps: list[Step] = []
+    steps: dict[str, Step] = {}
 
     def tell(name: str) -> None:
         if progress is not None:
-            progress(name, STEPS.index(name), len(STEPS))
+            progress(name, PROGRESS.index(name), len(PROGRESS))
 
-    def quadrant_median(reads: np.ndarray) -> np.ndarray:
-        return np.stack(
-            [
-                np.median(reads[:, raw.quadrant == j], axis=1)  # (H,)
-                for j in range(q)
-            ],
-            axis=1,
-        ).reshape(-1)
+    # ---- the synapse drivers, on the CADC calibrated to the narrow range ---------------------
+    tell("cadc_narrow")
+    _cadc(bench, codes, NARROW_RANGE, target.read_range)
+    tell("synapse_dac_bias_narrow")
+    codes["synapse_dac_bias"] = np.full_like(codes["synapse_dac_bias"], DRIVER_DAC_BIAS)
+    _synapse_dac_bias(bench, codes, DRIVER_DAC_BIAS)
+    for step in _drivers(bench, codes, tell):
+        steps[step.name] = step
+    # ---- the CADC to the target range -------------------------------------------------------
+    tell("cadc_ramp_offset")
+    nominal = raw.nominal_codes(target)
+    for name in ("cadc_ramp_offset", "cadc_ramp_slope", "cadc_channel_offset"):
+        codes[name] = nominal[name]  # "before": the target range at the nominal codes
+    for step in _cadc(bench, codes, target.dynamic_range, target.read_range, tell):
+        steps[step.name] = step
+    # ---- the neurons ------------------------------------------------------------------------
+    tell("synapse_dac_bias")
+    codes["synapse_dac_bias"] = np.full_like(codes["synapse_dac_bias"], target.synapse_dac_bias)
+    steps["synapse_dac_bias"] = _synapse_dac_bias(bench, codes, target.synapse_dac_bias)
+    for step in _synaptic_inputs(bench, codes, target, tell):
+        steps[step.name] = step
+    ordered = [steps[name] for name in STEPS]
+    result = CalibrationResult(
+        target=target,
+        chip_seed=seed,
+        description_hash=description_hash(desc),
+        codes={s.name: s.codes for s in ordered},
+        residuals={s.name: s.residuals for s in ordered},
+        success={s.name: s.success for s in ordered},
+        before={s.name: s.before for s in ordered},
+    )
+    return result, ordered
+
+
+def _quadrant_median(raw: RawChip, reads: np.ndarray) -> np.ndarray:
+    """(H * Q,) the median of (H, M) ``reads`` over the columns of each quadrant."""
+    q = int(raw.quadrant.max()) + 1
+    return np.stack(
+        [np.median(reads[:, raw.quadrant == j], axis=1) for j in range(q)], axis=1
+    ).reshape(-1)
+
+
+def _cadc(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    dynamic_range: tuple[int, int],
+    read_range: tuple[int, int],
+    tell: Callable[[str], None] | None = None,
+) -> list[Step]:
+    """The CADC to ``dynamic_range`` read as ``read_range``: ramp offset per quadrant at the
+    lower end, ramp slope at the upper end (twice: each moves the other's read a little), then
+    the channel offsets toward the median read in the middle. Sets ``codes``; returns the
+    three steps."""
+    desc, raw = bench.desc, bench.raw
+    halves, m = desc.geometry.halves, desc.geometry.columns
+    q = codes["cadc_ramp_offset"].shape[1]
+    (c_lo, c_hi), (r_lo, r_hi) = dynamic_range, read_range
 
     def ramp_read(name: str, level: int):
         def measure(c: np.ndarray) -> np.ndarray:
             trial = dict(codes, **{name: c.reshape(halves, q)})
-            return quadrant_median(bench.read_reference(level, trial))
+            return _quadrant_median(raw, bench.read_reference(level, trial))
 
         return measure
 
-    # ---- CADC: ramp offset at the lower end, slope at the upper end (twice: each moves the
-    # other's read a little) ------------------------------------------------------------------
-    tell("cadc_ramp_offset")
     before_lo = ramp_read("cadc_ramp_offset", c_lo)(codes["cadc_ramp_offset"].reshape(-1)) - r_lo
     before_hi = ramp_read("cadc_ramp_slope", c_hi)(codes["cadc_ramp_slope"].reshape(-1)) - r_hi
     offset = slope = None
@@ -347,7 +547,10 @@ def run(
         codes["cadc_ramp_slope"] = slope.codes.reshape(halves, q)
     assert offset is not None and slope is not None
     check_lo = ramp_read("cadc_ramp_offset", c_lo)(codes["cadc_ramp_offset"].reshape(-1)) - r_lo
-    steps.append(
+    if tell is not None:
+        tell("cadc_ramp_slope")
+    check_hi = ramp_read("cadc_ramp_slope", c_hi)(codes["cadc_ramp_slope"].reshape(-1)) - r_hi
+    steps = [
         Step(
             "cadc_ramp_offset",
             codes["cadc_ramp_offset"],
@@ -355,11 +558,7 @@ def run(
             check_lo.reshape(halves, q),
             offset.success.reshape(halves, q),
             "CADC LSB",
-        )
-    )
-    tell("cadc_ramp_slope")
-    check_hi = ramp_read("cadc_ramp_slope", c_hi)(codes["cadc_ramp_slope"].reshape(-1)) - r_hi
-    steps.append(
+        ),
         Step(
             "cadc_ramp_slope",
             codes["cadc_ramp_slope"],
@@ -367,11 +566,10 @@ def run(
             check_hi.reshape(halves, q),
             slope.success.reshape(halves, q),
             "CADC LSB",
-        )
-    )
-
-    # ---- CADC: channel offsets toward the median read in the middle of the range ------------
-    tell("cadc_channel_offset")
+        ),
+    ]
+    if tell is not None:
+        tell("cadc_channel_offset")
     middle = (c_lo + c_hi) // 2
     lo_ch, hi_ch = require_range(desc)
 
@@ -381,21 +579,163 @@ def run(
 
     channels = linear_prediction(channel_read, lo_ch, hi_ch, halves * m, probe=0, slope=1.0)
     codes["cadc_channel_offset"] = channels.codes.reshape(halves, m)
-    goal = channels.target
     steps.append(
         Step(
             "cadc_channel_offset",
             codes["cadc_channel_offset"],
-            (channels.tried_values[0] - goal).reshape(halves, m),
+            (channels.tried_values[0] - channels.target).reshape(halves, m),
             channels.residuals.reshape(halves, m),
             channels.success.reshape(halves, m),
             "CADC LSB",
         )
     )
+    return steps
 
-    # ---- neurons: each path's synaptic time constant to the target, then each path's OTA bias
-    # to the median excitatory amplitude; twice, as a time constant depends a little on its
-    # OTA's g_m, which the OTA bias step moves -----------------------------------------------
+
+def _synapse_dac_bias(bench: Bench, codes: dict[str, np.ndarray], level: int) -> Step:
+    """The synapse DAC bias of every quadrant, all set to ``level`` in ``codes``, searched so
+    that each quadrant's median line drop (:meth:`Bench.line_drops`) meets the weakest
+    quadrant's (the reference's target: the minimum of the quadrant medians). The
+    weakest quadrant keeps ``level`` (it defines the target); the others are searched over
+    0..1022. Sets ``codes``; returns the step (residuals relative to the target)."""
+    raw = bench.raw
+    shape = codes["synapse_dac_bias"].shape
+
+    def measure(c: np.ndarray) -> np.ndarray:
+        trial = dict(codes, synapse_dac_bias=c.reshape(shape))
+        return _quadrant_median(raw, bench.line_drops(trial))
+
+    start = codes["synapse_dac_bias"].reshape(-1).copy()
+    at_level = measure(start)
+    goal = float(at_level.min())
+    if goal <= 0:
+        raise ValueError(
+            f"the weakest quadrant's median line drop at synapse DAC bias {level} is {goal:g} "
+            "V: no signal to calibrate to; raise synapse_dac_bias"
+        )
+    weakest = int(np.argmin(at_level))
+    search = binary_search(measure, goal, 0, CAPMEM_MAX, start.size)
+    found = search.codes.copy()
+    found[weakest] = level
+    success = search.success.copy()
+    success[weakest] = True
+    codes["synapse_dac_bias"] = found.reshape(shape)
+    after = measure(found) / goal - 1.0
+    return Step(
+        "synapse_dac_bias",
+        codes["synapse_dac_bias"],
+        (at_level / goal - 1.0).reshape(shape),
+        after.reshape(shape),
+        success.reshape(shape),
+        "relative",
+    )
+
+
+def _drivers(bench: Bench, codes: dict[str, np.ndarray], tell: Callable[[str], None]) -> list[Step]:
+    """The synapse drivers (the reference's synapse_driver.py): the largest amplitude of every
+    driver (ramp at 1022, DAC offset at its lowest, activation 31: the pulse fills its window);
+    the ramp per driver block by a binary search at activation :data:`RAMP_ACTIVATION` toward
+    the block's mean of 90 % of those amplitudes scaled to that activation, the DAC offsets
+    searched anew (:data:`DRIVER_PARALLEL_RAMP` drivers at a time) before each of its
+    measurements; then the DAC offset per driver by an inverted binary search at activation
+    :data:`OFFSET_ACTIVATION` toward 90 % of its own largest amplitude scaled to it,
+    :data:`DRIVER_PARALLEL_OFFSET` drivers at a time over :data:`DRIVER_RUNS_OFFSET` runs.
+    Sets ``codes``; returns the two steps (residuals relative to the targets)."""
+    desc = bench.desc
+    uncal = require_uncalibrated(desc)
+    halves = desc.geometry.halves
+    a_max = desc.formats.input.max
+    lo, hi = uncal.driver_offset_range
+    k = codes["driver_offset"].shape[1]
+    block = uncal.driver_block
+    n_blocks = k // block
+
+    def largest(parallel: int, runs: int = DRIVER_RUNS) -> np.ndarray:
+        trial = dict(
+            codes,
+            driver_ramp=np.full_like(codes["driver_ramp"], CAPMEM_MAX),
+            driver_offset=np.full_like(codes["driver_offset"], lo),
+        )
+        return bench.driver_amplitudes(trial, a_max, parallel, runs)
+
+    def block_mean(values: np.ndarray) -> np.ndarray:
+        return values.reshape(halves, n_blocks, block).mean(axis=2).reshape(-1)
+
+    def offsets(parallel: int, goal: np.ndarray, runs: int = DRIVER_RUNS):
+        def measure(c: np.ndarray) -> np.ndarray:
+            trial = dict(codes, driver_offset=c.reshape(halves, k))
+            amplitudes = bench.driver_amplitudes(trial, OFFSET_ACTIVATION, parallel, runs)
+            return amplitudes.reshape(-1) / goal
+
+        return binary_search(measure, 1.0, lo, hi, halves * k, inverted=True)
+
+    # ---- the ramp per block ----------------------------------------------------------------
+    top = largest(DRIVER_PARALLEL_RAMP).reshape(-1)
+    offset_goal = top * RANGE_LIMIT * OFFSET_ACTIVATION / a_max
+    ramp_goal = block_mean(top * RANGE_LIMIT * RAMP_ACTIVATION / a_max)
+
+    def ramp_measure(c: np.ndarray) -> np.ndarray:
+        codes["driver_ramp"] = c.reshape(halves, n_blocks)
+        codes["driver_offset"] = offsets(DRIVER_PARALLEL_RAMP, offset_goal).codes.reshape(halves, k)
+        amplitudes = bench.driver_amplitudes(codes, RAMP_ACTIVATION, DRIVER_PARALLEL_RAMP)
+        return block_mean(amplitudes) / ramp_goal
+
+    ramp_before = (
+        block_mean(bench.driver_amplitudes(codes, RAMP_ACTIVATION, DRIVER_PARALLEL_RAMP))
+        / ramp_goal
+        - 1.0
+    )
+    ramp = binary_search(ramp_measure, 1.0, 0, CAPMEM_MAX, halves * n_blocks)
+    codes["driver_ramp"] = ramp.codes.reshape(halves, n_blocks)
+    # ---- the DAC offset per driver, two drivers at a time ----------------------------------
+    tell("driver_offset")
+    par, runs = DRIVER_PARALLEL_OFFSET, DRIVER_RUNS_OFFSET
+    top = largest(par, runs).reshape(-1)
+    offset_goal = top * RANGE_LIMIT * OFFSET_ACTIVATION / a_max
+    nominal_offsets = np.full((halves, k), uncal.driver_offset_zero, dtype=np.int64)
+    before = bench.driver_amplitudes(
+        dict(codes, driver_offset=nominal_offsets), OFFSET_ACTIVATION, par, runs
+    )
+    search = offsets(par, offset_goal, runs)
+    codes["driver_offset"] = search.codes.reshape(halves, k)
+    after = bench.driver_amplitudes(codes, OFFSET_ACTIVATION, par, runs)
+    ramp_after = (
+        block_mean(bench.driver_amplitudes(codes, RAMP_ACTIVATION, DRIVER_PARALLEL_RAMP))
+        / ramp_goal
+        - 1.0
+    )
+    per_block = ramp.success.reshape(halves, n_blocks)
+    return [
+        Step(
+            "driver_ramp",
+            codes["driver_ramp"],
+            ramp_before.reshape(halves, n_blocks),
+            ramp_after.reshape(halves, n_blocks),
+            per_block,
+            "relative",
+        ),
+        Step(
+            "driver_offset",
+            codes["driver_offset"],
+            (before.reshape(-1) / offset_goal - 1.0).reshape(halves, k),
+            (after.reshape(-1) / offset_goal - 1.0).reshape(halves, k),
+            search.success.reshape(halves, k),
+            "relative",
+        ),
+    ]
+
+
+def _synaptic_inputs(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    target: HagenCalibTarget,
+    tell: Callable[[str], None],
+) -> list[Step]:
+    """Per neuron: each path's synaptic time constant to the target, then each path's OTA
+    bias to the median excitatory amplitude; twice, as a time constant depends a little on its
+    OTA's g_m, which the OTA bias step moves. Sets ``codes``; returns the four steps."""
+    desc, raw = bench.desc, bench.raw
+    halves, m = desc.geometry.halves, desc.geometry.columns
     tau_target = float(target.tau_syn)
     tau_before = [bench.time_constants(codes, p, tau_target) / tau_target - 1.0 for p in (0, 1)]
     gm_before = [bench.amplitudes(codes, p) for p in (0, 1)]  # every cell at its nominal code
@@ -444,6 +784,7 @@ def run(
             gm_codes[:, path] = search.codes.reshape(halves, m)
             codes["i_synin_gm"] = gm_codes.copy()
             gm_ok.append(search.success.reshape(halves, m))
+    steps = []
     for path, name in enumerate(("tau_syn_exc", "tau_syn_inh")):
         after = bench.time_constants(codes, path, tau_target) / tau_target - 1.0
         ok = tau_ok[path]
@@ -453,16 +794,7 @@ def run(
         before = gm_before[path] / amplitude - 1.0
         ok = gm_ok[path]
         steps.append(Step(name, gm_codes[:, path].copy(), before, after, ok, "relative amplitude"))
-    result = CalibrationResult(
-        target=target,
-        chip_seed=seed,
-        description_hash=description_hash(desc),
-        codes={s.name: s.codes for s in steps},
-        residuals={s.name: s.residuals for s in steps},
-        success={s.name: s.success for s in steps},
-        before={s.name: s.before for s in steps},
-    )
-    return result, steps
+    return steps
 
 
 def require_range(desc: ChipDescription) -> tuple[int, int]:
@@ -474,8 +806,9 @@ def require_range(desc: ChipDescription) -> tuple[int, int]:
 
 def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     """The codes of every calibrated cell of a result (in the names of
-    :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants of a
-    result made before they were calibrated) at their nominal codes for its target."""
+    :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants, the
+    synapse DAC bias and the drivers of a result made before they were calibrated) at their
+    nominal codes for its target."""
     target = result.target
     if not isinstance(target, HagenCalibTarget):
         raise TypeError(f"a result for a {type(target).__name__} cannot be run yet")
@@ -491,6 +824,9 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
         tau[:, 0] = result.codes["tau_syn_exc"]
         tau[:, 1] = result.codes["tau_syn_inh"]
         codes["i_bias_tau_syn"] = tau
+    for name in ("synapse_dac_bias", "driver_ramp", "driver_offset"):
+        if name in result.codes:  # results before these were calibrated
+            codes[name] = np.asarray(result.codes[name], dtype=np.int64)
     return codes
 
 
@@ -589,6 +925,9 @@ def calibrate(
 
 #: Units of the residuals of each calibrated quantity.
 UNITS = {
+    "driver_ramp": "relative",
+    "driver_offset": "relative",
+    "synapse_dac_bias": "relative",
     "cadc_ramp_offset": "CADC LSB",
     "cadc_ramp_slope": "CADC LSB",
     "cadc_channel_offset": "CADC LSB",
@@ -599,6 +938,9 @@ UNITS = {
 }
 #: What each quantity's residual is.
 MEANING = {
+    "driver_ramp": "mean amplitude of a driver block at activation 2 / its target - 1",
+    "driver_offset": "amplitude of a driver at activation 29 / 90 % of its largest x 29/31 - 1",
+    "synapse_dac_bias": "median line drop of a quadrant / the weakest quadrant's - 1",
     "cadc_ramp_offset": "median read of a quadrant at the lower end of the range minus its target",
     "cadc_ramp_slope": "median read of a quadrant at the upper end of the range minus its target",
     "cadc_channel_offset": "read of a channel in the middle of the range minus the median read",
