@@ -233,22 +233,12 @@ class RawChip:
         """The code of every calibrated cell that the *nominal* transfer gives for ``target``:
         where an uncalibrated chip starts, and the codes of the quantities not calibrated."""
         desc, raw = self.description, self._raw
-        cap = raw.capmem
         halves, m = int(desc.geometry.halves), int(desc.geometry.columns)
         q = int(self.ramp_start.shape[1])
-        (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
-        v_lo = cap.v_at_zero + cap.v_per_code * c_lo
-        v_hi = cap.v_at_zero + cap.v_per_code * c_hi
-        lsb = (v_hi - v_lo) / (r_hi - r_lo)
-        start = v_lo - r_lo * lsb + desc.analog.adc.v_lo
-        offset_code = _code((start - cap.v_at_zero) / cap.v_per_code)
-        slope_code = _code(lsb / raw.adc_slope_per_code)
         tau_code = _code(raw.tau_syn_bias / target.tau_syn)
         k = self.drv_gain.shape[1]
         return {
-            "cadc_ramp_offset": np.full((halves, q), offset_code, dtype=np.int64),
-            "cadc_ramp_slope": np.full((halves, q), slope_code, dtype=np.int64),
-            "cadc_channel_offset": np.zeros((halves, m), dtype=np.int64),
+            **self.nominal_cadc_codes(target.dynamic_range, target.read_range),
             "i_synin_gm": np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64),
             "i_bias_tau_syn": np.full((halves, 2, m), tau_code, dtype=np.int64),
             "synapse_dac_bias": np.full((halves, q), target.synapse_dac_bias, dtype=np.int64),
@@ -256,6 +246,28 @@ class RawChip:
                 (halves, k // raw.driver_block), raw.driver_ramp_code, dtype=np.int64
             ),
             "driver_offset": np.full((halves, k), raw.driver_offset_zero, dtype=np.int64),
+        }
+
+    def nominal_cadc_codes(
+        self, dynamic_range: tuple[int, int], read_range: tuple[int, int]
+    ) -> dict[str, np.ndarray]:
+        """The CADC codes the nominal transfer gives for ``dynamic_range`` (CapMem codes) read
+        as ``read_range``: ramp offset and slope per quadrant, channel offsets 0."""
+        desc, raw = self.description, self._raw
+        cap = raw.capmem
+        halves, m = int(desc.geometry.halves), int(desc.geometry.columns)
+        q = int(self.ramp_start.shape[1])
+        (c_lo, c_hi), (r_lo, r_hi) = dynamic_range, read_range
+        v_lo = cap.v_at_zero + cap.v_per_code * c_lo
+        v_hi = cap.v_at_zero + cap.v_per_code * c_hi
+        lsb = (v_hi - v_lo) / (r_hi - r_lo)
+        start = v_lo - r_lo * lsb + desc.analog.adc.v_lo
+        offset_code = _code((start - cap.v_at_zero) / cap.v_per_code)
+        slope_code = _code(lsb / raw.adc_slope_per_code)
+        return {
+            "cadc_ramp_offset": np.full((halves, q), offset_code, dtype=np.int64),
+            "cadc_ramp_slope": np.full((halves, q), slope_code, dtype=np.int64),
+            "cadc_channel_offset": np.zeros((halves, m), dtype=np.int64),
         }
 
     # ---- the chip at given codes ------------------------------------------------------------

@@ -478,9 +478,6 @@ def run(
         steps[step.name] = step
     # ---- the CADC to the target range -------------------------------------------------------
     tell("cadc_ramp_offset")
-    nominal = raw.nominal_codes(target)
-    for name in ("cadc_ramp_offset", "cadc_ramp_slope", "cadc_channel_offset"):
-        codes[name] = nominal[name]  # "before": the target range at the nominal codes
     for step in _cadc(bench, codes, target.dynamic_range, target.read_range, tell):
         steps[step.name] = step
     # ---- the neurons ------------------------------------------------------------------------
@@ -519,9 +516,10 @@ def _cadc(
 ) -> list[Step]:
     """The CADC to ``dynamic_range`` read as ``read_range``: ramp offset per quadrant at the
     lower end, ramp slope at the upper end (twice: each moves the other's read a little), then
-    the channel offsets toward the median read in the middle. Sets ``codes``; returns the
-    three steps."""
+    the channel offsets toward the median read in the middle, from the codes the nominal
+    transfer gives for that range (the "before"). Sets ``codes``; returns the three steps."""
     desc, raw = bench.desc, bench.raw
+    codes.update(raw.nominal_cadc_codes(dynamic_range, read_range))
     halves, m = desc.geometry.halves, desc.geometry.columns
     q = codes["cadc_ramp_offset"].shape[1]
     (c_lo, c_hi), (r_lo, r_hi) = dynamic_range, read_range
