@@ -44,10 +44,15 @@ NARROW_RANGE = (150, 340)
 #: The synapse DAC bias set (and calibrated per quadrant) for the synapse driver steps.
 DRIVER_DAC_BIAS = 800
 #: The synapse DAC bias measurement (the reference's, on the synaptic input lines): rows
-#: sending one event each at the same time (weight 63, activation 31, excitatory), the drop of
-#: every excitatory line at the end of the pulses, averaged over :data:`GM_RUNS` runs; the
-#: median per quadrant.
-DAC_ROWS = 6
+#: sending one event each at the same time (weight :data:`DAC_WEIGHT`, activation 31,
+#: excitatory), the drop of every excitatory line at the end of the pulses, averaged over
+#: :data:`GM_RUNS` runs; the median per quadrant.
+DAC_ROWS = 16
+DAC_WEIGHT = 31
+#: A quadrant whose synapse DAC bias ends at 1022 counts as calibrated when its line drop is
+#: within this fraction of the target: the measurement's noise and the residual of the drivers
+#: of the measurement's rows, which differ between the halves (0.3 % std on bss2).
+DAC_TOLERANCE = 0.01
 #: The synapse driver measurement (reference: synapse_driver.py): each driver sends
 #: :data:`DRIVER_SENDS` events (weight 63) to its own columns, the sends :data:`DRIVER_SEND_SPACING`
 #: apart, the drivers of a vector :data:`DRIVER_EVENT_SPACING` apart (4 FPGA cycles); the median
@@ -288,7 +293,7 @@ class Bench:
     def line_drops(self, codes: dict[str, np.ndarray]) -> np.ndarray:
         """(H, M) voltage (V) of every excitatory synaptic input line at the end of the pulses
         of :data:`DAC_ROWS` rows (spread over the half) sending one event each at the same time
-        (weight 63, activation 31), as the membrane ADC records a synaptic input through the
+        (weight :data:`DAC_WEIGHT`, activation 31), as the membrane ADC records a synaptic input through the
         readout multiplexer (with the line's noise), averaged over :data:`GM_RUNS` runs."""
         import kernels
 
@@ -296,7 +301,7 @@ class Bench:
         k, m = desc.tile_shape
         rows = np.linspace(0, k - 1, DAC_ROWS).round().astype(np.int64)
         weights = np.zeros((k, m), dtype=np.int32)
-        weights[rows] = GM_WEIGHT
+        weights[rows] = DAC_WEIGHT
         t_baseline, t_gap, pre, _ = _windows(desc)
         window = self.raw.driver_window
         t_end = pre + desc.io.link_latency + desc.io.driver_latency + window
@@ -615,10 +620,12 @@ def _synapse_dac_bias(bench: Bench, codes: dict[str, np.ndarray], level: int) ->
     search = binary_search(measure, goal, 0, CAPMEM_MAX, start.size)
     found = search.codes.copy()
     found[weakest] = level
-    success = search.success.copy()
-    success[weakest] = True
     codes["synapse_dac_bias"] = found.reshape(shape)
     after = measure(found) / goal - 1.0
+    # a quadrant as weak as the weakest (within the measurement's noise) ends at the top of the
+    # range when the set code is 1022: it is on target, not stopped short of it
+    success = search.success | ((found == CAPMEM_MAX) & (np.abs(after) <= DAC_TOLERANCE))
+    success[weakest] = True
     return Step(
         "synapse_dac_bias",
         codes["synapse_dac_bias"],
