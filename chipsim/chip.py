@@ -217,7 +217,9 @@ class Chip:
             noise: ``False`` switches every temporal noise source off (the fixed pattern stays).
             record_vectors, record_columns: record the line and membrane voltages of these
                 vectors (flat batch indices) and output columns, with their event times.
-                Traces are taken on the half that runs input tile 0 of each column.
+                Traces are taken on the half that runs input tile 0 of each column. In the
+                synaptic-input readout (model.md section 13) a trace holds the drops of the
+                output's two lines (``v_exc``, ``v_inh``) and their difference (``v_mem``).
             chunk_size: vectors simulated at a time (memory bound); results do not depend on it,
                 to the last bit of outputs, timing and energy.
             progress: show a progress bar (tqdm) over the chunks.

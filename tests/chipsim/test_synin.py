@@ -137,6 +137,16 @@ def test_bss2_synin_gain_noise_and_reproducibility():
     assert 0.8 < noise < 1.6
 
 
+def test_chunking_does_not_change_a_bit():
+    chip = _synin()
+    rng = np.random.default_rng(5)
+    x = rng.integers(0, 32, (11, 300))
+    w = rng.integers(-63, 64, (300, 140))
+    whole = chip.run(x, w, noise_seed=9)
+    parts = chip.run(x, w, noise_seed=9, chunk_size=4)
+    np.testing.assert_array_equal(whole.outputs, parts.outputs)
+
+
 def test_descriptions_need_their_readout_sections():
     text = _synin_text()
     start = text.index("  synin:                           # the line as the integrator")
