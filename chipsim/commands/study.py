@@ -122,6 +122,33 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _output_layer_target(items: list[str]) -> dict:
+    """``[PROFILE:]NAME=VALUE`` items as ``{profile: {field: value}}`` (without a profile: for
+    both compared profiles; a profile's own item wins over one for both)."""
+    from chipsim.studies.transfer import PROFILES
+
+    both: list[str] = []
+    own: dict[str, list[str]] = {p: [] for p in PROFILES}
+    for item in items:
+        head, sep, rest = item.partition(":")
+        if sep and "=" not in head:
+            if head not in own:
+                raise UsageError(
+                    f"--output-layer-target {item!r}: {head!r} is not a compared profile; "
+                    f"profiles: {', '.join(PROFILES)} (or give NAME=VALUE for both)"
+                )
+            own[head].append(rest)
+        else:
+            both.append(item)
+    return {
+        p: {
+            **parse_overrides(both, option="--output-layer-target"),
+            **parse_overrides(own[p], option=f"--output-layer-target {p}:"),
+        }
+        for p in PROFILES
+    }
+
+
 def _clip_code(text: str) -> int:
     try:
         value = int(text)
@@ -155,20 +182,18 @@ def run_transfer(args) -> int:
             seed=args.seed,
             wait_between_events=args.wait,
             diagnostics=False if args.no_diagnostics else None,
-            calibration=args.calibration,
+            calibration=args.compare,
             clip_below=args.clip_below,
         ).items()
         if v is not None
     }
     if args.output_layer_target:
-        if (args.calibration or "targets") != "targets":
+        if (args.compare or "targets") != "targets":
             raise UsageError(
-                "--output-layer-target: needs --calibration targets (the output layer is "
+                "--output-layer-target: needs --compare targets (the output layer is "
                 "calibrated for a changed target; a profile cannot be changed per layer)"
             )
-        overrides["output_layer_target"] = parse_overrides(
-            args.output_layer_target, option="--output-layer-target"
-        )
+        overrides["output_layer_target"] = _output_layer_target(args.output_layer_target)
     seeds = overrides.pop("seeds", None)
     try:
         config = (
@@ -187,7 +212,7 @@ def run_transfer(args) -> int:
             raise UsageError(
                 f"chip '{desc.identity.name}' cannot be calibrated (its description has no "
                 "`uncalibrated` section): run the study under its profiles with "
-                "--calibration profiles"
+                "--compare profiles"
             )
         missing = [p for p in config.profiles if p not in desc.calibration]
         if missing:
@@ -242,7 +267,7 @@ def add_parser(sub) -> None:
         "(5-bit activations, 6-bit weights) and run it on simulated chips: as it is (plain "
         "transfer) and after hardware-in-the-loop retraining (forward on the simulator, backward "
         "straight-through), on chip seeds calibrated with the default and with the custom target "
-        "(or under the profiles: --calibration profiles). Prints the 2 x 2 accuracy table (mean "
+        "(or under the profiles: --compare profiles). Prints the 2 x 2 accuracy table (mean "
         "+- standard deviation over seeds), per-layer figures (gain, noise, saturation), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
         "OUT/figure.png. The full study takes about 5 minutes on two idle cores (14-20 when "
@@ -322,7 +347,7 @@ def add_parser(sub) -> None:
         help="skip the plain transfer with the temporal noise off (saves about 15 %% of the time)",
     )
     t.add_argument(
-        "--calibration",
+        "--compare",
         choices=("targets", "profiles"),
         default=None,
         help="targets: each chip seed calibrated (chipsim.calibrate, cached; about 5 s per chip "
@@ -340,11 +365,13 @@ def add_parser(sub) -> None:
     )
     t.add_argument(
         "--output-layer-target",
-        metavar="NAME=VALUE",
+        metavar="[PROFILE:]NAME=VALUE",
         action="append",
-        help="(repeatable; --calibration targets) the output layer runs on the same chip seed "
-        "calibrated for the run's target with this field changed, e.g. "
-        "--output-layer-target i_synin_gm=900 (the forms of chipsim calibrate --set)",
+        help="(repeatable; --compare targets) the output layer runs on the same chip seed "
+        "calibrated for the run's target with this field changed, for both targets or, with "
+        "PROFILE: in front, for one, e.g. --output-layer-target default:i_synin_gm=600 "
+        "--output-layer-target custom:i_synin_gm=300 (the forms of chipsim calibrate --set; "
+        "the OTA bias calibration fails for amplitudes much above these)",
     )
     t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
     add_quiet(t)

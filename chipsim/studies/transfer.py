@@ -53,6 +53,30 @@ WEIGHT_PERCENTILE = 99.9
 STD_FLOOR = 0.1
 
 
+def _per_profile(overrides: dict, profiles) -> dict[str, dict[str, Any]]:
+    """``output_layer_target`` as ``{profile: {field: value}}``: a dictionary of fields alone
+    applies to every profile; a dictionary of profiles must name compared profiles only and
+    hold a dictionary of fields each; empty ones are dropped."""
+    if not overrides:
+        return {}
+    values = list(overrides.values())
+    if all(isinstance(v, dict) for v in values):
+        unknown = [p for p in overrides if p not in profiles]
+        if unknown:
+            raise ValueError(
+                f"output_layer_target: {unknown[0]!r} is not a compared profile; profiles: "
+                f"{', '.join(profiles)}"
+            )
+        return {p: dict(overrides[p]) for p in profiles if overrides.get(p)}
+    if any(isinstance(v, dict) for v in values):
+        raise TypeError(
+            "output_layer_target: give either target fields for every profile "
+            "({'i_synin_gm': 600}) or fields per profile ({'default': {'i_synin_gm': 600}}), "
+            "not both"
+        )
+    return {p: dict(overrides) for p in profiles}
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """Everything that defines a run of the study (saved with its results).
@@ -75,9 +99,12 @@ class StudyConfig:
             description's profiles with their fixed residual spreads).
         clip_below: activation codes (0..31) below this become 0 before they go to the chip
             (both layers, plain transfer, retraining and the mock diagnostics); 0 or 1: off.
-        output_layer_target: target fields (``{"i_synin_gm": 900}``) changed for the output
-            layer: it runs on the same chip seed calibrated for the run's target with these
-            overrides (``calibration="targets"`` only); empty: both layers on one chip.
+        output_layer_target: target fields changed for the output layer, per compared
+            profile (``{"default": {"i_synin_gm": 600}, "custom": {"i_synin_gm": 300}}``; a
+            dictionary of fields alone, ``{"i_synin_gm": 600}``, applies to every profile): that
+            layer runs on the same chip seed calibrated for the run's target with these fields
+            changed (``calibration="targets"`` only); a profile without entry, or an empty
+            dictionary: both layers on one chip.
         seeds: chip instances (fixed-pattern seeds).
         eval_samples: test samples run on each chip (the first ones of the test split).
         hil_samples, hil_epochs, hil_lr: hardware-in-the-loop retraining (training samples
@@ -129,10 +156,12 @@ class StudyConfig:
             )
         if not isinstance(self.output_layer_target, dict):
             raise TypeError(
-                f"output_layer_target: expected a dictionary of target fields, e.g. "
-                f"{{'i_synin_gm': 900}}, got {type(self.output_layer_target).__name__}"
+                f"output_layer_target: expected a dictionary of target fields per profile, e.g. "
+                f"{{'default': {{'i_synin_gm': 600}}}}, got {type(self.output_layer_target).__name__}"
             )
-        if self.output_layer_target:
+        per_profile = _per_profile(self.output_layer_target, self.profiles)
+        object.__setattr__(self, "output_layer_target", per_profile)
+        if per_profile:
             if self.calibration != "targets":
                 raise ValueError(
                     "output_layer_target: needs calibration='targets' (the output layer is "
@@ -142,12 +171,13 @@ class StudyConfig:
 
             from ..calibration import HagenCalibTarget, TargetWarning
 
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", TargetWarning)  # said again when calibrating
-                try:
-                    HagenCalibTarget().with_overrides(**self.output_layer_target)
-                except (TypeError, ValueError) as err:
-                    raise type(err)(f"output_layer_target: {err}") from None
+            for profile, fields in per_profile.items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", TargetWarning)  # said when calibrating
+                    try:
+                        HagenCalibTarget().with_overrides(**fields)
+                    except (TypeError, ValueError) as err:
+                        raise type(err)(f"output_layer_target: {profile}: {err}") from None
 
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
@@ -579,9 +609,9 @@ class StudyResult:
             ]
         if cfg.clip_below > 1:
             out.append(f"activation codes below {cfg.clip_below} sent as 0 (both layers)")
-        if cfg.output_layer_target:
-            fields = ", ".join(f"{k}={v}" for k, v in cfg.output_layer_target.items())
-            out.append(f"output layer: the same chip seed calibrated with {fields} on top")
+        for profile, changed in cfg.output_layer_target.items():
+            fields = ", ".join(f"{k}={v}" for k, v in changed.items())
+            out.append(f"output layer ({profile}): the same chip seed calibrated with {fields}")
         for run in self.runs:
             for key, what in (("calibration", ""), ("output_layer", " (output layer)")):
                 summary = run.get(key, {}).get("summary") if key == "output_layer" else run.get(key)
@@ -669,7 +699,7 @@ def study_chips(config: StudyConfig, profile: str, seed: int, say=None):
     """The chips of one run: (first layer's, output layer's) chip instance ``seed``, with
     ``config.calibration == "targets"`` calibrated for the profile ``profile`` taken as a target
     (:func:`chipsim.calibrate`, cached) and the output layer's for that target with
-    ``config.output_layer_target`` on top (the same chip object when there are none), with
+    ``config.output_layer_target[profile]`` on top (the same chip object when there are none), with
     ``"profiles"`` the profile itself. ``say`` receives a line before each calibration that is
     not in the cache."""
     import chipsim
@@ -693,12 +723,13 @@ def study_chips(config: StudyConfig, profile: str, seed: int, say=None):
 
     target = profile_target(desc, profile)
     chip = calibrated(target, f"chip seed {seed} for the target {profile!r}")
-    if not config.output_layer_target:
+    changed = config.output_layer_target.get(profile)
+    if not changed:
         return chip, chip
-    target_out = target.with_overrides(**config.output_layer_target)
+    target_out = target.with_overrides(**changed)
     if target_out == target:
         return chip, chip
-    fields = ", ".join(f"{k}={v}" for k, v in config.output_layer_target.items())
+    fields = ", ".join(f"{k}={v}" for k, v in changed.items())
     return chip, calibrated(target_out, f"chip seed {seed} for {profile!r} with {fields}")
 
 
@@ -907,7 +938,9 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
     width = 0.38
     for j, (key, label, color) in enumerate(methods):
         for i, p in enumerate(profiles):
-            mean, std, _ = result.cell(key, p)
+            mean, std, n = result.cell(key, p)
+            if n == 0:  # e.g. no retraining (hil_epochs 0)
+                continue
             xpos = i + (j - 0.5) * width
             ax.bar(
                 xpos,
@@ -918,7 +951,7 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
                 capsize=4,
                 label=label if i == 0 else None,
             )
-            vals = [100 * r[key] for r in result.runs if r["profile"] == p]
+            vals = [100 * r[key] for r in result.runs if r["profile"] == p and key in r]
             ax.plot([xpos] * len(vals), vals, "k.", ms=4)
             top = max([100 * (mean + std)] + vals)
             ax.text(xpos, top + 1.5, f"{100 * mean:.1f}", ha="center", fontsize=8)
