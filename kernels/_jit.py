@@ -1,6 +1,11 @@
-"""The one place that sets how the kernels are compiled (the JIT policy)."""
+"""The one place that sets how the kernels are compiled (the JIT policy) and where their
+compiled code is cached."""
 
-import functools
+import hashlib
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -14,19 +19,99 @@ import numba
 #: source, and the column loops vectorize all the same (they are element-wise).
 FASTMATH = {"arcp", "afn", "nsz"}
 
+_OPTIONS: dict[str, Any] = dict(cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True)
+
+_HERE = Path(__file__).resolve().parent
+
+#: Numba's configuration (``NUMBA_CACHE_DIR`` is its ``CACHE_DIR``); typed ``Any``: its attributes
+#: are set at run time, which static checkers cannot see.
+_CONFIG: Any = numba.config
+
+
+def _fingerprint() -> str:
+    """A hash of everything compiled code of the kernels depends on besides Numba itself:
+    the source of every module of the package (a kernel inlines functions of other modules)
+    and the compile options. Numba's own cache checks only the file that defines a function
+    (and its own version), so a change of an inlined helper or of the options would otherwise
+    load stale machine code."""
+    h = hashlib.sha256()
+    for path in sorted(_HERE.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    h.update(
+        repr(
+            sorted((k, sorted(v) if isinstance(v, set) else v) for k, v in _OPTIONS.items())
+        ).encode()
+    )
+    return h.hexdigest()[:16]
+
+
+#: The version of the kernels' compiled code (see :func:`_fingerprint`).
+CODE_VERSION = _fingerprint()
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
+
+
+def _cache_root() -> str:
+    """Where the compiled kernels of this source version are cached: ``kernels-<version>``
+    under ``$NUMBA_CACHE_DIR`` if set, else under the package's ``__pycache__`` (older
+    versions there are removed), else under the user's cache folder (``$XDG_CACHE_HOME`` or
+    ``~/.cache``, then ``chipsim``) when the installation is read-only."""
+    name = f"kernels-{CODE_VERSION}"
+    if _CONFIG.CACHE_DIR:
+        return os.path.join(_CONFIG.CACHE_DIR, name)
+    in_tree = _HERE / "__pycache__"
+    if _writable(in_tree):
+        _remove_other_versions(in_tree, name)
+        return str(in_tree / name)
+    user = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "chipsim"
+    return str(user / name)
+
+
+def _remove_other_versions(folder: Path, keep: str) -> None:
+    """Drop the compiled code of other source versions from the package's own cache folder
+    (and what Numba cached there itself before the versions had folders of their own)."""
+    for entry in folder.iterdir():
+        if entry.name == keep:
+            continue
+        if entry.is_dir() and entry.name.startswith("kernels-"):
+            shutil.rmtree(entry, ignore_errors=True)
+        elif entry.suffix in (".nbi", ".nbc"):
+            entry.unlink(missing_ok=True)
+
+
+CACHE_ROOT = _cache_root()
+
+
+def _jit(**extra: Any) -> Callable[[Callable], Any]:
+    """A Numba ``njit`` decorator whose cache lives in :data:`CACHE_ROOT`. Numba takes the
+    cache folder from ``numba.config.CACHE_DIR`` when a function is decorated, so it is set for
+    the decoration only and restored after."""
+
+    def decorate(fn: Callable) -> Any:
+        saved = _CONFIG.CACHE_DIR
+        _CONFIG.CACHE_DIR = CACHE_ROOT
+        try:
+            return numba.njit(**_OPTIONS, **extra)(fn)
+        finally:
+            _CONFIG.CACHE_DIR = saved
+
+    return decorate
+
+
 #: Serial kernels: cached on disk, no Python exception checks on division (``numpy`` error
 #: model, so loops vectorize), released GIL. Typed ``Any``: a compiled dispatcher takes the
 #: arguments of the Python function it wraps, which static checkers cannot see.
-njit: Any = functools.partial(
-    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True
-)
+njit: Any = _jit()
 
 #: The batch-parallel entry points (``prange`` over samples).
-njit_parallel: Any = functools.partial(
-    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, parallel=True
-)
+njit_parallel: Any = _jit(parallel=True)
 
 #: Small helpers that must be inlined into the SIMD loops that call them.
-njit_inline: Any = functools.partial(
-    numba.njit, cache=True, fastmath=FASTMATH, error_model="numpy", nogil=True, inline="always"
-)
+njit_inline: Any = _jit(inline="always")
