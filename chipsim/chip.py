@@ -581,6 +581,7 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         flicker_tau_max=nz.flicker.tau_max,
         flicker_components=nz.flicker.components,
         flicker_blocks=nz.flicker.blocks,
+        noise_substeps=desc.noise_substeps,
         sigma_adc=nz.sigma_adc,
         sigma_ramp=nz.sigma_ramp,
         adc_max=desc.formats.adc.max,
