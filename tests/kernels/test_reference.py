@@ -11,7 +11,6 @@ from reference.integrator import simulate_half_reference
 
 import kernels
 
-
 #: Step of the reference integrator (s): dt / 16 at 8 ns. A fixed step, not a fixed fraction of
 #: dt: at bss2's 32 ns, dt / 16 = 2 ns is not converged on bounded lines (0.12 LSB from 0.5 ns).
 REF_STEP = 0.5e-9
