@@ -196,11 +196,34 @@ window, purpose, block, column, draw); all draws of a block are made at once, a 
 hash pass into a buffer, then the table pass (``rng.fill_normals``), bit for bit the single
 draws.
 
+The second readout mode (model.md section 13)
+---------------------------------------------
+``simulate_synin(ev_ptr, ev_row, ev_act, ev_time, weights, *, <parameters>) -> HalfResult`` is
+``run_synin(synin_params(weights, ...), ...)``: the CADC reads the synaptic input lines
+themselves (no OTA, no membrane). Signed weights [K, M] use 2 M lines: line 2 j holds max(w_j, 0),
+line 2 j + 1 max(-w_j, 0); every line integrates its pulses on C_line with a slow leak of its own
+(tau_line), bounded at v_line_max; output j = clip((code_base - code_read)_2j - (code_base -
+code_read)_2j+1, out_min, out_max). The lines are integrated exactly from edge to edge (no time
+step); white current noise per noise block, a 1/f voltage of the readout path at each conversion,
+and the membrane kernel's pulse jitter, bias noise and CADC. See :mod:`kernels.synin` and
+:func:`kernels.synin_params` for the arguments.
+
 Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``half`` (the batch
-kernel), ``api`` (the wrapper). Not implemented: the "synin" readout (reading the synaptic line
-instead of the membrane).
+kernel), ``api`` (the wrapper), ``synin`` and ``synin_api`` (the synaptic-input readout).
 """
 
 from .api import HalfParams, HalfResult, Traces, half_params, run_half, simulate_half
+from .synin_api import SyninParams, run_synin, simulate_synin, synin_params
 
-__all__ = ["simulate_half", "half_params", "run_half", "HalfParams", "HalfResult", "Traces"]
+__all__ = [
+    "simulate_half",
+    "half_params",
+    "run_half",
+    "HalfParams",
+    "HalfResult",
+    "Traces",
+    "simulate_synin",
+    "synin_params",
+    "run_synin",
+    "SyninParams",
+]

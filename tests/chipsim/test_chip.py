@@ -326,13 +326,6 @@ def test_large_batches_keep_the_events_of_the_first_vectors_only(tutorial):
         tutorial.run(x, np.full((8, 4), 10), keep_events=0)
 
 
-def test_synaptic_input_readout_is_refused_not_simulated_wrongly(chips_dir):
-    with pytest.raises(
-        ValueError, match="reads the synaptic input: only membrane readout is simulated"
-    ):
-        chipsim.load(chips_dir / "bss2-synin.yaml")
-
-
 def test_tiled_bss2_is_chunking_invariant(bss2):
     rng = np.random.default_rng(8)
     x = rng.integers(0, 32, size=(9, 300))  # 3 input tiles x 2 output tiles = 3 runs of 2 halves

@@ -195,3 +195,68 @@ def with_new_effects(p, m, seed, v_line_max=0.25):
         quadrant=q,
         adc_dev=dev,
     )
+
+
+#: CADC step of the synaptic-input cases (V per code): the range 150..340 of the analog memory
+#: read as codes 20..220.
+SYNIN_LSB = 1.36e-3
+
+
+def synin_params(n_k, n_m, seed=0, fixed_pattern=True, **overrides):
+    """Keyword arguments of ``kernels.simulate_synin`` for K inputs and M signed outputs (2 M
+    lines), noise arguments excluded: a 5.6 pF line with a 200 us leak, bounded at 600 mV, its
+    rest level reading code 210, synapse DAC bias 800 (0.39 uA at weight 63)."""
+    rng = np.random.default_rng(seed)
+    fp = 1.0 if fixed_pattern else 0.0
+    n_l = 2 * n_m
+    quadrant = np.arange(n_l) * 2 // n_l
+    p = dict(
+        syn_gain=(1.0 + fp * 0.03 * rng.standard_normal((n_k, n_l))).astype(np.float32),
+        drv_gain=fp * 0.01 * rng.standard_normal(n_k),
+        drv_offset=fp * 0.2e-9 * rng.standard_normal(n_k),
+        tau_line=200e-6 * (1.0 + fp * 0.03 * rng.standard_normal(n_l)),
+        i_line=fp * 10e-12 * rng.standard_normal(n_l),
+        adc_offset=fp * 0.5 * rng.standard_normal(n_l),
+        adc_lsb=SYNIN_LSB * (1.0 + fp * 0.02 * rng.standard_normal(2))[quadrant],
+        quadrant=quadrant,
+        dt=FPGA_CYCLE,
+        t_lsb=1e-9,
+        i_lsb=800 * 0.48923679e-9 / 63,
+        c_line=5.6e-12,
+        v_rest=0.3,
+        v_adc_lo=0.3 - 210 * SYNIN_LSB,
+        v_line_max=0.6,
+        t_read=8.6e-6,
+        t_baseline=5e-6,
+    )
+    p.update(overrides)
+    return p
+
+
+SYNIN_NOISE = dict(
+    line_current_psd=2e-26,
+    readout_flicker_psd_1mhz=1e-14,
+    sigma_jitter=0.2e-9,
+    sigma_adc=0.4,
+    sigma_ramp=0.3,
+    sigma_bias=0.005,
+    sigma_bias_common=0.003,
+)
+
+
+def synin_reference_case(seed, m, n_b, wait, num_sends, dens, act_lo, n_k=256, **overrides):
+    """(events, weights [n_k, m], parameters) of a random noise-free synin case: inputs
+    act_lo..31 with density ``dens``, the first quarter of the outputs all-positive and the
+    second all-negative (their lines driven far, to the ADC's code 0 and the line bound when the
+    inputs are dense), read 1 us after the last event."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-63, 64, (n_k, m)).astype(np.int8)
+    q = m // 4
+    w[:, :q] = np.abs(w[:, :q])
+    w[:, q : 2 * q] = -np.abs(w[:, q : 2 * q])
+    x = rng.integers(act_lo, 32, (n_b, n_k))
+    x[rng.random((n_b, n_k)) > dens] = 0
+    ev = events_from_inputs(x, wait=wait, num_sends=num_sends, t_first=1e-6, latency=72e-9)
+    p = synin_params(n_k, m, seed=seed + 100, t_read=read_time(ev[3]), t_baseline=2e-6)
+    p.update(overrides)
+    return ev, w, p
