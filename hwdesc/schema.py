@@ -529,6 +529,11 @@ class Noise(Section):
         "path of a neuron (OTA bias fluctuation, independent for the excitatory and inhibitory "
         "path); at most 0.5",
     )
+    block: PositiveTime = Field(
+        default=256e-9,
+        description="noise block (s): the line and OTA noise enter as exact block means over "
+        "this time; a whole number of analog.dt steps (default 256 ns)",
+    )
     flicker: Flicker
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")
     sigma_ramp: NonNegative = Field(
@@ -913,11 +918,17 @@ class ChipDescription(Section):
             self._check_profile(pname, profile)
         self._check_plausible()  # first: a unit slip is reported as one
         self._check_adc()
+        steps = float(self.noise.block) / float(self.analog.dt)
+        if round(steps) < 1 or abs(steps - round(steps)) > 1e-6 * steps:
+            n = max(1, round(steps))
+            raise FieldProblem(
+                ("noise", "block"),
+                f"{format_si(self.noise.block, 'time', digits=9)} is not a whole number of "
+                f"integration steps (analog.dt = {format_si(self.analog.dt, 'time')})",
+                f"use a multiple of analog.dt, e.g. {format_si(n * float(self.analog.dt), 'time')}",
+            )
         self._check_readout()
         return self
-
-    #: Steps per noise block of the kernels (their default, which the chip uses).
-    NOISE_SUBSTEPS: ClassVar[int] = 32
 
     def _check_readout(self) -> None:
         """The synaptic-input readout needs its line and noise sections, the membrane readout
@@ -949,13 +960,12 @@ class ChipDescription(Section):
                 )
         if synin:
             assert self.analog.synin is not None
-            block = self.NOISE_SUBSTEPS * self.analog.dt
+            block = float(self.noise.block)
             if self.analog.synin.tau_line < 2 * block:
                 raise FieldProblem(
                     ("analog", "synin", "tau_line"),
                     f"tau_line = {format_si(self.analog.synin.tau_line, 'time')} is shorter than "
-                    f"two noise blocks of the kernels ({format_si(2 * block, 'time')} = 2 x "
-                    f"{self.NOISE_SUBSTEPS} x analog.dt)",
+                    f"two noise blocks ({format_si(2 * block, 'time')} = 2 x noise.block)",
                     "the line of this mode leaks slowly (its pull-up is off): tau_line >= "
                     f"{format_si(2 * block, 'time')}",
                 )
@@ -1180,6 +1190,11 @@ class ChipDescription(Section):
                 f"compared with tau_syn = {format_si(tau, 'time')} {which}",
                 f"the pseudo-leak must be slow: tau_leak >= 2.5 tau_syn = {format_si(2.5 * tau, 'time')}",
             )
+
+    @property
+    def noise_substeps(self) -> int:
+        """Integration steps (of ``analog.dt``) per noise block (``noise.block``)."""
+        return max(1, round(float(self.noise.block) / float(self.analog.dt)))
 
     def __hash__(self) -> int:
         # Frozen, so usable as a cache key; the knob and profile mappings are dicts, which the
