@@ -2,8 +2,8 @@
 
 Workload (issue "Analog kernels"): weights uniform in -63..63, inputs uniform in 0..31 with half
 of them zero, num_sends 1, wait_between_events 5 (40 ns), the bss2 window (reset, 5 us, event
-phase, 1 us, ADC read; baseline read 5 us after its own reset), all noise sources on with the
-values of the built-in bss2 chip (hwdesc/chips/bss2.yaml).
+phase, 1 us, ADC read; baseline read 5 us after its own reset), the integration step, the noise
+block and all noise sources of the built-in bss2 chip (hwdesc/chips/bss2.yaml).
 
 Prints tile-VMMs per second, million MACs per second (128 x 256 per VMM), the ratio to a NumPy
 matmul of the same batch measured in the same run, the JIT cost separately (a first call with
@@ -16,10 +16,12 @@ RMS on the outputs of every case (model.md section 9), so speed cannot be bought
 error: the script exits with status 1 when a case misses it. Never fails on time.
 
     python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3] [--flicker PSD]
+                                 [--vs-dt NS]
 
-The noise is that of the built-in bss2 chip, its OTA flicker noise included (5 OU processes
-from 1 us to 1 ms, drawn every 16 noise blocks); ``--flicker PSD`` sets the flicker's level
-(V^2/Hz at 1 MHz; 0 switches it off) to measure its cost.
+The noise is that of the built-in bss2 chip, its OTA flicker noise included (4 OU processes
+from 1 us to 1 ms, held over 8 noise blocks); ``--flicker PSD`` sets the flicker's level
+(V^2/Hz at 1 MHz; 0 switches it off) to measure its cost. ``--vs-dt NS`` times the kernel at
+another integration step too (same noise block, same run) and prints the speed ratio.
 """
 
 import argparse
@@ -67,7 +69,7 @@ def workload(batch, seed=0):
     kernel_cases, _ = _reference_modules()
     # the fixed pattern and circuit values of the kernel tests (model.md section 11, start values)
     p = kernel_cases.chip_params(
-        K, M, seed=seed + 1, t_read=t_read, **_bss2_noise(), noise_seed=1234
+        K, M, seed=seed + 1, t_read=t_read, **_bss2_numerics(), noise_seed=1234
     )
     return ev, w, x, p
 
@@ -94,13 +96,17 @@ _WORKLOAD_ARGS = (
 )
 
 
-def _bss2_noise():
-    """The temporal-noise values of the built-in bss2 chip (hwdesc/chips/bss2.yaml), as kernel arguments."""
+def _bss2_numerics():
+    """The integration step, the noise block and the temporal-noise values of the built-in bss2
+    chip (hwdesc/chips/bss2.yaml), as kernel arguments."""
     import hwdesc
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(hwdesc.__file__)))
-    n = hwdesc.load(os.path.join(root, "hwdesc", "chips", "bss2.yaml")).noise
+    desc = hwdesc.load(os.path.join(root, "hwdesc", "chips", "bss2.yaml"))
+    n = desc.noise
     return dict(
+        dt=desc.analog.dt,
+        noise_substeps=desc.noise_substeps,
         sigma_line=n.sigma_line,
         ota_noise_psd=n.ota_current_psd_per_gm,
         sigma_jitter=n.sigma_jitter,
@@ -219,6 +225,18 @@ def _first_call_seconds(cache_dir):
     return float(res.stdout.strip().splitlines()[-1])
 
 
+def _at_dt(p, dt):
+    """The kernel arguments ``p`` at integration step ``dt`` (s), with the same noise block."""
+    block = p["dt"] * p["noise_substeps"]
+    steps = block / dt
+    if abs(steps - round(steps)) > 1e-6 * steps or round(steps) < 1:
+        raise SystemExit(
+            f"--vs-dt: the noise block ({block * 1e9:g} ns) is not a whole number of "
+            f"{dt * 1e9:g} ns steps; use a divisor of it"
+        )
+    return dict(p, dt=dt, noise_substeps=round(steps))
+
+
 def _import_kernels():
     """Import the ``kernels`` package (not this file, which has the same name)."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -237,6 +255,14 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None, help="numba threads (default: all)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-compile", action="store_true", help="do not measure JIT cost")
+    ap.add_argument(
+        "--vs-dt",
+        type=float,
+        default=None,
+        metavar="NS",
+        help="also time the kernel at this integration step (ns; the noise block kept at "
+        "bss2's length) in the same run and print the speed ratio, e.g. 8",
+    )
     ap.add_argument(
         "--flicker",
         type=float,
@@ -272,11 +298,19 @@ def main(argv=None):
         )
 
     kernels.simulate_half(*ev, w, **p)  # make sure this process has the code loaded
-    best = np.inf
-    for _ in range(args.repeat):
+    other = None
+    if args.vs_dt is not None:
+        other = _at_dt(p, args.vs_dt * 1e-9)
+        kernels.simulate_half(*ev, w, **other)
+    best = best_other = np.inf
+    for _ in range(args.repeat):  # interleaved, so that both see the same load
         t0 = time.perf_counter()
         res = kernels.simulate_half(*ev, w, **p)
         best = min(best, time.perf_counter() - t0)
+        if other is not None:
+            t0 = time.perf_counter()
+            kernels.simulate_half(*ev, w, **other)
+            best_other = min(best_other, time.perf_counter() - t0)
     xf = x.astype(np.float32)
     wf = w.astype(np.float32)
     best_mm = np.inf
@@ -289,6 +323,12 @@ def main(argv=None):
         f"kernel: {best * 1e3:.1f} ms per batch -> {vmm_s:,.0f} tile-VMMs/s, "
         f"{vmm_s * K * M / 1e6:,.1f} million MAC/s"
     )
+    if other is not None:
+        print(
+            f"kernel at dt {other['dt'] * 1e9:g} ns ({other['noise_substeps']} steps per noise "
+            f"block): {args.batch / best_other:,.0f} tile-VMMs/s; dt {p['dt'] * 1e9:g} ns is "
+            f"{best_other / best:.2f}x as fast"
+        )
     print(
         f"numpy float32 matmul of the same batch: {best_mm * 1e3:.3f} ms -> kernel is "
         f"{best / best_mm:,.0f}x slower"

@@ -79,12 +79,6 @@ class Chip:
                 f"description must be a hwdesc.ChipDescription (see chipsim.load), "
                 f"got {type(self.description).__name__}"
             )
-        if self.description.geometry.readout != "membrane":
-            raise ValueError(
-                f"chip '{self.description.identity.name}' reads the "
-                f"{self.description.geometry.readout.replace('_', ' ')}: only membrane readout is "
-                "simulated so far (geometry.readout: membrane); `chipsim check` validates the file"
-            )
         _check_simulable(self.description)
         _limits.estimate_description(
             self.description, f"chip '{self.description.identity.name}'"
@@ -223,7 +217,9 @@ class Chip:
             noise: ``False`` switches every temporal noise source off (the fixed pattern stays).
             record_vectors, record_columns: record the line and membrane voltages of these
                 vectors (flat batch indices) and output columns, with their event times.
-                Traces are taken on the half that runs input tile 0 of each column.
+                Traces are taken on the half that runs input tile 0 of each column. In the
+                synaptic-input readout (model.md section 13) a trace holds the drops of the
+                output's two lines (``v_exc``, ``v_inh``) and their difference (``v_mem``).
             chunk_size: vectors simulated at a time (memory bound); results do not depend on it,
                 to the last bit of outputs, timing and energy.
             progress: show a progress bar (tqdm) over the chunks.
@@ -473,8 +469,9 @@ class Chip:
         second run reproduces the first exactly."""
         import kernels
 
+        run = kernels.run_synin if isinstance(params, kernels.SyninParams) else kernels.run_half
         ev_ptr, ev_row, ev_act, ev_time = csr
-        res = kernels.run_half(
+        res = run(
             params,
             ev_ptr,
             ev_row,
@@ -495,7 +492,7 @@ class Chip:
             ptr = np.zeros(idx.size + 1, dtype=np.int64)
             np.cumsum(counts, out=ptr[1:])
             take = _ranges(ev_ptr[idx], counts)
-            rec = kernels.run_half(
+            rec = run(
                 params,
                 ptr,
                 ev_row[take],
@@ -508,6 +505,12 @@ class Chip:
                 record_samples=np.arange(idx.size),
                 record_columns=columns,
             )
+            code_read, code_base = rec.code_read, rec.code_baseline
+            if isinstance(params, kernels.SyninParams):
+                # per signed output: the inhibitory line's code minus the excitatory one's, so
+                # that output = code_read - code_baseline as in the membrane readout
+                code_read = code_read[:, 1::2] - code_read[:, 0::2]
+                code_base = code_base[:, 1::2] - code_base[:, 0::2]
             for slot, b in enumerate(idx):
                 sl = slice(int(ev_ptr[b]), int(ev_ptr[b + 1]))
                 traces.append(
@@ -522,8 +525,8 @@ class Chip:
                         event_rows=ev_row[sl].copy(),
                         event_times=ev_time[sl].copy(),
                         t_read=float(t_group),
-                        code_read=rec.code_read[slot, columns].copy(),
-                        code_baseline=rec.code_baseline[slot, columns].copy(),
+                        code_read=code_read[slot, columns].copy(),
+                        code_baseline=code_base[slot, columns].copy(),
                         event_activations=ev_act[sl].copy(),
                         event_lengths=ev_act[sl] * params.t_lsb,
                         run=run_index,
@@ -541,6 +544,10 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
     a, nz = desc.analog, desc.noise
     kk, mm = w_tile.shape
     w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+    if desc.geometry.readout == "synaptic_input":
+        return synin_kernel_params(
+            desc, kn, pat, w_tile, noise=noise, noise_seed=noise_seed, stream=stream
+        )
     return kernels.half_params(
         w_tile,
         syn_gain=pat.syn_gain(w_tile),
@@ -581,10 +588,69 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         flicker_tau_max=nz.flicker.tau_max,
         flicker_components=nz.flicker.components,
         flicker_blocks=nz.flicker.blocks,
+        noise_substeps=desc.noise_substeps,
         sigma_adc=nz.sigma_adc,
         sigma_ramp=nz.sigma_ramp,
         adc_max=desc.formats.adc.max,
         adc_dev=pat.adc_dev,
+        noise=noise,
+        noise_seed=noise_seed,
+        stream=stream,
+        out_min=desc.formats.output.min,
+        out_max=desc.formats.output.max,
+        weight_min=desc.formats.weight.min,
+        weight_max=desc.formats.weight.max,
+        act_max=desc.formats.input.max,
+    )
+
+
+def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
+    """The kernels' parameters of one half in the synaptic-input readout
+    (:class:`kernels.SyninParams`, model.md section 13): output j of the tile on the half's
+    columns 2 j (excitatory) and 2 j + 1 (inhibitory), rows 2 i and 2 i + 1 sharing the pulse
+    fixed pattern of driver i; each line's leak is ``analog.synin.tau_line`` times the drawn
+    time-constant factor of its column, its leakage current the drawn offset current."""
+    import kernels
+
+    a, nz = desc.analog, desc.noise
+    line, line_noise = a.synin, nz.synin
+    assert line is not None and line_noise is not None  # hwdesc requires them in this readout
+    kk, mm = w_tile.shape
+    n_l = 2 * mm
+    w_max = max(abs(desc.formats.weight.min), desc.formats.weight.max)
+    drivers = np.arange(kk) // 2
+    # the drawn relative spread of each column's time constant (pattern tau / nominal tau)
+    tau_nominal = kn.tau_syn * a.synaptic_input.tau_gm_coupling.factor(kn.gm)
+    return kernels.synin_params(
+        w_tile,
+        syn_gain=np.ascontiguousarray(pat.syn_gain_exc[:kk, :n_l], dtype=np.float32),
+        drv_gain=pat.drv_gain[drivers],
+        drv_offset=pat.drv_offset[drivers],
+        tau_line=line.tau_line * pat.tau_syn[:n_l] / tau_nominal,
+        i_line=pat.i_offset[:n_l],
+        adc_offset=pat.adc_offset[:n_l],
+        adc_lsb=pat.adc_lsb[:n_l],
+        quadrant=pat.quadrant[:n_l],
+        adc_dev=pat.adc_dev,
+        adc_max=desc.formats.adc.max,
+        dt=a.dt,
+        t_lsb=a.pulse.t_lsb,
+        i_lsb=kn.i_max / w_max,
+        c_line=line.c_line,
+        v_rest=line.v_rest,
+        v_adc_lo=a.adc.v_lo,
+        v_line_max=a.synaptic_input.v_max,
+        line_current_psd=line_noise.line_current_psd,
+        readout_flicker_psd_1mhz=line_noise.readout_flicker_psd_at_1MHz,
+        flicker_tau_min=nz.flicker.tau_min,
+        flicker_tau_max=nz.flicker.tau_max,
+        flicker_components=nz.flicker.components,
+        sigma_jitter=nz.sigma_jitter,
+        sigma_adc=nz.sigma_adc,
+        sigma_ramp=nz.sigma_ramp,
+        sigma_bias=nz.sigma_bias,
+        sigma_bias_common=nz.sigma_bias_common,
+        noise_substeps=desc.noise_substeps,
         noise=noise,
         noise_seed=noise_seed,
         stream=stream,

@@ -33,8 +33,8 @@ ENV_MEMORY = "CHIPSIM_MAX_MEMORY"
 ENV_STEPS = "CHIPSIM_MAX_STEPS_PER_VECTOR"
 ENV_SECONDS = "CHIPSIM_MAX_SECONDS"
 
-#: Default of :attr:`Limits.steps_per_vector`: 10 million steps of ``analog.dt`` (80 ms of
-#: integration at bss2's 8 ns; a full bss2 vector at wait 5 takes about 2,000).
+#: Default of :attr:`Limits.steps_per_vector`: 10 million steps of ``analog.dt`` (320 ms of
+#: integration at bss2's 32 ns; a full bss2 vector at wait 5 takes 574).
 DEFAULT_STEPS_PER_VECTOR = 10_000_000
 #: Default of :attr:`Limits.seconds`: a day of estimated wall time for one call.
 DEFAULT_SECONDS = 86_400.0

@@ -21,6 +21,11 @@ class Trace:
     events of the half (row = input index within the tile, pulse start in s, activation 1..31,
     nominal pulse length ``activation * t_lsb`` in s). ``run`` is the tile run (execution order)
     the vector was recorded in: a product of several output tiles records a vector once per run.
+
+    In the synaptic-input readout (model.md section 13) ``v_exc`` and ``v_inh`` are the drops of
+    the output's excitatory and inhibitory line below their rest level, ``v_mem`` their
+    difference, and ``code_read`` / ``code_baseline`` the inhibitory line's code minus the
+    excitatory one's, so that ``code_read - code_baseline`` is the output in both readouts.
     """
 
     vector: int

@@ -72,6 +72,30 @@ RANGES: dict[str, Range] = {
         "beyond 1 the time constant would change faster than inversely with g_m: not a coupling "
         "but another circuit (bss2: 0.06)",
     ),
+    "analog.synin.c_line": Range(
+        1e-18, 1e-9, "capacitance", "an on-chip capacitor: 1 aF .. 1 nF (bss2-synin: 5.6 pF)"
+    ),
+    "analog.synin.tau_line": Range(
+        1e-9,
+        1e6,
+        "time",
+        "leak of a line with its pull-up off: from 1 ns up to 11 days (bss2-synin: 200 us)",
+    ),
+    "analog.synin.v_rest": Range(-10.0, 10.0, "voltage", _VOLT + " (bss2-synin: 308 mV)"),
+    "noise.synin.line_current_psd": Range(
+        0.0,
+        1e-18,
+        "current_psd",
+        "white current noise on a line: (1 nA)^2/Hz would be volts on a picofarad within "
+        "microseconds (bss2-synin: 2e-26 A**2/Hz)",
+    ),
+    "noise.synin.readout_flicker_psd_at_1MHz": Range(
+        0.0,
+        1e-8,
+        "voltage_psd",
+        "1/f noise of a readout path: (100 uV)^2/Hz at 1 MHz is millivolts in every octave "
+        "(bss2-synin: 4e-14 V**2/Hz)",
+    ),
     "analog.membrane.tau_leak": Range(
         1e-9,
         1e6,
@@ -172,7 +196,10 @@ def values(desc):
         node = desc
         for part in dotted_path.split("."):
             node = getattr(node, part)
-        yield tuple(dotted_path.split(".")), float(node), rng
+            if node is None:  # an optional section this chip does not have
+                break
+        else:
+            yield tuple(dotted_path.split(".")), float(node), rng
     for pname in desc.calibration:
         resolved = desc.resolve(pname)
         for kname, knob in desc.knobs.items():

@@ -75,6 +75,7 @@ Fraction = quantity("dimensionless", ge=0, le=1)
 NonNegative = quantity("dimensionless", ge=0)
 CurrentPsdPerGm = quantity("current_psd_per_conductance", ge=0)
 VoltagePsd = quantity("voltage_psd", ge=0)
+CurrentPsd = quantity("current_psd", ge=0)
 
 
 class Section(BaseModel):
@@ -398,6 +399,24 @@ class SynapticInput(Section):
     tau_gm_coupling: TauGmCoupling
 
 
+class SyninLine(Section):
+    """The synaptic input line as the integrator of the synaptic-input readout
+    (``geometry.readout: synaptic_input``, model.md section 13): its pull-up is off, the CADC
+    reads the line, there is no OTA and no membrane in the signal path."""
+
+    c_line: Capacitance = Field(
+        description="capacitance of a line in this mode (the large setting) (F)"
+    )
+    tau_line: PositiveTime = Field(
+        description="leak time constant of a line with its pull-up off (s); the fixed pattern "
+        "spreads it by fixed_pattern.tau_syn"
+    )
+    v_rest: Voltage = Field(
+        description="CADC input voltage of a line at rest, after its reset, in the frame of "
+        "analog.adc (V); the synaptic currents discharge the line from here"
+    )
+
+
 class Membrane(Section):
     tau_leak: PositiveTime = Field(description="residual pseudo-leak time constant (s)")
     v_leak: Voltage = Field(description="level the pseudo-leak pulls towards (V)")
@@ -436,6 +455,11 @@ class Analog(Section):
     synaptic_input: SynapticInput
     membrane: Membrane
     adc: AdcAnalog
+    synin: SyninLine | None = Field(
+        default=None,
+        description="the line as the integrator: required with geometry.readout: "
+        "synaptic_input, refused otherwise",
+    )
 
 
 class Flicker(Section):
@@ -468,6 +492,19 @@ class Flicker(Section):
         return self
 
 
+class SyninNoise(Section):
+    """The temporal noise of the synaptic-input readout besides the CADC's, the pulse jitter and
+    the synapse DAC bias noise (model.md section 13)."""
+
+    line_current_psd: CurrentPsd = Field(
+        description="one-sided PSD of the white current noise on a line (A^2/Hz)"
+    )
+    readout_flicker_psd_at_1MHz: VoltagePsd = Field(
+        description="one-sided 1/f PSD at 1 MHz of the readout path between the line and the "
+        "CADC, added at each conversion (V^2/Hz); band and components of noise.flicker"
+    )
+
+
 class Noise(Section):
     """Temporal noise sources."""
 
@@ -492,10 +529,20 @@ class Noise(Section):
         "path of a neuron (OTA bias fluctuation, independent for the excitatory and inhibitory "
         "path); at most 0.5",
     )
+    block: PositiveTime = Field(
+        default=256e-9,
+        description="noise block (s): the line and OTA noise enter as exact block means over "
+        "this time; a whole number of analog.dt steps (default 256 ns)",
+    )
     flicker: Flicker
     sigma_adc: NonNegative = Field(description="ADC read noise per conversion (codes)")
     sigma_ramp: NonNegative = Field(
         description="ADC ramp noise per conversion, common to the columns of a quadrant (codes)"
+    )
+    synin: SyninNoise | None = Field(
+        default=None,
+        description="noise of the synaptic-input readout: required with geometry.readout: "
+        "synaptic_input, refused otherwise",
     )
 
 
@@ -922,7 +969,57 @@ class ChipDescription(Section):
             self._check_profile(pname, profile)
         self._check_plausible()  # first: a unit slip is reported as one
         self._check_adc()
+        steps = float(self.noise.block) / float(self.analog.dt)
+        if round(steps) < 1 or abs(steps - round(steps)) > 1e-6 * steps:
+            n = max(1, round(steps))
+            raise FieldProblem(
+                ("noise", "block"),
+                f"{format_si(self.noise.block, 'time', digits=9)} is not a whole number of "
+                f"integration steps (analog.dt = {format_si(self.analog.dt, 'time')})",
+                f"use a multiple of analog.dt, e.g. {format_si(n * float(self.analog.dt), 'time')}",
+            )
+        self._check_readout()
         return self
+
+    def _check_readout(self) -> None:
+        """The synaptic-input readout needs its line and noise sections, the membrane readout
+        has none; the line's leak must be slow against the kernels' noise block."""
+        synin = self.geometry.readout == "synaptic_input"
+        for path, section in (
+            (("analog", "synin"), self.analog.synin),
+            (("noise", "synin"), self.noise.synin),
+        ):
+            if synin and section is None:
+                raise FieldProblem(
+                    path,
+                    f"geometry.readout is synaptic_input but `{'.'.join(path)}` is missing",
+                    "the synaptic-input readout integrates on the lines: give "
+                    + (
+                        "analog.synin: {c_line, tau_line, v_rest}"
+                        if path[0] == "analog"
+                        else "noise.synin: {line_current_psd, readout_flicker_psd_at_1MHz}"
+                    )
+                    + " (docs/chip-description.md)",
+                )
+            if not synin and section is not None:
+                raise FieldProblem(
+                    path,
+                    f"`{'.'.join(path)}` is given but geometry.readout is {self.geometry.readout}",
+                    "only the synaptic-input readout reads it: remove the section, or set "
+                    "geometry.readout: synaptic_input (with rows_per_signed_input 1 and "
+                    "columns_per_signed_output 2)",
+                )
+        if synin:
+            assert self.analog.synin is not None
+            block = float(self.noise.block)
+            if self.analog.synin.tau_line < 2 * block:
+                raise FieldProblem(
+                    ("analog", "synin", "tau_line"),
+                    f"tau_line = {format_si(self.analog.synin.tau_line, 'time')} is shorter than "
+                    f"two noise blocks ({format_si(2 * block, 'time')} = 2 x noise.block)",
+                    "the line of this mode leaks slowly (its pull-up is off): tau_line >= "
+                    f"{format_si(2 * block, 'time')}",
+                )
 
     #: Largest ``analog.adc.dnl`` (codes). The thresholds ``k - 0.5 + dev_k`` must increase; two
     #: neighbours differ by ``1 + dev_{k+1} - dev_k``, whose random part has std ``dnl * sqrt(2)``.
@@ -1144,6 +1241,11 @@ class ChipDescription(Section):
                 f"compared with tau_syn = {format_si(tau, 'time')} {which}",
                 f"the pseudo-leak must be slow: tau_leak >= 2.5 tau_syn = {format_si(2.5 * tau, 'time')}",
             )
+
+    @property
+    def noise_substeps(self) -> int:
+        """Integration steps (of ``analog.dt``) per noise block (``noise.block``)."""
+        return max(1, round(float(self.noise.block) / float(self.analog.dt)))
 
     def __hash__(self) -> int:
         # Frozen, so usable as a cache key; the knob and profile mappings are dicts, which the

@@ -87,6 +87,19 @@ def summary(chip: ChipDescription) -> str:
         f"{format_si(fl.tau_min, 'time')} .. {format_si(fl.tau_max, 'time')}; ADC "
         f"{nz.sigma_adc:g} codes per channel + {nz.sigma_ramp:g} codes per ramp",
     ]
+    if chip.analog.synin is not None and nz.synin is not None:
+        line = chip.analog.synin
+        rest = (float(line.v_rest) - float(adc.v_lo)) / float(adc.v_lsb)
+        lines[lines.index("noise:") : lines.index("noise:")] = [
+            f"  synaptic-input readout: the lines integrate on {format_si(line.c_line, 'capacitance')}"
+            f" with a {format_si(line.tau_line, 'time')} leak, at rest at "
+            f"{format_si(line.v_rest, 'voltage')} (code {rest:.0f}); OTA and membrane not in the "
+            "signal path",
+        ]
+        lines.append(
+            f"  synaptic-input readout: line current {nz.synin.line_current_psd:.3g} A**2/Hz, "
+            f"readout flicker {nz.synin.readout_flicker_psd_at_1MHz:.3g} V**2/Hz at 1 MHz"
+        )
     e = chip.energy
     lines += [
         "energy per action:",

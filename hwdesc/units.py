@@ -18,6 +18,7 @@ SI_UNIT: dict[str, str] = {
     "energy": "J",
     "power": "W",
     "current_psd_per_conductance": "A**2/Hz/S",
+    "current_psd": "A**2/Hz",
     "voltage_psd": "V**2/Hz",
     "dimensionless": "",
 }
@@ -33,6 +34,7 @@ EXAMPLES: dict[str, str] = {
     "energy": "20 pJ",
     "power": "0.6 W",
     "current_psd_per_conductance": "4e-18 A**2/Hz/S",
+    "current_psd": "2e-26 A**2/Hz",
     "voltage_psd": "1e-14 V**2/Hz",
     "dimensionless": "3 %",
 }
@@ -40,6 +42,7 @@ EXAMPLES: dict[str, str] = {
 _LABELS: dict[str, str] = {
     "dimensionless": "plain number (or percentage)",
     "current_psd_per_conductance": "current noise density per conductance",
+    "current_psd": "current noise density",
     "voltage_psd": "voltage noise density",
 }
 

@@ -36,12 +36,14 @@ def simulation_figure(
     event_times: np.ndarray | None = None,
     read_time: float | None = None,
     timeline: list[tuple] | None = None,
+    trace_quantity: str = "membrane",
 ) -> Path:
     """Write a three-panel PNG: output vs ideal product with the linear fit; membrane traces of a
     few neurons over one vector with its event times; that vector's phase timeline.
 
     Times are in seconds, membrane voltages in volts; ``timeline`` is ``(name, start, end)`` or
-    ``(name, start, end, kind)`` per phase.
+    ``(name, start, end, kind)`` per phase. ``trace_quantity`` names what the traces are (the
+    synaptic-input readout records the drop of the excitatory line minus the inhibitory one).
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -97,8 +99,8 @@ def simulation_figure(
         if read_time is not None:
             ax.axvline(read_time * 1e6, color="k", lw=1, ls="--", label="ADC read")
         ax.set_xlabel("time since the reset before the events (us)")
-        ax.set_ylabel("membrane (mV)")
-        ax.set_title("membrane of a few neurons over the first vector (red: event times)")
+        ax.set_ylabel(f"{trace_quantity} (mV)")
+        ax.set_title(f"{trace_quantity} of a few outputs over the first vector (red: event times)")
         ax.legend(loc="upper left", fontsize=8)
     else:
         ax.set_axis_off()

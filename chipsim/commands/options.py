@@ -68,9 +68,10 @@ def add_target_overrides(parser, help: str = SET_HELP, implies: str = "") -> Non
     parser.add_argument("--set", metavar="NAME=VALUE", action="append", help=help + implies)
 
 
-def parse_overrides(items: list[str]) -> dict:
+def parse_overrides(items: list[str], option: str = "--set") -> dict:
     """``NAME=VALUE`` strings as target overrides, each value in its field's form: an integer
-    code or read, a range ``LOW,HIGH``, a time with its unit, a noise (``none`` for None)."""
+    code or read, a range ``LOW,HIGH``, a time with its unit, a noise (``none`` for None).
+    Errors name ``option``."""
     from chipsim.calibration import HagenCalibTarget
 
     fields = HagenCalibTarget.fields()
@@ -79,11 +80,13 @@ def parse_overrides(items: list[str]) -> dict:
         name, sep, text = item.partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not name or not text:
-            raise UsageError(f"--set {item!r}: expected NAME=VALUE, e.g. --set tau_syn=0.64us")
+            raise UsageError(
+                f"{option} {item!r}: expected NAME=VALUE, e.g. {option} tau_syn=0.64us"
+            )
         spec = fields.get(name)
         if spec is None:
             raise UsageError(
-                f"--set {item!r}: no target field {name!r}; fields: {', '.join(fields)}"
+                f"{option} {item!r}: no target field {name!r}; fields: {', '.join(fields)}"
             )
         try:
             if spec.kind in ("code", "read"):
@@ -97,7 +100,7 @@ def parse_overrides(items: list[str]) -> dict:
                 out[name] = text
         except ValueError:
             raise UsageError(
-                f"--set {item!r}: {name} takes {_form(spec.kind)}, got {text!r}"
+                f"{option} {item!r}: {name} takes {_form(spec.kind)}, got {text!r}"
             ) from None
     return out
 

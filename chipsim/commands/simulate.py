@@ -277,6 +277,9 @@ def run(args) -> int:
             event_times=None if trace is None else trace.event_times,
             read_time=None if trace is None else trace.t_read,
             timeline=timeline,
+            trace_quantity="membrane"
+            if desc.geometry.readout == "membrane"
+            else "line drop, excitatory - inhibitory",
         )
         written = [
             Path(p).name

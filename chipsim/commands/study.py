@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
 from .cli import UsageError, int_at_least
-from .options import add_chip, add_quiet
+from .options import add_chip, add_quiet, parse_overrides
 from .output import add_out
 
 #: What to install for the study on a machine without a GPU: the CPU build of PyTorch first (the
@@ -122,6 +122,47 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _output_layer_target(items: list[str]) -> dict:
+    """``[PROFILE:]NAME=VALUE`` items as ``{profile: {field: value}}`` (without a profile: for
+    both compared profiles; a profile's own item wins over one for both)."""
+    from chipsim.studies.transfer import PROFILES
+
+    both: list[str] = []
+    own: dict[str, list[str]] = {p: [] for p in PROFILES}
+    for item in items:
+        head, sep, rest = item.partition(":")
+        if sep and "=" not in head:
+            if head not in own:
+                raise UsageError(
+                    f"--output-layer-target {item!r}: {head!r} is not a compared profile; "
+                    f"profiles: {', '.join(PROFILES)} (or give NAME=VALUE for both)"
+                )
+            own[head].append(rest)
+        else:
+            both.append(item)
+    return {
+        p: {
+            **parse_overrides(both, option="--output-layer-target"),
+            **parse_overrides(own[p], option=f"--output-layer-target {p}:"),
+        }
+        for p in PROFILES
+    }
+
+
+def _clip_code(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an activation code 0..31, got {text!r}"
+        ) from None
+    if not 0 <= value <= 31:
+        raise argparse.ArgumentTypeError(
+            f"{value} is out of range; allowed: activation codes 0..31 (0: no clipping)"
+        )
+    return value
+
+
 def run_transfer(args) -> int:
     from chipsim.commands.compile_notice import compile_notice
     from chipsim.studies import transfer as study
@@ -141,11 +182,44 @@ def run_transfer(args) -> int:
             seed=args.seed,
             wait_between_events=args.wait,
             diagnostics=False if args.no_diagnostics else None,
+            calibration=args.compare,
+            clip_below=args.clip_below,
         ).items()
         if v is not None
     }
+    if args.output_layer_target:
+        if (args.compare or "targets") != "targets":
+            raise UsageError(
+                "--output-layer-target: needs --compare targets (the output layer is "
+                "calibrated for a changed target; a profile cannot be changed per layer)"
+            )
+        overrides["output_layer_target"] = _output_layer_target(args.output_layer_target)
     seeds = overrides.pop("seeds", None)
-    config = study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
+    try:
+        config = (
+            study.StudyConfig.quick(**overrides) if args.quick else study.StudyConfig(**overrides)
+        )
+    except (TypeError, ValueError) as err:  # a target value out of its range
+        text = str(err)
+        if text.startswith("output_layer_target: "):
+            text = "--output-layer-target: " + text.removeprefix("output_layer_target: ")
+        raise UsageError(text) from None
+    if config.calibration == "targets":
+        import hwdesc
+
+        desc = hwdesc.load(config.chip)
+        if desc.uncalibrated is None:
+            raise UsageError(
+                f"chip '{desc.identity.name}' cannot be calibrated (its description has no "
+                "`uncalibrated` section): run the study under its profiles with "
+                "--compare profiles"
+            )
+        missing = [p for p in config.profiles if p not in desc.calibration]
+        if missing:
+            raise UsageError(
+                f"chip '{desc.identity.name}' has no calibration profile {missing[0]!r} to "
+                f"take as a target; profiles: {', '.join(desc.calibration)}"
+            )
     if seeds is not None:  # a range stays lazy until the estimate has seen its length
         from dataclasses import replace
 
@@ -192,8 +266,9 @@ def add_parser(sub) -> None:
         description="Train an MLP with BatchNorm in float, translate it to hardware numbers "
         "(5-bit activations, 6-bit weights) and run it on simulated chips: as it is (plain "
         "transfer) and after hardware-in-the-loop retraining (forward on the simulator, backward "
-        "straight-through), under the default and the custom calibration profile, for several "
-        "chip seeds. Prints the 2 x 2 accuracy table (mean +- standard deviation over seeds), the "
+        "straight-through), on chip seeds calibrated with the default and with the custom target "
+        "(or under the profiles: --compare profiles). Prints the 2 x 2 accuracy table (mean "
+        "+- standard deviation over seeds), per-layer figures (gain, noise, saturation), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
         "OUT/figure.png. The full study takes about 5 minutes on two idle cores (14-20 when "
         "they are shared with other work); --quick runs a reduced one in about 25 s on two "
@@ -270,6 +345,33 @@ def add_parser(sub) -> None:
         "--no-diagnostics",
         action="store_true",
         help="skip the plain transfer with the temporal noise off (saves about 15 %% of the time)",
+    )
+    t.add_argument(
+        "--compare",
+        choices=("targets", "profiles"),
+        default=None,
+        help="targets: each chip seed calibrated (chipsim.calibrate, cached; about 5 s per chip "
+        "and target the first time) for the profiles default and custom taken as targets "
+        "(default); profiles: the chip description's profiles with their given residual spreads "
+        "(the study before the simulated calibration)",
+    )
+    t.add_argument(
+        "--clip-below",
+        metavar="N",
+        type=_clip_code,
+        default=None,
+        help="activation codes (0..31) below N are sent as 0 (no event), in both layers, in "
+        "plain transfer and in the retraining (default: 0, off)",
+    )
+    t.add_argument(
+        "--output-layer-target",
+        metavar="[PROFILE:]NAME=VALUE",
+        action="append",
+        help="(repeatable; --compare targets) the output layer runs on the same chip seed "
+        "calibrated for the run's target with this field changed, for both targets or, with "
+        "PROFILE: in front, for one, e.g. --output-layer-target default:i_synin_gm=600 "
+        "--output-layer-target custom:i_synin_gm=300 (the forms of chipsim calibrate --set; "
+        "the OTA bias calibration fails for amplitudes much above these)",
     )
     t.add_argument("--quick", action="store_true", help="the reduced study (what CI runs)")
     add_quiet(t)

@@ -210,7 +210,8 @@ def add_parser(sub) -> None:
         description="Measure the mock parameters on the chip with the reference procedure, fit "
         "the per-column surrogates from the detailed simulation, then compare every surrogate "
         "with the simulation over a grid of wait_between_events, num_sends, input density and "
-        "weight magnitude (one 128 x 256 tile, random inputs and mostly-positive random weights). "
+        "weight magnitude (one tile: 128 x 256 on bss2, 256 x 128 on bss2-synin; random inputs and "
+        "mostly-positive random weights). "
         "Prints the table (RMS, bias, fraction of outputs off by more than 1 LSB, noise ratio) "
         "and, in words, where each surrogate holds; writes heat maps (PNG), CSV/JSON and the "
         "fitted models to OUT.",

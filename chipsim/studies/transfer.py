@@ -1,13 +1,20 @@
 """The transfer study (Kern et al. 2023, model.md section 1): an MLP with BatchNorm trained in float, then
 run on simulated chips (a) as it is ("plain transfer") and (b) after hardware-in-the-loop
-retraining (forward pass on the simulator, backward pass straight-through), under the ``default``
-and the ``custom`` calibration profile, over several chip instances (seeds).
+retraining (forward pass on the simulator, backward pass straight-through), on chip instances
+(seeds) calibrated with the ``default`` and with the ``custom`` target (:func:`chipsim.calibrate`,
+cached; ``calibration="profiles"``: the chip description's calibration profiles of those names
+instead), over several chip instances.
+
+Two options measure the published study's other findings: ``clip_below`` sets activation codes
+below a threshold to zero before they go to the chip (in plain transfer and in the retraining),
+and ``output_layer_target`` runs the output layer (few input features) on the same chip instance
+calibrated for a changed target (e.g. a higher OTA bias ``i_synin_gm``).
 
 The network: ``Quantizer(5 bit) -> AnalogLinear -> BatchNorm -> ReLU -> Quantizer(5 bit) ->
 AnalogLinear -> BatchNorm``. Each :class:`AnalogLinear` keeps float weights; in float mode it is
 a plain ``x @ W^T``; on a chip (or the mock) it sends the activation codes (0..31) and the
 weight codes (-63..63) to :func:`chipsim.torch.matmul` and maps the int8 result back to the
-float domain with ``z = y / (gain * num_sends * s_x * s_w)`` (``gain`` as measured on that chip
+float domain with ``z = y / (gain * num_sends * s_x * s_w)`` (``gain`` as measured on that layer's chip
 with the reference procedure). Translation to hardware (:meth:`TransferMLP.translate`) picks,
 per layer, the weight scale ``s_w`` and ``num_sends`` so that the root-mean-square output is
 ``target_rms`` ADC steps on the calibration data; the same rule holds for every profile and seed.
@@ -28,13 +35,46 @@ import numpy as np
 
 from hwdesc.rules import DEFAULT_WAIT_BETWEEN_EVENTS
 
-#: Profiles compared by the study, in table order.
+#: Targets (or profiles) compared by the study, in table order.
 PROFILES = ("default", "custom")
+#: How the chips of the study are calibrated: ``targets``: each chip instance calibrated with
+#: :func:`chipsim.calibrate` for the calibration profile of that name taken as a target
+#: (``target="custom"``); ``profiles``: the description's profiles with their given residual
+#: spreads (the study before the simulated calibration).
+CALIBRATION_MODES = ("targets", "profiles")
+#: The largest activation code (5 bit).
+ACTIVATION_MAX = 31
+#: Test samples on which each layer's output noise, signal and saturation are measured.
+STATS_SAMPLES = 100
 #: Percentile of the weight magnitudes mapped to the largest weight code when translating.
 WEIGHT_PERCENTILE = 99.9
 #: Floor of the per-feature standard deviation in the input normalization, relative to the
 #: median over features (features that barely vary would otherwise get huge weights on the chip).
 STD_FLOOR = 0.1
+
+
+def _per_profile(overrides: dict, profiles) -> dict[str, dict[str, Any]]:
+    """``output_layer_target`` as ``{profile: {field: value}}``: a dictionary of fields alone
+    applies to every profile; a dictionary of profiles must name compared profiles only and
+    hold a dictionary of fields each; empty ones are dropped."""
+    if not overrides:
+        return {}
+    values = list(overrides.values())
+    if all(isinstance(v, dict) for v in values):
+        unknown = [p for p in overrides if p not in profiles]
+        if unknown:
+            raise ValueError(
+                f"output_layer_target: {unknown[0]!r} is not a compared profile; profiles: "
+                f"{', '.join(profiles)}"
+            )
+        return {p: dict(overrides[p]) for p in profiles if overrides.get(p)}
+    if any(isinstance(v, dict) for v in values):
+        raise TypeError(
+            "output_layer_target: give either target fields for every profile "
+            "({'i_synin_gm': 600}) or fields per profile ({'default': {'i_synin_gm': 600}}), "
+            "not both"
+        )
+    return {p: dict(overrides) for p in profiles}
 
 
 @dataclass(frozen=True)
@@ -52,7 +92,19 @@ class StudyConfig:
         target_rms: root-mean-square layer output aimed at, in ADC steps, when translating.
         max_sends: largest ``num_sends`` the translation may pick.
         wait_between_events: FPGA cycles between events on the chip.
-        profiles: calibration profiles compared.
+        profiles: the calibrations compared: names of calibration profiles of the chip,
+            calibrated as targets (``calibration="targets"``) or used as profiles.
+        calibration: ``targets`` (each chip seed calibrated by :func:`chipsim.calibrate` for
+            each profile taken as a target, through the cache) or ``profiles`` (the
+            description's profiles with their fixed residual spreads).
+        clip_below: activation codes (0..31) below this become 0 before they go to the chip
+            (both layers, plain transfer, retraining and the mock diagnostics); 0 or 1: off.
+        output_layer_target: target fields changed for the output layer, per compared
+            profile (``{"default": {"i_synin_gm": 600}, "custom": {"i_synin_gm": 300}}``; a
+            dictionary of fields alone, ``{"i_synin_gm": 600}``, applies to every profile): that
+            layer runs on the same chip seed calibrated for the run's target with these fields
+            changed (``calibration="targets"`` only); a profile without entry, or an empty
+            dictionary: both layers on one chip.
         seeds: chip instances (fixed-pattern seeds).
         eval_samples: test samples run on each chip (the first ones of the test split).
         hil_samples, hil_epochs, hil_lr: hardware-in-the-loop retraining (training samples
@@ -75,6 +127,9 @@ class StudyConfig:
     max_sends: int = 8
     wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS
     profiles: tuple[str, ...] = PROFILES
+    calibration: str = "targets"
+    clip_below: int = 0
+    output_layer_target: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     eval_samples: int = 1000
     hil_samples: int = 3000
@@ -82,6 +137,47 @@ class StudyConfig:
     hil_lr: float = 1e-3
     seed: int = 0
     diagnostics: bool = True
+
+    def __post_init__(self) -> None:
+        if self.calibration not in CALIBRATION_MODES:
+            raise ValueError(
+                f"calibration: {self.calibration!r} is not a mode of the study; allowed: "
+                f"{', '.join(CALIBRATION_MODES)}"
+            )
+        clip = self.clip_below
+        if isinstance(clip, bool) or not isinstance(clip, (int, np.integer)):
+            raise TypeError(
+                f"clip_below: expected an integer activation code 0..{ACTIVATION_MAX}, got {clip!r}"
+            )
+        if not 0 <= clip <= ACTIVATION_MAX:
+            raise ValueError(
+                f"clip_below: {clip} is out of range; allowed: 0..{ACTIVATION_MAX} (activation "
+                "codes below it become 0; 0 switches the clipping off)"
+            )
+        if not isinstance(self.output_layer_target, dict):
+            raise TypeError(
+                f"output_layer_target: expected a dictionary of target fields per profile, e.g. "
+                f"{{'default': {{'i_synin_gm': 600}}}}, got {type(self.output_layer_target).__name__}"
+            )
+        per_profile = _per_profile(self.output_layer_target, self.profiles)
+        object.__setattr__(self, "output_layer_target", per_profile)
+        if per_profile:
+            if self.calibration != "targets":
+                raise ValueError(
+                    "output_layer_target: needs calibration='targets' (the output layer is "
+                    "calibrated for a changed target); the profiles cannot be changed per layer"
+                )
+            import warnings
+
+            from ..calibration import HagenCalibTarget, TargetWarning
+
+            for profile, fields in per_profile.items():
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", TargetWarning)  # said when calibrating
+                    try:
+                        HagenCalibTarget().with_overrides(**fields)
+                    except (TypeError, ValueError) as err:
+                        raise type(err)(f"output_layer_target: {profile}: {err}") from None
 
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
@@ -134,11 +230,18 @@ def _build_classes():
             self.weight_scale = math.nan  # s_w
             self.wait_between_events = DEFAULT_WAIT_BETWEEN_EVENTS
             self.noise = True  # False: temporal noise off (diagnostics)
+            self.clip_below = 0  # activation codes below it are sent as 0
+            self.mock_parameter = None  # the mock's parameter for this layer (None: the global)
+            self.record: list | None = None  # a list: (codes, chip output) of each call
             # input normalization (x - mean) / std of the float network; on a chip the raw,
             # non-negative input is sent, the weights become W / std and the constant
             # (mean / std) . W is subtracted digitally after the read
             self.register_buffer("in_mean", torch.zeros(in_features))
             self.register_buffer("in_std", torch.ones(in_features))
+
+        def weight_codes(self) -> torch.Tensor:
+            """The weight codes (-63..63) sent to the chip, ``(out, in)``."""
+            return quantize(self.effective_weight(), self.weight_scale)
 
         def effective_weight(self) -> torch.Tensor:
             """The weight applied to the raw input: ``W / std``."""
@@ -151,17 +254,32 @@ def _build_classes():
         def forward(self, x: torch.Tensor, quantizer: Quantizer) -> torch.Tensor:
             if self.backend == "float":
                 return ((x - self.in_mean) / self.in_std) @ self.weight.t()
-            codes = quantizer(x)
-            w_codes = quantize(self.effective_weight(), self.weight_scale)
-            y = hxp.matmul(
-                codes,
-                w_codes.t(),
-                num_sends=self.num_sends,
-                wait_between_events=self.wait_between_events,
-                mock=self.backend == "mock",
-                chip=self.chip,
-                noise=self.noise,
-            )
+            codes = clip_codes(quantizer(x), self.clip_below)
+            w_codes = self.weight_codes()
+            mock = self.backend == "mock"
+            previous = hxp.get_mock_parameter()
+            if mock and self.mock_parameter is not None:
+                hxp.set_mock_parameter(self.mock_parameter)
+            try:
+                y = hxp.matmul(
+                    codes,
+                    w_codes.t(),
+                    num_sends=self.num_sends,
+                    wait_between_events=self.wait_between_events,
+                    mock=mock,
+                    chip=self.chip,
+                    noise=self.noise,
+                )
+            finally:
+                if mock and self.mock_parameter is not None:
+                    hxp.set_mock_parameter(previous)
+            # the backward pass of matmul scales by the global mock gain; a layer on a chip of
+            # another gain (output_layer_target) needs its own: rescale the gradient only
+            ratio = self.gain / previous.gain
+            if ratio != 1.0 and y.requires_grad:
+                y = y.detach() + (y - y.detach()) * ratio
+            if self.record is not None:
+                self.record.append((codes.detach().clone(), y.detach().clone()))
             return (
                 y / (self.gain * self.num_sends * quantizer.scale * self.weight_scale)
                 - self.offset()
@@ -172,6 +290,12 @@ def _build_classes():
                 f"in={self.weight.shape[1]}, out={self.weight.shape[0]}, backend={self.backend}, "
                 f"num_sends={self.num_sends}, weight_scale={self.weight_scale:.4g}"
             )
+
+    def clip_codes(codes, threshold: int):
+        """``codes`` with the codes below ``threshold`` set to 0 (zero gradient there)."""
+        if threshold <= 1:
+            return codes
+        return codes * (codes >= threshold).to(codes.dtype)
 
     def quantize(weight, scale):
         from ..torch.quantization import quantize as q
@@ -223,7 +347,7 @@ def _build_classes():
             self,
             chip,
             backend: str,
-            gain: float,
+            gain,
             x_cal: torch.Tensor,
             *,
             target_rms: float,
@@ -231,9 +355,13 @@ def _build_classes():
             wait_between_events: int,
         ) -> None:
             """Map the float network onto ``chip`` (or the mock): per layer pick the weight
-            scale and ``num_sends`` so that the RMS output on ``x_cal`` is ``target_rms``."""
+            scale and ``num_sends`` so that the RMS output on ``x_cal`` is ``target_rms``.
+            ``chip`` and ``gain`` (ADC steps per unit of x.w and send) are one for both layers
+            or a pair, one per layer."""
             inputs = (x_cal, self.hidden_input(x_cal))
-            for (layer, q), data in zip(self.layers(), inputs):
+            chips = chip if isinstance(chip, (tuple, list)) else (chip, chip)
+            gains = gain if isinstance(gain, (tuple, list)) else (gain, gain)
+            for (layer, q), data, chip, gain in zip(self.layers(), inputs, chips, gains):
                 q_scale = q.scale if q.scaling != "batch" else q.q_max / float(data.abs().max())
                 w_eff = layer.effective_weight()
                 z = data @ w_eff.t()  # what the chip integrates (with the offset)
@@ -260,6 +388,16 @@ def _build_classes():
         def set_noise(self, noise: bool) -> None:
             for layer, _ in self.layers():
                 layer.noise = noise
+
+        def set_clip(self, threshold: int) -> None:
+            """Activation codes below ``threshold`` are sent as 0 (both layers)."""
+            for layer, _ in self.layers():
+                layer.clip_below = int(threshold)
+
+        def set_mock_parameters(self, parameters) -> None:
+            """The mock's parameter of each layer (None: the global one)."""
+            for (layer, _), parameter in zip(self.layers(), parameters):
+                layer.mock_parameter = parameter
 
     return _AnalogLinear, _TransferMLP
 
@@ -299,6 +437,88 @@ def _accuracy(model, x, y, batch_size: int = 4096) -> float:
     return correct / x.shape[0]
 
 
+def layer_stats(model, x) -> list[dict]:
+    """Per layer of a translated ``model``, measured on the inputs ``x`` (each layer run twice
+    on the same inputs; the second layer gets the first layer's output of the first pass), in
+    ADC steps of the chip output unless said otherwise:
+
+    - ``rms``: root-mean-square output; ``signal``: per unit, the standard deviation over the
+      samples of the output without its noise (mean over units); ``noise``: standard deviation
+      of the output over repeated runs; ``snr``: signal / noise;
+    - ``rail``: fraction of outputs at -128 or 127; ``beyond_linear``: fraction with
+      ``|y| > 80`` (the chip is linear to about +-80, model.md section 1);
+    - ``active``: fraction of activation codes sent as events (> 0 after clipping);
+      ``clipped``: fraction of codes the clipping set to 0; ``clipped_charge``: their share of
+      the sum of the activation codes (pulse lengths); ``clip_error``: RMS of the change of
+      the ideal output that the clipping causes (``gain * num_sends * removed . w``).
+
+    Consumes no numbers of torch's global generator."""
+    torch = _torch()
+    out = []
+    was = model.training
+    model.eval()
+    inputs = x
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(12345)
+        for index, (layer, q) in enumerate(model.layers()):
+            raw = q(inputs)
+            layer.record = []
+            try:
+                z = layer(inputs, q)
+                layer(inputs, q)
+            finally:
+                record, layer.record = layer.record, None
+            (codes, ya), (_, yb) = record
+            ya, yb = ya.double(), yb.double()
+            noise = float(torch.sqrt(torch.mean((ya - yb) ** 2) / 2))
+            mean_var = ((ya + yb) / 2).var(dim=0, unbiased=True)  # per unit, over samples
+            signal = float(torch.sqrt(torch.clamp(mean_var - noise**2 / 2, min=0.0)).mean())
+            removed = (raw - codes).double()
+            w = layer.weight_codes().double()
+            change = layer.gain * layer.num_sends * (removed @ w.t())
+            out.append(
+                {
+                    "layer": index + 1,
+                    "num_sends": int(layer.num_sends),
+                    "rms": float(torch.sqrt(torch.mean(ya**2))),
+                    "signal": signal,
+                    "noise": noise,
+                    "snr": signal / noise if noise > 0 else math.inf,
+                    "rail": float(((ya <= -128) | (ya >= 127)).double().mean()),
+                    "beyond_linear": float((ya.abs() > 80).double().mean()),
+                    "active": float((codes > 0).double().mean()),
+                    "clipped": float(((raw > 0) & (codes == 0)).double().mean()),
+                    "clipped_charge": float(removed.sum() / max(float(raw.sum()), 1e-12)),
+                    "clip_error": float(torch.sqrt(torch.mean(change**2))),
+                }
+            )
+            if index == 0:
+                inputs = torch.relu(model.bn1(z))
+    model.train(was)
+    return out
+
+
+def calibration_summary(result) -> dict:
+    """The part of a :class:`~chipsim.calibration.CalibrationResult` a study run records: its
+    label, target, success, failures and residual spreads (per quantity: mean and standard
+    deviation of the residuals, in the quantity's unit, docs/calibration.md)."""
+    from ..calibration.procedure import UNITS, label
+
+    return {
+        "label": label(result.target),
+        "target": result.target.to_dict(),
+        "ok": bool(result.ok),
+        "failures": {q: int(n) for q, n in result.failures.items()},
+        "residual_mean": {q: float(np.mean(result.residuals[q])) for q in result.quantities},
+        "residual_std": {q: float(np.std(result.residuals[q])) for q in result.quantities},
+        "units": {q: UNITS.get(q, "") for q in result.quantities},
+    }
+
+
+def _failure_text(summary: dict) -> str:
+    return ", ".join(f"{q} {n}" for q, n in summary["failures"].items() if n)
+
+
 @dataclass
 class StudyResult:
     """What a run of the study measured.
@@ -307,9 +527,14 @@ class StudyResult:
         config: the configuration.
         float_accuracy: test accuracy of the float network (all test samples).
         float_accuracy_eval: the same on the samples run on the chips.
-        runs: one dict per (profile, seed): measured gain and noise, ``num_sends`` per layer,
-            the accuracies (``plain``, ``hil``; diagnostics ``plain_noise_off``, ``mock``,
-            ``mock_noise_off``), wall time.
+        runs: one dict per (profile, seed): measured gain and noise (of the first layer's
+            chip), ``num_sends`` per layer, the accuracies (``plain``, ``hil``; diagnostics
+            ``plain_noise_off``, ``mock``, ``mock_noise_off``), per-layer figures of the plain
+            transfer and after retraining (``layers_plain``, ``layers_hil``:
+            :func:`layer_stats`), with ``calibration="targets"`` the calibration's summary
+            (``calibration``: :func:`calibration_summary`) and with ``output_layer_target``
+            the output layer's (``output_layer``: its gain, noise and calibration summary),
+            wall time.
         wall_seconds: wall time of the whole study.
         dataset: dataset name, features, classes.
     """
@@ -365,8 +590,37 @@ class StudyResult:
             f"spread: sample standard deviation over {len(self.config.seeds)} chip seeds; "
             f"{self.config.eval_samples} test samples per run"
         )
+        lines.extend(self.settings())
         lines.extend(self.ordering())
         return "\n".join(lines)
+
+    def settings(self) -> list[str]:
+        """Lines that say how the chips were calibrated, the options in use and every chip
+        whose calibration failed for some instances."""
+        cfg = self.config
+        if cfg.calibration == "targets":
+            out = [
+                "chips: each chip seed calibrated (chipsim.calibrate) for the targets "
+                + " / ".join(cfg.profiles)
+            ]
+        else:
+            out = [
+                "chips: the calibration profiles " + " / ".join(cfg.profiles) + " (given spreads)"
+            ]
+        if cfg.clip_below > 1:
+            out.append(f"activation codes below {cfg.clip_below} sent as 0 (both layers)")
+        for profile, changed in cfg.output_layer_target.items():
+            fields = ", ".join(f"{k}={v}" for k, v in changed.items())
+            out.append(f"output layer ({profile}): the same chip seed calibrated with {fields}")
+        for run in self.runs:
+            for key, what in (("calibration", ""), ("output_layer", " (output layer)")):
+                summary = run.get(key, {}).get("summary") if key == "output_layer" else run.get(key)
+                if summary and not summary["ok"]:
+                    out.append(
+                        f"WARNING: {run['profile']} seed {run['seed']}{what}: calibration failed "
+                        f"for {_failure_text(summary)} instances"
+                    )
+        return out
 
     def ordering(self) -> list[str]:
         """The three comparisons of the published table, each with its margin and spread."""
@@ -405,6 +659,7 @@ class StudyResult:
         cfg = dict(data["config"])
         for key in ("seeds", "profiles"):
             cfg[key] = tuple(cfg[key])
+        cfg.setdefault("calibration", "profiles")  # results written before the targets mode
         return cls(
             StudyConfig(**cfg),
             data["float_accuracy"],
@@ -424,6 +679,60 @@ class StudyResult:
         return d
 
 
+def format_layer(stats: dict) -> str:
+    """One line of :func:`layer_stats` figures of a layer."""
+    line = (
+        f"layer {stats['layer']}: rms {stats['rms']:.1f}, signal {stats['signal']:.1f}, noise "
+        f"{stats['noise']:.2f} (snr {stats['snr']:.1f}), at the rails {100 * stats['rail']:.2f} %, "
+        f"|y| > 80 {100 * stats['beyond_linear']:.2f} %, events {100 * stats['active']:.1f} %"
+    )
+    if stats["clipped"] > 0:
+        line += (
+            f", clipped {100 * stats['clipped']:.1f} % of the codes "
+            f"({100 * stats['clipped_charge']:.1f} % of the charge, output change "
+            f"{stats['clip_error']:.2f} rms)"
+        )
+    return line
+
+
+def study_chips(config: StudyConfig, profile: str, seed: int, say=None):
+    """The chips of one run: (first layer's, output layer's) chip instance ``seed``, with
+    ``config.calibration == "targets"`` calibrated for the profile ``profile`` taken as a target
+    (:func:`chipsim.calibrate`, cached) and the output layer's for that target with
+    ``config.output_layer_target[profile]`` on top (the same chip object when there are none), with
+    ``"profiles"`` the profile itself. ``say`` receives a line before each calibration that is
+    not in the cache."""
+    import chipsim
+    import hwdesc
+    from chipsim.chip import Chip
+
+    from ..calibration import profile_target
+
+    desc = hwdesc.load(config.chip)
+    if config.calibration == "profiles":
+        chip = Chip(desc, calibration=profile, seed=seed)
+        return chip, chip
+
+    def calibrated(target, what: str):
+        def progress(step: str, index: int, total: int) -> None:
+            if index == 0 and say is not None:
+                say(f"calibrating {what} (not in the cache; {total} steps) ...")
+
+        result = chipsim.calibrate(desc, target, seed, progress=progress)
+        return Chip(desc, calibration=result, seed=seed)
+
+    target = profile_target(desc, profile)
+    chip = calibrated(target, f"chip seed {seed} for the target {profile!r}")
+    changed = config.output_layer_target.get(profile)
+    if not changed:
+        return chip, chip
+    target_out = target.with_overrides(**changed)
+    if target_out == target:
+        return chip, chip
+    fields = ", ".join(f"{k}={v}" for k, v in changed.items())
+    return chip, calibrated(target_out, f"chip seed {seed} for {profile!r} with {fields}")
+
+
 def run_study(
     config: StudyConfig = StudyConfig(),
     *,
@@ -432,13 +741,13 @@ def run_study(
 ) -> StudyResult:
     """Run the study as configured; ``log`` receives progress lines.
 
-    ``chip_factory(profile, seed)`` builds the chip of each run (default:
-    ``chipsim.load(config.chip, calibration=profile, seed=seed)``), e.g. a chip with knob values
-    that no profile of the file holds. ``config.hil_epochs = 0`` skips the hardware-in-the-loop
+    ``chip_factory(profile, seed)`` builds the chip of each run, or a pair (first layer's chip,
+    output layer's chip); default: :func:`study_chips` (the chip seed calibrated for the profile
+    taken as a target, or the profile itself with ``config.calibration == "profiles"``), e.g. a
+    chip with knob values that no profile of the file holds. ``config.hil_epochs = 0`` skips the hardware-in-the-loop
     retraining (the runs then have no ``hil`` accuracy).
     """
     torch = _torch()
-    import chipsim
     import chipsim.torch as hxp
 
     from . import datasets
@@ -497,44 +806,76 @@ def run_study(
     float_state = copy.deepcopy(model.state_dict())
     hil_n = min(config.hil_samples, x_tr.shape[0])
     previous_parameter = hxp.get_mock_parameter()
+    translate = dict(
+        target_rms=config.target_rms,
+        max_sends=config.max_sends,
+        wait_between_events=config.wait_between_events,
+    )
+    model.set_clip(config.clip_below)
+    x_stats = x_ev[: min(STATS_SAMPLES, n_eval)]
     try:
         for profile in config.profiles:
             for seed in config.seeds:
                 t_run = time.perf_counter()
-                chip = (
-                    chip_factory(profile, seed)
-                    if chip_factory is not None
-                    else chipsim.load(config.chip, calibration=profile, seed=seed)
-                )
+                if chip_factory is not None:
+                    made = chip_factory(profile, seed)
+                    chip, chip_out = made if isinstance(made, tuple) else (made, made)
+                else:
+                    chip, chip_out = study_chips(config, profile, seed, say)
                 # per tile: the mock adds its noise once per 128-input tile, so this is the
                 # parameter with which the mock reproduces the chip's noise on multi-tile layers
                 parameter = hxp.measure_mock_parameter(chip, seed=seed, per_tile_noise=True)
+                parameter_out = (
+                    parameter
+                    if chip_out is chip
+                    else hxp.measure_mock_parameter(chip_out, seed=seed, per_tile_noise=True)
+                )
                 hxp.set_mock_parameter(parameter)
+                model.set_mock_parameters((None, parameter_out))
+                gains = (parameter.gain, parameter_out.gain)
                 torch.manual_seed(config.seed * 1_000_003 + seed)
-                run = {
+                run: dict[str, Any] = {
                     "profile": profile,
                     "seed": seed,
                     "gain": parameter.gain,
                     "noise_std": parameter.noise_std,
                 }
+                if chip.calibration_result is not None:
+                    run["calibration"] = calibration_summary(chip.calibration_result)
+                if chip_out is not chip:
+                    run["output_layer"] = {
+                        "chip": chip_out.calibration,
+                        "gain": parameter_out.gain,
+                        "noise_std": parameter_out.noise_std,
+                    }
+                    if chip_out.calibration_result is not None:
+                        run["output_layer"]["summary"] = calibration_summary(
+                            chip_out.calibration_result
+                        )
+                for key, what in (("calibration", ""), ("output_layer", " (output layer)")):
+                    summary = (
+                        run.get(key, {}).get("summary") if key == "output_layer" else run.get(key)
+                    )
+                    if summary is not None and not summary["ok"]:
+                        say(
+                            f"WARNING: {profile} seed {seed}{what}: its calibration failed for "
+                            f"{_failure_text(summary)} instances (they keep a code at the end of "
+                            "their range; the run uses the chip as it is)"
+                        )
                 model.load_state_dict(float_state)
-                translate = dict(
-                    target_rms=config.target_rms,
-                    max_sends=config.max_sends,
-                    wait_between_events=config.wait_between_events,
-                )
-                model.translate(None, "mock", parameter.gain, cal, **translate)
+                model.translate(None, "mock", gains, cal, **translate)
                 run["mock"] = _accuracy(model, x_ev, y_ev)
                 model.set_noise(False)
                 run["mock_noise_off"] = _accuracy(model, x_ev, y_ev)
                 model.to_float()
-                model.translate(chip, "chip", parameter.gain, cal, **translate)
+                model.translate((chip, chip_out), "chip", gains, cal, **translate)
                 run["num_sends"] = [layer.num_sends for layer, _ in model.layers()]
                 run["plain"] = _accuracy(model, x_ev, y_ev)
                 if config.diagnostics:
                     model.set_noise(False)
                     run["plain_noise_off"] = _accuracy(model, x_ev, y_ev)
                     model.set_noise(True)
+                    run["layers_plain"] = layer_stats(model, x_stats)
                 if config.hil_epochs > 0:
                     hil_rng = np.random.default_rng([config.seed, seed, 7])
                     _train(
@@ -547,7 +888,10 @@ def run_study(
                         rng=hil_rng,
                     )
                     run["hil"] = _accuracy(model, x_ev, y_ev)
+                    if config.diagnostics:
+                        run["layers_hil"] = layer_stats(model, x_stats)
                 model.to_float()
+                model.set_mock_parameters((None, None))
                 run["seconds"] = time.perf_counter() - t_run
                 result.runs.append(run)
                 quiet = (
@@ -555,15 +899,23 @@ def run_study(
                     if "plain_noise_off" in run
                     else ""
                 )
+                out_gain = (
+                    f" (output layer {parameter_out.gain:.5f}, {parameter_out.noise_std:.2f})"
+                    if chip_out is not chip
+                    else ""
+                )
                 say(
                     f"{profile:>8} seed {seed}: gain {parameter.gain:.5f}, noise "
-                    f"{parameter.noise_std:.2f}, num_sends {run['num_sends']}; mock "
+                    f"{parameter.noise_std:.2f}{out_gain}, num_sends {run['num_sends']}; mock "
                     f"{100 * run['mock']:.1f} % (noise off {100 * run['mock_noise_off']:.1f} %), "
                     f"plain {100 * run['plain']:.1f} %{quiet}"
                     + (f", HIL {100 * run['hil']:.1f} %" if "hil" in run else "")
                     + " "
                     f"({run['seconds']:.1f} s)"
                 )
+                for key, when in (("layers_plain", "plain"), ("layers_hil", "HIL")):
+                    for stats in run.get(key, []):
+                        say(f"{'':>10}{when:>5} {format_layer(stats)}")
     finally:
         hxp.set_mock_parameter(previous_parameter)
     result.wall_seconds = time.perf_counter() - t_start
@@ -586,7 +938,9 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
     width = 0.38
     for j, (key, label, color) in enumerate(methods):
         for i, p in enumerate(profiles):
-            mean, std, _ = result.cell(key, p)
+            mean, std, n = result.cell(key, p)
+            if n == 0:  # e.g. no retraining (hil_epochs 0)
+                continue
             xpos = i + (j - 0.5) * width
             ax.bar(
                 xpos,
@@ -597,7 +951,7 @@ def study_figure(result: StudyResult, path: str | Path) -> Path:
                 capsize=4,
                 label=label if i == 0 else None,
             )
-            vals = [100 * r[key] for r in result.runs if r["profile"] == p]
+            vals = [100 * r[key] for r in result.runs if r["profile"] == p and key in r]
             ax.plot([xpos] * len(vals), vals, "k.", ms=4)
             top = max([100 * (mean + std)] + vals)
             ax.text(xpos, top + 1.5, f"{100 * mean:.1f}", ha="center", fontsize=8)
@@ -646,4 +1000,15 @@ def save(result: StudyResult, out_dir: str | Path) -> dict[str, Path]:
     return paths
 
 
-__all__ = ["StudyConfig", "StudyResult", "run_study", "study_figure", "save", "PROFILES"]
+__all__ = [
+    "CALIBRATION_MODES",
+    "PROFILES",
+    "StudyConfig",
+    "StudyResult",
+    "calibration_summary",
+    "layer_stats",
+    "run_study",
+    "save",
+    "study_chips",
+    "study_figure",
+]

@@ -60,11 +60,11 @@ def cases(tmp: Path):
             "{name: post_events, kind: wait, duration: 999 ms}",
         ),
     )
-    tiny_dt = _yaml(tmp, "tiny_dt", _edit("  dt: 8 ns ", "  dt: 1 as "))
+    tiny_dt = _yaml(tmp, "tiny_dt", _edit("  dt: 32 ns ", "  dt: 1 as "))
     tiny_dt_exotic = _yaml(
         tmp,
         "tiny_dt_exotic",
-        _edit("  dt: 8 ns ", "  dt: 1 as ")
+        _edit("  dt: 32 ns ", "  dt: 1 as ")
         + ('exotic:\n  analog.dt: "an attosecond step, declared on purpose"\n'),
     )
     v_lin = _yaml(tmp, "v_lin", _edit("v_lin: 185 mV ", "v_lin: 1e300 V "))

@@ -44,11 +44,13 @@ def _clean_env():
 def test_steps_of_a_full_bss2_vector(bss2):
     # read window: settle_reset 4 us + pre_events 1 us (625 cycles), events bound 128 x 5 +
     # 1 x (128 x 2 + 2) = 898 cycles, post_events 1 us (125), link latency 8 cycles: 1656 cycles
-    # = 13.248 us, plus the 8 ns driver latency -> 1657 steps of 8 ns; baseline window
-    # reset_baseline + settle_baseline = 5 us -> 625 steps; plus one step each
-    assert limits.steps_per_vector(bss2.description, 128, 1, 5) == 1657 + 625 + 2
+    # = 13.248 us, plus the 8 ns driver latency = 13.256 us -> 415 steps of 32 ns (414.25
+    # rounded up); baseline window reset_baseline + settle_baseline = 5 us -> 157 steps (156.25
+    # rounded up); plus one step each
+    assert bss2.description.analog.dt == 32e-9
+    assert limits.steps_per_vector(bss2.description, 128, 1, 5) == 415 + 157 + 2
     est = limits.estimate_run(bss2.description, (100, 300), (300, 400))
-    assert est.steps_per_vector == 2284
+    assert est.steps_per_vector == 574
     # every one of the 300 inputs sends (at most) one event per output tile (2 of 256 columns)
     assert est.events == 100 * 300 * 2
     assert est.memory["the outputs"][0] == 100 * 400 * 4 + 100 * 16
@@ -65,7 +67,7 @@ def test_estimate_scales_with_the_arguments(bss2):
     traced = limits.estimate_run(
         bss2.description, (64, 128), (128, 256), record_vectors=2, record_columns=4
     )
-    assert traced.memory["the traces"][0] == 2 * 4 * (24 * 2286 + 16) + 2 * 8 * 2286
+    assert traced.memory["the traces"][0] == 2 * 4 * (24 * 576 + 16) + 2 * 8 * 576
 
 
 def test_max_wait_for_steps_is_the_boundary(bss2):
@@ -90,11 +92,11 @@ def test_check_command_reports_the_work(capsys):
     assert main(["check", str(ROOT / "hwdesc" / "chips" / "bss2.yaml")]) == 0
     out = capsys.readouterr().out
     assert (
-        "integration steps of a full vector at wait_between_events 5, num_sends 1: 2,284 of dt = 8 ns"
+        "integration steps of a full vector at wait_between_events 5, num_sends 1: 574 of dt = 32 ns"
         in out
     )
     assert (
-        "wait_between_events <= 78,112 at num_sends 1, num_sends <= 11,159 at wait_between_events 5"
+        "wait_between_events <= 312,487 at num_sends 1, num_sends <= 44,641 at wait_between_events 5"
         in out
     )
     parts = limits.description_parts(

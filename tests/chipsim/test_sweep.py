@@ -433,7 +433,7 @@ def test_work_beyond_the_limits_is_refused_before_any_cell(tmp_path, capsys):
         "sweep cell 1 (chip_seed=0, noise_seed=0, num_sends=1, wait_between_events=100000000)"
         in err
     )
-    assert "wait_between_events <= 78112" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
+    assert "wait_between_events <= 312487" in err and "CHIPSIM_MAX_STEPS_PER_VECTOR" in err
     assert not (tmp_path / "out").exists()  # refused before anything was written
 
 

@@ -55,6 +55,8 @@ def test_synin_summary(capsys):
     code, out, _ = check(CHIPS / "bss2-synin.yaml", capsys)
     assert code == 0
     assert "256 inputs x 128 outputs" in out
+    assert "synaptic-input readout: the lines integrate on 5.6 pF with a 200 us leak" in out
+    assert "(code 210)" in out and "line current 2e-26 A**2/Hz" in out
 
 
 def test_bad_file_gives_a_message_and_no_traceback(tmp_path, capsys):

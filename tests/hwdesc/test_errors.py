@@ -692,6 +692,21 @@ def test_dt_too_long_for_tau_syn_names_analog_dt():
     assert "too long for tau_syn = 320 ns of profile 'default'" in str(exc.value)
 
 
+def test_noise_block_not_a_whole_number_of_steps_names_noise_block():
+    text = edited("  sigma_line: 1.4 mV\n", "  sigma_line: 1.4 mV\n  block: 100 ns\n")
+    err = rejected(text)
+    assert (err.line, err.yaml_path) == (line_of(text, "block: 100 ns"), "noise.block")
+    assert err.problem == "100 ns is not a whole number of integration steps (analog.dt = 8 ns)"
+    assert err.hint == "use a multiple of analog.dt, e.g. 96 ns"
+    # a whole number of steps is accepted, one step included; the steps follow
+    for block, steps in (("104 ns", 13), ("8 ns", 1)):
+        desc = hwdesc.loads(text.replace("block: 100 ns", f"block: {block}"), file="t.yaml")
+        assert desc.noise_substeps == steps
+    assert hwdesc.loads(TUTORIAL, file="t.yaml").noise_substeps == 32  # the 256 ns default
+    err = rejected(text.replace("block: 100 ns", "block: 4 ns"))  # shorter than a step
+    assert err.hint == "use a multiple of analog.dt, e.g. 8 ns"
+
+
 def test_fast_leak_names_tau_leak():
     text = TUTORIAL.replace("tau_leak: 500 us", "tau_leak: 0.5 us")
     with pytest.raises(hwdesc.ChipDescriptionError) as exc:

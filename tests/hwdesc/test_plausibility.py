@@ -34,7 +34,7 @@ def test_shipped_chips_are_plausible_with_margin(name):
     [
         ("v_lin: 185 mV ", "v_lin: 1e300 V ", "analog.synaptic_input.v_lin", "1 mV .. 10 V"),
         ("v_lo: 0 V ", "v_lo: -1e300 V ", "analog.adc.v_lo", "-10 V .. 10 V"),
-        ("  dt: 8 ns ", "  dt: 1 as ", "analog.dt", "1 ps .. 1 ms"),
+        ("  dt: 32 ns ", "  dt: 1 as ", "analog.dt", "1 ps .. 1 ms"),
         ("c_syn: 0.2 pF ", "c_syn: 0.2 F ", "analog.synaptic_input.c_syn", "1 aF .. 1 nF"),
         (
             "synapse_current: 3 % ",

@@ -17,6 +17,9 @@ SMALL = [
     "test_rng.py::test_fill_normals_is_normal_draw_by_draw",
     "test_noise.py::test_noise_switches",
     "test_determinism.py::test_tiny_batch_vs_chunks_of_seven",
+    "test_synin.py::test_lines_are_exact_leaky_integrators_of_rectangular_pulses",
+    "test_synin.py::test_one_pulse_gain_and_signed_columns",
+    "test_synin.py::test_bad_arguments_name_what_and_how",
 ]
 
 
