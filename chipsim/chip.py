@@ -102,6 +102,13 @@ class Chip:
         from .calibration.procedure import codes_of, label
 
         desc = self.description
+        if desc.geometry.readout != "membrane":
+            raise ValueError(
+                f"calibration: chip '{desc.identity.name}' reads the synaptic input lines "
+                "(model.md section 13); the simulated calibration covers the membrane readout "
+                "so far: use one of the chip's calibration profiles (its default is the "
+                "reference's synin target)"
+            )
         if result.description_hash != description_hash(desc):
             raise ValueError(
                 f"calibration: the result was made for another chip description (hash "

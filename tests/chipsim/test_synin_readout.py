@@ -213,3 +213,21 @@ def test_noise_of_an_output_is_the_budget_of_its_four_conversions():
     budget = math.sqrt(2 * per_column)
     assert 1.0 < budget < 1.4
     assert measured == pytest.approx(budget, rel=0.06), (measured, budget)
+
+
+def test_a_calibration_result_is_refused_on_the_synin_readout():
+    """The simulated calibration is that of the membrane readout: a synin chip refuses a result
+    instead of running circuits calibrated for another readout."""
+    from chipsim.calibration import CalibrationResult, HagenCalibTarget
+
+    desc = _synin().description
+    result = CalibrationResult(
+        target=HagenCalibTarget(),
+        chip_seed=0,
+        description_hash="0" * 64,
+        codes={"cadc_channel_offset": np.zeros((2, 256), np.int64)},
+        residuals={"cadc_channel_offset": np.zeros((2, 256))},
+        success={"cadc_channel_offset": np.ones((2, 256), bool)},
+    )
+    with pytest.raises(ValueError, match="covers the membrane readout so far"):
+        chipsim.Chip(desc, calibration=result, seed=0)
