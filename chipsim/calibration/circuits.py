@@ -76,6 +76,10 @@ class RawChip:
     drv_gain: np.ndarray  # (H, K) raw relative pulse length per step of each driver
     drv_offset: np.ndarray  # (H, K) raw pulse length offset of each driver (s)
     drv_step: np.ndarray  # (H, K) relative size of each driver's DAC offset step (around 1)
+    leak_raw: np.ndarray  # (H, M) raw leak level around its cell's voltage (V)
+    leak_cells: Cells  # (H, M) the leak level cells
+    reset_raw: np.ndarray  # (H, M) raw reset level around its cell's voltage (V)
+    reset_cells: Cells  # (H, M) the reset level cells
 
     @classmethod
     def draw(cls, desc: ChipDescription, seed: int) -> RawChip:
@@ -128,6 +132,10 @@ class RawChip:
             drv_gain=normal("raw_driver_pulse_gain", raw.driver_pulse_gain, k),
             drv_offset=normal("raw_driver_pulse_offset", raw.driver_pulse_offset, k),
             drv_step=relative("raw_driver_offset_step", raw.driver_offset_spread, k),
+            leak_raw=normal("raw_leak_level", raw.leak_level, m),
+            leak_cells=cells("v_leak", m),
+            reset_raw=normal("raw_reset_level", raw.reset_level, m),
+            reset_cells=cells("v_reset", m),
         )
 
     # ---- transfers ---------------------------------------------------------------------------
@@ -173,6 +181,14 @@ class RawChip:
         lsb_c = lsb[:, quadrant]
         offset = (v_lo - start[:, quadrant]) / lsb_c + self.channel_offset
         return lsb_c, offset + np.asarray(channel_codes, dtype=np.float64)
+
+    def leak_level(self, codes) -> np.ndarray:
+        """(H, M) level (V) the leak of every neuron pulls towards, at its leak cell codes."""
+        return self.voltage(self.leak_cells, codes) + self.leak_raw
+
+    def reset_level(self, codes) -> np.ndarray:
+        """(H, M) reset level (V) of every neuron at its reset cell codes."""
+        return self.voltage(self.reset_cells, codes) + self.reset_raw
 
     def i_max(self, codes) -> np.ndarray:
         """(H, Q) synaptic current at weight 63 (A) of each quadrant at its synapse DAC bias
@@ -237,6 +253,11 @@ class RawChip:
         q = int(self.ramp_start.shape[1])
         tau_code = _code(raw.tau_syn_bias / target.tau_syn)
         k = self.drv_gain.shape[1]
+        cap = raw.capmem
+        (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
+        per_read = cap.v_per_code * (c_hi - c_lo) / (r_hi - r_lo)  # volts per CADC code
+        level = cap.v_per_code * c_lo + (target.leak - r_lo) * per_read
+        level_code = _code(level / cap.v_per_code)
         return {
             **self.nominal_cadc_codes(target.dynamic_range, target.read_range),
             "i_synin_gm": np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64),
@@ -246,6 +267,8 @@ class RawChip:
                 (halves, k // raw.driver_block), raw.driver_ramp_code, dtype=np.int64
             ),
             "driver_offset": np.full((halves, k), raw.driver_offset_zero, dtype=np.int64),
+            "v_leak": np.full((halves, m), level_code, dtype=np.int64),
+            "v_reset": np.full((halves, m), level_code, dtype=np.int64),
         }
 
     def nominal_cadc_codes(
@@ -276,6 +299,7 @@ class RawChip:
         base: tuple[HalfPattern, ...],
         codes: dict[str, np.ndarray],
         i_max: float,
+        v_reset: float,
         activation: int | None = None,
     ) -> tuple[HalfPattern, ...]:
         """The fixed pattern of each half with the calibrated circuits at ``codes`` (the names
@@ -283,7 +307,13 @@ class RawChip:
         tau_syn, the CADC's steps and offsets, the drivers' pulse gains and offsets and the
         synaptic currents of each quadrant replaced. ``i_max`` (A) is the chip-wide current at
         weight 63 the kernels run with: each column's synapses are scaled by its quadrant's
-        current over it. With ``activation``, every driver's pulse is set to its length at that
+        current over it. ``v_reset`` (V) is the chip-wide reset level the kernels run with:
+        each neuron's own reset level (its cell at ``codes["v_reset"]``) differs from it by
+        ``d``, which the pattern carries by moving the neuron's leak level and rails by ``-d``
+        and its ADC offset by ``d`` over its step (the membrane's dynamics depend on the
+        distances to these levels only, so this is the neuron with its own reset; a recorded
+        membrane trace is in the frame of the chip-wide reset). The leak level is the leak
+        cell's at ``codes["v_leak"]``. With ``activation``, every driver's pulse is set to its length at that
         activation, limited to the window (an experiment that sends only that activation);
         without, the transfer is the linear one of :meth:`driver_transfer`."""
         gm = self.gm(codes["i_synin_gm"])
@@ -300,9 +330,15 @@ class RawChip:
             drv_gain = np.zeros_like(pulse)
             drv_offset = pulse - activation * self.description.analog.pulse.t_lsb
         scale = (self.i_max(codes["synapse_dac_bias"]) / float(i_max))[:, self.quadrant]
+        shift = self.reset_level(codes["v_reset"]) - float(v_reset)  # (H, M)
+        leak = self.leak_level(codes["v_leak"]) - shift
+        offset = offset + shift / lsb
         return tuple(
             replace(
                 pat,
+                v_leak=_frozen(leak[h]),
+                v_rail_hi=_frozen(pat.v_rail_hi - shift[h]),
+                v_rail_lo=_frozen(pat.v_rail_lo - shift[h]),
                 syn_gain_exc=_frozen(pat.syn_gain_exc * scale[h][None, :]),
                 syn_gain_inh=_frozen(pat.syn_gain_inh * scale[h][None, :]),
                 drv_gain=_frozen(drv_gain[h]),

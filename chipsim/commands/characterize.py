@@ -179,7 +179,7 @@ def run(args) -> int:
         t = time.perf_counter()
         if not args.quiet:
             print(f"{name} ...", flush=True)
-        with compile_notice(quiet=args.quiet):
+        with compile_notice(quiet=args.quiet, readout=chip.description.geometry.readout):
             value = fn()
         timings[name] = round(time.perf_counter() - t, 2)
         return value

@@ -15,39 +15,47 @@ from typing import Any
 NOTICE = "compiling the analog kernels (once per installation, about a minute)"
 
 
-def kernels_cached() -> bool:
-    """True when Numba's on-disk cache holds the batch entry points of :mod:`kernels` for their
-    current source (so the first run loads them in well under a second).
+#: The kernel module of each readout (``geometry.readout`` of a description).
+READOUT_MODULES = {"membrane": "kernels.half", "synaptic_input": "kernels.synin"}
 
-    The check reads Numba's cache index of every parallel entry point; if that cannot be read
-    (another Numba version, another layout), it answers ``True``: no notice rather than a wrong one.
+
+def kernels_cached(readout: str = "membrane") -> bool:
+    """True when the on-disk cache holds the batch entry point of the kernel of ``readout``
+    (``membrane`` or ``synaptic_input``) for its current source (so the first run loads it in
+    well under a second). Each readout has a kernel of its own: a run of one compiles only its
+    own.
+
+    The check reads Numba's cache index of the module's parallel entry points; if that cannot be
+    read (another Numba version, another layout), it answers ``True``: no notice rather than a
+    wrong one.
     """
+    if readout not in READOUT_MODULES:
+        raise ValueError(f"readout must be one of {', '.join(READOUT_MODULES)}, got {readout!r}")
     try:
+        import importlib
+
         from numba.core.dispatcher import Dispatcher
 
-        import kernels
-
+        module = importlib.import_module(READOUT_MODULES[readout])
         entries: list[Any] = [
             obj
-            for name, module in list(sys.modules.items())
-            if name == "kernels" or name.startswith("kernels.")
             for obj in vars(module).values()
             if isinstance(obj, Dispatcher) and obj.targetoptions.get("parallel")
         ]
-        del kernels
-        return all(bool(d._cache._cache_file._load_index()) for d in entries)
+        return bool(entries) and all(bool(d._cache._cache_file._load_index()) for d in entries)
     except Exception:
         return True
 
 
 @contextlib.contextmanager
-def compile_notice(quiet: bool = False, stream=None) -> Iterator[bool]:
-    """Wrap the first kernel run of a command. If the kernels are not cached, print
+def compile_notice(quiet: bool = False, stream=None, readout: str = "membrane") -> Iterator[bool]:
+    """Wrap the first kernel run of a command on a chip of ``readout`` (its
+    ``geometry.readout``). If that readout's kernel is not cached, print
     :data:`NOTICE` (one line on ``stream``, default stderr), animate a spinner with the elapsed
     seconds while the block runs (terminals only, not with ``quiet``), and finish the line with
     the time taken. Yields whether a compilation was announced."""
     stream = sys.stderr if stream is None else stream
-    if kernels_cached():
+    if kernels_cached(readout):
         yield False
         return
     t0 = time.perf_counter()

@@ -191,7 +191,7 @@ def run(args) -> int:
     columns = sorted({0, m_total // 3, (2 * m_total) // 3, m_total - 1})
     record_vectors, record_columns, _ = trace_files.recording(args, x.shape[0], m_total, columns)
     t0 = time.perf_counter()
-    with compile_notice(quiet=args.quiet) as compiled:
+    with compile_notice(quiet=args.quiet, readout=desc.geometry.readout) as compiled:
         chip.run(x[:1], w, num_sends=args.num_sends, wait_between_events=args.wait, noise_seed=0)
     warmup = time.perf_counter() - t0  # compiles the kernels on first use, loads them afterwards
     t0 = time.perf_counter()

@@ -242,10 +242,11 @@ def run_transfer(args) -> int:
         config = replace(config, seeds=tuple(seeds))
     log = None if args.quiet else (lambda msg: print(msg, flush=True))
     t0 = time.perf_counter()
-    with compile_notice(quiet=args.quiet):
-        import chipsim
+    import chipsim
 
-        chipsim.load(args.chip).matmul([[1]], [[1]], noise_seed=0)  # compiles on first use
+    chip = chipsim.load(args.chip)
+    with compile_notice(quiet=args.quiet, readout=chip.description.geometry.readout):
+        chip.matmul([[1]], [[1]], noise_seed=0)  # compiles on first use
     result = study.run_study(config, log=log)
     with args.out.writing() as folder:
         paths = study.save(result, folder)

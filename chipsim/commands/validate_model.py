@@ -96,7 +96,7 @@ def run(args) -> int:
         f"chip          {chip.name}, calibration {chip.calibration}, chip seed {chip.seed}; "
         f"noise seed {args.noise_seed}"
     )
-    with compile_notice(quiet=args.quiet):
+    with compile_notice(quiet=args.quiet, readout=chip.description.geometry.readout):
         details = mock.measure_mock_parameter_details(
             chip, seed=args.noise_seed, per_tile_noise=True
         )

@@ -446,8 +446,11 @@ def test_kernels_cached_reads_numbas_cache(tutorial, tmp_path):
     from chipsim.commands.compile_notice import kernels_cached
 
     tutorial.matmul(np.ones((1, 8)), np.ones((8, 8)), noise_seed=0)  # compiled or loaded now
-    assert kernels_cached()
-    code = "from chipsim.commands.compile_notice import kernels_cached; print(kernels_cached())"
+    assert kernels_cached() and kernels_cached("membrane")
+    code = (
+        "from chipsim.commands.compile_notice import kernels_cached; "
+        "print(kernels_cached('membrane'), kernels_cached('synaptic_input'))"
+    )
     run = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -455,7 +458,29 @@ def test_kernels_cached_reads_numbas_cache(tutorial, tmp_path):
         check=True,
         env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
     )
-    assert run.stdout.strip() == "False"  # an empty cache: the kernels would compile
+    assert run.stdout.split() == ["False", "False"]  # an empty cache: the kernels would compile
+    with pytest.raises(ValueError, match="readout must be one of membrane, synaptic_input"):
+        kernels_cached("synin")
+
+
+def test_each_readout_is_cached_on_its_own(tmp_path):
+    """A run of one readout compiles its own kernel only: the notice of the other one still
+    says that it will compile, and the first one's stays quiet."""
+    code = (
+        "import numpy as np, chipsim\n"
+        "from chipsim.commands.compile_notice import kernels_cached\n"
+        "chipsim.load('tutorial').matmul(np.ones((1, 8)), np.ones((8, 8)), noise_seed=0)\n"
+        "print(kernels_cached('membrane'), kernels_cached('synaptic_input'))\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+        env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+    )
+    assert run.stdout.split() == ["True", "False"]
 
 
 @pytest.mark.parametrize("cached", [True, False])
@@ -464,7 +489,7 @@ def test_compile_notice_only_when_not_cached(monkeypatch, cached):
 
     from chipsim.commands import compile_notice as cn
 
-    monkeypatch.setattr(cn, "kernels_cached", lambda: cached)
+    monkeypatch.setattr(cn, "kernels_cached", lambda readout="membrane": cached)
     stream = io.StringIO()
     with cn.compile_notice(stream=stream) as announced:
         pass
@@ -503,7 +528,7 @@ def test_compile_notice_spins_on_a_terminal(monkeypatch):
         def isatty(self):
             return True
 
-    monkeypatch.setattr(cn, "kernels_cached", lambda: False)
+    monkeypatch.setattr(cn, "kernels_cached", lambda readout="membrane": False)
     stream = Terminal()
     with cn.compile_notice(stream=stream):
         time.sleep(0.8)
