@@ -278,9 +278,9 @@ def add_parser(sub) -> None:
         "(or under the profiles: --compare profiles). Prints the 2 x 2 accuracy table (mean "
         "+- standard deviation over seeds), per-layer figures (gain, noise, saturation), the "
         "float baseline and the wall time; writes OUT/results.json, OUT/table.txt and "
-        "OUT/figure.png. The full study takes about 5 minutes on two idle cores (14-20 when "
-        "they are shared with other work); --quick runs a reduced one in about 25 s on two "
-        "idle cores (about 70 s on shared ones).",
+        "OUT/figure.png. The full study on calibrated chips took 38 minutes on two cores "
+        "shared with other work (about 10 on idle ones, estimated; the calibrations are "
+        "cached for the next run); --quick runs a reduced one in 3-4 minutes on shared cores.",
     )
     add_chip(t, default="bss2")
     t.add_argument(

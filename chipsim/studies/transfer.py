@@ -197,8 +197,9 @@ class StudyConfig:
 
     @classmethod
     def quick(cls, **overrides) -> StudyConfig:
-        """A reduced study (two seeds, 200 test samples per run) that runs in about 25 s on two
-        idle cores (about 70 s on shared ones): a first look, and what CI runs."""
+        """A reduced study (two seeds, 200 test samples per run): 3-4 minutes on two cores
+        shared with other work on calibrated chips (the profiles: about 25 s on idle cores); a
+        first look, and what CI runs."""
         base: dict[str, Any] = dict(
             n_train=1200,
             n_test=300,
