@@ -392,12 +392,7 @@ class Bench:
         t_end = pre + desc.io.link_latency + desc.io.driver_latency + window
         t_read = t_end + 2 * desc.analog.dt
         n = GM_RUNS
-        ev = (
-            np.arange(n + 1, dtype=np.int64) * DAC_ROWS,
-            np.tile(rows, n),
-            np.full(n * DAC_ROWS, GM_ACTIVATION, dtype=np.int64),
-            np.full(n * DAC_ROWS, pre),
-        )
+        ev = _together(rows, n, pre)
         patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=GM_ACTIVATION)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
@@ -433,13 +428,8 @@ class Bench:
         weights[rows[1::2]] = -DAC_WEIGHT
         t_baseline, t_gap, pre, _ = _windows(desc)
         t_end = pre + desc.io.link_latency + desc.io.driver_latency + self.raw.driver_window
-        n, per = SYNIN_DAC_RUNS, rows.size
-        ev = (
-            np.arange(n + 1, dtype=np.int64) * per,
-            np.tile(rows, n),
-            np.full(n * per, GM_ACTIVATION, dtype=np.int64),
-            np.full(n * per, pre),
-        )
+        n = SYNIN_DAC_RUNS
+        ev = _together(rows, n, pre)
         patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=GM_ACTIVATION)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, desc.geometry.columns))
@@ -526,6 +516,18 @@ class Bench:
             )
             out[h] = med.reshape(runs, k).mean(axis=0)
         return out
+
+
+def _together(rows: np.ndarray, runs: int, time: float):
+    """The events (CSR: pointers, rows, activations, times) of ``runs`` vectors in each of which
+    every row of ``rows`` sends one event of activation 31 at ``time`` (s)."""
+    per = rows.size
+    return (
+        np.arange(runs + 1, dtype=np.int64) * per,
+        np.tile(rows, runs),
+        np.full(runs * per, GM_ACTIVATION, dtype=np.int64),
+        np.full(runs * per, time),
+    )
 
 
 def _decay_time(time: np.ndarray, lines: np.ndarray, window: tuple[float, float]) -> np.ndarray:
