@@ -127,7 +127,9 @@ class Chip:
             )
         knobs = target_knobs(desc, result.target)
         raw = RawChip.draw(desc, self.seed)
-        pattern = raw.patterns(_fp.draw(desc, knobs, self.seed), codes_of(result, raw), knobs.i_max)
+        pattern = raw.patterns(
+            _fp.draw(desc, knobs, self.seed), codes_of(result, raw), knobs.i_max, knobs.v_reset
+        )
         object.__setattr__(self, "calibration_result", result)
         object.__setattr__(self, "calibration", label(result.target))
         object.__setattr__(self, "knobs", knobs)

@@ -644,6 +644,12 @@ class Uncalibrated(Section):
         default=(-128, 127),
         description="digital offsets a channel can add to its reads (codes, lowest, highest)",
     )
+    leak_level: NonNegativeVoltage = Field(
+        description="std of each neuron's raw leak level around its cell's voltage (V)"
+    )
+    reset_level: NonNegativeVoltage = Field(
+        description="std of each neuron's raw reset level around its cell's voltage (V)"
+    )
     synapse_dac: NonNegative = Field(
         le=0.5,
         description="relative std of the raw current factor of each quadrant's synapse DAC bias "

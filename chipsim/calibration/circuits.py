@@ -76,6 +76,10 @@ class RawChip:
     drv_gain: np.ndarray  # (H, K) raw relative pulse length per step of each driver
     drv_offset: np.ndarray  # (H, K) raw pulse length offset of each driver (s)
     drv_step: np.ndarray  # (H, K) relative size of each driver's DAC offset step (around 1)
+    leak_raw: np.ndarray  # (H, M) raw leak level around its cell's voltage (V)
+    leak_cells: Cells  # (H, M) the leak level cells
+    reset_raw: np.ndarray  # (H, M) raw reset level around its cell's voltage (V)
+    reset_cells: Cells  # (H, M) the reset level cells
 
     @classmethod
     def draw(cls, desc: ChipDescription, seed: int) -> RawChip:
@@ -128,6 +132,10 @@ class RawChip:
             drv_gain=normal("raw_driver_pulse_gain", raw.driver_pulse_gain, k),
             drv_offset=normal("raw_driver_pulse_offset", raw.driver_pulse_offset, k),
             drv_step=relative("raw_driver_offset_step", raw.driver_offset_spread, k),
+            leak_raw=normal("raw_leak_level", raw.leak_level, m),
+            leak_cells=cells("v_leak", m),
+            reset_raw=normal("raw_reset_level", raw.reset_level, m),
+            reset_cells=cells("v_reset", m),
         )
 
     # ---- transfers ---------------------------------------------------------------------------
@@ -173,6 +181,14 @@ class RawChip:
         lsb_c = lsb[:, quadrant]
         offset = (v_lo - start[:, quadrant]) / lsb_c + self.channel_offset
         return lsb_c, offset + np.asarray(channel_codes, dtype=np.float64)
+
+    def leak_level(self, codes) -> np.ndarray:
+        """(H, M) level (V) the leak of every neuron pulls towards, at its leak cell codes."""
+        return self.voltage(self.leak_cells, codes) + self.leak_raw
+
+    def reset_level(self, codes) -> np.ndarray:
+        """(H, M) reset level (V) of every neuron at its reset cell codes."""
+        return self.voltage(self.reset_cells, codes) + self.reset_raw
 
     def i_max(self, codes) -> np.ndarray:
         """(H, Q) synaptic current at weight 63 (A) of each quadrant at its synapse DAC bias
@@ -249,6 +265,13 @@ class RawChip:
             "driver_offset": np.full((halves, k), raw.driver_offset_zero, dtype=np.int64),
         }
         if isinstance(target, HagenCalibTarget):
+            cap = raw.capmem
+            (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
+            per_read = cap.v_per_code * (c_hi - c_lo) / (r_hi - r_lo)  # volts per CADC code
+            level = cap.v_per_code * c_lo + (target.leak - r_lo) * per_read
+            level_code = _code(level / cap.v_per_code)
+            codes["v_leak"] = np.full((halves, m), level_code, dtype=np.int64)
+            codes["v_reset"] = np.full((halves, m), level_code, dtype=np.int64)
             tau_code = _code(raw.tau_syn_bias / target.tau_syn)
             codes["i_synin_gm"] = np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64)
             codes["i_bias_tau_syn"] = np.full((halves, 2, m), tau_code, dtype=np.int64)
@@ -282,6 +305,7 @@ class RawChip:
         base: tuple[HalfPattern, ...],
         codes: dict[str, np.ndarray],
         i_max: float,
+        v_reset: float,
         activation: int | None = None,
     ) -> tuple[HalfPattern, ...]:
         """The fixed pattern of each half with the calibrated circuits at ``codes`` (the names
@@ -289,10 +313,18 @@ class RawChip:
         tau_syn, the CADC's steps and offsets, the drivers' pulse gains and offsets and the
         synaptic currents of each quadrant replaced. ``i_max`` (A) is the chip-wide current at
         weight 63 the kernels run with: each column's synapses are scaled by its quadrant's
-        current over it. With ``activation``, every driver's pulse is set to its length at that
+        current over it. ``v_reset`` (V) is the chip-wide reset level the kernels run with:
+        each neuron's own reset level (its cell at ``codes["v_reset"]``) differs from it by
+        ``d``, which the pattern carries by moving the neuron's leak level and rails by ``-d``
+        and its ADC offset by ``d`` over its step (the membrane's dynamics depend on the
+        distances to these levels only, so this is the neuron with its own reset; a recorded
+        membrane trace is in the frame of the chip-wide reset). The leak level is the leak
+        cell's at ``codes["v_leak"]``. With ``activation``, every driver's pulse is set to its length at that
         activation, limited to the window (an experiment that sends only that activation);
         without, the transfer is the linear one of :meth:`driver_transfer`. Without OTA bias
-        codes (``i_synin_gm``: a synaptic-input chip), g_m and tau_syn stay those of ``base``."""
+        codes (``i_synin_gm``: a synaptic-input chip), g_m and tau_syn stay those of ``base``,
+        and without reset codes (``v_reset``) the leak level, the rails and the ADC offset
+        carry no reset shift."""
         neurons: dict[str, np.ndarray] = {}
         if "i_synin_gm" in codes:
             gm = self.gm(codes["i_synin_gm"])
@@ -311,6 +343,12 @@ class RawChip:
             drv_gain = np.zeros_like(pulse)
             drv_offset = pulse - activation * self.description.analog.pulse.t_lsb
         scale = (self.i_max(codes["synapse_dac_bias"]) / float(i_max))[:, self.quadrant]
+        if "v_reset" in codes:
+            shift = self.reset_level(codes["v_reset"]) - float(v_reset)  # (H, M)
+            neurons["v_leak"] = self.leak_level(codes["v_leak"]) - shift
+            neurons["v_rail_hi"] = np.stack([pat.v_rail_hi for pat in base]) - shift
+            neurons["v_rail_lo"] = np.stack([pat.v_rail_lo for pat in base]) - shift
+            offset = offset + shift / lsb
         return tuple(
             replace(
                 pat,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -87,6 +88,13 @@ DRIVER_RUNS_OFFSET = 10
 RAMP_ACTIVATION = 2
 OFFSET_ACTIVATION = 29
 RANGE_LIMIT = 0.9
+#: The leak and reset steps: vectors without events (two reads each), the leak's time constant
+#: while the leak is on (at least 2.5 times the longest synaptic time constant), the time
+#: constants it settles for before the read, and the read right after a reset.
+REST_VECTORS = 8
+LEAK_TAU = 1e-6
+LEAK_SETTLE = 8
+RESET_READ = 0.1e-6
 #: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
 #: time constants for the g_m the first OTA bias step set.
 NEURON_PASSES = 2
@@ -104,6 +112,8 @@ STEPS = (
     "tau_syn_inh",
     "i_synin_gm_exc",
     "i_synin_gm_inh",
+    "v_leak",
+    "v_reset",
 )
 #: The steps as the progress callback names them, in the order they run: the CADC to the
 #: narrow range, the synapse DAC bias for the driver steps, the drivers, then the result's
@@ -121,6 +131,8 @@ PROGRESS = (
     "tau_syn_inh",
     "i_synin_gm_exc",
     "i_synin_gm_inh",
+    "v_leak",
+    "v_reset",
 )
 #: The steps of a chip in the synaptic-input readout, in the order they run: the CADC to the
 #: target range, the synapse DAC bias for the driver steps, the drivers, the synapse DAC bias
@@ -191,18 +203,8 @@ class Bench:
         """The kernel half of half ``h`` for one experiment: ``pattern`` with ``weights``, all
         noise on, keyed by the experiment's ``stream``; ``v_rest`` (V): the lines of a
         synaptic-input chip held at that voltage."""
-        if v_rest is not None:
-            return synin_kernel_params(
-                self.desc,
-                self.knobs,
-                pattern,
-                weights,
-                noise=True,
-                noise_seed=self.noise_seed,
-                stream=stream + h,
-                v_rest=v_rest,
-            )
-        return kernel_params(
+        build = kernel_params if v_rest is None else partial(synin_kernel_params, v_rest=v_rest)
+        return build(
             self.desc,
             self.knobs if knobs is None else knobs,
             pattern,
@@ -301,7 +303,7 @@ class Bench:
             np.full(n * events, GM_ACTIVATION, dtype=np.int64),
             np.tile(times, n),
         )
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max)
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
@@ -338,7 +340,7 @@ class Bench:
         t_read = t_fit[1] + 2 * desc.analog.dt
         steps = int(np.ceil(t_read / desc.analog.dt)) + 2
         per_call = int(max(1, min(TAU_RUNS, TAU_RECORD_BYTES // (steps * m * 3 * 8))))
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max)
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
@@ -393,7 +395,9 @@ class Bench:
         t_read = t_end + 2 * desc.analog.dt
         n = GM_RUNS
         ev = _together(rows, n, pre)
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=GM_ACTIVATION)
+        patterns = self.raw.patterns(
+            self.base, codes, self.knobs.i_max, self.knobs.v_reset, activation=GM_ACTIVATION
+        )
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
@@ -430,7 +434,9 @@ class Bench:
         t_end = pre + desc.io.link_latency + desc.io.driver_latency + self.raw.driver_window
         n = SYNIN_DAC_RUNS
         ev = _together(rows, n, pre)
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=GM_ACTIVATION)
+        patterns = self.raw.patterns(
+            self.base, codes, self.knobs.i_max, self.knobs.v_reset, activation=GM_ACTIVATION
+        )
         stream = self._stream()
         out = np.empty((desc.geometry.halves, desc.geometry.columns))
         for h, pat in enumerate(patterns):
@@ -446,6 +452,59 @@ class Bench:
             )
             drop = res.code_baseline.astype(np.float64) - res.code_read.astype(np.float64)
             out[h] = drop.mean(axis=0)
+        return out
+
+    def rest_reads(self, codes: dict[str, np.ndarray], leak: bool) -> np.ndarray:
+        """(H, M) mean CADC read of every membrane with no events, with the chip at ``codes``:
+        with ``leak`` the leak on (time constant :data:`LEAK_TAU`, or 2.5 times the longest
+        synaptic time constant if that is longer) and the read :data:`LEAK_SETTLE` time
+        constants after the reset, where the membrane rests at its leak level; without, the
+        pseudo-leak of the description and the read :data:`RESET_READ` after the reset, where
+        the membrane holds its reset level. Both conversions of :data:`REST_VECTORS` vectors
+        are averaged."""
+        import kernels
+
+        desc = self.desc
+        m = desc.tile_shape[1]
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
+        n = REST_VECTORS
+        empty = (
+            np.zeros(n + 1, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.int64),
+            np.zeros(0, dtype=np.float64),
+        )
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, m))
+        weights = np.zeros((1, m), dtype=np.int32)
+        for h, pat in enumerate(patterns):
+            run_desc = desc
+            t_window = RESET_READ
+            if leak:
+                tau = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
+                membrane = desc.analog.membrane.model_copy(update={"tau_leak": tau})
+                analog = desc.analog.model_copy(update={"membrane": membrane})
+                run_desc = desc.model_copy(update={"analog": analog})
+                t_window = LEAK_SETTLE * tau
+            params = kernel_params(
+                run_desc,
+                self.knobs,
+                pat,
+                weights,
+                noise=True,
+                noise_seed=self.noise_seed,
+                stream=stream + h,
+            )
+            res = kernels.run_half(
+                params,
+                *empty,
+                t_read=t_window,
+                t_baseline=t_window,
+                t_gap=t_window,
+                sample_index=np.arange(n, dtype=np.int64),
+            )
+            both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
+            out[h] = both.mean(axis=0)
         return out
 
     def driver_amplitudes(
@@ -498,7 +557,9 @@ class Bench:
             np.full(n * per_vector, activation, dtype=np.int64),
             np.tile(times, n),
         )
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, activation=activation)
+        patterns = self.raw.patterns(
+            self.base, codes, self.knobs.i_max, self.knobs.v_reset, activation=activation
+        )
         stream = self._stream()
         out = np.empty((desc.geometry.halves, k))
         for h, pat in enumerate(patterns):
@@ -634,6 +695,8 @@ def run(
     codes["synapse_dac_bias"] = np.full_like(codes["synapse_dac_bias"], target.synapse_dac_bias)
     steps["synapse_dac_bias"] = _synapse_dac_bias(bench, codes, target.synapse_dac_bias)
     for step in _synaptic_inputs(bench, codes, target, tell):
+        steps[step.name] = step
+    for step in _levels(bench, codes, target, tell):
         steps[step.name] = step
     return _result(desc, target, seed, steps, STEPS)
 
@@ -851,6 +914,7 @@ def _drivers(bench: Bench, codes: dict[str, np.ndarray], tell: Callable[[str], N
         return binary_search(measure, 1.0, lo, hi, halves * k, inverted=True)
 
     # ---- the ramp per block ----------------------------------------------------------------
+    tell("driver_ramp")
     top = largest(DRIVER_PARALLEL_RAMP).reshape(-1)
     offset_goal = top * RANGE_LIMIT * OFFSET_ACTIVATION / a_max
     ramp_goal = block_mean(top * RANGE_LIMIT * RAMP_ACTIVATION / a_max)
@@ -904,6 +968,46 @@ def _drivers(bench: Bench, codes: dict[str, np.ndarray], tell: Callable[[str], N
             "relative",
         ),
     ]
+
+
+def _levels(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    target: HagenCalibTarget,
+    tell: Callable[[str], None],
+) -> list[Step]:
+    """Per neuron, the leak level and then the reset level to the target's ``leak`` read (the
+    reference's last neuron steps, "reset equal to leak"): the leak cell by a noisy binary
+    search with the leak on (:meth:`Bench.rest_reads`), the reset cell by one on the read right
+    after a reset, each over 0..1022. Sets ``codes``; returns the two steps (residuals: read
+    minus the target, CADC LSB)."""
+    halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
+    goal = float(target.leak)
+    steps = []
+    for index, (name, leak) in enumerate((("v_leak", True), ("v_reset", False))):
+        tell(name)
+
+        def measure(c: np.ndarray, name: str = name, leak: bool = leak) -> np.ndarray:
+            trial = dict(codes, **{name: c.reshape(halves, m)})
+            return bench.rest_reads(trial, leak).reshape(-1)
+
+        before = measure(codes[name].reshape(-1)) - goal
+        search = noisy_binary_search(
+            measure, goal, 0, CAPMEM_MAX, halves * m, seed=bench.raw.seed * 2 + 4 + index
+        )
+        codes[name] = search.codes.reshape(halves, m)
+        after = measure(codes[name].reshape(-1)) - goal
+        steps.append(
+            Step(
+                name,
+                codes[name],
+                before.reshape(halves, m),
+                after.reshape(halves, m),
+                search.success.reshape(halves, m),
+                "CADC LSB",
+            )
+        )
+    return steps
 
 
 def _synaptic_inputs(
@@ -1011,6 +1115,9 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
         tau[:, 0] = result.codes["tau_syn_exc"]
         tau[:, 1] = result.codes["tau_syn_inh"]
         codes["i_bias_tau_syn"] = tau
+    for name in ("v_leak", "v_reset"):
+        if name in result.codes:  # results before these were calibrated
+            codes[name] = np.asarray(result.codes[name], dtype=np.int64)
     return codes
 
 
@@ -1117,6 +1224,8 @@ UNITS = {
     "driver_ramp": "relative",
     "driver_offset": "relative",
     "synapse_dac_bias": "relative",
+    "v_leak": "CADC LSB",
+    "v_reset": "CADC LSB",
     "cadc_ramp_offset": "CADC LSB",
     "cadc_ramp_slope": "CADC LSB",
     "cadc_channel_offset": "CADC LSB",
@@ -1130,6 +1239,8 @@ MEANING = {
     "driver_ramp": "mean amplitude of a driver block at activation 2 / its target - 1",
     "driver_offset": "amplitude of a driver at activation 29 / 90 % of its largest x 29/31 - 1",
     "synapse_dac_bias": "median line drop of a quadrant / the weakest quadrant's - 1",
+    "v_leak": "read of a neuron at rest with the leak on minus the target leak read",
+    "v_reset": "read of a neuron right after its reset minus the target leak read",
     "cadc_ramp_offset": "median read of a quadrant at the lower end of the range minus its target",
     "cadc_ramp_slope": "median read of a quadrant at the upper end of the range minus its target",
     "cadc_channel_offset": "read of a channel in the middle of the range minus the median read",

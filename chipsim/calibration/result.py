@@ -48,9 +48,9 @@ FORMAT_VERSION = 2
 CACHE_ENV = "CHIPSIM_CACHE_DIR"
 #: The version of the calibration steps, part of the cache key: raised whenever the steps
 #: change (2: the synaptic time constants are calibrated; 3: the CADC to the narrow range first,
-#: the synapse DAC bias, the synapse drivers), so that a cache never returns the
-#: result of older steps.
-PROCEDURE_VERSION = 3
+#: the synapse DAC bias, the synapse drivers; 4: the leak and reset levels), so that a cache
+#: never returns the result of older steps.
+PROCEDURE_VERSION = 4
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _HASH = re.compile(r"[0-9a-f]{64}\Z")

@@ -86,17 +86,17 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "calibrate",
         help="calibrate a simulated chip instance for a target (CADC, synapse DAC bias, "
-        "synapse drivers, tau_syn and OTA bias per neuron)",
+        "synapse drivers, tau_syn, OTA bias, leak and reset per neuron)",
         description="Run the calibration steps against the simulated, uncalibrated chip "
         "instance (the description's `uncalibrated` section), with its temporal noise, in the "
         "reference's order: the CADC to a narrow range, the synapse DAC bias per quadrant, the "
         "synapse drivers (ramp per block, DAC offset per driver), the CADC to the target range "
         "(ramp offset and slope per quadrant, channel offsets), the synapse DAC bias at the "
         "target's value, then the excitatory and inhibitory synaptic time constant of every "
-        "neuron to tau_syn and its OTA bias to a common amplitude. A chip that reads the "
-        "synaptic input lines (bss2-synin) is calibrated for the reference's synin target: "
-        "the CADC to its range, the synapse DAC bias, the drivers, the synapse DAC bias again "
-        "(no neuron steps). Prints, per calibrated "
+        "neuron to tau_syn, its OTA bias to a common amplitude, and its leak and reset levels to "
+        "the target's leak read. A chip that reads the synaptic input lines (bss2-synin) is "
+        "calibrated for the reference's synin target: the CADC to its range, the synapse DAC "
+        "bias, the drivers, the synapse DAC bias again (no neuron steps). Prints, per calibrated "
         "quantity, the deviation from the target before (every cell at its nominal code) and "
         "after, and the failed instances. Results are cached by description, chip seed and "
         "target; --out saves the result for `chipsim.load(..., calibration=FILE)` and, beside it "

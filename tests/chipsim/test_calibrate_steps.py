@@ -201,3 +201,68 @@ def test_the_cadc_reaches_the_narrow_range_on_the_simulated_chip(desc):
         codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
     )
     assert lsb.mean() == pytest.approx(desc.analog.adc.v_lsb * 190 / 350, rel=0.02)
+
+
+class LevelBench:
+    """A bench whose rest read is the noise-free CADC value of the leak level (leak on) or the
+    reset level (right after a reset) of every neuron, through the chip's CADC at the codes."""
+
+    def __init__(self, desc, seed=0):
+        self.desc = desc
+        self.raw = RawChip.draw(desc, seed)
+
+    def rest_reads(self, codes, leak):
+        raw = self.raw
+        lsb, offset = raw.adc(
+            codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
+        )
+        level = raw.leak_level(codes["v_leak"]) if leak else raw.reset_level(codes["v_reset"])
+        return (level - self.desc.analog.adc.v_lo) / lsb + offset
+
+
+def _levels(bench):
+    target = HagenCalibTarget()
+    codes = bench.raw.nominal_codes(target)
+    steps = proc._levels(bench, codes, target, lambda name: None)
+    return codes, {s.name: s for s in steps}
+
+
+def test_the_leak_and_reset_levels_reach_the_best_code_and_its_resolution(desc):
+    """Without noise, the noisy binary searches over 0..1022 end as close to the target read
+    (120) as the best code of the range, per neuron; one code moves a read by 1.43 mV / 2.5 mV
+    = 0.57 LSB (times the cell's gain), so the rounding leaves a std of 0.57 / sqrt(12) = 0.165
+    LSB, against a raw spread of 15 mV = 6 LSB."""
+    bench = LevelBench(desc)
+    codes, steps = _levels(bench)
+    raw = bench.raw
+    trial = np.arange(0, 1023)
+    h, m = codes["v_leak"].shape
+    for name, leak in (("v_leak", True), ("v_reset", False)):
+        reads = np.stack(
+            [bench.rest_reads(dict(codes, **{name: np.full((h, m), c)}), leak) for c in trial]
+        )
+        best = np.abs(reads - 120).min(axis=0)
+        chosen = bench.rest_reads(codes, leak)
+        np.testing.assert_allclose(np.abs(chosen - 120), best, rtol=0, atol=1e-9)
+        step = steps[name]
+        assert step.success.all()
+        assert 0.8 * 0.165 < step.residuals.std() < 1.2 * 0.165, (name, step.residuals.std())
+        assert step.before.std() > 5.0
+    # both levels read alike: the pseudo-leak pulls each neuron to where it was reset
+    gap = raw.leak_level(codes["v_leak"]) - raw.reset_level(codes["v_reset"])
+    assert np.abs(gap).std() < 0.6e-3  # V; raw: 21 mV
+
+
+def test_levels_beyond_the_code_range_are_reported_failed(desc):
+    """A raw leak level spread of 400 mV puts some neurons' leak beyond what 0..1022 (1.46 V)
+    reaches around the target (0.3 V): they end on 0 or 1022 and fail."""
+    wide = desc.model_copy(
+        update={"uncalibrated": desc.uncalibrated.model_copy(update={"leak_level": 0.4})}
+    )
+    bench = LevelBench(wide)
+    codes, steps = _levels(bench)
+    failed = ~steps["v_leak"].success
+    assert failed.sum() > 10
+    assert set(np.unique(codes["v_leak"][failed])) <= {0, 1022}
+    assert np.abs(steps["v_leak"].residuals[failed]).min() > 0.3
+    assert steps["v_reset"].success.all()
