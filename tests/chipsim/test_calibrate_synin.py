@@ -10,15 +10,17 @@ import pytest
 import chipsim
 import hwdesc
 from chipsim.calibration import HagenCalibTarget, HagenSyninCalibTarget, profile_target
-from chipsim.calibration.circuits import RawChip
+from chipsim.calibration.circuits import RawChip, target_knobs
 from chipsim.calibration.procedure import (
     DAC_TOLERANCE,
+    SYNIN_DAC_ROWS,
     SYNIN_PROGRESS,
     SYNIN_STEPS,
     codes_of,
     default_target,
 )
 from chipsim.commands.cli import main
+from chipsim.fixed_pattern import draw
 
 #: The steps' targets (the reference's): 90 % of the window at activation 31.
 RANGE_LIMIT = 0.9
@@ -65,7 +67,7 @@ def test_calibration_runs_the_synin_steps_and_converges(desc, calibrated):
     result, seen = calibrated
     assert seen == list(SYNIN_PROGRESS)
     assert result.target == HagenSyninCalibTarget()
-    assert tuple(result.quantities) == SYNIN_STEPS
+    assert sorted(result.quantities) == sorted(SYNIN_STEPS)
     assert result.ok, result.failures
     before = {q: result.before[q] for q in SYNIN_STEPS}
     after = result.residuals
@@ -102,9 +104,34 @@ def test_the_calibrated_circuits_are_on_target_in_the_hidden_truth(desc, calibra
         err = reads(codes, level) - goal
         assert np.abs(np.median(err)) < 0.5 and err.std() < 0.6
         assert (reads(nominal, level) - goal).std() > 5 * err.std()
-    i_max = raw.i_max(codes["synapse_dac_bias"])
-    i_nominal = raw.i_max(nominal["synapse_dac_bias"])
-    assert (i_max.max() / i_max.min() - 1) < 0.01 < (i_nominal.max() / i_nominal.min() - 1)
+    # the quantity the step evens, noise-free: each quadrant's median line drop, the sum over
+    # the measurement's rows of synapse x pulse at activation 31, times the quadrant's current,
+    # in the channel's CADC steps (a linear CADC)
+    rows = np.linspace(0, 255, 2 * SYNIN_DAC_ROWS).round().astype(np.int64)
+    base = draw(desc, target_knobs(desc, result.target), 0)
+
+    lsb, _ = raw.adc(
+        codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
+    )
+
+    def drops(c: dict) -> np.ndarray:
+        pulse = raw.driver_pulses(c["driver_ramp"], c["driver_offset"], 31)  # (H, 128)
+        out = np.empty((2, 2))
+        for h, pat in enumerate(base):
+            charge = np.empty(256)
+            for parity in (0, 1):  # excitatory lines: rows[0::2], inhibitory: rows[1::2]
+                r = rows[parity::2]
+                lines = slice(parity, None, 2)
+                charge[lines] = (pat.syn_gain_exc[r][:, lines] * pulse[h, r // 2, None]).sum(0)
+            current = raw.i_max(c["synapse_dac_bias"])[h, raw.quadrant] / lsb[h]
+            out[h] = [np.median((charge * current)[raw.quadrant == q]) for q in range(2)]
+        return out
+
+    drop, drop0 = drops(codes), drops(dict(codes, synapse_dac_bias=nominal["synapse_dac_bias"]))
+    # seed 0: 0.84 % after, 3.5 % before; what the measured drops (0.1 %) have and this model
+    # leaves out is the CADC's non-linearity over the drop, which differs between quadrants
+    spread, spread0 = drop.max() / drop.min() - 1, drop0.max() / drop0.min() - 1
+    assert spread < 0.012 and spread0 > 3 * spread
     window, t_lsb = raw.driver_window, desc.analog.pulse.t_lsb
     a_max = desc.formats.input.max
     pulses = raw.driver_pulses(codes["driver_ramp"], codes["driver_offset"], 29)
@@ -132,9 +159,9 @@ def test_a_calibrated_synin_chip_has_the_published_like_gain_and_noise(desc, cal
     less the weakest quadrant's synapse DAC current (the others are brought down to it), the
     gradient and the leak; the noise about a code, as the profile chip's."""
     result, _ = calibrated
-    chip = chipsim.load(desc, calibration=result, seed=0)
+    chip = chipsim.load("bss2-synin", calibration=result, seed=0)
     assert chip.calibration == "calibrated" and chip.calibration_result is result
-    profile = chipsim.load(desc, seed=0)
+    profile = chipsim.load("bss2-synin", seed=0)
     rng = np.random.default_rng(0)
     x = rng.integers(0, 32, (60, 256))
     x[rng.random(x.shape) < 0.5] = 0
