@@ -149,18 +149,25 @@ def _output_layer_target(items: list[str]) -> dict:
     }
 
 
-def _clip_code(text: str) -> int:
+def _clip_code(text: str):
+    """``N`` (both layers) or ``N1,N2`` (first layer, output layer): activation codes 0..31."""
+    parts = text.split(",")
     try:
-        value = int(text)
+        values = [int(v) for v in parts]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected an activation code 0..31, got {text!r}"
+            f"expected an activation code 0..31 (or two, N1,N2), got {text!r}"
         ) from None
-    if not 0 <= value <= 31:
+    if len(values) > 2:
         raise argparse.ArgumentTypeError(
-            f"{value} is out of range; allowed: activation codes 0..31 (0: no clipping)"
+            f"expected one code (both layers) or two (first layer, output layer), got {text!r}"
         )
-    return value
+    for value in values:
+        if not 0 <= value <= 31:
+            raise argparse.ArgumentTypeError(
+                f"{value} is out of range; allowed: activation codes 0..31 (0: no clipping)"
+            )
+    return values[0] if len(values) == 1 else tuple(values)
 
 
 def run_transfer(args) -> int:
@@ -351,18 +358,19 @@ def add_parser(sub) -> None:
         "--compare",
         choices=("targets", "profiles"),
         default=None,
-        help="targets: each chip seed calibrated (chipsim.calibrate, cached; about 5 s per chip "
+        help="targets: each chip seed calibrated (chipsim.calibrate, cached; 10-20 s per chip "
         "and target the first time) for the profiles default and custom taken as targets "
         "(default); profiles: the chip description's profiles with their given residual spreads "
         "(the study before the simulated calibration)",
     )
     t.add_argument(
         "--clip-below",
-        metavar="N",
+        metavar="N[,N2]",
         type=_clip_code,
         default=None,
-        help="activation codes (0..31) below N are sent as 0 (no event), in both layers, in "
-        "plain transfer and in the retraining (default: 0, off)",
+        help="activation codes (0..31) below N are sent as 0 (no event), in plain transfer and "
+        "in the retraining: N for both layers, N1,N2 for the first and the output layer, e.g. "
+        "13,0 for the network's input only (default: 0, off)",
     )
     t.add_argument(
         "--output-layer-target",

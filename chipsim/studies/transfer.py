@@ -98,7 +98,8 @@ class StudyConfig:
             each profile taken as a target, through the cache) or ``profiles`` (the
             description's profiles with their fixed residual spreads).
         clip_below: activation codes (0..31) below this become 0 before they go to the chip
-            (both layers, plain transfer, retraining and the mock diagnostics); 0 or 1: off.
+            (plain transfer, retraining and the mock diagnostics); one code for both layers or
+            a pair (first layer, output layer); 0 or 1: off.
         output_layer_target: target fields changed for the output layer, per compared
             profile (``{"default": {"i_synin_gm": 600}, "custom": {"i_synin_gm": 300}}``; a
             dictionary of fields alone, ``{"i_synin_gm": 600}``, applies to every profile): that
@@ -128,7 +129,7 @@ class StudyConfig:
     wait_between_events: int = DEFAULT_WAIT_BETWEEN_EVENTS
     profiles: tuple[str, ...] = PROFILES
     calibration: str = "targets"
-    clip_below: int = 0
+    clip_below: int | tuple[int, int] = 0
     output_layer_target: dict[str, Any] = field(default_factory=dict)
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     eval_samples: int = 1000
@@ -145,15 +146,30 @@ class StudyConfig:
                 f"{', '.join(CALIBRATION_MODES)}"
             )
         clip = self.clip_below
-        if isinstance(clip, bool) or not isinstance(clip, (int, np.integer)):
-            raise TypeError(
-                f"clip_below: expected an integer activation code 0..{ACTIVATION_MAX}, got {clip!r}"
-            )
-        if not 0 <= clip <= ACTIVATION_MAX:
+        if isinstance(clip, list):  # read back from JSON
+            clip = tuple(clip)
+        values = clip if isinstance(clip, tuple) else (clip,)
+        if isinstance(clip, tuple) and len(clip) != 2:
             raise ValueError(
-                f"clip_below: {clip} is out of range; allowed: 0..{ACTIVATION_MAX} (activation "
-                "codes below it become 0; 0 switches the clipping off)"
+                f"clip_below: expected one code for both layers or two (first layer, output "
+                f"layer), got {len(clip)} values"
             )
+        for value in values:
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(
+                    f"clip_below: expected an integer activation code 0..{ACTIVATION_MAX} (or two), "
+                    f"got {self.clip_below!r}"
+                )
+            if not 0 <= value <= ACTIVATION_MAX:
+                raise ValueError(
+                    f"clip_below: {value} is out of range; allowed: 0..{ACTIVATION_MAX} (activation "
+                    "codes below it become 0; 0 switches the clipping off)"
+                )
+        object.__setattr__(
+            self,
+            "clip_below",
+            tuple(int(v) for v in clip) if isinstance(clip, tuple) else int(clip),
+        )
         if not isinstance(self.output_layer_target, dict):
             raise TypeError(
                 f"output_layer_target: expected a dictionary of target fields per profile, e.g. "
@@ -389,10 +405,12 @@ def _build_classes():
             for layer, _ in self.layers():
                 layer.noise = noise
 
-        def set_clip(self, threshold: int) -> None:
-            """Activation codes below ``threshold`` are sent as 0 (both layers)."""
-            for layer, _ in self.layers():
-                layer.clip_below = int(threshold)
+        def set_clip(self, threshold) -> None:
+            """Activation codes below ``threshold`` are sent as 0: one code for both layers, or
+            a pair (first layer, output layer)."""
+            pair = threshold if isinstance(threshold, (tuple, list)) else (threshold, threshold)
+            for (layer, _), value in zip(self.layers(), pair):
+                layer.clip_below = int(value)
 
         def set_mock_parameters(self, parameters) -> None:
             """The mock's parameter of each layer (None: the global one)."""
@@ -607,8 +625,14 @@ class StudyResult:
             out = [
                 "chips: the calibration profiles " + " / ".join(cfg.profiles) + " (given spreads)"
             ]
-        if cfg.clip_below > 1:
-            out.append(f"activation codes below {cfg.clip_below} sent as 0 (both layers)")
+        clip = cfg.clip_below
+        if isinstance(clip, tuple) and max(clip) > 1:
+            out.append(
+                f"activation codes below {clip[0]} (first layer) and {clip[1]} (output layer) "
+                "sent as 0"
+            )
+        elif isinstance(clip, int) and clip > 1:
+            out.append(f"activation codes below {clip} sent as 0 (both layers)")
         for profile, changed in cfg.output_layer_target.items():
             fields = ", ".join(f"{k}={v}" for k, v in changed.items())
             out.append(f"output layer ({profile}): the same chip seed calibrated with {fields}")

@@ -183,6 +183,14 @@ def test_clip_below_sends_exactly_the_codes_at_or_above_the_threshold():
     layer(xg, q).sum().backward()
     assert xg.grad is not None
     assert (xg.grad[codes < 4] == 0).all() and (xg.grad[codes >= 4] != 0).any()
+    model.set_clip((0, 4))  # the output layer only: the first layer sends every code
+    layer.record = []
+    with torch.no_grad():
+        layer(x, q)
+    ((sent_first, _),) = layer.record
+    layer.record = None
+    assert torch.equal(sent_first, codes) and model.fc2.clip_below == 4
+    model.set_clip(4)
     stats = study.layer_stats(model, x)[0]
     assert stats["clipped"] == pytest.approx(float(((codes > 0) & (codes < 4)).double().mean()))
     assert stats["clipped_charge"] == pytest.approx(
@@ -197,6 +205,11 @@ def test_config_refuses_bad_options():
         study.StudyConfig(clip_below=32)
     with pytest.raises(TypeError, match="clip_below: expected an integer"):
         study.StudyConfig(clip_below=2.5)
+    with pytest.raises(ValueError, match="clip_below: expected one code for both layers or two"):
+        study.StudyConfig(clip_below=(1, 2, 3))
+    with pytest.raises(ValueError, match="clip_below: -3 is out of range"):
+        study.StudyConfig(clip_below=(5, -3))
+    assert study.StudyConfig(clip_below=[13, 0]).clip_below == (13, 0)  # as read from JSON
     with pytest.raises(
         ValueError, match="calibration: 'calibrated' is not a mode.*targets, profiles"
     ):
@@ -220,7 +233,9 @@ def test_config_refuses_bad_options():
 def test_command_refuses_bad_option_values(capsys):
     for bad, says in (
         (["--clip-below", "-2"], "-2 is out of range; allowed: activation codes 0..31"),
-        (["--clip-below", "x"], "expected an activation code 0..31, got 'x'"),
+        (["--clip-below", "x"], "expected an activation code 0..31 (or two, N1,N2), got 'x'"),
+        (["--clip-below", "3,4,5"], "expected one code (both layers) or two"),
+        (["--clip-below", "3,40"], "40 is out of range"),
         (["--compare", "both"], "invalid choice: 'both'"),
     ):
         with pytest.raises(SystemExit) as exc:
