@@ -217,3 +217,22 @@ def test_simulate_runs_a_calibrated_synin_chip(calibrated, tmp_path, cache, caps
     argv = ["simulate", "bss2-synin", "--calibrate", "--batch", "20", "-q"]
     assert main([*argv, "--out", str(tmp_path / "o")]) == 0
     assert "calibration   calibrated (chip seed 0)" in capsys.readouterr().out
+
+
+def test_failures_of_a_synin_calibration_are_reported(tmp_path, cache, capsys):
+    """A CADC range whose lower end lies below what the ramp offset cells reach (code 0 of the
+    range, -164 mV): the ramp offset searches of two quadrants end at code 0, failed; the command
+    says so on stderr, and a chip built with the result warns."""
+    from chipsim.calibration import CalibrationWarning
+
+    out = tmp_path / "wide.npz"
+    argv = ["calibrate", "bss2-synin", "--set", "dynamic_range=0,1022", "--out", str(out), "-q"]
+    with pytest.warns(chipsim.calibration.TargetWarning, match="dynamic_range"):
+        assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "FAILED instances (cadc_ramp_offset: 2)" in captured.err
+    row = next(line for line in captured.out.splitlines() if line.startswith("cadc_ramp_offset "))
+    assert row.split()[-1] == "2"
+    with pytest.warns(CalibrationWarning, match="cadc_ramp_offset 2"):
+        chip = chipsim.load("bss2-synin", calibration=str(out), seed=0)
+    assert not chip.calibration_result.ok
