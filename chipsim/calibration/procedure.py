@@ -1258,7 +1258,8 @@ def summary(result: CalibrationResult) -> list[dict]:
     standard deviation of the deviation from the target before and after (over all instances;
     before: every cell at the code the nominal transfer gives), failures."""
     rows = []
-    names = [n for n in STEPS if n in result.quantities]
+    order = SYNIN_STEPS if isinstance(result.target, HagenSyninCalibTarget) else STEPS
+    names = [n for n in order if n in result.quantities]
     names += [n for n in result.quantities if n not in names]
     for name in names:
         after = result.residuals[name]

@@ -204,6 +204,9 @@ def test_calibrate_command_prints_the_synin_quantities(calibrated, tmp_path, cac
     assert "synapse_dac_bias=700" in printed
     for name in SYNIN_STEPS:
         assert f"\n{name} " in printed
+    # the summary in the order the steps run: the CADC first
+    at = [printed.index(f"\n{name} ") for name in SYNIN_STEPS]
+    assert at == sorted(at)
     assert "i_synin_gm" not in printed and "tau_syn" not in printed
     assert out.exists() and out.with_suffix(".png").exists()
     # a field of the membrane target: the error names the synin target's fields
