@@ -99,16 +99,13 @@ class Chip:
         ``fixed_pattern`` (docs/calibration.md)."""
         from .calibration import CalibrationWarning, description_hash
         from .calibration.circuits import RawChip, target_knobs
-        from .calibration.procedure import codes_of, label
+        from .calibration.procedure import check_target, codes_of, label
 
         desc = self.description
-        if desc.geometry.readout != "membrane":
-            raise ValueError(
-                f"calibration: chip '{desc.identity.name}' reads the synaptic input lines "
-                "(model.md section 13); the simulated calibration covers the membrane readout "
-                "so far: use one of the chip's calibration profiles (its default is the "
-                "reference's synin target)"
-            )
+        try:
+            check_target(desc, result.target)
+        except TypeError as err:  # a result of the other readout
+            raise ValueError(f"calibration: {str(err).removeprefix('target: ')}") from None
         if result.description_hash != description_hash(desc):
             raise ValueError(
                 f"calibration: the result was made for another chip description (hash "
@@ -613,12 +610,14 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
     )
 
 
-def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
+def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream, v_rest=None):
     """The kernels' parameters of one half in the synaptic-input readout
     (:class:`kernels.SyninParams`, model.md section 13): output j of the tile on the half's
     columns 2 j (excitatory) and 2 j + 1 (inhibitory), rows 2 i and 2 i + 1 sharing the pulse
     fixed pattern of driver i; each line's leak is ``analog.synin.tau_line`` times the drawn
-    time-constant factor of its column, its leakage current the drawn offset current."""
+    time-constant factor of its column, its leakage current the drawn offset current.
+    ``v_rest`` (V) replaces ``analog.synin.v_rest``, the voltage of a line at rest (the
+    calibration holds the lines at a reference voltage)."""
     import kernels
 
     a, nz = desc.analog, desc.noise
@@ -646,7 +645,7 @@ def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         t_lsb=a.pulse.t_lsb,
         i_lsb=kn.i_max / w_max,
         c_line=line.c_line,
-        v_rest=line.v_rest,
+        v_rest=line.v_rest if v_rest is None else float(v_rest),
         v_adc_lo=a.adc.v_lo,
         v_line_max=a.synaptic_input.v_max,
         line_current_psd=line_noise.line_current_psd,

@@ -18,7 +18,7 @@ from hwdesc import ChipDescription, ResolvedKnobs
 from hwdesc.schema import CodeKnob
 
 from ..fixed_pattern import HalfPattern, _rng
-from .target import CAPMEM_MAX, HagenCalibTarget
+from .target import CAPMEM_MAX, HagenCalibTarget, HagenSyninCalibTarget
 
 #: The smallest effective code of a cell whose current sets a rate (a time constant or a ramp):
 #: a cell whose offset would drive it to zero or below still gives a finite, slow rate.
@@ -88,7 +88,7 @@ class RawChip:
         raw = require_uncalibrated(desc)
         halves, m = desc.geometry.halves, desc.geometry.columns
         q = m // desc.analog.adc.quadrant_columns
-        k = desc.tile_shape[0]
+        k = n_drivers(desc)
         if k % raw.driver_block:
             raise ValueError(
                 f"chip '{desc.identity.name}': uncalibrated.driver_block = {raw.driver_block} "
@@ -245,31 +245,37 @@ class RawChip:
         return np.arange(self.description.geometry.columns) // adc.quadrant_columns
 
     # ---- nominal codes: what the nominal transfer (no mismatch, no bow) gives for a target ----
-    def nominal_codes(self, target: HagenCalibTarget) -> dict[str, np.ndarray]:
+    def nominal_codes(
+        self, target: HagenCalibTarget | HagenSyninCalibTarget
+    ) -> dict[str, np.ndarray]:
         """The code of every calibrated cell that the *nominal* transfer gives for ``target``:
-        where an uncalibrated chip starts, and the codes of the quantities not calibrated."""
+        where an uncalibrated chip starts, and the codes of the quantities not calibrated. A
+        target without neuron fields (:class:`~.target.HagenSyninCalibTarget`: the lines are
+        read directly) has no OTA and time constant codes."""
         desc, raw = self.description, self._raw
         halves, m = int(desc.geometry.halves), int(desc.geometry.columns)
         q = int(self.ramp_start.shape[1])
-        tau_code = _code(raw.tau_syn_bias / target.tau_syn)
         k = self.drv_gain.shape[1]
-        cap = raw.capmem
-        (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
-        per_read = cap.v_per_code * (c_hi - c_lo) / (r_hi - r_lo)  # volts per CADC code
-        level = cap.v_per_code * c_lo + (target.leak - r_lo) * per_read
-        level_code = _code(level / cap.v_per_code)
-        return {
+        codes = {
             **self.nominal_cadc_codes(target.dynamic_range, target.read_range),
-            "i_synin_gm": np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64),
-            "i_bias_tau_syn": np.full((halves, 2, m), tau_code, dtype=np.int64),
             "synapse_dac_bias": np.full((halves, q), target.synapse_dac_bias, dtype=np.int64),
             "driver_ramp": np.full(
                 (halves, k // raw.driver_block), raw.driver_ramp_code, dtype=np.int64
             ),
             "driver_offset": np.full((halves, k), raw.driver_offset_zero, dtype=np.int64),
-            "v_leak": np.full((halves, m), level_code, dtype=np.int64),
-            "v_reset": np.full((halves, m), level_code, dtype=np.int64),
         }
+        if isinstance(target, HagenCalibTarget):
+            cap = raw.capmem
+            (c_lo, c_hi), (r_lo, r_hi) = target.dynamic_range, target.read_range
+            per_read = cap.v_per_code * (c_hi - c_lo) / (r_hi - r_lo)  # volts per CADC code
+            level = cap.v_per_code * c_lo + (target.leak - r_lo) * per_read
+            level_code = _code(level / cap.v_per_code)
+            codes["v_leak"] = np.full((halves, m), level_code, dtype=np.int64)
+            codes["v_reset"] = np.full((halves, m), level_code, dtype=np.int64)
+            tau_code = _code(raw.tau_syn_bias / target.tau_syn)
+            codes["i_synin_gm"] = np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64)
+            codes["i_bias_tau_syn"] = np.full((halves, 2, m), tau_code, dtype=np.int64)
+        return codes
 
     def nominal_cadc_codes(
         self, dynamic_range: tuple[int, int], read_range: tuple[int, int]
@@ -284,7 +290,7 @@ class RawChip:
         v_lo = cap.v_at_zero + cap.v_per_code * c_lo
         v_hi = cap.v_at_zero + cap.v_per_code * c_hi
         lsb = (v_hi - v_lo) / (r_hi - r_lo)
-        start = v_lo - r_lo * lsb + desc.analog.adc.v_lo
+        start = v_lo - r_lo * lsb  # the ramp's voltage at count 0
         offset_code = _code((start - cap.v_at_zero) / cap.v_per_code)
         slope_code = _code(lsb / raw.adc_slope_per_code)
         return {
@@ -315,9 +321,16 @@ class RawChip:
         membrane trace is in the frame of the chip-wide reset). The leak level is the leak
         cell's at ``codes["v_leak"]``. With ``activation``, every driver's pulse is set to its length at that
         activation, limited to the window (an experiment that sends only that activation);
-        without, the transfer is the linear one of :meth:`driver_transfer`."""
-        gm = self.gm(codes["i_synin_gm"])
-        tau = self.tau_syn(codes["i_bias_tau_syn"], gm)
+        without, the transfer is the linear one of :meth:`driver_transfer`. Without OTA bias
+        codes (``i_synin_gm``: a synaptic-input chip), g_m and tau_syn stay those of ``base``,
+        and without reset codes (``v_reset``) the leak level, the rails and the ADC offset
+        carry no reset shift."""
+        neurons: dict[str, np.ndarray] = {}
+        if "i_synin_gm" in codes:
+            gm = self.gm(codes["i_synin_gm"])
+            tau = self.tau_syn(codes["i_bias_tau_syn"], gm)
+            neurons = {"gm": gm[:, 0], "gm_inh": gm[:, 1], "tau_syn": tau[:, 0]}
+            neurons["tau_syn_inh"] = tau[:, 1]
         lsb, offset = self.adc(
             codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
         )
@@ -330,40 +343,48 @@ class RawChip:
             drv_gain = np.zeros_like(pulse)
             drv_offset = pulse - activation * self.description.analog.pulse.t_lsb
         scale = (self.i_max(codes["synapse_dac_bias"]) / float(i_max))[:, self.quadrant]
-        shift = self.reset_level(codes["v_reset"]) - float(v_reset)  # (H, M)
-        leak = self.leak_level(codes["v_leak"]) - shift
-        offset = offset + shift / lsb
+        if "v_reset" in codes:
+            shift = self.reset_level(codes["v_reset"]) - float(v_reset)  # (H, M)
+            neurons["v_leak"] = self.leak_level(codes["v_leak"]) - shift
+            neurons["v_rail_hi"] = np.stack([pat.v_rail_hi for pat in base]) - shift
+            neurons["v_rail_lo"] = np.stack([pat.v_rail_lo for pat in base]) - shift
+            offset = offset + shift / lsb
         return tuple(
             replace(
                 pat,
-                v_leak=_frozen(leak[h]),
-                v_rail_hi=_frozen(pat.v_rail_hi - shift[h]),
-                v_rail_lo=_frozen(pat.v_rail_lo - shift[h]),
                 syn_gain_exc=_frozen(pat.syn_gain_exc * scale[h][None, :]),
                 syn_gain_inh=_frozen(pat.syn_gain_inh * scale[h][None, :]),
                 drv_gain=_frozen(drv_gain[h]),
                 drv_offset=_frozen(drv_offset[h]),
-                gm=_frozen(gm[h, 0]),
-                gm_inh=_frozen(gm[h, 1]),
-                tau_syn=_frozen(tau[h, 0]),
-                tau_syn_inh=_frozen(tau[h, 1]),
                 adc_lsb=_frozen(lsb[h]),
                 adc_offset=_frozen(offset[h]),
+                **{name: _frozen(values[h]) for name, values in neurons.items()},
             )
             for h, pat in enumerate(base)
         )
 
 
-def target_knobs(desc: ChipDescription, target: HagenCalibTarget) -> ResolvedKnobs:
+def n_drivers(desc: ChipDescription) -> int:
+    """The synapse drivers of a half: one per two rows (an excitatory and an inhibitory row in
+    the membrane readout, two inputs in the synaptic-input readout)."""
+    return int(desc.geometry.rows) // 2
+
+
+def target_knobs(
+    desc: ChipDescription, target: HagenCalibTarget | HagenSyninCalibTarget
+) -> ResolvedKnobs:
     """The chip-wide knob values of a calibration ``target``: the default profile's, with the
     synapse DAC bias, the nominal OTA bias and tau_syn of the target and the reset level at the
-    target's leak read (the reset-level knob is written in CADC codes)."""
+    target's leak read (the reset-level knob is written in CADC codes); a target without the
+    neuron fields keeps the default profile's for them."""
     values = desc.resolve("default").model_dump()
     for knob in desc.knobs.values():
         if knob.sets == "i_max" and isinstance(knob, CodeKnob):
             values["i_max"] = knob.to_physical(target.synapse_dac_bias)
         elif knob.sets == "gm" and isinstance(knob, CodeKnob):
-            values["gm"] = knob.to_physical(target.i_synin_gm)
+            gm_code = getattr(target, "i_synin_gm", None)
+            if gm_code is not None:
+                values["gm"] = knob.to_physical(gm_code)
         elif knob.sets == "v_reset" and isinstance(knob, CodeKnob):
             leak = getattr(target, "leak", None)
             if leak is not None:

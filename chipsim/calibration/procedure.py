@@ -3,7 +3,8 @@
 Every measurement is a simulated experiment on the kernels of both halves, with the chip's
 temporal noise: the CADC steps read a reference voltage, the neuron steps send events and read
 the membranes. Nothing reads a hidden parameter of :class:`~.circuits.RawChip`: the searches
-only see reads.
+only see reads. A chip in the synaptic-input readout (model.md section 13) runs the same steps
+but the neuron ones, its experiments on its own kernel: the CADC reads the lines.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
 from hwdesc import ChipDescription, rules
 
 from .. import fixed_pattern as _fp
-from ..chip import kernel_params
+from ..chip import kernel_params, synin_kernel_params
 from .algorithms import binary_search, linear_prediction, noisy_binary_search
-from .circuits import RawChip, require_uncalibrated, target_knobs
+from .circuits import RawChip, n_drivers, require_uncalibrated, target_knobs
 from .result import CalibrationResult, description_hash
-from .target import CAPMEM_MAX, HagenCalibTarget, Target
+from .target import CAPMEM_MAX, HagenCalibTarget, HagenSyninCalibTarget, Target
 
 #: Conversions per channel averaged by one CADC measurement (two per simulated vector).
 CADC_READS = 16
@@ -49,6 +51,14 @@ DRIVER_DAC_BIAS = 800
 #: :data:`GM_RUNS` runs; the median per quadrant.
 DAC_ROWS = 16
 DAC_WEIGHT = 31
+#: The same measurement in the synaptic-input readout, as the reference makes it: the CADC reads
+#: every line before and after :data:`SYNIN_DAC_ROWS` rows (weight :data:`DAC_WEIGHT`,
+#: activation 31) fire at once into it (the excitatory lines from rows of positive weight, the
+#: inhibitory ones from as many other rows of negative weight), :data:`SYNIN_DAC_RUNS` runs (the
+#: ramp noise and the bias noise common to a quadrant, about 0.9 % of a drop per run, average to
+#: 0.15 %).
+SYNIN_DAC_ROWS = 64
+SYNIN_DAC_RUNS = 40
 #: A quadrant whose synapse DAC bias ends at 1022 counts as calibrated when its line drop is
 #: within this fraction of the target: the measurement's noise and the residual of the drivers
 #: of the measurement's rows, which differ between the halves (0.3 % std on bss2).
@@ -59,6 +69,12 @@ DAC_TOLERANCE = 0.01
 #: output over a driver's columns, averaged over :data:`DRIVER_RUNS` runs.
 DRIVER_SENDS = 3
 DRIVER_SEND_SPACING = 1e-6
+#: In the synaptic-input readout a driver's event drops a line by about 1.5 CADC LSB (weight 63,
+#: activation 31; model.md section 13), so each driver sends :data:`SYNIN_DRIVER_SENDS` events
+#: on both of its rows, :data:`SYNIN_DRIVER_SEND_SPACING` apart (the lines keep their charge:
+#: no decay to wait for), and the CADC reads the excitatory lines' drops.
+SYNIN_DRIVER_SENDS = 32
+SYNIN_DRIVER_SEND_SPACING = 0.5e-6
 DRIVER_EVENT_SPACING = 32e-9
 DRIVER_RUNS = 5
 #: Drivers measured at once (on disjoint columns) while the ramp is searched, and in the final
@@ -120,6 +136,49 @@ PROGRESS = (
     "v_leak",
     "v_reset",
 )
+#: The steps of a chip in the synaptic-input readout, in the order they run: the CADC to the
+#: target range, the synapse DAC bias for the driver steps, the drivers, the synapse DAC bias
+#: with the drivers calibrated (no neuron steps: the lines are read directly).
+SYNIN_STEPS = (
+    "cadc_ramp_offset",
+    "cadc_ramp_slope",
+    "cadc_channel_offset",
+    "driver_ramp",
+    "driver_offset",
+    "synapse_dac_bias",
+)
+SYNIN_PROGRESS = (
+    "cadc_ramp_offset",
+    "cadc_ramp_slope",
+    "cadc_channel_offset",
+    "synapse_dac_bias_narrow",
+    "driver_ramp",
+    "driver_offset",
+    "synapse_dac_bias",
+)
+
+
+def synin(desc: ChipDescription) -> bool:
+    """Whether ``desc`` reads the synaptic input lines (model.md section 13)."""
+    return desc.geometry.readout == "synaptic_input"
+
+
+def default_target(desc: ChipDescription) -> Target:
+    """The reference's default target of ``desc``'s readout: :class:`HagenSyninCalibTarget` for
+    the synaptic input lines, :class:`HagenCalibTarget` for the membranes."""
+    return HagenSyninCalibTarget() if synin(desc) else HagenCalibTarget()
+
+
+def check_target(desc: ChipDescription, target: Target) -> None:
+    """``TypeError`` if ``target`` is not of the kind ``desc``'s readout calibrates."""
+    kind = type(default_target(desc))
+    if not isinstance(target, kind):
+        reads = "the synaptic input lines" if synin(desc) else "the membranes"
+        raise TypeError(
+            f"target: chip '{desc.identity.name}' reads {reads}, which a {kind.__name__} "
+            f"calibrates, not a {type(target).__name__}; give a {kind.__name__} (or no target "
+            "for the reference's defaults)"
+        )
 
 
 class Bench:
@@ -127,8 +186,11 @@ class Bench:
     experiments that read it. Every experiment draws fresh temporal noise (its own stream); the
     sequence of experiments, and so every read, is a function of the chip seed alone."""
 
-    def __init__(self, desc: ChipDescription, target: HagenCalibTarget, seed: int) -> None:
+    def __init__(
+        self, desc: ChipDescription, target: HagenCalibTarget | HagenSyninCalibTarget, seed: int
+    ) -> None:
         self.desc = desc
+        self.synin = synin(desc)
         self.raw = RawChip.draw(desc, seed)
         self.knobs = target_knobs(desc, target)
         self.base = _fp.draw(desc, self.knobs, seed)
@@ -139,10 +201,12 @@ class Bench:
         self.experiments += 1
         return self.experiments * self.desc.geometry.halves
 
-    def _params(self, h, pattern, weights, stream, knobs=None):
+    def _params(self, h, pattern, weights, stream, knobs=None, v_rest=None):
         """The kernel half of half ``h`` for one experiment: ``pattern`` with ``weights``, all
-        noise on, keyed by the experiment's ``stream``."""
-        return kernel_params(
+        noise on, keyed by the experiment's ``stream``; ``v_rest`` (V): the lines of a
+        synaptic-input chip held at that voltage."""
+        build = kernel_params if v_rest is None else partial(synin_kernel_params, v_rest=v_rest)
+        return build(
             self.desc,
             self.knobs if knobs is None else knobs,
             pattern,
@@ -156,7 +220,8 @@ class Bench:
         import kernels
 
         ev_ptr, ev_row, ev_act, ev_time = ev
-        return kernels.run_half(
+        run = kernels.run_synin if isinstance(params, kernels.SyninParams) else kernels.run_half
+        return run(
             params,
             ev_ptr,
             ev_row,
@@ -170,8 +235,9 @@ class Bench:
 
     def read_reference(self, code: int, codes: dict[str, np.ndarray], reads: int = CADC_READS):
         """(H, M) mean CADC read of every channel holding the reference voltage of CapMem code
-        ``code`` (the membrane tied to it: OTAs off, no offset current, rails out of the way),
-        with the CADC at ``codes``. ``reads`` conversions, two per simulated vector."""
+        ``code`` (the membrane tied to it: OTAs off, no offset current, rails out of the way;
+        in the synaptic-input readout the line held at it, no leakage current), with the CADC
+        at ``codes``. ``reads`` conversions, two per simulated vector."""
         v_ref = self.raw.reference_voltage(code)
         lsb, offset = self.raw.adc(
             codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
@@ -187,8 +253,17 @@ class Bench:
             np.zeros(0, dtype=np.int64),
             np.zeros(0, dtype=np.float64),
         )
+        outputs = self.desc.tile_shape[1]
         for h, pat in enumerate(self.base):
             v = float(v_ref[h])
+            if self.synin:
+                line = replace(pat, i_offset=zeros, adc_lsb=lsb[h], adc_offset=offset[h])
+                weights = np.zeros((1, outputs), dtype=np.int32)
+                params = self._params(h, line, weights, stream, v_rest=v)
+                res = self._run(h, params, empty, n, t_read=1e-6, t_baseline=1e-6, t_gap=2e-6)
+                both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
+                out[h] = both.mean(axis=0)
+                continue
             held = replace(
                 pat,
                 gm=zeros,
@@ -305,9 +380,12 @@ class Bench:
         """(H, M) voltage (V) of every excitatory synaptic input line at the end of the pulses
         of :data:`DAC_ROWS` rows (spread over the half) sending one event each at the same time
         (weight :data:`DAC_WEIGHT`, activation 31), as the membrane ADC records a synaptic input through the
-        readout multiplexer (with the line's noise), averaged over :data:`GM_RUNS` runs."""
+        readout multiplexer (with the line's noise), averaged over :data:`GM_RUNS` runs. In the
+        synaptic-input readout: :meth:`line_reads`."""
         import kernels
 
+        if self.synin:
+            return self.line_reads(codes)
         desc = self.desc
         k, m = desc.tile_shape
         rows = np.linspace(0, k - 1, DAC_ROWS).round().astype(np.int64)
@@ -318,12 +396,7 @@ class Bench:
         t_end = pre + desc.io.link_latency + desc.io.driver_latency + window
         t_read = t_end + 2 * desc.analog.dt
         n = GM_RUNS
-        ev = (
-            np.arange(n + 1, dtype=np.int64) * DAC_ROWS,
-            np.tile(rows, n),
-            np.full(n * DAC_ROWS, GM_ACTIVATION, dtype=np.int64),
-            np.full(n * DAC_ROWS, pre),
-        )
+        ev = _together(rows, n, pre)
         patterns = self.raw.patterns(
             self.base, codes, self.knobs.i_max, self.knobs.v_reset, activation=GM_ACTIVATION
         )
@@ -344,6 +417,43 @@ class Bench:
             assert res.traces is not None
             at = int(np.argmin(np.abs(res.traces.time - t_end)))
             out[h] = res.traces.v_exc[:, :, at].mean(axis=0)
+        return out
+
+    def line_reads(self, codes: dict[str, np.ndarray]) -> np.ndarray:
+        """(H, L) drop (CADC LSB) of every synaptic input line of a synaptic-input chip with
+        the chip at ``codes``, read by the CADC: the baseline read minus the read after
+        :data:`SYNIN_DAC_ROWS` rows fired at once into it (weight :data:`DAC_WEIGHT`,
+        activation 31; rows spread over the half, alternately of positive and negative weight:
+        every excitatory and every inhibitory line), averaged over :data:`SYNIN_DAC_RUNS`
+        runs."""
+        desc = self.desc
+        k, outputs = desc.tile_shape
+        rows = np.linspace(0, k - 1, 2 * SYNIN_DAC_ROWS).round().astype(np.int64)
+        weights = np.zeros((k, outputs), dtype=np.int32)
+        weights[rows[0::2]] = DAC_WEIGHT
+        weights[rows[1::2]] = -DAC_WEIGHT
+        t_baseline, t_gap, pre, _ = _windows(desc)
+        t_end = pre + desc.io.link_latency + desc.io.driver_latency + self.raw.driver_window
+        n = SYNIN_DAC_RUNS
+        ev = _together(rows, n, pre)
+        patterns = self.raw.patterns(
+            self.base, codes, self.knobs.i_max, self.knobs.v_reset, activation=GM_ACTIVATION
+        )
+        stream = self._stream()
+        out = np.empty((desc.geometry.halves, desc.geometry.columns))
+        for h, pat in enumerate(patterns):
+            params = self._params(h, pat, weights, stream)
+            res = self._run(
+                h,
+                params,
+                ev,
+                n,
+                t_read=t_end + 2 * desc.analog.dt,
+                t_baseline=t_baseline,
+                t_gap=t_gap,
+            )
+            drop = res.code_baseline.astype(np.float64) - res.code_read.astype(np.float64)
+            out[h] = drop.mean(axis=0)
         return out
 
     def rest_reads(self, codes: dict[str, np.ndarray], leak: bool) -> np.ndarray:
@@ -412,29 +522,37 @@ class Bench:
         :data:`DRIVER_SENDS` events each (weight 63, excitatory row); a driver's amplitude is
         the median output of its columns, averaged over ``runs`` runs. Every pulse is the
         driver's length at ``activation``, limited to its window (the reference's measurement,
-        on the membranes instead of the synaptic input lines)."""
+        on the membranes instead of the synaptic input lines). In the synaptic-input readout
+        every driver sends :data:`SYNIN_DRIVER_SENDS` events on both its rows and the output is
+        the drop of the excitatory line (CADC LSB)."""
         desc = self.desc
-        k, m = desc.tile_shape
+        rows_k, m = desc.tile_shape
+        k = n_drivers(desc)
         if k % parallel or m % parallel:
             raise ValueError(f"parallel: {parallel} must divide {k} drivers and {m} columns")
-        group = np.arange(k) % parallel
-        weights = np.zeros((k, m), dtype=np.int32)
+        per_driver = rows_k // k  # tile rows a driver feeds: one signed input, or two inputs
+        group = np.arange(rows_k) // per_driver % parallel
+        weights = np.zeros((rows_k, m), dtype=np.int32)
         columns = np.arange(m) % parallel
         weights[:] = np.where(columns[None, :] == group[:, None], GM_WEIGHT, 0)
         per_run = k // parallel
         latency = desc.io.link_latency + desc.io.driver_latency
         t_baseline, t_gap, pre, post = _windows(desc)
         j = np.arange(parallel)
-        send = np.arange(DRIVER_SENDS)
-        # one vector: every send of its drivers, send by send
+        sends = SYNIN_DRIVER_SENDS if self.synin else DRIVER_SENDS
+        spacing = SYNIN_DRIVER_SEND_SPACING if self.synin else DRIVER_SEND_SPACING
+        send = np.arange(sends)
+        # one vector: every send of its drivers, send by send, on every row of the driver
         times = (
-            pre + latency + send[:, None] * DRIVER_SEND_SPACING + j[None, :] * DRIVER_EVENT_SPACING
+            pre + latency + send[:, None] * spacing + j[None, :] * DRIVER_EVENT_SPACING
         ).reshape(-1)
+        times = times.repeat(per_driver)
         t_read = float(times.max()) - latency + post
         n = runs * per_run
         first = (np.arange(n) % per_run) * parallel  # the first driver of each vector
-        rows = (first[:, None, None] + j[None, None, :]).repeat(DRIVER_SENDS, axis=1)
-        per_vector = DRIVER_SENDS * parallel
+        drivers = (first[:, None, None] + j[None, None, :]).repeat(sends, axis=1)
+        rows = drivers[..., None] * per_driver + np.arange(per_driver)
+        per_vector = sends * parallel * per_driver
         ev = (
             np.arange(n + 1, dtype=np.int64) * per_vector,
             rows.reshape(-1).astype(np.int64),
@@ -449,7 +567,11 @@ class Bench:
         for h, pat in enumerate(patterns):
             params = self._params(h, pat, weights, stream)
             res = self._run(h, params, ev, n, t_read=t_read, t_baseline=t_baseline, t_gap=t_gap)
-            output = res.output.astype(np.float64).reshape(runs, per_run, m)
+            if self.synin:  # the drop of each output's excitatory line
+                drop = res.code_baseline[:, 0::2].astype(np.float64) - res.code_read[:, 0::2]
+                output = drop.reshape(runs, per_run, m)
+            else:
+                output = res.output.astype(np.float64).reshape(runs, per_run, m)
             # (runs, per_run, parallel): the median over the columns of each driver's group
             med = np.stack(
                 [np.median(output[:, :, columns == g], axis=2) for g in range(parallel)],
@@ -457,6 +579,18 @@ class Bench:
             )
             out[h] = med.reshape(runs, k).mean(axis=0)
         return out
+
+
+def _together(rows: np.ndarray, runs: int, time: float):
+    """The events (CSR: pointers, rows, activations, times) of ``runs`` vectors in each of which
+    every row of ``rows`` sends one event of activation 31 at ``time`` (s)."""
+    per = rows.size
+    return (
+        np.arange(runs + 1, dtype=np.int64) * per,
+        np.tile(rows, runs),
+        np.full(runs * per, GM_ACTIVATION, dtype=np.int64),
+        np.full(runs * per, time),
+    )
 
 
 def _decay_time(time: np.ndarray, lines: np.ndarray, window: tuple[float, float]) -> np.ndarray:
@@ -526,21 +660,26 @@ def run(
     :data:`DRIVER_DAC_BIAS`; the synapse drivers (ramp per block, DAC offset per driver); the
     CADC to the target range (ramp offset and slope per quadrant, channel offsets); the synapse
     DAC bias per quadrant at the target's; per neuron the excitatory and inhibitory synaptic
-    time constant and OTA bias (docs/calibration.md).
-    ``progress(step, index, total)`` is called before each step (names: :data:`PROGRESS`)."""
-    if not isinstance(target, HagenCalibTarget):
-        raise TypeError(
-            f"target: only a HagenCalibTarget can be calibrated so far, got {type(target).__name__}"
-        )
+    time constant and OTA bias (docs/calibration.md). A chip in the synaptic-input readout
+    (a :class:`HagenSyninCalibTarget`): the CADC to the target's range, the synapse DAC bias at
+    the target's, the drivers, the synapse DAC bias again (:data:`SYNIN_STEPS`).
+    ``progress(step, index, total)`` is called before each step (names: :data:`PROGRESS`,
+    :data:`SYNIN_PROGRESS`)."""
+    check_target(desc, target)
+    assert isinstance(target, (HagenCalibTarget, HagenSyninCalibTarget))
     bench = Bench(desc, target, seed)
     raw = bench.raw
     codes = raw.nominal_codes(target)
     steps: dict[str, Step] = {}
+    names = SYNIN_PROGRESS if bench.synin else PROGRESS
 
     def tell(name: str) -> None:
         if progress is not None:
-            progress(name, PROGRESS.index(name), len(PROGRESS))
+            progress(name, names.index(name), len(names))
 
+    if isinstance(target, HagenSyninCalibTarget):
+        return _result(desc, target, seed, _run_synin(bench, codes, target, tell), SYNIN_STEPS)
+    assert isinstance(target, HagenCalibTarget)  # check_target
     # ---- the synapse drivers, on the CADC calibrated to the narrow range ---------------------
     tell("cadc_narrow")
     _cadc(bench, codes, NARROW_RANGE, target.read_range)
@@ -561,7 +700,39 @@ def run(
         steps[step.name] = step
     for step in _levels(bench, codes, target, tell):
         steps[step.name] = step
-    ordered = [steps[name] for name in STEPS]
+    return _result(desc, target, seed, steps, STEPS)
+
+
+def _run_synin(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    target: HagenSyninCalibTarget,
+    tell: Callable[[str], None],
+) -> dict[str, Step]:
+    """The steps of a synaptic-input chip (see :func:`run`); sets ``codes``."""
+    steps: dict[str, Step] = {}
+    tell("cadc_ramp_offset")
+    for step in _cadc(bench, codes, target.dynamic_range, target.read_range, tell):
+        steps[step.name] = step
+    tell("synapse_dac_bias_narrow")
+    codes["synapse_dac_bias"] = np.full_like(codes["synapse_dac_bias"], target.synapse_dac_bias)
+    _synapse_dac_bias(bench, codes, target.synapse_dac_bias)
+    for step in _drivers(bench, codes, tell):
+        steps[step.name] = step
+    tell("synapse_dac_bias")
+    codes["synapse_dac_bias"] = np.full_like(codes["synapse_dac_bias"], target.synapse_dac_bias)
+    steps["synapse_dac_bias"] = _synapse_dac_bias(bench, codes, target.synapse_dac_bias)
+    return steps
+
+
+def _result(
+    desc: ChipDescription,
+    target: Target,
+    seed: int,
+    steps: dict[str, Step],
+    order: tuple[str, ...],
+) -> tuple[CalibrationResult, list[Step]]:
+    ordered = [steps[name] for name in order]
     result = CalibrationResult(
         target=target,
         chip_seed=seed,
@@ -745,6 +916,7 @@ def _drivers(bench: Bench, codes: dict[str, np.ndarray], tell: Callable[[str], N
         return binary_search(measure, 1.0, lo, hi, halves * k, inverted=True)
 
     # ---- the ramp per block ----------------------------------------------------------------
+    tell("driver_ramp")
     top = largest(DRIVER_PARALLEL_RAMP).reshape(-1)
     offset_goal = top * RANGE_LIMIT * OFFSET_ACTIVATION / a_max
     ramp_goal = block_mean(top * RANGE_LIMIT * RAMP_ACTIVATION / a_max)
@@ -923,13 +1095,19 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     """The codes of every calibrated cell of a result (in the names of
     :meth:`RawChip.nominal_codes`); cells it does not calibrate (the time constants, the
     synapse DAC bias and the drivers of a result made before they were calibrated) at their
-    nominal codes for its target."""
+    nominal codes for its target. A result for a :class:`HagenSyninCalibTarget` has no neuron
+    codes."""
     target = result.target
-    if not isinstance(target, HagenCalibTarget):
-        raise TypeError(f"a result for a {type(target).__name__} cannot be run yet")
+    if not isinstance(target, (HagenCalibTarget, HagenSyninCalibTarget)):
+        raise TypeError(f"a result for a {type(target).__name__} cannot be run")
     codes = raw.nominal_codes(target)
     for name in ("cadc_ramp_offset", "cadc_ramp_slope", "cadc_channel_offset"):
         codes[name] = np.asarray(result.codes[name], dtype=np.int64)
+    for name in ("synapse_dac_bias", "driver_ramp", "driver_offset"):
+        if name in result.codes:  # results before these were calibrated
+            codes[name] = np.asarray(result.codes[name], dtype=np.int64)
+    if not isinstance(target, HagenCalibTarget):
+        return codes
     gm = codes["i_synin_gm"].copy()
     gm[:, 0] = result.codes["i_synin_gm_exc"]
     gm[:, 1] = result.codes["i_synin_gm_inh"]
@@ -939,7 +1117,7 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
         tau[:, 0] = result.codes["tau_syn_exc"]
         tau[:, 1] = result.codes["tau_syn_inh"]
         codes["i_bias_tau_syn"] = tau
-    for name in ("synapse_dac_bias", "driver_ramp", "driver_offset", "v_leak", "v_reset"):
+    for name in ("v_leak", "v_reset"):
         if name in result.codes:  # results before these were calibrated
             codes[name] = np.asarray(result.codes[name], dtype=np.int64)
     return codes
@@ -954,12 +1132,14 @@ KNOB_FIELDS = {
 }
 
 
-def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
-    """The calibration profile ``name`` of ``desc`` as a target: the default target with the
-    profile's knob values as overrides (``i_synin_gm`` the OTA bias, ``synapse_dac_bias``,
-    ``tau_syn``, the reset level as ``leak``). A knob no target field expresses (the membrane
-    capacitance) must keep the ``default`` profile's value, which a calibrated chip uses; the
-    profile's ``fixed_pattern_scale`` does not apply (the calibration sets the residuals)."""
+def profile_target(desc: ChipDescription, name: str) -> Target:
+    """The calibration profile ``name`` of ``desc`` as a target: the default target of its
+    readout (:func:`default_target`) with the profile's knob values as overrides
+    (``i_synin_gm`` the OTA bias, ``synapse_dac_bias``, ``tau_syn``, the reset level as
+    ``leak``; a :class:`HagenSyninCalibTarget` takes only ``synapse_dac_bias``: the others are
+    not in its signal path). A knob no target field expresses (the membrane capacitance) must
+    keep the ``default`` profile's value, which a calibrated chip uses; the profile's
+    ``fixed_pattern_scale`` does not apply (the calibration sets the residuals)."""
     profiles = desc.calibration
     if not isinstance(name, str) or name not in profiles:
         raise ValueError(
@@ -968,10 +1148,13 @@ def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
         )
     knobs = desc.profile(name).knobs
     default = desc.profile("default").knobs if "default" in profiles else {}
+    base = default_target(desc)
     overrides: dict = {}
     for knob, value in knobs.items():
         spec = desc.knobs[knob]
         field = KNOB_FIELDS.get(spec.sets)
+        if field is not None and field not in base.fields():
+            continue  # a neuron knob of a synaptic-input chip: not in its signal path
         if field is None:
             if knob in default and value != default[knob]:
                 raise ValueError(
@@ -984,11 +1167,9 @@ def profile_target(desc: ChipDescription, name: str) -> HagenCalibTarget:
             value = f"{float(value)!r} s"
         overrides[field] = value
     try:
-        target = HagenCalibTarget().with_overrides(**overrides)
+        return base.with_overrides(**overrides)
     except (ValueError, TypeError) as err:
         raise ValueError(f"target: profile {name!r}: {err}") from None
-    assert isinstance(target, HagenCalibTarget)
-    return target
 
 
 def calibrate(
@@ -1001,8 +1182,9 @@ def calibrate(
     **target_overrides,
 ) -> CalibrationResult:
     """Calibrate chip instance ``seed`` of ``chip`` (a description, the name of a built-in chip
-    or the path of a chip YAML) for ``target`` (default: :class:`HagenCalibTarget` with the
-    reference's defaults; a string names a calibration profile of the chip, taken as a target
+    or the path of a chip YAML) for ``target`` (default: the reference's defaults for the
+    chip's readout, :class:`HagenCalibTarget` for the membranes, :class:`HagenSyninCalibTarget`
+    for the synaptic input lines; a string names a calibration profile of the chip, taken as a target
     by :func:`profile_target`: ``target="custom"``) with ``target_overrides`` applied (``tau_syn="0.64 us"``,
     ``i_synin_gm=225``, ...), against the simulated chip; see docs/calibration.md.
 
@@ -1019,12 +1201,13 @@ def calibrate(
     desc = chip if isinstance(chip, ChipDescription) else hwdesc.load(chip)
     if isinstance(target, str):
         target = profile_target(desc, target)
-    target = HagenCalibTarget() if target is None else target
+    target = default_target(desc) if target is None else target
     if not isinstance(target, Target):
         raise TypeError(
             f"target: expected a calibration target or the name of a calibration profile, got "
             f"{type(target).__name__}"
         )
+    check_target(desc, target)
     if target_overrides:
         target = target.with_overrides(**target_overrides)
     seed = rules.seed(seed, "seed")
@@ -1075,7 +1258,8 @@ def summary(result: CalibrationResult) -> list[dict]:
     standard deviation of the deviation from the target before and after (over all instances;
     before: every cell at the code the nominal transfer gives), failures."""
     rows = []
-    names = [n for n in STEPS if n in result.quantities]
+    order = SYNIN_STEPS if isinstance(result.target, HagenSyninCalibTarget) else STEPS
+    names = [n for n in order if n in result.quantities]
     names += [n for n in result.quantities if n not in names]
     for name in names:
         after = result.residuals[name]

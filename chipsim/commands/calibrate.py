@@ -94,7 +94,9 @@ def add_parser(sub) -> None:
         "(ramp offset and slope per quadrant, channel offsets), the synapse DAC bias at the "
         "target's value, then the excitatory and inhibitory synaptic time constant of every "
         "neuron to tau_syn, its OTA bias to a common amplitude, and its leak and reset levels to "
-        "the target's leak read. Prints, per calibrated "
+        "the target's leak read. A chip that reads the synaptic input lines (bss2-synin) is "
+        "calibrated for the reference's synin target: the CADC to its range, the synapse DAC "
+        "bias, the drivers, the synapse DAC bias again (no neuron steps). Prints, per calibrated "
         "quantity, the deviation from the target before (every cell at its nominal code) and "
         "after, and the failed instances. Results are cached by description, chip seed and "
         "target; --out saves the result for `chipsim.load(..., calibration=FILE)` and, beside it "
@@ -104,7 +106,8 @@ def add_parser(sub) -> None:
         "target). Target fields: dynamic_range, read_range, leak, "
         "tau_mem, tau_syn, i_synin_gm, target_noise, synapse_dac_bias (docs/calibration.md). "
         "leak sets the reset level (not trimmed per neuron yet); tau_mem and target_noise are "
-        "not used yet.",
+        "not used yet. On a synaptic-input chip: dynamic_range, read_range, "
+        "synapse_dac_bias.",
     )
     add_chip(p)
     add_chip_seed(p)

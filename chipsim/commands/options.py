@@ -68,13 +68,14 @@ def add_target_overrides(parser, help: str = SET_HELP, implies: str = "") -> Non
     parser.add_argument("--set", metavar="NAME=VALUE", action="append", help=help + implies)
 
 
-def parse_overrides(items: list[str], option: str = "--set") -> dict:
-    """``NAME=VALUE`` strings as target overrides, each value in its field's form: an integer
+def parse_overrides(items: list[str], option: str = "--set", kind=None) -> dict:
+    """``NAME=VALUE`` strings as target overrides of a target class ``kind`` (default
+    :class:`~chipsim.calibration.HagenCalibTarget`), each value in its field's form: an integer
     code or read, a range ``LOW,HIGH``, a time with its unit, a noise (``none`` for None).
     Errors name ``option``."""
     from chipsim.calibration import HagenCalibTarget
 
-    fields = HagenCalibTarget.fields()
+    fields = (HagenCalibTarget if kind is None else kind).fields()
     out: dict = {}
     for item in items:
         name, sep, text = item.partition("=")
@@ -128,16 +129,19 @@ def calibration_target(args, desc):
         except ValueError as err:
             message = str(err).removeprefix("target: ")
             raise UsageError(f"--target {name}: {message}") from None
-    return target_of(getattr(args, "set", None), base)
+    return target_of(getattr(args, "set", None), base, desc)
 
 
-def target_of(items: list[str] | None, base=None):
+def target_of(items: list[str] | None, base=None, desc=None):
     """The calibration target of ``--set`` items applied to ``base`` (default: the default
-    target); a :class:`UsageError` for a wrong field or value."""
+    target of ``desc``'s readout, or of the membrane readout without ``desc``); a
+    :class:`UsageError` for a wrong field or value."""
     from chipsim.calibration import HagenCalibTarget
+    from chipsim.calibration.procedure import default_target
 
-    overrides = parse_overrides(items or [])
-    base = HagenCalibTarget() if base is None else base
+    if base is None:
+        base = HagenCalibTarget() if desc is None else default_target(desc)
+    overrides = parse_overrides(items or [], kind=type(base))
     try:
         return base.with_overrides(**overrides)
     except (ValueError, TypeError) as err:

@@ -215,8 +215,8 @@ def test_noise_of_an_output_is_the_budget_of_its_four_conversions():
     assert measured == pytest.approx(budget, rel=0.06), (measured, budget)
 
 
-def test_a_calibration_result_is_refused_on_the_synin_readout():
-    """The simulated calibration is that of the membrane readout: a synin chip refuses a result
+def test_a_membrane_calibration_result_is_refused_on_the_synin_readout():
+    """A synin chip refuses a result for the membrane readout's target (a HagenCalibTarget)
     instead of running circuits calibrated for another readout."""
     from chipsim.calibration import CalibrationResult, HagenCalibTarget
 
@@ -229,5 +229,5 @@ def test_a_calibration_result_is_refused_on_the_synin_readout():
         residuals={"cadc_channel_offset": np.zeros((2, 256))},
         success={"cadc_channel_offset": np.ones((2, 256), bool)},
     )
-    with pytest.raises(ValueError, match="covers the membrane readout so far"):
+    with pytest.raises(ValueError, match="reads the synaptic input lines.*HagenSyninCalibTarget"):
         chipsim.Chip(desc, calibration=result, seed=0)
