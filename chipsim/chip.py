@@ -541,6 +541,22 @@ class Chip:
         return res.output
 
 
+def _run_args(desc, *, noise, noise_seed, stream):
+    """The kernel arguments both readouts take alike: the noise switch, seed and stream, the
+    steps per noise block and the number formats of the description."""
+    return dict(
+        noise_substeps=desc.noise_substeps,
+        noise=noise,
+        noise_seed=noise_seed,
+        stream=stream,
+        out_min=desc.formats.output.min,
+        out_max=desc.formats.output.max,
+        weight_min=desc.formats.weight.min,
+        weight_max=desc.formats.weight.max,
+        act_max=desc.formats.input.max,
+    )
+
+
 def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
     """The kernels' parameters of one half (:class:`kernels.HalfParams`) running the weights
     ``w_tile`` (k, m) on the first k rows and m columns of the half's fixed pattern ``pat``,
@@ -594,19 +610,11 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         flicker_tau_max=nz.flicker.tau_max,
         flicker_components=nz.flicker.components,
         flicker_blocks=nz.flicker.blocks,
-        noise_substeps=desc.noise_substeps,
         sigma_adc=nz.sigma_adc,
         sigma_ramp=nz.sigma_ramp,
         adc_max=desc.formats.adc.max,
         adc_dev=pat.adc_dev,
-        noise=noise,
-        noise_seed=noise_seed,
-        stream=stream,
-        out_min=desc.formats.output.min,
-        out_max=desc.formats.output.max,
-        weight_min=desc.formats.weight.min,
-        weight_max=desc.formats.weight.max,
-        act_max=desc.formats.input.max,
+        **_run_args(desc, noise=noise, noise_seed=noise_seed, stream=stream),
     )
 
 
@@ -658,15 +666,7 @@ def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream, v_r
         sigma_ramp=nz.sigma_ramp,
         sigma_bias=nz.sigma_bias,
         sigma_bias_common=nz.sigma_bias_common,
-        noise_substeps=desc.noise_substeps,
-        noise=noise,
-        noise_seed=noise_seed,
-        stream=stream,
-        out_min=desc.formats.output.min,
-        out_max=desc.formats.output.max,
-        weight_min=desc.formats.weight.min,
-        weight_max=desc.formats.weight.max,
-        act_max=desc.formats.input.max,
+        **_run_args(desc, noise=noise, noise_seed=noise_seed, stream=stream),
     )
 
 

@@ -18,6 +18,7 @@ from .api import (
     Traces,
     _arr,
     _bounded,
+    _check_events,
     _check_no_edge_lost,
     _chunk_size,
     _finite,
@@ -25,6 +26,7 @@ from .api import (
     _int_in,
     _nonneg,
     _positive,
+    _read_windows,
     _window_on_grid,
     flicker_sigma,
     flicker_taus,
@@ -350,48 +352,12 @@ def run_synin(
             f"params must be a kernels.SyninParams (from kernels.synin_params), got "
             f"{type(params).__name__}"
         )
-    ev_ptr = _arr("ev_ptr", ev_ptr, 1, "iu")
-    if ev_ptr.shape[0] < 1:
-        raise ValueError("ev_ptr must have length B + 1 >= 1, got length 0")
-    n_b = ev_ptr.shape[0] - 1
-    ev_row = _arr("ev_row", ev_row, 1, "iu")
-    n_ev = ev_row.shape[0]
-    ev_act = _arr("ev_act", ev_act, 1, "iu", (n_ev,))
-    ev_time = _arr("ev_time", ev_time, 1, "f", (n_ev,))
-    ev_ptr = ev_ptr.astype(np.int64)
-    if ev_ptr[0] != 0 or ev_ptr[-1] != n_ev or np.any(np.diff(ev_ptr) < 0):
-        raise ValueError(
-            f"ev_ptr must start at 0, be non-decreasing and end at len(ev_row) = {n_ev}; "
-            f"got start {ev_ptr[0]}, end {ev_ptr[-1]}"
-        )
     n_k, n_m, dt = params.n_k, params.n_m, params.dt
-    if n_ev:
-        if ev_row.min() < 0 or ev_row.max() >= n_k:
-            raise ValueError(
-                f"ev_row must lie in 0..{n_k - 1} (rows of weights), got "
-                f"{ev_row.min()}..{ev_row.max()}"
-            )
-        if ev_act.min() < 1 or ev_act.max() > params.act_max:
-            raise ValueError(
-                f"ev_act must lie in 1..{params.act_max} (0 sends no event; act_max), got "
-                f"{ev_act.min()}..{ev_act.max()}"
-            )
-        if not np.all(np.isfinite(ev_time)) or ev_time.min() < 0.0:
-            raise ValueError("ev_time must be finite and >= 0 (seconds since the reset)")
-    if sample_index is None:
-        sample_index = np.arange(n_b, dtype=np.int64)
-    else:
-        sample_index = _arr("sample_index", sample_index, 1, "iu", (n_b,)).astype(np.int64)
-        if n_b and sample_index.min() < 0:
-            raise ValueError("sample_index must be >= 0")
-    if np.ndim(t_read) == 0:
-        reads = [_window_on_grid("t_read", t_read, dt)]
-        win_read = np.zeros(n_b, dtype=np.int64)
-    else:
-        t_reads = _arr("t_read", t_read, 1, "f", (n_b,))
-        values, win_read = np.unique(t_reads, return_inverse=True)
-        reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt) for v in values]
-        win_read = win_read.astype(np.int64).reshape(n_b)
+    ev_ptr, ev_row, ev_act, ev_time, sample_index = _check_events(
+        ev_ptr, ev_row, ev_act, ev_time, sample_index, n_k, params.act_max
+    )
+    n_b = ev_ptr.shape[0] - 1
+    reads, win_read = _read_windows(t_read, n_b, dt)
     base = _window_on_grid("t_baseline", t_baseline, dt)
     t_base = base[3]
     if t_gap is None:

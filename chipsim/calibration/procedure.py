@@ -120,22 +120,7 @@ STEPS = (
 #: The steps as the progress callback names them, in the order they run: the CADC to the
 #: narrow range, the synapse DAC bias for the driver steps, the drivers, then the result's
 #: quantities.
-PROGRESS = (
-    "cadc_narrow",
-    "synapse_dac_bias_narrow",
-    "driver_ramp",
-    "driver_offset",
-    "cadc_ramp_offset",
-    "cadc_ramp_slope",
-    "cadc_channel_offset",
-    "synapse_dac_bias",
-    "tau_syn_exc",
-    "tau_syn_inh",
-    "i_synin_gm_exc",
-    "i_synin_gm_inh",
-    "v_leak",
-    "v_reset",
-)
+PROGRESS = ("cadc_narrow", "synapse_dac_bias_narrow", *STEPS)
 #: The steps of a chip in the synaptic-input readout, in the order they run: the CADC to the
 #: target range, the synapse DAC bias for the driver steps, the drivers, the synapse DAC bias
 #: with the drivers calibrated (no neuron steps: the lines are read directly).
