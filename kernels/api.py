@@ -266,6 +266,26 @@ class HalfParams(NamedTuple):
     adc_max: int  #: largest ADC code
 
 
+def _check_run_options(out_min, out_max, noise_seed, stream):
+    """The output range, the noise seed (0..2**64-1) and the stream (0..2**32-1), checked:
+    (out_min, out_max, seed, stream) as Python ints."""
+    out_min, out_max = int(out_min), int(out_max)
+    if out_min > out_max:
+        raise ValueError(f"out_min ({out_min}) must be <= out_max ({out_max})")
+    try:
+        seed = operator.index(noise_seed)
+    except TypeError:
+        raise TypeError(
+            f"noise_seed must be an integer, got {type(noise_seed).__name__} {noise_seed!r}"
+        ) from None
+    if isinstance(noise_seed, bool) or not 0 <= seed < 2**64:
+        raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
+    stream = int(stream)
+    if not 0 <= stream < 2**32:
+        raise ValueError(f"stream must lie in 0..2**32-1, got {stream!r}")
+    return out_min, out_max, seed, stream
+
+
 def half_params(
     weights,
     *,
@@ -487,20 +507,7 @@ def half_params(
     n_sub = int(noise_substeps)
     if n_sub < 1 or n_sub != noise_substeps:
         raise ValueError(f"noise_substeps must be an integer >= 1, got {noise_substeps!r}")
-    out_min, out_max = int(out_min), int(out_max)
-    if out_min > out_max:
-        raise ValueError(f"out_min ({out_min}) must be <= out_max ({out_max})")
-    try:
-        seed = operator.index(noise_seed)
-    except TypeError:
-        raise TypeError(
-            f"noise_seed must be an integer, got {type(noise_seed).__name__} {noise_seed!r}"
-        ) from None
-    if isinstance(noise_seed, bool) or not 0 <= seed < 2**64:
-        raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
-    stream = int(stream)
-    if not 0 <= stream < 2**32:
-        raise ValueError(f"stream must lie in 0..2**32-1, got {stream!r}")
+    out_min, out_max, seed, stream = _check_run_options(out_min, out_max, noise_seed, stream)
 
     # ---- coefficient tables ------------------------------------------------------------------
     noise = bool(noise)

@@ -5,7 +5,6 @@ arguments, builds the per-line tables once (:func:`synin_params`) and runs the b
 from __future__ import annotations
 
 import math
-import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +19,7 @@ from .api import (
     _bounded,
     _check_events,
     _check_no_edge_lost,
+    _check_run_options,
     _chunk_size,
     _finite,
     _float_vec,
@@ -217,20 +217,7 @@ def synin_params(
             f"tau_line must be >= 2 noise blocks = 2 x noise_substeps x dt = {2 * h:.4g} s (the "
             f"kernel's piece series is exact up to a piece of tau / 2), got {tau.min():.4g} s"
         )
-    out_min, out_max = int(out_min), int(out_max)
-    if out_min > out_max:
-        raise ValueError(f"out_min ({out_min}) must be <= out_max ({out_max})")
-    try:
-        seed = operator.index(noise_seed)
-    except TypeError:
-        raise TypeError(
-            f"noise_seed must be an integer, got {type(noise_seed).__name__} {noise_seed!r}"
-        ) from None
-    if isinstance(noise_seed, bool) or not 0 <= seed < 2**64:
-        raise ValueError(f"noise_seed must lie in 0..2**64-1, got {noise_seed!r}")
-    stream = int(stream)
-    if not 0 <= stream < 2**32:
-        raise ValueError(f"stream must lie in 0..2**32-1, got {stream!r}")
+    out_min, out_max, seed, stream = _check_run_options(out_min, out_max, noise_seed, stream)
 
     noise = bool(noise)
     flags = 0
