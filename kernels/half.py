@@ -730,7 +730,6 @@ def _window(
     bounded = not math.isinf(sc[S_X_MAX])
     split_gm = (flags & FLAG_SPLIT_GM) != 0
     split_tau = (flags & FLAG_SPLIT_TAU) != 0
-    general_edges = bias or split_tau
     dt = sc[S_DT]
     last_blk = (n_steps - 1) // n_sub
     last_flk = (n_steps - 1) // (n_sub * n_flk)
@@ -887,7 +886,7 @@ def _window(
                     u = e_u[e]
                     r = e_row[e]
                     sg = e_sign[e]
-                    if general_edges:
+                    if split_tau:
                         for c in range(m_cols):
                             ae = sg * (a_exc[r, c] * gbe[c])
                             ai = sg * (a_inh[r, c] * gbi[c])
@@ -900,6 +899,21 @@ def _window(
                             x = u * qq_i[c]
                             rise = tau_i[c] * step_rise(x)
                             area = stab[R_T2DT_I, c] * step_area(x)
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    elif bias:
+                        # one time constant for both lines: one response for both paths, each
+                        # path's charge scaled by its bias factor
+                        for c in range(m_cols):
+                            ae = sg * (a_exc[r, c] * gbe[c])
+                            ai = sg * (a_inh[r, c] * gbi[c])
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = stab[R_T2DT_E, c] * step_area(x)
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
                             vi[c] = min(vi[c] + ai * rise, x_max)
                             mi[c] += ai * area
                             ii[c] += ai
