@@ -560,6 +560,8 @@ def half_params(
         flags |= _h.FLAG_SPLIT_GM
     if np.any(tau_syn != tau_inh):
         flags |= _h.FLAG_SPLIT_TAU
+    if np.any(tau_leak != tau_leak[0]):
+        flags |= _h.FLAG_SPLIT_LEAK
     sigma_n = sigma_line / v_lin
     drift = i_offset / c_m + lam * (v_leak_c - v_reset)
     # the OTA offsets inside the tanh: their currents at rest, in the prephase's drift

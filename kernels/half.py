@@ -125,6 +125,7 @@ FLAG_BIAS = 64
 FLAG_RAMP = 128
 FLAG_SPLIT_GM = 256  # g_exc != g_inh in some column (otherwise the membrane step uses one k_I)
 FLAG_SPLIT_TAU = 512  # tau_exc != tau_inh in some column (otherwise the lines share edge terms)
+FLAG_SPLIT_LEAK = 1024  # tau_leak differs between columns (otherwise one set of flicker terms)
 
 WINDOW_READ = 0
 WINDOW_BASE = 1
@@ -431,18 +432,37 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
 
 
 @njit
-def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits):
+def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, split):
     """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
     end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam_c (t_s - t)) s(t) dt
     are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
     (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
     the end values, one for the K combined residuals of the integrals (counters 64 c + 32 path
     + k, k = 0..K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch. ``pre_f`` [N_PRE_F,
-    K, M] are the coefficients of t_s per column (:func:`_flicker_prephase_coefficients`)."""
+    K, M] are the coefficients of t_s per column (:func:`_flicker_prephase_coefficients`); without
+    ``split`` (every column has the same leak) those of column 0 serve all."""
     n_k = fs.shape[0]
     m_cols = fs.shape[1]
     for k in range(n_k + 1):
         rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+    if not split:
+        for k in range(n_k):
+            m0 = pre_f[PF_M, k, 0]
+            c10 = pre_f[PF_C1, k, 0]
+            a0 = pre_f[PF_A, k, 0]
+            s10 = pre_f[PF_S1, k, 0]
+            fsk = fs[k]
+            zk = zb[k]
+            for c in range(m_cols):
+                z = zk[c]
+                s0 = fsk[c]
+                y[c] += gain[c] * (m0 * s0 + c10 * z)
+                fsk[c] = a0 * s0 + s10 * z
+        c20 = pre_f[PF_C2, 0, 0]
+        zr = zb[n_k]
+        for c in range(m_cols):
+            y[c] += gain[c] * c20 * zr[c]
+        return
     for k in range(n_k):
         m = pre_f[PF_M, k]
         c1 = pre_f[PF_C1, k]
@@ -596,10 +616,11 @@ def _prephase(
         )
         for c in range(m_cols):
             yf[c] = 0.0
-        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits)
+        split = (flags & FLAG_SPLIT_LEAK) != 0
+        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits, split)
         for c in range(m_cols):
             yf[c] = -yf[c]
-        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits)
+        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits, split)
         for c in range(m_cols):
             y[c] = np.float32(y[c] - yf[c])
 
