@@ -592,15 +592,12 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
 _SI_UNITS = {"conductance": "S", "current": "A", "time": "s", "voltage": "V", "capacitance": "F"}
 
 
-def _target_axis(description, profile: str, name: str, knob, axis, fail) -> AxisValues:
-    """A calibration target axis: code knobs take integer codes, physical knobs quantities
-    (kept as SI floats); every value is checked like a profile value of the chip."""
-    if isinstance(knob, CodeKnob):
+def _target_values(axis, dimension: str | None, fail) -> tuple:
+    """The values of a calibration target axis: integers (``dimension`` None) or quantities of
+    ``dimension`` as SI floats; at least one, each once."""
+    if dimension is None:
         values = _numbers(axis, True, fail, lambda v, sub: _as_int(v, sub, fail))
-        unit = ""
-        as_profile = values
     else:
-        dimension = KNOB_TARGETS[knob.sets]
 
         def parse(v, sub):
             try:
@@ -609,12 +606,24 @@ def _target_axis(description, profile: str, name: str, knob, axis, fail) -> Axis
                 raise fail(err.problem, sub, err.hint) from None
 
         values = _numbers(axis, False, fail, parse)
-        unit = _SI_UNITS[dimension]
-        as_profile = tuple(f"{v!r} {unit}" for v in values)
     if not values:
         raise fail("the axis has no values", (), "give at least one value")
     if len(set(values)) != len(values):
         raise fail("a value appears twice", (), "each value of an axis once")
+    return values
+
+
+def _target_axis(description, profile: str, name: str, knob, axis, fail) -> AxisValues:
+    """A calibration target axis: code knobs take integer codes, physical knobs quantities
+    (kept as SI floats); every value is checked like a profile value of the chip."""
+    if isinstance(knob, CodeKnob):
+        values = _target_values(axis, None, fail)
+        unit = ""
+        as_profile = values
+    else:
+        values = _target_values(axis, KNOB_TARGETS[knob.sets], fail)
+        unit = _SI_UNITS[KNOB_TARGETS[knob.sets]]
+        as_profile = tuple(f"{v!r} {unit}" for v in values)
     for i, (value, written) in enumerate(zip(values, as_profile)):
         try:
             description.with_knobs({name: written}, base=profile)
@@ -669,24 +678,11 @@ def _field_axis(target, name: str, axis, fail) -> AxisValues:
             (),
             f"sweep the scalar fields: {', '.join(n for n, f in fields.items() if not f.kind.endswith('range'))}",
         )
-    unit = ""
     if field.kind in ("code", "read"):
-        values = _numbers(axis, True, fail, lambda v, sub: _as_int(v, sub, fail))
+        values = _target_values(axis, None, fail)
     else:
-        dimension = "time" if field.kind == "time" else "dimensionless"
-
-        def parse(v, sub):
-            try:
-                return parse_quantity(v, dimension)
-            except QuantityError as err:
-                raise fail(err.problem, sub, err.hint) from None
-
-        values = _numbers(axis, False, fail, parse)
-        unit = "s" if field.kind == "time" else ""
-    if not values:
-        raise fail("the axis has no values", (), "give at least one value")
-    if len(set(values)) != len(values):
-        raise fail("a value appears twice", (), "each value of an axis once")
+        values = _target_values(axis, "time" if field.kind == "time" else "dimensionless", fail)
+    unit = "s" if field.kind == "time" else ""
     for i, value in enumerate(values):
         try:
             target.with_overrides(**{name: field_value(value, unit)})

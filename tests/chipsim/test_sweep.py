@@ -204,6 +204,11 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
     ],
 )
 def test_bad_sweep_files_are_located(text, line, path, words):
+    assert_located(text, line, path, words)
+
+
+def assert_located(text: str, line: int, path: str, words: str) -> None:
+    """Reading ``text`` fails naming the file, ``line`` and YAML ``path``, saying ``words``."""
     with pytest.raises(SweepSpecError) as info:
         loads_spec(text, file="s.yaml")
     err = info.value
@@ -529,11 +534,7 @@ def calibrated_text(targets: str = "i_synin_gm: [300, 450]", chip: str = "bss2")
     ],
 )
 def test_bad_calibrated_sweep_files_are_located(text, line, path, words):
-    with pytest.raises(SweepSpecError) as info:
-        loads_spec(text, file="s.yaml")
-    err = info.value
-    assert (err.file, err.line, err.yaml_path) == ("s.yaml", line, path), str(err)
-    assert words in str(err)
+    assert_located(text, line, path, words)
 
 
 def test_calibrated_cells_take_target_fields_and_have_their_own_keys():
