@@ -45,12 +45,14 @@ Fixed pattern (keyword, drawn elsewhere):
     v_offset_exc, v_offset_inh  float [M] or None: input-referred offset of each OTA (V, inside
         the tanh, so its current scales with g_m); None: 0
     v_leak  float or float [M]: leak level of each neuron (V)
+    tau_leak  float or float [M]: leak time constant of each neuron (s; ``inf`` = no leak; each
+        > 2 max(tau_syn, tau_syn_inh))
     quadrant  int [M] (>= 0) or None: quadrant of each column (shared CADC ramp, shared synapse
         DAC bias); None: all 0
     adc_dev  float [Q, adc_max] or None: CADC threshold deviations per quadrant (codes),
         Q > max(quadrant), thresholds k - 1/2 + adc_dev[q, k-1] strictly increasing in k; None: 0
 Scalars (keyword): dt (s), t_lsb (s per activation step), i_lsb (A per weight unit, I_max/weight_max),
-    c_syn, c_m (F), v_lin (V; I_sat = g_m v_lin), tau_leak (s; ``inf`` = no leak), v_reset,
+    c_syn, c_m (F), v_lin (V; I_sat = g_m v_lin), v_reset,
     v_adc_lo (V; voltage of code 0), v_compliance (V; compliance width w), v_line_max (V, > 0;
     bound of every synaptic line voltage, default ``inf``: unbounded), adc_max (largest code,
     default 255), t_read, t_baseline, t_gap (s).
@@ -127,7 +129,7 @@ after every fine RK4 step; the two agree to a few 1e-2 LSB).
 OTA and membrane (model.md sections 4-5), y = V_m - v_reset, explicit step with the step-mean lines:
     y_{k+1} = y_k + (v_lin dt / C_m) [g_exc f_up(y_k) tanh(xbar_exc,k + nbar_exc + os_exc + f_exc)
                                      - g_inh f_down(y_k) tanh(xbar_inh,k + nbar_inh + os_inh + f_inh)]
-              + (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt - (dt / tau_leak) y_k
+              + (I_off / C_m + (v_leak,c - v_reset) / tau_leak,c) dt - (dt / tau_leak,c) y_k
 with os = v_offset / v_lin the OTA's input-referred offset, f its flicker noise (block mean,
 normalized), compliance f_up = s(clip((v_rail_hi - V_m) / w, 0, 1)), f_down = s(clip((V_m -
 v_rail_lo) / w, 0, 1)), s(x) = x^2 (3 - 2x): exactly 1 farther than w from a rail, 0 at and
@@ -165,7 +167,7 @@ only noise and the membrane is linear if it stays in full compliance. Then (chec
 the drift must keep every column farther than w from its rails; otherwise stepping starts at
 t = 0) the state at the block start t_s is drawn exactly: y_det = D (1 - exp(-lambda t_s))/lambda
 (D = I_off/C_m + lambda (v_leak,c - v_reset) + v_lin (g_exc tanh(os_exc) - g_inh tanh(os_inh))
-/ C_m, lambda = 1/tau_leak), and (n_exc, n_inh, y) jointly normal with the OU integrals
+/ C_m, lambda = 1/tau_leak,c of the column), and (n_exc, n_inh, y) jointly normal with the OU integrals
 J = int_0^t_s exp(-lambda (t_s - s)) n(s) ds of each line (its own tau) entering y through
 g v_lin sech^2(os) / C_m (the OTA linearized for the line noise around its offset, the noise
 being a few mV against v_lin = 150 mV), plus the OTA noise term. The flicker enters the same

@@ -111,6 +111,28 @@ def _column_value(name, value, m, unit, default=None):
     return _float_vec(name, np.asarray(value) if isinstance(value, list) else value, m)
 
 
+def _column_tau_leak(value, m):
+    """tau_leak as float64 [M]: one number (every column) or one per column, each > 0 (s;
+    ``inf``: no leak)."""
+    what = f"s; one number or one per column, float [{m}]; inf: no leak"
+    if np.ndim(value) == 0:
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"tau_leak must be a number or an array ({what}), got {type(value).__name__}"
+            ) from None
+        if not v > 0.0:
+            raise ValueError(f"tau_leak must be > 0 ({what}), got {value!r}")
+        return np.full(m, v)
+    v = _arr("tau_leak", np.asarray(value) if isinstance(value, list) else value, 1, "fiu", (m,))
+    v = v.astype(np.float64)
+    if not np.all(v > 0.0):
+        c = int(np.argmin(np.where(np.isnan(v), -np.inf, v)))
+        raise ValueError(f"tau_leak must be > 0 in every column ({what}); column {c}: {v[c]!r}")
+    return v
+
+
 def _bounded(name, value, lo, hi, what, hi_open=True):
     """A float in [lo, hi) (or [lo, hi]) with a message that says what it is and how to fix it."""
     try:
@@ -168,6 +190,13 @@ def _phi(r, t):
     with np.errstate(divide="ignore", invalid="ignore"):
         v = -np.expm1(-r * t) / r
     return np.where(r == 0.0, t, v)
+
+
+def _phi_columns(r, t):
+    """_phi(r, t) of a rate per column (float [M]), evaluated once per distinct rate: the same
+    numbers for columns that share a rate as for one scalar rate."""
+    values, index = np.unique(r, return_inverse=True)
+    return np.array([float(_phi(v, t)) for v in values])[index.reshape(-1)]
 
 
 def _line_coefficients(tau, step):
@@ -252,7 +281,7 @@ class HalfParams(NamedTuple):
     c_m: float  #: membrane capacitance (F)
     drift: np.ndarray  #: float64 [M]: I_off / C_m + lambda (v_leak,c - v_reset) (V/s)
     ota_rate: np.ndarray  #: float64 [M]: membrane variance rate of the OTA noise (V^2/s)
-    lam: float  #: 1 / tau_leak (1/s), 0 for no leak
+    lam: np.ndarray  #: float64 [M]: 1 / tau_leak of each column (1/s), 0 for no leak
     sigma_n: float  #: stationary std of the normalized line noise
     sc: np.ndarray  #: float64 [N_SC]: kernel scalars (the per-window entries are unused)
     isc: np.ndarray  #: int64 [N_ISC]: kernel integer scalars (the per-window entries unused)
@@ -395,7 +424,7 @@ def half_params(
     c_syn = _positive("c_syn", c_syn)
     c_m = _positive("c_m", c_m)
     v_lin = _positive("v_lin", v_lin)
-    tau_leak = _positive("tau_leak", tau_leak, allow_inf=True)
+    tau_leak = _column_tau_leak(tau_leak, n_m)
     v_reset = _finite("v_reset", v_reset)
     v_leak_c = _column_value("v_leak", v_leak, n_m, "V")
     v_adc_lo = _finite("v_adc_lo", v_adc_lo)
@@ -496,11 +525,12 @@ def half_params(
             f"dt must be <= {MAX_DT_OVER_TAU} * min({tau_lo_name}) = "
             f"{MAX_DT_OVER_TAU * tau_lo:.4g} s, got {dt:.4g} s"
         )
-    lam = 0.0 if math.isinf(tau_leak) else 1.0 / tau_leak
-    if lam >= 0.5 / max(tau_syn.max(), tau_inh.max()):
+    with np.errstate(divide="ignore"):
+        lam = np.where(np.isinf(tau_leak), 0.0, 1.0 / tau_leak)
+    if np.any(lam >= 0.5 / max(tau_syn.max(), tau_inh.max())):
         raise ValueError(
             f"tau_leak must be > 2 * max(tau_syn) = {2 * max(tau_syn.max(), tau_inh.max()):.4g} s "
-            f"(the pseudo-leak is slow), got {tau_leak:.4g} s"
+            f"in every column (the leak is slow), got {tau_leak.min():.4g} s"
         )
     if np.any(v_rail_hi - v_reset <= 0) or np.any(v_reset - v_rail_lo <= 0):
         raise ValueError("v_rail_lo < v_reset < v_rail_hi must hold for every column")
@@ -530,6 +560,8 @@ def half_params(
         flags |= _h.FLAG_SPLIT_GM
     if np.any(tau_syn != tau_inh):
         flags |= _h.FLAG_SPLIT_TAU
+    if np.any(tau_leak != tau_leak[0]):
+        flags |= _h.FLAG_SPLIT_LEAK
     sigma_n = sigma_line / v_lin
     drift = i_offset / c_m + lam * (v_leak_c - v_reset)
     # the OTA offsets inside the tanh: their currents at rest, in the prephase's drift
@@ -571,6 +603,7 @@ def half_params(
     col64[_h.D_G_I] = gm_inh * v_lin / c_m
     col64[_h.D_OS_E] = os_e
     col64[_h.D_OS_I] = os_i
+    col64[_h.D_LAM] = lam
 
     taus = flicker_taus(flicker_tau_min, flicker_tau_max, flicker_components)
     sigma_f = flicker_sigma(flicker_psd_1mhz, flicker_tau_min, flicker_tau_max, flicker_components)
@@ -579,7 +612,6 @@ def half_params(
     sc = np.zeros(_h.N_SC, dtype=np.float64)
     sc[_h.S_DT] = dt
     sc[_h.S_T_LSB] = t_lsb
-    sc[_h.S_LAMBDA] = lam
     sc[_h.S_SIGMA_N] = sigma_n
     sc[_h.S_WIDTH] = v_compliance
     sc[_h.S_SIGMA_JIT] = sigma_jitter
@@ -675,7 +707,7 @@ def _step_and_block_rows(
     t[_h.R_KI] = g_max * v_lin * step / c_m
     t[_h.R_OFF] = drift * step
     t[_h.R_LDT] = lam * step
-    t[_h.R_OTA] = np.sqrt(ota_rate * _phi(2 * lam, h))
+    t[_h.R_OTA] = np.sqrt(ota_rate * _phi_columns(2 * lam, h))
 
 
 def _window_table(params, windows):

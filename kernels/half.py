@@ -35,8 +35,8 @@ R_MU_I = 7
 R_GAM_I = 8
 R_T2DT_I = 9
 R_KI = 10  # k_I = g_max v_lin dt / C_m (V), g_max = max(g_exc, g_inh)
-R_OFF = 11  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak) dt (V)
-R_LDT = 12  # dt / tau_leak
+R_OFF = 11  # (I_off / C_m + (v_leak,c - v_reset) / tau_leak,c) dt (V)
+R_LDT = 12  # dt / tau_leak,c (the leak time constant of the column)
 R_OU_A_E = 13  # exp(-h/tau): OU decay per noise block (excitatory line)
 R_OU_S1_E = 14  # innovation std of the OU end value
 R_OU_M0_E = 15  # block mean = M0 * n_start + M1 * z1 + M2 * z2
@@ -79,12 +79,13 @@ D_G_E = 10  # g_exc v_lin / C_m (V/s): membrane slope per unit of tanh
 D_G_I = 11  # g_inh v_lin / C_m
 D_OS_E = 12  # v_offset_exc / v_lin
 D_OS_I = 13  # v_offset_inh / v_lin
-N_COL64 = 14
+D_LAM = 14  # 1 / tau_leak,c (1/s): leak rate of the column, 0 for no leak
+N_COL64 = 15
 
 # Float64 scalars ``sc`` (shared by all samples).
 S_DT = 0
 S_T_LSB = 1
-S_LAMBDA = 2  # 1 / tau_leak (1/s), 0 for no leak
+# 2: unused (the leak rate is per column, col64[D_LAM])
 S_SIGMA_N = 3  # sigma_line / v_lin (stationary std of the normalized line noise)
 S_WIDTH = 4  # compliance width w (V)
 S_SIGMA_JIT = 5  # pulse jitter std (s)
@@ -124,6 +125,7 @@ FLAG_BIAS = 64
 FLAG_RAMP = 128
 FLAG_SPLIT_GM = 256  # g_exc != g_inh in some column (otherwise the membrane step uses one k_I)
 FLAG_SPLIT_TAU = 512  # tau_exc != tau_inh in some column (otherwise the lines share edge terms)
+FLAG_SPLIT_LEAK = 1024  # tau_leak differs between columns (otherwise one set of flicker terms)
 
 WINDOW_READ = 0
 WINDOW_BASE = 1
@@ -154,8 +156,10 @@ P_SD_E = 1  # std of J given n(t_s), J the leak-weighted integral of the line no
 P_REG_I = 2  # the same two for the inhibitory line
 P_SD_I = 3
 P_OTA = 4  # std (V) of the membrane's OTA-noise part over [0, t_s]
-N_PRE = 5
-# Per flicker component k, float64 ``pre_f`` [N_PRE_F, K] (see :func:`_flicker_prephase`):
+P_PHL = 5  # phi(lambda, t_s) = (1 - exp(-lambda t_s)) / lambda (s): the drift's weight
+N_PRE = 6
+# Per flicker component k and column (its leak rate), float64 ``pre_f`` [N_PRE_F, K, M] (see
+# :func:`_flicker_prephase`):
 PF_M = 0  # E[I_k | s_k(0)] / s_k(0)
 PF_C1 = 1  # Cov(s_k(t_s), I_k | s_k(0)) / innovation std of the end value
 PF_A = 2  # exp(-t_s / tau_k)
@@ -268,11 +272,10 @@ def _build_edges(
 
 
 @njit
-def _stepping_start(n_steps, e_step, col64, sc, isc):
-    """k_s: the step where stepping starts, the first step of the noise block that holds the
-    first edge (the last block without edges); 0 without the closed-form prephase, or when the
-    drift would take a column out of full compliance before t_s = k_s dt. Integers only, so no
-    edge can lie before it."""
+def _stepping_start(n_steps, e_step, isc):
+    """The candidate k_s: the first step of the noise block that holds the first edge (the last
+    block without edges); 0 without the closed-form prephase. Integers only, so no edge can lie
+    before it. :func:`_in_compliance` decides whether the prephase may end there."""
     n_sub = isc[I_N_SUB]
     if (isc[I_FLAGS] & FLAG_CLOSED_FORM) == 0:
         return np.int64(0)
@@ -280,19 +283,22 @@ def _stepping_start(n_steps, e_step, col64, sc, isc):
         k_first = min(e_step[0], n_steps - 1)
     else:
         k_first = n_steps - 1
-    k_s = (k_first // n_sub) * n_sub
-    if k_s > 0:
-        # the closed form assumes full compliance (f = 1) on the whole prephase: the drift is
-        # monotone, so checking both ends suffices
-        ph = _phi(sc[S_LAMBDA], k_s * sc[S_DT])
-        width = sc[S_WIDTH]
-        for c in range(col64.shape[1]):
-            y_end = col64[D_DRIFT, c] * ph
-            lo = col64[D_YLO, c] + width
-            hi = col64[D_YHI, c] - width
-            if not (lo <= 0.0 <= hi and lo <= y_end <= hi):
-                return np.int64(0)
-    return k_s
+    return (k_first // n_sub) * n_sub
+
+
+@njit
+def _in_compliance(col64, sc, pre):
+    """Whether the drift keeps every column in full compliance over the prephase whose
+    coefficients are ``pre`` (the closed form assumes f = 1 on the whole prephase; the drift is
+    monotone, so checking both ends suffices)."""
+    width = sc[S_WIDTH]
+    for c in range(col64.shape[1]):
+        y_end = col64[D_DRIFT, c] * pre[P_PHL, c]
+        lo = col64[D_YLO, c] + width
+        hi = col64[D_YHI, c] - width
+        if not (lo <= 0.0 <= hi and lo <= y_end <= hi):
+            return False
+    return True
 
 
 @njit
@@ -396,7 +402,7 @@ def _flicker_coefficients(flk, h, coef):
 @njit
 def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
     """The coefficients ``pre_f`` [N_PRE_F, K] of the flicker over a prephase of length ``t_s``
-    (s) with leak rate ``lam`` (1/s), the same for both OTA paths (see
+    (s) of a column with leak rate ``lam`` (1/s), the same for both OTA paths (see
     :func:`_flicker_prephase`)."""
     n_k = flk.shape[2]
     acc = 0.0
@@ -408,7 +414,13 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
         s1 = sig * math.sqrt(-math.expm1(-2.0 * q * t_s))
         m = math.exp(-lam * t_s) * _phi(q - lam, t_s)  # E[I | s(0)] / s(0)
         cov = sig * sig * (_phi(lam + q, t_s) - a * m)  # Cov(s(t_s), I | s(0))
-        v_stat = 2.0 * (_phi(2.0 * lam, t_s) - _phi(lam + q, t_s)) / (q - lam)
+        d = q - lam
+        if abs(d) > 1e-6 * q:
+            v_stat = 2.0 * (_phi(2.0 * lam, t_s) - _phi(lam + q, t_s)) / d
+        else:
+            # a component as slow as the leak: the limit d -> 0, -2 d/dr phi(r, t_s) at r = 2 lam
+            r = 2.0 * lam
+            v_stat = 2.0 * (_phi(r, t_s) - t_s * math.exp(-r * t_s)) / r
         var_i = sig * sig * (v_stat - m * m)  # Var(I | s(0))
         c1 = cov / s1 if s1 > 0.0 else 0.0
         acc += max(var_i - c1 * c1, 0.0)
@@ -420,18 +432,37 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
 
 
 @njit
-def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits):
+def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, split):
     """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
-    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam (t_s - t)) s(t) dt
+    end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam_c (t_s - t)) s(t) dt
     are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
     (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
     the end values, one for the K combined residuals of the integrals (counters 64 c + 32 path
-    + k, k = 0..K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch. ``pre_f`` are the
-    coefficients of t_s (:func:`_flicker_prephase_coefficients`)."""
+    + k, k = 0..K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch. ``pre_f`` [N_PRE_F,
+    K, M] are the coefficients of t_s per column (:func:`_flicker_prephase_coefficients`); without
+    ``split`` (every column has the same leak) those of column 0 serve all."""
     n_k = fs.shape[0]
     m_cols = fs.shape[1]
     for k in range(n_k + 1):
         rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+    if not split:
+        for k in range(n_k):
+            m0 = pre_f[PF_M, k, 0]
+            c10 = pre_f[PF_C1, k, 0]
+            a0 = pre_f[PF_A, k, 0]
+            s10 = pre_f[PF_S1, k, 0]
+            fsk = fs[k]
+            zk = zb[k]
+            for c in range(m_cols):
+                z = zk[c]
+                s0 = fsk[c]
+                y[c] += gain[c] * (m0 * s0 + c10 * z)
+                fsk[c] = a0 * s0 + s10 * z
+        c20 = pre_f[PF_C2, 0, 0]
+        zr = zb[n_k]
+        for c in range(m_cols):
+            y[c] += gain[c] * c20 * zr[c]
+        return
     for k in range(n_k):
         m = pre_f[PF_M, k]
         c1 = pre_f[PF_C1, k]
@@ -442,26 +473,36 @@ def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits):
         for c in range(m_cols):
             z = zk[c]
             s0 = fsk[c]
-            y[c] += gain[c] * (m * s0 + c1 * z)
-            fsk[c] = a * s0 + s1 * z
+            y[c] += gain[c] * (m[c] * s0 + c1[c] * z)
+            fsk[c] = a[c] * s0 + s1[c] * z
     c2 = pre_f[PF_C2, 0]
     zr = zb[n_k]
     for c in range(m_cols):
-        y[c] += gain[c] * c2 * zr[c]
+        y[c] += gain[c] * c2[c] * zr[c]
 
 
 @njit
 def _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f):
-    """The coefficients of a prephase of k_s steps: ``pre`` [N_PRE, M] of the line and OTA
-    noise, ``pre_f`` [N_PRE_F, K] of the flicker (rows of the noise sources that are off are
-    left as they are)."""
+    """The coefficients of a prephase of k_s steps: ``pre`` [N_PRE, M] of the drift, the line
+    and OTA noise, ``pre_f`` [N_PRE_F, K, M] of the flicker (rows of the noise sources that are
+    off are left as they are). Each column has its own leak rate; the coefficients of a column
+    whose rate equals the previous column's are copied, not computed again."""
     flags = isc[I_FLAGS]
-    lam = sc[S_LAMBDA]
     t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
-    ph_2l = _phi(2.0 * lam, t_s)
-    if (flags & FLAG_LINE_NOISE) != 0:
-        for c in range(col64.shape[1]):
+    line_noise = (flags & FLAG_LINE_NOISE) != 0
+    ota_noise = (flags & FLAG_OTA_NOISE) != 0
+    flicker = (flags & FLAG_FLICKER) != 0
+    ph_l = 0.0
+    ph_2l = 0.0
+    for c in range(col64.shape[1]):
+        lam = col64[D_LAM, c]
+        new_lam = c == 0 or lam != col64[D_LAM, c - 1]
+        if new_lam:
+            ph_l = _phi(lam, t_s)
+            ph_2l = _phi(2.0 * lam, t_s)
+        pre[P_PHL, c] = ph_l
+        if line_noise:
             # J = int_0^t exp(-lam (t - s)) n(s) ds, jointly normal with n(t), per line
             q = col64[D_Q_E, c]
             ph_lq = _phi(lam + q, t_s)
@@ -475,11 +516,13 @@ def _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f):
             var_j = 2.0 * (ph_2l - ph_lq) / (q - lam)
             pre[P_REG_I, c] = reg
             pre[P_SD_I, c] = math.sqrt(max(var_j - reg * reg, 0.0)) * sig_n
-    if (flags & FLAG_OTA_NOISE) != 0:
-        for c in range(col64.shape[1]):
+        if ota_noise:
             pre[P_OTA, c] = math.sqrt(col64[D_OTA, c] * ph_2l)
-    if (flags & FLAG_FLICKER) != 0:
-        _flicker_prephase_coefficients(flk, lam, t_s, pre_f)
+        if flicker:
+            if new_lam:
+                _flicker_prephase_coefficients(flk, lam, t_s, pre_f[:, :, c])
+            else:
+                pre_f[:, :, c] = pre_f[:, :, c - 1]
 
 
 @njit
@@ -532,11 +575,8 @@ def _prephase(
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
     flicker = (flags & FLAG_FLICKER) != 0
-    lam = sc[S_LAMBDA]
-    t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
     p_lo, p_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_PREPHASE)
-    ph_l = _phi(lam, t_s)
     if line_noise:
         for j in range(4 if k_s > 0 else 2):
             rng.fill_normals(p_lo, p_hi, j, 8, zb[j], bits, table)
@@ -551,7 +591,7 @@ def _prephase(
         nim[c] = _F0
         oe[c] = col32[C_OS_E, c]
         oi[c] = col32[C_OS_I, c]
-        yc = col64[D_DRIFT, c] * ph_l
+        yc = col64[D_DRIFT, c] * (pre[P_PHL, c] if k_s > 0 else 0.0)
         ne_c = 0.0
         ni_c = 0.0
         if line_noise:
@@ -576,10 +616,11 @@ def _prephase(
         )
         for c in range(m_cols):
             yf[c] = 0.0
-        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits)
+        split = (flags & FLAG_SPLIT_LEAK) != 0
+        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits, split)
         for c in range(m_cols):
             yf[c] = -yf[c]
-        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits)
+        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits, split)
         for c in range(m_cols):
             y[c] = np.float32(y[c] - yf[c])
 
@@ -663,7 +704,7 @@ def _window(
     factors of the vector, :func:`_bias_factors`). ``zb`` [>= max(5, K + 1), M] (float32) and
     ``bits`` [>= M] (uint32) are scratch buffers of the random numbers; ``oe``, ``oi`` (float32
     [M]), ``fme``, ``fmi``, ``yf`` (float64 [M]) and ``coef_part`` [N_FLK, K] scratch of the window.
-    ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K] hold the prephase coefficients of the prephase
+    ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K, M] hold the prephase coefficients of the prephase
     length ``pre_key[0]`` (steps; -1: none yet): computed here when this window's differs.
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
@@ -673,10 +714,12 @@ def _window(
     """
     m_cols = y.shape[0]
     # oe, oi: the OTA inputs besides the lines, offset plus the flicker block mean (normalized)
-    k_s = _stepping_start(n_steps, e_step, col64, sc, isc)
+    k_s = _stepping_start(n_steps, e_step, isc)
     if k_s > 0 and pre_key[0] != k_s:
         _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f)
         pre_key[0] = k_s
+    if k_s > 0 and not _in_compliance(col64, sc, pre):
+        k_s = np.int64(0)
     _prephase(
         b_key,
         window,
@@ -1167,7 +1210,7 @@ def simulate_batch(
         stat = np.full(n_comp, sc[S_SIGMA_F])
         # prephase coefficients per window (WINDOW_READ, WINDOW_BASE) and their k_s
         pre = np.empty((2, N_PRE, m_cols), np.float64)
-        pre_f = np.empty((2, N_PRE_F, n_comp), np.float64)
+        pre_f = np.empty((2, N_PRE_F, n_comp, m_cols), np.float64)
         pre_key = np.full(2, -1, np.int64)
         for b in range(ch * chunk, min((ch + 1) * chunk, n_b)):
             b_key = sample_index[b]

@@ -20,7 +20,9 @@ example sweep file (examples/sweeps/ has more):
   options: {num_vectors: 50}     # the experiment's options
   calibration:
     profile: default             # the profile the target fields start from
-    targets:                     # calibration target fields (knobs), each an axis
+    calibrate: false             # true: calibrate each cell's chip for its target fields
+    targets:                     # calibration target fields, each an axis (knobs of the
+                                 #   profile, or with calibrate: fields of the target)
       i_synin_gm: {first: 300, last: 600, step: 150}
       tau_syn: [0.32 us, 0.64 us]
   axes:                          # settings: chip_seed, noise_seed, wait_between_events,

@@ -32,20 +32,38 @@ from hwdesc.rules import SEED_MAX
 from .spec import AxisKind
 
 
-def build_chip(description, profile: str, chip_seed: int, targets: dict, units: dict | None = None):
+def build_chip(
+    description,
+    profile: str,
+    chip_seed: int,
+    targets: dict,
+    units: dict | None = None,
+    calibrate: bool = False,
+):
     """The chip of a cell: chip instance ``chip_seed`` of ``description`` under calibration
-    ``profile`` with the calibration target fields ``targets`` (knob name -> value).
+    ``profile`` with the calibration target fields ``targets`` (name -> value).
 
-    Today a target field is the knob value itself: the chip gets a profile that is ``profile``
-    with those knobs overridden (codes as integers; physical values as SI floats, ``units``
-    gives their SI unit). A simulated calibration (targets run through calibration routines)
-    replaces this function's body; every experiment builds its chip here.
+    With ``calibrate`` the chip instance is calibrated by the simulated calibration
+    (:func:`chipsim.calibrate`, cached by description, seed and target) for the profile taken as
+    a target with the fields ``targets`` changed; instances the calibration failed for are
+    reported by a :class:`~chipsim.calibration.CalibrationWarning` (a sweep records it in the
+    cell's row). Without, a target field is a knob value: the chip gets a profile that is
+    ``profile`` with those knobs overridden (codes as integers; physical values as SI floats,
+    ``units`` gives their SI unit). Every experiment builds its chip here.
     """
     from ..chip import Chip
 
+    units = units or {}
+    if calibrate:
+        from .. import calibration
+        from .spec import field_value
+
+        overrides = {k: field_value(v, units.get(k, "")) for k, v in targets.items()}
+        target = calibration.profile_target(description, profile)
+        result = calibration.calibrate(description, target=target, seed=chip_seed, **overrides)
+        return Chip(description, calibration=result, seed=chip_seed)
     if not targets:
         return Chip(description, calibration=profile, seed=chip_seed)
-    units = units or {}
     written = {k: (f"{v!r} {units[k]}" if units.get(k) else v) for k, v in targets.items()}
     name = "sweep"
     return Chip(
@@ -64,6 +82,8 @@ class CellContext:
         targets: the calibration target fields among ``params``.
         units: SI unit of each physical target field.
         options: the experiment's validated options.
+        calibrate: whether the chip is calibrated by the simulated calibration
+            (:func:`build_chip`).
     """
 
     description: Any
@@ -72,6 +92,7 @@ class CellContext:
     targets: dict
     units: dict
     options: dict
+    calibrate: bool = False
 
     def chip(self):
         """The cell's chip (see :func:`build_chip`)."""
@@ -81,6 +102,7 @@ class CellContext:
             int(self.params.get("chip_seed", 0)),
             self.targets,
             self.units,
+            self.calibrate,
         )
 
 

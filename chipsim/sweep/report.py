@@ -84,6 +84,22 @@ def summary(result) -> str:
         )
     axes_line = ", ".join(f"{a.name} ({len(a.values)})" for a in spec.axes if len(a.values) > 1)
     lines.append(f"axes: {axes_line or 'none'}")
+    if spec.calibrate:
+        lines.append(
+            f"chips: each cell's chip instance calibrated (chipsim.calibrate, cached) for the "
+            f"profile '{spec.profile}' taken as a target, with the cell's target fields"
+        )
+        short = [
+            r["cell"]
+            for r in result.rows
+            if r.get("warnings") and "CalibrationWarning" in str(r["warnings"])
+        ]
+        if short:
+            lines.append(
+                f"  the calibration failed for some instances in {len(short)} of "
+                f"{len(result.rows)} cells: {', '.join(map(str, short[:8]))}"
+                f"{', ...' if len(short) > 8 else ''} (column 'warnings')"
+            )
     failed = [r for r in result.rows if r.get("error") is not None]
     for row in failed[:5]:
         params = ", ".join(f"{k}={row[k]}" for k in spec.axis_names)
@@ -156,6 +172,11 @@ def _profile_point(spec, by: tuple) -> tuple | None:
     kinds = {a.name: a.kind for a in spec.axes}
     if not all(kinds[name] == "target" for name in by):
         return None
+    if spec.calibrate:  # the profile taken as a target: its fields
+        from ..calibration import profile_target
+
+        target = profile_target(spec.description, spec.profile)
+        return tuple(getattr(target, name) for name in by)
     knobs = spec.description.profile(spec.profile).knobs
     point = []
     for name in by:

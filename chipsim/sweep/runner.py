@@ -75,12 +75,19 @@ def execute_cell(
     options: dict,
     cell: Cell,
     target_names: tuple,
+    calibrate: bool = False,
 ) -> dict:
     """Run experiment ``fn`` on one cell and return its row. An exception of the experiment is
     recorded in the row (``error`` and ``traceback``), not raised; warnings go to ``warnings``."""
     params = dict(cell.params)
     ctx = CellContext(
-        description, profile, params, {k: params[k] for k in target_names}, units, options
+        description,
+        profile,
+        params,
+        {k: params[k] for k in target_names},
+        units,
+        options,
+        calibrate,
     )
     row = {"key": cell.key, "cell": cell.index, **params}
     error = trace = None
@@ -175,7 +182,17 @@ def _run_serial(spec: SweepSpec, todo: list[Cell], on_row: Callable) -> None:
     fn, metrics, description, profile, units, options = _cell_args(spec)
     for cell in todo:
         on_row(
-            execute_cell(fn, metrics, description, profile, units, options, cell, spec.target_names)
+            execute_cell(
+                fn,
+                metrics,
+                description,
+                profile,
+                units,
+                options,
+                cell,
+                spec.target_names,
+                spec.calibrate,
+            )
         )
 
 
@@ -251,6 +268,7 @@ def _run_dask(spec: SweepSpec, todo: list[Cell], on_row: Callable, client) -> No
                 *args,
                 cell,
                 spec.target_names,
+                spec.calibrate,
                 key=f"sweep-cell-{cell.key}",
                 pure=False,
             )

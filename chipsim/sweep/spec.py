@@ -102,10 +102,18 @@ class CalibrationSpec(_Section):
     profile: str = Field(
         default="default", description="the chip's calibration profile the targets start from"
     )
+    calibrate: StrictBool = Field(
+        default=False,
+        description="true: every cell's chip instance is calibrated by the simulated "
+        "calibration (chipsim.calibrate, cached) for the profile taken as a target with the "
+        "cell's target fields; false: the target fields are knob values of the profile",
+    )
     targets: dict[str, Axis] = Field(
         default_factory=dict,
-        description="calibration target field (a knob of the chip) -> its values; a code knob "
-        "takes integer codes, a physical knob unit strings such as '0.64 us'",
+        description="calibration target field -> its values: with calibrate, a field of the "
+        "calibration target (leak, tau_mem, tau_syn, i_synin_gm, target_noise, "
+        "synapse_dac_bias); without, a knob of the chip; codes and reads are integers, times "
+        "unit strings such as '0.64 us'",
     )
 
 
@@ -173,6 +181,9 @@ class SweepSpec:
         axes: the axes, in the file's order (settings first, then calibration targets).
         report: what the summary and figure show (or ``None``).
         file: the sweep file (``None`` when loaded from text).
+        calibrate: whether every cell's chip is calibrated by the simulated calibration for
+            the profile taken as a target (the target axes are fields of that target) rather
+            than run with the profile's knobs overridden (the target axes are knobs).
     """
 
     experiment: str
@@ -183,6 +194,7 @@ class SweepSpec:
     axes: tuple
     report: ReportSpec | None = None
     file: str | None = None
+    calibrate: bool = False
 
     @property
     def axis_names(self) -> tuple[str, ...]:
@@ -211,6 +223,10 @@ class SweepSpec:
             "description": self.description_hash,
             "profile": self.profile,
         }
+        if self.calibrate:  # the calibration's steps are part of what a cell measures
+            from ..calibration.result import PROCEDURE_VERSION
+
+            base["calibrate"] = PROCEDURE_VERSION
         out = []
         for index, values in enumerate(itertools.product(*(a.values for a in self.axes))):
             params = dict(zip(names, values))
@@ -332,8 +348,27 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
         if name not in raw.axes and kind.default is not None
     ] + axes
 
+    base_target = None
+    if raw.calibration.calibrate:
+        base_target = _base_target(description, raw.calibration.profile, fail)
     for name, axis in raw.calibration.targets.items():
         path = ("calibration", "targets", name)
+        if base_target is not None:
+            if name in experiment.axes:
+                raise fail(
+                    f"'{name}' is both a calibration target field and an axis of the experiment",
+                    path,
+                    "sweep it as one of them",
+                )
+            axes.append(
+                _field_axis(
+                    base_target,
+                    name,
+                    axis,
+                    lambda problem, sub=(), hint="", p=path: fail(problem, p + sub, hint),
+                )
+            )
+            continue
         knob = description.knobs.get(name)
         if knob is None:
             close = difflib.get_close_matches(name, list(description.knobs), n=1, cutoff=0.5)
@@ -392,6 +427,7 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
         tuple(axes),
         report,
         source.file,
+        raw.calibration.calibrate,
     )
 
 
@@ -556,15 +592,12 @@ def _numbers(axis, integer: bool, fail, parse) -> tuple:
 _SI_UNITS = {"conductance": "S", "current": "A", "time": "s", "voltage": "V", "capacitance": "F"}
 
 
-def _target_axis(description, profile: str, name: str, knob, axis, fail) -> AxisValues:
-    """A calibration target axis: code knobs take integer codes, physical knobs quantities
-    (kept as SI floats); every value is checked like a profile value of the chip."""
-    if isinstance(knob, CodeKnob):
+def _target_values(axis, dimension: str | None, fail) -> tuple:
+    """The values of a calibration target axis: integers (``dimension`` None) or quantities of
+    ``dimension`` as SI floats; at least one, each once."""
+    if dimension is None:
         values = _numbers(axis, True, fail, lambda v, sub: _as_int(v, sub, fail))
-        unit = ""
-        as_profile = values
     else:
-        dimension = KNOB_TARGETS[knob.sets]
 
         def parse(v, sub):
             try:
@@ -573,12 +606,24 @@ def _target_axis(description, profile: str, name: str, knob, axis, fail) -> Axis
                 raise fail(err.problem, sub, err.hint) from None
 
         values = _numbers(axis, False, fail, parse)
-        unit = _SI_UNITS[dimension]
-        as_profile = tuple(f"{v!r} {unit}" for v in values)
     if not values:
         raise fail("the axis has no values", (), "give at least one value")
     if len(set(values)) != len(values):
         raise fail("a value appears twice", (), "each value of an axis once")
+    return values
+
+
+def _target_axis(description, profile: str, name: str, knob, axis, fail) -> AxisValues:
+    """A calibration target axis: code knobs take integer codes, physical knobs quantities
+    (kept as SI floats); every value is checked like a profile value of the chip."""
+    if isinstance(knob, CodeKnob):
+        values = _target_values(axis, None, fail)
+        unit = ""
+        as_profile = values
+    else:
+        values = _target_values(axis, KNOB_TARGETS[knob.sets], fail)
+        unit = _SI_UNITS[KNOB_TARGETS[knob.sets]]
+        as_profile = tuple(f"{v!r} {unit}" for v in values)
     for i, (value, written) in enumerate(zip(values, as_profile)):
         try:
             description.with_knobs({name: written}, base=profile)
@@ -590,3 +635,67 @@ def _target_axis(description, profile: str, name: str, knob, axis, fail) -> Axis
                 "keep every value inside the knob's allowed range",
             ) from None
     return AxisValues(name, "target", tuple(values), unit)
+
+
+def _base_target(description, profile: str, fail):
+    """The calibration target a calibrated sweep starts from: ``profile`` taken as a target
+    (:func:`chipsim.calibration.profile_target`), refused with the reason where the chip cannot
+    be calibrated for it."""
+    from ..calibration import profile_target
+
+    if description.uncalibrated is None:
+        raise fail(
+            f"chip '{description.identity.name}' has no 'uncalibrated' section: the simulated "
+            "calibration has nothing to calibrate",
+            ("calibration", "calibrate"),
+            "use a chip with an uncalibrated section (bss2, bss2-synin), or calibrate: false "
+            "to sweep the profile's knobs",
+        )
+    try:
+        return profile_target(description, profile)
+    except ValueError as err:
+        raise fail(
+            str(err), ("calibration", "profile"), "pick a profile the calibration can target"
+        ) from None
+
+
+def _field_axis(target, name: str, axis, fail) -> AxisValues:
+    """A calibration target field as an axis of a calibrated sweep: codes and reads take
+    integers, times unit strings (kept as SI floats, seconds), the noise target numbers (CADC
+    LSB); every value is checked by the target (its allowed range)."""
+    fields = target.fields()
+    field = fields.get(name)
+    if field is None:
+        close = difflib.get_close_matches(name, list(fields), n=1, cutoff=0.5)
+        raise fail(
+            f"'{name}' is not a field of the calibration target ({type(target).__name__})",
+            (),
+            (f"did you mean `{close[0]}`? " if close else "") + f"fields: {', '.join(fields)}",
+        )
+    if field.kind in ("code_range", "read_range"):
+        raise fail(
+            f"'{name}' is a range (two values), which cannot be an axis",
+            (),
+            f"sweep the scalar fields: {', '.join(n for n, f in fields.items() if not f.kind.endswith('range'))}",
+        )
+    if field.kind in ("code", "read"):
+        values = _target_values(axis, None, fail)
+    else:
+        values = _target_values(axis, "time" if field.kind == "time" else "dimensionless", fail)
+    unit = "s" if field.kind == "time" else ""
+    for i, value in enumerate(values):
+        try:
+            target.with_overrides(**{name: field_value(value, unit)})
+        except (ValueError, TypeError) as err:
+            raise fail(
+                f"the value {field.show(value)} is refused: {err}",
+                (i,) if isinstance(axis, list) else (),
+                f"allowed: {field.bounds(field.allowed)}",
+            ) from None
+    return AxisValues(name, "target", tuple(values), unit)
+
+
+def field_value(value, unit: str):
+    """A target axis value as a calibration target takes it: a time (SI float, ``unit`` "s")
+    as a unit string, anything else as it is."""
+    return f"{float(value)!r} s" if unit == "s" else value

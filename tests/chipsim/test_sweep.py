@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import chipsim
+
 pytest.importorskip("pyarrow")
 
 from chipsim.sweep import experiments as sx
 from chipsim.sweep import read_results, run
 from chipsim.sweep.spec import AxisKind, SweepSpecError, loads_spec
+from hwdesc.units import parse_quantity
 
 CHIPS = Path(__file__).resolve().parents[2] / "hwdesc" / "chips"
 META = {"error", "traceback", "warnings", "wall_seconds", "worker", "finished_at"}
@@ -201,6 +204,11 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
     ],
 )
 def test_bad_sweep_files_are_located(text, line, path, words):
+    assert_located(text, line, path, words)
+
+
+def assert_located(text: str, line: int, path: str, words: str) -> None:
+    """Reading ``text`` fails naming the file, ``line`` and YAML ``path``, saying ``words``."""
     with pytest.raises(SweepSpecError) as info:
         loads_spec(text, file="s.yaml")
     err = info.value
@@ -481,3 +489,108 @@ def test_the_example_of_the_help_is_a_valid_sweep_file():
     text = EXAMPLE.split("examples/sweeps/ has more):\n\n")[1].split("\n\n")[0]
     spec = loads_spec(text)  # the built-in chip by name
     assert (spec.experiment, len(spec)) == ("mock", 3 * 2 * 3 * 4)
+
+
+# ---- calibrated sweeps ---------------------------------------------------------------------------
+
+
+def calibrated_text(targets: str = "i_synin_gm: [300, 450]", chip: str = "bss2") -> str:
+    return (
+        f"sweep_version: 1\nexperiment: probe\nchip: {chip}\noptions: {{}}\n"
+        f"calibration:\n  profile: default\n  calibrate: true\n  targets:\n    {targets}\n"
+        "axes:\n  chip_seed: [0]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, line, path, words",
+    [
+        (calibrated_text("tau_sin: [0.64 us]"), 9, "calibration.targets.tau_sin", "`tau_syn`"),
+        (
+            calibrated_text("dynamic_range: [150, 500]"),
+            9,
+            "calibration.targets.dynamic_range",
+            "is a range",
+        ),
+        (
+            calibrated_text("i_synin_gm: [300, 2000]"),
+            9,
+            "calibration.targets.i_synin_gm[1]",
+            "allowed: 0..1022",
+        ),
+        (calibrated_text("tau_syn: [0.64]"), 9, "calibration.targets.tau_syn[0]", "needs a unit"),
+        (
+            calibrated_text(chip=str(CHIPS / "tutorial.yaml")),
+            7,
+            "calibration.calibrate",
+            "no 'uncalibrated' section",
+        ),
+        (
+            calibrated_text().replace("calibrate: true", "calibrate: 1"),
+            7,
+            "calibration.calibrate",
+            "true or false",
+        ),
+    ],
+)
+def test_bad_calibrated_sweep_files_are_located(text, line, path, words):
+    assert_located(text, line, path, words)
+
+
+def test_calibrated_cells_take_target_fields_and_have_their_own_keys():
+    calibrated = loads_spec(calibrated_text("tau_syn: [0.64 us, 1 us]\n    leak: [110, 120]"))
+    assert calibrated.calibrate and calibrated.target_names == ("tau_syn", "leak")
+    assert [a.unit for a in calibrated.axes if a.kind == "target"] == ["s", ""]
+    assert [c.params["tau_syn"] for c in calibrated.cells()][::2] == [
+        parse_quantity("0.64 us", "time"),
+        parse_quantity("1 us", "time"),
+    ]
+    # the same chip, profile and knob values as a plain sweep: other cells
+    text = calibrated_text("i_synin_gm: [300, 450]")
+    plain = loads_spec(text.replace("  calibrate: true\n", ""))
+    assert not plain.calibrate
+    assert [c.params for c in plain.cells()] == [c.params for c in loads_spec(text).cells()]
+    assert not {c.key for c in plain.cells()} & {c.key for c in loads_spec(text).cells()}
+
+
+def test_a_calibrated_sweep_runs_each_cell_on_the_chip_calibrated_for_its_target(
+    tmp_path, monkeypatch
+):
+    """A cell's chip is the chip instance calibrated (through the cache) for the profile taken
+    as a target with the cell's fields; a calibration that failed for some instances shows in
+    the row's warnings and in the summary."""
+    import dataclasses
+
+    from chipsim.calibration import CalibrationWarning, HagenCalibTarget
+    from chipsim.sweep import report
+
+    monkeypatch.setenv("CHIPSIM_CACHE_DIR", str(tmp_path / "cache"))
+    spec = loads_spec(calibrated_text("tau_syn: [0.64 us]\n    i_synin_gm: [225]"))
+    result = run(spec, tmp_path / "out", serial=True)
+    (row,) = read_results(tmp_path / "out")
+    assert row["error"] is None and row["warnings"] is None, row
+    # the same calibration, now from the cache, and the same experiment on its chip
+    fields = dict(tau_syn="0.64 us", i_synin_gm=225)
+    calibration = chipsim.calibrate("bss2", target="default", seed=0, **fields)
+    assert calibration.target == HagenCalibTarget().with_overrides(**fields)
+    chip = chipsim.load("bss2", calibration=calibration, seed=0)
+    k, m = chip.tile_shape
+    y = chip.matmul(np.full((4, k), 12), np.full((k, m), 21), wait_between_events=5, noise_seed=0)
+    assert (row["mean"], row["std"]) == (float(y.mean()), float(y.std()))
+    assert "calibrated (chipsim.calibrate, cached) for the profile 'default'" in report.summary(
+        result
+    )
+
+    # an instance the calibration failed for
+    success = dict(calibration.success)
+    success["i_synin_gm_exc"] = success["i_synin_gm_exc"].copy()
+    success["i_synin_gm_exc"].flat[0] = False
+    failed = dataclasses.replace(calibration, success=success)
+    monkeypatch.setattr("chipsim.calibration.calibrate", lambda *a, **k: failed)
+    result = run(spec, tmp_path / "failed", serial=True)
+    (row,) = read_results(tmp_path / "failed")
+    assert row["error"] is None and CalibrationWarning.__name__ in row["warnings"]
+    assert "i_synin_gm_exc 1" in row["warnings"]
+    assert "the calibration failed for some instances in 1 of 1 cells: 0 (column" in report.summary(
+        result
+    )

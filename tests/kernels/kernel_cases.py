@@ -178,8 +178,9 @@ def bss2_reference_case(seed, m, n_b, wait, num_sends, calibration="default", n_
 def with_new_effects(p, m, seed, v_line_max=0.25):
     """``p`` with every deterministic effect of model.md sections 3-8 on: excitatory/inhibitory
     imbalance of g_m (10 %) and tau_syn (+15 % on the inhibitory line), OTA offsets inside the
-    tanh (0.4 mV), a leak level per column (+-20 mV around the reset, tau_leak 100 us), bounded
-    lines and CADC threshold deviations (+-0.3 code) on four quadrants."""
+    tanh (0.4 mV), a leak level per column (+-20 mV around the reset) and a leak time constant
+    per column (100 us, 30 % log-normal spread), bounded lines and CADC threshold deviations
+    (+-0.3 code) on four quadrants."""
     rng = np.random.default_rng(seed)
     q = np.arange(m) * 4 // m
     dev = 0.3 * rng.uniform(-1, 1, (4, 255))
@@ -190,10 +191,10 @@ def with_new_effects(p, m, seed, v_line_max=0.25):
         v_offset_exc=0.4e-3 * rng.standard_normal(m),
         v_offset_inh=0.4e-3 * rng.standard_normal(m),
         v_leak=p["v_reset"] + 0.02 * rng.standard_normal(m),
-        tau_leak=100e-6,
         v_line_max=v_line_max,
         quadrant=q,
         adc_dev=dev,
+        tau_leak=100e-6 * np.exp(0.3 * rng.standard_normal(m)),
     )
 
 

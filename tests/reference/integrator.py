@@ -8,12 +8,13 @@ every fine step (overlap of the rectangular pulse with the step), and the three 
     dV_inh/dt = I_inh(t) / C_syn - V_inh / tau_inh
     C_m dV/dt = f_up(V) g_exc v_lin tanh((V_exc + v_os,e) / v_lin)
                 - f_down(V) g_inh v_lin tanh((V_inh + v_os,i) / v_lin)
-                - (C_m / tau_leak) (V - v_leak,c) + I_off
+                - (C_m / tau_leak,c) (V - v_leak,c) + I_off
 
 are stepped together with RK4 (input held at its step average). Per column: g_exc = ``gm``,
 g_inh = ``gm_inh`` (default ``gm``), tau_exc = ``tau_syn``, tau_inh = ``tau_syn_inh`` (default
 ``tau_syn``), the input-referred OTA offsets v_os,e = ``v_offset_exc``, v_os,i = ``v_offset_inh``
-(V, default 0) and the leak level v_leak,c = ``v_leak`` (V, a number or one per column). The
+(V, default 0), the leak level v_leak,c = ``v_leak`` (V, a number or one per column) and the leak
+time constant tau_leak,c = ``tau_leak`` (s, a number or one per column; inf: no leak). The
 lines are bounded: after every fine step each line voltage is clamped to ``v_line_max`` (V,
 default unbounded), so charge that would push a line above it is lost. The step is
 ``dt / refine``; 0.5 ns (refine 16 at dt = 8 ns) is converged: halving it changes the result by
@@ -87,7 +88,8 @@ def integrate_window(pulse_list, weights, p, t_end, refine=16):
     v_leak = _column(p, "v_leak", None, n_m)
     v_max = float(p.get("v_line_max", np.inf))
     c_syn, c_m, v_lin = p["c_syn"], p["c_m"], p["v_lin"]
-    g_leak = 0.0 if np.isinf(p["tau_leak"]) else c_m / p["tau_leak"]
+    tau_leak = _column(p, "tau_leak", None, n_m)
+    g_leak = np.where(np.isinf(tau_leak), 0.0, c_m / tau_leak)
     hi, lo, width = p["v_rail_hi"][None, :], p["v_rail_lo"][None, :], p["v_compliance"]
 
     def rhs(ve, vi, v, i_e, i_i):
