@@ -482,13 +482,13 @@ def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, spl
 
 
 @njit
-def _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f):
-    """The coefficients of a prephase of k_s steps: ``pre`` [N_PRE, M] of the drift, the line
+def _prephase_coefficients(t_s, col64, sc, isc, flk, pre, pre_f):
+    """The coefficients of a prephase of length ``t_s`` (s; k_s dt, or a whole window without
+    pulse edges): ``pre`` [N_PRE, M] of the drift, the line
     and OTA noise, ``pre_f`` [N_PRE_F, K, M] of the flicker (rows of the noise sources that are
     off are left as they are). Each column has its own leak rate; the coefficients of a column
     whose rate equals the previous column's are copied, not computed again."""
     flags = isc[I_FLAGS]
-    t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
@@ -558,9 +558,11 @@ def _prephase(
     pre_f,
     yf,
 ):
-    """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
-    linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
-    noise); the plain reset state plus stationary line noise for k_s = 0.
+    """The state at t_s = k_s dt (or at the end of a window without pulse edges, see
+    :func:`_window`), drawn in closed form: lines at rest (noise only), membrane linear (drift
+    including the OTA offsets, the line noise through the linearized OTAs, OTA noise); the plain
+    reset state plus stationary line noise for k_s = 0. Only whether k_s > 0 matters here: the
+    length of the prephase is in its coefficients.
 
     Flicker: over [0, t_s] in closed form (:func:`_flicker_prephase`), through the OTAs
     linearized around their offsets; the flicker states ``fse``, ``fsi`` advance to t_s, and the
@@ -705,7 +707,10 @@ def _window(
     ``bits`` [>= M] (uint32) are scratch buffers of the random numbers; ``oe``, ``oi`` (float32
     [M]), ``fme``, ``fmi``, ``yf`` (float64 [M]) and ``coef_part`` [N_FLK, K] scratch of the window.
     ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K, M] hold the prephase coefficients of the prephase
-    length ``pre_key[0]`` (steps; -1: none yet): computed here when this window's differs.
+    length ``pre_key[0]`` (steps; -1: none yet; -2 - wrow: the whole window of row wrow):
+    computed here when this window's differs. A window without pulse edges that is not
+    recorded (the baseline window) is drawn in closed form up to its end when the drift keeps
+    every column in full compliance: no stepped part at all.
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -715,11 +720,26 @@ def _window(
     m_cols = y.shape[0]
     # oe, oi: the OTA inputs besides the lines, offset plus the flicker block mean (normalized)
     k_s = _stepping_start(n_steps, e_step, isc)
-    if k_s > 0 and pre_key[0] != k_s:
-        _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f)
-        pre_key[0] = k_s
-    if k_s > 0 and not _in_compliance(col64, sc, pre):
-        k_s = np.int64(0)
+    # a window without pulse edges (the baseline window; not recorded) is drawn in closed form
+    # up to its end, with no stepped part, when the drift keeps it in full compliance
+    whole = (isc[I_FLAGS] & FLAG_CLOSED_FORM) != 0 and e_step.shape[0] == 0 and rec_slot < 0
+    if whole:
+        # the window's length is fixed by its row of win32: cached under the key -2 - wrow
+        if pre_key[0] != -2 - wrow:
+            t_end = n_full * sc[S_DT] + (step_last if n_steps > n_full else 0.0)
+            _prephase_coefficients(t_end, col64, sc, isc, flk, pre, pre_f)
+            pre_key[0] = -2 - wrow
+        if _in_compliance(col64, sc, pre):
+            k_s = n_steps
+        else:
+            whole = False
+            k_s = _stepping_start(n_steps, e_step, isc)
+    if not whole:
+        if k_s > 0 and pre_key[0] != k_s:
+            _prephase_coefficients(k_s * sc[S_DT], col64, sc, isc, flk, pre, pre_f)
+            pre_key[0] = k_s
+        if k_s > 0 and not _in_compliance(col64, sc, pre):
+            k_s = np.int64(0)
     _prephase(
         b_key,
         window,
@@ -752,6 +772,8 @@ def _window(
         pre_f,
         yf,
     )
+    if whole:
+        return 0
     slot = rec_slot
     if slot >= 0:
         v_lin = sc[S_V_LIN]
