@@ -124,6 +124,37 @@ def test_membrane_variance_and_read_baseline_correlation(closed_form, t):
     assert abs(d_far / (far.v_read.var() + far.v_baseline.var()) - 1) < 0.15
 
 
+def _window_cov(psd, t, gap, c_m):
+    """Covariance (V^2) of the membrane deviations of two windows of length t whose starts are
+    ``gap`` >= t apart, each y = (g_m / C_m) int (v_f,exc - v_f,inh) over its window (the OTA
+    linearized): per component sigma^2 tau^2 exp(-gap / tau) (exp(t / tau) - 1)(1 - exp(-t / tau))."""
+    taus = api.flicker_taus(TAU_MIN, TAU_MAX, N_COMP)
+    sigma = api.flicker_sigma(psd, TAU_MIN, TAU_MAX, N_COMP)
+    x = t / taus
+    one = np.sum(sigma**2 * taus**2 * np.exp(-gap / taus) * np.expm1(x) * -np.expm1(-x))
+    return 2 * (GM / c_m) ** 2 * one
+
+
+@pytest.mark.parametrize("closed_form", [True, False])
+def test_read_baseline_covariance_matches_theory(closed_form):
+    """The flicker carried from the baseline window over the gap into the read window: the
+    covariance of the two windows' membrane deviations against its closed form, with the
+    flicker's start drawn on its own (stepping from the reset) and folded into the prephase's
+    joint draw (closed form, each window without events drawn up to its read)."""
+    psd, n_b, t, gap = 1e-12, 600, 5e-6, 12e-6
+    p = _params(t_read=t, t_baseline=t, closed_form_prephase=closed_form)
+    args = (*_no_events(n_b), np.zeros((1, M), np.int8))
+    r = kernels.simulate_half(*args, **p, flicker_psd_1mhz=psd, noise_seed=5, t_gap=gap)
+    y_r = (r.v_read - p["v_reset"]).ravel()
+    y_b = (r.v_baseline - p["v_reset"]).ravel()
+    cov = np.mean(y_r * y_b)
+    want = _window_cov(psd, t, gap, p["c_m"])
+    var = _membrane_var(psd, t, p["c_m"])
+    se = np.sqrt((var * var + want * want) / y_r.size)
+    assert 0.3 * var < want < 0.9 * var  # a test of the carried part, not of the variance
+    assert abs(cov - want) < 4 * se
+
+
 def test_flicker_is_off_without_noise_and_keyed_by_the_sample():
     p = _params(t_read=3e-6, t_baseline=2e-6)
     args = (*_no_events(6), np.zeros((1, M), np.int8))
