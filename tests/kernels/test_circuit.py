@@ -2,7 +2,14 @@
 
 import numpy as np
 
-from kernels.circuit import compliance, step_area, step_rise, tanh32, tanh32_pq
+from kernels.circuit import (
+    compliance,
+    step_area,
+    step_rise,
+    step_rise_area,
+    tanh32,
+    tanh32_pq,
+)
 
 
 def test_tanh32_matches_numpy():
@@ -56,3 +63,16 @@ def test_line_step_series_match_exact_functions():
     g = x + np.expm1(-x)
     assert np.allclose(rise, e1, rtol=1e-6, atol=1e-12)
     assert np.allclose(area, g, rtol=2e-6, atol=1e-14)
+
+
+def test_one_polynomial_for_rise_and_area_matches_the_exact_functions():
+    """step_rise_area (the kernel's edges) against E1 = 1 - exp(-x) and G = x - E1 in float64,
+    relative, down to tiny x (where G ~ x^2 / 2 must not come from a cancellation)."""
+    x = np.concatenate([np.linspace(0.0, 0.5, 2001)[1:], np.geomspace(1e-8, 0.5, 400)])
+    got = np.array([step_rise_area(np.float32(v)) for v in x], dtype=np.float64)
+    xf = x.astype(np.float32).astype(np.float64)
+    e1 = -np.expm1(-xf)
+    g = np.where(xf < 1e-3, xf**2 / 2 - xf**3 / 6 + xf**4 / 24, xf + np.expm1(-xf))
+    assert np.max(np.abs(got[:, 0] / e1 - 1)) < 2e-7
+    assert np.max(np.abs(got[:, 1] / g - 1)) < 3e-7
+    assert step_rise_area(np.float32(0.0)) == (0.0, 0.0)
