@@ -16,12 +16,17 @@ RMS on the outputs of every case (model.md section 9), so speed cannot be bought
 error: the script exits with status 1 when a case misses it. Never fails on time.
 
     python benchmarks/kernels.py [--batch 4096] [--threads N] [--repeat 3] [--flicker PSD]
-                                 [--vs-dt NS]
+                                 [--vs-dt NS] [--vs-kernels DIR]
 
 The noise is that of the built-in bss2 chip, its OTA flicker noise included (4 OU processes
 from 1 us to 1 ms, held over 8 noise blocks); ``--flicker PSD`` sets the flicker's level
 (V^2/Hz at 1 MHz; 0 switches it off) to measure its cost. ``--vs-dt NS`` times the kernel at
 another integration step too (same noise block, same run) and prints the speed ratio.
+``--vs-kernels DIR`` times another version of the kernels too, the ``kernels`` package in folder
+``DIR`` (e.g. a checkout of an earlier commit), interleaved with this one in the same process,
+and prints the speed ratio and the share of outputs that differ (a changed random stream
+shows here). The times are CPU times of the process, so that a loaded machine slows both
+alike; with more than one thread they add up the threads' time.
 """
 
 import argparse
@@ -249,6 +254,23 @@ def _import_kernels():
     return kernels
 
 
+def _import_other_kernels(folder):
+    """The ``kernels`` package of ``folder`` under another module name (``kernels_other``), so
+    that it runs next to this one in the same process (it compiles into its own cache)."""
+    import importlib.util
+
+    init = os.path.join(os.path.abspath(folder), "kernels", "__init__.py")
+    if not os.path.isfile(init):
+        raise SystemExit(f"--vs-kernels: no kernels package in {folder!r} (no {init})")
+    spec = importlib.util.spec_from_file_location(
+        "kernels_other", init, submodule_search_locations=[os.path.dirname(init)]
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["kernels_other"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--batch", type=int, default=4096)
@@ -262,6 +284,13 @@ def main(argv=None):
         metavar="NS",
         help="also time the kernel at this integration step (ns; the noise block kept at "
         "bss2's length) in the same run and print the speed ratio, e.g. 8",
+    )
+    ap.add_argument(
+        "--vs-kernels",
+        default=None,
+        metavar="DIR",
+        help="also time the kernels package in folder DIR (e.g. a checkout of an earlier "
+        "commit) in the same run and print the speed ratio (CPU time)",
     )
     ap.add_argument(
         "--flicker",
@@ -302,15 +331,30 @@ def main(argv=None):
     if args.vs_dt is not None:
         other = _at_dt(p, args.vs_dt * 1e-9)
         kernels.simulate_half(*ev, w, **other)
-    best = best_other = np.inf
+    older = None
+    if args.vs_kernels is not None:
+        older = _import_other_kernels(args.vs_kernels)
+        t0 = time.perf_counter()
+        res_older = older.simulate_half(*ev, w, **p)
+        print(f"kernels of {args.vs_kernels}: first call {time.perf_counter() - t0:.1f} s")
+    best = best_other = best_older = np.inf
+    cpu = cpu_older = np.inf
     for _ in range(args.repeat):  # interleaved, so that both see the same load
         t0 = time.perf_counter()
+        c0 = time.process_time()
         res = kernels.simulate_half(*ev, w, **p)
+        cpu = min(cpu, time.process_time() - c0)
         best = min(best, time.perf_counter() - t0)
         if other is not None:
             t0 = time.perf_counter()
             kernels.simulate_half(*ev, w, **other)
             best_other = min(best_other, time.perf_counter() - t0)
+        if older is not None:
+            t0 = time.perf_counter()
+            c0 = time.process_time()
+            older.simulate_half(*ev, w, **p)
+            cpu_older = min(cpu_older, time.process_time() - c0)
+            best_older = min(best_older, time.perf_counter() - t0)
     xf = x.astype(np.float32)
     wf = w.astype(np.float32)
     best_mm = np.inf
@@ -328,6 +372,14 @@ def main(argv=None):
             f"kernel at dt {other['dt'] * 1e9:g} ns ({other['noise_substeps']} steps per noise "
             f"block): {args.batch / best_other:,.0f} tile-VMMs/s; dt {p['dt'] * 1e9:g} ns is "
             f"{best_other / best:.2f}x as fast"
+        )
+    if older is not None:
+        differ = np.mean(res.output != res_older.output)
+        print(
+            f"kernels of {args.vs_kernels}: {args.batch / best_older:,.0f} tile-VMMs/s, "
+            f"{cpu_older / args.batch * 1e6:.1f} us of CPU per vector against "
+            f"{cpu / args.batch * 1e6:.1f}: these kernels are {cpu_older / cpu:.3f}x as fast "
+            f"(wall {best_older / best:.3f}x); {differ * 100:.2f} % of the outputs differ"
         )
     print(
         f"numpy float32 matmul of the same batch: {best_mm * 1e3:.3f} ms -> kernel is "

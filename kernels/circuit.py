@@ -34,6 +34,15 @@ _B6 = np.float32(1.19825839466702e-06)
 @njit_inline
 def tanh32(x):
     """tanh(x) in float32 by a rational function (branch-free, vectorizes)."""
+    p, q = tanh32_pq(x)
+    return p / q
+
+
+@njit_inline
+def tanh32_pq(x):
+    """Numerator and denominator of :func:`tanh32`: tanh(x) = p / q (float32), q in
+    [4.9e-3, 0.91]. Two of them share one division: p_e / q_e - p_i / q_i =
+    (p_e q_i - p_i q_e) / (q_e q_i), and a division costs as much as the rest of the rational."""
     x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
     x2 = x * x
     p = _A13
@@ -48,7 +57,7 @@ def tanh32(x):
     q = q * x2 + _B4
     q = q * x2 + _B2
     q = q * x2 + _B0
-    return p / q
+    return p, q
 
 
 @njit_inline

@@ -17,7 +17,7 @@ from numba import prange
 
 from . import rng
 from ._jit import njit, njit_parallel
-from .circuit import compliance, step_area, step_rise, tanh32
+from .circuit import compliance, step_area, step_rise, tanh32_pq
 
 # Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
 # noise block h) and the float32 per-window table ``win32`` [W, N_WIN32, M] (the last, possibly
@@ -773,7 +773,6 @@ def _window(
     bounded = not math.isinf(sc[S_X_MAX])
     split_gm = (flags & FLAG_SPLIT_GM) != 0
     split_tau = (flags & FLAG_SPLIT_TAU) != 0
-    general_edges = bias or split_tau
     dt = sc[S_DT]
     last_blk = (n_steps - 1) // n_sub
     last_flk = (n_steps - 1) // (n_sub * n_flk)
@@ -930,7 +929,7 @@ def _window(
                     u = e_u[e]
                     r = e_row[e]
                     sg = e_sign[e]
-                    if general_edges:
+                    if split_tau:
                         for c in range(m_cols):
                             ae = sg * (a_exc[r, c] * gbe[c])
                             ai = sg * (a_inh[r, c] * gbi[c])
@@ -943,6 +942,21 @@ def _window(
                             x = u * qq_i[c]
                             rise = tau_i[c] * step_rise(x)
                             area = stab[R_T2DT_I, c] * step_area(x)
+                            vi[c] = min(vi[c] + ai * rise, x_max)
+                            mi[c] += ai * area
+                            ii[c] += ai
+                    elif bias:
+                        # one time constant for both lines: one response for both paths, each
+                        # path's charge scaled by its bias factor
+                        for c in range(m_cols):
+                            ae = sg * (a_exc[r, c] * gbe[c])
+                            ai = sg * (a_inh[r, c] * gbi[c])
+                            x = u * qq_e[c]
+                            rise = tau_e[c] * step_rise(x)
+                            area = stab[R_T2DT_E, c] * step_area(x)
+                            ve[c] = min(ve[c] + ae * rise, x_max)
+                            me[c] += ae * area
+                            ie[c] += ae
                             vi[c] = min(vi[c] + ai * rise, x_max)
                             mi[c] += ai * area
                             ii[c] += ai
@@ -972,28 +986,26 @@ def _window(
                     e += 1
             # membrane: explicit step with the step-mean line voltages (limited to the bound)
             # plus noise, offset and flicker, through the OTAs
+            # (the two tanh share one division: f_up p_e / q_e - f_dn p_i / q_i
+            # = (f_up p_e q_i - f_dn p_i q_e) / (q_e q_i))
             if split_gm:
                 for c in range(m_cols):
                     yc = y[c]
-                    th_e = tanh32(min(me[c], x_max) + xe[c])
-                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
+                    p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
-                    drive = re[c] * (f_up * th_e) - ri[c] * (f_dn * th_i)
+                    drive = (re[c] * (f_up * p_e) * q_i - ri[c] * (f_dn * p_i) * q_e) / (q_e * q_i)
                     y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
             else:
                 for c in range(m_cols):
                     yc = y[c]
-                    th_e = tanh32(min(me[c], x_max) + xe[c])
-                    th_i = tanh32(min(mi[c], x_max) + xi[c])
+                    p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
+                    p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
-                    y[c] = (
-                        yc
-                        + stab[R_KI, c] * (f_up * th_e - f_dn * th_i)
-                        + stab[R_OFF, c]
-                        - stab[R_LDT, c] * yc
-                    )
+                    drive = ((f_up * p_e) * q_i - (f_dn * p_i) * q_e) / (q_e * q_i)
+                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]

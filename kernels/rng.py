@@ -11,14 +11,16 @@ A key is a pair of 32-bit words (64 bits), so distinct (sample, purpose, block) 
 with probability ~2**-64.
 
 Many draws at once (:func:`fill_normals`): a hash pass writes the 32 random bits of every draw
-to a uint32 buffer, then a table pass turns them into normal variates (two table loads per draw,
-which stay scalar). The hash pass is a branch-free loop of 32-bit multiplies and shifts that LLVM
+to a uint32 buffer, then a table pass turns them into normal variates (one load of a cell's
+start and width per draw, which stays scalar). The hash pass is a branch-free loop of 32-bit multiplies and shifts that LLVM
 vectorizes (16 lanes with AVX-512): it uses ``lowbias32`` in uint32 arithmetic
 (:func:`lowbias32_u32`; the multiply is a 32-bit LLVM multiply, since numba would widen a product
 of uint32 values to 64 bits). The kernels draw this way; each value is bit for bit the one
 :func:`normal` returns for its counter.
 
-Normal variates: the inverse normal CDF tabulated at ``N_CELLS + 1`` points and interpolated
+Normal variates: the inverse normal CDF tabulated at ``N_CELLS + 1`` points
+(:func:`normal_knots`; the kernels use it as pairs of cell start and width, :func:`normal_table`)
+and interpolated
 linearly, i.e. each of the 4096 equal-probability cells maps to a uniform interval of the normal
 quantile function. The two open end cells are closed at the value that keeps each cell's mean
 equal to the true conditional mean, and the whole table is scaled so the variance is exactly 1
@@ -61,8 +63,9 @@ PURPOSE_FLICKER_PREPHASE = 9  # flicker over the closed-form prephase, keyed by 
 PURPOSE_GM = 10  # OTA bias (g_m) factor, one draw per column and path per vector
 
 
-def normal_table() -> np.ndarray:
-    """Piecewise-linear inverse normal CDF, float32 ``[N_CELLS + 1]`` (see module docstring)."""
+def normal_knots() -> np.ndarray:
+    """Piecewise-linear inverse normal CDF: its values at the cell edges, float32
+    ``[N_CELLS + 1]`` (see module docstring)."""
     nd = NormalDist()
     n = N_CELLS
     q = np.array([nd.inv_cdf(i / n) for i in range(1, n)], dtype=np.float64)
@@ -75,6 +78,18 @@ def normal_table() -> np.ndarray:
     # variance of the mixture of uniform cells [t_i, t_i+1], each with probability 1/n
     var = np.mean((t[:-1] ** 2 + t[:-1] * t[1:] + t[1:] ** 2) / 3.0)
     return (t / np.sqrt(var)).astype(np.float32)
+
+
+def normal_table() -> np.ndarray:
+    """The table the kernels draw normal variates with, float32 ``[N_CELLS, 2]``: per cell i
+    its start ``t_i`` and its width ``t_i+1 - t_i`` (of :func:`normal_knots`, the width rounded
+    to float32 exactly as a float32 subtraction of the knots would round it), so a draw loads
+    one pair instead of two knots."""
+    t = normal_knots()
+    out = np.empty((N_CELLS, 2), dtype=np.float32)
+    out[:, 0] = t[:-1]
+    out[:, 1] = t[1:] - t[:-1]  # float32 - float32: the rounding of the kernels' old subtraction
+    return out
 
 
 @njit_inline
@@ -157,11 +172,12 @@ def uniform_bits(k_lo, k_hi, counter):
 
 @njit_inline
 def bits_to_normal(u, table):
-    """Standard normal variate from 32 random bits via the interpolated quantile table."""
+    """Standard normal variate from 32 random bits via the interpolated quantile table
+    (``table`` from :func:`normal_table`): the top 12 bits pick the cell, the low 20 bits the
+    position inside it."""
     i = np.int64(u >> _CELL_BITS)
     f = np.float32(u & _FRAC_MASK) * _FRAC_SCALE
-    t0 = table[i]
-    return t0 + f * (table[i + 1] - t0)
+    return table[i, 0] + f * table[i, 1]
 
 
 @njit_inline

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from kernels.circuit import compliance, step_area, step_rise, tanh32
+from kernels.circuit import compliance, step_area, step_rise, tanh32, tanh32_pq
 
 
 def test_tanh32_matches_numpy():
@@ -10,6 +10,25 @@ def test_tanh32_matches_numpy():
     got = np.array([tanh32(v) for v in x])
     assert np.max(np.abs(got - np.tanh(x.astype(np.float64)))) < 3e-7
     assert tanh32(np.float32(0.0)) == 0.0
+
+
+def test_two_tanh_with_one_division_match_numpy():
+    """The membrane step's drive f_up tanh(x_e) - f_dn tanh(x_i) as one fraction
+    (f_up p_e q_i - f_dn p_i q_e) / (q_e q_i), in float32, also where the terms cancel."""
+    rng = np.random.default_rng(5)
+    x_e = rng.uniform(-12, 12, 20000).astype(np.float32)
+    x_i = np.where(rng.random(20000) < 0.5, x_e, rng.uniform(-12, 12, 20000)).astype(np.float32)
+    f_up = rng.uniform(0, 1, 20000).astype(np.float32)
+    f_dn = np.where(rng.random(20000) < 0.5, f_up, rng.uniform(0, 1, 20000)).astype(np.float32)
+    got = []
+    for xe, xi, fu, fd in zip(x_e, x_i, f_up, f_dn, strict=True):
+        p_e, q_e = tanh32_pq(xe)
+        p_i, q_i = tanh32_pq(xi)
+        got.append(((fu * p_e) * q_i - (fd * p_i) * q_e) / (q_e * q_i))
+    want = f_up * np.tanh(x_e.astype(np.float64)) - f_dn * np.tanh(x_i.astype(np.float64))
+    assert np.max(np.abs(np.array(got, dtype=np.float64) - want)) < 5e-7
+    same = (x_e == x_i) & (f_up == f_dn)
+    assert np.all(np.array(got)[same] == 0.0)
 
 
 def test_compliance_is_one_far_from_rail_zero_at_and_beyond_it_and_smooth():

@@ -11,12 +11,28 @@ TABLE = rng.normal_table()
 
 
 def test_table_has_zero_mean_unit_variance_and_is_monotone():
-    t = TABLE.astype(np.float64)
+    t = rng.normal_knots().astype(np.float64)
     assert np.all(np.diff(t) > 0)
     var = np.mean((t[:-1] ** 2 + t[:-1] * t[1:] + t[1:] ** 2) / 3.0)
     assert abs(var - 1.0) < 1e-6
     assert abs(t[0] + t[-1]) < 1e-6
     assert 3.5 < t[-1] < 4.0
+
+
+def test_the_kernel_table_interpolates_the_knots_as_the_float32_subtraction_would():
+    """The (start, width) pairs give every draw bit for bit the value of interpolating the knots
+    with the width computed in float32 (t0 + f (t1 - t0)), at the ends of each cell too."""
+    knots = rng.normal_knots()
+    assert TABLE.shape == (rng.N_CELLS, 2) and TABLE.dtype == np.float32
+    assert np.array_equal(TABLE[:, 0], knots[:-1])
+    cells = np.arange(rng.N_CELLS, dtype=np.uint64)
+    for frac in (0, 1, 1 << 19, (1 << 20) - 1):
+        u = (cells << np.uint64(20)) | np.uint64(frac)
+        got = np.array([rng.bits_to_normal(x, TABLE) for x in u])
+        f = np.float32(frac) * np.float32(2.0**-20)
+        t0 = knots[:-1]
+        want = t0 + f * (knots[1:] - t0)
+        assert np.array_equal(got, want)
 
 
 def test_lowbias32_is_a_bijection_on_a_block():
