@@ -133,7 +133,7 @@ OTA and membrane (model.md sections 4-5), y = V_m - v_reset, explicit step with 
 with os = v_offset / v_lin the OTA's input-referred offset, f its flicker noise (block mean,
 normalized), compliance f_up = s(clip((v_rail_hi - V_m) / w, 0, 1)), f_down = s(clip((V_m -
 v_rail_lo) / w, 0, 1)), s(x) = x^2 (3 - 2x): exactly 1 farther than w from a rail, 0 at and
-beyond it. tanh is a float32 rational approximation (|error| < 3e-7).
+beyond it. tanh is a float32 rational approximation (|error| < 7e-6).
 
 Noise (model.md section 6), on blocks of h = noise_substeps * dt (the last block ends at the read):
 - line OU n(t) (normalized std sigma_n = sigma_line / v_lin) is sampled exactly at block ends

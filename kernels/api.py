@@ -28,7 +28,8 @@ class Traces(NamedTuple):
     ``time``, limited to ``v_line_max``, including line noise; the OTA offsets and the flicker
     noise, input-referred, are not part of the line). ``v_mem`` [S, C, T] (V): the membrane voltage at ``time``.
     Points before the start of the stepped part (the closed-form prephase, see
-    ``closed_form_prephase``) are NaN. S follows ``record_samples``, C ``record_columns``.
+    ``closed_form_prephase``) are NaN; a sample without pulse edges has no stepped part (all NaN
+    but the read). S follows ``record_samples``, C ``record_columns``.
     """
 
     time: np.ndarray

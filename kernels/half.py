@@ -435,7 +435,9 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
 def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, split):
     """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
     end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam_c (t_s - t)) s(t) dt
-    are jointly normal given s(0) (``fs`` [K, M], replaced by s(t_s)); y += gain_c sum_k I_k
+    are jointly normal given the state ``fs`` [K, M] holds (replaced by s(t_s)): s(0), or, with
+    the window's start folded into ``pre_f`` (:func:`_flicker_start_into_prephase`, as the
+    kernel draws), the state at the end of the previous window; y += gain_c sum_k I_k
     (``gain`` [M]: g v_lin sech^2(os) / C_m, the OTA linearized around its offset). Draws: K for
     the end values, one for the K combined residuals of the integrals (counters 64 c + 32 path
     + k, k = 0..K); ``zb`` [>= K + 1, M] and ``bits`` [>= M] are scratch. ``pre_f`` [N_PRE_F,
@@ -482,13 +484,53 @@ def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, spl
 
 
 @njit
-def _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f):
-    """The coefficients of a prephase of k_s steps: ``pre`` [N_PRE, M] of the drift, the line
+def _flicker_start_into_prephase(pre_f, flk, stationary):
+    """Fold the flicker's start into the prephase coefficients ``pre_f`` [N_PRE_F, K, M] (in
+    place), so that the start and the prephase are one joint draw: K + 1 normals per column and
+    OTA instead of K for the start and K + 1 for the prephase. The start is s(0) = g s_prev +
+    h z: stationary for the baseline window (g = 0, h the stationary std ``flk[F_TAU, 1]``),
+    propagated over the gap from the end of the baseline window for the read window (g, h =
+    ``flk[F_GAP, F_A]``, ``flk[F_GAP, F_S1]``). With the prephase's end value s(t_s) = a s(0) +
+    s1 z' and integral I = m s(0) + c1 z' + (residual), given s_prev: s(t_s) = a g s_prev + S z
+    and I = m g s_prev + beta z + r, with S^2 = a^2 h^2 + s1^2, beta = (m a h^2 + c1 s1) / S and
+    Var(r) = m^2 h^2 + c1^2 + (residual variance) - beta^2; the residuals of the K components are
+    combined into one normal as before. :func:`_flicker_prephase` then draws with these
+    coefficients from the state at the end of the previous window (multiplied by g = 0 for the
+    baseline window)."""
+    n_k = pre_f.shape[1]
+    for c in range(pre_f.shape[2]):
+        extra = 0.0
+        for k in range(n_k):
+            if stationary:
+                g = 0.0
+                h = flk[F_TAU, 1, k]
+            else:
+                g = flk[F_GAP, F_A, k]
+                h = flk[F_GAP, F_S1, k]
+            m = pre_f[PF_M, k, c]
+            c1 = pre_f[PF_C1, k, c]
+            a = pre_f[PF_A, k, c]
+            s1 = pre_f[PF_S1, k, c]
+            h2 = h * h
+            big_s = math.sqrt(a * a * h2 + s1 * s1)
+            beta = (m * a * h2 + c1 * s1) / big_s if big_s > 0.0 else 0.0
+            extra += max(m * m * h2 + c1 * c1 - beta * beta, 0.0)
+            pre_f[PF_M, k, c] = m * g
+            pre_f[PF_C1, k, c] = beta
+            pre_f[PF_A, k, c] = a * g
+            pre_f[PF_S1, k, c] = big_s
+        c2 = pre_f[PF_C2, 0, c]
+        pre_f[PF_C2, 0, c] = math.sqrt(c2 * c2 + extra)
+
+
+@njit
+def _prephase_coefficients(t_s, col64, sc, isc, flk, pre, pre_f):
+    """The coefficients of a prephase of length ``t_s`` (s; k_s dt, or a whole window without
+    pulse edges): ``pre`` [N_PRE, M] of the drift, the line
     and OTA noise, ``pre_f`` [N_PRE_F, K, M] of the flicker (rows of the noise sources that are
     off are left as they are). Each column has its own leak rate; the coefficients of a column
     whose rate equals the previous column's are copied, not computed again."""
     flags = isc[I_FLAGS]
-    t_s = k_s * sc[S_DT]
     sig_n = sc[S_SIGMA_N]
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
@@ -558,12 +600,16 @@ def _prephase(
     pre_f,
     yf,
 ):
-    """The state at t_s = k_s dt, drawn in closed form: lines at rest (noise only), membrane
-    linear (drift including the OTA offsets, the line noise through the linearized OTAs, OTA
-    noise); the plain reset state plus stationary line noise for k_s = 0.
+    """The state at t_s = k_s dt (or at the end of a window without pulse edges, see
+    :func:`_window`), drawn in closed form: lines at rest (noise only), membrane linear (drift
+    including the OTA offsets, the line noise through the linearized OTAs, OTA noise); the plain
+    reset state plus stationary line noise for k_s = 0. Only whether k_s > 0 matters here: the
+    length of the prephase is in its coefficients.
 
-    Flicker: over [0, t_s] in closed form (:func:`_flicker_prephase`), through the OTAs
-    linearized around their offsets; the flicker states ``fse``, ``fsi`` advance to t_s, and the
+    Flicker: its start and [0, t_s] in closed form, one joint draw (:func:`_flicker_prephase`
+    with the coefficients of :func:`_flicker_start_into_prephase`), through the OTAs linearized
+    around their offsets; the flicker states ``fse`` and ``fsi`` (at the end of the previous
+    window when they enter) advance to t_s, and the
     stepped part starts with a (possibly partial) flicker block at t_s. ``oe``, ``oi`` get the
     OTA offsets (normalized). Draw j of column c has counter 8 c + j (j = 0, 1: line noise at
     t_s; 2, 3: its leak-weighted integrals; 4: OTA noise); ``zb`` [>= 5, M] and ``bits``
@@ -705,7 +751,10 @@ def _window(
     ``bits`` [>= M] (uint32) are scratch buffers of the random numbers; ``oe``, ``oi`` (float32
     [M]), ``fme``, ``fmi``, ``yf`` (float64 [M]) and ``coef_part`` [N_FLK, K] scratch of the window.
     ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K, M] hold the prephase coefficients of the prephase
-    length ``pre_key[0]`` (steps; -1: none yet): computed here when this window's differs.
+    length ``pre_key[0]`` (steps; -1: none yet; -2 - wrow: the whole window of row wrow):
+    computed here when this window's differs. A window without pulse edges (the baseline
+    window) is drawn in closed form up to its end when the drift keeps every column in full
+    compliance: no stepped part at all (a recorded one gets its trace point at the read only).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -715,11 +764,47 @@ def _window(
     m_cols = y.shape[0]
     # oe, oi: the OTA inputs besides the lines, offset plus the flicker block mean (normalized)
     k_s = _stepping_start(n_steps, e_step, isc)
-    if k_s > 0 and pre_key[0] != k_s:
-        _prephase_coefficients(k_s, col64, sc, isc, flk, pre, pre_f)
-        pre_key[0] = k_s
-    if k_s > 0 and not _in_compliance(col64, sc, pre):
-        k_s = np.int64(0)
+    # a window without pulse edges (the baseline window) is drawn in closed form up to its end,
+    # with no stepped part, when the drift keeps it in full compliance (a recorded one has its
+    # trace at the read only)
+    whole = (isc[I_FLAGS] & FLAG_CLOSED_FORM) != 0 and e_step.shape[0] == 0
+    if whole:
+        # the window's length is fixed by its row of win32: cached under the key -2 - wrow
+        if pre_key[0] != -2 - wrow:
+            t_end = n_full * sc[S_DT] + (step_last if n_steps > n_full else 0.0)
+            _prephase_coefficients(t_end, col64, sc, isc, flk, pre, pre_f)
+            pre_key[0] = -2 - wrow
+            if (isc[I_FLAGS] & FLAG_FLICKER) != 0:
+                _flicker_start_into_prephase(pre_f, flk, window == WINDOW_BASE)
+        if _in_compliance(col64, sc, pre):
+            k_s = n_steps
+        else:
+            whole = False
+            k_s = _stepping_start(n_steps, e_step, isc)
+    if not whole:
+        if k_s > 0 and pre_key[0] != k_s:
+            _prephase_coefficients(k_s * sc[S_DT], col64, sc, isc, flk, pre, pre_f)
+            pre_key[0] = k_s
+            if (isc[I_FLAGS] & FLAG_FLICKER) != 0:
+                _flicker_start_into_prephase(pre_f, flk, window == WINDOW_BASE)
+        if k_s > 0 and not _in_compliance(col64, sc, pre):
+            k_s = np.int64(0)
+    if k_s == 0 and (isc[I_FLAGS] & FLAG_FLICKER) != 0:
+        # the flicker's start on its own: stationary (baseline) or propagated over the gap from
+        # the end of the baseline window (read); with a prephase it is part of the prephase draw
+        seed0 = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
+        s_lo, s_hi = rng.make_key(
+            seed0, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_FLICKER_START
+        )
+        if window == WINDOW_BASE:
+            stat = flk[F_TAU, 1]
+            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table, zb, bits)
+            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table, zb, bits)
+        else:
+            g = flk[F_GAP, F_A]
+            h = flk[F_GAP, F_S1]
+            _flicker_start(s_lo, s_hi, fse, 0, g, h, False, table, zb, bits)
+            _flicker_start(s_lo, s_hi, fsi, 1, g, h, False, table, zb, bits)
     _prephase(
         b_key,
         window,
@@ -761,6 +846,8 @@ def _window(
             tr_exc[slot, j, k_s] = v_lin * (ve[c] + ne[c])
             tr_inh[slot, j, k_s] = v_lin * (vi[c] + ni[c])
             tr_mem[slot, j, k_s] = v_reset + y[c]
+    if whole:
+        return 0
     n_sub = isc[I_N_SUB]
     n_flk = isc[I_N_FLK]
     flags = isc[I_FLAGS]
@@ -1170,7 +1257,6 @@ def simulate_batch(
     adc_noise = (flags & FLAG_ADC_NOISE) != 0
     sigma_adc = sc[S_SIGMA_ADC] if adc_noise else 0.0
     sigma_ramp = sc[S_SIGMA_RAMP] if (flags & FLAG_RAMP) != 0 else 0.0
-    flicker = (flags & FLAG_FLICKER) != 0
     bias = (flags & FLAG_BIAS) != 0
     adc_max = isc[I_ADC_MAX]
     v_reset = sc[S_V_RESET]
@@ -1207,7 +1293,6 @@ def simulate_batch(
         fmi = np.empty(m_cols, np.float64)
         yf = np.empty(m_cols, np.float64)
         coef_part = np.empty((N_FLK, n_comp), np.float64)
-        stat = np.full(n_comp, sc[S_SIGMA_F])
         # prephase coefficients per window (WINDOW_READ, WINDOW_BASE) and their k_s
         pre = np.empty((2, N_PRE, m_cols), np.float64)
         pre_f = np.empty((2, N_PRE_F, n_comp, m_cols), np.float64)
@@ -1235,12 +1320,6 @@ def simulate_batch(
                 table,
             )
             # ---- the baseline window first (reset, no events): the flicker starts stationary ----
-            if flicker:
-                s_lo, s_hi = rng.make_key(
-                    seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
-                )
-                _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table, zb, bits)
-                _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table, zb, bits)
             n_lost = _window(
                 b_key,
                 WINDOW_BASE,
@@ -1319,16 +1398,6 @@ def simulate_batch(
             for c in range(m_cols):
                 v_base[b, c] = volts[c]
             # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
-            if flicker:
-                s_lo, s_hi = rng.make_key(
-                    seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
-                )
-                _flicker_start(
-                    s_lo, s_hi, fse, 0, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table, zb, bits
-                )
-                _flicker_start(
-                    s_lo, s_hi, fsi, 1, flk[F_GAP, F_A], flk[F_GAP, F_S1], False, table, zb, bits
-                )
             if bias:
                 _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bits)
             n_lost += _window(

@@ -82,11 +82,13 @@ def test_membrane_variance_from_line_noise_matches_linear_theory(closed_form, bl
         closed_form_prephase=closed_form,
         **blocks,
     )
-    y = r.v_read - p["v_reset"]
-    # y = g_m / C_m * int (n_exc - n_inh) dt for two independent OU lines
-    var = 4 * (GM / p["c_m"]) ** 2 * sigma**2 * TAU * (t - TAU * (1 - np.exp(-t / TAU)))
-    assert abs(y.var() / var - 1) < 4 * _rel_se_var(y.size)
-    assert abs(y.mean()) < 4 * np.sqrt(var / y.size)
+    # y = g_m / C_m * int (n_exc - n_inh) dt for two independent OU lines; both windows have no
+    # pulse edges (with the closed form on, each is drawn in closed form up to its read)
+    for t_w, v in ((t, r.v_read), (1e-6, r.v_baseline)):
+        y = v - p["v_reset"]
+        var = 4 * (GM / p["c_m"]) ** 2 * sigma**2 * TAU * (t_w - TAU * (1 - np.exp(-t_w / TAU)))
+        assert abs(y.var() / var - 1) < 4 * _rel_se_var(y.size)
+        assert abs(y.mean()) < 4 * np.sqrt(var / y.size)
 
 
 @pytest.mark.parametrize("blocks", BLOCKS, ids=["default-blocks", "8-step-blocks"])
@@ -109,6 +111,9 @@ def test_membrane_random_walk_variance_grows_linearly_with_window(closed_form, b
         var[t] = y.var()
         expected = 0.5 * psd * GM * t / p["c_m"] ** 2
         assert abs(var[t] / expected - 1) < 4 * _rel_se_var(y.size)
+        y_base = r.v_baseline - p["v_reset"]
+        expected = 0.5 * psd * GM * 1e-6 / p["c_m"] ** 2
+        assert abs(y_base.var() / expected - 1) < 4 * _rel_se_var(y_base.size)
     assert abs(var[4e-6] / var[2e-6] - 2) < 0.1
 
 
