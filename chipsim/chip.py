@@ -121,7 +121,7 @@ class Chip:
             failed = ", ".join(f"{q} {n}" for q, n in result.failures.items() if n)
             warnings.warn(
                 f"chip '{desc.identity.name}' seed {self.seed}: its calibration failed for some "
-                f"instances ({failed}); they keep a code at the end of their range",
+                f"instances ({failed}); they keep a code at (or near) the end of their range",
                 CalibrationWarning,
                 stacklevel=4,
             )
@@ -557,10 +557,13 @@ def _run_args(desc, *, noise, noise_seed, stream):
     )
 
 
-def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
+def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream, tau_leak=None):
     """The kernels' parameters of one half (:class:`kernels.HalfParams`) running the weights
     ``w_tile`` (k, m) on the first k rows and m columns of the half's fixed pattern ``pat``,
-    with the knob values ``kn``; shared by the chip and the calibration's experiments."""
+    with the knob values ``kn``; shared by the chip and the calibration's experiments.
+    ``tau_leak`` (s; one number or one per column of the half): the membranes' leak time
+    constant, the leak switched on (the calibration's experiments); None: the description's
+    pseudo-leak ``analog.membrane.tau_leak`` (the leak off, as on a calibrated chip)."""
     import kernels
 
     a, nz = desc.analog, desc.noise
@@ -593,7 +596,7 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         c_m=kn.c_m,
         v_lin=a.synaptic_input.v_lin,
         v_line_max=a.synaptic_input.v_max,
-        tau_leak=a.membrane.tau_leak,
+        tau_leak=_leak(a.membrane.tau_leak if tau_leak is None else tau_leak, mm),
         v_reset=kn.v_reset,
         v_leak=pat.v_leak[:mm],
         v_adc_lo=a.adc.v_lo,
@@ -616,6 +619,13 @@ def kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream):
         adc_dev=pat.adc_dev,
         **_run_args(desc, noise=noise, noise_seed=noise_seed, stream=stream),
     )
+
+
+def _leak(tau_leak, m):
+    """A leak time constant (s) for the kernels: one number, or the first ``m`` columns'."""
+    if np.ndim(tau_leak) == 0:
+        return float(tau_leak)
+    return np.ascontiguousarray(np.asarray(tau_leak, dtype=np.float64)[:m])
 
 
 def synin_kernel_params(desc, kn, pat, w_tile, *, noise, noise_seed, stream, v_rest=None):

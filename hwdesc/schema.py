@@ -628,6 +628,16 @@ class Uncalibrated(Section):
         description="time constant of a line whose bias cell has effective code 1 (s): "
         "tau_syn = tau_syn_bias / effective code x raw factor (a bias current sets the rate)"
     )
+    tau_mem: NonNegative = Field(
+        le=0.5,
+        description="relative std of the raw leak conductance factor per neuron (the leak "
+        "bias cell's OTA, with leak division as in the reference's integration mode)",
+    )
+    tau_mem_bias: PositiveTime = Field(
+        description="membrane time constant of a neuron whose leak bias cell has effective "
+        "code 1 (s): the leak's own time constant is tau_mem_bias / effective code / raw "
+        "factor, in parallel with analog.membrane.tau_leak (the pseudo-leak)"
+    )
     adc_ramp_offset: NonNegativeVoltage = Field(
         description="std of the start voltage of each quadrant's ramp around its cell's (V)"
     )

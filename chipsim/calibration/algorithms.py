@@ -28,7 +28,10 @@ experiment. Every search returns a :class:`SearchResult`.
 
 An instance whose resulting code lies on a boundary of the range (``low`` or ``high``) is reported
 as failed (``success`` is False): the search may have been stopped by the range rather than by
-the target, as in the reference.
+the target, as in the reference. So is one whose search tried a boundary code while every value
+of the steps it chooses from still asks to move beyond that boundary: with measurement noise on
+a transfer nearly flat there, the best of those steps may be a code or a few inside (the
+reference reports only the boundary code itself).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ class SearchResult:
 
     ``codes`` the chosen code (int64); ``measured`` the value measured at that code during the
     search; ``target`` the target it was measured against; ``residuals`` ``measured - target``;
-    ``success`` False where the code lies on a boundary of the range. ``tried_codes`` and
+    ``success`` False where the search was stopped by the range (see the module docstring). ``tried_codes`` and
     ``tried_values`` hold every step (shape ``(steps, n_instances)``), in order.
     """
 
@@ -177,11 +180,18 @@ def _run(
     pick = best_of - 1 - np.argmin(deviation[::-1], axis=0)
     columns = np.arange(n)
     chosen = tried_codes[window][pick, columns]
+    # stopped by the range: on a boundary, or the search reached a boundary and every value of
+    # the window still asks to move beyond it (with noise, the best of them may lie a few codes
+    # inside when the transfer is nearly flat there)
+    up = tried_values[window] > goal if inverted else tried_values[window] < goal
+    down = tried_values[window] < goal if inverted else tried_values[window] > goal
+    beyond_high = (tried_codes == high).any(axis=0) & up.all(axis=0)
+    beyond_low = (tried_codes == low).any(axis=0) & down.all(axis=0)
     return SearchResult(
         codes=chosen,
         measured=tried_values[window][pick, columns],
         target=goal,
-        success=(chosen > low) & (chosen < high),
+        success=(chosen > low) & (chosen < high) & ~beyond_high & ~beyond_low,
         tried_codes=tried_codes,
         tried_values=tried_values,
     )

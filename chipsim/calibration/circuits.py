@@ -80,6 +80,8 @@ class RawChip:
     leak_cells: Cells  # (H, M) the leak level cells
     reset_raw: np.ndarray  # (H, M) raw reset level around its cell's voltage (V)
     reset_cells: Cells  # (H, M) the reset level cells
+    leak_factor: np.ndarray  # (H, M) raw leak conductance factor
+    leak_bias_cells: Cells  # (H, M) the leak bias cells
 
     @classmethod
     def draw(cls, desc: ChipDescription, seed: int) -> RawChip:
@@ -136,6 +138,8 @@ class RawChip:
             leak_cells=cells("v_leak", m),
             reset_raw=normal("raw_reset_level", raw.reset_level, m),
             reset_cells=cells("v_reset", m),
+            leak_factor=relative("raw_tau_mem", raw.tau_mem, m),
+            leak_bias_cells=cells("i_bias_leak", m),
         )
 
     # ---- transfers ---------------------------------------------------------------------------
@@ -185,6 +189,14 @@ class RawChip:
     def leak_level(self, codes) -> np.ndarray:
         """(H, M) level (V) the leak of every neuron pulls towards, at its leak cell codes."""
         return self.voltage(self.leak_cells, codes) + self.leak_raw
+
+    def tau_mem(self, codes) -> np.ndarray:
+        """(H, M) membrane time constant (s) of every neuron with its leak on at the leak bias
+        codes (H, M): the leak's own ``tau_mem_bias / (c_eff f)`` in parallel with the
+        description's pseudo-leak (``analog.membrane.tau_leak``)."""
+        c_eff = np.maximum(self.leak_bias_cells.effective(codes), MIN_EFFECTIVE_CODE)
+        rate = c_eff * self.leak_factor / self._raw.tau_mem_bias
+        return 1.0 / (rate + 1.0 / float(self.description.analog.membrane.tau_leak))
 
     def reset_level(self, codes) -> np.ndarray:
         """(H, M) reset level (V) of every neuron at its reset cell codes."""
@@ -275,6 +287,9 @@ class RawChip:
             tau_code = _code(raw.tau_syn_bias / target.tau_syn)
             codes["i_synin_gm"] = np.full((halves, 2, m), target.i_synin_gm, dtype=np.int64)
             codes["i_bias_tau_syn"] = np.full((halves, 2, m), tau_code, dtype=np.int64)
+            pseudo = 1.0 / float(desc.analog.membrane.tau_leak)
+            leak_code = _code(raw.tau_mem_bias * max(1.0 / target.tau_mem - pseudo, 0.0))
+            codes["i_bias_leak"] = np.full((halves, m), leak_code, dtype=np.int64)
         return codes
 
     def nominal_cadc_codes(
@@ -307,6 +322,7 @@ class RawChip:
         i_max: float,
         v_reset: float,
         activation: int | None = None,
+        reset_at_leak: bool = False,
     ) -> tuple[HalfPattern, ...]:
         """The fixed pattern of each half with the calibrated circuits at ``codes`` (the names
         of :meth:`nominal_codes`): ``base`` (from :func:`chipsim.fixed_pattern.draw`) with g_m,
@@ -324,7 +340,9 @@ class RawChip:
         without, the transfer is the linear one of :meth:`driver_transfer`. Without OTA bias
         codes (``i_synin_gm``: a synaptic-input chip), g_m and tau_syn stay those of ``base``,
         and without reset codes (``v_reset``) the leak level, the rails and the ADC offset
-        carry no reset shift."""
+        carry no reset shift. With ``reset_at_leak`` every neuron is reset to its own leak level
+        instead of its reset cell's (the membrane starts at rest: the reference's measurements
+        that read a membrane resting at its leak level, with no reset before the events)."""
         neurons: dict[str, np.ndarray] = {}
         if "i_synin_gm" in codes:
             gm = self.gm(codes["i_synin_gm"])
@@ -344,10 +362,17 @@ class RawChip:
             drv_offset = pulse - activation * self.description.analog.pulse.t_lsb
         scale = (self.i_max(codes["synapse_dac_bias"]) / float(i_max))[:, self.quadrant]
         if "v_reset" in codes:
-            shift = self.reset_level(codes["v_reset"]) - float(v_reset)  # (H, M)
-            neurons["v_leak"] = self.leak_level(codes["v_leak"]) - shift
-            neurons["v_rail_hi"] = np.stack([pat.v_rail_hi for pat in base]) - shift
-            neurons["v_rail_lo"] = np.stack([pat.v_rail_lo for pat in base]) - shift
+            level = self.leak_level(codes["v_leak"])
+            reset = level if reset_at_leak else self.reset_level(codes["v_reset"])
+            shift = reset - float(v_reset)  # (H, M)
+            neurons["v_leak"] = level - shift
+            # a reset beyond a rail (a search trying the far ends of the reset cell's range)
+            # keeps the rail one compliance width beyond the kernels' reset
+            width = float(self.description.analog.membrane.compliance_width)
+            rail_hi = np.stack([pat.v_rail_hi for pat in base]) - shift
+            rail_lo = np.stack([pat.v_rail_lo for pat in base]) - shift
+            neurons["v_rail_hi"] = np.maximum(rail_hi, float(v_reset) + width)
+            neurons["v_rail_lo"] = np.minimum(rail_lo, float(v_reset) - width)
             offset = offset + shift / lsb
         return tuple(
             replace(

@@ -94,9 +94,20 @@ RANGE_LIMIT = 0.9
 #: while the leak is on (at least 2.5 times the longest synaptic time constant), the time
 #: constants it settles for before the read, and the read right after a reset.
 REST_VECTORS = 8
+#: Vectors of the membrane time constant measurement, each reading the membrane at rest and on
+#: its rise after a reset (as many conversions of each as a rest read has).
+LEAK_VECTORS = 16
 LEAK_TAU = 1e-6
 LEAK_SETTLE = 8
 RESET_READ = 0.1e-6
+#: The membrane time constant step (the reference's MembraneTimeConstCalibCADC): the reset is
+#: set :data:`TAU_MEM_AMPLITUDE` CADC LSB below each neuron's leak read, and the leak bias is
+#: searched so that :attr:`~.target.HagenCalibTarget.tau_mem` after a reset the membrane has
+#: risen to 1 - 1/e of the way from its reset to its rest (:data:`LEAK_VECTORS` vectors); a
+#: neuron whose reset would read below the CADC's lower target read is reset there, and more
+#: than :data:`TAU_MEM_LOW_FRACTION` of them stop the calibration.
+TAU_MEM_AMPLITUDE = 50
+TAU_MEM_LOW_FRACTION = 0.05
 #: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
 #: time constants for the g_m the first OTA bias step set.
 NEURON_PASSES = 2
@@ -112,6 +123,7 @@ STEPS = (
     "synapse_dac_bias",
     "tau_syn_exc",
     "tau_syn_inh",
+    "tau_mem",
     "i_synin_gm_exc",
     "i_synin_gm_inh",
     "v_leak",
@@ -155,7 +167,8 @@ def default_target(desc: ChipDescription) -> Target:
 
 
 def check_target(desc: ChipDescription, target: Target) -> None:
-    """``TypeError`` if ``target`` is not of the kind ``desc``'s readout calibrates."""
+    """``TypeError`` if ``target`` is not of the kind ``desc``'s readout calibrates;
+    ``ValueError`` for a ``target_noise``, which these steps do not calibrate."""
     kind = type(default_target(desc))
     if not isinstance(target, kind):
         reads = "the synaptic input lines" if synin(desc) else "the membranes"
@@ -163,6 +176,14 @@ def check_target(desc: ChipDescription, target: Target) -> None:
             f"target: chip '{desc.identity.name}' reads {reads}, which a {kind.__name__} "
             f"calibrates, not a {type(target).__name__}; give a {kind.__name__} (or no target "
             "for the reference's defaults)"
+        )
+    noise = getattr(target, "target_noise", None)
+    if noise is not None:
+        raise ValueError(
+            f"target_noise: {noise:g} is not supported: the reference's leak bias search for a "
+            "noise target (LeakBiasCalib) is not simulated, and its integration mode switches "
+            "the leak off after calibration anyway; leave target_noise at None (the reference's "
+            "default: the leak bias follows tau_mem) (docs/calibration.md)"
         )
 
 
@@ -186,11 +207,15 @@ class Bench:
         self.experiments += 1
         return self.experiments * self.desc.geometry.halves
 
-    def _params(self, h, pattern, weights, stream, knobs=None, v_rest=None):
+    def _params(self, h, pattern, weights, stream, knobs=None, v_rest=None, tau_leak=None):
         """The kernel half of half ``h`` for one experiment: ``pattern`` with ``weights``, all
         noise on, keyed by the experiment's ``stream``; ``v_rest`` (V): the lines of a
-        synaptic-input chip held at that voltage."""
-        build = kernel_params if v_rest is None else partial(synin_kernel_params, v_rest=v_rest)
+        synaptic-input chip held at that voltage; ``tau_leak`` (s, one number or one per
+        column): the membranes' leak on at that time constant (None: the pseudo-leak)."""
+        if v_rest is not None:
+            build = partial(synin_kernel_params, v_rest=v_rest)
+        else:
+            build = partial(kernel_params, tau_leak=tau_leak)
         return build(
             self.desc,
             self.knobs if knobs is None else knobs,
@@ -273,7 +298,10 @@ class Bench:
         """(H, M) mean amplitude (CADC LSB; positive for both paths) of every neuron for
         ``events`` events (rows spread over the half) :data:`GM_SPACING` apart through path
         ``path`` (0 excitatory, 1 inhibitory), averaged over :data:`GM_RUNS` runs, with the chip
-        at ``codes``."""
+        at ``codes``. The leak is on at the time constants of the leak bias codes
+        (``codes["i_bias_leak"]``, :meth:`RawChip.tau_mem`) and the membranes start at rest (at
+        their leak levels), as in the reference, which reads a resting membrane before and
+        after the events."""
         desc = self.desc
         k, m = desc.tile_shape
         rows = np.linspace(0, k - 1, events).round().astype(np.int64)
@@ -290,11 +318,14 @@ class Bench:
             np.full(n * events, GM_ACTIVATION, dtype=np.int64),
             np.tile(times, n),
         )
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
+        patterns = self.raw.patterns(
+            self.base, codes, self.knobs.i_max, self.knobs.v_reset, reset_at_leak=True
+        )
+        tau_mem = self.raw.tau_mem(codes["i_bias_leak"])
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         for h, pat in enumerate(patterns):
-            params = self._params(h, pat, weights, stream)
+            params = self._params(h, pat, weights, stream, tau_leak=tau_mem[h])
             res = self._run(h, params, ev, n, t_read=t_read, t_baseline=t_baseline, t_gap=t_gap)
             sign = 1.0 if path == 0 else -1.0
             out[h] = sign * res.output.astype(np.float64).mean(axis=0)
@@ -455,36 +486,19 @@ class Bench:
         m = desc.tile_shape[1]
         patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
         n = REST_VECTORS
-        empty = (
-            np.zeros(n + 1, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.int64),
-            np.zeros(0, dtype=np.float64),
-        )
         stream = self._stream()
         out = np.empty((desc.geometry.halves, m))
         weights = np.zeros((1, m), dtype=np.int32)
         for h, pat in enumerate(patterns):
-            run_desc = desc
+            tau_leak = None
             t_window = RESET_READ
             if leak:
-                tau = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
-                membrane = desc.analog.membrane.model_copy(update={"tau_leak": tau})
-                analog = desc.analog.model_copy(update={"membrane": membrane})
-                run_desc = desc.model_copy(update={"analog": analog})
-                t_window = LEAK_SETTLE * tau
-            params = kernel_params(
-                run_desc,
-                self.knobs,
-                pat,
-                weights,
-                noise=True,
-                noise_seed=self.noise_seed,
-                stream=stream + h,
-            )
+                tau_leak = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
+                t_window = LEAK_SETTLE * tau_leak
+            params = self._params(h, pat, weights, stream, tau_leak=tau_leak)
             res = kernels.run_half(
                 params,
-                *empty,
+                *_no_events(n),
                 t_read=t_window,
                 t_baseline=t_window,
                 t_gap=t_window,
@@ -493,6 +507,43 @@ class Bench:
             both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
             out[h] = both.mean(axis=0)
         return out
+
+    def leak_reads(self, codes: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
+        """((H, M), (H, M)): the mean CADC read of every membrane at rest and ``t`` (s) after
+        its reset, with the leak on at the time constants of the leak bias codes
+        (``codes["i_bias_leak"]``, :meth:`RawChip.tau_mem`) and the synaptic inputs off (OTA
+        biases 0, as in the reference's membrane time constant step), no events: after a reset
+        the membrane rises from its reset level toward its resting level, which the leak level
+        and the leakage current set. Each of :data:`LEAK_VECTORS` vectors reads both: the
+        baseline window at rest (:data:`LEAK_SETTLE` times the longest of the time constants
+        after its reset), the read window at ``t``."""
+        import kernels
+
+        desc = self.desc
+        m = desc.tile_shape[1]
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
+        tau_mem = self.raw.tau_mem(codes["i_bias_leak"])
+        n = LEAK_VECTORS
+        stream = self._stream()
+        rest = np.empty((desc.geometry.halves, m))
+        rise = np.empty((desc.geometry.halves, m))
+        weights = np.zeros((1, m), dtype=np.int32)
+        off = np.zeros(m)
+        for h, pat in enumerate(patterns):
+            quiet = replace(pat, gm=off, gm_inh=off)
+            params = self._params(h, quiet, weights, stream, tau_leak=tau_mem[h])
+            t_rest = max(LEAK_SETTLE * float(tau_mem[h].max()), float(t))
+            res = kernels.run_half(
+                params,
+                *_no_events(n),
+                t_read=t,
+                t_baseline=t_rest,
+                t_gap=t_rest,
+                sample_index=np.arange(n, dtype=np.int64),
+            )
+            rest[h] = res.code_baseline.astype(np.float64).mean(axis=0)
+            rise[h] = res.code_read.astype(np.float64).mean(axis=0)
+        return rest, rise
 
     def driver_amplitudes(
         self,
@@ -564,6 +615,16 @@ class Bench:
             )
             out[h] = med.reshape(runs, k).mean(axis=0)
         return out
+
+
+def _no_events(n: int):
+    """The events (CSR) of ``n`` vectors without events."""
+    return (
+        np.zeros(n + 1, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.int64),
+        np.zeros(0, dtype=np.float64),
+    )
 
 
 def _together(rows: np.ndarray, runs: int, time: float):
@@ -645,9 +706,11 @@ def run(
     :data:`DRIVER_DAC_BIAS`; the synapse drivers (ramp per block, DAC offset per driver); the
     CADC to the target range (ramp offset and slope per quadrant, channel offsets); the synapse
     DAC bias per quadrant at the target's; per neuron the excitatory and inhibitory synaptic
-    time constant and OTA bias (docs/calibration.md). A chip in the synaptic-input readout
-    (a :class:`HagenSyninCalibTarget`): the CADC to the target's range, the synapse DAC bias at
-    the target's, the drivers, the synapse DAC bias again (:data:`SYNIN_STEPS`).
+    time constant, the membrane time constant (leak bias), the OTA biases with that leak on,
+    the time constants and OTA biases again, the leak and reset levels (docs/calibration.md);
+    the leak is then off, as in the reference's integration mode. A chip in the synaptic-input
+    readout (a :class:`HagenSyninCalibTarget`): the CADC to the target's range, the synapse DAC
+    bias at the target's, the drivers, the synapse DAC bias again (:data:`SYNIN_STEPS`).
     ``progress(step, index, total)`` is called before each step (names: :data:`PROGRESS`,
     :data:`SYNIN_PROGRESS`)."""
     check_target(desc, target)
@@ -683,6 +746,8 @@ def run(
     steps["synapse_dac_bias"] = _synapse_dac_bias(bench, codes, target.synapse_dac_bias)
     for step in _synaptic_inputs(bench, codes, target, tell):
         steps[step.name] = step
+    # the reference's integration mode then switches the leak off (neuron_disable_leakage): a
+    # calibrated chip runs with the pseudo-leak; the levels are set for that
     for step in _levels(bench, codes, target, tell):
         steps[step.name] = step
     return _result(desc, target, seed, steps, STEPS)
@@ -968,33 +1033,120 @@ def _levels(
     search with the leak on (:meth:`Bench.rest_reads`), the reset cell by one on the read right
     after a reset, each over 0..1022. Sets ``codes``; returns the two steps (residuals: read
     minus the target, CADC LSB)."""
-    halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
-    goal = float(target.leak)
     steps = []
+    nominal = bench.raw.nominal_codes(target)
     for index, (name, leak) in enumerate((("v_leak", True), ("v_reset", False))):
         tell(name)
-
-        def measure(c: np.ndarray, name: str = name, leak: bool = leak) -> np.ndarray:
-            trial = dict(codes, **{name: c.reshape(halves, m)})
-            return bench.rest_reads(trial, leak).reshape(-1)
-
-        before = measure(codes[name].reshape(-1)) - goal
-        search = noisy_binary_search(
-            measure, goal, 0, CAPMEM_MAX, halves * m, seed=bench.raw.seed * 2 + 4 + index
-        )
-        codes[name] = search.codes.reshape(halves, m)
-        after = measure(codes[name].reshape(-1)) - goal
-        steps.append(
-            Step(
-                name,
-                codes[name],
-                before.reshape(halves, m),
-                after.reshape(halves, m),
-                search.success.reshape(halves, m),
-                "CADC LSB",
-            )
-        )
+        seed = bench.raw.seed * 2 + 4 + index
+        steps.append(_level(bench, codes, name, leak, float(target.leak), seed, nominal[name]))
     return steps
+
+
+def _level(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    name: str,
+    leak: bool,
+    goal: float | np.ndarray,
+    seed: int,
+    before_codes: np.ndarray | None = None,
+) -> Step:
+    """The leak (``name`` "v_leak", read with the leak on) or reset ("v_reset", read right
+    after a reset) level cell of every neuron by a noisy binary search over 0..1022 toward the
+    read ``goal`` (CADC LSB; one, or one per neuron (H, M)). Sets ``codes``; returns the step
+    (residuals: read minus the goal; "before": the read at ``before_codes`` (H, M), default the
+    cell's codes in ``codes``)."""
+    halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
+    flat_goal = np.broadcast_to(np.asarray(goal, dtype=np.float64), (halves, m)).reshape(-1)
+
+    def measure(c: np.ndarray) -> np.ndarray:
+        trial = dict(codes, **{name: c.reshape(halves, m)})
+        return bench.rest_reads(trial, leak).reshape(-1)
+
+    start = codes[name] if before_codes is None else before_codes
+    before = measure(np.asarray(start).reshape(-1)) - flat_goal
+    search = noisy_binary_search(measure, flat_goal, 0, CAPMEM_MAX, halves * m, seed=seed)
+    codes[name] = search.codes.reshape(halves, m)
+    after = measure(codes[name].reshape(-1)) - flat_goal
+    return Step(
+        name,
+        codes[name],
+        before.reshape(halves, m),
+        after.reshape(halves, m),
+        search.success.reshape(halves, m),
+        "CADC LSB",
+    )
+
+
+def _membrane_time_constant(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    target: HagenCalibTarget,
+) -> Step:
+    """The leak bias of every neuron to the target's membrane time constant, as the reference's
+    MembraneTimeConstCalibCADC measures it: the leak level to the target's leak read (the
+    reference calibrates the leak potential just before), the reset level
+    :data:`TAU_MEM_AMPLITUDE` below each neuron's leak read, then a noisy binary search over
+    0..1022 of the leak bias toward the read that has risen to ``rest - (rest - reset) / e`` at
+    ``tau_mem`` after a reset (:meth:`Bench.leak_reads`, the synaptic inputs off). The searched
+    value is that rise relative to the amplitude, ``(rest - rise) / (rest - reset)``, toward
+    ``1 / e`` (``inverted``: a stronger leak, a faster rise, a smaller value), with ``rest``
+    read at the bias being tried: the reference calibrates the leak level back to its read at
+    every bias instead (the leakage current moves the resting level with the leak's time
+    constant). Sets ``codes`` (``i_bias_leak``, and ``v_leak``, ``v_reset`` as the step leaves
+    them); returns the step. Its residuals are relative: the time constant the three reads
+    give, ``-tau_mem / ln((rest - rise) / (rest - reset))``, over the target, minus 1."""
+    desc, raw = bench.desc, bench.raw
+    halves, m = desc.geometry.halves, desc.geometry.columns
+    t = float(target.tau_mem)
+    low = float(target.read_range[0])
+    _level(bench, codes, "v_leak", True, float(target.leak), raw.seed * 2 + 8)
+    leak_read = bench.rest_reads(codes, True)
+    reset_goal = leak_read - TAU_MEM_AMPLITUDE
+    too_low = reset_goal < low
+    if too_low.sum() > TAU_MEM_LOW_FRACTION * too_low.size:
+        raise ValueError(
+            f"tau_mem: {int(too_low.sum())} of {too_low.size} neurons would be reset below the "
+            f"CADC's lower target read {low:g} ({TAU_MEM_AMPLITUDE} LSB below their leak read, "
+            f"lowest {float(leak_read.min()):.1f}): raise leak (or lower read_range[0])"
+        )
+    _level(bench, codes, "v_reset", False, np.maximum(reset_goal, low), raw.seed * 2 + 9)
+    reset = bench.rest_reads(codes, False)
+
+    def fraction(c: np.ndarray) -> np.ndarray:
+        rest, rise = bench.leak_reads(dict(codes, i_bias_leak=c.reshape(halves, m)), t)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = (rest - rise) / (rest - reset)
+        return np.where(np.isfinite(value), value, 1.0)
+
+    def measure(c: np.ndarray) -> np.ndarray:
+        return fraction(c).reshape(-1)
+
+    def relative() -> np.ndarray:
+        value = fraction(codes["i_bias_leak"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tau = -t / np.log(value)
+        return np.where(np.isfinite(tau) & (tau > 0), tau / t - 1.0, np.inf)
+
+    before = relative()
+    search = noisy_binary_search(
+        measure,
+        1.0 / np.e,
+        0,
+        CAPMEM_MAX,
+        halves * m,
+        inverted=True,
+        seed=raw.seed * 2 + 10,
+    )
+    codes["i_bias_leak"] = search.codes.reshape(halves, m)
+    return Step(
+        "tau_mem",
+        codes["i_bias_leak"],
+        before,
+        relative(),
+        search.success.reshape(halves, m),
+        "relative",
+    )
 
 
 def _synaptic_inputs(
@@ -1003,14 +1155,17 @@ def _synaptic_inputs(
     target: HagenCalibTarget,
     tell: Callable[[str], None],
 ) -> list[Step]:
-    """Per neuron: each path's synaptic time constant to the target, then each path's OTA
-    bias to the median excitatory amplitude; twice, as a time constant depends a little on its
-    OTA's g_m, which the OTA bias step moves. Sets ``codes``; returns the four steps."""
+    """Per neuron: each path's synaptic time constant to the target, the membrane time constant
+    (:func:`_membrane_time_constant`), then each path's OTA bias to the median excitatory
+    amplitude with that leak on; the time constants and OTA biases twice, as a time constant
+    depends a little on its OTA's g_m, which the OTA bias step moves. Sets ``codes``; returns
+    the five steps."""
     desc, raw = bench.desc, bench.raw
     halves, m = desc.geometry.halves, desc.geometry.columns
     tau_target = float(target.tau_syn)
     tau_before = [bench.time_constants(codes, p, tau_target) / tau_target - 1.0 for p in (0, 1)]
     gm_before = [bench.amplitudes(codes, p) for p in (0, 1)]  # every cell at its nominal code
+    membrane: Step | None = None
     tau_codes = codes["i_bias_tau_syn"].copy()
     gm_codes = codes["i_synin_gm"].copy()
     tau_ok: list[np.ndarray] = []
@@ -1032,6 +1187,9 @@ def _synaptic_inputs(
             tau_codes[:, path] = search.codes.reshape(halves, m)
             codes["i_bias_tau_syn"] = tau_codes.copy()
             tau_ok.append(search.success.reshape(halves, m))
+        if rnd == 0:  # the leak, on from here (the reference's order)
+            tell("tau_mem")
+            membrane = _membrane_time_constant(bench, codes, target)
         if rnd == 0:  # the common amplitude: the median at the nominal OTA bias, tau calibrated
             amplitude = float(np.median(bench.amplitudes(codes, 0)))
             if amplitude <= 0:
@@ -1061,6 +1219,8 @@ def _synaptic_inputs(
         after = bench.time_constants(codes, path, tau_target) / tau_target - 1.0
         ok = tau_ok[path]
         steps.append(Step(name, tau_codes[:, path].copy(), tau_before[path], after, ok, "relative"))
+    assert membrane is not None
+    steps.append(membrane)
     for path, name in enumerate(("i_synin_gm_exc", "i_synin_gm_inh")):
         after = bench.amplitudes(codes, path) / amplitude - 1.0
         before = gm_before[path] / amplitude - 1.0
@@ -1105,6 +1265,8 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
     for name in ("v_leak", "v_reset"):
         if name in result.codes:  # results before these were calibrated
             codes[name] = np.asarray(result.codes[name], dtype=np.int64)
+    if "tau_mem" in result.codes:  # results before the leak bias was calibrated
+        codes["i_bias_leak"] = np.asarray(result.codes["tau_mem"], dtype=np.int64)
     return codes
 
 
@@ -1195,6 +1357,7 @@ def calibrate(
     check_target(desc, target)
     if target_overrides:
         target = target.with_overrides(**target_overrides)
+        check_target(desc, target)
     seed = rules.seed(seed, "seed")
 
     def work() -> CalibrationResult:
@@ -1218,6 +1381,7 @@ UNITS = {
     "cadc_channel_offset": "CADC LSB",
     "tau_syn_exc": "relative",
     "tau_syn_inh": "relative",
+    "tau_mem": "relative",
     "i_synin_gm_exc": "relative",
     "i_synin_gm_inh": "relative",
 }
@@ -1233,6 +1397,8 @@ MEANING = {
     "cadc_channel_offset": "read of a channel in the middle of the range minus the median read",
     "tau_syn_exc": "excitatory synaptic time constant of a neuron (fitted decay) / the target - 1",
     "tau_syn_inh": "inhibitory synaptic time constant of a neuron (fitted decay) / the target - 1",
+    "tau_mem": "membrane time constant of a neuron with its leak on (rise after a reset, "
+    "from three reads) / the target - 1",
     "i_synin_gm_exc": "excitatory amplitude of a neuron / the median amplitude - 1",
     "i_synin_gm_inh": "inhibitory amplitude of a neuron / the median excitatory amplitude - 1",
 }

@@ -48,9 +48,10 @@ FORMAT_VERSION = 2
 CACHE_ENV = "CHIPSIM_CACHE_DIR"
 #: The version of the calibration steps, part of the cache key: raised whenever the steps
 #: change (2: the synaptic time constants are calibrated; 3: the CADC to the narrow range first,
-#: the synapse DAC bias, the synapse drivers; 4: the leak and reset levels), so that a cache
-#: never returns the result of older steps.
-PROCEDURE_VERSION = 4
+#: the synapse DAC bias, the synapse drivers; 4: the leak and reset levels; 5: the membrane
+#: time constant, and the OTA biases with the leak on), so that a cache never returns the
+#: result of older steps.
+PROCEDURE_VERSION = 5
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _HASH = re.compile(r"[0-9a-f]{64}\Z")
@@ -86,7 +87,7 @@ class CalibrationResult:
 
     ``codes[q]`` the codes found for quantity ``q`` (int64), ``residuals[q]`` the measured value
     minus the target at those codes (float64, in the quantity's unit), ``success[q]`` False for
-    an instance whose code ended on a boundary of its range; the three arrays of a quantity have
+    an instance whose search was stopped by its range; the three arrays of a quantity have
     one shape. ``target`` the target calibrated for, ``chip_seed`` the seed of the chip instance,
     ``description_hash`` that of its description (:func:`description_hash`), ``software_version``
     the chipsim version that calibrated. ``before[q]`` (optional, for some or all quantities)

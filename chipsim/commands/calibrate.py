@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     if not result.ok:
         failed = ", ".join(f"{q}: {n}" for q, n in result.failures.items() if n)
         print(
-            f"\nFAILED instances ({failed}): their codes ended at a boundary of the range; "
+            f"\nFAILED instances ({failed}): their searches were stopped by the code range; "
             "the chip runs, with these circuits off target",
             file=sys.stderr,
         )
@@ -86,15 +86,16 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "calibrate",
         help="calibrate a simulated chip instance for a target (CADC, synapse DAC bias, "
-        "synapse drivers, tau_syn, OTA bias, leak and reset per neuron)",
+        "synapse drivers, tau_syn, tau_mem, OTA bias, leak and reset per neuron)",
         description="Run the calibration steps against the simulated, uncalibrated chip "
         "instance (the description's `uncalibrated` section), with its temporal noise, in the "
         "reference's order: the CADC to a narrow range, the synapse DAC bias per quadrant, the "
         "synapse drivers (ramp per block, DAC offset per driver), the CADC to the target range "
         "(ramp offset and slope per quadrant, channel offsets), the synapse DAC bias at the "
         "target's value, then the excitatory and inhibitory synaptic time constant of every "
-        "neuron to tau_syn, its OTA bias to a common amplitude, and its leak and reset levels to "
-        "the target's leak read. A chip that reads the synaptic input lines (bss2-synin) is "
+        "neuron to tau_syn, its membrane time constant (leak bias) to tau_mem, its OTA bias to a "
+        "common amplitude with that leak on, and its leak and reset levels to the target's leak "
+        "read; the leak is then switched off, as in the reference's integration mode. A chip that reads the synaptic input lines (bss2-synin) is "
         "calibrated for the reference's synin target: the CADC to its range, the synapse DAC "
         "bias, the drivers, the synapse DAC bias again (no neuron steps). Prints, per calibrated "
         "quantity, the deviation from the target before (every cell at its nominal code) and "
@@ -105,9 +106,8 @@ def add_parser(sub) -> None:
         "--set i_synin_gm=225 --out calib.npz (or --target custom: the profile custom as a "
         "target). Target fields: dynamic_range, read_range, leak, "
         "tau_mem, tau_syn, i_synin_gm, target_noise, synapse_dac_bias (docs/calibration.md). "
-        "leak sets the reset level (not trimmed per neuron yet); tau_mem and target_noise are "
-        "not used yet. On a synaptic-input chip: dynamic_range, read_range, "
-        "synapse_dac_bias.",
+        "target_noise is refused (the reference's leak bias search for a noise target is not "
+        "simulated). On a synaptic-input chip: dynamic_range, read_range, synapse_dac_bias.",
     )
     add_chip(p)
     add_chip_seed(p)

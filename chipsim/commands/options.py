@@ -39,7 +39,7 @@ CALIBRATE_HELP = (
 SET_HELP = (
     "change a field of the calibration target (repeatable), e.g. --set tau_syn=0.64us "
     "--set i_synin_gm=225; fields: dynamic_range, read_range, leak, tau_mem, tau_syn, "
-    "i_synin_gm, target_noise, synapse_dac_bias"
+    "i_synin_gm, synapse_dac_bias (target_noise is refused)"
 )
 
 
@@ -137,13 +137,16 @@ def target_of(items: list[str] | None, base=None, desc=None):
     target of ``desc``'s readout, or of the membrane readout without ``desc``); a
     :class:`UsageError` for a wrong field or value."""
     from chipsim.calibration import HagenCalibTarget
-    from chipsim.calibration.procedure import default_target
+    from chipsim.calibration.procedure import check_target, default_target
 
     if base is None:
         base = HagenCalibTarget() if desc is None else default_target(desc)
     overrides = parse_overrides(items or [], kind=type(base))
     try:
-        return base.with_overrides(**overrides)
+        target = base.with_overrides(**overrides)
+        if desc is not None:
+            check_target(desc, target)
+        return target
     except (ValueError, TypeError) as err:
         raise UsageError(f"--set: {err}") from None
 

@@ -216,22 +216,35 @@ def test_same_seed_and_target_give_a_bit_identical_result(calibrated, bss2_descr
 def test_a_raw_mismatch_beyond_the_code_range_fails_visibly(bss2_description):
     """With a raw g_m spread of 50 %, neurons below about 0.44 of the median need an OTA bias
     above 1022; with a raw driver pulse offset of 3 ns, drivers beyond the 6.4 ns the 32 DAC
-    offset codes reach either way: they end on the boundary and are reported, in the summary
-    and on use."""
+    offset codes reach either way; with a raw leak conductance spread of 50 %, neurons whose
+    leak is below about a quarter of the nominal: they end on the boundary and are reported,
+    in the summary and on use."""
     raw = bss2_description.uncalibrated
     wide = bss2_description.model_copy(
-        update={"uncalibrated": raw.model_copy(update={"gm": 0.5, "driver_pulse_offset": 3e-9})}
+        update={
+            "uncalibrated": raw.model_copy(
+                update={"gm": 0.5, "driver_pulse_offset": 3e-9, "tau_mem": 0.5}
+            )
+        }
     )
     result = chipsim.calibrate(wide, seed=0, cache=False)
+    # a leak weaker than about a quarter of the nominal needs a leak bias above 1022
+    failed = ~result.success["tau_mem"]
+    assert failed.sum() > 10
+    assert (result.codes["tau_mem"][failed] >= 1010).all()  # measured: 39 of 512
+    assert np.abs(result.residuals["tau_mem"][~failed]).max() < 0.06
+    assert result.residuals["tau_mem"][failed].mean() > 0.1  # too slow
     failed = ~result.success["driver_offset"]
     assert failed.sum() > 3  # measured: 6 of 256
-    assert set(np.unique(result.codes["driver_offset"][failed])) <= {0, 63}
+    assert set(np.unique(result.codes["driver_offset"][failed])) <= {0, 1, 62, 63}
     # the boundary leaves them off target: measured 1-6 %, against 1.3 % (std) for the others
     assert np.abs(result.residuals["driver_offset"][failed]).mean() > 0.02
     for name in ("i_synin_gm_exc", "i_synin_gm_inh"):
         failed = ~result.success[name]
         assert failed.sum() > 10, name
-        assert (result.codes[name][failed] == 1022).all()  # measured: 44 and 41 of 512
+        # measured: 56 and 59 of 512, at 1015..1022 (a few codes inside where the noise picks
+        # an inner code of the nearly flat top of the transfer)
+        assert (result.codes[name][failed] >= 1010).all()
         # a failed neuron stays far below the target
         assert result.residuals[name][failed].mean() < -0.2
     assert not result.ok
@@ -292,7 +305,7 @@ def test_a_chip_without_the_uncalibrated_section_cannot_be_calibrated():
 
 def test_the_calibrated_chip_keeps_the_published_mock_parameters(calibrated):
     """Mock gain 0.0017-0.0022 and noise 1.6-2.2 (model.md section 10), measured by the
-    reference procedure on the calibrated chip (measured: gain 0.00186, noise 2.06)."""
+    reference procedure on the calibrated chip (measured: gain 0.00184, noise 2.05)."""
     from chipsim.models.mock import measure_mock_parameter
 
     chip = chipsim.load("bss2", calibration=calibrated, seed=0)
@@ -380,3 +393,52 @@ def test_the_leak_and_reset_levels_read_the_target(calibrated, bss2_description)
 
     assert gap(nominal).std() > 0.015
     assert gap(codes).std() < 1.5e-3
+
+
+def test_the_membrane_time_constant_step_reaches_the_target_per_neuron(
+    calibrated, bss2_description
+):
+    """The rise after a reset, read at tau_mem (16 conversions each of the resting and the
+    rising membrane, the reset read once), is a real measurement: before calibration it
+    spreads like the hidden time constants (raw leak 20 %, the pseudo-leak in parallel); after
+    it, the hidden time constants lie within about 0.7 % of the target (measured 0.73 %; one
+    code is 0.35 %, the rest is the reads' noise: about 0.18 LSB per per cent of tau_mem)."""
+    raw = RawChip.draw(bss2_description, 0)
+    t = calibrated.target.tau_mem
+    before = raw.tau_mem(raw.nominal_codes(calibrated.target)["i_bias_leak"]) / t - 1
+    after = raw.tau_mem(codes_of(calibrated, raw)["i_bias_leak"]) / t - 1
+    measured = calibrated.before["tau_mem"]
+    assert 0.15 < measured.std() < 0.25
+    assert np.corrcoef(measured.ravel(), before.ravel())[0, 1] > 0.99
+    assert calibrated.residuals["tau_mem"].std() < 0.02
+    assert abs(calibrated.residuals["tau_mem"].mean()) < 0.004
+    assert before.std() > 0.15
+    assert after.std() < 0.012 and np.abs(after).max() < 0.04 and abs(after.mean()) < 0.003
+    # the leak is off on the calibrated chip (the reference's integration mode): the kernels
+    # run with the description's pseudo-leak, whatever the leak bias codes
+    from chipsim.chip import kernel_params
+
+    chip = chipsim.load("bss2", calibration=calibrated, seed=0)
+    m = bss2_description.geometry.columns
+    for pattern in chip.pattern:
+        params = kernel_params(
+            chip.description,
+            chip.knobs,
+            pattern,
+            np.zeros((1, m), dtype=np.int32),
+            noise=False,
+            noise_seed=0,
+            stream=0,
+        )
+        np.testing.assert_array_equal(params.lam, np.full(m, 1 / 500e-6))
+
+
+def test_a_noise_target_is_refused(bss2_description, capsys):
+    from chipsim.commands.cli import main
+
+    with pytest.raises(ValueError, match="target_noise: 1.5 is not supported.*leave"):
+        chipsim.calibrate(bss2_description, seed=0, cache=False, target_noise=1.5)
+    with pytest.raises(ValueError, match="target_noise"):
+        chipsim.calibrate(bss2_description, HagenCalibTarget(target_noise=1.5), cache=False)
+    assert main(["calibrate", "bss2", "--set", "target_noise=1.5", "--no-cache"]) == 2
+    assert "--set: target_noise: 1.5 is not supported" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""The synapse DAC bias and synapse driver steps (docs/calibration.md) against synthetic benches
+"""The synapse DAC bias, synapse driver, leak and reset level and membrane time constant steps
+(docs/calibration.md) against synthetic benches
 that answer with the known transfer of a drawn chip, without noise: the searches reach the best
 code the code range offers, the residual spread is what the code resolution leaves, and
 instances pushed beyond the range are reported as failed. The CADC to the narrow range runs on
@@ -266,3 +267,95 @@ def test_levels_beyond_the_code_range_are_reported_failed(desc):
     assert set(np.unique(codes["v_leak"][failed])) <= {0, 1022}
     assert np.abs(steps["v_leak"].residuals[failed]).min() > 0.3
     assert steps["v_reset"].success.all()
+
+
+class LeakBench(LevelBench):
+    """:class:`LevelBench` with the membrane time constant measurement: at rest the membrane
+    reads its leak level, ``t`` after a reset ``rest + (reset - rest) exp(-t / tau)`` with the
+    hidden time constant of its leak bias code, noise-free, through the chip's CADC."""
+
+    def leak_reads(self, codes, t):
+        raw = self.raw
+        lsb, offset = raw.adc(
+            codes["cadc_ramp_offset"], codes["cadc_ramp_slope"], codes["cadc_channel_offset"]
+        )
+        rest = raw.leak_level(codes["v_leak"])
+        reset = raw.reset_level(codes["v_reset"])
+        rise = rest + (reset - rest) * np.exp(-t / raw.tau_mem(codes["i_bias_leak"]))
+        v_lo = self.desc.analog.adc.v_lo
+        return (rest - v_lo) / lsb + offset, (rise - v_lo) / lsb + offset
+
+
+def _membrane(bench, target=None):
+    target = HagenCalibTarget() if target is None else target
+    codes = bench.raw.nominal_codes(target)
+    step = proc._membrane_time_constant(bench, codes, target)
+    return codes, step
+
+
+def test_the_membrane_time_constant_reaches_the_best_code_and_its_resolution(desc):
+    """Without noise, the noisy binary search over the leak bias ends on the code whose rise
+    fraction (rest - rise) / (rest - reset) at tau_mem after a reset is closest to 1/e, per
+    neuron; the measured time constant is then the hidden one, and the hidden spread shrinks
+    from the raw ~20 % to what one code leaves: near code 260 a code moves the leak's rate by
+    0.4 % (0.35 % of tau_mem with the pseudo-leak in parallel), so rounding leaves about
+    0.35 % / sqrt(12) = 0.1 %."""
+    bench = LeakBench(desc)
+    codes, step = _membrane(bench)
+    raw = bench.raw
+    t = HagenCalibTarget().tau_mem
+    h, m = codes["i_bias_leak"].shape
+
+    def fraction(c):
+        rest, rise = bench.leak_reads(dict(codes, i_bias_leak=c), t)
+        reset = bench.rest_reads(codes, False)
+        return (rest - rise) / (rest - reset)
+
+    trial = np.arange(0, 1023)
+    values = np.stack([fraction(np.full((h, m), c)) for c in trial])
+    best = np.abs(values - 1 / np.e).min(axis=0)
+    np.testing.assert_allclose(
+        np.abs(fraction(codes["i_bias_leak"]) - 1 / np.e), best, rtol=0, atol=1e-12
+    )
+    assert step.success.all()
+    hidden = raw.tau_mem(codes["i_bias_leak"]) / t - 1
+    np.testing.assert_allclose(step.residuals, hidden, rtol=0, atol=1e-9)  # the reads are exact
+    nominal = raw.tau_mem(raw.nominal_codes(HagenCalibTarget())["i_bias_leak"]) / t - 1
+    np.testing.assert_allclose(step.before, nominal, rtol=0, atol=1e-9)
+    assert 0.15 < nominal.std() < 0.25  # raw: 20 % on the leak, the pseudo-leak in parallel
+    assert 0.0006 < hidden.std() < 0.0015, hidden.std()
+    assert abs(hidden.mean()) < 0.0005
+    # the reset sits 50 LSB below the leak read (within its code's resolution)
+    rest, _ = bench.leak_reads(codes, t)
+    np.testing.assert_allclose(rest - bench.rest_reads(codes, False), 50, atol=0.6)
+
+
+def test_leak_biases_beyond_the_code_range_are_reported_failed(desc):
+    """A raw leak conductance spread of 50 %: neurons whose leak is weaker than about a quarter
+    of the nominal need a leak bias above 1022 for 60 us; they end there, fail, and stay slow.
+    A target faster than code 1022 reaches (10 us) fails for every neuron."""
+    wide = desc.model_copy(
+        update={"uncalibrated": desc.uncalibrated.model_copy(update={"tau_mem": 0.5})}
+    )
+    bench = LeakBench(wide)
+    codes, step = _membrane(bench)
+    failed = ~step.success
+    assert failed.sum() > 10
+    assert (codes["i_bias_leak"][failed] == 1022).all()
+    assert step.residuals[failed].min() > 0.02  # too slow: the leak is too weak
+    assert np.abs(step.residuals[~failed]).max() < 0.01
+    with pytest.warns(UserWarning, match="tau_mem"):  # a TargetWarning: outside 20..100 us
+        fast = HagenCalibTarget(tau_mem="10 us")
+    codes, step = _membrane(LeakBench(desc), fast)
+    assert not step.success.any() and (codes["i_bias_leak"] == 1022).all()
+    assert step.residuals.min() > 0.1  # all slower: 17 us at code 1022 for a nominal leak
+
+
+def test_the_membrane_step_is_deterministic(desc):
+    a_codes, a = _membrane(LeakBench(desc, seed=3))
+    b_codes, b = _membrane(LeakBench(desc, seed=3))
+    for name in ("i_bias_leak", "v_leak", "v_reset"):
+        np.testing.assert_array_equal(a_codes[name], b_codes[name])
+    np.testing.assert_array_equal(a.residuals, b.residuals)
+    _, c = _membrane(LeakBench(desc, seed=4))
+    assert not np.array_equal(a.codes, c.codes)

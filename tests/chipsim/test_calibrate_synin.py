@@ -223,9 +223,11 @@ def test_simulate_runs_a_calibrated_synin_chip(calibrated, tmp_path, cache, caps
 
 
 def test_failures_of_a_synin_calibration_are_reported(tmp_path, cache, capsys):
-    """A CADC range whose lower end lies below what the ramp offset cells reach (code 0 of the
-    range, -164 mV): the ramp offset searches of two quadrants end at code 0, failed; the command
-    says so on stderr, and a chip built with the result warns."""
+    """A CADC range whose ends lie beyond what the ramp cells reach (code 0 of the range, -164
+    mV, and code 1022, 1.3 V): the ramp offset searches of the four quadrants fail (two end at
+    code 0, two at code 1 with their reads still at 0, below the target 20), and so do the
+    slope searches (at 1021, the reads still at 255, above 220); the command says so on stderr,
+    and a chip built with the result warns."""
     from chipsim.calibration import CalibrationWarning
 
     out = tmp_path / "wide.npz"
@@ -233,9 +235,9 @@ def test_failures_of_a_synin_calibration_are_reported(tmp_path, cache, capsys):
     with pytest.warns(chipsim.calibration.TargetWarning, match="dynamic_range"):
         assert main(argv) == 0
     captured = capsys.readouterr()
-    assert "FAILED instances (cadc_ramp_offset: 2)" in captured.err
+    assert "FAILED instances (cadc_ramp_offset: 4, cadc_ramp_slope: 4)" in captured.err
     row = next(line for line in captured.out.splitlines() if line.startswith("cadc_ramp_offset "))
-    assert row.split()[-1] == "2"
-    with pytest.warns(CalibrationWarning, match="cadc_ramp_offset 2"):
+    assert row.split()[-1] == "4"
+    with pytest.warns(CalibrationWarning, match="cadc_ramp_offset 4"):
         chip = chipsim.load("bss2-synin", calibration=str(out), seed=0)
     assert not chip.calibration_result.ok

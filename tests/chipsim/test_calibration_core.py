@@ -195,6 +195,31 @@ def test_instances_out_of_reach_are_reported_failed(search, inverted):
     assert list(result.failed) == list(range(10))
 
 
+@pytest.mark.parametrize("inverted", [False, True])
+def test_an_instance_stopped_short_of_the_boundary_by_noise_fails(inverted):
+    """A transfer nearly flat near the boundary and a target far beyond it: with measurement
+    noise the best of the last steps may be a code or a few inside the boundary; every value of
+    those steps still asks to move beyond the boundary the search reached, so it fails. An
+    instance whose target lies inside, next to the boundary, keeps its success."""
+    rng = np.random.default_rng(3)
+    sign = -1.0 if inverted else 1.0
+
+    def measure(codes):
+        return sign * (1e-4 * codes + 0.01 * rng.standard_normal(codes.size))
+
+    targets = np.full(200, sign * 10.0)  # far beyond code 1022's value (0.1)
+    targets[100:] = sign * (1e-4 * 1015)  # inside, 7 codes from the boundary, within the noise
+    result = noisy_binary_search(measure, targets, 0, 1022, 200, inverted=inverted, seed=4)
+    assert not result.success[:100].any()
+    failed_short = int((result.codes[:100] < 1022).sum())
+    assert failed_short > 10  # measured: the noise picks an inner code for many of them
+    # the boundary itself was tried by every one of them
+    assert ((result.tried_codes[:, :100] == 1022).any(axis=0)).all()
+    # with the value of 1015 as target the last steps straddle it: most succeed (the noise,
+    # 100 codes wide, may still leave some on one side)
+    assert result.success[100:].mean() > 0.5
+
+
 def test_an_instance_ending_on_a_boundary_fails_even_when_on_target():
     # the reference's rule: a code on the boundary may have been stopped by the range
     result = binary_search(lambda codes: codes.astype(float), 0.0, 0, 63, 2)
