@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import chipsim
@@ -439,12 +439,17 @@ def _flat_bss2(dt_ns):
     dt_ns=st.sampled_from([32, 8, 2]),
     seed=st.integers(0, 2**32 - 1),
 )
+@example(k=230, m=3, batch=4, num_sends=2, wait=0, dt_ns=32, seed=153282936)  # a one-code flip
 def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(
     k, m, batch, num_sends, wait, dt_ns, seed
 ):
     """Several 128-input tiles on the two halves at once: the halves' event streams are aligned at
     their ends, so the shorter one starts later, on any step or noise-block boundary. Noise off
-    and both halves identical, the result must be the digital sum of the tiles run one by one."""
+    and both halves identical, the result is the digital sum of the tiles run one by one: exactly
+    where the shift is a whole number of steps (dt 8 and 2 ns: every shift is whole FPGA cycles);
+    at dt 32 ns a shift by 1-3 cycles moves the step grid against the events, and the membrane's
+    step error (<= 0.05 LSB against a converged reference, docs/kernels.md) may flip an output
+    that lies at a rounding threshold by one code (seen: 1 output of 12)."""
     chip = _flat_bss2(dt_ns)
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 32, size=(batch, k))
@@ -456,7 +461,11 @@ def test_tiled_bss2_equals_its_input_tiles_run_one_by_one(
         chip.run(x[:, k0 : k0 + 128], w[k0 : k0 + 128], **kw).outputs.astype(np.int64)
         for k0 in range(0, k, 128)
     )
-    np.testing.assert_array_equal(full, np.clip(by_hand, -128, 127))
+    expected = np.clip(by_hand, -128, 127)
+    if dt_ns in (8, 2):
+        np.testing.assert_array_equal(full, expected)
+    else:
+        assert np.abs(full.astype(np.int64) - expected).max() <= 1
 
 
 def test_traces_carry_the_codes_of_their_own_vector(bss2):
