@@ -362,6 +362,7 @@ def from_source(source: YamlSource, base_dir: Path) -> SweepSpec:
                 )
             axes.append(
                 _field_axis(
+                    description,
                     base_target,
                     name,
                     axis,
@@ -659,10 +660,13 @@ def _base_target(description, profile: str, fail):
         ) from None
 
 
-def _field_axis(target, name: str, axis, fail) -> AxisValues:
+def _field_axis(description, target, name: str, axis, fail) -> AxisValues:
     """A calibration target field as an axis of a calibrated sweep: codes and reads take
     integers, times unit strings (kept as SI floats, seconds), the noise target numbers (CADC
-    LSB); every value is checked by the target (its allowed range)."""
+    LSB); every value is checked by the target (its allowed range) and by the calibration of
+    ``description`` (what it can calibrate)."""
+    from ..calibration.procedure import check_target
+
     fields = target.fields()
     field = fields.get(name)
     if field is None:
@@ -684,13 +688,22 @@ def _field_axis(target, name: str, axis, fail) -> AxisValues:
         values = _target_values(axis, "time" if field.kind == "time" else "dimensionless", fail)
     unit = "s" if field.kind == "time" else ""
     for i, value in enumerate(values):
+        where = (i,) if isinstance(axis, list) else ()
         try:
-            target.with_overrides(**{name: field_value(value, unit)})
+            changed = target.with_overrides(**{name: field_value(value, unit)})
         except (ValueError, TypeError) as err:
             raise fail(
                 f"the value {field.show(value)} is refused: {err}",
-                (i,) if isinstance(axis, list) else (),
+                where,
                 f"allowed: {field.bounds(field.allowed)}",
+            ) from None
+        try:
+            check_target(description, changed)
+        except (ValueError, TypeError) as err:
+            raise fail(
+                f"the value {field.show(value)} is refused: {err}",
+                where,
+                "sweep a field this chip's calibration calibrates",
             ) from None
     return AxisValues(name, "target", tuple(values), unit)
 
