@@ -108,6 +108,19 @@ RESET_READ = 0.1e-6
 #: than :data:`TAU_MEM_LOW_FRACTION` of them stop the calibration.
 TAU_MEM_AMPLITUDE = 50
 TAU_MEM_LOW_FRACTION = 0.05
+#: The leak bias step for a noise target (the reference's LeakBiasCalib): reads of each
+#: membrane, each :data:`NOISE_WAIT` after a reset (two per vector, their resets
+#: :data:`NOISE_GAP` apart), whose standard deviation is the noise.
+NOISE_READS = 60
+NOISE_WAIT = 30e-6
+NOISE_GAP = 60e-6
+#: Its "floating" penalties (the reference's): a mean read more than the first (second) of
+#: :data:`NOISE_DRIFT` CADC LSB from the target leak read, or from the read at rest, adds the
+#: first (second) of :data:`NOISE_PENALTY` to the noise; a neuron whose noise at its code ends
+#: above the target plus :data:`NOISE_MARGIN` (the reference's masking threshold) failed.
+NOISE_DRIFT = (15.0, 30.0)
+NOISE_PENALTY = (1.0, 10.0)
+NOISE_MARGIN = 0.8
 #: Passes over the neuron steps (time constants, then OTA biases): the second corrects the
 #: time constants for the g_m the first OTA bias step set.
 NEURON_PASSES = 2
@@ -133,6 +146,11 @@ STEPS = (
 #: narrow range, the synapse DAC bias for the driver steps, the drivers, then the result's
 #: quantities.
 PROGRESS = ("cadc_narrow", "synapse_dac_bias_narrow", *STEPS)
+#: The steps of a target with a ``target_noise`` (the reference's LeakBiasCalib after the
+#: levels, then the levels again, read with the leak at the bias it set), and their progress
+#: names (the levels' second time with the suffix "_again").
+NOISE_STEPS = (*STEPS[:-2], "target_noise", *STEPS[-2:])
+NOISE_PROGRESS = (*PROGRESS, "target_noise", "v_leak_again", "v_reset_again")
 #: The steps of a chip in the synaptic-input readout, in the order they run: the CADC to the
 #: target range, the synapse DAC bias for the driver steps, the drivers, the synapse DAC bias
 #: with the drivers calibrated (no neuron steps: the lines are read directly).
@@ -167,8 +185,7 @@ def default_target(desc: ChipDescription) -> Target:
 
 
 def check_target(desc: ChipDescription, target: Target) -> None:
-    """``TypeError`` if ``target`` is not of the kind ``desc``'s readout calibrates;
-    ``ValueError`` for a ``target_noise``, which these steps do not calibrate."""
+    """``TypeError`` if ``target`` is not of the kind ``desc``'s readout calibrates."""
     kind = type(default_target(desc))
     if not isinstance(target, kind):
         reads = "the synaptic input lines" if synin(desc) else "the membranes"
@@ -176,14 +193,6 @@ def check_target(desc: ChipDescription, target: Target) -> None:
             f"target: chip '{desc.identity.name}' reads {reads}, which a {kind.__name__} "
             f"calibrates, not a {type(target).__name__}; give a {kind.__name__} (or no target "
             "for the reference's defaults)"
-        )
-    noise = getattr(target, "target_noise", None)
-    if noise is not None:
-        raise ValueError(
-            f"target_noise: {noise:g} is not supported: the reference's leak bias search for a "
-            "noise target (LeakBiasCalib) is not simulated, and its integration mode switches "
-            "the leak off after calibration anyway; leave target_noise at None (the reference's "
-            "default: the leak bias follows tau_mem) (docs/calibration.md)"
         )
 
 
@@ -472,14 +481,18 @@ class Bench:
             out[h] = drop.mean(axis=0)
         return out
 
-    def rest_reads(self, codes: dict[str, np.ndarray], leak: bool) -> np.ndarray:
+    def rest_reads(
+        self, codes: dict[str, np.ndarray], leak: bool, tau_leak: np.ndarray | None = None
+    ) -> np.ndarray:
         """(H, M) mean CADC read of every membrane with no events, with the chip at ``codes``:
         with ``leak`` the leak on (time constant :data:`LEAK_TAU`, or 2.5 times the longest
         synaptic time constant if that is longer) and the read :data:`LEAK_SETTLE` time
         constants after the reset, where the membrane rests at its leak level; without, the
         pseudo-leak of the description and the read :data:`RESET_READ` after the reset, where
-        the membrane holds its reset level. Both conversions of :data:`REST_VECTORS` vectors
-        are averaged."""
+        the membrane holds its reset level. With ``leak`` and ``tau_leak`` ((H, M), s) the leak
+        is on at those time constants instead and the read :data:`LEAK_SETTLE` times the longest
+        of them after the reset. Both conversions of :data:`REST_VECTORS` vectors are
+        averaged."""
         import kernels
 
         desc = self.desc
@@ -490,12 +503,15 @@ class Bench:
         out = np.empty((desc.geometry.halves, m))
         weights = np.zeros((1, m), dtype=np.int32)
         for h, pat in enumerate(patterns):
-            tau_leak = None
+            tau: float | np.ndarray | None = None
             t_window = RESET_READ
-            if leak:
-                tau_leak = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
-                t_window = LEAK_SETTLE * tau_leak
-            params = self._params(h, pat, weights, stream, tau_leak=tau_leak)
+            if leak and tau_leak is not None:
+                tau = np.asarray(tau_leak[h], dtype=np.float64)
+                t_window = LEAK_SETTLE * float(tau.max())
+            elif leak:
+                tau = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
+                t_window = LEAK_SETTLE * tau
+            params = self._params(h, pat, weights, stream, tau_leak=tau)
             res = kernels.run_half(
                 params,
                 *_no_events(n),
@@ -544,6 +560,41 @@ class Bench:
             rest[h] = res.code_baseline.astype(np.float64).mean(axis=0)
             rise[h] = res.code_read.astype(np.float64).mean(axis=0)
         return rest, rise
+
+    def noise_reads(self, codes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """((H, M), (H, M)): the standard deviation and the mean of :data:`NOISE_READS` CADC
+        reads of every membrane, each :data:`NOISE_WAIT` after its reset, with the leak on at the
+        time constants of the leak bias codes (``codes["i_bias_leak"]``,
+        :meth:`RawChip.tau_mem`), the synaptic inputs on and no events (the reference's
+        LeakBiasCalib: reset, wait 30 us, read, 60 times): two reads a vector, both windows of
+        length :data:`NOISE_WAIT` and their resets :data:`NOISE_GAP` apart. The deviation of
+        the reads is the membrane's temporal noise over the wait (larger with a weaker leak)
+        with the CADC's; their mean tells a membrane that drifts off within the wait."""
+        import kernels
+
+        desc = self.desc
+        m = desc.tile_shape[1]
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
+        tau_mem = self.raw.tau_mem(codes["i_bias_leak"])
+        n = NOISE_READS // 2
+        stream = self._stream()
+        std = np.empty((desc.geometry.halves, m))
+        mean = np.empty((desc.geometry.halves, m))
+        weights = np.zeros((1, m), dtype=np.int32)
+        for h, pat in enumerate(patterns):
+            params = self._params(h, pat, weights, stream, tau_leak=tau_mem[h])
+            res = kernels.run_half(
+                params,
+                *_no_events(n),
+                t_read=NOISE_WAIT,
+                t_baseline=NOISE_WAIT,
+                t_gap=NOISE_GAP,
+                sample_index=np.arange(n, dtype=np.int64),
+            )
+            both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
+            std[h] = both.std(axis=0)
+            mean[h] = both.mean(axis=0)
+        return std, mean
 
     def driver_amplitudes(
         self,
@@ -720,6 +771,8 @@ def run(
     codes = raw.nominal_codes(target)
     steps: dict[str, Step] = {}
     names = SYNIN_PROGRESS if bench.synin else PROGRESS
+    if getattr(target, "target_noise", None) is not None:
+        names = NOISE_PROGRESS
 
     def tell(name: str) -> None:
         if progress is not None:
@@ -750,6 +803,19 @@ def run(
     # calibrated chip runs with the pseudo-leak; the levels are set for that
     for step in _levels(bench, codes, target, tell):
         steps[step.name] = step
+    if target.target_noise is not None:
+        # the reference's LeakBiasCalib, then the leak and reset levels again, the leak read at
+        # the bias it set (the synaptic input references it recalibrates too are not cells of
+        # the simulated chip: its offset currents are fixed pattern)
+        tell("target_noise")
+        steps["target_noise"] = _leak_bias_noise(bench, codes, target)
+        tau_leak = raw.tau_mem(codes["i_bias_leak"])
+        again = _levels(
+            bench, codes, target, lambda name: tell(f"{name}_again"), tau_leak, seed_offset=12
+        )
+        for step in again:
+            steps[step.name] = step
+        return _result(desc, target, seed, steps, NOISE_STEPS)
     return _result(desc, target, seed, steps, STEPS)
 
 
@@ -1027,18 +1093,22 @@ def _levels(
     codes: dict[str, np.ndarray],
     target: HagenCalibTarget,
     tell: Callable[[str], None],
+    tau_leak: np.ndarray | None = None,
+    seed_offset: int = 4,
 ) -> list[Step]:
     """Per neuron, the leak level and then the reset level to the target's ``leak`` read (the
     reference's last neuron steps, "reset equal to leak"): the leak cell by a noisy binary
-    search with the leak on (:meth:`Bench.rest_reads`), the reset cell by one on the read right
-    after a reset, each over 0..1022. Sets ``codes``; returns the two steps (residuals: read
-    minus the target, CADC LSB)."""
+    search with the leak on (:meth:`Bench.rest_reads`; ``tau_leak`` (H, M) (s): at those time
+    constants), the reset cell by one on the read right after a reset, each over 0..1022; the
+    searches' starts drawn from the chip seed and ``seed_offset``. Sets ``codes``; returns the
+    two steps (residuals: read minus the target, CADC LSB)."""
     steps = []
     nominal = bench.raw.nominal_codes(target)
     for index, (name, leak) in enumerate((("v_leak", True), ("v_reset", False))):
         tell(name)
-        seed = bench.raw.seed * 2 + 4 + index
-        steps.append(_level(bench, codes, name, leak, float(target.leak), seed, nominal[name]))
+        seed = bench.raw.seed * 2 + seed_offset + index
+        goal = float(target.leak)
+        steps.append(_level(bench, codes, name, leak, goal, seed, nominal[name], tau_leak))
     return steps
 
 
@@ -1050,18 +1120,19 @@ def _level(
     goal: float | np.ndarray,
     seed: int,
     before_codes: np.ndarray | None = None,
+    tau_leak: np.ndarray | None = None,
 ) -> Step:
     """The leak (``name`` "v_leak", read with the leak on) or reset ("v_reset", read right
     after a reset) level cell of every neuron by a noisy binary search over 0..1022 toward the
     read ``goal`` (CADC LSB; one, or one per neuron (H, M)). Sets ``codes``; returns the step
     (residuals: read minus the goal; "before": the read at ``before_codes`` (H, M), default the
-    cell's codes in ``codes``)."""
+    cell's codes in ``codes``); ``tau_leak``: see :meth:`Bench.rest_reads`."""
     halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
     flat_goal = np.broadcast_to(np.asarray(goal, dtype=np.float64), (halves, m)).reshape(-1)
 
     def measure(c: np.ndarray) -> np.ndarray:
         trial = dict(codes, **{name: c.reshape(halves, m)})
-        return bench.rest_reads(trial, leak).reshape(-1)
+        return bench.rest_reads(trial, leak, tau_leak).reshape(-1)
 
     start = codes[name] if before_codes is None else before_codes
     before = measure(np.asarray(start).reshape(-1)) - flat_goal
@@ -1146,6 +1217,57 @@ def _membrane_time_constant(
         relative(),
         search.success.reshape(halves, m),
         "relative",
+    )
+
+
+def _leak_bias_noise(
+    bench: Bench,
+    codes: dict[str, np.ndarray],
+    target: HagenCalibTarget,
+) -> Step:
+    """The leak bias of every neuron as low as the target's noise allows, as the reference's
+    LeakBiasCalib measures it (after the leak and reset levels: the membrane is reset to its
+    resting level): a noisy binary search over 0..1022 (``inverted``: a stronger leak, a shorter
+    membrane time constant, less noise) toward ``target_noise``, of the standard deviation of
+    :data:`NOISE_READS` reads each :data:`NOISE_WAIT` after a reset (:meth:`Bench.noise_reads`)
+    plus the reference's penalties for a floating membrane: the first (second) of
+    :data:`NOISE_PENALTY` where the mean of those reads lies more than the first (second) of
+    :data:`NOISE_DRIFT` CADC LSB from the target leak read or from the read at rest
+    (:meth:`Bench.rest_reads` at the leak of the code tried). Sets ``codes["i_bias_leak"]``;
+    returns the step "target_noise": residuals that value minus the target (CADC LSB), before
+    at the codes the step starts from (the membrane time constant's). A neuron fails where its
+    code ends on a boundary of the range (:func:`~.algorithms.noisy_binary_search`) or its value
+    at the code exceeds the target by more than :data:`NOISE_MARGIN` (the reference reports only
+    the latter)."""
+    raw = bench.raw
+    halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
+    goal = float(target.target_noise)
+    leak_read = float(target.leak)
+
+    def value(c: np.ndarray) -> np.ndarray:
+        trial = dict(codes, i_bias_leak=c.reshape(halves, m))
+        std, mean = bench.noise_reads(trial)
+        rest = bench.rest_reads(trial, True, raw.tau_mem(trial["i_bias_leak"]))
+        out = std.copy()
+        for drift, penalty in zip(NOISE_DRIFT, NOISE_PENALTY, strict=True):
+            off = (np.abs(mean - leak_read) > drift) | (np.abs(mean - rest) > drift)
+            out += np.where(off, penalty, 0.0)
+        return out.reshape(-1)
+
+    before = value(codes["i_bias_leak"].reshape(-1)) - goal
+    search = noisy_binary_search(
+        value, goal, 0, CAPMEM_MAX, halves * m, inverted=True, seed=raw.seed * 2 + 11
+    )
+    codes["i_bias_leak"] = search.codes.reshape(halves, m)
+    after = value(codes["i_bias_leak"].reshape(-1)) - goal
+    success = search.success & (after <= NOISE_MARGIN)
+    return Step(
+        "target_noise",
+        codes["i_bias_leak"],
+        before.reshape(halves, m),
+        after.reshape(halves, m),
+        success.reshape(halves, m),
+        "CADC LSB",
     )
 
 
@@ -1267,6 +1389,8 @@ def codes_of(result: CalibrationResult, raw: RawChip) -> dict[str, np.ndarray]:
             codes[name] = np.asarray(result.codes[name], dtype=np.int64)
     if "tau_mem" in result.codes:  # results before the leak bias was calibrated
         codes["i_bias_leak"] = np.asarray(result.codes["tau_mem"], dtype=np.int64)
+    if "target_noise" in result.codes:  # the leak bias of a noise target
+        codes["i_bias_leak"] = np.asarray(result.codes["target_noise"], dtype=np.int64)
     return codes
 
 
@@ -1382,6 +1506,7 @@ UNITS = {
     "tau_syn_exc": "relative",
     "tau_syn_inh": "relative",
     "tau_mem": "relative",
+    "target_noise": "CADC LSB",
     "i_synin_gm_exc": "relative",
     "i_synin_gm_inh": "relative",
 }
@@ -1399,6 +1524,8 @@ MEANING = {
     "tau_syn_inh": "inhibitory synaptic time constant of a neuron (fitted decay) / the target - 1",
     "tau_mem": "membrane time constant of a neuron with its leak on (rise after a reset, "
     "from three reads) / the target - 1",
+    "target_noise": "std of 60 reads of a neuron each 30 us after a reset, leak on (with the "
+    "reference's penalties for a floating membrane), minus the target noise",
     "i_synin_gm_exc": "excitatory amplitude of a neuron / the median amplitude - 1",
     "i_synin_gm_inh": "inhibitory amplitude of a neuron / the median excitatory amplitude - 1",
 }
@@ -1409,7 +1536,7 @@ def summary(result: CalibrationResult) -> list[dict]:
     standard deviation of the deviation from the target before and after (over all instances;
     before: every cell at the code the nominal transfer gives), failures."""
     rows = []
-    order = SYNIN_STEPS if isinstance(result.target, HagenSyninCalibTarget) else STEPS
+    order = SYNIN_STEPS if isinstance(result.target, HagenSyninCalibTarget) else NOISE_STEPS
     names = [n for n in order if n in result.quantities]
     names += [n for n in result.quantities if n not in names]
     for name in names:

@@ -106,8 +106,8 @@ def add_parser(sub) -> None:
         "--set i_synin_gm=225 --out calib.npz (or --target custom: the profile custom as a "
         "target). Target fields: dynamic_range, read_range, leak, "
         "tau_mem, tau_syn, i_synin_gm, target_noise, synapse_dac_bias (docs/calibration.md). "
-        "target_noise is refused (the reference's leak bias search for a noise target is not "
-        "simulated). On a synaptic-input chip: dynamic_range, read_range, synapse_dac_bias.",
+        "target_noise=<CADC LSB> adds the reference's leak bias search for that read noise and "
+        "the leak and reset levels again. On a synaptic-input chip: dynamic_range, read_range, synapse_dac_bias.",
     )
     add_chip(p)
     add_chip_seed(p)

@@ -39,7 +39,7 @@ CALIBRATE_HELP = (
 SET_HELP = (
     "change a field of the calibration target (repeatable), e.g. --set tau_syn=0.64us "
     "--set i_synin_gm=225; fields: dynamic_range, read_range, leak, tau_mem, tau_syn, "
-    "i_synin_gm, synapse_dac_bias (target_noise is refused)"
+    "i_synin_gm, target_noise, synapse_dac_bias"
 )
 
 

@@ -433,12 +433,10 @@ def test_the_membrane_time_constant_step_reaches_the_target_per_neuron(
         np.testing.assert_array_equal(params.lam, np.full(m, 1 / 500e-6))
 
 
-def test_a_noise_target_is_refused(bss2_description, capsys):
-    from chipsim.commands.cli import main
+def test_a_noise_target_is_calibrated_not_refused(bss2_description):
+    """The former refusal: a target_noise now passes the check (its calibration:
+    test_calibrate_noise.py); a default target's steps do not include it."""
+    from chipsim.calibration.procedure import check_target
 
-    with pytest.raises(ValueError, match="target_noise: 1.5 is not supported.*leave"):
-        chipsim.calibrate(bss2_description, seed=0, cache=False, target_noise=1.5)
-    with pytest.raises(ValueError, match="target_noise"):
-        chipsim.calibrate(bss2_description, HagenCalibTarget(target_noise=1.5), cache=False)
-    assert main(["calibrate", "bss2", "--set", "target_noise=1.5", "--no-cache"]) == 2
-    assert "--set: target_noise: 1.5 is not supported" in capsys.readouterr().err
+    check_target(bss2_description, HagenCalibTarget(target_noise=1.5))
+    assert "target_noise" not in STEPS
