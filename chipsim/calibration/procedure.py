@@ -770,7 +770,7 @@ def run(
     raw = bench.raw
     codes = raw.nominal_codes(target)
     steps: dict[str, Step] = {}
-    names = SYNIN_PROGRESS if bench.synin else PROGRESS
+    names: tuple[str, ...] = SYNIN_PROGRESS if bench.synin else PROGRESS
     if getattr(target, "target_noise", None) is not None:
         names = NOISE_PROGRESS
 
@@ -1241,6 +1241,7 @@ def _leak_bias_noise(
     the latter)."""
     raw = bench.raw
     halves, m = bench.desc.geometry.halves, bench.desc.geometry.columns
+    assert target.target_noise is not None
     goal = float(target.target_noise)
     leak_read = float(target.leak)
 
