@@ -711,31 +711,74 @@ def _step_and_block_rows(
     t[_h.R_OTA] = np.sqrt(ota_rate * _phi_columns(2 * lam, h))
 
 
+class _RowCache:
+    """The coefficient rows of a window, kept by what they are computed from: the parameters
+    they depend on (their bytes) and the window. A row is a pure function of that key, so a
+    cached row is the row that would be computed (bit for bit) and results do not depend on
+    which calls came before; the wrapper of a batch of many read times (one per number of
+    events) otherwise recomputes the same rows on every call. At most ``size`` rows (least
+    recently used dropped), read-only."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.rows: dict = {}
+
+    def get(self, key, compute):
+        row = self.rows.pop(key, None)
+        if row is None:
+            row = compute()
+            row.setflags(write=False)
+            while len(self.rows) >= self.size:
+                self.rows.pop(next(iter(self.rows)))
+        self.rows[key] = row  # the most recently used last
+        return row
+
+
+#: Rows of :func:`_window_table` (float32 [N_WIN32, M], about 25 KiB each for 256 columns) and
+#: of :func:`_flicker_table` (float64 [N_FLK, K]).
+_WINDOW_ROWS = _RowCache(512)
+_FLICKER_ROWS = _RowCache(512)
+
+
+def _key(*values) -> tuple:
+    """A hashable key of numbers and arrays: each array by dtype, shape and bytes."""
+    out = []
+    for v in values:
+        a = np.asarray(v)
+        out.append((a.dtype.str, a.shape, a.tobytes()))
+    return tuple(out)
+
+
 def _window_table(params, windows):
     """float32 [len(windows), N_WIN32, M]: the coefficients of the last, possibly shorter step
     and of the last noise block of each window ``(n_full, n_steps, rem)``."""
     dt, n_sub = params.dt, params.n_sub
-    table = np.empty((len(windows), _h.N_WIN32, params.n_m), dtype=np.float64)
     g_max = np.maximum(params.gm, params.gm_inh)
+    inputs = (
+        params.tau_syn,
+        params.tau_syn_inh,
+        g_max,
+        params.v_lin,
+        params.c_m,
+        params.drift,
+        params.lam,
+        params.ota_rate,
+        params.sigma_n,
+    )
+    base = _key(dt, n_sub, *inputs)
+    table = np.empty((len(windows), _h.N_WIN32, params.n_m), dtype=np.float32)
     for w, (n_full, n_steps, rem) in enumerate(windows):
-        step = rem if rem > 0 else dt
-        # the last noise block: from the start of its first step to the end of the window
-        h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
-        _step_and_block_rows(
-            table[w],
-            params.tau_syn,
-            params.tau_syn_inh,
-            g_max,
-            params.v_lin,
-            params.c_m,
-            params.drift,
-            params.lam,
-            params.ota_rate,
-            params.sigma_n,
-            step,
-            h_last,
-        )
-    return np.ascontiguousarray(table, dtype=np.float32)
+
+        def compute(n_full=n_full, n_steps=n_steps, rem=rem):
+            step = rem if rem > 0 else dt
+            # the last noise block: from the start of its first step to the end of the window
+            h_last = (n_full - ((n_steps - 1) // n_sub) * n_sub) * dt + rem
+            row = np.empty((_h.N_WIN32, params.n_m), dtype=np.float64)
+            _step_and_block_rows(row, *inputs, step, h_last)
+            return row.astype(np.float32)
+
+        table[w] = _WINDOW_ROWS.get((base, n_full, n_steps, rem), compute)
+    return table
 
 
 def _flicker_table(params, windows, gap):
@@ -750,9 +793,12 @@ def _flicker_table(params, windows, gap):
     table[_h.F_FULL] = flicker_block_coefficients(taus, sig, nf * dt)
     table[_h.F_GAP, _h.F_A] = np.exp(-gap / taus)
     table[_h.F_GAP, _h.F_S1] = sig * np.sqrt(-np.expm1(-2.0 * gap / taus))
+    base = _key(taus, sig, dt, nf)
     for w, (n_full, n_steps, rem) in enumerate(windows):
         h_last = (n_full - ((n_steps - 1) // nf) * nf) * dt + rem
-        table[_h.F_LAST + w] = flicker_block_coefficients(taus, sig, h_last)
+        table[_h.F_LAST + w] = _FLICKER_ROWS.get(
+            (base, h_last), lambda h=h_last: flicker_block_coefficients(taus, sig, h)
+        )
     return table
 
 

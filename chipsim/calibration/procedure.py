@@ -9,6 +9,7 @@ but the neuron ones, its experiments on its own kernel: the CADC reads the lines
 
 from __future__ import annotations
 
+import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -1202,7 +1203,7 @@ def _membrane_time_constant(
     before = relative()
     search = noisy_binary_search(
         measure,
-        1.0 / np.e,
+        1.0 / math.e,
         0,
         CAPMEM_MAX,
         halves * m,
