@@ -1133,6 +1133,8 @@ def _level(
 
     def measure(c: np.ndarray) -> np.ndarray:
         trial = dict(codes, **{name: c.reshape(halves, m)})
+        if tau_leak is None:
+            return bench.rest_reads(trial, leak).reshape(-1)
         return bench.rest_reads(trial, leak, tau_leak).reshape(-1)
 
     start = codes[name] if before_codes is None else before_codes
