@@ -859,8 +859,10 @@ def _read_windows(t_read, n_b, dt):
     if np.ndim(t_read) == 0:
         return [_window_on_grid("t_read", t_read, dt)], np.zeros(n_b, dtype=np.int64)
     t_reads = _arr("t_read", t_read, 1, "f", (n_b,))
-    values, win_read = np.unique(t_reads, return_inverse=True)
-    reads = [_window_on_grid(f"t_read[{int(np.argmax(t_reads == v))}]", v, dt) for v in values]
+    values, first, win_read = np.unique(t_reads, return_index=True, return_inverse=True)
+    reads = [
+        _window_on_grid(f"t_read[{i}]", v, dt) for i, v in zip(first.tolist(), values.tolist())
+    ]
     return reads, win_read.astype(np.int64).reshape(n_b)
 
 

@@ -50,6 +50,8 @@ def test_valid_call_runs():
         (dict(noise_substeps=0), ValueError, ["noise_substeps"]),
         (dict(noise_seed=-1), ValueError, ["noise_seed"]),
         (dict(sample_index=np.array([0])), ValueError, ["sample_index", "(2,)"]),
+        (dict(t_read=np.array([2e-6, -1.0])), ValueError, ["t_read[1]", "positive"]),
+        (dict(t_read=np.array([2e-6, np.nan])), ValueError, ["t_read[1]", "positive finite"]),
         (dict(out_min=5, out_max=-5), ValueError, ["out_min", "out_max"]),
         (dict(record_samples=[5], record_columns=[0]), ValueError, ["record_samples", "0..1"]),
         (dict(record_samples=[0]), ValueError, ["record_columns"]),
