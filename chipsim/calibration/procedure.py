@@ -482,6 +482,33 @@ class Bench:
             out[h] = drop.mean(axis=0)
         return out
 
+    def _quiet(self, codes: dict[str, np.ndarray], n: int, window: Callable) -> list:
+        """Run ``n`` vectors without events on every half with the chip at ``codes`` (one
+        experiment: one random stream), all noise on; ``window(h, pattern)`` gives the half's
+        ``(pattern, tau_leak, t_read, t_baseline, t_gap)``. Returns each half's
+        :class:`kernels.HalfResult`."""
+        import kernels
+
+        m = self.desc.tile_shape[1]
+        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
+        stream = self._stream()
+        weights = np.zeros((1, m), dtype=np.int32)
+        out = []
+        for h, pat in enumerate(patterns):
+            pattern, tau, t_read, t_baseline, t_gap = window(h, pat)
+            params = self._params(h, pattern, weights, stream, tau_leak=tau)
+            out.append(
+                kernels.run_half(
+                    params,
+                    *_no_events(n),
+                    t_read=t_read,
+                    t_baseline=t_baseline,
+                    t_gap=t_gap,
+                    sample_index=np.arange(n, dtype=np.int64),
+                )
+            )
+        return out
+
     def rest_reads(
         self, codes: dict[str, np.ndarray], leak: bool, tau_leak: np.ndarray | None = None
     ) -> np.ndarray:
@@ -494,16 +521,8 @@ class Bench:
         is on at those time constants instead and the read :data:`LEAK_SETTLE` times the longest
         of them after the reset. Both conversions of :data:`REST_VECTORS` vectors are
         averaged."""
-        import kernels
 
-        desc = self.desc
-        m = desc.tile_shape[1]
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
-        n = REST_VECTORS
-        stream = self._stream()
-        out = np.empty((desc.geometry.halves, m))
-        weights = np.zeros((1, m), dtype=np.int32)
-        for h, pat in enumerate(patterns):
+        def window(h, pat):
             tau: float | np.ndarray | None = None
             t_window = RESET_READ
             if leak and tau_leak is not None:
@@ -512,18 +531,15 @@ class Bench:
             elif leak:
                 tau = max(LEAK_TAU, 2.5 * float(max(pat.tau_syn.max(), pat.tau_syn_inh.max())))
                 t_window = LEAK_SETTLE * tau
-            params = self._params(h, pat, weights, stream, tau_leak=tau)
-            res = kernels.run_half(
-                params,
-                *_no_events(n),
-                t_read=t_window,
-                t_baseline=t_window,
-                t_gap=t_window,
-                sample_index=np.arange(n, dtype=np.int64),
-            )
-            both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
-            out[h] = both.mean(axis=0)
-        return out
+            return pat, tau, t_window, t_window, t_window
+
+        runs = self._quiet(codes, REST_VECTORS, window)
+        return np.stack(
+            [
+                np.concatenate([res.code_baseline, res.code_read]).astype(np.float64).mean(axis=0)
+                for res in runs
+            ]
+        )
 
     def leak_reads(self, codes: dict[str, np.ndarray], t: float) -> tuple[np.ndarray, np.ndarray]:
         """((H, M), (H, M)): the mean CADC read of every membrane at rest and ``t`` (s) after
@@ -534,32 +550,16 @@ class Bench:
         and the leakage current set. Each of :data:`LEAK_VECTORS` vectors reads both: the
         baseline window at rest (:data:`LEAK_SETTLE` times the longest of the time constants
         after its reset), the read window at ``t``."""
-        import kernels
-
-        desc = self.desc
-        m = desc.tile_shape[1]
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
         tau_mem = self.raw.tau_mem(codes["i_bias_leak"])
-        n = LEAK_VECTORS
-        stream = self._stream()
-        rest = np.empty((desc.geometry.halves, m))
-        rise = np.empty((desc.geometry.halves, m))
-        weights = np.zeros((1, m), dtype=np.int32)
-        off = np.zeros(m)
-        for h, pat in enumerate(patterns):
-            quiet = replace(pat, gm=off, gm_inh=off)
-            params = self._params(h, quiet, weights, stream, tau_leak=tau_mem[h])
+        off = np.zeros(self.desc.tile_shape[1])
+
+        def window(h, pat):
             t_rest = max(LEAK_SETTLE * float(tau_mem[h].max()), float(t))
-            res = kernels.run_half(
-                params,
-                *_no_events(n),
-                t_read=t,
-                t_baseline=t_rest,
-                t_gap=t_rest,
-                sample_index=np.arange(n, dtype=np.int64),
-            )
-            rest[h] = res.code_baseline.astype(np.float64).mean(axis=0)
-            rise[h] = res.code_read.astype(np.float64).mean(axis=0)
+            return replace(pat, gm=off, gm_inh=off), tau_mem[h], t, t_rest, t_rest
+
+        runs = self._quiet(codes, LEAK_VECTORS, window)
+        rest = np.stack([res.code_baseline.astype(np.float64).mean(axis=0) for res in runs])
+        rise = np.stack([res.code_read.astype(np.float64).mean(axis=0) for res in runs])
         return rest, rise
 
     def noise_reads(self, codes: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -571,31 +571,14 @@ class Bench:
         length :data:`NOISE_WAIT` and their resets :data:`NOISE_GAP` apart. The deviation of
         the reads is the membrane's temporal noise over the wait (larger with a weaker leak)
         with the CADC's; their mean tells a membrane that drifts off within the wait."""
-        import kernels
-
-        desc = self.desc
-        m = desc.tile_shape[1]
-        patterns = self.raw.patterns(self.base, codes, self.knobs.i_max, self.knobs.v_reset)
         tau_mem = self.raw.tau_mem(codes["i_bias_leak"])
-        n = NOISE_READS // 2
-        stream = self._stream()
-        std = np.empty((desc.geometry.halves, m))
-        mean = np.empty((desc.geometry.halves, m))
-        weights = np.zeros((1, m), dtype=np.int32)
-        for h, pat in enumerate(patterns):
-            params = self._params(h, pat, weights, stream, tau_leak=tau_mem[h])
-            res = kernels.run_half(
-                params,
-                *_no_events(n),
-                t_read=NOISE_WAIT,
-                t_baseline=NOISE_WAIT,
-                t_gap=NOISE_GAP,
-                sample_index=np.arange(n, dtype=np.int64),
-            )
-            both = np.concatenate([res.code_baseline, res.code_read]).astype(np.float64)
-            std[h] = both.std(axis=0)
-            mean[h] = both.mean(axis=0)
-        return std, mean
+
+        def window(h, pat):
+            return pat, tau_mem[h], NOISE_WAIT, NOISE_WAIT, NOISE_GAP
+
+        runs = self._quiet(codes, NOISE_READS // 2, window)
+        both = [np.concatenate([r.code_baseline, r.code_read]).astype(np.float64) for r in runs]
+        return np.stack([b.std(axis=0) for b in both]), np.stack([b.mean(axis=0) for b in both])
 
     def driver_amplitudes(
         self,
