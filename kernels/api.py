@@ -866,6 +866,58 @@ def _read_windows(t_read, n_b, dt):
     return reads, win_read.astype(np.int64).reshape(n_b)
 
 
+def _check_gap(t_gap, t_baseline) -> float | None:
+    """``t_gap`` (s, from the baseline window's reset to the read window's) checked: None, or
+    a finite number >= ``t_baseline``; returned as a float (or None)."""
+    if t_gap is None:
+        return None
+    try:
+        value = float(t_gap)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"t_gap must be a number (s; from the baseline reset to the read reset) or None, "
+            f"got {type(t_gap).__name__}"
+        ) from None
+    if not math.isfinite(value) or value < float(t_baseline):
+        raise ValueError(
+            f"t_gap must be finite and >= t_baseline = {float(t_baseline):.6g} s (the read "
+            f"window starts after the baseline window; None: t_gap = t_baseline), "
+            f"got {t_gap!r}"
+        )
+    return value
+
+
+def _recording(record_samples, record_columns, n_m, reads, win_read, columns=""):
+    """The recorded samples and columns of a batch checked: (each sample's slot among the
+    recorded ones, -1 if not recorded, int64 [B]; the recorded columns int64; the read window
+    they share, from ``reads`` (None without recording); the shape of a trace array).
+    ``win_read``: each sample's index into ``reads``; ``columns`` says what a column is in the
+    error message."""
+    n_b = win_read.shape[0]
+    rec_slot = np.full(n_b, -1, dtype=np.int64)
+    if record_samples is None and record_columns is None:
+        return rec_slot, np.zeros(0, dtype=np.int64), None, (0, 0, 1)
+    if record_samples is None or record_columns is None:
+        raise ValueError("record_samples and record_columns must be given together")
+    rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
+    rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
+    if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
+        raise ValueError(
+            f"record_samples must be distinct batch positions in 0..{n_b - 1}, got {rs.tolist()}"
+        )
+    if rc.size and (rc.min() < 0 or rc.max() >= n_m):
+        raise ValueError(f"record_columns must lie in 0..{n_m - 1}{columns}, got {rc.tolist()}")
+    groups = np.unique(win_read[rs])
+    if groups.size > 1:
+        raise ValueError(
+            "record_samples must share one read time (t_read); record the "
+            "samples of each read time in a call of their own"
+        )
+    rec_slot[rs] = np.arange(rs.size)
+    rec_read = reads[int(groups[0])] if groups.size else reads[0]
+    return rec_slot, rc, rec_read, (rs.size, rc.size, rec_read[1] + 1)
+
+
 def run_half(
     params: HalfParams,
     ev_ptr,
@@ -901,23 +953,8 @@ def run_half(
     n_b = ev_ptr.shape[0] - 1
     reads, win_read = _read_windows(t_read, n_b, dt)
     base = _window_on_grid("t_baseline", t_baseline, dt)
-    if t_gap is None:
-        gap = 0.0
-    else:
-        try:
-            t_gap_f = float(t_gap)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"t_gap must be a number (s; from the baseline reset to the read reset) or None, "
-                f"got {type(t_gap).__name__}"
-            ) from None
-        if not math.isfinite(t_gap_f) or t_gap_f < float(t_baseline):
-            raise ValueError(
-                f"t_gap must be finite and >= t_baseline = {float(t_baseline):.6g} s (the read "
-                f"window starts after the baseline window; None: t_gap = t_baseline), "
-                f"got {t_gap!r}"
-            )
-        gap = max(t_gap_f - base[3], 0.0)
+    t_gap_f = _check_gap(t_gap, t_baseline)
+    gap = 0.0 if t_gap_f is None else max(t_gap_f - base[3], 0.0)
     # row 0 of the window table: the baseline; row 1 + g: read window g
     windows = [base[:3]] + [r[:3] for r in reads]
     win32 = _window_table(params, windows)
@@ -925,41 +962,15 @@ def run_half(
     n_full_read = np.array([r[0] for r in reads], dtype=np.int64)[win_read]
     n_steps_read = np.array([r[1] for r in reads], dtype=np.int64)[win_read]
     rem_read = np.array([r[2] for r in reads], dtype=np.float64)[win_read]
+    rec_slot, rc, rec_read, tr_shape = _recording(
+        record_samples, record_columns, n_m, reads, win_read
+    )
     win_read = win_read + 1
     isc = params.isc.copy()
     isc[_h.I_N_FULL_BASE] = base[0]
     isc[_h.I_N_STEPS_BASE] = base[1]
     sc = params.sc.copy()
     sc[_h.S_REM_BASE] = base[2]
-
-    # ---- recording --------------------------------------------------------------------------
-    rec_slot = np.full(n_b, -1, dtype=np.int64)
-    recording = record_samples is not None or record_columns is not None
-    rec_read = None
-    if recording:
-        if record_samples is None or record_columns is None:
-            raise ValueError("record_samples and record_columns must be given together")
-        rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
-        rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
-        if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
-            raise ValueError(
-                f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
-                f"got {rs.tolist()}"
-            )
-        if rc.size and (rc.min() < 0 or rc.max() >= n_m):
-            raise ValueError(f"record_columns must lie in 0..{n_m - 1}, got {rc.tolist()}")
-        groups = np.unique(win_read[rs])
-        if groups.size > 1:
-            raise ValueError(
-                "record_samples must share one read time (t_read); record the "
-                "samples of each read time in a call of their own"
-            )
-        rec_slot[rs] = np.arange(rs.size)
-        rec_read = reads[int(groups[0]) - 1] if groups.size else reads[0]
-        tr_shape = (rs.size, rc.size, rec_read[1] + 1)
-    else:
-        rc = np.zeros(0, dtype=np.int64)
-        tr_shape = (0, 0, 1)
     tr_exc = np.full(tr_shape, np.nan)
     tr_inh = np.full(tr_shape, np.nan)
     tr_mem = np.full(tr_shape, np.nan)
@@ -1008,8 +1019,7 @@ def run_half(
     )
     _check_no_edge_lost(lost, sample_index)
     traces = None
-    if recording:
-        assert rec_read is not None  # set with the recording arguments above
+    if rec_read is not None:  # recording
         time = np.arange(tr_shape[2], dtype=np.float64) * dt
         time[-1] = rec_read[3]
         traces = Traces(time, tr_exc, tr_inh, tr_mem)

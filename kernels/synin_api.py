@@ -18,6 +18,7 @@ from .api import (
     _arr,
     _bounded,
     _check_events,
+    _check_gap,
     _check_no_edge_lost,
     _check_run_options,
     _chunk_size,
@@ -27,6 +28,7 @@ from .api import (
     _nonneg,
     _positive,
     _read_windows,
+    _recording,
     _window_on_grid,
     flicker_sigma,
     flicker_taus,
@@ -347,20 +349,8 @@ def run_synin(
     reads, win_read = _read_windows(t_read, n_b, dt)
     base = _window_on_grid("t_baseline", t_baseline, dt)
     t_base = base[3]
-    if t_gap is None:
-        gap = t_base
-    else:
-        try:
-            gap = float(t_gap)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"t_gap must be a number (s; from the baseline reset to the read reset) or None, "
-                f"got {type(t_gap).__name__}"
-            ) from None
-        if not math.isfinite(gap) or gap < float(t_baseline):
-            raise ValueError(
-                f"t_gap must be finite and >= t_baseline = {float(t_baseline):.6g} s, got {t_gap!r}"
-            )
+    t_gap_f = _check_gap(t_gap, t_baseline)
+    gap = t_base if t_gap_f is None else t_gap_f
     # per read window: the last noise block's std, the readout flicker's propagation
     n_sub = params.n_sub
     h = n_sub * dt
@@ -380,35 +370,9 @@ def run_synin(
     n_steps_read = np.array([r[1] for r in reads], dtype=np.int64)[win_read]
     rem_read = np.array([r[2] for r in reads], dtype=np.float64)[win_read]
 
-    rec_slot = np.full(n_b, -1, dtype=np.int64)
-    recording = record_samples is not None or record_columns is not None
-    rec_read = None
-    if recording:
-        if record_samples is None or record_columns is None:
-            raise ValueError("record_samples and record_columns must be given together")
-        rs = _arr("record_samples", np.asarray(record_samples), 1, "iu").astype(np.int64)
-        rc = _arr("record_columns", np.asarray(record_columns), 1, "iu").astype(np.int64)
-        if rs.size and (rs.min() < 0 or rs.max() >= n_b or np.unique(rs).size != rs.size):
-            raise ValueError(
-                f"record_samples must be distinct batch positions in 0..{n_b - 1}, "
-                f"got {rs.tolist()}"
-            )
-        if rc.size and (rc.min() < 0 or rc.max() >= n_m):
-            raise ValueError(
-                f"record_columns must lie in 0..{n_m - 1} (signed outputs), got {rc.tolist()}"
-            )
-        groups = np.unique(win_read[rs])
-        if groups.size > 1:
-            raise ValueError(
-                "record_samples must share one read time (t_read); record the "
-                "samples of each read time in a call of their own"
-            )
-        rec_slot[rs] = np.arange(rs.size)
-        rec_read = reads[int(groups[0])] if groups.size else reads[0]
-        tr_shape = (rs.size, rc.size, rec_read[1] + 1)
-    else:
-        rc = np.zeros(0, dtype=np.int64)
-        tr_shape = (0, 0, 1)
+    rec_slot, rc, rec_read, tr_shape = _recording(
+        record_samples, record_columns, n_m, reads, win_read, " (signed outputs)"
+    )
     tr_exc = np.full(tr_shape, np.nan)
     tr_inh = np.full(tr_shape, np.nan)
 
@@ -458,8 +422,7 @@ def run_synin(
     )
     _check_no_edge_lost(lost, sample_index)
     traces = None
-    if recording:
-        assert rec_read is not None
+    if rec_read is not None:  # recording
         time = np.arange(tr_shape[2], dtype=np.float64) * dt
         time[-1] = rec_read[3]
         traces = Traces(time, tr_exc, tr_inh, tr_exc - tr_inh)
