@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import operator
+import threading
 from typing import NamedTuple
 
 import numba
@@ -722,15 +723,19 @@ class _RowCache:
     def __init__(self, size: int) -> None:
         self.size = size
         self.rows: dict = {}
+        self._lock = threading.Lock()  # runs of several threads share the cache
 
     def get(self, key, compute):
-        row = self.rows.pop(key, None)
+        with self._lock:
+            row = self.rows.pop(key, None)
         if row is None:
-            row = compute()
+            row = compute()  # outside the lock: two threads may compute one row, alike
             row.setflags(write=False)
+        with self._lock:
+            self.rows.pop(key, None)
             while len(self.rows) >= self.size:
                 self.rows.pop(next(iter(self.rows)))
-        self.rows[key] = row  # the most recently used last
+            self.rows[key] = row  # the most recently used last
         return row
 
 

@@ -134,3 +134,18 @@ def test_the_cache_is_bounded_and_drops_the_least_recently_used():
     assert list(cache.rows) == [3, 1, 4]
     cache.get(2, row(2))
     assert calls[-1] == 2 and len(cache.rows) == 3
+
+
+def test_threads_sharing_the_cache_get_the_computed_rows_and_keep_the_bound():
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = api._RowCache(8)
+
+    def get(i):
+        key = i % 20
+        return key, cache.get(key, lambda: np.full(3, float(key)))
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(get, range(2000)))
+    assert all((row == key).all() for key, row in results)
+    assert len(cache.rows) == 8
