@@ -715,22 +715,45 @@ def _tanh_block_sum(x, m, col32, row_w, c):
     return t * col32[C_QB_W0, c] + m * acc
 
 
+@njit_inline
+def _quiet_step(v_e, v_i, yc, x_e, x_i, col32, c, inv_w, x_max):
+    """One explicit step of column c without pulses: the stepped path's arithmetic with its held
+    rates exactly 0 (the same values); returns (v_e, v_i, y, m_e, m_i) at the step end, m the
+    step means of the lines."""
+    m_e = min(col32[R_MU_E, c] * v_e, x_max)
+    m_i = min(col32[R_MU_I, c] * v_i, x_max)
+    v_e = min(col32[R_A_E, c] * v_e, x_max)
+    v_i = min(col32[R_A_I, c] * v_i, x_max)
+    p_e, q_e = tanh32_pq(m_e + x_e)
+    p_i, q_i = tanh32_pq(m_i + x_i)
+    f_up = compliance(col32[C_YHI, c] - yc, inv_w)
+    f_dn = compliance(yc - col32[C_YLO, c], inv_w)
+    drive = (col32[C_RE, c] * (f_up * p_e) * q_i - col32[C_RI, c] * (f_dn * p_i) * q_e) / (
+        q_e * q_i
+    )
+    yc = yc + col32[R_KI, c] * drive + col32[R_OFF, c] - col32[R_LDT, c] * yc
+    return v_e, v_i, yc, m_e, m_i
+
+
 @njit
-def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new):
+def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     """One full noise block of ``n_sub`` full steps without pulses (no pulse active, no edge in
-    the block), in closed form instead of stepped, when every column qualifies: the lines only
-    decay (v a^k), so the membrane's explicit steps y_k+1 = (1 - dt/tau_leak) y_k + k_I (r_e
-    tanh(x_e + m_e a^k) - r_i tanh(x_i + m_i a^k)) + off sum to lam^n y_0 + k_I (r_e S_e - r_i
-    S_i) + off W_0 (:func:`_tanh_block_sum`), with m = mu v the step mean of the line's state at
-    the block start and x the OTA's other inputs held over the block (``xe``, ``xi``). A column
-    qualifies when |m| <= QUIET_M_MAX (and below the line bound) on both lines and the membrane
-    cannot come within the compliance width of a rail during the block (|tanh x| <= |x| bounds
-    its steps), so f = 1 throughout, as in the stepped steps. Returns whether the block was
-    done: then ``y``, ``ve`` and ``vi`` hold their values at the block end; otherwise nothing
-    was changed (``y_new`` [M] float32 is scratch)."""
+    the block) in closed form instead of stepped. The lines only decay (v a^k), so the
+    membrane's explicit steps y_k+1 = (1 - dt/tau_leak) y_k + k_I (r_e tanh(x_e + m_e a^k) -
+    r_i tanh(x_i + m_i a^k)) + off sum to lam^n y_0 + k_I (r_e S_e - r_i S_i) + off W_0
+    (:func:`_tanh_block_sum`), with m = mu v the step mean of the line's state at the block
+    start and x the OTA's other inputs held over the block (``xe``, ``xi``). A column qualifies
+    when |m| <= QUIET_M_MAX (and below the line bound) on both lines and its membrane cannot come
+    within the compliance width of a rail during the block (|tanh x| <= |x| bounds its steps),
+    so f = 1 throughout, as in its stepped steps; the others (at most an eighth of the columns)
+    are stepped here, with the stepped path's arithmetic (:func:`_quiet_step`). Returns whether
+    the block was done: then ``y``, ``ve`` and ``vi`` hold their values at the block end;
+    otherwise (more columns do not qualify) nothing was changed. ``y_new``, ``ok`` [M]
+    (float32) are scratch."""
     m_cols = y.shape[0]
     width = np.float32(sc[S_WIDTH])
-    m_max = min(QUIET_M_MAX, np.float32(sc[S_X_MAX]))
+    x_max = np.float32(sc[S_X_MAX])
+    m_max = min(QUIET_M_MAX, x_max)
     n = np.float32(n_sub)
     bad = 0
     for c in range(m_cols):
@@ -749,22 +772,38 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new):
             + abs(off)
             + col32[R_LDT, c] * (abs(y0) + _F1)
         )
-        ok = (
+        good = (
             (abs(m_e) <= m_max)
             & (abs(m_i) <= m_max)
             & (col32[C_YHI, c] - y0 - width >= reach)
             & (y0 - col32[C_YLO, c] - width >= reach)
         )
-        bad += 0 if ok else 1
+        bad += 0 if good else 1
+        ok[c] = _F1 if good else _F0
         s_e = _tanh_block_sum(x_e, m_e, col32, C_QB_WE, c)
         s_i = _tanh_block_sum(x_i, m_i, col32, C_QB_WI, c)
         y_new[c] = col32[C_QB_LAM, c] * y0 + k_i * (r_e * s_e - r_i * s_i) + off * col32[C_QB_W0, c]
-    if bad > 0:
+    if 8 * bad > m_cols:
         return False
     for c in range(m_cols):
-        y[c] = y_new[c]
-        ve[c] *= col32[C_QB_AN_E, c]
-        vi[c] *= col32[C_QB_AN_I, c]
+        good = ok[c] != _F0
+        y[c] = y_new[c] if good else y[c]
+        ve[c] = ve[c] * col32[C_QB_AN_E, c] if good else ve[c]
+        vi[c] = vi[c] * col32[C_QB_AN_I, c] if good else vi[c]
+    if bad > 0:
+        inv_w = np.float32(1.0 / sc[S_WIDTH])
+        for c in range(m_cols):
+            if ok[c] == _F0:
+                v_e = ve[c]
+                v_i = vi[c]
+                yc = y[c]
+                for _ in range(n_sub):
+                    v_e, v_i, yc, _m_e, _m_i = _quiet_step(
+                        v_e, v_i, yc, xe[c], xi[c], col32, c, inv_w, x_max
+                    )
+                ve[c] = v_e
+                vi[c] = v_i
+                y[c] = yc
     return True
 
 
@@ -773,27 +812,22 @@ def _quiet_traces(
     k0, n_sub, ve, vi, y, xe, xi, nem, nim, col32, sc, slot, rec_cols, tr_exc, tr_inh, tr_mem
 ):
     """The trace points of the recorded columns over a quiet block that starts at step ``k0``
-    (before :func:`_quiet_block` changes the state): the steps it sums, taken one by one (the
-    block's end point is set from the closed form afterwards)."""
+    (before :func:`_quiet_block` changes the state): the steps it sums, taken one by one (a
+    column stepped there gets its own values; the block's end point is set from the closed form
+    afterwards)."""
     v_lin = sc[S_V_LIN]
     v_reset = sc[S_V_RESET]
     x_max = np.float32(sc[S_X_MAX])
+    inv_w = np.float32(1.0 / sc[S_WIDTH])
     for j in range(rec_cols.shape[0]):
         c = rec_cols[j]
         v_e = ve[c]
         v_i = vi[c]
         yc = y[c]
         for k in range(k0, k0 + n_sub):
-            me = col32[R_MU_E, c] * v_e
-            mi = col32[R_MU_I, c] * v_i
-            v_e = col32[R_A_E, c] * v_e
-            v_i = col32[R_A_I, c] * v_i
-            p_e, q_e = tanh32_pq(min(me, x_max) + xe[c])
-            p_i, q_i = tanh32_pq(min(mi, x_max) + xi[c])
-            drive = col32[C_RE, c] * (p_e / q_e) - col32[C_RI, c] * (p_i / q_i)
-            yc = yc + col32[R_KI, c] * drive + col32[R_OFF, c] - col32[R_LDT, c] * yc
-            tr_exc[slot, j, k + 1] = v_lin * (min(me, x_max) + nem[c])
-            tr_inh[slot, j, k + 1] = v_lin * (min(mi, x_max) + nim[c])
+            v_e, v_i, yc, m_e, m_i = _quiet_step(v_e, v_i, yc, xe[c], xi[c], col32, c, inv_w, x_max)
+            tr_exc[slot, j, k + 1] = v_lin * (m_e + nem[c])
+            tr_inh[slot, j, k + 1] = v_lin * (m_i + nim[c])
             tr_mem[slot, j, k + 1] = v_reset + yc
 
 
@@ -1104,7 +1138,7 @@ def _window(
                     tr_inh,
                     tr_mem,
                 )
-            if _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, me):
+            if _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, me, mi):
                 k_lo_step = k_hi_step
                 if slot >= 0:
                     v_reset = sc[S_V_RESET]

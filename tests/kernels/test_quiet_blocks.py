@@ -27,8 +27,14 @@ def _half(**over):
     return kernels.half_params(w, **{k: v for k, v in p.items() if k not in keep})
 
 
-def _stepped(ve, vi, y, xe, xi, col32, n_sub, x_max):
-    """The explicit steps the closed form sums (float64, exact tanh, f = 1)."""
+def _smoothstep(headroom, width):
+    s = np.clip(headroom / width, 0.0, 1.0)
+    return s * s * (3 - 2 * s)
+
+
+def _stepped(ve, vi, y, xe, xi, col32, n_sub, x_max, width=None):
+    """The explicit steps the closed form sums (float64, exact tanh; f = 1, or the output
+    compliance with ``width``)."""
     t = col32.astype(np.float64)
     ve = ve.astype(np.float64)
     vi = vi.astype(np.float64)
@@ -37,9 +43,13 @@ def _stepped(ve, vi, y, xe, xi, col32, n_sub, x_max):
     for _ in range(n_sub):
         me = np.minimum(t[h.R_MU_E] * ve, x_max)
         mi = np.minimum(t[h.R_MU_I] * vi, x_max)
-        ve = t[h.R_A_E] * ve
-        vi = t[h.R_A_I] * vi
-        drive = r_e * np.tanh(me + xe) - r_i * np.tanh(mi + xi)
+        ve = np.minimum(t[h.R_A_E] * ve, x_max)
+        vi = np.minimum(t[h.R_A_I] * vi, x_max)
+        f_up = f_dn = 1.0
+        if width is not None:
+            f_up = _smoothstep(t[h.C_YHI] - y, width)
+            f_dn = _smoothstep(y - t[h.C_YLO], width)
+        drive = r_e * f_up * np.tanh(me + xe) - r_i * f_dn * np.tanh(mi + xi)
         y = y + t[h.R_KI] * drive + t[h.R_OFF] - t[h.R_LDT] * y
     return ve, vi, y
 
@@ -67,8 +77,8 @@ def test_closed_form_equals_the_explicit_steps_it_replaces(m_scale):
     for seed in range(3):
         ve, vi, y, xe, xi = _state(prm, m_scale, seed)
         want_e, want_i, want_y = _stepped(ve, vi, y, xe, xi, prm.col32, n_sub, x_max)
-        scratch = np.empty(M, np.float32)
-        assert h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, n_sub, scratch)
+        scratch = np.empty((2, M), np.float32)
+        assert h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, n_sub, *scratch)
         lsb = 2.5e-3  # V per ADC step (about; the bound below is in volts)
         # float32 arithmetic and the Taylor remainder (<= 0.073 m^6 per unit of drive and step)
         k_i = float(prm.col32[h.R_KI].max())
@@ -105,21 +115,47 @@ def _tanh_derivative(x, j):
     return float(poly(math.tanh(x)))
 
 
-def test_rejected_blocks_change_nothing():
-    prm = _half()
-    n_sub = prm.n_sub
-    for case in ("line", "upper rail", "lower rail"):
-        ve, vi, y, xe, xi = _state(prm, 0.1, 0)
-        if case == "line":  # one line still above the closed form's bound
-            ve[17] = 1.01 * h.QUIET_M_MAX / prm.col32[h.R_MU_E, 17]
-        elif case == "upper rail":  # one membrane inside the compliance width of a rail
-            y[30] = prm.col32[h.C_YHI, 30] - 0.99 * prm.sc[h.S_WIDTH]
+def _spoil(prm, ve, y, cols, case):
+    """Make ``cols`` fail the closed form's conditions."""
+    for c in cols:
+        if case == "line":  # a line still above the closed form's bound
+            ve[c] = 1.01 * h.QUIET_M_MAX / prm.col32[h.R_MU_E, c]
+        elif case == "upper rail":  # a membrane inside the compliance width of a rail
+            y[c] = prm.col32[h.C_YHI, c] - 0.5 * prm.sc[h.S_WIDTH]
         else:
-            y[40] = prm.col32[h.C_YLO, 40] + 1.0 * prm.sc[h.S_WIDTH]
-        before = [a.copy() for a in (ve, vi, y)]
-        assert not h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, n_sub, np.empty(M, "f4"))
-        for a, b in zip((ve, vi, y), before):
-            np.testing.assert_array_equal(a, b)
+            y[c] = prm.col32[h.C_YLO, c] + 0.5 * prm.sc[h.S_WIDTH]
+
+
+@pytest.mark.parametrize("case", ["line", "upper rail", "lower rail"])
+def test_columns_that_do_not_qualify_are_stepped(case):
+    """Up to an eighth of the columns failing the conditions are stepped (their compliance
+    included); the others still take the closed form."""
+    prm = _half()
+    n_sub, x_max, width = prm.n_sub, prm.sc[h.S_X_MAX], prm.sc[h.S_WIDTH]
+    ve, vi, y, xe, xi = _state(prm, 0.1, 0)
+    cols = [3, 17, 30, 41, 50, 63, 8, 24]  # M / 8
+    _spoil(prm, ve, y, cols, case)
+    xe[cols] = 0.4  # both OTAs drive the membrane: the compliance has something to act on
+    xi[cols] = -0.3
+    start = [a.copy() for a in (ve, vi, y)]
+    want = _stepped(ve, vi, y, xe, xi, prm.col32, n_sub, x_max, width)
+    assert h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, n_sub, *np.empty((2, M), "f4"))
+    np.testing.assert_allclose(y, want[2], rtol=0, atol=2e-6)
+    np.testing.assert_allclose(ve, want[0], rtol=2e-6, atol=1e-30)
+    if case != "line":  # the compliance acted on the stepped columns (f < 1 there)
+        f_one = _stepped(*start, xe, xi, prm.col32, n_sub, x_max)[2]
+        assert np.max(np.abs(f_one[cols] - want[2][cols])) > 1e-5
+
+
+def test_blocks_with_many_columns_out_of_reach_change_nothing():
+    prm = _half()
+    ve, vi, y, xe, xi = _state(prm, 0.1, 0)
+    _spoil(prm, ve, y, range(0, M, 7), "upper rail")  # 10 of 64 columns
+    before = [a.copy() for a in (ve, vi, y)]
+    done = h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, prm.n_sub, *np.empty((2, M), "f4"))
+    assert not done
+    for a, b in zip((ve, vi, y), before):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_quiet_sums_are_the_geometric_weights():
