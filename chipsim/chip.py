@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,8 +73,10 @@ class Chip:
     calibration_result: Any = field(init=False, default=None, repr=False)
     knobs: ResolvedKnobs = field(init=False)
     pattern: tuple = field(init=False, repr=False)
+    _halves: _PreparedHalves = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "_halves", _PreparedHalves(PREPARED_HALVES))
         if not isinstance(self.description, ChipDescription):
             raise TypeError(
                 f"description must be a hwdesc.ChipDescription (see chipsim.load), "
@@ -134,6 +137,16 @@ class Chip:
         object.__setattr__(self, "calibration", label(result.target))
         object.__setattr__(self, "knobs", knobs)
         object.__setattr__(self, "pattern", pattern)
+
+    def __getstate__(self) -> dict:
+        # the prepared halves are not part of the chip (a copy or an unpickled chip starts
+        # without them; their lock cannot be pickled)
+        return {k: v for k, v in self.__dict__.items() if k != "_halves"}
+
+    def __setstate__(self, state: dict) -> None:
+        for k, v in state.items():
+            object.__setattr__(self, k, v)
+        object.__setattr__(self, "_halves", _PreparedHalves(PREPARED_HALVES))
 
     # ---- conveniences ------------------------------------------------------------------------
     @property
@@ -375,30 +388,43 @@ class Chip:
         chunk): the non-zero masks and MACs for the event simulator, and per tile the prepared
         kernel half (:class:`kernels.HalfParams`: weights, the synapse factors they use, the
         fixed pattern of the columns, validated and turned into coefficient tables)."""
+        import kernels
+
         desc = self.description
         halves = desc.geometry.halves
         k, m = self.tile_shape
-        kn = self.knobs
         masks = np.zeros((halves, k, m), dtype=bool)
         params = []
         for h, tile in enumerate(run):
             w_tile = np.ascontiguousarray(w[tile.k0 : tile.k1, tile.m0 : tile.m1], dtype=np.int32)
             kk, mm = w_tile.shape
             masks[h, :kk, :mm] = w_tile != 0
-            params.append(
-                kernel_params(
-                    desc,
-                    kn,
-                    self.pattern[h],
-                    w_tile,
-                    noise=noise,
-                    noise_seed=noise_seed,
-                    stream=run_index * halves + h,
-                )
-            )
+            half = self._prepared_half(h, w_tile, noise)
+            params.append(kernels.reseed(half, noise_seed, run_index * halves + h))
         macs = sum((t.k1 - t.k0) * (t.m1 - t.m0) for t in run)
         return _PreparedRun(
             tiles=tuple(run), masks=masks, macs=macs, params=tuple(params), index=run_index
+        )
+
+    def _prepared_half(self, half: int, w_tile: np.ndarray, noise: bool):
+        """The kernels' parameters of half ``half`` running the weights ``w_tile`` (int32
+        (k, m), C-contiguous) with noise on or off, at noise seed 0 and stream 0
+        (:func:`kernel_params`; :func:`kernels.reseed` gives another stream). Kept by the
+        half, the weights' shape and bytes and the noise switch, which is all they depend on
+        besides the chip's description, knobs and fixed pattern (immutable): a model that runs
+        the same weights call after call builds them once."""
+        key = (half, w_tile.shape, w_tile.tobytes(), bool(noise))
+        return self._halves.get(
+            key,
+            lambda: kernel_params(
+                self.description,
+                self.knobs,
+                self.pattern[half],
+                w_tile,
+                noise=noise,
+                noise_seed=0,
+                stream=0,
+            ),
         )
 
     def _run_tiles(self, run, x, offset, num_sends, wait, partial, record, traces, engine):
@@ -689,6 +715,33 @@ class _PreparedRun:
     macs: int
     params: tuple
     index: int = 0
+
+
+#: Prepared kernel halves a chip keeps (:meth:`Chip._prepared_half`; about 400 KiB each for a
+#: bss2 tile, with its key): the tiles of one or a few products.
+PREPARED_HALVES = 32
+
+
+class _PreparedHalves:
+    """The kernel halves a chip prepared, by their key; at most ``size`` (the least recently
+    used dropped). Shared by the threads that use the chip."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.halves: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, compute):
+        with self._lock:
+            half = self.halves.pop(key, None)
+        if half is None:
+            half = compute()  # outside the lock: two threads may build one half, alike
+        with self._lock:
+            self.halves.pop(key, None)
+            while len(self.halves) >= self.size:
+                self.halves.pop(next(iter(self.halves)))
+            self.halves[key] = half  # the most recently used last
+        return half
 
 
 def _check_simulable(desc: ChipDescription) -> None:

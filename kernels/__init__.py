@@ -10,7 +10,11 @@ t_read=..., t_baseline=..., t_gap=..., sample_index=..., record_samples=..., rec
 
 * ``half_params(weights, **parameters) -> HalfParams`` validates the parameters of one half
   (weights, fixed pattern, scalars, noise, options) and builds its coefficient tables once; the
-  result is an immutable NamedTuple of read-only arrays and scalars.
+  result is an immutable NamedTuple of read-only arrays and scalars. Its column tables
+  (everything but the weights' rows and the random stream) are kept by the bytes of the
+  arguments, so another half of the same columns builds only its weight tables.
+* ``reseed(params, noise_seed, stream)`` is a prepared half with another random stream (the same
+  as building it with that seed and stream; the tables are shared).
 * ``run_half(params, ev_ptr, ev_row, ev_act, ev_time, *, t_read, t_baseline, sample_index=None,
   record_samples=None, record_columns=None, t_gap=None) -> HalfResult`` validates the events and
   the read times and runs the compiled batch kernel. ``t_read`` is one time (s) or one per
@@ -215,13 +219,14 @@ Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``
 kernel), ``api`` (the wrapper), ``synin`` and ``synin_api`` (the synaptic-input readout).
 """
 
-from .api import HalfParams, HalfResult, Traces, half_params, run_half, simulate_half
+from .api import HalfParams, HalfResult, Traces, half_params, reseed, run_half, simulate_half
 from .synin_api import SyninParams, run_synin, simulate_synin, synin_params
 
 __all__ = [
     "simulate_half",
     "half_params",
     "run_half",
+    "reseed",
     "HalfParams",
     "HalfResult",
     "Traces",
