@@ -61,13 +61,18 @@ C_YLO = 31  # v_rail_lo - v_reset (V)
 C_OS_E = 32  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
 C_OS_I = 33  # v_offset_inh / v_lin
 # The quiet-block closed form (:func:`_quiet_block`): a full noise block of n = n_sub full steps
-# without pulses, W_j = sum_k lam^(n-1-k) a^(j k) over its steps k = 0..n-1 (lam = 1 - dt /
-# tau_leak, a the line's decay per step), j = 0..QUIET_ORDER
+# without pulses. Its line factor a^k (a the line's decay per step, k = 0..n-1) is expanded about
+# the centre a_c = (1 + a^(n-1)) / 2 of its range, and V_j = sum_k lam^(n-1-k) (a^k - a_c)^j
+# (lam = 1 - dt / tau_leak), j = 1..QUIET_ORDER, weight the Taylor terms
 C_QB_LAM = 34  # lam^n: the leak's decay over the block
 C_QB_AN_E = 35  # a^n: the excitatory line's decay over the block
 C_QB_AN_I = 36  # the inhibitory line's
 C_QB_W0 = 37  # W_0 = sum_k lam^(n-1-k)
-C_QB_WE = 38  # W_1 .. W_QUIET_ORDER of the excitatory line (QUIET_ORDER rows)
+C_QB_AC_E = 38  # a_c of the excitatory line
+C_QB_AC_I = 39  # a_c of the inhibitory line
+C_QB_D_E = 40  # (1 - a^(n-1)) / 2 = max_k |a^k - a_c| of the excitatory line
+C_QB_D_I = 41  # the same of the inhibitory line
+C_QB_WE = 42  # V_1 .. V_QUIET_ORDER of the excitatory line (QUIET_ORDER rows)
 QUIET_ORDER = 5
 C_QB_WI = C_QB_WE + QUIET_ORDER  # the same of the inhibitory line
 N_COL32 = C_QB_WI + QUIET_ORDER
@@ -681,11 +686,12 @@ def _prephase(
             y[c] = np.float32(y[c] - yf[c])
 
 
-#: Largest step mean of a line's decaying state (normalized to v_lin) at the start of a quiet
-#: block for its closed form: the Taylor series of tanh to order QUIET_ORDER then leaves at most
-#: max|tanh^(6)| / 6! m^6 = 0.073 m^6 per unit of drive and step (1.1e-3 at 0.5), and less
-#: over a block as the line decays.
-QUIET_M_MAX = np.float32(0.5)
+#: Largest deviation m |a^k - a_c| of a line's step mean in a quiet block from the point the
+#: closed form expands tanh about (m the step mean of the line's decaying state at the block
+#: start, normalized to v_lin): the Taylor series to order QUIET_ORDER then leaves at most
+#: max|tanh^(6)| / 6! d^6 = 0.073 d^6 per unit of drive and step (1.1e-3 at 0.5). At bss2's
+#: tau_syn = 0.32 us and 8 steps of 32 ns per block that admits m up to 2.0.
+QUIET_DELTA_MAX = np.float32(0.5)
 _THIRD = np.float32(1.0 / 3.0)
 _TWO_THIRDS = np.float32(2.0 / 3.0)
 _F2 = np.float32(2.0)
@@ -694,12 +700,13 @@ _INV15 = np.float32(1.0 / 15.0)
 
 
 @njit_inline
-def _tanh_block_sum(x, m, col32, row_w, c):
+def _tanh_block_sum(x, m, col32, row_ac, row_w, c):
     """sum_k lam^(n-1-k) tanh(x + m a^k) over the n steps of a full noise block, from the
-    Taylor series of tanh about x to order QUIET_ORDER (coefficients c_j = tanh^(j)(x) / j! as
-    polynomials of t = tanh x) weighted by the sums W_j of ``col32`` rows C_QB_W0 and
-    ``row_w`` .. ``row_w + 4`` (see :data:`C_QB_LAM`)."""
-    p, q = tanh32_pq(x)
+    Taylor series of tanh about x0 = x + m a_c (a_c from ``col32`` row ``row_ac``) to order
+    QUIET_ORDER in m (a^k - a_c): its coefficients c_j = tanh^(j)(x0) / j! as polynomials of
+    t = tanh x0, weighted by W_0 (row C_QB_W0) and V_1 .. V_5 (rows ``row_w`` .. ``row_w + 4``;
+    see :data:`C_QB_LAM`)."""
+    p, q = tanh32_pq(x + m * col32[row_ac, c])
     t = p / q
     t2 = t * t
     s = _F1 - t2
@@ -743,7 +750,8 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     r_i tanh(x_i + m_i a^k)) + off sum to lam^n y_0 + k_I (r_e S_e - r_i S_i) + off W_0
     (:func:`_tanh_block_sum`), with m = mu v the step mean of the line's state at the block
     start and x the OTA's other inputs held over the block (``xe``, ``xi``). A column qualifies
-    when |m| <= QUIET_M_MAX (and below the line bound) on both lines and its membrane cannot come
+    when m |a^k - a_c| <= QUIET_DELTA_MAX (and m is below the line bound) on both lines and its
+    membrane cannot come
     within the compliance width of a rail during the block (|tanh x| <= |x| bounds its steps),
     so f = 1 throughout, as in its stepped steps; the others (at most an eighth of the columns)
     are stepped here, with the stepped path's arithmetic (:func:`_quiet_step`). Returns whether
@@ -753,7 +761,6 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     m_cols = y.shape[0]
     width = np.float32(sc[S_WIDTH])
     x_max = np.float32(sc[S_X_MAX])
-    m_max = min(QUIET_M_MAX, x_max)
     n = np.float32(n_sub)
     bad = 0
     for c in range(m_cols):
@@ -773,15 +780,17 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
             + col32[R_LDT, c] * (abs(y0) + _F1)
         )
         good = (
-            (abs(m_e) <= m_max)
-            & (abs(m_i) <= m_max)
+            (abs(m_e) * col32[C_QB_D_E, c] <= QUIET_DELTA_MAX)
+            & (abs(m_i) * col32[C_QB_D_I, c] <= QUIET_DELTA_MAX)
+            & (m_e <= x_max)
+            & (m_i <= x_max)
             & (col32[C_YHI, c] - y0 - width >= reach)
             & (y0 - col32[C_YLO, c] - width >= reach)
         )
         bad += 0 if good else 1
         ok[c] = _F1 if good else _F0
-        s_e = _tanh_block_sum(x_e, m_e, col32, C_QB_WE, c)
-        s_i = _tanh_block_sum(x_i, m_i, col32, C_QB_WI, c)
+        s_e = _tanh_block_sum(x_e, m_e, col32, C_QB_AC_E, C_QB_WE, c)
+        s_i = _tanh_block_sum(x_i, m_i, col32, C_QB_AC_I, C_QB_WI, c)
         y_new[c] = col32[C_QB_LAM, c] * y0 + k_i * (r_e * s_e - r_i * s_i) + off * col32[C_QB_W0, c]
     if 8 * bad > m_cols:
         return False

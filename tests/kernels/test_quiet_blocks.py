@@ -69,41 +69,58 @@ def _state(prm, m_scale, seed):
     return ve, vi, y, xe, xi
 
 
-@pytest.mark.parametrize("m_scale", [1e-3, 0.1, float(h.QUIET_M_MAX)])
-def test_closed_form_equals_the_explicit_steps_it_replaces(m_scale):
+def _m_limit(prm):
+    """The largest line step mean every column may start a quiet block with."""
+    d = np.maximum(prm.col32[h.C_QB_D_E], prm.col32[h.C_QB_D_I])
+    return float(h.QUIET_DELTA_MAX / d.max())
+
+
+@pytest.mark.parametrize("m_frac", [2e-3, 0.25, 0.99])
+def test_closed_form_equals_the_explicit_steps_it_replaces(m_frac):
     prm = _half()
     n_sub = prm.n_sub
     x_max = prm.sc[h.S_X_MAX]
+    m_scale = m_frac * _m_limit(prm)
+    assert _m_limit(prm) > 1.5  # tau_syn about 0.32 us, a block of 32 steps of 8 ns
     for seed in range(3):
         ve, vi, y, xe, xi = _state(prm, m_scale, seed)
         want_e, want_i, want_y = _stepped(ve, vi, y, xe, xi, prm.col32, n_sub, x_max)
         scratch = np.empty((2, M), np.float32)
         assert h._quiet_block(ve, vi, y, xe, xi, prm.col32, prm.sc, n_sub, *scratch)
         lsb = 2.5e-3  # V per ADC step (about; the bound below is in volts)
-        # float32 arithmetic and the Taylor remainder (<= 0.073 m^6 per unit of drive and step)
+        # float32 arithmetic and the Taylor remainder (<= 0.073 d^6 per unit of drive and step,
+        # d the largest deviation from the expansion point)
         k_i = float(prm.col32[h.R_KI].max())
-        bound = 2 * n_sub * k_i * 0.073 * m_scale**6 + 2e-7
+        d = m_frac * float(h.QUIET_DELTA_MAX)
+        bound = 2 * n_sub * k_i * 0.073 * d**6 + 4e-7
         assert np.max(np.abs(y - want_y)) <= bound
-        assert np.max(np.abs(y - want_y)) / lsb < 2e-3  # 1.2e-3 at m = 0.5
-        np.testing.assert_allclose(ve, want_e, rtol=2e-6, atol=1e-30)
-        np.testing.assert_allclose(vi, want_i, rtol=2e-6, atol=1e-30)
+        assert np.max(np.abs(y - want_y)) / lsb < 2e-3
+        np.testing.assert_allclose(ve, want_e, rtol=4e-6, atol=1e-30)
+        np.testing.assert_allclose(vi, want_i, rtol=4e-6, atol=1e-30)
     # the drive must matter: the sum moved y by more than the bound
     assert np.max(np.abs(want_y - _state(prm, m_scale, 2)[2])) > 100 * bound
 
 
 def test_taylor_coefficients_are_the_derivatives_of_tanh():
-    """_tanh_block_sum with one step (W_j = 1) is the Taylor polynomial of tanh(x + m)."""
+    """_tanh_block_sum with one step (W_0 = V_j = 1) is the Taylor polynomial of tanh(x0 + m)
+    about x0 = x + m a_c."""
     col = np.zeros((h.N_COL32, 1), np.float32)
     col[h.C_QB_W0] = 1.0
     col[h.C_QB_WE : h.C_QB_WE + h.QUIET_ORDER] = 1.0
-    for x in (-1.3, -0.2, 0.0, 0.4, 1.1):
-        for m in (1e-3, 0.05, 0.2):
-            got = h._tanh_block_sum(np.float32(x), np.float32(m), col, h.C_QB_WE, 0)
-            taylor = sum(
-                _tanh_derivative(x, j) / math.factorial(j) * m**j for j in range(h.QUIET_ORDER + 1)
-            )
-            assert got == pytest.approx(taylor, abs=2e-6)
-            assert got == pytest.approx(math.tanh(x + m), abs=2e-6 + 0.073 * m**6)
+    for a_c in (0.0, 0.75):
+        col[h.C_QB_AC_E] = a_c
+        for x in (-1.3, -0.2, 0.0, 0.4, 1.1):
+            for m in (1e-3, 0.05, 0.2):
+                got = h._tanh_block_sum(
+                    np.float32(x), np.float32(m), col, h.C_QB_AC_E, h.C_QB_WE, 0
+                )
+                x0 = float(np.float32(x) + np.float32(m) * np.float32(a_c))
+                taylor = sum(
+                    _tanh_derivative(x0, j) / math.factorial(j) * m**j
+                    for j in range(h.QUIET_ORDER + 1)
+                )
+                assert got == pytest.approx(taylor, abs=2e-6)
+                assert got == pytest.approx(math.tanh(x0 + m), abs=2e-6 + 0.073 * m**6)
 
 
 def _tanh_derivative(x, j):
@@ -119,7 +136,7 @@ def _spoil(prm, ve, y, cols, case):
     """Make ``cols`` fail the closed form's conditions."""
     for c in cols:
         if case == "line":  # a line still above the closed form's bound
-            ve[c] = 1.01 * h.QUIET_M_MAX / prm.col32[h.R_MU_E, c]
+            ve[c] = 1.01 * h.QUIET_DELTA_MAX / (prm.col32[h.C_QB_D_E, c] * prm.col32[h.R_MU_E, c])
         elif case == "upper rail":  # a membrane inside the compliance width of a rail
             y[c] = prm.col32[h.C_YHI, c] - 0.5 * prm.sc[h.S_WIDTH]
         else:
@@ -162,11 +179,18 @@ def test_quiet_sums_are_the_geometric_weights():
     prm = _half()
     n, t = prm.n_sub, prm.col32
     lam = 1.0 - prm.lam * prm.dt
-    a = np.exp(-prm.dt / prm.tau_syn)
     k = np.arange(n)[:, None]
-    for j in range(1, h.QUIET_ORDER + 1):
-        want = np.sum(lam ** (n - 1 - k) * a ** (j * k), axis=0)
-        np.testing.assert_allclose(t[h.C_QB_WE + j - 1], want, rtol=1e-6)
+    for tau, r_ac, r_d, r_w in (
+        (prm.tau_syn, h.C_QB_AC_E, h.C_QB_D_E, h.C_QB_WE),
+        (prm.tau_syn_inh, h.C_QB_AC_I, h.C_QB_D_I, h.C_QB_WI),
+    ):
+        a = np.exp(-prm.dt / tau)
+        fac = a ** np.arange(n)[:, None]
+        np.testing.assert_allclose(t[r_ac], (fac.max(0) + fac.min(0)) / 2, rtol=1e-6)
+        np.testing.assert_allclose(t[r_d], (fac.max(0) - fac.min(0)) / 2, rtol=1e-5)
+        for j in range(1, h.QUIET_ORDER + 1):
+            want = np.sum(lam ** (n - 1 - k) * (fac - t[r_ac].astype(float)) ** j, axis=0)
+            np.testing.assert_allclose(t[r_w + j - 1], want, rtol=1e-4, atol=1e-7 * n)
     np.testing.assert_allclose(t[h.C_QB_W0], (1 - lam**n) / (1 - lam), rtol=1e-5)
     np.testing.assert_allclose(t[h.C_QB_LAM], lam**n, rtol=1e-6)
     np.testing.assert_allclose(t[h.C_QB_AN_I], np.exp(-n * prm.dt / prm.tau_syn_inh), rtol=1e-6)
