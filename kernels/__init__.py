@@ -88,7 +88,8 @@ Options: out_min, out_max (output clamp, default -128, 127); weight_min, weight_
     ranges the arrays are checked against: the chip's formats; default -63, 63, 31, those of
     BrainScaleS-2); noise_substeps (steps per noise
     block, default 32: 256 ns at dt = 8 ns; the block length changes the random stream, not the
-    noise statistics); closed_form_prephase (default True); record_samples (batch positions) and
+    noise statistics); closed_form_prephase (default True: the prephase and the
+    noise blocks without pulses in closed form; False: every step stepped); record_samples (batch positions) and
     record_columns (columns) to return traces of the read window.
 Every default reproduces the results of the model without these effects bit for bit.
 

@@ -759,6 +759,7 @@ def _half_columns(
     col32[_h.C_YLO] = v_rail_lo - v_reset
     col32[_h.C_OS_E] = os_e
     col32[_h.C_OS_I] = os_i
+    _quiet_block_rows(col32, tau_syn, tau_inh, lam, dt, n_sub)
 
     col64 = np.empty((_h.N_COL64, n_m), dtype=np.float64)
     col64[_h.D_Q_E] = 1.0 / tau_syn
@@ -882,6 +883,34 @@ def _step_and_block_rows(
     t[_h.R_OFF] = drift * step
     t[_h.R_LDT] = lam * step
     t[_h.R_OTA] = np.sqrt(ota_rate * _phi_columns(2 * lam, h))
+
+
+def _quiet_block_rows(t, tau_e, tau_i, lam, dt, n_sub):
+    """Fill the rows ``half.C_QB_*`` of ``t`` (per column) for a full noise block of ``n_sub``
+    steps of ``dt`` (s): the block's decays lam^n and a^n, W_0 = sum_k lam^(n-1-k), and per line
+    the centre a_c = (1 + a^(n-1)) / 2 of its factors a^k, their largest distance from it
+    (1 - a^(n-1)) / 2, and the sums V_j = sum_k lam^(n-1-k) (a^k - a_c)^j the quiet-block closed
+    form weights its Taylor terms with (lam = 1 - dt / tau_leak the membrane step's decay,
+    a = exp(-dt / tau) the line's, k = 0..n-1)."""
+    k = np.arange(n_sub, dtype=np.float64)[:, None]
+    lam_step = 1.0 - lam * dt  # [M]: the membrane step's factor of y (y - dt/tau_leak y)
+    weight = lam_step[None, :] ** (n_sub - 1 - k)  # [n, M]
+    t[_h.C_QB_LAM] = lam_step**n_sub
+    t[_h.C_QB_W0] = weight.sum(axis=0)
+    rows = (
+        (_h.C_QB_AN_E, _h.C_QB_AC_E, _h.C_QB_D_E, _h.C_QB_WE, tau_e),
+        (_h.C_QB_AN_I, _h.C_QB_AC_I, _h.C_QB_D_I, _h.C_QB_WI, tau_i),
+    )
+    for row_an, row_ac, row_d, row_w, tau in rows:
+        a = np.exp(-dt / tau)  # [M]
+        a_last = a ** (n_sub - 1)
+        a_c = 0.5 * (1.0 + a_last)
+        t[row_an] = a**n_sub
+        t[row_ac] = a_c
+        t[row_d] = 0.5 * (1.0 - a_last)
+        dev = a[None, :] ** k - a_c[None, :]  # [n, M]
+        for j in range(1, _h.QUIET_ORDER + 1):
+            t[row_w + j - 1] = (weight * dev**j).sum(axis=0)
 
 
 class _RowCache:

@@ -16,7 +16,7 @@ import numpy as np
 from numba import prange
 
 from . import rng
-from ._jit import njit, njit_parallel
+from ._jit import njit, njit_inline, njit_parallel
 from .circuit import compliance, step_area, step_rise, step_rise_area, tanh32_pq
 
 # Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
@@ -60,7 +60,22 @@ C_YHI = 30  # v_rail_hi - v_reset (V)
 C_YLO = 31  # v_rail_lo - v_reset (V)
 C_OS_E = 32  # v_offset_exc / v_lin: input-referred offset of the excitatory OTA
 C_OS_I = 33  # v_offset_inh / v_lin
-N_COL32 = 34
+# The quiet-block closed form (:func:`_quiet_block`): a full noise block of n = n_sub full steps
+# without pulses. Its line factor a^k (a the line's decay per step, k = 0..n-1) is expanded about
+# the centre a_c = (1 + a^(n-1)) / 2 of its range, and V_j = sum_k lam^(n-1-k) (a^k - a_c)^j
+# (lam = 1 - dt / tau_leak), j = 1..QUIET_ORDER, weight the Taylor terms
+C_QB_LAM = 34  # lam^n: the leak's decay over the block
+C_QB_AN_E = 35  # a^n: the excitatory line's decay over the block
+C_QB_AN_I = 36  # the inhibitory line's
+C_QB_W0 = 37  # W_0 = sum_k lam^(n-1-k)
+C_QB_AC_E = 38  # a_c of the excitatory line
+C_QB_AC_I = 39  # a_c of the inhibitory line
+C_QB_D_E = 40  # (1 - a^(n-1)) / 2 = max_k |a^k - a_c| of the excitatory line
+C_QB_D_I = 41  # the same of the inhibitory line
+C_QB_WE = 42  # V_1 .. V_QUIET_ORDER of the excitatory line (QUIET_ORDER rows)
+QUIET_ORDER = 5
+C_QB_WI = C_QB_WE + QUIET_ORDER  # the same of the inhibitory line
+N_COL32 = C_QB_WI + QUIET_ORDER
 
 # Rows of the float64 per-column table ``col64`` [N_COL64, M] for the closed-form prephase.
 D_Q_E = 0  # 1 / tau_exc
@@ -671,6 +686,160 @@ def _prephase(
             y[c] = np.float32(y[c] - yf[c])
 
 
+#: Largest deviation m |a^k - a_c| of a line's step mean in a quiet block from the point the
+#: closed form expands tanh about (m the step mean of the line's decaying state at the block
+#: start, normalized to v_lin): the Taylor series to order QUIET_ORDER then leaves at most
+#: max|tanh^(6)| / 6! d^6 = 0.073 d^6 per unit of drive and step (1.1e-3 at 0.5). At bss2's
+#: tau_syn = 0.32 us and 8 steps of 32 ns per block that admits m up to 2.0.
+QUIET_DELTA_MAX = np.float32(0.5)
+_THIRD = np.float32(1.0 / 3.0)
+_TWO_THIRDS = np.float32(2.0 / 3.0)
+_F2 = np.float32(2.0)
+_F15 = np.float32(15.0)
+_INV15 = np.float32(1.0 / 15.0)
+
+
+@njit_inline
+def _tanh_block_sum(x, m, col32, row_ac, row_w, c):
+    """sum_k lam^(n-1-k) tanh(x + m a^k) over the n steps of a full noise block, from the
+    Taylor series of tanh about x0 = x + m a_c (a_c from ``col32`` row ``row_ac``) to order
+    QUIET_ORDER in m (a^k - a_c): its coefficients c_j = tanh^(j)(x0) / j! as polynomials of
+    t = tanh x0, weighted by W_0 (row C_QB_W0) and V_1 .. V_5 (rows ``row_w`` .. ``row_w + 4``;
+    see :data:`C_QB_LAM`)."""
+    p, q = tanh32_pq(x + m * col32[row_ac, c])
+    t = p / q
+    t2 = t * t
+    s = _F1 - t2
+    c2 = -t * s
+    c3 = (t2 - _THIRD) * s
+    c4 = t * s * (_TWO_THIRDS - t2)
+    c5 = s * ((_F15 * t2 - _F15) * t2 + _F2) * _INV15
+    acc = c5 * col32[row_w + 4, c]
+    acc = acc * m + c4 * col32[row_w + 3, c]
+    acc = acc * m + c3 * col32[row_w + 2, c]
+    acc = acc * m + c2 * col32[row_w + 1, c]
+    acc = acc * m + s * col32[row_w, c]
+    return t * col32[C_QB_W0, c] + m * acc
+
+
+@njit_inline
+def _quiet_step(v_e, v_i, yc, x_e, x_i, col32, c, inv_w, x_max):
+    """One explicit step of column c without pulses: the stepped path's arithmetic with its held
+    rates exactly 0 (the same values); returns (v_e, v_i, y, m_e, m_i) at the step end, m the
+    step means of the lines."""
+    m_e = min(col32[R_MU_E, c] * v_e, x_max)
+    m_i = min(col32[R_MU_I, c] * v_i, x_max)
+    v_e = min(col32[R_A_E, c] * v_e, x_max)
+    v_i = min(col32[R_A_I, c] * v_i, x_max)
+    p_e, q_e = tanh32_pq(m_e + x_e)
+    p_i, q_i = tanh32_pq(m_i + x_i)
+    f_up = compliance(col32[C_YHI, c] - yc, inv_w)
+    f_dn = compliance(yc - col32[C_YLO, c], inv_w)
+    drive = (col32[C_RE, c] * (f_up * p_e) * q_i - col32[C_RI, c] * (f_dn * p_i) * q_e) / (
+        q_e * q_i
+    )
+    yc = yc + col32[R_KI, c] * drive + col32[R_OFF, c] - col32[R_LDT, c] * yc
+    return v_e, v_i, yc, m_e, m_i
+
+
+@njit
+def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
+    """One full noise block of ``n_sub`` full steps without pulses (no pulse active, no edge in
+    the block) in closed form instead of stepped. The lines only decay (v a^k), so the
+    membrane's explicit steps y_k+1 = (1 - dt/tau_leak) y_k + k_I (r_e tanh(x_e + m_e a^k) -
+    r_i tanh(x_i + m_i a^k)) + off sum to lam^n y_0 + k_I (r_e S_e - r_i S_i) + off W_0
+    (:func:`_tanh_block_sum`), with m = mu v the step mean of the line's state at the block
+    start and x the OTA's other inputs held over the block (``xe``, ``xi``). A column qualifies
+    when m |a^k - a_c| <= QUIET_DELTA_MAX (and m is below the line bound) on both lines and its
+    membrane cannot come
+    within the compliance width of a rail during the block (|tanh x| <= |x| bounds its steps),
+    so f = 1 throughout, as in its stepped steps; the others (at most an eighth of the columns)
+    are stepped here, with the stepped path's arithmetic (:func:`_quiet_step`). Returns whether
+    the block was done: then ``y``, ``ve`` and ``vi`` hold their values at the block end;
+    otherwise (more columns do not qualify) nothing was changed. ``y_new``, ``ok`` [M]
+    (float32) are scratch."""
+    m_cols = y.shape[0]
+    width = np.float32(sc[S_WIDTH])
+    x_max = np.float32(sc[S_X_MAX])
+    n = np.float32(n_sub)
+    bad = 0
+    for c in range(m_cols):
+        m_e = col32[R_MU_E, c] * ve[c]
+        m_i = col32[R_MU_I, c] * vi[c]
+        x_e = xe[c]
+        x_i = xi[c]
+        y0 = y[c]
+        k_i = col32[R_KI, c]
+        off = col32[R_OFF, c]
+        r_e = col32[C_RE, c]
+        r_i = col32[C_RI, c]
+        # the largest move of y over the block (|tanh x| <= |x|)
+        reach = n * (
+            k_i * (r_e * (abs(x_e) + abs(m_e)) + r_i * (abs(x_i) + abs(m_i)))
+            + abs(off)
+            + col32[R_LDT, c] * (abs(y0) + _F1)
+        )
+        good = (
+            (abs(m_e) * col32[C_QB_D_E, c] <= QUIET_DELTA_MAX)
+            & (abs(m_i) * col32[C_QB_D_I, c] <= QUIET_DELTA_MAX)
+            & (m_e <= x_max)
+            & (m_i <= x_max)
+            & (col32[C_YHI, c] - y0 - width >= reach)
+            & (y0 - col32[C_YLO, c] - width >= reach)
+        )
+        bad += 0 if good else 1
+        ok[c] = _F1 if good else _F0
+        s_e = _tanh_block_sum(x_e, m_e, col32, C_QB_AC_E, C_QB_WE, c)
+        s_i = _tanh_block_sum(x_i, m_i, col32, C_QB_AC_I, C_QB_WI, c)
+        y_new[c] = col32[C_QB_LAM, c] * y0 + k_i * (r_e * s_e - r_i * s_i) + off * col32[C_QB_W0, c]
+    if 8 * bad > m_cols:
+        return False
+    for c in range(m_cols):
+        good = ok[c] != _F0
+        y[c] = y_new[c] if good else y[c]
+        ve[c] = ve[c] * col32[C_QB_AN_E, c] if good else ve[c]
+        vi[c] = vi[c] * col32[C_QB_AN_I, c] if good else vi[c]
+    if bad > 0:
+        inv_w = np.float32(1.0 / sc[S_WIDTH])
+        for c in range(m_cols):
+            if ok[c] == _F0:
+                v_e = ve[c]
+                v_i = vi[c]
+                yc = y[c]
+                for _ in range(n_sub):
+                    v_e, v_i, yc, _m_e, _m_i = _quiet_step(
+                        v_e, v_i, yc, xe[c], xi[c], col32, c, inv_w, x_max
+                    )
+                ve[c] = v_e
+                vi[c] = v_i
+                y[c] = yc
+    return True
+
+
+@njit
+def _quiet_traces(
+    k0, n_sub, ve, vi, y, xe, xi, nem, nim, col32, sc, slot, rec_cols, tr_exc, tr_inh, tr_mem
+):
+    """The trace points of the recorded columns over a quiet block that starts at step ``k0``
+    (before :func:`_quiet_block` changes the state): the steps it sums, taken one by one (a
+    column stepped there gets its own values; the block's end point is set from the closed form
+    afterwards)."""
+    v_lin = sc[S_V_LIN]
+    v_reset = sc[S_V_RESET]
+    x_max = np.float32(sc[S_X_MAX])
+    inv_w = np.float32(1.0 / sc[S_WIDTH])
+    for j in range(rec_cols.shape[0]):
+        c = rec_cols[j]
+        v_e = ve[c]
+        v_i = vi[c]
+        yc = y[c]
+        for k in range(k0, k0 + n_sub):
+            v_e, v_i, yc, m_e, m_i = _quiet_step(v_e, v_i, yc, xe[c], xi[c], col32, c, inv_w, x_max)
+            tr_exc[slot, j, k + 1] = v_lin * (m_e + nem[c])
+            tr_inh[slot, j, k + 1] = v_lin * (m_i + nim[c])
+            tr_mem[slot, j, k + 1] = v_reset + yc
+
+
 @njit
 def _bounded_piece(d, v, m, rate, qq, tau, x_max):
     """Advance bounded lines over a piece of length ``d`` (s, <= dt) with constant input rate:
@@ -853,6 +1022,7 @@ def _window(
     flags = isc[I_FLAGS]
     seed = (np.uint64(isc[I_SEED_HI]) << np.uint64(32)) | np.uint64(isc[I_SEED_LO])
     stream = isc[I_STREAM]
+    closed_form = (flags & FLAG_CLOSED_FORM) != 0
     line_noise = (flags & FLAG_LINE_NOISE) != 0
     ota_noise = (flags & FLAG_OTA_NOISE) != 0
     flicker = (flags & FLAG_FLICKER) != 0
@@ -949,7 +1119,41 @@ def _window(
             xe[c] = nem[c] + oe[c]
             xi[c] = nim[c] + oi[c]
         k_hi_step = min((blk + 1) * n_sub, n_steps)
-        for k in range(blk * n_sub, k_hi_step):
+        k_lo_step = blk * n_sub
+        if (
+            closed_form
+            and n_active == 0
+            and (e == n_edges or e_step[e] >= k_hi_step)
+            and k_hi_step == k_lo_step + n_sub
+            and k_hi_step <= n_full
+        ):
+            # a full block without pulses: in closed form when every column qualifies
+            if slot >= 0:
+                _quiet_traces(
+                    k_lo_step,
+                    n_sub,
+                    ve,
+                    vi,
+                    y,
+                    xe,
+                    xi,
+                    nem,
+                    nim,
+                    col32,
+                    sc,
+                    slot,
+                    rec_cols,
+                    tr_exc,
+                    tr_inh,
+                    tr_mem,
+                )
+            if _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, me, mi):
+                k_lo_step = k_hi_step
+                if slot >= 0:
+                    v_reset = sc[S_V_RESET]
+                    for j in range(rec_cols.shape[0]):
+                        tr_mem[slot, j, k_hi_step] = v_reset + y[rec_cols[j]]
+        for k in range(k_lo_step, k_hi_step):
             # the coefficients of this step: a full step, or the window's last, shorter one
             stab = col32 if k < n_full else wtab
             if bounded and e < n_edges and e_step[e] == k:
