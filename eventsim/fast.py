@@ -39,16 +39,19 @@ def fast_engine(
         flat = np.flatnonzero(active)
         bh, k = np.divmod(flat, K)
         s = np.zeros(flat.shape, np.int64)
+        group, per_group = bh, n.ravel()  # the events of one (vector, half)
     else:
         flat = np.flatnonzero(np.broadcast_to(active[:, :, None, :], (B, H, S, K)))
         bhs, k = np.divmod(flat, K)
         bh, s = np.divmod(bhs, S)
         flat = bh * K + k
+        group, per_group = bhs, np.repeat(n.ravel(), S)  # the events of one (vector, half, send)
     b, h = np.divmod(bh, H)
-    rank = (
-        np.cumsum(active, axis=2, dtype=np.int64).ravel() - 1
-    )  # index of a row among the active ones
-    j = first.ravel()[bh] + s * n.ravel()[bh] + rank[flat]  # position in the aligned stream
+    # index of a row among the active ones of its group: a group's events are consecutive and
+    # in row order, so it is the event's index minus that of the group's first event
+    group_start = np.cumsum(per_group) - per_group
+    rank = np.arange(flat.shape[0], dtype=np.int64) - group_start[group]
+    j = first.ravel()[bh] + s * n.ravel()[bh] + rank  # position in the aligned stream
 
     # ---- packets: each position j holds one event per half that has started; a packet is up to
     # E events of one position (halves in order), one packet per link slot ----------------------
@@ -101,7 +104,7 @@ def fast_engine(
     origin = ev_start[b]
     departure = origin + slot[ev_packet] * P
     events = {
-        "vector": b.astype(np.int64),
+        "vector": b.astype(np.int64, copy=False),
         "send": s.astype(np.int32),
         "half": h.astype(np.int32),
         "row": k.astype(np.int32),

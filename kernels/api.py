@@ -1076,10 +1076,26 @@ def _read_windows(t_read, n_b, dt):
         return [_window_on_grid("t_read", t_read, dt)], np.zeros(n_b, dtype=np.int64)
     t_reads = _arr("t_read", t_read, 1, "f", (n_b,))
     values, first, win_read = np.unique(t_reads, return_index=True, return_inverse=True)
-    reads = [
-        _window_on_grid(f"t_read[{i}]", v, dt) for i, v in zip(first.tolist(), values.tolist())
-    ]
+    reads = []
+    for i, v in zip(first.tolist(), values.tolist()):
+        window = _READ_GRID.get((v, dt))
+        if window is None:
+            window = _window_on_grid(f"t_read[{i}]", v, dt)  # raises for a bad one: not kept
+            if len(_READ_GRID) >= _READ_GRID_SIZE:
+                _READ_GRID.clear()
+            _READ_GRID[(v, dt)] = window
+        reads.append(window)
     return reads, win_read.astype(np.int64).reshape(n_b)
+
+
+#: The read windows on the grid, ``(n_full, n_steps, rem, t snapped)`` by ``(t_read, dt)``
+#: (floats, s): a pure function of the two, and a chip's read times repeat from call to call
+#: (one per number of events), where a batch has up to a few hundred distinct ones (about 1 us
+#: each to place). Only valid read times are kept (0.0, -0.0, inf and NaN are refused), so equal
+#: keys are equal bits. A plain dict (its single operations are atomic for threads), emptied
+#: when it holds ``_READ_GRID_SIZE``.
+_READ_GRID: dict = {}
+_READ_GRID_SIZE = 4096
 
 
 def _check_gap(t_gap, t_baseline) -> float | None:

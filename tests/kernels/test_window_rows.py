@@ -1,6 +1,7 @@
 """The wrapper keeps the coefficient rows of its read windows by what they are computed from
 (kernels.api._RowCache): a kept row is the computed row bit for bit, a batch's results do not
-depend on which batches ran before it, and the cache stays bounded."""
+depend on which batches ran before it, and the cache stays bounded; likewise the read windows'
+places on the grid (kernels.api._READ_GRID, by read time and dt)."""
 
 import numpy as np
 import pytest
@@ -149,3 +150,57 @@ def test_threads_sharing_the_cache_get_the_computed_rows_and_keep_the_bound():
         results = list(pool.map(get, range(2000)))
     assert all((row == key).all() for key, row in results)
     assert len(cache.rows) == 8
+
+
+# ---- the read windows on the grid, kept by (t_read, dt) ------------------------------------------
+@pytest.fixture
+def cold_grid(monkeypatch):
+    """An empty memo of read windows for the test (the module's own is left as it was)."""
+    monkeypatch.setattr(api, "_READ_GRID", {})
+
+
+def _read_times(dt, n=300, seed=0):
+    """Read times on, next to (within and beyond the snap) and between grid points."""
+    rng = np.random.default_rng(seed)
+    k = rng.integers(100, 400, n).astype(np.float64)
+    offset = rng.choice([0.0, 0.3e-9, -0.3e-9, 2e-9, 0.37, 0.5, 0.99], n)  # in steps
+    return (k + offset) * dt
+
+
+def test_kept_read_windows_are_the_placed_ones(cold_grid):
+    for dt in (8e-9, 32e-9):
+        t = _read_times(dt)
+        placed = [api._window_on_grid("t", float(v), dt) for v in t]
+        cold_reads, cold_index = api._read_windows(t, t.size, dt)
+        warm_reads, warm_index = api._read_windows(t[::-1].copy(), t.size, dt)
+        assert [cold_reads[i] for i in cold_index] == placed
+        assert [warm_reads[i] for i in warm_index] == placed[::-1]
+    # dt is part of the key: the same times on another grid are placed anew
+    t = _read_times(8e-9)
+    other = api._read_windows(t, t.size, 24e-9)
+    assert [other[0][i] for i in other[1]] == [api._window_on_grid("t", v, 24e-9) for v in t]
+    assert other[0] != api._read_windows(t, t.size, 8e-9)[0]
+
+
+def test_a_bad_read_time_is_named_and_not_kept(cold_grid):
+    dt = 32e-9
+    t = _read_times(dt, n=20)
+    api._read_windows(t, t.size, dt)
+    n_kept = len(api._READ_GRID)
+    for bad in (np.nan, 0.0, -0.0, np.inf, -1e-6, 0.5e-9 * 1e-9):
+        u = t.copy()
+        u[7] = bad
+        for _ in range(2):
+            with pytest.raises(ValueError, match=r"t_read\[7\]"):
+                api._read_windows(u, u.size, dt)
+    assert len(api._READ_GRID) == n_kept
+
+
+def test_the_read_window_memo_is_bounded(cold_grid, monkeypatch):
+    monkeypatch.setattr(api, "_READ_GRID_SIZE", 16)
+    dt = 32e-9
+    for seed in range(5):
+        t = _read_times(dt, n=40, seed=seed)
+        reads, index = api._read_windows(t, t.size, dt)
+        assert [reads[i] for i in index] == [api._window_on_grid("t", v, dt) for v in t]
+        assert len(api._READ_GRID) <= 16
