@@ -856,6 +856,24 @@ def _bounded_piece(d, v, m, rate, qq, tau, x_max):
 
 
 @njit
+def _far_limit(col32, wtab, yhi, ylo, width, n_sub):
+    """The distance (V, float32) from both rails beyond which a column stays in full compliance
+    (f = 1 exactly) for a whole noise block of ``n_sub`` steps: the compliance ``width`` plus
+    ``n_sub`` times the largest change of any column's membrane over one step while it stays
+    between its rails, |k_I drive| <= 2 k_I (|tanh| <= 1, g / g_max <= 1) plus the offset and the
+    leak term, of a full step (``col32``) or the window's last one (``wtab``). Margins: 1 % on
+    the step (the rational tanh reaches 1 + 1e-5), 1e-4 of the width for the float32 rounding of
+    the headroom and of 1 / width. ``yhi``, ``ylo`` (V from the reset) are the rails."""
+    d_step = 0.0
+    for c in range(yhi.shape[0]):
+        y_abs = max(abs(np.float64(yhi[c])), abs(np.float64(ylo[c])))
+        d_full = 2.0 * abs(col32[R_KI, c]) + abs(col32[R_OFF, c]) + abs(col32[R_LDT, c]) * y_abs
+        d_last = 2.0 * abs(wtab[R_KI, c]) + abs(wtab[R_OFF, c]) + abs(wtab[R_LDT, c]) * y_abs
+        d_step = max(d_step, d_full, d_last)
+    return np.float32(width * (1.0 + 1e-4) + n_sub * d_step * 1.01)
+
+
+@njit
 def _window(
     b_key,
     window,
@@ -1049,6 +1067,9 @@ def _window(
     qq_i = col32[C_Q_I]
     re = col32[C_RE]
     ri = col32[C_RI]
+    # a noise block whose columns all start at least far_lim (V) from both rails keeps them in
+    # full compliance: the membrane step skips the compliance there (exactly 1)
+    far_lim = _far_limit(col32, wtab, yhi, ylo, width, n_sub)
     f_lo = np.uint64(0)
     f_hi = np.uint64(0)
     first_blk = k_s // n_sub
@@ -1115,9 +1136,14 @@ def _window(
                 nim[c] = btab[R_OU_M0_I, c] * n0 + btab[R_OU_M1_I, c] * z3 + btab[R_OU_M2_I, c] * z4
                 ni[c] = btab[R_OU_A_I, c] * n0 + btab[R_OU_S1_I, c] * z3
         # everything the OTAs see besides the line's deterministic state, held over the block
+        # and whether every column starts the block far enough from both rails (a NaN is not)
+        n_far = 0
         for c in range(m_cols):
             xe[c] = nem[c] + oe[c]
             xi[c] = nim[c] + oi[c]
+            yc = y[c]
+            n_far += (yhi[c] - yc >= far_lim) & (yc - ylo[c] >= far_lim)
+        far = n_far == m_cols
         k_hi_step = min((blk + 1) * n_sub, n_steps)
         k_lo_step = blk * n_sub
         if (
@@ -1283,7 +1309,22 @@ def _window(
             # plus noise, offset and flicker, through the OTAs
             # (the two tanh share one division: f_up p_e / q_e - f_dn p_i / q_i
             # = (f_up p_e q_i - f_dn p_i q_e) / (q_e q_i))
-            if split_gm:
+            if far and split_gm:
+                # every column in full compliance (f_up = f_dn = 1 exactly): without it
+                for c in range(m_cols):
+                    yc = y[c]
+                    p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
+                    p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
+                    drive = (re[c] * p_e * q_i - ri[c] * p_i * q_e) / (q_e * q_i)
+                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+            elif far:
+                for c in range(m_cols):
+                    yc = y[c]
+                    p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
+                    p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
+                    drive = (p_e * q_i - p_i * q_e) / (q_e * q_i)
+                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+            elif split_gm:
                 for c in range(m_cols):
                     yc = y[c]
                     p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
