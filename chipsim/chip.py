@@ -717,9 +717,10 @@ class _PreparedRun:
     index: int = 0
 
 
-#: Prepared kernel halves a chip keeps (:meth:`Chip._prepared_half`; about 400 KiB each for a
-#: bss2 tile, with its key): the tiles of one or a few products.
-PREPARED_HALVES = 32
+#: Prepared kernel halves a chip keeps (:meth:`Chip._prepared_half`; with its key about 0.4 MiB
+#: for a bss2 tile, 0.7 MiB for bss2-synin): the tiles of one or a few products (the transfer
+#: study's network has 11), at most about 6 or 11 MiB per chip.
+PREPARED_HALVES = 16
 
 
 class _PreparedHalves:

@@ -947,9 +947,9 @@ class _RowCache:
 #: of :func:`_flicker_table` (float64 [N_FLK, K]).
 _WINDOW_ROWS = _RowCache(512)
 _FLICKER_ROWS = _RowCache(512)
-#: The column tables of :func:`half_params` (:class:`_Columns`, about 60 KiB for 256 columns,
-#: and their key of about 45 KiB): a chip of two halves uses a few (one per half and number
-#: of columns of its tiles, with and without noise).
+#: The column tables of :func:`half_params` (:class:`_Columns`, about 100 KiB for 256 columns,
+#: and their key of about 30 KiB): a chip of two halves uses a few (one per half and number
+#: of columns of its tiles, with and without noise); at most about 8.5 MiB.
 _COLUMNS = _RowCache(64)
 
 
