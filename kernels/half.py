@@ -1309,20 +1309,14 @@ def _window(
             # plus noise, offset and flicker, through the OTAs
             # (the two tanh share one division: f_up p_e / q_e - f_dn p_i / q_i
             # = (f_up p_e q_i - f_dn p_i q_e) / (q_e q_i))
-            if far and split_gm:
-                # every column in full compliance (f_up = f_dn = 1 exactly): without it
+            if far:
+                # every column in full compliance (f_up = f_dn = 1 exactly): without it; one
+                # loop for both cases (without split_gm, r_e = r_i = 1 exactly: the same values)
                 for c in range(m_cols):
                     yc = y[c]
                     p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
                     p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
                     drive = (re[c] * p_e * q_i - ri[c] * p_i * q_e) / (q_e * q_i)
-                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
-            elif far:
-                for c in range(m_cols):
-                    yc = y[c]
-                    p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
-                    p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
-                    drive = (p_e * q_i - p_i * q_e) / (q_e * q_i)
                     y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
             elif split_gm:
                 for c in range(m_cols):
