@@ -7,7 +7,7 @@ All are float32 where they run inside the per-column SIMD loops.
 
 import numpy as np
 
-from ._jit import njit_inline
+from ._jit import fma32, njit_inline
 
 _F0 = np.float32(0.0)
 _F1 = np.float32(1.0)
@@ -45,15 +45,13 @@ def tanh32_pq(x):
     (p_e q_i - p_i q_e) / (q_e q_i), and a division costs as much as the rest of the rational."""
     x = min(max(x, -_TANH_CLAMP), _TANH_CLAMP)
     x2 = x * x
-    p = _P3
-    p = p * x2 + _P2
-    p = p * x2 + _P1
-    p = p * x2 + _F1
+    p = fma32(_P3, x2, _P2)
+    p = fma32(p, x2, _P1)
+    p = fma32(p, x2, _F1)
     p = p * x
-    q = _Q3
-    q = q * x2 + _Q2
-    q = q * x2 + _Q1
-    q = q * x2 + _F1
+    q = fma32(_Q3, x2, _Q2)
+    q = fma32(q, x2, _Q1)
+    q = fma32(q, x2, _F1)
     return p, q
 
 
@@ -145,13 +143,12 @@ def step_rise_area(x):
     in Horner form, E1 = x - G (G <= x / 4 there: the subtraction adds one rounding). The same
     values as :func:`step_rise` and :func:`step_area` to float32 rounding, at about 40 % of
     their cost; the kernel's edges use it."""
-    h = _H7
-    h = h * x + _H6
-    h = h * x + _H5
-    h = h * x + _H4
-    h = h * x + _H3
-    h = h * x + _H2
-    h = h * x + _H1
-    h = h * x + _H0
+    h = fma32(_H7, x, _H6)
+    h = fma32(h, x, _H5)
+    h = fma32(h, x, _H4)
+    h = fma32(h, x, _H3)
+    h = fma32(h, x, _H2)
+    h = fma32(h, x, _H1)
+    h = fma32(h, x, _H0)
     g = (x * x) * h
     return x - g, g

@@ -16,7 +16,7 @@ import numpy as np
 from numba import prange
 
 from . import rng
-from ._jit import njit, njit_inline, njit_parallel
+from ._jit import fma32, njit, njit_inline, njit_parallel
 from .circuit import compliance, step_area, step_rise, step_rise_area, tanh32_pq
 
 # Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
@@ -715,11 +715,11 @@ def _tanh_block_sum(x, m, col32, row_ac, row_w, c):
     c4 = t * s * (_TWO_THIRDS - t2)
     c5 = s * ((_F15 * t2 - _F15) * t2 + _F2) * _INV15
     acc = c5 * col32[row_w + 4, c]
-    acc = acc * m + c4 * col32[row_w + 3, c]
-    acc = acc * m + c3 * col32[row_w + 2, c]
-    acc = acc * m + c2 * col32[row_w + 1, c]
-    acc = acc * m + s * col32[row_w, c]
-    return t * col32[C_QB_W0, c] + m * acc
+    acc = fma32(acc, m, c4 * col32[row_w + 3, c])
+    acc = fma32(acc, m, c3 * col32[row_w + 2, c])
+    acc = fma32(acc, m, c2 * col32[row_w + 1, c])
+    acc = fma32(acc, m, s * col32[row_w, c])
+    return fma32(t, col32[C_QB_W0, c], m * acc)
 
 
 @njit_inline
@@ -735,10 +735,10 @@ def _quiet_step(v_e, v_i, yc, x_e, x_i, col32, c, inv_w, x_max):
     p_i, q_i = tanh32_pq(m_i + x_i)
     f_up = compliance(col32[C_YHI, c] - yc, inv_w)
     f_dn = compliance(yc - col32[C_YLO, c], inv_w)
-    drive = (col32[C_RE, c] * (f_up * p_e) * q_i - col32[C_RI, c] * (f_dn * p_i) * q_e) / (
+    drive = fma32(col32[C_RE, c] * (f_up * p_e), q_i, -(col32[C_RI, c] * (f_dn * p_i) * q_e)) / (
         q_e * q_i
     )
-    yc = yc + col32[R_KI, c] * drive + col32[R_OFF, c] - col32[R_LDT, c] * yc
+    yc = fma32(col32[R_KI, c], drive, fma32(-col32[R_LDT, c], yc, yc + col32[R_OFF, c]))
     return v_e, v_i, yc, m_e, m_i
 
 
@@ -1130,11 +1130,15 @@ def _window(
                 z3 = z_3[c]
                 z4 = z_4[c]
                 n0 = ne[c]
-                nem[c] = btab[R_OU_M0_E, c] * n0 + btab[R_OU_M1_E, c] * z1 + btab[R_OU_M2_E, c] * z2
-                ne[c] = btab[R_OU_A_E, c] * n0 + btab[R_OU_S1_E, c] * z1
+                nem[c] = fma32(
+                    btab[R_OU_M0_E, c], n0, fma32(btab[R_OU_M1_E, c], z1, btab[R_OU_M2_E, c] * z2)
+                )
+                ne[c] = fma32(btab[R_OU_A_E, c], n0, btab[R_OU_S1_E, c] * z1)
                 n0 = ni[c]
-                nim[c] = btab[R_OU_M0_I, c] * n0 + btab[R_OU_M1_I, c] * z3 + btab[R_OU_M2_I, c] * z4
-                ni[c] = btab[R_OU_A_I, c] * n0 + btab[R_OU_S1_I, c] * z3
+                nim[c] = fma32(
+                    btab[R_OU_M0_I, c], n0, fma32(btab[R_OU_M1_I, c], z3, btab[R_OU_M2_I, c] * z4)
+                )
+                ni[c] = fma32(btab[R_OU_A_I, c], n0, btab[R_OU_S1_I, c] * z3)
         # everything the OTAs see besides the line's deterministic state, held over the block
         # and whether every column starts the block far enough from both rails (a NaN is not)
         n_far = 0
@@ -1223,11 +1227,11 @@ def _window(
                 if split_tau:
                     for c in range(m_cols):
                         v = ve[c]
-                        me[c] = stab[R_MU_E, c] * v + stab[R_GAM_E, c] * ie[c]
-                        ve[c] = min(stab[R_A_E, c] * v + stab[R_B_E, c] * ie[c], x_max)
+                        me[c] = fma32(stab[R_MU_E, c], v, stab[R_GAM_E, c] * ie[c])
+                        ve[c] = min(fma32(stab[R_A_E, c], v, stab[R_B_E, c] * ie[c]), x_max)
                         v = vi[c]
-                        mi[c] = stab[R_MU_I, c] * v + stab[R_GAM_I, c] * ii[c]
-                        vi[c] = min(stab[R_A_I, c] * v + stab[R_B_I, c] * ii[c], x_max)
+                        mi[c] = fma32(stab[R_MU_I, c], v, stab[R_GAM_I, c] * ii[c])
+                        vi[c] = min(fma32(stab[R_A_I, c], v, stab[R_B_I, c] * ii[c]), x_max)
                 else:
                     # one time constant for both lines
                     for c in range(m_cols):
@@ -1236,11 +1240,11 @@ def _window(
                         lmu = stab[R_MU_E, c]
                         lgam = stab[R_GAM_E, c]
                         v = ve[c]
-                        me[c] = lmu * v + lgam * ie[c]
-                        ve[c] = min(la * v + lb * ie[c], x_max)
+                        me[c] = fma32(lmu, v, lgam * ie[c])
+                        ve[c] = min(fma32(la, v, lb * ie[c]), x_max)
                         v = vi[c]
-                        mi[c] = lmu * v + lgam * ii[c]
-                        vi[c] = min(la * v + lb * ii[c], x_max)
+                        mi[c] = fma32(lmu, v, lgam * ii[c])
+                        vi[c] = min(fma32(la, v, lb * ii[c]), x_max)
                 # pulse edges inside this step: exact response to a rate step at time s
                 while e < n_edges and e_step[e] == k:
                     u = e_u[e]
@@ -1254,15 +1258,15 @@ def _window(
                             e1, g = step_rise_area(x)
                             rise = tau_e[c] * e1
                             area = stab[R_T2DT_E, c] * g
-                            ve[c] = min(ve[c] + ae * rise, x_max)
-                            me[c] += ae * area
+                            ve[c] = min(fma32(ae, rise, ve[c]), x_max)
+                            me[c] = fma32(ae, area, me[c])
                             ie[c] += ae
                             x = u * qq_i[c]
                             e1, g = step_rise_area(x)
                             rise = tau_i[c] * e1
                             area = stab[R_T2DT_I, c] * g
-                            vi[c] = min(vi[c] + ai * rise, x_max)
-                            mi[c] += ai * area
+                            vi[c] = min(fma32(ai, rise, vi[c]), x_max)
+                            mi[c] = fma32(ai, area, mi[c])
                             ii[c] += ai
                     elif bias:
                         # one time constant for both lines: one response for both paths, each
@@ -1274,11 +1278,11 @@ def _window(
                             e1, g = step_rise_area(x)
                             rise = tau_e[c] * e1
                             area = stab[R_T2DT_E, c] * g
-                            ve[c] = min(ve[c] + ae * rise, x_max)
-                            me[c] += ae * area
+                            ve[c] = min(fma32(ae, rise, ve[c]), x_max)
+                            me[c] = fma32(ae, area, me[c])
                             ie[c] += ae
-                            vi[c] = min(vi[c] + ai * rise, x_max)
-                            mi[c] += ai * area
+                            vi[c] = min(fma32(ai, rise, vi[c]), x_max)
+                            mi[c] = fma32(ai, area, mi[c])
                             ii[c] += ai
                     else:
                         # one time constant for both lines, no bias factor
@@ -1289,11 +1293,11 @@ def _window(
                             area = stab[R_T2DT_E, c] * g
                             ae = sg * a_exc[r, c]
                             ai = sg * a_inh[r, c]
-                            ve[c] = min(ve[c] + ae * rise, x_max)
-                            me[c] += ae * area
+                            ve[c] = min(fma32(ae, rise, ve[c]), x_max)
+                            me[c] = fma32(ae, area, me[c])
                             ie[c] += ae
-                            vi[c] = min(vi[c] + ai * rise, x_max)
-                            mi[c] += ai * area
+                            vi[c] = min(fma32(ai, rise, vi[c]), x_max)
+                            mi[c] = fma32(ai, area, mi[c])
                             ii[c] += ai
                     if sg > _F0:
                         n_active += 1
@@ -1316,8 +1320,10 @@ def _window(
                     yc = y[c]
                     p_e, q_e = tanh32_pq(min(me[c], x_max) + xe[c])
                     p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
-                    drive = (re[c] * p_e * q_i - ri[c] * p_i * q_e) / (q_e * q_i)
-                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+                    drive = fma32(re[c] * p_e, q_i, -(ri[c] * p_i * q_e)) / (q_e * q_i)
+                    y[c] = fma32(
+                        stab[R_KI, c], drive, fma32(-stab[R_LDT, c], yc, yc + stab[R_OFF, c])
+                    )
             elif split_gm:
                 for c in range(m_cols):
                     yc = y[c]
@@ -1325,8 +1331,12 @@ def _window(
                     p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
-                    drive = (re[c] * (f_up * p_e) * q_i - ri[c] * (f_dn * p_i) * q_e) / (q_e * q_i)
-                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+                    drive = fma32(re[c] * (f_up * p_e), q_i, -(ri[c] * (f_dn * p_i) * q_e)) / (
+                        q_e * q_i
+                    )
+                    y[c] = fma32(
+                        stab[R_KI, c], drive, fma32(-stab[R_LDT, c], yc, yc + stab[R_OFF, c])
+                    )
             else:
                 for c in range(m_cols):
                     yc = y[c]
@@ -1334,8 +1344,10 @@ def _window(
                     p_i, q_i = tanh32_pq(min(mi[c], x_max) + xi[c])
                     f_up = compliance(yhi[c] - yc, inv_w)
                     f_dn = compliance(yc - ylo[c], inv_w)
-                    drive = ((f_up * p_e) * q_i - (f_dn * p_i) * q_e) / (q_e * q_i)
-                    y[c] = yc + stab[R_KI, c] * drive + stab[R_OFF, c] - stab[R_LDT, c] * yc
+                    drive = fma32(f_up * p_e, q_i, -((f_dn * p_i) * q_e)) / (q_e * q_i)
+                    y[c] = fma32(
+                        stab[R_KI, c], drive, fma32(-stab[R_LDT, c], yc, yc + stab[R_OFF, c])
+                    )
             if slot >= 0:
                 v_lin = sc[S_V_LIN]
                 v_reset = sc[S_V_RESET]
@@ -1347,7 +1359,7 @@ def _window(
         if ota_noise:
             z_ota = zb[4]
             for c in range(m_cols):
-                y[c] += btab[R_OTA, c] * z_ota[c]
+                y[c] = fma32(btab[R_OTA, c], z_ota[c], y[c])
             if slot >= 0:
                 v_reset = sc[S_V_RESET]
                 for j in range(rec_cols.shape[0]):
