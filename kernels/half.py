@@ -700,13 +700,14 @@ _INV15 = np.float32(1.0 / 15.0)
 
 
 @njit_inline
-def _tanh_block_sum(x, m, col32, row_ac, row_w, c):
+def _tanh_block_sum(x, m, a_c, w_0, v_1, v_2, v_3, v_4, v_5):
     """sum_k lam^(n-1-k) tanh(x + m a^k) over the n steps of a full noise block, from the
-    Taylor series of tanh about x0 = x + m a_c (a_c from ``col32`` row ``row_ac``) to order
-    QUIET_ORDER in m (a^k - a_c): its coefficients c_j = tanh^(j)(x0) / j! as polynomials of
-    t = tanh x0, weighted by W_0 (row C_QB_W0) and V_1 .. V_5 (rows ``row_w`` .. ``row_w + 4``;
-    see :data:`C_QB_LAM`)."""
-    p, q = tanh32_pq(x + m * col32[row_ac, c])
+    Taylor series of tanh about x0 = x + m a_c to order QUIET_ORDER in m (a^k - a_c): its
+    coefficients c_j = tanh^(j)(x0) / j! as polynomials of t = tanh x0, weighted by the block
+    sums W_0 (``w_0``) and V_1 .. V_5 (``v_1`` .. ``v_5``) of the column (see
+    :data:`C_QB_LAM`). Scalars only: an array passed into an inlined function leaves reference
+    counting calls in the column loop, which keep it from vectorizing."""
+    p, q = tanh32_pq(x + m * a_c)
     t = p / q
     t2 = t * t
     s = _F1 - t2
@@ -714,12 +715,11 @@ def _tanh_block_sum(x, m, col32, row_ac, row_w, c):
     c3 = (t2 - _THIRD) * s
     c4 = t * s * (_TWO_THIRDS - t2)
     c5 = s * ((_F15 * t2 - _F15) * t2 + _F2) * _INV15
-    acc = c5 * col32[row_w + 4, c]
-    acc = fma32(acc, m, c4 * col32[row_w + 3, c])
-    acc = fma32(acc, m, c3 * col32[row_w + 2, c])
-    acc = fma32(acc, m, c2 * col32[row_w + 1, c])
-    acc = fma32(acc, m, s * col32[row_w, c])
-    return fma32(t, col32[C_QB_W0, c], m * acc)
+    acc = fma32(c5 * v_5, m, c4 * v_4)
+    acc = fma32(acc, m, c3 * v_3)
+    acc = fma32(acc, m, c2 * v_2)
+    acc = fma32(acc, m, s * v_1)
+    return fma32(t, w_0, m * acc)
 
 
 @njit_inline
@@ -762,6 +762,7 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     width = np.float32(sc[S_WIDTH])
     x_max = np.float32(sc[S_X_MAX])
     n = np.float32(n_sub)
+    # which columns qualify (a loop of its own: the two loops vectorize, one fused did not)
     bad = 0
     for c in range(m_cols):
         m_e = col32[R_MU_E, c] * ve[c]
@@ -769,14 +770,11 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
         x_e = xe[c]
         x_i = xi[c]
         y0 = y[c]
-        k_i = col32[R_KI, c]
-        off = col32[R_OFF, c]
-        r_e = col32[C_RE, c]
-        r_i = col32[C_RI, c]
         # the largest move of y over the block (|tanh x| <= |x|)
         reach = n * (
-            k_i * (r_e * (abs(x_e) + abs(m_e)) + r_i * (abs(x_i) + abs(m_i)))
-            + abs(off)
+            col32[R_KI, c]
+            * (col32[C_RE, c] * (abs(x_e) + abs(m_e)) + col32[C_RI, c] * (abs(x_i) + abs(m_i)))
+            + abs(col32[R_OFF, c])
             + col32[R_LDT, c] * (abs(y0) + _F1)
         )
         good = (
@@ -789,11 +787,39 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
         )
         bad += 0 if good else 1
         ok[c] = _F1 if good else _F0
-        s_e = _tanh_block_sum(x_e, m_e, col32, C_QB_AC_E, C_QB_WE, c)
-        s_i = _tanh_block_sum(x_i, m_i, col32, C_QB_AC_I, C_QB_WI, c)
-        y_new[c] = col32[C_QB_LAM, c] * y0 + k_i * (r_e * s_e - r_i * s_i) + off * col32[C_QB_W0, c]
     if 8 * bad > m_cols:
         return False
+    for c in range(m_cols):
+        m_e = col32[R_MU_E, c] * ve[c]
+        m_i = col32[R_MU_I, c] * vi[c]
+        w_0 = col32[C_QB_W0, c]
+        s_e = _tanh_block_sum(
+            xe[c],
+            m_e,
+            col32[C_QB_AC_E, c],
+            w_0,
+            col32[C_QB_WE, c],
+            col32[C_QB_WE + 1, c],
+            col32[C_QB_WE + 2, c],
+            col32[C_QB_WE + 3, c],
+            col32[C_QB_WE + 4, c],
+        )
+        s_i = _tanh_block_sum(
+            xi[c],
+            m_i,
+            col32[C_QB_AC_I, c],
+            w_0,
+            col32[C_QB_WI, c],
+            col32[C_QB_WI + 1, c],
+            col32[C_QB_WI + 2, c],
+            col32[C_QB_WI + 3, c],
+            col32[C_QB_WI + 4, c],
+        )
+        y_new[c] = (
+            col32[C_QB_LAM, c] * y[c]
+            + col32[R_KI, c] * (col32[C_RE, c] * s_e - col32[C_RI, c] * s_i)
+            + col32[R_OFF, c] * w_0
+        )
     for c in range(m_cols):
         good = ok[c] != _F0
         y[c] = y_new[c] if good else y[c]
