@@ -436,9 +436,10 @@ def normal_pair(b1, b2):
     r = sqrt(-2 ln u), u = (b1 + 1/2) 2**-32; the angle's octant from the top 3 bits of b2 and
     its position in the octant from the low 29 (see module docstring)."""
     u = fma32(_u32_to_f32(b1), _TWO_M32, _TWO_M33)
-    top = _is_top(b1)
-    x = fma32(_i32_to_f32(b1), _TWO_M32, _TWO_M33) if top else _mantissa(u) - _ONE
-    nk = _F(0.0) if top else _neg_exponent(u)
+    # u = 2**k (1 + x); for b1 >= _TOP, k = 0 (u rounds to at least sqrt(1/2)) and x = u - 1
+    # from the integer (exact but for its rounding to float32)
+    x = fma32(_i32_to_f32(b1), _TWO_M32, _TWO_M33) if _is_top(b1) else _mantissa(u) - _ONE
+    nk = _neg_exponent(u)
     p = fma32(_L6, x, _L5)
     p = fma32(p, x, _L4)
     p = fma32(p, x, _L3)
