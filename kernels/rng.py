@@ -160,10 +160,10 @@ _F32T = ir.FloatType()
 _F32S = struct.Struct("<f")
 _U32S = struct.Struct("<I")
 
-_MANT_SPLIT = (
-    0x3F3504F3  # float32 bits of sqrt(1/2): the log's mantissa lies in [sqrt(1/2), sqrt(2))
-)
-_TOP = 0xB504F334  # b1 >= _TOP: u > sqrt(1/2), ln u is taken from u - 1 formed from the integer
+#: float32 bits of sqrt(1/2): the log's mantissa lies in [sqrt(1/2), sqrt(2))
+_MANT_SPLIT = 0x3F3504F3
+#: b1 >= _TOP: u >= sqrt(1/2), ln u is taken from u - 1 formed from the integer
+_TOP = 0xB504F334
 
 
 def _f32_bits(x):
