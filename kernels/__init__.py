@@ -200,8 +200,8 @@ rounding (noise off; the offset-current drift over the longer prephase aside).
 
 Random numbers: counter-based (:mod:`kernels.rng`), keyed by (noise_seed, stream, sample index,
 window, purpose, block, column, draw); all draws of a block are made at once, a vectorized 32-bit
-hash pass into a buffer, then the table pass (``rng.fill_normals``), bit for bit the single
-draws.
+hash pass into a buffer, then a vectorized float32 Box-Muller pass over pairs of counters
+(``rng.fill_normals``), bit for bit the single pairs (``rng.normal_pair``).
 
 The second readout mode (model.md section 13)
 ---------------------------------------------

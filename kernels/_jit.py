@@ -2,8 +2,10 @@
 compiled code is cached."""
 
 import hashlib
+import math
 import os
 import shutil
+import struct
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -170,10 +172,17 @@ def fma32(a, b, c):
     it in software, with the same result). In the polynomial and update chains of the column
     loops it halves the operations (a Horner step is one instruction instead of two).
 
-    In plain Python (``NUMBA_DISABLE_JIT=1``): a * b + c in float64, rounded to float32. The
-    product of two float32 is exact in float64; the sum is rounded twice, which differs from one
-    rounding only when the float64 result falls on a float32 rounding boundary."""
-    return np.float32(np.float64(a) * np.float64(b) + np.float64(c))
+    In plain Python (``NUMBA_DISABLE_JIT=1``) the same value: the product of two float32 is
+    exact in float64, the sum is rounded to odd in float64 (TwoSum gives its error), and
+    rounding that to float32 is the single rounding, since 53 >= 2 * 24 + 2."""
+    p = float(a) * float(b)
+    c = float(c)
+    s = p + c
+    bp = s - p
+    err = (p - (s - bp)) + (c - bp)  # s + err == p + c exactly (TwoSum)
+    if err != 0.0 and (struct.unpack("<q", struct.pack("<d", s))[0] & 1) == 0:
+        s = math.nextafter(s, math.inf if err > 0.0 else -math.inf)
+    return np.float32(s)
 
 
 @intrinsic

@@ -13,9 +13,6 @@ import numba
 import numpy as np
 
 from . import half as _h
-from .rng import normal_table
-
-_TABLE = normal_table()
 
 #: Largest dt / tau_syn the kernel accepts (its line-response series are exact to float32
 #: rounding up to 0.5).
@@ -1228,7 +1225,6 @@ def run_half(
         params.col64,
         sc,
         isc,
-        _TABLE,
         win_read,
         n_full_read,
         n_steps_read,

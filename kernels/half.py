@@ -232,7 +232,6 @@ def _build_edges(
     isc,
     seed,
     stream,
-    table,
 ):
     """Pulse edges of sample b in the read window, sorted by time: (step, u, row, sign).
 
@@ -257,7 +256,7 @@ def _build_edges(
     z_jit = np.empty(n if jitter else 0, dtype=np.float32)  # one normal per event
     if jitter:
         k_lo, k_hi = rng.make_key(seed, stream, b_key, rng.PURPOSE_JITTER)
-        rng.fill_normals(k_lo, k_hi, 0, 1, z_jit, np.empty(n, dtype=np.uint32), table)
+        rng.fill_normals(k_lo, k_hi, 0, 1, z_jit, np.empty(n, dtype=np.uint32))
     m = 0
     for j in range(n):
         r = ev_row[j0 + j]
@@ -317,14 +316,14 @@ def _in_compliance(col64, sc, pre):
 
 
 @njit
-def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table, zb, bits):
+def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, zb, bits):
     """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
     drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
     over the gap from the end of the previous window: fs = a fs + s1 z (a, s1 per component).
     Draw k of column c has counter 64 c + 32 path + k; ``zb`` [>= K, M] and ``bits`` [>= M] are
     scratch buffers (:func:`kernels.rng.fill_normals`)."""
     for k in range(fs.shape[0]):
-        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits)
     for k in range(fs.shape[0]):
         ak = a[k]
         sk = s1[k]
@@ -339,7 +338,7 @@ def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, table, zb, bits):
 
 
 @njit
-def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table, zb, bits):
+def _flicker_block(k_lo, k_hi, fs, path, coef, mean, zb, bits):
     """One flicker block of one OTA path for every column: the K OU components advance exactly
     over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
     block mean of their sum (normalized) is written to ``mean`` [M]. Draws per column: K for
@@ -348,7 +347,7 @@ def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table, zb, bits):
     n_k = fs.shape[0]
     m2 = coef[F_M2, 0]
     for k in range(n_k + 1):
-        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits)
     zr = zb[n_k]
     for c in range(fs.shape[1]):
         mean[c] = m2 * zr[c]
@@ -367,7 +366,7 @@ def _flicker_block(k_lo, k_hi, fs, path, coef, mean, table, zb, bits):
 
 
 @njit
-def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, table):
+def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols):
     """Block means [n_blocks, n_cols] (normalized) of the excitatory flicker process of one
     sample and window, with the kernel's own draws and code: a stationary start, then
     ``n_blocks`` blocks with coefficients ``coef`` [N_FLK, K] (for tests and tools)."""
@@ -377,13 +376,13 @@ def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols, 
     bits = np.empty(n_cols, dtype=np.uint32)
     s_lo, s_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER_START)
     stat = np.full(n_k, sigma)
-    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, table, zb, bits)
+    _flicker_start(s_lo, s_hi, fs, 0, stat, stat, True, zb, bits)
     out = np.empty((n_blocks, n_cols), dtype=np.float64)
     mean = np.empty(n_cols, dtype=np.float64)
     f_lo, f_hi = rng.make_key(seed, stream, sample, 16 * window + rng.PURPOSE_FLICKER)
     for j in range(n_blocks):
         k_lo, k_hi = rng.mix_key(f_lo, f_hi, j)
-        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, table, zb, bits)
+        _flicker_block(k_lo, k_hi, fs, 0, coef, mean, zb, bits)
         out[j] = mean
     return out
 
@@ -447,7 +446,7 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
 
 
 @njit
-def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, split):
+def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, zb, bits, split):
     """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
     end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam_c (t_s - t)) s(t) dt
     are jointly normal given the state ``fs`` [K, M] holds (replaced by s(t_s)): s(0), or, with
@@ -461,7 +460,7 @@ def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, table, zb, bits, spl
     n_k = fs.shape[0]
     m_cols = fs.shape[1]
     for k in range(n_k + 1):
-        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits, table)
+        rng.fill_normals(k_lo, k_hi, 32 * path + k, 64, zb[k], bits)
     if not split:
         for k in range(n_k):
             m0 = pre_f[PF_M, k, 0]
@@ -593,7 +592,6 @@ def _prephase(
     col64,
     sc,
     isc,
-    table,
     ve,
     vi,
     ie,
@@ -640,9 +638,9 @@ def _prephase(
     p_lo, p_hi = rng.make_key(seed, isc[I_STREAM], b_key, 16 * window + rng.PURPOSE_PREPHASE)
     if line_noise:
         for j in range(4 if k_s > 0 else 2):
-            rng.fill_normals(p_lo, p_hi, j, 8, zb[j], bits, table)
+            rng.fill_normals(p_lo, p_hi, j, 8, zb[j], bits)
     if ota_noise and k_s > 0:
-        rng.fill_normals(p_lo, p_hi, 4, 8, zb[4], bits, table)
+        rng.fill_normals(p_lo, p_hi, 4, 8, zb[4], bits)
     for c in range(m_cols):
         ve[c] = _F0
         vi[c] = _F0
@@ -678,10 +676,10 @@ def _prephase(
         for c in range(m_cols):
             yf[c] = 0.0
         split = (flags & FLAG_SPLIT_LEAK) != 0
-        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, table, zb, bits, split)
+        _flicker_prephase(f_lo, f_hi, fse, 0, pre_f, col64[D_GV_E], yf, zb, bits, split)
         for c in range(m_cols):
             yf[c] = -yf[c]
-        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, table, zb, bits, split)
+        _flicker_prephase(f_lo, f_hi, fsi, 1, pre_f, col64[D_GV_I], yf, zb, bits, split)
         for c in range(m_cols):
             y[c] = np.float32(y[c] - yf[c])
 
@@ -918,7 +916,6 @@ def _window(
     col64,
     sc,
     isc,
-    table,
     rec_slot,
     rec_cols,
     tr_exc,
@@ -1011,13 +1008,13 @@ def _window(
         )
         if window == WINDOW_BASE:
             stat = flk[F_TAU, 1]
-            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, table, zb, bits)
-            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, table, zb, bits)
+            _flicker_start(s_lo, s_hi, fse, 0, stat, stat, True, zb, bits)
+            _flicker_start(s_lo, s_hi, fsi, 1, stat, stat, True, zb, bits)
         else:
             g = flk[F_GAP, F_A]
             h = flk[F_GAP, F_S1]
-            _flicker_start(s_lo, s_hi, fse, 0, g, h, False, table, zb, bits)
-            _flicker_start(s_lo, s_hi, fsi, 1, g, h, False, table, zb, bits)
+            _flicker_start(s_lo, s_hi, fse, 0, g, h, False, zb, bits)
+            _flicker_start(s_lo, s_hi, fsi, 1, g, h, False, zb, bits)
     _prephase(
         b_key,
         window,
@@ -1028,7 +1025,6 @@ def _window(
         col64,
         sc,
         isc,
-        table,
         ve,
         vi,
         ie,
@@ -1130,8 +1126,8 @@ def _window(
             else:
                 coef = flk[F_FULL]
             b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
-            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, table, zb, bits)
-            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, table, zb, bits)
+            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, zb, bits)
+            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, zb, bits)
             for c in range(m_cols):
                 oe[c] = np.float32(col32[C_OS_E, c] + fme[c])
                 oi[c] = np.float32(col32[C_OS_I, c] + fmi[c])
@@ -1141,9 +1137,9 @@ def _window(
         # the block's draws of column c: counters 8 c + j, j = 0..3 line noise, 4 OTA noise
         if line_noise:
             for j in range(4):
-                rng.fill_normals(k_lo, k_hi, j, 8, zb[j], bits, table)
+                rng.fill_normals(k_lo, k_hi, j, 8, zb[j], bits)
         if ota_noise:
-            rng.fill_normals(k_lo, k_hi, 4, 8, zb[4], bits, table)
+            rng.fill_normals(k_lo, k_hi, 4, 8, zb[4], bits)
         if line_noise:
             # exact OU over the block: end value and block mean drawn jointly
             z_1 = zb[0]
@@ -1407,7 +1403,6 @@ def _adc(
     quadrant,
     adc_dev,
     adc_max,
-    table,
     codes,
     volts,
     v_reset,
@@ -1425,9 +1420,9 @@ def _adc(
     and ``bits`` [>= M, Q] are scratch."""
     top = np.float64(adc_max)
     if sigma > 0.0:
-        rng.fill_normals(k_lo, k_hi, conv, 2, zc, bits, table)
+        rng.fill_normals(k_lo, k_hi, conv, 2, zc, bits)
     if sigma_ramp > 0.0:
-        rng.fill_normals(r_lo, r_hi, conv, 2, zq, bits, table)
+        rng.fill_normals(r_lo, r_hi, conv, 2, zq, bits)
     for c in range(y.shape[0]):
         x = col64[D_ADC_ZERO, c] + col64[D_ADC_SLOPE, c] * y[c]
         if sigma > 0.0:
@@ -1446,7 +1441,7 @@ def _adc(
 
 
 @njit
-def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bits):
+def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, zb, zq, bits):
     """Per-vector factors on the charge each path of a column delivers (model.md sections 3 and
     4): the synapse DAC bias, common to both paths, g_c = 1 + sigma_bias z_c +
     sigma_bias_common z_q(c) (z_c counter 2c, z_q counter 2q + 1 of the vector's bias key), times
@@ -1459,12 +1454,12 @@ def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bi
     s_q = sc[S_SIGMA_BIAS_Q]
     s_g = sc[S_SIGMA_GM]
     if s_c > 0.0:
-        rng.fill_normals(k_lo, k_hi, 0, 2, zb[0], bits, table)
+        rng.fill_normals(k_lo, k_hi, 0, 2, zb[0], bits)
     if s_q > 0.0:
-        rng.fill_normals(k_lo, k_hi, 1, 2, zq, bits, table)
+        rng.fill_normals(k_lo, k_hi, 1, 2, zq, bits)
     if s_g > 0.0:
-        rng.fill_normals(g_lo, g_hi, 0, 2, zb[1], bits, table)
-        rng.fill_normals(g_lo, g_hi, 1, 2, zb[2], bits, table)
+        rng.fill_normals(g_lo, g_hi, 0, 2, zb[1], bits)
+        rng.fill_normals(g_lo, g_hi, 1, 2, zb[2], bits)
     for c in range(gbe.shape[0]):
         g = 1.0
         if s_c > 0.0:
@@ -1496,7 +1491,6 @@ def simulate_batch(
     col64,
     sc,
     isc,
-    table,
     win_read,
     n_full_read,
     n_steps_read,
@@ -1598,7 +1592,6 @@ def simulate_batch(
                 isc,
                 seed,
                 stream,
-                table,
             )
             # ---- the baseline window first (reset, no events): the flicker starts stationary ----
             n_lost = _window(
@@ -1619,7 +1612,6 @@ def simulate_batch(
                 col64,
                 sc,
                 isc,
-                table,
                 -1,
                 rec_cols,
                 tr_exc,
@@ -1668,7 +1660,6 @@ def simulate_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
-                table,
                 c_base,
                 volts,
                 v_reset,
@@ -1680,7 +1671,7 @@ def simulate_batch(
                 v_base[b, c] = volts[c]
             # ---- the read window: flicker propagated over the gap, bias factor of the vector ----
             if bias:
-                _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, table, zb, zq, bits)
+                _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, zb, zq, bits)
             n_lost += _window(
                 b_key,
                 WINDOW_READ,
@@ -1699,7 +1690,6 @@ def simulate_batch(
                 col64,
                 sc,
                 isc,
-                table,
                 rec_slot[b],
                 rec_cols,
                 tr_exc,
@@ -1749,7 +1739,6 @@ def simulate_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
-                table,
                 c_read,
                 volts,
                 v_reset,

@@ -168,7 +168,7 @@ def _value_at(u, rate, d, lin, u_max, c):
 
 @njit
 def _synin_edges(
-    b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, n_full, rem, ssc, ysc, table
+    b, b_key, ev_ptr, ev_row, ev_act, ev_time, drv_gain, drv_offset, n_full, rem, ssc, ysc
 ):
     """Pulse edges of sample b in the read window, sorted by time: (time, step, row, sign).
 
@@ -189,7 +189,7 @@ def _synin_edges(
     z_jit = np.empty(n if jitter else 0, dtype=np.float32)
     if jitter:
         k_lo, k_hi = rng.make_key(seed, ysc[Z_STREAM], b_key, rng.PURPOSE_JITTER)
-        rng.fill_normals(k_lo, k_hi, 0, 1, z_jit, np.empty(n, dtype=np.uint32), table)
+        rng.fill_normals(k_lo, k_hi, 0, 1, z_jit, np.empty(n, dtype=np.uint32))
     m = 0
     for j in range(n):
         r = ev_row[j0 + j]
@@ -251,7 +251,6 @@ def _read_window(
     gb,
     ssc,
     ysc,
-    table,
     u,
     rate,
     zb,
@@ -288,7 +287,7 @@ def _read_window(
     t_s = first_blk * n_sub * dt
     if noise:
         p_lo, p_hi = rng.make_key(seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_PREPHASE)
-        rng.fill_normals(p_lo, p_hi, 0, 1, zb[0], bits, table)
+        rng.fill_normals(p_lo, p_hi, 0, 1, zb[0], bits)
     _closed_form(u, t_s, lin, ssc[Y_PSD], zb[0], noise, pre, pre_t)
     for c in range(n_lines):
         rate[c] = lin[L_ROFF, c]
@@ -344,7 +343,7 @@ def _read_window(
                         rate[c] = lin[L_ROFF, c]
         if noise:
             b_lo, b_hi = rng.mix_key(k_lo, k_hi, blk)
-            rng.fill_normals(b_lo, b_hi, 0, 1, zb[0], bits, table)
+            rng.fill_normals(b_lo, b_hi, 0, 1, zb[0], bits)
             s = lin[L_SBLK] if blk < last_blk else s_last
             for c in range(n_lines):
                 u[c] = min(u[c] + s[c] * zb[0, c], u_max)
@@ -372,7 +371,6 @@ def simulate_synin_batch(
     sc,
     ssc,
     ysc,
-    table,
     t_base,
     win_read,
     n_full_read,
@@ -457,14 +455,13 @@ def simulate_synin_batch(
                 rem_read[b],
                 ssc,
                 ysc,
-                table,
             )
             # ---- baseline window: reset, no events, read at t_base (closed form) -------------
             if line_noise:
                 p_lo, p_hi = rng.make_key(
                     seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_PREPHASE
                 )
-                rng.fill_normals(p_lo, p_hi, 0, 1, zb[0], bits, table)
+                rng.fill_normals(p_lo, p_hi, 0, 1, zb[0], bits)
             _closed_form(u, t_base, lin, ssc[Y_PSD], zb[0], line_noise, pre_b, pre_bt)
             for c in range(n_lines):
                 y[c] = -min(u[c], ssc[Y_U_MAX])
@@ -472,7 +469,7 @@ def simulate_synin_batch(
                 s_lo, s_hi = rng.make_key(
                     seed, stream, b_key, 16 * WINDOW_BASE + rng.PURPOSE_FLICKER_START
                 )
-                _flicker_start(s_lo, s_hi, fs, 0, flk_stat, flk_stat, True, table, zb, bits)
+                _flicker_start(s_lo, s_hi, fs, 0, flk_stat, flk_stat, True, zb, bits)
                 for k in range(n_comp):
                     for c in range(n_lines):
                         y[c] += fs[k, c]
@@ -489,7 +486,6 @@ def simulate_synin_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
-                table,
                 c_base,
                 volts,
                 v_rest,
@@ -501,7 +497,7 @@ def simulate_synin_batch(
                 v_base[b, c] = volts[c]
             # ---- read window -----------------------------------------------------------------
             if bias:
-                _bias_factors(seed, stream, b_key, sc, quadrant, gb, gbi, table, zb, zq, bits)
+                _bias_factors(seed, stream, b_key, sc, quadrant, gb, gbi, zb, zq, bits)
             w = win_read[b]
             lost[b] = _read_window(
                 b_key,
@@ -518,7 +514,6 @@ def simulate_synin_batch(
                 gb,
                 ssc,
                 ysc,
-                table,
                 u,
                 rate,
                 zb,
@@ -536,7 +531,7 @@ def simulate_synin_batch(
                 s_lo, s_hi = rng.make_key(
                     seed, stream, b_key, 16 * WINDOW_READ + rng.PURPOSE_FLICKER_START
                 )
-                _flicker_start(s_lo, s_hi, fs, 0, flk_a[w], flk_s1[w], False, table, zb, bits)
+                _flicker_start(s_lo, s_hi, fs, 0, flk_a[w], flk_s1[w], False, zb, bits)
                 for k in range(n_comp):
                     for c in range(n_lines):
                         y[c] += fs[k, c]
@@ -553,7 +548,6 @@ def simulate_synin_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
-                table,
                 c_read,
                 volts,
                 v_rest,

@@ -12,7 +12,6 @@ import numpy as np
 from . import half as _h
 from . import synin as _s
 from .api import (
-    _TABLE,
     HalfResult,
     Traces,
     _arr,
@@ -396,7 +395,6 @@ def run_synin(
         params.sc,
         params.ssc,
         params.ysc,
-        _TABLE,
         t_base,
         win_read,
         n_full_read,

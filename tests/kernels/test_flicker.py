@@ -11,9 +11,7 @@ from kernel_cases import chip_params
 
 import kernels
 from kernels import api, half
-from kernels.rng import normal_table
 
-TABLE = normal_table()
 TAU_MIN, TAU_MAX, N_COMP = 1e-6, 1e-3, 5
 H_F = 4 * 32 * 8e-9  # default flicker block: 4 noise blocks of 32 steps of 8 ns (s)
 
@@ -23,7 +21,7 @@ def _series(psd, h, n_blocks, n_cols, sample=0, window=0):
     taus = api.flicker_taus(TAU_MIN, TAU_MAX, N_COMP)
     sigma = api.flicker_sigma(psd, TAU_MIN, TAU_MAX, N_COMP)
     coef = api.flicker_block_coefficients(taus, sigma, h)
-    return half.flicker_series(11, 2, sample, window, n_blocks, sigma, coef, n_cols, TABLE)
+    return half.flicker_series(11, 2, sample, window, n_blocks, sigma, coef, n_cols)
 
 
 def _welch(x, fs, seg):
