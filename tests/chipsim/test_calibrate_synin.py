@@ -76,8 +76,10 @@ def test_calibration_runs_the_synin_steps_and_converges(desc, calibrated):
     assert np.abs(after["cadc_ramp_offset"]).max() < 1.0 < before["cadc_ramp_offset"].std()
     assert np.abs(after["cadc_ramp_slope"]).max() < 1.0 < before["cadc_ramp_slope"].std()
     assert after["cadc_channel_offset"].std() < 0.2 * before["cadc_channel_offset"].std()
-    # the drivers: block means and single drivers to their targets
-    assert np.abs(after["driver_ramp"]).max() < 0.05 < before["driver_ramp"].std()
+    # the drivers: block means and single drivers to their targets. A block's mean is measured
+    # at activation 2 (about 6 LSB per line): over chip seeds 0-2 and two random streams the 24
+    # block residuals scatter by 0.017 RMS (largest 0.057), so 0.09 is about 5 of that
+    assert np.abs(after["driver_ramp"]).max() < 0.09 < before["driver_ramp"].std()
     assert after["driver_offset"].std() < 0.25 * before["driver_offset"].std()
     assert np.abs(after["driver_offset"]).max() < 0.02
     # the synapse DAC bias: every quadrant at the weakest one's drop (code step 1/800)
