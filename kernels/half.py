@@ -1389,6 +1389,23 @@ def _window(
     return lost + (n_edges - e)
 
 
+#: Largest reach (codes) of the CADC's threshold deviations that :func:`_adc` resolves by
+#: counting the thresholds around the rounded value, column by column without branches (2 reach
+#: vectorized passes); beyond it, a search per column.
+ADC_REACH_MAX = 4
+
+
+@njit
+def _adc_reach(adc_dev):
+    """The reach ceil(max |adc_dev|) (codes) of the threshold deviations: the count of the
+    thresholds reached differs from clip(floor(x + 1/2), 0, adc_max) by at most that much."""
+    r = 0.0
+    for q in range(adc_dev.shape[0]):
+        for k in range(adc_dev.shape[1]):
+            r = max(r, abs(adc_dev[q, k]))
+    return np.int64(math.ceil(r))
+
+
 @njit
 def _adc(
     y,
@@ -1403,40 +1420,78 @@ def _adc(
     quadrant,
     adc_dev,
     adc_max,
+    reach,
     codes,
     volts,
     v_reset,
     zc,
     zq,
     bits,
+    u_buf,
 ):
     """One conversion (``conv`` 0: read, 1: baseline) of every column. With
     x = (V - v_adc_lo)/lsb_c + offset_c + sigma_adc z_c + sigma_ramp z_q (z_q common to the
     columns of quadrant q), the code is the number of thresholds k - 1/2 + adc_dev[q, k-1],
     k = 1..adc_max, that x reaches; with adc_dev = 0 exactly clip(floor(x + 1/2), 0, adc_max).
-    Found from that start by moving up or down while a threshold says so (thresholds strictly
-    increase, so the count is the index of the last threshold <= x). Draws: counter 2 c + conv
-    of the ADC key (column c), 2 q + conv of the ramp key (quadrant q); ``zc`` [M], ``zq`` [Q]
-    and ``bits`` [>= M, Q] are scratch."""
+
+    The thresholds strictly increase, so the thresholds reached are 1..code, and with |adc_dev|
+    <= ``reach`` (:func:`_adc_reach`) code is within reach of c0 = clip(floor(x + 1/2), 0,
+    adc_max): thresholds above c0 + reach are not reached and those up to c0 - reach are. The
+    code is then c0 plus the thresholds reached in (c0, c0 + reach] minus those not reached in
+    (c0 - reach, c0], counted in passes over the columns that vectorize (the same comparisons
+    as a search, so the same codes). For ``reach`` > :data:`ADC_REACH_MAX` each column searches
+    from c0 instead. Draws: counter 2 c + conv of the ADC key (column c), 2 q + conv of the
+    ramp key (quadrant q); ``zc`` [M], ``zq`` [Q], ``bits`` [>= M, Q] and ``u_buf`` (float64
+    [M]) are scratch."""
     top = np.float64(adc_max)
+    m_cols = y.shape[0]
     if sigma > 0.0:
         rng.fill_normals(k_lo, k_hi, conv, 2, zc, bits)
     if sigma_ramp > 0.0:
         rng.fill_normals(r_lo, r_hi, conv, 2, zq, bits)
-    for c in range(y.shape[0]):
+    # the ramp's draw of each column's quadrant first: a loop of its own, since a loop with an
+    # indexed load does not vectorize
+    if sigma_ramp > 0.0:
+        for c in range(m_cols):
+            u_buf[c] = sigma_ramp * zq[quadrant[c]]
+    # u = x + 1/2: threshold k is reached when u - adc_dev[q, k-1] >= k
+    for c in range(m_cols):
         x = col64[D_ADC_ZERO, c] + col64[D_ADC_SLOPE, c] * y[c]
         if sigma > 0.0:
             x += sigma * zc[c]
-        q = quadrant[c]
         if sigma_ramp > 0.0:
-            x += sigma_ramp * zq[q]
-        u = x + 0.5  # threshold k is reached when u - adc_dev[q, k-1] >= k
-        code = min(max(math.floor(u), 0.0), top)
-        while code < top and u - adc_dev[q, np.int64(code)] >= code + 1.0:
-            code += 1.0
-        while code > 0.0 and u - adc_dev[q, np.int64(code) - 1] < code:
-            code -= 1.0
-        codes[c] = code
+            x += u_buf[c]
+        u = x + 0.5
+        u_buf[c] = u
+        f = np.floor(u)
+        f = f if f > 0.0 else 0.0
+        codes[c] = f if f < top else top
+    if reach > ADC_REACH_MAX:
+        for c in range(m_cols):
+            u = u_buf[c]
+            q = quadrant[c]
+            code = codes[c]
+            while code < top and u - adc_dev[q, np.int64(code)] >= code + 1.0:
+                code += 1.0
+            while code > 0.0 and u - adc_dev[q, np.int64(code) - 1] < code:
+                code -= 1.0
+            codes[c] = code
+    elif reach > 0:
+        for c in range(m_cols):
+            u = u_buf[c]
+            q = quadrant[c]
+            c0 = codes[c]
+            code = c0
+            for j in range(1, reach + 1):
+                k = c0 + j  # a threshold above c0: reached?
+                i = np.int64(k if k < top else top) - 1
+                code += 1.0 if (k <= top) & (u - adc_dev[q, i] >= k) else 0.0
+            for j in range(reach):
+                k = c0 - j  # a threshold up to c0: not reached?
+                i = np.int64(k if k > 1.0 else 1.0) - 1
+                code -= 1.0 if (k >= 1.0) & (u - adc_dev[q, i] < k) else 0.0
+            codes[c] = code
+    for c in range(m_cols):
         volts[c] = v_reset + y[c]
 
 
@@ -1537,6 +1592,7 @@ def simulate_batch(
     v_reset = sc[S_V_RESET]
     n_q = adc_dev.shape[0]
     n_chunks = (n_b + chunk - 1) // chunk
+    adc_reach = _adc_reach(adc_dev)
     for ch in prange(n_chunks):
         ve = np.empty(m_cols, np.float32)
         vi = np.empty(m_cols, np.float32)
@@ -1558,6 +1614,7 @@ def simulate_batch(
         c_read = np.empty(m_cols, np.float64)
         c_base = np.empty(m_cols, np.float64)
         volts = np.empty(m_cols, np.float64)
+        u_adc = np.empty(m_cols, np.float64)
         # scratch of the random numbers: normals by row and column, per quadrant, hash bits
         zb = np.empty((max(5, n_comp + 1), m_cols), np.float32)
         zq = np.empty(n_q, np.float32)
@@ -1660,12 +1717,14 @@ def simulate_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
+                adc_reach,
                 c_base,
                 volts,
                 v_reset,
                 zb[0],
                 zq,
                 bits,
+                u_adc,
             )
             for c in range(m_cols):
                 v_base[b, c] = volts[c]
@@ -1739,12 +1798,14 @@ def simulate_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
+                adc_reach,
                 c_read,
                 volts,
                 v_reset,
                 zb[0],
                 zq,
                 bits,
+                u_adc,
             )
             for c in range(m_cols):
                 v_read[b, c] = volts[c]
