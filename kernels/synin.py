@@ -47,6 +47,7 @@ from .half import (
     WINDOW_BASE,
     WINDOW_READ,
     _adc,
+    _adc_reach,
     _bias_factors,
     _flicker_start,
     grid_position,
@@ -421,6 +422,7 @@ def simulate_synin_batch(
     v_rest = ssc[Y_V_REST]
     n_q = adc_dev.shape[0]
     n_chunks = (n_b + chunk - 1) // chunk
+    adc_reach = _adc_reach(adc_dev)
     for ch in prange(n_chunks):
         u = np.empty(n_lines, np.float64)
         y = np.empty(n_lines, np.float64)
@@ -431,6 +433,7 @@ def simulate_synin_batch(
         c_read = np.empty(n_lines, np.float64)
         c_base = np.empty(n_lines, np.float64)
         volts = np.empty(n_lines, np.float64)
+        u_adc = np.empty(n_lines, np.float64)
         zb = np.empty((max(3, n_comp + 1), n_lines), np.float32)
         zq = np.empty(n_q, np.float32)
         bits = np.empty(max(n_lines, n_q), np.uint32)
@@ -486,12 +489,14 @@ def simulate_synin_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
+                adc_reach,
                 c_base,
                 volts,
                 v_rest,
                 zb[0],
                 zq,
                 bits,
+                u_adc,
             )
             for c in range(n_lines):
                 v_base[b, c] = volts[c]
@@ -548,12 +553,14 @@ def simulate_synin_batch(
                 quadrant,
                 adc_dev,
                 adc_max,
+                adc_reach,
                 c_read,
                 volts,
                 v_rest,
                 zb[0],
                 zq,
                 bits,
+                u_adc,
             )
             for c in range(n_lines):
                 v_read[b, c] = volts[c]
