@@ -366,6 +366,33 @@ def _flicker_block(k_lo, k_hi, fs, path, coef, mean, zb, bits):
 
 
 @njit
+def _flicker_last_mean(k_lo, k_hi, fs, path, coef, mean, zb, bits):
+    """The block mean alone of one OTA path's flicker block for every column, for a block whose
+    end values are never used (the read window's last): given the states ``fs`` [K, M] at the
+    block start, the mean sum_k (m0_k s_k + m1_k z_k) + m2 z of :func:`_flicker_block` is
+    normal with mean sum_k m0_k s_k and variance sum_k m1_k^2 + m2^2 (coefficients ``coef``
+    [N_FLK, K]), so it is drawn with one normal per column instead of K + 1: the exact
+    conditional law, another realization. Its counter is 64 c + 32 path + K, the combined
+    residual's of the block draw it replaces (no other draw is made with the block's key).
+    ``fs`` is left as it entered (the states at the block start, not advanced); ``mean`` [M]
+    gets the block mean (normalized); ``zb`` [>= 1, M] and ``bits`` [>= M] are scratch."""
+    n_k = fs.shape[0]
+    acc = coef[F_M2, 0] * coef[F_M2, 0]
+    for k in range(n_k):
+        acc += coef[F_M1, k] * coef[F_M1, k]
+    sd = np.sqrt(acc)  # float64 also in plain Python (a Python float times float32 is float32)
+    rng.fill_normals(k_lo, k_hi, 32 * path + n_k, 64, zb[0], bits)
+    z0 = zb[0]
+    for c in range(fs.shape[1]):
+        mean[c] = sd * z0[c]
+    for k in range(n_k):
+        m0 = coef[F_M0, k]
+        fsk = fs[k]
+        for c in range(fs.shape[1]):
+            mean[c] += m0 * fsk[c]
+
+
+@njit
 def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols):
     """Block means [n_blocks, n_cols] (normalized) of the excitatory flicker process of one
     sample and window, with the kernel's own draws and code: a stationary start, then
@@ -955,7 +982,12 @@ def _window(
     ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of
     row ``wrow`` of ``win32`` (and of the flicker table ``flk``); leaves the membrane deviation
     in ``y`` and the flicker states at the window end in ``fse``, ``fsi`` [K, M] (they enter with
-    the states at the window start). ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
+    the states at the window start). The read window's stepped part draws its last flicker block's
+    means alone (:func:`_flicker_last_mean`): after it ``fse``, ``fsi`` are stale (the states at
+    that block's start), which is harmless because nothing reads them before the next sample's
+    baseline window, whose flicker starts stationary (the old state times g = 0 in the prephase's
+    joint draw, or overwritten by :func:`_flicker_start`); the baseline window's end states carry
+    over to the read window as before. ``window`` (WINDOW_READ or WINDOW_BASE) keys the noise;
     ``gbe``, ``gbi`` [M] scale the charge of the excitatory and inhibitory path (the bias
     factors of the vector, :func:`_bias_factors`). ``zb`` [>= max(5, K + 1), M] (float32) and
     ``bits`` [>= M] (uint32) are scratch buffers of the random numbers; ``oe``, ``oi`` (float32
@@ -1126,8 +1158,14 @@ def _window(
             else:
                 coef = flk[F_FULL]
             b_lo, b_hi = rng.mix_key(f_lo, f_hi, fb)
-            _flicker_block(b_lo, b_hi, fse, 0, coef, fme, zb, bits)
-            _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, zb, bits)
+            if fb == last_flk and window == WINDOW_READ:
+                # the read window's last flicker block (possibly also its first, partial one):
+                # its end values are never used, so the block means alone, one draw per column
+                _flicker_last_mean(b_lo, b_hi, fse, 0, coef, fme, zb, bits)
+                _flicker_last_mean(b_lo, b_hi, fsi, 1, coef, fmi, zb, bits)
+            else:
+                _flicker_block(b_lo, b_hi, fse, 0, coef, fme, zb, bits)
+                _flicker_block(b_lo, b_hi, fsi, 1, coef, fmi, zb, bits)
             for c in range(m_cols):
                 oe[c] = np.float32(col32[C_OS_E, c] + fme[c])
                 oi[c] = np.float32(col32[C_OS_I, c] + fmi[c])

@@ -20,6 +20,7 @@ SMALL = [
     "test_rng.py::test_a_fill_is_a_prefix_of_a_longer_fill",
     "test_noise.py::test_noise_switches",
     "test_determinism.py::test_tiny_batch_vs_chunks_of_seven",
+    "test_flicker_last.py::test_one_draw_mean_uses_the_residual_counter",
     "test_synin.py::test_lines_are_exact_leaky_integrators_of_rectangular_pulses",
     "test_synin.py::test_one_pulse_gain_and_signed_columns",
     "test_synin.py::test_bad_arguments_name_what_and_how",
