@@ -1140,6 +1140,13 @@ def _window(
     n_active = 0
     k_lo = np.uint64(0)
     k_hi = np.uint64(0)
+    # the rows of the block draws (views made once: a view made in the loop costs two atomic
+    # reference-count updates each time)
+    z_1 = zb[0]
+    z_2 = zb[1]
+    z_3 = zb[2]
+    z_4 = zb[3]
+    z_ota = zb[4]
     for blk in range(k_s // n_sub, last_blk + 1):
         # the coefficients of this noise block: a full block, or the window's last one
         btab = wtab if blk == last_blk else col32
@@ -1174,16 +1181,14 @@ def _window(
             k_lo, k_hi = rng.mix_key(k_lo, k_hi, blk)
         # the block's draws of column c: counters 8 c + j, j = 0..3 line noise, 4 OTA noise
         if line_noise:
-            for j in range(4):
-                rng.fill_normals(k_lo, k_hi, j, 8, zb[j], bits)
+            rng.fill_normals(k_lo, k_hi, 0, 8, z_1, bits)
+            rng.fill_normals(k_lo, k_hi, 1, 8, z_2, bits)
+            rng.fill_normals(k_lo, k_hi, 2, 8, z_3, bits)
+            rng.fill_normals(k_lo, k_hi, 3, 8, z_4, bits)
         if ota_noise:
-            rng.fill_normals(k_lo, k_hi, 4, 8, zb[4], bits)
+            rng.fill_normals(k_lo, k_hi, 4, 8, z_ota, bits)
         if line_noise:
             # exact OU over the block: end value and block mean drawn jointly
-            z_1 = zb[0]
-            z_2 = zb[1]
-            z_3 = zb[2]
-            z_4 = zb[3]
             for c in range(m_cols):
                 z1 = z_1[c]
                 z2 = z_2[c]
@@ -1417,7 +1422,6 @@ def _window(
                     tr_inh[slot, j, k + 1] = v_lin * (min(mi[c], x_max) + nim[c])
                     tr_mem[slot, j, k + 1] = v_reset + y[c]
         if ota_noise:
-            z_ota = zb[4]
             for c in range(m_cols):
                 y[c] = fma32(btab[R_OTA, c], z_ota[c], y[c])
             if slot >= 0:
