@@ -1432,8 +1432,8 @@ def _window(
 
 
 #: Largest reach (codes) of the CADC's threshold deviations that :func:`_adc` resolves by
-#: counting the thresholds around the rounded value, column by column without branches (2 reach
-#: vectorized passes); beyond it, a search per column.
+#: counting the 2 reach thresholds around the rounded value, column by column without branches;
+#: beyond it, a search per column.
 ADC_REACH_MAX = 4
 
 
@@ -1480,8 +1480,8 @@ def _adc(
     <= ``reach`` (:func:`_adc_reach`) code is within reach of c0 = clip(floor(x + 1/2), 0,
     adc_max): thresholds above c0 + reach are not reached and those up to c0 - reach are. The
     code is then c0 plus the thresholds reached in (c0, c0 + reach] minus those not reached in
-    (c0 - reach, c0], counted in passes over the columns that vectorize (the same comparisons
-    as a search, so the same codes). For ``reach`` > :data:`ADC_REACH_MAX` each column searches
+    (c0 - reach, c0], counted in one branch-free loop over the columns (scalar: the thresholds
+    are indexed loads; the same comparisons as a search, so the same codes). For ``reach`` > :data:`ADC_REACH_MAX` each column searches
     from c0 instead. Draws: counter 2 c + conv of the ADC key (column c), 2 q + conv of the
     ramp key (quadrant q); ``zc`` [M], ``zq`` [Q], ``bits`` [>= M, Q] and ``u_buf`` (float64
     [M]) are scratch."""
