@@ -48,6 +48,16 @@ R_OU_M0_I = 20
 R_OU_M1_I = 21
 R_OU_M2_I = 22
 R_OTA = 23  # std (V) of the membrane increment by OTA current noise over a block
+# The line noise of the stepped part in innovations form (see :func:`line_noise_gains`): per
+# noise block j of a window's stepped part (j = 0 its first block) and column, float32
+# ``lng`` [J, N_LNG, M]; row J - 1 serves every later block (the gains have converged there)
+L_SD_E = 0  # std of the block mean given the means before it (excitatory line)
+L_G_E = 1  # gain of the innovation on the state estimate
+L_P_E = 2  # variance of the block-start state given the means before it
+L_SD_I = 3  # the same three for the inhibitory line
+L_G_I = 4
+L_P_I = 5
+N_LNG = 6
 N_WIN32 = 24
 # rows of ``col32`` only
 C_TAU_E = 24  # tau_exc (s)
@@ -907,6 +917,71 @@ def _bounded_piece(d, v, m, rate, qq, tau, x_max):
 
 
 @njit
+def _line_noise_row(col32, r_ou, p, row, r_out):
+    """One noise block of one line in innovations form, every column (float64): from the
+    variance ``p`` [M] of the block-start state given the block means before it, rows
+    ``r_out`` .. ``r_out + 2`` of ``row`` [N_LNG, M] get the std of the block mean given them,
+    the gain of its innovation on the state estimate and ``p`` itself; ``p`` advances to the
+    next block. ``r_ou`` is the line's first R_OU_* row of ``col32``."""
+    for c in range(col32.shape[1]):
+        a = np.float64(col32[r_ou, c])
+        s1 = np.float64(col32[r_ou + 1, c])
+        m0 = np.float64(col32[r_ou + 2, c])
+        m1 = np.float64(col32[r_ou + 3, c])
+        m2 = np.float64(col32[r_ou + 4, c])
+        pc = p[c]
+        cov = a * m0 * pc + s1 * m1  # Cov(state at the block end, block mean | the means before)
+        sd = math.sqrt(m0 * m0 * pc + m1 * m1 + m2 * m2)
+        g = cov / sd if sd > 0.0 else 0.0
+        row[r_out, c] = sd
+        row[r_out + 1, c] = g
+        row[r_out + 2, c] = pc
+        p[c] = max(a * a * pc + s1 * s1 - g * g, 0.0)
+
+
+@njit
+def line_noise_gains(col32, n_blk):
+    """float32 [J, N_LNG, M]: the line noise of a stepped part in innovations form, one normal
+    per line and noise block instead of two.
+
+    The joint block draw (state at the block end and block mean given the block-start state n,
+    rows R_OU_* of ``col32``: n' = A n + S1 z1, m = M0 n + M1 z1 + M2 z2) is exact, but only
+    the block means reach the membrane, and the state at the start of the stepped part is
+    known (drawn by the prephase). The means are then a Gaussian sequence that one normal per
+    block generates exactly (a Kalman filter of the state on the means): with n^ the state's
+    mean and P its variance given the means before block j (n^ = n, P = 0 at the first block),
+
+        m_j = M0 n^ + SD_j z_j,   n^ <- A n^ + G_j z_j,
+        SD_j^2 = M0^2 P_j + M1^2 + M2^2,   G_j = (A M0 P_j + S1 M1) / SD_j,
+        P_(j+1) = A^2 P_j + S1^2 - G_j^2.
+
+    The gains do not depend on the sample, so they are computed once per batch (in float64 from
+    the float32 coefficients the kernel uses, stored as float32), for up to ``n_blk`` blocks:
+    P_j rises to its fixed point, and the table ends before the first row that equals the row
+    before it in float32 (all columns, both lines); its last row serves every later block
+    (within a float32 ulp of the recursion). The window's last block, shorter in general, takes
+    its SD from P_j and its own coefficients in the kernel (its end state is never needed)."""
+    m_cols = col32.shape[1]
+    n_blk = max(n_blk, 1)
+    p_e = np.zeros(m_cols)
+    p_i = np.zeros(m_cols)
+    # grown as needed: the gains converge within a few blocks, windows can be long
+    rows = np.empty((min(n_blk, 64), N_LNG, m_cols))
+    n_rows = n_blk
+    for j in range(n_blk):
+        if j == rows.shape[0]:
+            grown = np.empty((min(n_blk, 2 * j), N_LNG, m_cols))
+            grown[:j] = rows
+            rows = grown
+        _line_noise_row(col32, R_OU_A_E, p_e, rows[j], L_SD_E)
+        _line_noise_row(col32, R_OU_A_I, p_i, rows[j], L_SD_I)
+        if j > 0 and np.all(rows[j].astype(np.float32) == rows[j - 1].astype(np.float32)):
+            n_rows = j  # rows 0..j-1: row j equals row j - 1
+            break
+    return rows[:n_rows].astype(np.float32)
+
+
+@njit
 def _far_limit(col32, wtab, yhi, ylo, width, n_sub):
     """The distance (V, float32) from both rails beyond which a column stays in full compliance
     (f = 1 exactly) for a whole noise block of ``n_sub`` steps: the compliance ``width`` plus
@@ -977,6 +1052,7 @@ def _window(
     pre,
     pre_f,
     pre_key,
+    lng,
 ):
     """Integrate one window of one sample: ``n_full`` full steps, then a last, shorter step of
     ``step_last`` (s) if ``n_steps > n_full``, with the last-step and last-block coefficients of
@@ -994,9 +1070,13 @@ def _window(
     [M]), ``fme``, ``fmi``, ``yf`` (float64 [M]) and ``coef_part`` [N_FLK, K] scratch of the window.
     ``pre`` [N_PRE, M], ``pre_f`` [N_PRE_F, K, M] hold the prephase coefficients of the prephase
     length ``pre_key[0]`` (steps; -1: none yet; -2 - wrow: the whole window of row wrow):
-    computed here when this window's differs. A window without pulse edges (the baseline
-    window) is drawn in closed form up to its end when the drift keeps every column in full
-    compliance: no stepped part at all (a recorded one gets its trace point at the read only).
+    computed here when this window's differs. ``lng`` are the line-noise gains of the stepped
+    part's blocks (:func:`line_noise_gains`): the line-noise states ``ne``, ``ni`` are the
+    states' means given the block means drawn so far, and after the window's last block they
+    are left at its start (nothing reads them: the next window's prephase draws its own). A
+    window without pulse edges (the baseline window) is drawn in closed form up to its end when
+    the drift keeps every column in full compliance: no stepped part at all (a recorded one gets
+    its trace point at the read only).
 
     ``b_key`` is the global sample index (the noise key). Edges (e_step, e_u, e_row, e_sign), as
     :func:`_build_edges` makes them, must be sorted by time with steps in [0, n_steps). Traces are
@@ -1142,11 +1222,10 @@ def _window(
     k_hi = np.uint64(0)
     # the rows of the block draws (views made once: a view made in the loop costs two atomic
     # reference-count updates each time)
-    z_1 = zb[0]
-    z_2 = zb[1]
-    z_3 = zb[2]
-    z_4 = zb[3]
-    z_ota = zb[4]
+    z_e = zb[0]
+    z_i = zb[1]
+    z_ota = zb[2]
+    n_lng = lng.shape[0]
     for blk in range(k_s // n_sub, last_blk + 1):
         # the coefficients of this noise block: a full block, or the window's last one
         btab = wtab if blk == last_blk else col32
@@ -1179,31 +1258,40 @@ def _window(
         if line_noise or ota_noise:
             k_lo, k_hi = rng.make_key(seed, stream, b_key, purpose_base + rng.PURPOSE_BLOCK)
             k_lo, k_hi = rng.mix_key(k_lo, k_hi, blk)
-        # the block's draws of column c: counters 8 c + j, j = 0..3 line noise, 4 OTA noise
+        # the block's draws of column c: counters 8 c + j, j = 0 and 2 line noise, 4 OTA noise
         if line_noise:
-            rng.fill_normals(k_lo, k_hi, 0, 8, z_1, bits)
-            rng.fill_normals(k_lo, k_hi, 1, 8, z_2, bits)
-            rng.fill_normals(k_lo, k_hi, 2, 8, z_3, bits)
-            rng.fill_normals(k_lo, k_hi, 3, 8, z_4, bits)
+            rng.fill_normals(k_lo, k_hi, 0, 8, z_e, bits)
+            rng.fill_normals(k_lo, k_hi, 2, 8, z_i, bits)
         if ota_noise:
             rng.fill_normals(k_lo, k_hi, 4, 8, z_ota, bits)
         if line_noise:
-            # exact OU over the block: end value and block mean drawn jointly
-            for c in range(m_cols):
-                z1 = z_1[c]
-                z2 = z_2[c]
-                z3 = z_3[c]
-                z4 = z_4[c]
-                n0 = ne[c]
-                nem[c] = fma32(
-                    btab[R_OU_M0_E, c], n0, fma32(btab[R_OU_M1_E, c], z1, btab[R_OU_M2_E, c] * z2)
-                )
-                ne[c] = fma32(btab[R_OU_A_E, c], n0, btab[R_OU_S1_E, c] * z1)
-                n0 = ni[c]
-                nim[c] = fma32(
-                    btab[R_OU_M0_I, c], n0, fma32(btab[R_OU_M1_I, c], z3, btab[R_OU_M2_I, c] * z4)
-                )
-                ni[c] = fma32(btab[R_OU_A_I, c], n0, btab[R_OU_S1_I, c] * z3)
+            # exact OU block means in innovations form (line_noise_gains), one normal per line:
+            # ne, ni hold the states' means given the block means so far
+            j = min(blk - first_blk, n_lng - 1)
+            if blk != last_blk:
+                for c in range(m_cols):
+                    z = z_e[c]
+                    n0 = ne[c]
+                    nem[c] = fma32(col32[R_OU_M0_E, c], n0, lng[j, L_SD_E, c] * z)
+                    ne[c] = fma32(col32[R_OU_A_E, c], n0, lng[j, L_G_E, c] * z)
+                    z = z_i[c]
+                    n0 = ni[c]
+                    nim[c] = fma32(col32[R_OU_M0_I, c], n0, lng[j, L_SD_I, c] * z)
+                    ni[c] = fma32(col32[R_OU_A_I, c], n0, lng[j, L_G_I, c] * z)
+            else:
+                # the window's last (shorter) block: its own coefficients; the states after it
+                # are never read, so they are left at the block's start
+                for c in range(m_cols):
+                    m0 = wtab[R_OU_M0_E, c]
+                    m1 = wtab[R_OU_M1_E, c]
+                    m2 = wtab[R_OU_M2_E, c]
+                    sd = np.sqrt(fma32(m0 * m0, lng[j, L_P_E, c], fma32(m1, m1, m2 * m2)))
+                    nem[c] = fma32(m0, ne[c], sd * z_e[c])
+                    m0 = wtab[R_OU_M0_I, c]
+                    m1 = wtab[R_OU_M1_I, c]
+                    m2 = wtab[R_OU_M2_I, c]
+                    sd = np.sqrt(fma32(m0 * m0, lng[j, L_P_I, c], fma32(m1, m1, m2 * m2)))
+                    nim[c] = fma32(m0, ni[c], sd * z_i[c])
         # everything the OTAs see besides the line's deterministic state, held over the block
         # and whether every column starts the block far enough from both rails (a NaN is not)
         n_far = 0
@@ -1635,6 +1723,14 @@ def simulate_batch(
     n_q = adc_dev.shape[0]
     n_chunks = (n_b + chunk - 1) // chunk
     adc_reach = _adc_reach(adc_dev)
+    # the line noise's gains for the longest stepped part of the batch (its blocks)
+    n_steps_max = isc[I_N_STEPS_BASE]
+    for b in range(n_b):
+        n_steps_max = max(n_steps_max, n_steps_read[b])
+    if (flags & FLAG_LINE_NOISE) != 0:
+        lng = line_noise_gains(col32, (n_steps_max - 1) // isc[I_N_SUB] + 1)
+    else:
+        lng = np.zeros((1, N_LNG, m_cols), np.float32)
     for ch in prange(n_chunks):
         ve = np.empty(m_cols, np.float32)
         vi = np.empty(m_cols, np.float32)
@@ -1745,6 +1841,7 @@ def simulate_batch(
                 pre[WINDOW_BASE],
                 pre_f[WINDOW_BASE],
                 pre_key[WINDOW_BASE:],
+                lng,
             )
             _adc(
                 y,
@@ -1825,6 +1922,7 @@ def simulate_batch(
                 pre[WINDOW_READ],
                 pre_f[WINDOW_READ],
                 pre_key[WINDOW_READ:],
+                lng,
             )
             lost[b] = n_lost
             _adc(
