@@ -147,7 +147,11 @@ Noise (model.md section 6), on blocks of h = noise_substeps * dt (the last block
       S1 = sigma_n sqrt(1 - A^2),  M0 = tau (1 - A) / h,  Cov(n_{j+1}, h nbar) = sigma_n^2 tau (1-A)^2,
       Var(h nbar | n_j) = sigma_n^2 tau (2h - 2 tau (1 - A) - tau (1 - A)^2);
   nbar_j is added to the line's step mean in every step of the block, before the tanh. Lines
-  are never reset: n(0) is drawn from the stationary distribution.
+  are never reset: n(0) is drawn from the stationary distribution. Only the block means reach
+  the membrane, and the stepped part starts from a drawn state, so the kernel draws the means
+  with one normal per block in innovations form (half.line_noise_gains, the Kalman filter of
+  n on the means: nbar_j = M0 m_j + SD_j z_j, m_{j+1} = A m_j + G_j z_j, m_j the state's mean
+  given the means before), the same joint law as the two-normal recursion above.
 - OTA current noise: the exact membrane increment of white current noise over a block,
   N(0, S_I (1 - exp(-2h/tau_leak)) tau_leak / (4 C_m^2)) (-> S_I h / (2 C_m^2) without leak),
   is added at the end of each block.
