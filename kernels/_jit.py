@@ -164,6 +164,26 @@ njit_parallel: Any = _jit(parallel=True)
 njit_inline: Any = _jit(inline="always")
 
 
+def _without_refcounts() -> dict[str, Any]:
+    """Numba's option that compiles a function without the runtime's reference counting
+    (``_nrt=False``), or nothing on a Numba that does not take it (the same results, slower)."""
+    from numba.core.cpu import CPUTargetOptions
+
+    return {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+
+
+#: Functions that only borrow arrays: they take arrays (and views of them), but allocate and
+#: return none; the window, its block-level helpers, the converter and the normal draws. They
+#: are compiled without the runtime's reference counting: every array they see is held by
+#: their caller for the call, and counting cost two atomic updates per array argument at every
+#: call (90 per window) and per view. Numba refuses to compile an allocation in such a
+#: function (it has no implementation without the runtime, or "NRT required but not
+#: enabled"), so the rule cannot be broken silently; the
+#: functions they call must not allocate either (Numba may compile them for such a caller the
+#: same way).
+njit_borrow: Any = _jit(**_without_refcounts())
+
+
 def fma32(a, b, c):
     """a * b + c in float32 with one rounding: the fused multiply-add, where the source asks for
     it. The compile flags leave contraction out (see FASTMATH), so the compiler never fuses on

@@ -16,7 +16,7 @@ import numpy as np
 from numba import prange
 
 from . import rng
-from ._jit import fma32, njit, njit_inline, njit_parallel
+from ._jit import fma32, njit, njit_borrow, njit_inline, njit_parallel
 from .circuit import compliance, step_area, step_rise, step_rise_area, tanh32_pq
 
 # Rows shared by the float32 per-column table ``col32`` [N_COL32, M] (a full step dt, a full
@@ -295,7 +295,7 @@ def _build_edges(
     return steps[:m][order], us[:m][order], rows[:m][order], signs[:m][order]
 
 
-@njit
+@njit_borrow
 def _stepping_start(n_steps, e_step, isc):
     """The candidate k_s: the first step of the noise block that holds the first edge (the last
     block without edges); 0 without the closed-form prephase. Integers only, so no edge can lie
@@ -310,7 +310,7 @@ def _stepping_start(n_steps, e_step, isc):
     return (k_first // n_sub) * n_sub
 
 
-@njit
+@njit_borrow
 def _in_compliance(col64, sc, pre):
     """Whether the drift keeps every column in full compliance over the prephase whose
     coefficients are ``pre`` (the closed form assumes f = 1 on the whole prephase; the drift is
@@ -325,7 +325,7 @@ def _in_compliance(col64, sc, pre):
     return True
 
 
-@njit
+@njit_borrow
 def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, zb, bits):
     """Flicker states ``fs`` [K, M] (normalized) of one OTA path at the start of a window:
     drawn from the stationary distribution (``stationary``, std ``s1``), or propagated exactly
@@ -347,7 +347,7 @@ def _flicker_start(k_lo, k_hi, fs, path, a, s1, stationary, zb, bits):
                 fsk[c] = ak * fsk[c] + sk * z
 
 
-@njit
+@njit_borrow
 def _flicker_block(k_lo, k_hi, fs, path, coef, mean, zb, bits):
     """One flicker block of one OTA path for every column: the K OU components advance exactly
     over the block (end values and block mean jointly, coefficients ``coef`` [N_FLK, K]); the
@@ -375,7 +375,7 @@ def _flicker_block(k_lo, k_hi, fs, path, coef, mean, zb, bits):
             fsk[c] = a * s + s1 * z
 
 
-@njit
+@njit_borrow
 def _flicker_last_mean(k_lo, k_hi, fs, path, coef, mean, zb, bits):
     """The block mean alone of one OTA path's flicker block for every column, for a block whose
     end values are never used (the read window's last): given the states ``fs`` [K, M] at the
@@ -424,7 +424,7 @@ def flicker_series(seed, stream, sample, window, n_blocks, sigma, coef, n_cols):
     return out
 
 
-@njit
+@njit_borrow
 def _flicker_coefficients(flk, h, coef):
     """Exact flicker block coefficients ``coef`` [N_FLK, K] of a block of length ``h`` (s) (the
     first, partial flicker block of a stepped part); the same formulas as the wrapper's."""
@@ -450,7 +450,7 @@ def _flicker_coefficients(flk, h, coef):
         coef[F_M2, k] = m2
 
 
-@njit
+@njit_borrow
 def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
     """The coefficients ``pre_f`` [N_PRE_F, K] of the flicker over a prephase of length ``t_s``
     (s) of a column with leak rate ``lam`` (1/s), the same for both OTA paths (see
@@ -482,7 +482,7 @@ def _flicker_prephase_coefficients(flk, lam, t_s, pre_f):
     pre_f[PF_C2, 0] = math.sqrt(acc)
 
 
-@njit
+@njit_borrow
 def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, zb, bits, split):
     """The flicker of one OTA path over the prephase [0, t_s], in closed form: per component the
     end value s(t_s) and the leak-weighted integral I = int_0^t_s exp(-lam_c (t_s - t)) s(t) dt
@@ -534,7 +534,7 @@ def _flicker_prephase(k_lo, k_hi, fs, path, pre_f, gain, y, zb, bits, split):
         y[c] += gain[c] * c2[c] * zr[c]
 
 
-@njit
+@njit_borrow
 def _flicker_start_into_prephase(pre_f, flk, stationary):
     """Fold the flicker's start into the prephase coefficients ``pre_f`` [N_PRE_F, K, M] (in
     place), so that the start and the prephase are one joint draw: K + 1 normals per column and
@@ -615,10 +615,12 @@ def _prephase_coefficients(t_s, col64, sc, isc, flk, pre, pre_f):
             if new_lam:
                 _flicker_prephase_coefficients(flk, lam, t_s, pre_f[:, :, c])
             else:
-                pre_f[:, :, c] = pre_f[:, :, c - 1]
+                for r in range(pre_f.shape[0]):
+                    for k in range(pre_f.shape[1]):
+                        pre_f[r, k, c] = pre_f[r, k, c - 1]
 
 
-@njit
+@njit_borrow
 def _prephase(
     b_key,
     window,
@@ -777,7 +779,7 @@ def _quiet_step(v_e, v_i, yc, x_e, x_i, col32, c, inv_w, x_max):
     return v_e, v_i, yc, m_e, m_i
 
 
-@njit
+@njit_borrow
 def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     """One full noise block of ``n_sub`` full steps without pulses (no pulse active, no edge in
     the block) in closed form instead of stepped. The lines only decay (v a^k), so the
@@ -877,7 +879,7 @@ def _quiet_block(ve, vi, y, xe, xi, col32, sc, n_sub, y_new, ok):
     return True
 
 
-@njit
+@njit_borrow
 def _quiet_traces(
     k0, n_sub, ve, vi, y, xe, xi, nem, nim, col32, sc, slot, rec_cols, tr_exc, tr_inh, tr_mem
 ):
@@ -901,7 +903,7 @@ def _quiet_traces(
             tr_mem[slot, j, k + 1] = v_reset + yc
 
 
-@njit
+@njit_borrow
 def _bounded_piece(d, v, m, rate, qq, tau, x_max):
     """Advance bounded lines over a piece of length ``d`` (s, <= dt) with constant input rate:
     the state becomes min(free solution, x_max) (exact: with a constant rate the free solution
@@ -981,7 +983,7 @@ def line_noise_gains(col32, n_blk):
     return rows[:n_rows].astype(np.float32)
 
 
-@njit
+@njit_borrow
 def _far_limit(col32, wtab, yhi, ylo, width, n_sub):
     """The distance (V, float32) from both rails beyond which a column stays in full compliance
     (f = 1 exactly) for a whole noise block of ``n_sub`` steps: the compliance ``width`` plus
@@ -999,7 +1001,7 @@ def _far_limit(col32, wtab, yhi, ylo, width, n_sub):
     return np.float32(width * (1.0 + 1e-4) + n_sub * d_step * 1.01)
 
 
-@njit
+@njit_borrow
 def _window(
     b_key,
     window,
@@ -1525,7 +1527,7 @@ def _window(
 ADC_REACH_MAX = 4
 
 
-@njit
+@njit_borrow
 def _adc_reach(adc_dev):
     """The reach ceil(max |adc_dev|) (codes) of the threshold deviations: the count of the
     thresholds reached differs from clip(floor(x + 1/2), 0, adc_max) by at most that much."""
@@ -1536,7 +1538,7 @@ def _adc_reach(adc_dev):
     return np.int64(math.ceil(r))
 
 
-@njit
+@njit_borrow
 def _adc(
     y,
     col64,
@@ -1625,7 +1627,7 @@ def _adc(
         volts[c] = v_reset + y[c]
 
 
-@njit
+@njit_borrow
 def _bias_factors(seed, stream, b_key, sc, quadrant, gbe, gbi, zb, zq, bits):
     """Per-vector factors on the charge each path of a column delivers (model.md sections 3 and
     4): the synapse DAC bias, common to both paths, g_c = 1 + sigma_bias z_c +

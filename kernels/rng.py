@@ -42,7 +42,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ._jit import fma32, njit, njit_inline
+from ._jit import fma32, njit, njit_borrow, njit_inline
 
 MASK32 = np.uint64(0xFFFFFFFF)
 _M1 = np.uint64(0x7FEB352D)
@@ -424,7 +424,7 @@ def normal_pair(b1, b2):
     return _signs(r * (s if sw else c), r * (c if sw else s), b2)
 
 
-@njit
+@njit_borrow
 def fill_normals(k_lo, k_hi, start, stride, out, bits):
     """Standard normal variates for counters ``start + stride * i`` (mod 2**32), i = 0..n-1:
     ``out[2 j], out[2 j + 1] = normal_pair(bits of counter 2 j, bits of counter 2 j + 1)``; for

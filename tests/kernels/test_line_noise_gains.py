@@ -153,7 +153,9 @@ def test_the_gains_table_ends_where_its_rows_stop_changing():
         # the fixed point: P = A^2 P + S1^2 - (A M0 P + S1 M1)^2 / (M0^2 P + M1^2 + M2^2)
         a, s1, m0, m1, m2 = (col32[r_ou + k].astype(np.float64) for k in range(5))
         p = p[-1]
-        fixed = a * a * p + s1 * s1 - (a * m0 * p + s1 * m1) ** 2 / (m0 * m0 * p + m1 * m1 + m2 * m2)
+        fixed = (
+            a * a * p + s1 * s1 - (a * m0 * p + s1 * m1) ** 2 / (m0 * m0 * p + m1 * m1 + m2 * m2)
+        )
         np.testing.assert_allclose(fixed, p, rtol=1e-6)
 
 
@@ -178,9 +180,7 @@ def test_the_kernel_draws_block_means_with_the_stationary_covariance():
     (every entry within 5 standard errors)."""
     m, n_b, dt, n_sub = 32, 512, 32e-9, 8
     t_read = 13 * dt * n_sub + 3 * dt + 0.5 * dt  # 13 full blocks, a last one of 3.5 steps
-    p = chip_params(
-        1, m, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(m, 0.32e-6), dt=dt
-    )
+    p = chip_params(1, m, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(m, 0.32e-6), dt=dt)
     p.update(t_read=t_read, t_baseline=1e-6)
     sigma = 3e-3
     r = kernels.simulate_half(
