@@ -574,7 +574,7 @@ def _flicker_start_into_prephase(pre_f, flk, stationary):
         pre_f[PF_C2, 0, c] = math.sqrt(c2 * c2 + extra)
 
 
-@njit
+@njit_borrow
 def _prephase_coefficients(t_s, col64, sc, isc, flk, pre, pre_f):
     """The coefficients of a prephase of length ``t_s`` (s; k_s dt, or a whole window without
     pulse edges): ``pre`` [N_PRE, M] of the drift, the line
