@@ -176,11 +176,17 @@ def _without_refcounts() -> dict[str, Any]:
 #: return none; the window, its block-level helpers, the converter and the normal draws. They
 #: are compiled without the runtime's reference counting: every array they see is held by
 #: their caller for the call, and counting cost two atomic updates per array argument at every
-#: call (90 per window) and per view. Numba refuses to compile an allocation in such a
-#: function (it has no implementation without the runtime, or "NRT required but not
-#: enabled"), so the rule cannot be broken silently; the
-#: functions they call must not allocate either (Numba may compile them for such a caller the
-#: same way).
+#: call (90 per window) and per view. The rules, and who enforces them:
+#:
+#: - no allocation: Numba refuses to compile one (no implementation without the runtime, or
+#:   "NRT required but not enabled");
+#: - no array returned: not checked by Numba (a returned argument array would be released one
+#:   time too many by a counting caller); ``tests/kernels/test_borrow.py`` checks every
+#:   signature of ours;
+#: - they call only each other and inlined helpers: Numba compiles a plain function that is
+#:   first compiled as the callee of such a function without counting as well (and its cache
+#:   does not tell the two apart), so a plain callee would get one or the other behaviour by
+#:   the order of compilation; the same test checks the callees.
 njit_borrow: Any = _jit(**_without_refcounts())
 
 

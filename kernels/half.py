@@ -218,7 +218,7 @@ def grid_position(t, dt):
     return np.int64(k), min(max(s, 0.0), dt)
 
 
-@njit
+@njit_borrow
 def _phi(r, t):
     """(1 - exp(-r t)) / r, and t for r = 0 (s)."""
     if r == 0.0:

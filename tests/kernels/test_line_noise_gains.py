@@ -101,7 +101,7 @@ def _implied_cov(col32, lng, last, c, line):
     frac=st.floats(0.01, 1.0),
 )
 def test_the_innovations_generate_the_exact_covariance_of_the_block_means(tau, h, n_full, frac):
-    """Over the whole range of block lengths per time constant (h / tau from 3e-4 to 40): the
+    """Over the whole range of block lengths per time constant (h / tau from 1e-4 to 80): the
     recursion's covariance of n_full full block means and a last, shorter one equals the closed
     form given the start state, to float32 precision (relative to the stationary variance)."""
     col32, taus = _col32(tau, h)
@@ -173,31 +173,50 @@ def test_the_gains_table_has_a_row_for_any_window(n_blk):
     )
 
 
-def test_the_kernel_draws_block_means_with_the_stationary_covariance():
-    """Through the kernel: with the line noise alone and no events, stepped from t = 0 (the line
-    noise starts stationary), the recorded block means of 16,384 series have the stationary
-    covariance of the closed form across the first blocks and the window's last, shorter one
-    (every entry within 5 standard errors)."""
+@pytest.mark.parametrize("late", [False, True], ids=["stepped-from-t0", "stepped-from-block-5"])
+def test_the_kernel_draws_block_means_with_the_stationary_covariance(late):
+    """Through the kernel: with the line noise alone, the recorded block means of 16,384 series
+    have the stationary covariance of the closed form across the stepped part's first blocks
+    and the window's last, shorter one (every entry within 5 standard errors). Stepped from
+    t = 0 (no prephase; the line noise starts stationary), and after a closed-form prephase of
+    5 blocks (one event of weight 0 in block 5: the stepped part starts there, with the state
+    the prephase drew, so its gains count blocks from there)."""
     m, n_b, dt, n_sub = 32, 512, 32e-9, 8
     t_read = 13 * dt * n_sub + 3 * dt + 0.5 * dt  # 13 full blocks, a last one of 3.5 steps
     p = chip_params(1, m, fixed_pattern=False, tau_leak=np.inf, tau_syn=np.full(m, 0.32e-6), dt=dt)
     p.update(t_read=t_read, t_baseline=1e-6)
     sigma = 3e-3
+    first = 5 if late else 0
+    if late:
+        t_ev = first * n_sub * dt + 1.3 * dt
+        events = (
+            np.arange(n_b + 1, dtype=np.int64),
+            np.zeros(n_b, np.int32),
+            np.ones(n_b, np.int32),
+            np.full(n_b, t_ev),
+        )
+    else:
+        events = (
+            np.zeros(n_b + 1, np.int64),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int32),
+            np.zeros(0),
+        )
     r = kernels.simulate_half(
-        np.zeros(n_b + 1, np.int64),
-        np.zeros(0, np.int32),
-        np.zeros(0, np.int32),
-        np.zeros(0),
+        *events,
         np.zeros((1, m), np.int8),
         **p,
         sigma_line=sigma,
         noise_seed=11,
-        closed_form_prephase=False,
+        closed_form_prephase=late,
         noise_substeps=n_sub,
         record_samples=np.arange(n_b),
         record_columns=np.arange(m),
     )
-    blocks = [0, 1, 2, 5, 13]
+    # the stepped part starts at block `first` (before it, no trace points but the prephase's)
+    assert np.isnan(r.traces.v_exc[:, :, 1 : first * n_sub]).all()
+    assert np.isfinite(r.traces.v_exc[:, :, first * n_sub + 1 :]).all()
+    blocks = [first, first + 1, first + 2, first + 5, 13]
     lens = np.array([n_sub * dt] * 4 + [t_read - 13 * n_sub * dt])
     starts = np.array(blocks) * n_sub * dt
     want = _exact_cov(0.32e-6, starts, starts + lens, known_start=False) * (sigma / SIGMA) ** 2
