@@ -223,10 +223,12 @@ Modules: ``_jit`` (the JIT policy), ``rng``, ``circuit`` (element functions), ``
 kernel), ``api`` (the wrapper), ``synin`` and ``synin_api`` (the synaptic-input readout).
 """
 
+from ._jit import CODE_VERSION
 from .api import HalfParams, HalfResult, Traces, half_params, reseed, run_half, simulate_half
 from .synin_api import SyninParams, run_synin, simulate_synin, synin_params
 
 __all__ = [
+    "CODE_VERSION",
     "simulate_half",
     "half_params",
     "run_half",

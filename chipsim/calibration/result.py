@@ -37,6 +37,7 @@ import numpy as np
 
 from chipsim import __version__
 from hwdesc import rules
+from kernels import CODE_VERSION
 
 from .target import Target, TargetWarning
 
@@ -353,8 +354,10 @@ def default_cache_dir() -> Path:
 
 class CalibrationCache:
     """Calibration results on disk, keyed by (description hash, chip seed, target, software
-    version, file format version, :data:`PROCEDURE_VERSION`); ``folder`` defaults to :func:`default_cache_dir` (read when
-    the cache is made). Files go to ``folder/calibration/<key>.npz``.
+    version, the version of the analog kernels' code (``kernels.CODE_VERSION``: their
+    numerics and random streams), file format version, :data:`PROCEDURE_VERSION`); ``folder``
+    defaults to :func:`default_cache_dir` (read when the cache is made). Files go to
+    ``folder/calibration/<key>.npz``.
 
     An entry that cannot be read (damaged, another format version) or that does not match its
     key counts as a miss and is replaced by the next :meth:`put` of that key.
@@ -369,14 +372,19 @@ class CalibrationCache:
         chip_seed: int,
         target: Target,
         software_version: str = __version__,
+        kernels_version: str = CODE_VERSION,
     ) -> str:
-        """The cache key (64 hex digits) of a calibration."""
+        """The cache key (64 hex digits) of a calibration. ``kernels_version`` is the version
+        of the analog kernels that measure it: a change of their numerics or random streams
+        (without a new software version) calibrates again instead of returning a result the
+        kernels would no longer produce."""
         text = json.dumps(
             {
                 "description_hash": description_hash,
                 "chip_seed": rules.seed(chip_seed, "chip_seed"),
                 "target": json.loads(target.key()),
                 "software_version": software_version,
+                "kernels_version": kernels_version,
                 "format_version": FORMAT_VERSION,
                 "procedure": PROCEDURE_VERSION,
             },

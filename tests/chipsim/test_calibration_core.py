@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import chipsim
+import kernels
 from chipsim.calibration import (
     CACHE_ENV,
     FORMAT_VERSION,
@@ -644,6 +645,11 @@ def test_cache_miss_then_hit(tmp_path):
     assert cache.get(HASH, 5, target.with_overrides(tau_syn="0.64 us")) is None
     assert cache.get("f" * 64, 5, target) is None
     assert cache.key(HASH, 5, target) != cache.key(HASH, 5, target, software_version="0.0.1")
+    # the kernels' code: their numerics and random streams change what a calibration measures
+    assert cache.key(HASH, 5, target) == cache.key(
+        HASH, 5, target, kernels_version=kernels.CODE_VERSION
+    )
+    assert cache.key(HASH, 5, target) != cache.key(HASH, 5, target, kernels_version="0" * 16)
 
 
 def test_the_cache_key_holds_the_version_of_the_steps(monkeypatch):
