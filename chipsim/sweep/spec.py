@@ -37,10 +37,12 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 import hwdesc
+from chipsim import __version__
 from hwdesc.errors import ChipDescriptionError
 from hwdesc.schema import KNOB_TARGETS, CodeKnob
 from hwdesc.source import YamlSource, parse_text, read_file
 from hwdesc.units import QuantityError, format_si, parse_quantity
+from kernels import CODE_VERSION
 
 #: Version of the sweep format and of the cell keys: a change of either recomputes every cell.
 SWEEP_VERSION = 1
@@ -218,6 +220,9 @@ class SweepSpec:
         names = self.axis_names
         base = {
             "sweep_version": SWEEP_VERSION,
+            # the code that measures a cell: a resumed sweep never mixes rows of other versions
+            "software": __version__,
+            "kernels": CODE_VERSION,
             "experiment": self.experiment,
             "options": self.options,
             "description": self.description_hash,

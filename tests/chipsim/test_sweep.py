@@ -133,6 +133,21 @@ def test_axes_expand_and_keys_follow_parameters_and_description():
     assert not {c.key for c in other.cells()} & {c.key for c in cells}
 
 
+def test_keys_follow_the_code_that_measures_the_cells(monkeypatch):
+    """Another chipsim version or another version of the analog kernels' code (their numerics
+    and random streams) changes every key: a resumed sweep recomputes instead of mixing rows."""
+    from chipsim.sweep import spec as module
+
+    spec = loads_spec(sweep_text(axes="chip_seed: {first: 0, last: 2}"))
+    keys = {c.key for c in spec.cells()}
+    assert keys == {c.key for c in spec.cells()}
+    monkeypatch.setattr(module, "CODE_VERSION", "0" * 16)
+    assert not {c.key for c in spec.cells()} & keys
+    monkeypatch.undo()
+    monkeypatch.setattr(module, "__version__", "0.0.1")
+    assert not {c.key for c in spec.cells()} & keys
+
+
 @pytest.mark.parametrize(
     "text, line, path, words",
     [
