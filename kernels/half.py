@@ -967,20 +967,26 @@ def line_noise_gains(col32, n_blk):
     n_blk = max(n_blk, 1)
     p_e = np.zeros(m_cols)
     p_i = np.zeros(m_cols)
-    # grown as needed: the gains converge within a few blocks, windows can be long
-    rows = np.empty((min(n_blk, 64), N_LNG, m_cols))
+    # the table's length: the recursion up to the first row equal to the one before it
+    prev = np.empty((N_LNG, m_cols))
+    cur = np.empty((N_LNG, m_cols))
     n_rows = n_blk
     for j in range(n_blk):
-        if j == rows.shape[0]:
-            grown = np.empty((min(n_blk, 2 * j), N_LNG, m_cols))
-            grown[:j] = rows
-            rows = grown
-        _line_noise_row(col32, R_OU_A_E, p_e, rows[j], L_SD_E)
-        _line_noise_row(col32, R_OU_A_I, p_i, rows[j], L_SD_I)
-        if j > 0 and np.all(rows[j].astype(np.float32) == rows[j - 1].astype(np.float32)):
+        _line_noise_row(col32, R_OU_A_E, p_e, cur, L_SD_E)
+        _line_noise_row(col32, R_OU_A_I, p_i, cur, L_SD_I)
+        if j > 0 and np.all(cur.astype(np.float32) == prev.astype(np.float32)):
             n_rows = j  # rows 0..j-1: row j equals row j - 1
             break
-    return rows[:n_rows].astype(np.float32)
+        prev, cur = cur, prev
+    # the table: the same recursion again, its rows kept
+    out = np.empty((n_rows, N_LNG, m_cols), np.float32)
+    p_e[:] = 0.0
+    p_i[:] = 0.0
+    for j in range(n_rows):
+        _line_noise_row(col32, R_OU_A_E, p_e, cur, L_SD_E)
+        _line_noise_row(col32, R_OU_A_I, p_i, cur, L_SD_I)
+        out[j] = cur.astype(np.float32)
+    return out
 
 
 @njit_borrow
